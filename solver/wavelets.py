@@ -1,0 +1,449 @@
+"""Orthonormal 2-D discrete wavelet transform with periodized boundary, in torch.
+
+The transform matches PyWavelets exactly::
+
+    pywt.coeffs_to_array(pywt.wavedec2(x, name, mode="periodization", level=levels))[0]
+
+but is our own torch code (PyWavelets only supplies the filter taps), so it runs on any
+device, on batches, and is differentiable. With the periodized boundary and an
+orthogonal filter bank the transform is unitary: ``inverse`` is both its inverse and its
+adjoint.
+
+Packed layout (that of ``pywt.coeffs_to_array``): after ``levels`` levels on an
+``(N, N)`` image, the approximation occupies ``[:n, :n]`` with ``n = N >> levels``; the
+detail bands of the level whose bands have size ``m`` occupy ``[:m, m:2m]`` (detail
+along the last axis), ``[m:2m, :m]`` (detail along the second-to-last axis) and
+``[m:2m, m:2m]`` (detail along both).
+
+Haar, the default and the transform used in every FIRENET layer, has a fast path:
+reshape butterflies without scaling on the large levels, one dense matrix for the last
+few small levels (which would otherwise cost only Python/dispatch overhead), and one
+final multiplication by a precomputed scale map. It is wrapped in an
+``autograd.Function`` whose backward is the inverse transform (the transform is real
+orthogonal, so its adjoint is its inverse, also for complex input).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pywt
+import torch
+import torch.nn.functional as F
+
+__all__ = ["Wavelet2D", "level_weights", "SUPPORTED_FAMILIES"]
+
+#: PyWavelets families with orthogonal, finite filter banks that this module supports.
+SUPPORTED_FAMILIES = ("haar", "db", "sym", "coif")
+
+# Blocks of at most this side length are finished by one dense matrix on the Haar path.
+_HAAR_DENSE_SIDE = 16
+
+
+def _is_power_of_two(n) -> bool:
+    return isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 and (n & (n - 1)) == 0
+
+
+def _check_wavelet_name(name) -> pywt.Wavelet:
+    if not isinstance(name, str):
+        raise ValueError(f"wavelet must be a string such as 'haar' or 'db4', got {name!r}")
+    try:
+        w = pywt.Wavelet(name)
+    except ValueError as exc:
+        raise ValueError(f"wavelet {name!r} is not a PyWavelets discrete wavelet") from exc
+    if w.short_family_name not in SUPPORTED_FAMILIES or not w.orthogonal:
+        raise ValueError(
+            f"wavelet must be orthogonal, from the families {SUPPORTED_FAMILIES}, got {name!r}"
+        )
+    return w
+
+
+def _real_dtype(dtype: torch.dtype) -> torch.dtype:
+    return {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
+
+
+# ----------------------------------------------------------------------------------
+# Haar fast path (no autograd inside; wrapped by _HaarFunction)
+# ----------------------------------------------------------------------------------
+
+
+def _haar_unscaled_analysis(x: torch.Tensor, fast_levels: int, dense: torch.Tensor | None,
+                            scale: torch.Tensor) -> torch.Tensor:
+    """Unscaled butterflies on ``fast_levels`` levels, dense tail, then the scale map."""
+    batch = x.shape[:-2]
+    n = x.shape[-1]
+    out = torch.empty_like(x)
+    cur = x
+    for lvl in range(fast_levels):
+        h = n // 2
+        # rows 2i / 2i+1 and columns 2j / 2j+1
+        v0, v1 = cur.reshape(*batch, h, 2, h, 2).unbind(-1)
+        p0, p1 = torch.add(v0, v1).unbind(-2)  # low-pass along columns
+        q0, q1 = torch.sub(v0, v1).unbind(-2)  # high-pass along columns
+        last = lvl == fast_levels - 1 and dense is None
+        nxt = out[..., :h, :h] if last else torch.empty(*batch, h, h, dtype=x.dtype, device=x.device)
+        torch.add(p0, p1, out=nxt)
+        torch.add(q0, q1, out=out[..., :h, h:n])
+        torch.sub(p0, p1, out=out[..., h:n, :h])
+        torch.sub(q0, q1, out=out[..., h:n, h:n])
+        cur = nxt
+        n = h
+    if dense is not None:
+        m = n * n
+        flat = cur.reshape(*batch, m)
+        if flat.is_complex():
+            res = torch.view_as_complex(torch.matmul(dense.to(_real_dtype(x.dtype)), torch.view_as_real(flat)))
+        else:
+            res = torch.matmul(flat, dense.to(x.dtype).T)
+        out[..., :n, :n] = res.reshape(*batch, n, n)
+    out.mul_(scale.to(_real_dtype(x.dtype)))
+    return out
+
+
+def _haar_unscaled_synthesis(c: torch.Tensor, fast_levels: int, dense: torch.Tensor | None,
+                             scale: torch.Tensor) -> torch.Tensor:
+    """Exact transpose of :func:`_haar_unscaled_analysis`."""
+    batch = c.shape[:-2]
+    c = c * scale.to(_real_dtype(c.dtype))
+    n = c.shape[-1] >> fast_levels
+    if dense is not None:
+        m = n * n
+        flat = c[..., :n, :n].reshape(*batch, m)
+        if flat.is_complex():
+            res = torch.view_as_complex(torch.matmul(dense.T.to(_real_dtype(c.dtype)), torch.view_as_real(flat)))
+        else:
+            res = torch.matmul(flat, dense.to(c.dtype))
+        cur = res.reshape(*batch, n, n)
+    else:
+        cur = c[..., :n, :n]
+    for _ in range(fast_levels):
+        h = n
+        n = 2 * h
+        ad = c[..., :h, h:n]
+        da = c[..., h:n, :h]
+        dd = c[..., h:n, h:n]
+        p0 = cur + da
+        p1 = cur - da
+        q0 = ad + dd
+        q1 = ad - dd
+        new = torch.empty(*batch, h, 2, h, 2, dtype=c.dtype, device=c.device)
+        torch.add(p0, q0, out=new[..., :, 0, :, 0])
+        torch.sub(p0, q0, out=new[..., :, 0, :, 1])
+        torch.add(p1, q1, out=new[..., :, 1, :, 0])
+        torch.sub(p1, q1, out=new[..., :, 1, :, 1])
+        cur = new.view(*batch, n, n)
+    return cur
+
+
+class _HaarFunction(torch.autograd.Function):
+    """Haar analysis (``inverse=False``) or synthesis; backward is the other one."""
+
+    @staticmethod
+    def forward(ctx, x, plan, inverse):
+        ctx.plan = plan
+        ctx.inverse = inverse
+        fn = _haar_unscaled_synthesis if inverse else _haar_unscaled_analysis
+        return fn(x, *plan)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # real orthogonal map: adjoint = transpose = inverse (also for complex tensors)
+        return _HaarFunction.apply(grad.contiguous(), ctx.plan, not ctx.inverse), None, None
+
+
+# ----------------------------------------------------------------------------------
+# General orthogonal filter bank (circular convolution + downsampling), plain autograd
+# ----------------------------------------------------------------------------------
+
+
+def _analysis_last_axis(x: torch.Tensor, weight: torch.Tensor, pad: int) -> torch.Tensor:
+    """One level along the last axis of a real (B, R, n) tensor -> (B, R, n) = [lo | hi]."""
+    b, r, n = x.shape
+    u = x.reshape(b * r, 1, n)
+    if pad:
+        u = F.pad(u, (pad, pad), mode="circular")
+    out = F.conv1d(u, weight, stride=2)  # (b*r, 2, n/2)
+    return out.reshape(b, r, n)
+
+
+def _synthesis_last_axis(c: torch.Tensor, weight: torch.Tensor, pad: int) -> torch.Tensor:
+    """Adjoint of :func:`_analysis_last_axis`: transposed convolution, then fold the padding."""
+    b, r, n = c.shape
+    u = c.reshape(b * r, 2, n // 2)
+    full = F.conv_transpose1d(u, weight, stride=2)[:, 0]  # (b*r, n + 2*pad)
+    x = full[:, pad:pad + n]
+    if pad:
+        # adjoint of circular padding: the padded copies add back onto their sources
+        x = x + F.pad(full[:, pad + n:], (0, n - pad)) + F.pad(full[:, :pad], (n - pad, 0))
+    return x.reshape(b, r, n)
+
+
+def _filter_analysis(x: torch.Tensor, levels: int, weight: torch.Tensor, pad: int) -> torch.Tensor:
+    """Real (B, N, N) -> packed coefficients (B, N, N)."""
+    cur = x
+    bands = []
+    for _ in range(levels):
+        n = cur.shape[-1]
+        h = n // 2
+        t = _analysis_last_axis(cur, weight, pad)  # [lo | hi] along columns
+        t = _analysis_last_axis(t.transpose(-1, -2), weight, pad).transpose(-1, -2)
+        bands.append((t[..., :h, h:], t[..., h:, :h], t[..., h:, h:]))
+        cur = t[..., :h, :h]
+    block = cur
+    for ad, da, dd in reversed(bands):
+        block = torch.cat((torch.cat((block, ad), -1), torch.cat((da, dd), -1)), -2)
+    return block
+
+
+def _filter_synthesis(c: torch.Tensor, levels: int, weight: torch.Tensor, pad: int) -> torch.Tensor:
+    n = c.shape[-1] >> levels
+    cur = c[..., :n, :n]
+    for _ in range(levels):
+        h = n
+        n = 2 * h
+        t = torch.cat((torch.cat((cur, c[..., :h, h:n]), -1), c[..., h:n, :n]), -2)
+        t = _synthesis_last_axis(t.transpose(-1, -2), weight, pad).transpose(-1, -2)
+        cur = _synthesis_last_axis(t, weight, pad)
+    return cur
+
+
+def _complex_to_real_batch(x: torch.Tensor) -> tuple[torch.Tensor, tuple]:
+    """(..., N, N) real or complex -> real (B, N, N) and what is needed to undo it."""
+    lead = x.shape[:-2]
+    n = x.shape[-1]
+    if x.is_complex():
+        r = torch.view_as_real(x).movedim(-1, -3)  # (..., 2, N, N)
+        return r.reshape(-1, n, n), (lead, True)
+    return x.reshape(-1, n, n), (lead, False)
+
+
+def _real_batch_to_input(r: torch.Tensor, info: tuple) -> torch.Tensor:
+    lead, was_complex = info
+    n = r.shape[-1]
+    if was_complex:
+        r = r.reshape(*lead, 2, n, n).movedim(-3, -1).contiguous()
+        return torch.view_as_complex(r)
+    return r.reshape(*lead, n, n)
+
+
+# ----------------------------------------------------------------------------------
+# Public class
+# ----------------------------------------------------------------------------------
+
+
+class Wavelet2D(torch.nn.Module):
+    """Orthonormal periodized 2-D DWT (PyWavelets ``mode="periodization"`` layout).
+
+    Parameters
+    ----------
+    name : str, default "haar"
+        Orthogonal PyWavelets wavelet: ``"haar"``, ``"dbK"``, ``"symK"`` or ``"coifK"``.
+    levels : int or None, default None
+        Number of decomposition levels, in ``1 .. max_levels(name, size)``; None means
+        the maximum.
+    size : int
+        Image side N, a power of two.
+
+    Attributes
+    ----------
+    name, levels, size : the validated parameters.
+    level_map : np.ndarray, int64, shape (N, N)
+        0 on the approximation, 1..levels on the detail levels, coarsest to finest.
+
+    Raises
+    ------
+    ValueError
+        For an unknown or non-orthogonal ``wavelet`` name, a ``size`` that is not a power
+        of two, or ``levels`` out of range.
+
+    Notes
+    -----
+    ``forward`` and ``inverse`` accept real or complex tensors (float32, float64,
+    complex64, complex128) of shape (..., N, N) and return the same dtype, shape and
+    device. Complex input is transformed as real and imaginary parts (the filters are
+    real). Both are differentiable. The maximum number of levels is PyWavelets'
+    ``dwt_max_level(size, filter_length)``, the depth PyWavelets computes without a
+    boundary warning.
+
+    Examples
+    --------
+    >>> W = Wavelet2D("haar", levels=3, size=64)
+    >>> x = torch.rand(64, 64, dtype=torch.float64)
+    >>> torch.allclose(W.inverse(W.forward(x)), x)
+    True
+    """
+
+    def __init__(self, name: str = "haar", levels: int | None = None, size: int | None = None):
+        super().__init__()
+        w = _check_wavelet_name(name)
+        if not _is_power_of_two(size) or size < 2:
+            raise ValueError(f"size must be a power of two >= 2, got {size!r}")
+        size = int(size)
+        max_lv = pywt.dwt_max_level(size, w.dec_len)
+        if max_lv < 1:
+            raise ValueError(
+                f"size {size} is too small for wavelet {name!r} (filter length {w.dec_len})"
+            )
+        if levels is None:
+            levels = max_lv
+        if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or not 1 <= levels <= max_lv:
+            raise ValueError(
+                f"levels must be an integer in [1, {max_lv}] for wavelet {name!r} at size {size}, got {levels!r}"
+            )
+        self.name = name
+        self.levels = int(levels)
+        self.size = size
+        self._haar = w.short_family_name == "haar" or name == "db1"
+        # Reversed filters: conv1d correlates, the DWT convolves (see _analysis_last_axis).
+        taps = np.stack([np.asarray(w.dec_lo)[::-1], np.asarray(w.dec_hi)[::-1]])
+        self.register_buffer("_weight", torch.tensor(taps.copy(), dtype=torch.float64).unsqueeze(1),
+                             persistent=False)
+        self._pad = w.dec_len // 2 - 1
+        self.level_map = self._build_level_map()
+        if self._haar:
+            self._build_haar_plan()
+
+    # -- construction helpers ------------------------------------------------------
+
+    @staticmethod
+    def max_levels(name: str, size: int) -> int:
+        """Largest valid ``levels`` for wavelet ``name`` on images of side ``size``."""
+        w = _check_wavelet_name(name)
+        if not _is_power_of_two(size) or size < 2:
+            raise ValueError(f"size must be a power of two >= 2, got {size!r}")
+        return int(pywt.dwt_max_level(int(size), w.dec_len))
+
+    def _build_level_map(self) -> np.ndarray:
+        lm = np.zeros((self.size, self.size), dtype=np.int64)
+        n = self.size
+        for lvl in range(self.levels, 0, -1):  # finest first
+            lm[:n, :n] = lvl
+            n //= 2
+        lm[:n, :n] = 0
+        return lm
+
+    def _build_haar_plan(self) -> None:
+        fast = 0
+        n = self.size
+        while fast < self.levels and n > _HAAR_DENSE_SIDE:
+            fast += 1
+            n //= 2
+        tail = self.levels - fast
+        # Scale map: unscaled butterflies grow detail level k (finest = 1) by 2**k and
+        # everything the dense tail sees by 2**fast.
+        scale = np.empty((self.size, self.size))
+        m = self.size
+        for k in range(1, fast + 1):
+            scale[:m, :m] = 2.0 ** -k
+            m //= 2
+        scale[:m, :m] = 2.0 ** -fast
+        dense = None
+        if tail > 0:
+            # Matrix of the last `tail` levels on the (m, m) block, from the filter path.
+            eye = torch.eye(m * m, dtype=torch.float64).reshape(m * m, m, m)
+            cols = _filter_analysis(eye, tail, self._weight, self._pad)
+            dense = cols.reshape(m * m, m * m).T.contiguous()  # column j = W e_j
+            self.register_buffer("_haar_dense", dense, persistent=False)
+        else:
+            self._haar_dense = None
+        self._haar_fast = fast
+        self.register_buffer("_haar_scale", torch.tensor(scale), persistent=False)
+
+    # -- transforms ----------------------------------------------------------------
+
+    def _check(self, x, what: str) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor):
+            raise ValueError(f"{what} must be a torch.Tensor, got {type(x).__name__}")
+        if x.ndim < 2 or x.shape[-2:] != (self.size, self.size):
+            raise ValueError(f"{what} must have shape (..., {self.size}, {self.size}), got {tuple(x.shape)}")
+        if x.dtype not in (torch.float32, torch.float64, torch.complex64, torch.complex128):
+            raise ValueError(f"{what} must be float32/64 or complex64/128, got {x.dtype}")
+        return x
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """Analysis: image (..., N, N) -> packed coefficients (..., N, N), same dtype."""
+        x = self._check(image, "image")
+        if self._haar:
+            plan = (self._haar_fast, self._haar_dense, self._haar_scale)
+            return _HaarFunction.apply(x.contiguous(), plan, False)
+        r, info = _complex_to_real_batch(x)
+        out = _filter_analysis(r, self.levels, self._weight.to(r.dtype), self._pad)
+        return _real_batch_to_input(out, info)
+
+    def inverse(self, coeffs: torch.Tensor) -> torch.Tensor:
+        """Synthesis (= adjoint): coefficients (..., N, N) -> image (..., N, N), same dtype."""
+        c = self._check(coeffs, "coeffs")
+        if self._haar:
+            plan = (self._haar_fast, self._haar_dense, self._haar_scale)
+            return _HaarFunction.apply(c.contiguous(), plan, True)
+        r, info = _complex_to_real_batch(c)
+        out = _filter_synthesis(r, self.levels, self._weight.to(r.dtype), self._pad)
+        return _real_batch_to_input(out, info)
+
+    adjoint = inverse
+
+    def broadcast_levels(self, values) -> torch.Tensor:
+        """Per-level values (length levels + 1, approximation first) -> (N, N) float64 map."""
+        v = torch.as_tensor(np.asarray(values, dtype=np.float64))
+        if v.shape != (self.levels + 1,):
+            raise ValueError(f"values must have length levels + 1 = {self.levels + 1}, got shape {tuple(v.shape)}")
+        return v[torch.from_numpy(self.level_map)]
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, levels={self.levels}, size={self.size}"
+
+
+def level_weights(x, wavelet: Wavelet2D, *, threshold: float = 1e-2,
+                  domain: str = "coefficients") -> torch.Tensor:
+    """Level sparsity weights ``w_j = sqrt(s / s_j)``, broadcast to every coefficient.
+
+    Parameters
+    ----------
+    x : torch.Tensor or np.ndarray, shape (..., N, N), real or complex
+        Wavelet coefficients (``domain="coefficients"``) or an image (``domain="image"``,
+        transformed with ``wavelet`` first). Leading dimensions are pooled.
+    wavelet : Wavelet2D
+        Defines the levels.
+    threshold : float, default 1e-2
+        A coefficient is significant when ``|c| > threshold * max |c|``; in [0, 1).
+    domain : {"coefficients", "image"}
+        What ``x`` holds.
+
+    Returns
+    -------
+    torch.Tensor, shape (N, N), real
+        ``w_j`` on every coefficient of level j (0 = approximation). float64 for numpy
+        input, else the real dtype matching ``x``; on ``x``'s device.
+
+    Notes
+    -----
+    ``s_j`` counts the significant coefficients of level j and ``s = sum_j s_j``. A level
+    without significant coefficients gets ``s_j = 1`` (weight ``sqrt(s)``, the largest
+    possible): it is penalised most but the weight stays finite. An all-zero ``x`` gives
+    all-ones weights.
+    """
+    if not isinstance(wavelet, Wavelet2D):
+        raise ValueError(f"wavelet must be a Wavelet2D, got {type(wavelet).__name__}")
+    if not (isinstance(threshold, (int, float)) and 0 <= threshold < 1):
+        raise ValueError(f"threshold must be in [0, 1), got {threshold!r}")
+    if domain not in ("coefficients", "image"):
+        raise ValueError(f"domain must be 'coefficients' or 'image', got {domain!r}")
+    t = torch.as_tensor(x)
+    if t.ndim < 2 or t.shape[-2:] != (wavelet.size, wavelet.size):
+        raise ValueError(f"x must have shape (..., {wavelet.size}, {wavelet.size}), got {tuple(t.shape)}")
+    if not (t.is_complex() or t.is_floating_point()):
+        t = t.to(torch.float64)
+    with torch.no_grad():
+        if domain == "image":
+            t = wavelet.forward(t)
+        mag = t.abs().reshape(-1, wavelet.size, wavelet.size)
+        peak = mag.max()
+        dtype = _real_dtype(t.dtype)
+        if peak == 0:
+            return torch.ones(wavelet.size, wavelet.size, dtype=dtype, device=t.device)
+        signif = (mag > threshold * peak).sum(0)  # (N, N) counts over the batch
+        lm = torch.from_numpy(wavelet.level_map).to(t.device)
+        counts = torch.zeros(wavelet.levels + 1, dtype=torch.float64, device=t.device)
+        counts.scatter_add_(0, lm.reshape(-1), signif.reshape(-1).to(torch.float64))
+        s = counts.sum()
+        w = torch.sqrt(s / counts.clamp(min=1.0))
+        return w[lm].to(dtype)
