@@ -1,0 +1,169 @@
+"""Wavelet transform: equals PyWavelets' periodized coefficients, is unitary and differentiable."""
+
+import numpy as np
+import pytest
+import pywt
+import torch
+
+from solver.wavelets import Wavelet2D, level_weights
+
+NAMES = ["haar", "db2", "db4", "sym4", "coif2"]
+
+
+def pywt_packed(x, name, levels):
+    """PyWavelets oracle: packed periodized coefficients of each (N, N) slice."""
+    flat = x.reshape(-1, *x.shape[-2:])
+    out = [pywt.coeffs_to_array(pywt.wavedec2(a, name, mode="periodization", level=levels))[0] for a in flat]
+    return np.stack(out).reshape(x.shape)
+
+
+def level_cases():
+    for name in NAMES:
+        for size in (32, 64):
+            top = Wavelet2D.max_levels(name, size)
+            for levels in sorted({1, 2, top}):
+                if levels <= top:
+                    yield name, size, levels
+
+
+CASES = list(level_cases())
+
+
+@pytest.mark.parametrize("name,size,levels", CASES)
+def test_matches_pywavelets_and_inverts(name, size, levels):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, size, size)) + 1j * rng.standard_normal((2, size, size))
+    W = Wavelet2D(name, levels, size)
+    c = W.forward(torch.from_numpy(x))
+    assert c.dtype == torch.complex128 and c.shape == x.shape
+    ref = pywt_packed(x.real, name, levels) + 1j * pywt_packed(x.imag, name, levels)
+    np.testing.assert_allclose(c.numpy(), ref, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(W.inverse(c).numpy(), x, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-4), (torch.float64, 1e-10)])
+def test_real_dtypes_preserved(name, dtype, tol):
+    size = 32
+    W = Wavelet2D(name, None, size)
+    x = torch.rand(3, size, size, dtype=torch.float64)
+    c = W.forward(x.to(dtype))
+    assert c.dtype == dtype
+    np.testing.assert_allclose(c.double().numpy(), pywt_packed(x.numpy(), name, W.levels), rtol=0, atol=tol)
+    assert torch.allclose(W.inverse(c).double(), x, rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("name", ["haar", "db4"])
+def test_unitary_norm_and_adjoint(name):
+    size = 64
+    W = Wavelet2D(name, None, size)
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(size, size, dtype=torch.complex128, generator=g)
+    c = torch.randn(size, size, dtype=torch.complex128, generator=g)
+    assert torch.linalg.vector_norm(W.forward(x)).item() == pytest.approx(torch.linalg.vector_norm(x).item(), rel=1e-12)
+    lhs = torch.sum(W.forward(x).conj() * c)
+    rhs = torch.sum(x.conj() * W.inverse(c))
+    assert abs(lhs - rhs) <= 1e-10 * abs(lhs)
+
+
+def test_haar_large_and_complex64():
+    # the hot path at a FIRENET size: fast butterflies plus the dense tail
+    size = 256
+    W = Wavelet2D("haar", None, size)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((size, size)) + 1j * rng.standard_normal((size, size))
+    ref = pywt_packed(x.real, "haar", 8) + 1j * pywt_packed(x.imag, "haar", 8)
+    c = W.forward(torch.from_numpy(x).to(torch.complex64))
+    assert c.dtype == torch.complex64
+    np.testing.assert_allclose(c.numpy(), ref, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(W.inverse(c).numpy(), x, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["haar", "db2"])
+def test_gradcheck(name):
+    W = Wavelet2D(name, None, 8)
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(8, 8, dtype=torch.complex128, generator=g, requires_grad=True)
+    torch.autograd.gradcheck(W.forward, (x,), fast_mode=True)
+    torch.autograd.gradcheck(W.inverse, (x,), fast_mode=True)
+    r = torch.randn(2, 8, 8, dtype=torch.float64, generator=g, requires_grad=True)
+    torch.autograd.gradcheck(lambda t: W.inverse(W.forward(t) * 2.0), (r,), fast_mode=True)
+
+
+def test_level_map_layout():
+    W = Wavelet2D("haar", 3, 32)
+    lm = W.level_map
+    assert lm.shape == (32, 32) and lm.dtype.kind == "i"
+    assert (lm[:4, :4] == 0).all()
+    assert (lm[:8, :8][lm[:8, :8] != 0] == 1).all() and (lm[4:8, :8] == 1).all()
+    assert (lm[16:, :] == 3).all() and (lm[:16, 16:] == 3).all()
+    assert np.bincount(lm.ravel()).tolist() == [16, 48, 192, 768]
+    # pywt's packed slices agree with the map
+    _, slices = pywt.coeffs_to_array(pywt.wavedec2(np.zeros((32, 32)), "haar", mode="periodization", level=3))
+    for lvl in (1, 2, 3):
+        for s in slices[lvl].values():
+            assert (lm[s] == lvl).all()
+
+
+def test_level_weights():
+    W = Wavelet2D("haar", 2, 16)
+    c = np.zeros((16, 16))
+    c[0, 0] = 1.0           # approximation: 1 significant
+    c[0, 4:6] = 0.5         # level 1: 2 significant
+    c[8:12, 8] = 0.3        # level 2: 4 significant
+    c[15, 15] = 1e-4        # below the threshold
+    w = level_weights(c, W, threshold=1e-2)
+    assert w.shape == (16, 16) and w.dtype == torch.float64
+    s = 7
+    assert w[0, 0].item() == pytest.approx(np.sqrt(s / 1))
+    assert w[0, 4].item() == pytest.approx(np.sqrt(s / 2))
+    assert w[15, 15].item() == pytest.approx(np.sqrt(s / 4))
+    # a level without significant coefficients gets s_j = 1, a finite weight
+    c2 = np.zeros((16, 16))
+    c2[0, 0] = 1.0
+    c2[12, 12] = 1.0
+    w2 = level_weights(c2, W)
+    assert torch.isfinite(w2).all() and w2[0, 4].item() == pytest.approx(np.sqrt(2))
+    assert torch.equal(level_weights(np.zeros((16, 16)), W), torch.ones(16, 16, dtype=torch.float64))
+    # image domain: same as transforming first
+    img = torch.rand(16, 16, dtype=torch.float32)
+    wi = level_weights(img, W, domain="image")
+    assert wi.dtype == torch.float32
+    assert torch.equal(wi, level_weights(W.forward(img), W))
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(name="nope", size=32), "wavelet"),
+        (dict(name="bior2.2", size=32), "wavelet"),
+        (dict(name="dmey", size=32), "wavelet"),
+        (dict(name=3, size=32), "wavelet"),
+        (dict(name="haar", levels=6, size=32), "levels"),
+        (dict(name="db4", levels=3, size=32), "levels"),
+        (dict(name="haar", levels=0, size=32), "levels"),
+        (dict(name="haar", levels=1.5, size=32), "levels"),
+        (dict(name="haar", size=48), "size"),
+        (dict(name="haar"), "size"),
+        (dict(name="coif5", size=16), "size"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Wavelet2D(**kwargs)
+
+
+def test_bad_inputs():
+    W = Wavelet2D("haar", None, 32)
+    with pytest.raises(ValueError, match="image"):
+        W.forward(torch.zeros(16, 16))
+    with pytest.raises(ValueError, match="coeffs"):
+        W.inverse(torch.zeros(32, 32, dtype=torch.int32))
+    with pytest.raises(ValueError, match="threshold"):
+        level_weights(np.ones((32, 32)), W, threshold=1.5)
+    with pytest.raises(ValueError, match="domain"):
+        level_weights(np.ones((32, 32)), W, domain="pixels")
+    with pytest.raises(ValueError, match="wavelet"):
+        level_weights(np.ones((32, 32)), "haar")
+    with pytest.raises(ValueError, match="wavelet"):
+        Wavelet2D.max_levels("bior2.2", 32)
