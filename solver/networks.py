@@ -1,0 +1,573 @@
+"""The trained reconstruction network: a U-Net on the zero-filled image.
+
+This is the *learned* side of the comparison: a U-Net shaped like the one in Colbrook,
+Antun & Hansen (PNAS 2022) maps the zero-filled reconstruction ``A* y`` (two channels,
+real and imaginary part) to the image. Its weights are trained (``solver.train``), not
+computed, and are shipped as safetensors with a JSON model card beside them.
+
+Public surface
+--------------
+UNet
+    The convolutional network, ``(B, 2, N, N) -> (B, 1, N, N)``.
+LearnedReconstruction
+    ``y (..., M) complex -> image (..., N, N) real``: the operator's adjoint, then the U-Net.
+    Differentiable with respect to ``y`` (the attack code needs that).
+UNetThenFIRENET
+    FIRENET started from the U-Net's output: a stabilising tail for the trained network.
+save_network, load_network
+    Safetensors weights plus a model card that records the architecture, the training
+    configuration and the sha256 of the weights file; loading checks both.
+check_compatibility
+    Human-readable warnings when the network is used away from its training setting.
+
+Notes
+-----
+Only safetensors files are read: they hold tensors and nothing else, so loading shipped
+weights never runs code (a pickled ``torch.save`` file can).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = [
+    "UNet",
+    "LearnedReconstruction",
+    "UNetThenFIRENET",
+    "save_network",
+    "load_network",
+    "card_path",
+    "file_sha256",
+    "mask_sha256",
+    "check_compatibility",
+    "CARD_FORMAT",
+    "DEFAULT_WEIGHTS",
+]
+
+#: Version of the model-card layout written by :func:`save_network`.
+CARD_FORMAT = 1
+
+#: The shipped network (trained for the explorer's default preset).
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "unet_multilevel_r25_n256.safetensors"
+
+_NORMS = ("batch", "group", "instance", "none")
+
+
+def _norm_layer(norm: str, channels: int) -> nn.Module:
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    if norm == "group":
+        # 8 channels per group: the smallest width used (8) still gets one full group.
+        return nn.GroupNorm(max(1, channels // 8), channels)
+    if norm == "instance":
+        return nn.InstanceNorm2d(channels, affine=True)
+    return nn.Identity()
+
+
+class _Block(nn.Sequential):
+    """Two (3x3 conv, normalisation, ReLU) layers, as in the paper's U-Net."""
+
+    def __init__(self, in_channels: int, out_channels: int, norm: str) -> None:
+        # A conv followed by a normalisation with a learned shift needs no bias of its own.
+        bias = norm == "none"
+        super().__init__(
+            nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=bias),
+            _norm_layer(norm, out_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=bias),
+            _norm_layer(norm, out_channels),
+            nn.ReLU(inplace=True),
+        )
+
+
+class UNet(nn.Module):
+    """U-Net with ``depth`` down-sampling stages (the paper's shape).
+
+    Encoder: a block of two (3x3 conv, normalisation, ReLU) per scale, 2x2 max-pooling
+    between scales, widths ``base_width * 2**k``. Decoder: 2x2 transposed-conv
+    up-sampling, concatenation with the encoder's skip connection, a block. A 1x1
+    convolution gives the output.
+
+    Parameters
+    ----------
+    in_channels : int, default 2
+        Input channels (real and imaginary part of ``A* y``).
+    out_channels : int, default 1
+        Output channels (the real image).
+    base_width : int, default 16
+        Channels of the first block; doubles at each down-sampling stage.
+    depth : int, default 4
+        Number of down-sampling stages. Input sides must be divisible by ``2**depth``.
+    residual : bool, default True
+        If True, the output is ``x[:, 0] + correction``: the network learns only the
+        correction to the real part of the zero-filled image. The final 1x1 conv is
+        initialised to zero, so an untrained network returns ``Re(A* y)`` exactly.
+    norm : {"batch", "group", "instance", "none"}, default "batch"
+        Normalisation in every block. Batch norm (the paper's choice) uses its running
+        statistics in eval mode: then each layer is a fixed per-channel affine map, the
+        output does not depend on the batch size or on the image size (training on crops,
+        running on full images), and the forward pass is deterministic.
+
+    Raises
+    ------
+    ValueError
+        If a width, the depth or ``norm`` is invalid.
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 2,
+        out_channels: int = 1,
+        base_width: int = 16,
+        depth: int = 4,
+        residual: bool = True,
+        norm: str = "batch",
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(base_width, int) or base_width < 1:
+            raise ValueError(f"base_width must be a positive integer, got {base_width!r}")
+        if not isinstance(depth, int) or not 1 <= depth <= 8:
+            raise ValueError(f"depth must be an integer in 1..8, got {depth!r}")
+        if norm not in _NORMS:
+            raise ValueError(f"norm must be one of {_NORMS}, got {norm!r}")
+        if residual and out_channels != 1:
+            raise ValueError(f"residual=True needs out_channels=1, got {out_channels}")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.base_width = base_width
+        self.depth = depth
+        self.residual = bool(residual)
+        self.norm = norm
+
+        widths = [base_width * 2**k for k in range(depth + 1)]
+        self.down = nn.ModuleList()
+        previous = in_channels
+        for width in widths[:-1]:
+            self.down.append(_Block(previous, width, norm))
+            previous = width
+        self.pool = nn.MaxPool2d(2)
+        self.bottom = _Block(widths[-2], widths[-1], norm)
+        self.upsample = nn.ModuleList()
+        self.up = nn.ModuleList()
+        for k in reversed(range(depth)):
+            self.upsample.append(nn.ConvTranspose2d(widths[k + 1], widths[k], 2, stride=2))
+            self.up.append(_Block(2 * widths[k], widths[k], norm))
+        self.head = nn.Conv2d(widths[0], out_channels, 1)
+        if self.residual:
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
+
+    @property
+    def architecture(self) -> dict[str, Any]:
+        """The constructor arguments, as recorded in the model card."""
+        return {
+            "class": type(self).__name__,
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "base_width": self.base_width,
+            "depth": self.depth,
+            "residual": self.residual,
+            "norm": self.norm,
+        }
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the network.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (B, in_channels, H, W), real floating
+            H and W divisible by ``2**depth``.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, out_channels, H, W), same dtype as the parameters
+        """
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(
+                f"x must have shape (B, {self.in_channels}, H, W), got {tuple(x.shape)}"
+            )
+        factor = 2**self.depth
+        if x.shape[-1] % factor or x.shape[-2] % factor:
+            raise ValueError(
+                f"x's height and width must be divisible by {factor} (depth {self.depth}), "
+                f"got {tuple(x.shape[-2:])}"
+            )
+        skips = []
+        h = x
+        for block in self.down:
+            h = block(h)
+            skips.append(h)
+            h = self.pool(h)
+        h = self.bottom(h)
+        for upsample, block, skip in zip(self.upsample, self.up, reversed(skips)):
+            h = block(torch.cat([upsample(h), skip], dim=1))
+        out = self.head(h)
+        if self.residual:
+            out = out + x[:, :1]
+        return out
+
+
+def _complex_to_channels(image: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """(B, N, N) complex -> (B, 2, N, N) real of ``dtype`` (real, imaginary)."""
+    return torch.stack([image.real, image.imag], dim=1).to(dtype)
+
+
+class LearnedReconstruction(nn.Module):
+    """Measurements to image through the trained U-Net: ``f(y) = UNet([Re, Im](A* y))``.
+
+    Parameters
+    ----------
+    operator : SubsampledFourier or SubsampledWalsh
+        The sampling operator the data come from (``solver.operators``); its ``adjoint``
+        gives the zero-filled image.
+    unet : UNet
+        The trained network. The module is put in eval mode and its parameters are frozen
+        (gradients with respect to ``y`` still flow, which is what the attacks need).
+
+    Notes
+    -----
+    Like every reconstruction network in this project, ``forward`` maps
+    ``y (..., M) complex`` to a real image ``(..., N, N)``. The U-Net runs in its own
+    parameter dtype (float32); the output is returned in the real dtype matching ``y``
+    (float32 for complex64, float64 for complex128). ``.to(device)`` moves the operator
+    too.
+    """
+
+    def __init__(self, operator: Any, unet: UNet) -> None:
+        super().__init__()
+        if not isinstance(unet, UNet):
+            raise ValueError(f"unet must be a UNet, got {type(unet).__name__}")
+        for attribute in ("adjoint", "size"):
+            if not hasattr(operator, attribute):
+                raise ValueError(
+                    f"operator must provide .{attribute} (a solver.operators operator), "
+                    f"got {type(operator).__name__}"
+                )
+        self.operator = operator
+        self.unet = unet
+        self.unet.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> "LearnedReconstruction":
+        # Batch norm must use its running statistics here: in train mode one image's
+        # output would depend on the rest of the batch. Training uses the UNet directly.
+        return super().train(False)
+
+    def to(self, *args: Any, **kwargs: Any) -> "LearnedReconstruction":
+        device = torch._C._nn._parse_to(*args, **kwargs)[0]
+        super().to(*args, **kwargs)
+        if device is not None and hasattr(self.operator, "to"):
+            self.operator = self.operator.to(device)
+        return self
+
+    def zero_filled(self, y: torch.Tensor) -> torch.Tensor:
+        """The network's input image ``A* y``, shape (..., N, N), complex."""
+        return self.operator.adjoint(y)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        """Reconstruct.
+
+        Parameters
+        ----------
+        y : torch.Tensor, shape (..., M), complex64 or complex128
+            Measurements, in the operator's order.
+
+        Returns
+        -------
+        torch.Tensor, shape (..., N, N), real (float32 for complex64 input)
+        """
+        if not torch.is_tensor(y) or not y.is_complex():
+            raise ValueError(
+                f"y must be a complex tensor, got {type(y).__name__} "
+                f"{getattr(y, 'dtype', '')}"
+            )
+        image = self.operator.adjoint(y)
+        n = image.shape[-1]
+        batch_shape = image.shape[:-2]
+        param_dtype = self.unet.head.weight.dtype
+        x = _complex_to_channels(image.reshape(-1, n, n), param_dtype)
+        out = self.unet(x)[:, 0]
+        real_dtype = torch.float64 if y.dtype == torch.complex128 else torch.float32
+        return out.reshape(*batch_shape, n, n).to(real_dtype)
+
+
+class UNetThenFIRENET(nn.Module):
+    """FIRENET started from the U-Net's output: ``FIRENET(y, x0 = U-Net(y))``.
+
+    The trained network proposes an image; FIRENET's unrolled primal-dual layers, with
+    weights computed from the operator, then pull it towards the solution of the
+    sqrt-LASSO for the same data. The composition is an ordinary reconstruction network
+    (``y (..., M) complex -> real image (..., N, N)``), differentiable in ``y``.
+
+    Parameters
+    ----------
+    learned : LearnedReconstruction
+        The trained network.
+    firenet : solver.firenet.FIRENET
+        A FIRENET for the same sampling (its operator's sampling mask must equal the
+        learned network's).
+    """
+
+    def __init__(self, learned: LearnedReconstruction, firenet: nn.Module) -> None:
+        super().__init__()
+        if not isinstance(learned, LearnedReconstruction):
+            raise ValueError(
+                f"learned must be a LearnedReconstruction, got {type(learned).__name__}"
+            )
+        if not isinstance(firenet, nn.Module):
+            raise ValueError(f"firenet must be an nn.Module, got {type(firenet).__name__}")
+        self.learned = learned
+        self.firenet = firenet
+
+    def forward(self, y: torch.Tensor, callback: Any = None) -> torch.Tensor:
+        """Reconstruct: the U-Net's image is FIRENET's starting point ``x0``.
+
+        Parameters
+        ----------
+        y : torch.Tensor, shape (..., M), complex
+        callback : callable, optional
+            Passed on to FIRENET (one record per layer).
+
+        Returns
+        -------
+        torch.Tensor, shape (..., N, N), real
+        """
+        x0 = self.learned(y)
+        return self.firenet(y, x0=x0.to(y.real.dtype), callback=callback)
+
+
+# ---------------------------------------------------------------------------------------
+# Files: safetensors weights + JSON model card
+# ---------------------------------------------------------------------------------------
+
+
+def card_path(path: str | Path) -> Path:
+    """The model card beside a weights file: ``name.safetensors -> name.json``."""
+    return Path(path).with_suffix(".json")
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def mask_sha256(mask: np.ndarray | torch.Tensor) -> str:
+    """Hex sha256 of a sampling mask.
+
+    The hashed bytes are the mask as a C-contiguous numpy ``bool`` array (one byte per
+    entry, row-major on the centred grid) followed by nothing else; the shape is recorded
+    separately in the model card.
+    """
+    if torch.is_tensor(mask):
+        mask = mask.detach().cpu().numpy()
+    array = np.ascontiguousarray(np.asarray(mask, dtype=bool))
+    if array.ndim != 2:
+        raise ValueError(f"mask must be 2-D, got shape {array.shape}")
+    return hashlib.sha256(array.tobytes()).hexdigest()
+
+
+def save_network(path: str | Path, model: UNet, card: Mapping[str, Any]) -> Path:
+    """Write ``model``'s weights as safetensors and its model card beside them.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination, ending in ``.safetensors``. The card goes to ``card_path(path)``.
+    model : UNet
+        The network. Its architecture is written into the card (overriding any
+        ``card["architecture"]``).
+    card : mapping
+        Everything else the card should say (training configuration, metrics, ...).
+        Must be JSON-serialisable.
+
+    Returns
+    -------
+    Path
+        The card's path.
+    """
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise ValueError(f"path must end in .safetensors, got {str(path)!r}")
+    if not isinstance(model, UNet):
+        raise ValueError(f"model must be a UNet, got {type(model).__name__}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Contiguous CPU copies: safetensors refuses views, and the file must not depend on
+    # the training device.
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, str(path), metadata={"format": "pt", "card": card_path(path).name})
+    full_card = dict(card)
+    full_card["card_format"] = CARD_FORMAT
+    full_card["architecture"] = model.architecture
+    full_card["weights_file"] = path.name
+    full_card["weights_sha256"] = file_sha256(path)
+    out = card_path(path)
+    out.write_text(json.dumps(full_card, indent=2, sort_keys=False) + "\n")
+    return out
+
+
+def load_network(
+    path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu"
+) -> tuple[UNet, dict[str, Any]]:
+    """Load a U-Net from safetensors and check it against its model card.
+
+    Parameters
+    ----------
+    path : str or Path, default DEFAULT_WEIGHTS
+        A ``.safetensors`` file with a ``.json`` model card beside it.
+    device : str or torch.device, default "cpu"
+
+    Returns
+    -------
+    model : UNet
+        In eval mode.
+    card : dict
+        The model card.
+
+    Raises
+    ------
+    ValueError
+        If the file is not safetensors, its sha256 differs from the card's (a changed or
+        corrupted file), or its tensors do not fit the card's architecture.
+    FileNotFoundError
+        If the weights or the card are missing.
+    """
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise ValueError(
+            f"path must be a .safetensors file (pickled weights are not loaded), got {str(path)!r}"
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file not found: {path}")
+    card_file = card_path(path)
+    if not card_file.is_file():
+        raise FileNotFoundError(
+            f"model card not found: {card_file} (every weights file needs its card)"
+        )
+    try:
+        card = json.loads(card_file.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"model card {card_file} is not valid JSON: {error}") from error
+    expected = card.get("weights_sha256")
+    actual = file_sha256(path)
+    if expected != actual:
+        raise ValueError(
+            f"weights sha256 mismatch for {path.name}: card says {expected}, file has {actual}"
+        )
+    architecture = dict(card.get("architecture") or {})
+    if architecture.pop("class", None) != "UNet":
+        raise ValueError(f"model card architecture class must be 'UNet', got {card.get('architecture')}")
+    try:
+        model = UNet(**architecture)
+    except TypeError as error:
+        raise ValueError(f"model card architecture has unknown fields: {error}") from error
+    state = load_file(str(path), device="cpu")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise ValueError(
+            f"weights in {path.name} do not match the card's architecture: {error}"
+        ) from error
+    model.to(device)
+    model.eval()
+    return model, card
+
+
+def check_compatibility(
+    card: Mapping[str, Any],
+    pattern: str,
+    rate: float,
+    size: int,
+    operator_kind: str,
+    mask: np.ndarray | torch.Tensor | None = None,
+) -> list[str]:
+    """Warnings for using a trained network away from its training configuration.
+
+    A trained network has learned the artefacts of one sampling mask at one size; used
+    with another it still runs (it is fully convolutional), but its output means little.
+    The app shows these warnings next to the image; nothing here raises for a mismatch.
+
+    Parameters
+    ----------
+    card : mapping
+        The model card (from :func:`load_network`).
+    pattern : str
+        Sampling pattern name in use.
+    rate : float
+        Sampling rate in use.
+    size : int
+        Image side N in use.
+    operator_kind : str
+        ``"fourier"`` or ``"walsh"``.
+    mask : array or tensor, shape (N, N), bool, optional
+        The mask in use; compared with the training mask by sha256.
+
+    Returns
+    -------
+    list of str
+        Empty when the setting matches the training setting.
+    """
+    warnings: list[str] = []
+    sampling = card.get("sampling", {})
+    trained_pattern = sampling.get("pattern")
+    trained_rate = sampling.get("rate")
+    trained_size = card.get("image_size")
+    trained_kind = card.get("operator")
+    depth = card.get("architecture", {}).get("depth", 4)
+    if pattern != trained_pattern:
+        warnings.append(
+            f"The network was trained for '{trained_pattern}' sampling, not '{pattern}': "
+            "it has never seen these aliasing artefacts."
+        )
+    if trained_rate is not None and abs(float(rate) - float(trained_rate)) > 1e-9:
+        warnings.append(
+            f"The network was trained at sampling rate {float(trained_rate):.0%}, not "
+            f"{float(rate):.0%}."
+            + (
+                " More samples can still make its output worse."
+                if float(rate) > float(trained_rate)
+                else ""
+            )
+        )
+    if size != trained_size:
+        factor = 2**depth
+        if size % factor:
+            warnings.append(
+                f"The network was trained at {trained_size} x {trained_size}; it cannot run "
+                f"at {size} x {size} (the side must be divisible by {factor})."
+            )
+        else:
+            warnings.append(
+                f"The network was trained at {trained_size} x {trained_size}, not {size} x {size}: "
+                "it runs (it is fully convolutional) but was never trained at this size."
+            )
+    if operator_kind != trained_kind:
+        warnings.append(
+            f"The network was trained on '{trained_kind}' measurements, not '{operator_kind}'."
+        )
+    if mask is not None and not warnings:
+        # Same pattern, rate and size but another mask (e.g. another seed or a user mask).
+        if mask_sha256(mask) != sampling.get("mask_sha256"):
+            warnings.append(
+                "The sampling mask differs from the one the network was trained with "
+                f"(trained with seed {sampling.get('seed')}); results may degrade."
+            )
+    return warnings
