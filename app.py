@@ -1,0 +1,78 @@
+"""FIRENET Explorer: stable (FIRENET) versus unstable (trained U-Net) image reconstruction.
+
+Run with ``streamlit run app.py``. This script reads top to bottom as the page; the
+widgets live in ``explorer.controls``, the computations (all cached) in
+``explorer.compute``, the figures in ``explorer.figures`` and the panels in
+``explorer.panels``.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="FIRENET Explorer", page_icon=":fire:", layout="wide")
+
+from explorer import compute, controls, panels, sharing, uploads  # noqa: E402
+from explorer import state as S  # noqa: E402
+from explorer.presets import PRESETS  # noqa: E402
+
+# Settings: defaults, then the URL (once per session), then the sidebar's widgets.
+patterns = compute.pattern_registry()
+firenet_values = compute.firenet_presets()
+specs = S.all_specs(patterns, firenet=firenet_values["recommended"])
+panels.register_specs(specs)
+S.init(st.session_state, specs)
+sharing.load_url_once(specs)
+
+uploaded = controls.sidebar(specs, patterns, PRESETS, firenet_values,
+                            on_preset=lambda name: panels.apply_preset(name, specs))
+upload = uploads.accept(uploaded, int(st.session_state["size"]))
+settings = controls.settings_from_state(specs, upload)
+sharing.write_url(specs)
+
+st.title("FIRENET Explorer")
+st.caption("Stable and accurate neural networks for image reconstruction can be computed, "
+           "not trained: FIRENET against a trained U-Net, live (Colbrook, Antun & Hansen, "
+           "PNAS 2022).")
+panels.notices()
+
+# The problem: ground truth, sampling, data.
+truth, detail, image = panels.ground_truth(settings, upload)
+base = panels.problem(settings, truth, image)
+variant = compute.variant(base, settings.perturbation, settings.firenet, image,
+                          settings.measurement, detail, settings.perturbation.steps)
+
+with st.expander("Sampling: mask and k-space", expanded=True):
+    panels.sampling(base)
+
+# Reconstructions (drawn once every method has run), then the perturbation.
+st.subheader("Reconstructions")
+recon_slot = st.container()
+progress_slot = recon_slot.empty()
+pert_slot = st.container()
+
+# Convergence: FIRENET's curve streams into this slot while it runs.
+st.subheader("Convergence against depth")
+conv_slot = st.empty()
+depth_col, view_col = st.columns([3, 2])
+with depth_col:
+    depth = controls.depth_slider(settings.firenet.n, settings.firenet.p)
+with view_col:
+    controls.view_controls()
+settings = controls.settings_from_state(specs, upload)  # the depth slider may have moved
+
+results = panels.run_methods(settings, base, variant, conv_slot, progress_slot)
+with recon_slot:
+    shown = panels.reconstructions(settings, results, base, variant)
+panels.perturbation(settings, results, variant, pert_slot)
+panels.convergence(settings, results, conv_slot)
+
+st.subheader("Stability against perturbation size")
+stab_slot = panels.stability(settings, base)
+
+with st.expander("Share and download", expanded=False):
+    panels.share(settings, shown, base)
+
+with st.expander("About: the paradox, FIRENET and these panels", expanded=False):
+    panels.about()
+
+# Long work last, so that the page above is on screen (and usable) while it runs.
+panels.finish_long_tasks(settings, base, variant, results, conv_slot, pert_slot, stab_slot)

@@ -1,0 +1,50 @@
+"""The "About" text: the paradox, FIRENET, what each panel shows, the reference."""
+
+from __future__ import annotations
+
+__all__ = ["ABOUT", "PANELS"]
+
+ABOUT = """
+**The paradox.** Trained neural networks for inverse problems, such as a U-Net that turns
+undersampled MRI data into an image, can be very accurate on the kind of images they were
+trained on and still be *unstable*: a perturbation of a few per cent of the data, chosen
+well, produces artefacts, removes real details or hallucinates new ones. Colbrook, Antun
+and Hansen prove that stable and accurate networks *exist* for such problems but in
+general *cannot be computed* (trained) by any algorithm, however much data and computing
+power it has. Under sparsity conditions (robust null space property) they can.
+
+**FIRENET** (Fast Iterative REstarted NETwork) is their construction. Each layer is one
+primal-dual (Chambolle-Pock) step for the weighted square-root LASSO
+
+    minimise  lam ||x||_{1,w} + ||A x - y||_2   over wavelet coefficients x,
+
+with A = sampling . Fourier (or Walsh) . inverse wavelet. Its weights are *computed*
+from A, not learned. After every p layers it restarts with a rescaled problem whose
+accuracy target eps_k shrinks by a factor nu, which makes it converge exponentially in
+its depth; it is provably stable: its output moves by about as much as its input.
+
+**Careful measurement** shows that with the paper's parameters (p = 5) FIRENET can stall
+on subsampled problems: the schedule lowers eps_k on a fixed clock whatever the real gap
+is. The explorer shows this honestly (eps_k next to the certified gap) and offers
+parameters measured to converge here ("Recommended").
+"""
+
+PANELS = """
+- **Sampling**: the mask (white = sampled) and the log-magnitude of the image's full
+  k-space (Fourier) or sequency (Walsh) coefficients; the achieved sampling rate.
+- **Reconstructions**: ground truth and each method on one colour scale, the absolute
+  error underneath; PSNR, SSIM and relative error under each. All panels zoom together.
+- **Perturbation** (when one is chosen): the perturbation as an image and how much it
+  changed each network's output (|f(y + e) - f(y)|).
+- **Convergence**: relative error to the truth and the *certified* relative duality gap
+  (an upper bound on (F - F*)/F* computed from a dual-feasible point, no minimiser
+  needed) against layer, for FIRENET and plain / tuned-ratio Chambolle-Pock. Dotted lines
+  mark restarts; the dashed step line is FIRENET's target eps_k (relative to ||y||). The
+  depth slider shows the reconstructions after that many layers.
+- **Stability**: output change against perturbation size, log-log, worst case (solid)
+  and random (dashed) for each network; the dotted diagonal is "change = perturbation".
+
+Reference: M. J. Colbrook, V. Antun, A. C. Hansen, *The difficulty of computing stable and
+accurate neural networks: On the barriers of deep learning and Smale's 18th problem*,
+PNAS 119(12) e2107151119 (2022), [arXiv:2101.08286](https://arxiv.org/abs/2101.08286).
+"""

@@ -1,0 +1,273 @@
+"""Pure functions from arrays to plotly figures (no Streamlit here).
+
+Images are drawn as heatmaps with ``y`` pointing down (image convention) and square
+pixels. Every image panel of one figure shares its x and y axes with the first panel
+(``matches``), so zooming or panning one zooms all of them: a small detail can be compared
+across methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "mask_figure",
+    "reconstruction_figure",
+    "perturbation_figure",
+    "convergence_figure",
+    "stability_figure",
+    "image_png",
+]
+
+_FONT = dict(size=12)
+_MARGIN = dict(l=10, r=10, t=40, b=10)
+ERROR_SCALE = "inferno"
+
+
+def _heatmap(image: np.ndarray, coloraxis: str, name: str) -> go.Heatmap:
+    image = np.asarray(image, dtype=np.float32)
+    return go.Heatmap(
+        z=image,
+        coloraxis=coloraxis,
+        name=name,
+        hovertemplate=f"{name}<br>x=%{{x}} y=%{{y}}<br>value=%{{z:.3f}}<extra></extra>",
+    )
+
+
+def _link_image_axes(fig: go.Figure, count: int) -> None:
+    # Axis 1 is the reference; every other panel matches it, so a zoom or pan in one
+    # panel moves them all. Reversed y and square pixels give the image convention.
+    for i in range(1, count + 1):
+        suffix = "" if i == 1 else str(i)
+        fig.layout[f"xaxis{suffix}"].update(
+            showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
+            **({} if i == 1 else {"matches": "x"}),
+        )
+        fig.layout[f"yaxis{suffix}"].update(
+            showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
+            scaleanchor=f"x{suffix}", scaleratio=1,
+            **({"autorange": "reversed"} if i == 1 else {"matches": "y"}),
+        )
+
+
+def mask_figure(mask: np.ndarray, kspace_log: np.ndarray, rate: float) -> go.Figure:
+    """The sampling mask beside the log-magnitude of the full k-space.
+
+    Parameters
+    ----------
+    mask : np.ndarray, shape (N, N), bool
+    kspace_log : np.ndarray, shape (N, N), float
+        ``log10(|F x| + tiny)`` on the centred grid.
+    rate : float
+        Achieved sampling rate (for the title).
+    """
+    fig = make_subplots(
+        rows=1, cols=2, horizontal_spacing=0.04,
+        subplot_titles=(f"Sampling mask ({rate:.1%} sampled)", "log10 |k-space| of the image"),
+    )
+    fig.add_trace(
+        go.Heatmap(z=mask.astype(np.uint8), colorscale="gray", showscale=False,
+                   hovertemplate="x=%{x} y=%{y} sampled=%{z}<extra></extra>"),
+        row=1, col=1,
+    )
+    fig.add_trace(
+        go.Heatmap(z=np.asarray(kspace_log, np.float32), colorscale="viridis",
+                   colorbar=dict(title="log10", len=0.9, thickness=12),
+                   hovertemplate="x=%{x} y=%{y} log10|k|=%{z:.2f}<extra></extra>"),
+        row=1, col=2,
+    )
+    _link_image_axes(fig, 2)
+    fig.update_layout(height=330, margin=_MARGIN, font=_FONT)
+    return fig
+
+
+def reconstruction_figure(
+    images: Mapping[str, np.ndarray],
+    truth: np.ndarray,
+    *,
+    cmap: str = "gray",
+    error_max: float = 0.25,
+    value_range: tuple[float, float] = (0.0, 1.0),
+    panel_height: int = 260,
+) -> go.Figure:
+    """Ground truth and reconstructions on one colour scale, error maps underneath.
+
+    Parameters
+    ----------
+    images : mapping of str to np.ndarray (N, N) float
+        Title -> reconstruction, in display order.
+    truth : np.ndarray, shape (N, N), float
+    cmap : str
+        Plotly colour scale of the images (shared by all of them).
+    error_max : float
+        Upper end of the shared colour scale of ``|x - truth|``.
+    value_range : (float, float)
+        Shared colour range of the images.
+
+    Returns
+    -------
+    go.Figure
+        Two rows: images (the first column is the truth) and ``|x - truth|``; all
+        panels' axes are linked.
+    """
+    titles = ["Ground truth", *images]
+    cols = len(titles)
+    fig = make_subplots(
+        rows=2, cols=cols, horizontal_spacing=0.01, vertical_spacing=0.06,
+        subplot_titles=[*titles, "", *[f"|error| {t}" for t in images]],
+    )
+    fig.add_trace(_heatmap(truth, "coloraxis", "truth"), row=1, col=1)
+    for j, (title, image) in enumerate(images.items(), start=2):
+        fig.add_trace(_heatmap(image, "coloraxis", title), row=1, col=j)
+        fig.add_trace(_heatmap(np.abs(image - truth), "coloraxis2", f"|error| {title}"),
+                      row=2, col=j)
+    # The empty bottom-left cell keeps the grid regular; hide its axes.
+    panels = 2 * cols
+    _link_image_axes(fig, panels)
+    fig.layout[f"xaxis{cols + 1}"].visible = False
+    fig.layout[f"yaxis{cols + 1}"].visible = False
+    fig.update_layout(
+        coloraxis=dict(colorscale=cmap, cmin=value_range[0], cmax=value_range[1],
+                       colorbar=dict(title="image", y=0.78, len=0.45, thickness=12)),
+        coloraxis2=dict(colorscale=ERROR_SCALE, cmin=0.0, cmax=error_max,
+                        colorbar=dict(title="|error|", y=0.22, len=0.45, thickness=12)),
+        height=2 * panel_height + 60, margin=_MARGIN, font=_FONT,
+    )
+    return fig
+
+
+def perturbation_figure(
+    perturbation: np.ndarray, changes: Mapping[str, np.ndarray], *, title: str
+) -> go.Figure:
+    """The perturbation (as an image) and what it changed in each output.
+
+    Parameters
+    ----------
+    perturbation : np.ndarray, shape (N, N), float
+        E.g. ``|A* e|`` for a measurement perturbation ``e``, or an inserted detail.
+    changes : mapping of str to np.ndarray (N, N)
+        Method -> ``|f(y + e) - f(y)|``.
+    """
+    titles = [title, *[f"change in {k}" for k in changes]]
+    fig = make_subplots(rows=1, cols=len(titles), horizontal_spacing=0.01,
+                        subplot_titles=titles)
+    fig.add_trace(_heatmap(perturbation, "coloraxis", title), row=1, col=1)
+    top = max([float(np.max(np.abs(c))) for c in changes.values()] + [1e-12])
+    for j, (name, change) in enumerate(changes.items(), start=2):
+        fig.add_trace(_heatmap(np.abs(change), "coloraxis2", f"change in {name}"),
+                      row=1, col=j)
+    _link_image_axes(fig, len(titles))
+    fig.update_layout(
+        coloraxis=dict(colorscale="gray", colorbar=dict(title="pert.", x=1.0, len=0.9,
+                                                          thickness=12)),
+        coloraxis2=dict(colorscale=ERROR_SCALE, cmin=0.0, cmax=top,
+                        colorbar=dict(title="|change|", x=1.06, len=0.9, thickness=12)),
+        height=300, margin=_MARGIN, font=_FONT,
+    )
+    return fig
+
+
+def convergence_figure(
+    curves: Mapping[str, Mapping[str, Sequence[float]]],
+    *,
+    restart_layers: Sequence[int] = (),
+    eps: Sequence[float] | None = None,
+    depth: int | None = None,
+) -> go.Figure:
+    """Relative error to the truth and the certified duality gap against layer.
+
+    Parameters
+    ----------
+    curves : mapping
+        Method -> ``{"layer": [...], "error": [...], "gap": [...]}`` (the gap relative
+        to the dual value; an upper bound on ``(F - F*)/F*``).
+    restart_layers : sequence of int
+        Layers where FIRENET restarts (dotted vertical lines).
+    eps : sequence of float, optional
+        FIRENET's target ``eps_k`` per restart (drawn as a step line on the gap panel,
+        relative to the same scale), so a stall (gap flat while eps keeps falling) shows.
+    depth : int, optional
+        The depth shown in the images (a vertical line).
+    """
+    fig = make_subplots(
+        rows=1, cols=2, horizontal_spacing=0.08,
+        subplot_titles=("Relative error to the truth ||x - x_true|| / ||x_true||",
+                        "Certified relative duality gap (F - D) / D"),
+    )
+    palette = {"FIRENET": "#d62728", "Chambolle-Pock": "#1f77b4",
+               "Chambolle-Pock, tuned ratio": "#2ca02c", "U-Net then FIRENET": "#9467bd"}
+    for name, curve in curves.items():
+        colour = palette.get(name)
+        layers = list(curve["layer"])
+        fig.add_trace(go.Scatter(x=layers, y=list(curve["error"]), name=name, mode="lines",
+                                 line=dict(color=colour), legendgroup=name),
+                      row=1, col=1)
+        fig.add_trace(go.Scatter(x=layers, y=list(curve["gap"]), name=name, mode="lines",
+                                 line=dict(color=colour), legendgroup=name, showlegend=False),
+                      row=1, col=2)
+    if eps is not None and len(eps) and restart_layers:
+        # eps_k is the accuracy FIRENET's schedule *assumes* after restart k.
+        xs, ys = [], []
+        starts = [0, *restart_layers[:-1]]
+        for start, end, e in zip(starts, restart_layers, eps):
+            xs += [start, end]
+            ys += [e, e]
+        fig.add_trace(go.Scatter(x=xs, y=ys, name="FIRENET eps_k (schedule)", mode="lines",
+                                 line=dict(color="#d62728", dash="dash", width=1)),
+                      row=1, col=2)
+    for layer in restart_layers:
+        for col in (1, 2):
+            fig.add_vline(x=layer, line=dict(color="rgba(120,120,120,0.35)", width=1,
+                                             dash="dot"), row=1, col=col)
+    if depth:
+        for col in (1, 2):
+            fig.add_vline(x=depth, line=dict(color="black", width=1.5), row=1, col=col)
+    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_xaxes(title_text="layer (iterations)")
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=40), font=_FONT,
+                      legend=dict(orientation="h", y=-0.22))
+    return fig
+
+
+def stability_figure(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> go.Figure:
+    """Output change against perturbation size, log-log.
+
+    Parameters
+    ----------
+    curves : mapping
+        Label (e.g. "U-Net, worst case") -> ``{"size": [...], "change": [...]}``, both
+        relative (``||e|| / ||y||`` and ``||f(y+e) - f(y)|| / ||f(y)||``).
+    """
+    fig = go.Figure()
+    for name, curve in curves.items():
+        dash = "dash" if "random" in name.lower() else "solid"
+        fig.add_trace(go.Scatter(x=list(curve["size"]), y=list(curve["change"]), name=name,
+                                 mode="lines+markers", line=dict(dash=dash)))
+    sizes = [s for c in curves.values() for s in c["size"] if s > 0]
+    if sizes:
+        lo, hi = min(sizes), max(sizes)
+        fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], name="change = perturbation",
+                                 mode="lines", line=dict(color="gray", dash="dot")))
+    fig.update_xaxes(type="log", title_text="perturbation size ||e|| / ||y||",
+                     exponentformat="power")
+    fig.update_yaxes(type="log", title_text="output change ||f(y+e) - f(y)|| / ||f(y)||",
+                     exponentformat="power")
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=40), font=_FONT)
+    return fig
+
+
+def image_png(image: np.ndarray, value_range: tuple[float, float] = (0.0, 1.0)) -> bytes:
+    """An image as 8-bit grayscale PNG bytes (clipped to ``value_range``)."""
+    import io
+
+    from PIL import Image
+
+    lo, hi = value_range
+    scaled = np.clip((np.asarray(image, np.float64) - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(scaled * 255).astype(np.uint8), mode="L").save(buffer, "PNG")
+    return buffer.getvalue()

@@ -1,0 +1,502 @@
+"""The page's sections: each draws one panel from the settings and computed results.
+
+``app.py`` calls these top to bottom. Computation goes through ``explorer.compute``
+(cached); figures come from ``explorer.figures`` (pure); this module only arranges them
+on the page, reports warnings and errors, and connects progress callbacks to elements.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from explorer import compute, figures
+from explorer import state as S
+from explorer.about import ABOUT, PANELS
+from explorer.downloads import arrays_npz, png_zip
+from explorer.presets import PRESETS
+from explorer.settings import ImageSettings, MeasurementSettings, Settings
+
+__all__ = [
+    "apply_preset",
+    "notices",
+    "ground_truth",
+    "problem",
+    "sampling",
+    "Results",
+    "run_methods",
+    "reconstructions",
+    "perturbation",
+    "convergence",
+    "stability",
+    "share",
+    "about",
+    "finish_long_tasks",
+    "STABILITY_BUDGETS",
+]
+
+#: Relative budgets ||e|| / ||y|| of the stability curves.
+STABILITY_BUDGETS = (0.005, 0.01, 0.02, 0.05, 0.1)
+_CHART = {"displaylogo": False, "scrollZoom": True}
+
+
+# --------------------------------------------------------------------------------------
+# Presets and notices
+# --------------------------------------------------------------------------------------
+def apply_preset(name: str, specs: Mapping[str, S.Spec]) -> None:
+    """``on_click`` of a preset button: defaults, then the preset's values."""
+    preset = PRESETS[name]
+    ss = st.session_state
+    S.reset(ss, specs)
+    for key, value in preset.values.items():
+        ss[key] = S.widget_value(value)
+    ss["attack_request"] = "attack" in preset.request
+    ss["stability_request"] = "stability" in preset.request
+    ss["preset_note"] = f"**{preset.label}.** {preset.description}"
+
+
+def notices() -> None:
+    """Messages from the last action: rejected URL values, a preset's note, an upload."""
+    ss = st.session_state
+    for message in ss["_url_errors"]:
+        st.error(message)
+    ss["_url_errors"] = ()
+    if ss["preset_note"]:
+        st.info(ss["preset_note"])
+        ss["preset_note"] = None
+    if ss["upload_error"]:
+        st.error(ss["upload_error"])
+
+
+# --------------------------------------------------------------------------------------
+# Ground truth and problem
+# --------------------------------------------------------------------------------------
+def ground_truth(
+    settings: Settings, upload: tuple[str, bytes] | None
+) -> tuple[np.ndarray, np.ndarray | None, ImageSettings]:
+    """The ground truth, its detail mask (if any) and the image settings actually used.
+
+    Without a valid upload the previous test image stays (nothing the user had is lost).
+    """
+    image = settings.image
+    ss = st.session_state
+    if image.name == "upload":
+        if upload is not None:
+            try:
+                truth, notes = compute.user_image(upload[1], upload[0], image.size)
+            except ValueError as error:  # valid at upload time; defensive
+                st.error(f"The uploaded image cannot be used: {error}")
+            else:
+                for note in notes:
+                    st.warning(f"Upload converted: {note}.")
+                return truth, None, image
+        elif not ss["upload_error"]:
+            st.info("Upload a PNG, JPEG or NPY image in the sidebar (Image). Until then the "
+                    "previous image is shown.")
+        name, seed = ss.get("_last_image", ("shepp_logan", 0))
+        image = replace(image, name=name, seed=seed, upload=None)
+    else:
+        ss["_last_image"] = (image.name, image.seed)
+    truth, detail = compute.test_image(image.name, image.size, image.seed)
+    return truth, detail, image
+
+
+def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> compute.Problem:
+    """The unperturbed problem; a sampling request that fails keeps the previous one."""
+    ss = st.session_state
+    ps = settings.perturbation
+    ms = settings.measurement
+    try:
+        result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
+    except ValueError as error:
+        previous = ss.get("_last_good_ms") or MeasurementSettings()
+        st.error(f"Sampling not possible: {error}. The previous sampling "
+                 f"({previous.pattern}, {previous.rate:.0%}) is used instead.")
+        try:
+            result = compute.base_problem(image, truth, previous, ps.noise, ps.noise_seed)
+        except ValueError:
+            result = compute.base_problem(image, truth, MeasurementSettings(), ps.noise, ps.noise_seed)
+    else:
+        ss["_last_good_ms"] = ms
+    for message in result.warnings:
+        st.warning(message)
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# Sampling
+# --------------------------------------------------------------------------------------
+def sampling(base: compute.Problem) -> None:
+    """The mask, the log k-space magnitude and the achieved rate."""
+    c1, c2 = st.columns([4, 1])
+    with c1:
+        kspace = compute.kspace_log(base.truth, base.transform)
+        st.plotly_chart(figures.mask_figure(base.mask, kspace, base.rate), key="mask_fig",
+                        config=_CHART)
+    with c2:
+        st.metric("Achieved sampling rate", f"{base.rate:.2%}",
+                  help="Fraction of the N x N coefficients measured.")
+        st.metric("Measurements M", f"{int(base.mask.sum()):,}")
+        st.metric("Image", f"{base.size} x {base.size}")
+
+
+# --------------------------------------------------------------------------------------
+# Running the methods
+# --------------------------------------------------------------------------------------
+@dataclass
+class Results:
+    """Each method's reconstruction on the data it is given (``main``) and, when a
+    perturbation is active, on the clean data (``clean``)."""
+
+    main: dict[str, compute.Reconstruction]
+    clean: dict[str, compute.Reconstruction]
+    problems: dict[str, compute.Problem]
+    errors: dict[str, str]
+    firenet_seconds: float = 0.0
+    first_restart_seconds: float | None = None
+
+
+def _live_drawer(slot: Any, progress: Any, fs: Any, depth: int) -> Any:
+    start = time.perf_counter()
+    times: list[float] = []
+
+    def draw(partial: compute.Reconstruction, restarts: int) -> None:
+        times.append(time.perf_counter() - start)
+        fig = figures.convergence_figure(
+            {"FIRENET": partial.curve}, restart_layers=partial.restart_layers[:restarts],
+            eps=partial.eps, depth=None)
+        fig.update_xaxes(range=[0, fs.layers])
+        slot.plotly_chart(fig, key=f"conv_live_{restarts}", config=_CHART)
+        progress.progress(restarts / fs.n, text=f"FIRENET: restart {restarts} of {fs.n} "
+                                                  f"({restarts * fs.p} layers)")
+
+    draw.times = times  # type: ignore[attr-defined]
+    return draw
+
+
+def run_methods(
+    settings: Settings,
+    base: compute.Problem,
+    variant: compute.Variant | None,
+    conv_slot: Any,
+    progress_slot: Any,
+) -> Results:
+    """Reconstruct with every method shown (FIRENET always: the convergence panel needs
+    it), streaming FIRENET's convergence curve into ``conv_slot`` while it runs."""
+    fs = settings.firenet
+    methods = ["firenet", *[m for m in settings.view.show if m != "firenet"]]
+    perturbed = variant is not None and variant.pending is None
+    card, reason = compute.unet_status()
+    out = Results({}, {}, {}, {})
+    for method in methods:
+        if method in ("unet", "unet_firenet") and card is None:
+            out.errors[method] = reason or "The U-Net is not available."
+            continue
+        given = variant.problems[method] if perturbed else base
+        out.problems[method] = given
+        on_restart = None
+        drawer = None
+        if method == "firenet" and settings.view.live and compute.cached_reconstruction(method, given, fs) is None:
+            bar = progress_slot.progress(0.0, text="FIRENET: starting")
+            drawer = _live_drawer(conv_slot, bar, fs, settings.view.depth)
+            on_restart = drawer
+        try:
+            out.main[method] = compute.reconstruct(method, given, fs, on_restart)
+            out.clean[method] = (compute.reconstruct(method, base, fs) if given is not base
+                                 else out.main[method])
+        except (RuntimeError, ValueError) as error:
+            out.errors[method] = f"{S.METHODS[method]} could not run: {error}"
+            continue
+        if drawer is not None:
+            progress_slot.empty()
+            if drawer.times:
+                out.first_restart_seconds = drawer.times[0]
+        if method == "firenet":
+            out.firenet_seconds = out.main[method].seconds
+    return out
+
+
+def _depth_image(method: str, result: compute.Reconstruction, depth: int) -> np.ndarray:
+    return result.at_depth(depth) if method in compute.ITERATIVE else result.image
+
+
+# --------------------------------------------------------------------------------------
+# Reconstructions row
+# --------------------------------------------------------------------------------------
+def reconstructions(settings: Settings, results: Results, base: compute.Problem,
+                    variant: compute.Variant | None) -> dict[str, np.ndarray]:
+    """The row of reconstructions with error maps and metrics; returns the images shown."""
+    view = settings.view
+    shown = [m for m in view.show if m in results.main]
+    for method in view.show:
+        if method in results.errors:
+            st.warning(results.errors[method])
+    if not shown:
+        st.info("Choose at least one reconstruction to show (sidebar: Reconstructions shown).")
+        return {}
+    perturbed = variant is not None and variant.pending is None
+    truth = results.problems[shown[0]].truth
+    depth = view.depth
+    images = {S.METHODS[m]: _depth_image(m, results.main[m], depth) for m in shown}
+    fig = figures.reconstruction_figure(images, truth, cmap=view.cmap, error_max=view.error_max)
+    fig.update_layout(uirevision="reconstructions")  # keep the zoom across reruns
+    st.plotly_chart(fig, key="recon_fig", config=_CHART)
+
+    columns = st.columns(len(shown) + 1)
+    columns[0].caption("Ground truth" + (" (with the inserted detail)"
+                                         if perturbed and settings.perturbation.kind == "detail" else ""))
+    for column, method in zip(columns[1:], shown):
+        values = compute.metrics(images[S.METHODS[method]], truth)
+        delta = None
+        if perturbed:
+            clean = compute.metrics(_depth_image(method, results.clean[method], depth), base.truth)
+            delta = {k: values[k] - clean[k] for k in values}
+        with column:
+            st.markdown(f"**{S.METHODS[method]}**")
+            st.metric("PSNR", f"{values['psnr']:.2f} dB",
+                      delta=None if delta is None else f"{delta['psnr']:+.2f} dB",
+                      help="Peak signal-to-noise ratio against the ground truth (data range 1)."
+                           + (" Delta: change caused by the perturbation." if delta else ""))
+            st.metric("SSIM", f"{values['ssim']:.3f}",
+                      delta=None if delta is None else f"{delta['ssim']:+.3f}")
+            st.metric("Relative error", f"{values['relative_error']:.4f}",
+                      delta=None if delta is None else f"{delta['relative_error']:+.4f}",
+                      delta_color="inverse",
+                      help="||x - x_true|| / ||x_true||")
+    card, _ = compute.unet_status()
+    if card is not None and any(m in shown for m in ("unet", "unet_firenet")):
+        from solver.networks import check_compatibility
+
+        given = results.problems.get("unet", base)
+        ms = settings.measurement
+        for message in check_compatibility(card, ms.pattern, given.rate, given.size,
+                                           ms.transform, given.mask):
+            st.warning(f"U-Net: {message}")
+    return {"Ground truth": truth, **images}
+
+
+# --------------------------------------------------------------------------------------
+# Perturbation
+# --------------------------------------------------------------------------------------
+def perturbation(settings: Settings, results: Results, variant: compute.Variant | None,
+                 slot: Any) -> None:
+    """The perturbation and what it changed in each network's output."""
+    if variant is None:
+        return
+    with slot:
+        st.subheader("Perturbation")
+        if variant.pending is not None:
+            st.info(f"This perturbation needs a {variant.pending} (gradient ascent, "
+                    f"{settings.perturbation.steps} steps). The page above shows the "
+                    "unperturbed data until it has run.")
+            st.button("Run the worst-case search", key="run_attack", type="primary",
+                      on_click=_request, args=("attack_request",))
+            return
+        st.caption(variant.note)
+        changes = {}
+        rows = []
+        for method in settings.view.show:
+            if method not in results.main:
+                continue
+            main, clean = results.main[method], results.clean[method]
+            change = main.image - clean.image
+            changes[S.METHODS[method]] = change
+            norm = float(np.linalg.norm(clean.image))
+            rows.append((S.METHODS[method], float(np.linalg.norm(change)) / max(norm, 1e-12)))
+        if not changes or variant.display is None:
+            return
+        fig = figures.perturbation_figure(variant.display, changes, title=variant.title)
+        fig.update_layout(uirevision="reconstructions")
+        st.plotly_chart(fig, key="pert_fig", config=_CHART)
+        columns = st.columns(len(rows))
+        for column, (name, value) in zip(columns, rows):
+            column.metric(f"Output change, {name}", f"{value:.4f}",
+                          help="||f(perturbed) - f(clean)|| / ||f(clean)||")
+
+
+def _request(key: str) -> None:
+    st.session_state[key] = True
+
+
+# --------------------------------------------------------------------------------------
+# Convergence
+# --------------------------------------------------------------------------------------
+def convergence_curves(settings: Settings, results: Results) -> tuple[dict, list[int], list[float]]:
+    """Curves of every iterative method computed for the data shown."""
+    fs = settings.firenet
+    curves: dict[str, Any] = {}
+    restart_layers: list[int] = []
+    eps: list[float] = []
+    firenet = results.main.get("firenet")
+    if firenet is not None and firenet.curve:
+        curves["FIRENET"] = firenet.curve
+        restart_layers, eps = firenet.restart_layers, firenet.eps
+    given = results.problems.get("firenet")
+    for method in ("cp", "cp_tuned", "unet_firenet"):
+        result = results.main.get(method)
+        if result is None and given is not None and method != "unet_firenet":
+            result = compute.cached_reconstruction(method, given, fs)
+        if result is not None and result.curve:
+            curves[S.METHODS[method]] = result.curve
+    return curves, restart_layers, eps
+
+
+def convergence(settings: Settings, results: Results, slot: Any, key: str = "conv_fig") -> None:
+    """Error and certified gap against layer, with restarts and the eps_k schedule."""
+    curves, restart_layers, eps = convergence_curves(settings, results)
+    if not curves:
+        slot.info("FIRENET did not run.")
+        return
+    fig = figures.convergence_figure(curves, restart_layers=restart_layers, eps=eps,
+                                     depth=settings.view.depth)
+    slot.plotly_chart(fig, key=key, config=_CHART)
+
+
+# --------------------------------------------------------------------------------------
+# Stability
+# --------------------------------------------------------------------------------------
+def stability_networks(settings: Settings) -> tuple[str, ...]:
+    card, _ = compute.unet_status()
+    names = ["firenet"]
+    if card is not None:
+        names.insert(0, "unet")
+        if "unet_firenet" in settings.view.show:
+            names.append("unet_firenet")
+    return tuple(names)
+
+
+def stability(settings: Settings, base: compute.Problem) -> Any:
+    """The stability panel; returns the slot where a requested computation reports."""
+    st.caption(
+        "Output change ||f(y + e) - f(y)|| / ||f(y)|| against the perturbation size "
+        f"||e|| / ||y|| in {{{', '.join(map(str, STABILITY_BUDGETS))}}}: worst case "
+        f"(gradient ascent, {settings.perturbation.steps} steps per size) and random "
+        "noise of the same size. A stable network stays near the dotted diagonal.")
+    names = stability_networks(settings)
+    stored = compute.stability(base, settings.firenet, names, STABILITY_BUDGETS,
+                               settings.perturbation.steps, run=False)
+    slot = st.container()
+    if stored is not None:
+        slot.plotly_chart(figures.stability_figure(stored), key="stab_fig", config=_CHART)
+    else:
+        slot.button("Compute the stability curves", key="run_stability",
+                    on_click=_request, args=("stability_request",),
+                    help="Runs worst-case searches against each network at every size; "
+                         "this takes a while and shows its progress.")
+    return slot
+
+
+# --------------------------------------------------------------------------------------
+# Share and download, About
+# --------------------------------------------------------------------------------------
+def share(settings: Settings, shown: Mapping[str, np.ndarray], base: compute.Problem) -> None:
+    """The URL explanation and the three downloads."""
+    query = "&".join(f"{k}={v}" for k, v in S.to_query(st.session_state, _specs()).items())
+    st.markdown("Every setting is in the page's address (URL query parameters): copy the "
+                "address bar to share exactly this page.")
+    st.code("?" + query if query else "(default page: no parameters)", language=None)
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Images (PNG, zipped)", png_zip(shown), file_name="firenet_images.zip",
+                       mime="application/zip", key="dl_png", on_click="ignore",
+                       disabled=not shown)
+    arrays = {**shown, "mask": base.mask}
+    c2.download_button("Arrays (NPZ)", arrays_npz(arrays), file_name="firenet_arrays.npz",
+                       mime="application/octet-stream", key="dl_npz", on_click="ignore")
+    c3.download_button("Settings (JSON)", settings.to_json(), file_name="firenet_settings.json",
+                       mime="application/json", key="dl_json", on_click="ignore")
+
+
+_SPECS: dict[str, S.Spec] = {}
+
+
+def register_specs(specs: Mapping[str, S.Spec]) -> None:
+    """Remember the page's setting specs (for the share panel)."""
+    _SPECS.clear()
+    _SPECS.update(specs)
+
+
+def _specs() -> Mapping[str, S.Spec]:
+    return _SPECS
+
+
+def about() -> None:
+    """The story and what each panel shows."""
+    st.markdown(ABOUT)
+    st.markdown("**What each panel shows**")
+    st.markdown(PANELS)
+
+
+# --------------------------------------------------------------------------------------
+# Long computations, run after the page is drawn
+# --------------------------------------------------------------------------------------
+def finish_long_tasks(
+    settings: Settings,
+    base: compute.Problem,
+    variant: compute.Variant | None,
+    results: Results,
+    conv_slot: Any,
+    pert_slot: Any,
+    stab_slot: Any,
+) -> None:
+    """Work that may take seconds to minutes, done after everything else is on screen.
+
+    The Chambolle-Pock baselines of the convergence plot, a requested worst-case search
+    and requested stability curves. Each shows progress; interacting with the page
+    meanwhile interrupts it (and it resumes on the next run while still requested).
+    """
+    ss = st.session_state
+    fs = settings.firenet
+    given = results.problems.get("firenet")
+    if given is not None and settings.view.compare:
+        missing = [m for m in ("cp", "cp_tuned") if compute.cached_reconstruction(m, given, fs) is None]
+        if missing:
+            for method in missing:
+                compute.reconstruct(method, given, fs)
+            convergence(settings, results, conv_slot, key="conv_fig_baselines")
+
+    if variant is not None and variant.pending is not None and ss["attack_request"]:
+        with pert_slot:
+            targets = {"worst_unet": ("unet",), "worst_firenet": ("firenet",),
+                       "transfer": ("unet", "firenet")}[settings.perturbation.kind]
+            for target in targets:
+                name = "the U-Net" if target == "unet" else "FIRENET"
+                bar = st.progress(0.0, text=f"Worst-case search against {name}")
+
+                def report(fraction: float, text: str, bar: Any = bar, name: str = name) -> None:
+                    bar.progress(fraction, text=f"Against {name}: {text}")
+
+                try:
+                    compute.attack(target, base, fs, settings.perturbation,
+                                   settings.perturbation.steps, progress=report)
+                except (RuntimeError, ValueError) as error:
+                    st.error(f"The worst-case search against {name} failed: {error}")
+                    ss["attack_request"] = False
+                    return
+        ss["attack_request"] = False
+        st.rerun()
+
+    if ss["stability_request"]:
+        names = stability_networks(settings)
+        with stab_slot:
+            bar = st.progress(0.0, text="Stability curves")
+
+            def report(fraction: float, text: str) -> None:
+                bar.progress(fraction, text=f"Stability curves: {text}")
+
+            try:
+                curves = compute.stability(base, fs, names, STABILITY_BUDGETS,
+                                           settings.perturbation.steps, progress=report)
+            except (RuntimeError, ValueError) as error:
+                st.error(f"The stability curves could not be computed: {error}")
+                curves = None
+            ss["stability_request"] = False
+            bar.empty()
+        if curves is not None:
+            stab_slot.plotly_chart(figures.stability_figure(curves), key="stab_fig_new",
+                                   config=_CHART)
+

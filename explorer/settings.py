@@ -1,0 +1,118 @@
+"""The page's settings as one frozen, hashable value.
+
+``explorer.controls`` builds a :class:`Settings` from the widgets; everything downstream
+(``explorer.compute``, the figures, the downloads) reads only this object, never the
+widgets. It is grouped the way the sidebar is, so each cached computation can take just
+the group it depends on (a change of colour scale does not touch the reconstruction's
+cache key).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+__all__ = [
+    "ImageSettings",
+    "MeasurementSettings",
+    "PerturbationSettings",
+    "FirenetSettings",
+    "ViewSettings",
+    "Settings",
+]
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    """Which ground truth: a test image by name (or an upload) at ``size`` x ``size``.
+
+    ``upload`` is ``(file name, sha256 of the bytes)`` of the valid upload in use.
+    """
+
+    name: str = "shepp_logan"
+    size: int = 256
+    seed: int = 0
+    upload: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class MeasurementSettings:
+    """Transform, sampling pattern (with its own parameters), rate and mask seed."""
+
+    transform: str = "fourier"
+    pattern: str = "multilevel"
+    rate: float = 0.25
+    seed: int = 0
+    params: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def param_dict(self) -> dict[str, object]:
+        return dict(self.params)
+
+
+@dataclass(frozen=True)
+class PerturbationSettings:
+    """Measurement noise (always applied) and one perturbation on top of it.
+
+    ``noise`` and ``budget`` are relative to ``||y||`` (for an inserted detail ``budget``
+    is its contrast, for more samples the extra sampling rate); ``kind`` is a key of
+    ``explorer.state.PERTURBATIONS``; ``steps`` is the number of gradient steps of a
+    worst-case search.
+    """
+
+    noise: float = 0.0
+    noise_seed: int = 0
+    kind: str = "none"
+    budget: float = 0.05
+    steps: int = 20
+
+
+@dataclass(frozen=True)
+class FirenetSettings:
+    """FIRENET's parameters: ``n`` restarts of ``p`` layers, restart factor ``nu``,
+    sharpness scale ``C``, ``lam``, the wavelet and its ``levels`` (0 = maximal) and the
+    l1 weights (``"uniform"`` or ``"levels"``), and each block's output (``"ergodic"``
+    average, the paper's, or the ``"last"`` iterate)."""
+
+    n: int = 8
+    p: int = 10
+    nu: float = 0.5
+    C: float = 10.0
+    lam: float = 2.5e-4
+    wavelet: str = "haar"
+    levels: int = 0
+    weights: str = "levels"
+    output: str = "last"
+
+    @property
+    def layers(self) -> int:
+        return self.n * self.p
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    """How results are shown (never triggers a computation)."""
+
+    show: tuple[str, ...] = ("zero_filled", "firenet", "unet")
+    depth: int = 0
+    cmap: str = "gray"
+    error_max: float = 0.25
+    live: bool = True
+    compare: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the page depends on."""
+
+    image: ImageSettings = field(default_factory=ImageSettings)
+    measurement: MeasurementSettings = field(default_factory=MeasurementSettings)
+    perturbation: PerturbationSettings = field(default_factory=PerturbationSettings)
+    firenet: FirenetSettings = field(default_factory=FirenetSettings)
+    view: ViewSettings = field(default_factory=ViewSettings)
+
+    def to_json(self) -> str:
+        """The settings as indented JSON (for the settings download)."""
+        data = asdict(self)
+        data["measurement"]["params"] = dict(self.measurement.params)
+        return json.dumps(data, indent=2, default=str)
