@@ -234,7 +234,7 @@ class SubsampledFourier(_SubsampledUnitary):
         n = self.size
         rows, cols = torch.nonzero(self.mask, as_tuple=True)
         ku, kv = (rows + n // 2) % n, (cols + n // 2) % n
-        sign = 1.0 - 2.0 * ((ku + kv) % 2).to(torch.float32)
+        sign = 1.0 - 2.0 * ((ku + kv) % 2).to(torch.float64)
         self.register_buffer("_sign", sign, persistent=False)
 
     def _raw_index(self, rows, cols):
@@ -248,7 +248,9 @@ class SubsampledFourier(_SubsampledUnitary):
         return torch.fft.ifft2(k, norm="ortho")
 
     def _post_gather(self, v):
-        return v * self._sign.to(_REAL_OF[v.dtype])
+        # real-view multiply: avoids promoting the sign vector to complex on every call
+        r = torch.view_as_real(v.contiguous()) * self._sign.to(_REAL_OF[v.dtype]).unsqueeze(-1)
+        return torch.view_as_complex(r)
 
     def full(self, image: torch.Tensor) -> torch.Tensor:
         """Full centred unitary DFT (..., N, N), complex (for k-space display)."""

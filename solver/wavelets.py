@@ -16,9 +16,9 @@ along the last axis), ``[m:2m, :m]`` (detail along the second-to-last axis) and
 ``[m:2m, m:2m]`` (detail along both).
 
 Haar, the default and the transform used in every FIRENET layer, has a fast path:
-reshape butterflies without scaling on the large levels, one dense matrix for the last
-few small levels (which would otherwise cost only Python/dispatch overhead), and one
-final multiplication by a precomputed scale map. It is wrapped in an
+reshape butterflies writing straight into the packed output on the large levels, and one
+dense matrix for the last few small levels (which would otherwise cost only
+Python/dispatch overhead, a few microseconds per torch call). It is wrapped in an
 ``autograd.Function`` whose backward is the inverse transform (the transform is real
 orthogonal, so its adjoint is its inverse, also for complex input).
 """
@@ -66,9 +66,8 @@ def _real_dtype(dtype: torch.dtype) -> torch.dtype:
 # ----------------------------------------------------------------------------------
 
 
-def _haar_unscaled_analysis(x: torch.Tensor, fast_levels: int, dense: torch.Tensor | None,
-                            scale: torch.Tensor) -> torch.Tensor:
-    """Unscaled butterflies on ``fast_levels`` levels, dense tail, then the scale map."""
+def _haar_analysis(x: torch.Tensor, fast_levels: int, dense: dict | None) -> torch.Tensor:
+    """Reshape butterflies on ``fast_levels`` levels, then the dense matrix of the rest."""
     batch = x.shape[:-2]
     n = x.shape[-1]
     out = torch.empty_like(x)
@@ -77,8 +76,10 @@ def _haar_unscaled_analysis(x: torch.Tensor, fast_levels: int, dense: torch.Tens
         h = n // 2
         # rows 2i / 2i+1 and columns 2j / 2j+1
         v0, v1 = cur.reshape(*batch, h, 2, h, 2).unbind(-1)
-        p0, p1 = torch.add(v0, v1).unbind(-2)  # low-pass along columns
-        q0, q1 = torch.sub(v0, v1).unbind(-2)  # high-pass along columns
+        # low-/high-pass along columns; the 1/2 of the 2-D Haar step is applied here, on
+        # fresh contiguous tensors, where a scalar multiply is fastest
+        p0, p1 = torch.add(v0, v1).mul_(0.5).unbind(-2)
+        q0, q1 = torch.sub(v0, v1).mul_(0.5).unbind(-2)
         last = lvl == fast_levels - 1 and dense is None
         nxt = out[..., :h, :h] if last else torch.empty(*batch, h, h, dtype=x.dtype, device=x.device)
         torch.add(p0, p1, out=nxt)
@@ -91,27 +92,24 @@ def _haar_unscaled_analysis(x: torch.Tensor, fast_levels: int, dense: torch.Tens
         m = n * n
         flat = cur.reshape(*batch, m)
         if flat.is_complex():
-            res = torch.view_as_complex(torch.matmul(dense.to(_real_dtype(x.dtype)), torch.view_as_real(flat)))
+            res = torch.view_as_complex(torch.matmul(dense[_real_dtype(x.dtype)], torch.view_as_real(flat)))
         else:
-            res = torch.matmul(flat, dense.to(x.dtype).T)
+            res = torch.matmul(flat, dense[x.dtype].T)
         out[..., :n, :n] = res.reshape(*batch, n, n)
-    out.mul_(scale.to(_real_dtype(x.dtype)))
     return out
 
 
-def _haar_unscaled_synthesis(c: torch.Tensor, fast_levels: int, dense: torch.Tensor | None,
-                             scale: torch.Tensor) -> torch.Tensor:
-    """Exact transpose of :func:`_haar_unscaled_analysis`."""
+def _haar_synthesis(c: torch.Tensor, fast_levels: int, dense: dict | None) -> torch.Tensor:
+    """Exact transpose (= inverse) of :func:`_haar_analysis`."""
     batch = c.shape[:-2]
-    c = c * scale.to(_real_dtype(c.dtype))
     n = c.shape[-1] >> fast_levels
     if dense is not None:
         m = n * n
         flat = c[..., :n, :n].reshape(*batch, m)
         if flat.is_complex():
-            res = torch.view_as_complex(torch.matmul(dense.T.to(_real_dtype(c.dtype)), torch.view_as_real(flat)))
+            res = torch.view_as_complex(torch.matmul(dense[_real_dtype(c.dtype)].T, torch.view_as_real(flat)))
         else:
-            res = torch.matmul(flat, dense.to(c.dtype))
+            res = torch.matmul(flat, dense[c.dtype])
         cur = res.reshape(*batch, n, n)
     else:
         cur = c[..., :n, :n]
@@ -130,7 +128,7 @@ def _haar_unscaled_synthesis(c: torch.Tensor, fast_levels: int, dense: torch.Ten
         torch.sub(p0, q0, out=new[..., :, 0, :, 1])
         torch.add(p1, q1, out=new[..., :, 1, :, 0])
         torch.sub(p1, q1, out=new[..., :, 1, :, 1])
-        cur = new.view(*batch, n, n)
+        cur = new.mul_(0.5).view(*batch, n, n)
     return cur
 
 
@@ -141,7 +139,7 @@ class _HaarFunction(torch.autograd.Function):
     def forward(ctx, x, plan, inverse):
         ctx.plan = plan
         ctx.inverse = inverse
-        fn = _haar_unscaled_synthesis if inverse else _haar_unscaled_analysis
+        fn = _haar_synthesis if inverse else _haar_analysis
         return fn(x, *plan)
 
     @staticmethod
@@ -328,27 +326,24 @@ class Wavelet2D(torch.nn.Module):
             fast += 1
             n //= 2
         tail = self.levels - fast
-        # Scale map: unscaled butterflies grow detail level k (finest = 1) by 2**k and
-        # everything the dense tail sees by 2**fast.
-        scale = np.empty((self.size, self.size))
-        m = self.size
-        for k in range(1, fast + 1):
-            scale[:m, :m] = 2.0 ** -k
-            m //= 2
-        scale[:m, :m] = 2.0 ** -fast
+        m = self.size >> fast
         dense = None
         if tail > 0:
             # Matrix of the last `tail` levels on the (m, m) block, from the filter path.
             eye = torch.eye(m * m, dtype=torch.float64).reshape(m * m, m, m)
             cols = _filter_analysis(eye, tail, self._weight, self._pad)
             dense = cols.reshape(m * m, m * m).T.contiguous()  # column j = W e_j
-            self.register_buffer("_haar_dense", dense, persistent=False)
-        else:
-            self._haar_dense = None
+            # one copy per real dtype: no per-call conversion
+            self.register_buffer("_haar_dense64", dense, persistent=False)
+            self.register_buffer("_haar_dense32", dense.to(torch.float32), persistent=False)
         self._haar_fast = fast
-        self.register_buffer("_haar_scale", torch.tensor(scale), persistent=False)
 
     # -- transforms ----------------------------------------------------------------
+
+    def _haar_plan(self) -> tuple:
+        if self._haar_fast == self.levels:
+            return self._haar_fast, None
+        return self._haar_fast, {torch.float64: self._haar_dense64, torch.float32: self._haar_dense32}
 
     def _check(self, x, what: str) -> torch.Tensor:
         if not isinstance(x, torch.Tensor):
@@ -363,7 +358,7 @@ class Wavelet2D(torch.nn.Module):
         """Analysis: image (..., N, N) -> packed coefficients (..., N, N), same dtype."""
         x = self._check(image, "image")
         if self._haar:
-            plan = (self._haar_fast, self._haar_dense, self._haar_scale)
+            plan = self._haar_plan()
             return _HaarFunction.apply(x.contiguous(), plan, False)
         r, info = _complex_to_real_batch(x)
         out = _filter_analysis(r, self.levels, self._weight.to(r.dtype), self._pad)
@@ -373,7 +368,7 @@ class Wavelet2D(torch.nn.Module):
         """Synthesis (= adjoint): coefficients (..., N, N) -> image (..., N, N), same dtype."""
         c = self._check(coeffs, "coeffs")
         if self._haar:
-            plan = (self._haar_fast, self._haar_dense, self._haar_scale)
+            plan = self._haar_plan()
             return _HaarFunction.apply(c.contiguous(), plan, True)
         r, info = _complex_to_real_batch(c)
         out = _filter_synthesis(r, self.levels, self._weight.to(r.dtype), self._pad)
