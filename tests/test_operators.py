@@ -16,6 +16,7 @@ from solver.operators import (
     make_operator,
     walsh_sequency_permutation,
 )
+from solver.sampling import PATTERNS, make_mask
 from solver.wavelets import Wavelet2D
 
 KINDS = ["fourier", "walsh"]
@@ -224,3 +225,23 @@ def test_bad_inputs_raise():
         WaveletMeasurement(A, Wavelet2D("haar", None, 64))
     with pytest.raises(ValueError, match="sampling"):
         WaveletMeasurement("fourier", Wavelet2D("haar", None, 32))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("pattern", sorted(PATTERNS))
+def test_project_sampling_patterns_give_orthonormal_rows(kind, pattern):
+    size = 32
+    A = make_operator(kind, make_mask(pattern, size, 0.25, seed=0))
+    x = crandn((size, size), 20)
+    z = crandn((A.num_measurements,), 21)
+    lhs = cdot(A.forward(x), z)
+    assert abs(lhs - cdot(x, A.adjoint(z))) <= 1e-10 * abs(lhs)
+    assert torch.allclose(A.forward(A.adjoint(z)), z, rtol=0, atol=1e-10)
+
+
+def test_wavelet_measurement_to_returns_copy():
+    A = WaveletMeasurement(SubsampledFourier(random_mask(32, 0.3, 12)), Wavelet2D("haar", None, 32))
+    B = A.to("cpu")
+    assert B is not A and B.sampling is not A.sampling
+    c = crandn((32, 32), 22)
+    assert torch.equal(A.forward(c), B.forward(c))

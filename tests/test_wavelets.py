@@ -79,14 +79,15 @@ def test_haar_large_and_complex64():
     np.testing.assert_allclose(W.inverse(c).numpy(), x, rtol=0, atol=1e-4)
 
 
-@pytest.mark.parametrize("name", ["haar", "db2"])
-def test_gradcheck(name):
-    W = Wavelet2D(name, None, 8)
+@pytest.mark.parametrize("name,size,levels", [("haar", 8, None), ("haar", 32, 3), ("db2", 8, None)])
+def test_gradcheck(name, size, levels):
+    # haar at 32 runs the reshape butterflies and the dense tail, at 8 the dense tail only
+    W = Wavelet2D(name, levels, size)
     g = torch.Generator().manual_seed(3)
-    x = torch.randn(8, 8, dtype=torch.complex128, generator=g, requires_grad=True)
+    x = torch.randn(size, size, dtype=torch.complex128, generator=g, requires_grad=True)
     torch.autograd.gradcheck(W.forward, (x,), fast_mode=True)
     torch.autograd.gradcheck(W.inverse, (x,), fast_mode=True)
-    r = torch.randn(2, 8, 8, dtype=torch.float64, generator=g, requires_grad=True)
+    r = torch.randn(2, size, size, dtype=torch.float64, generator=g, requires_grad=True)
     torch.autograd.gradcheck(lambda t: W.inverse(W.forward(t) * 2.0), (r,), fast_mode=True)
 
 
