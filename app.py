@@ -10,9 +10,11 @@ import streamlit as st
 
 st.set_page_config(page_title="FIRENET Explorer", page_icon=":fire:", layout="wide")
 
-from explorer import compute, controls, panels, sharing, uploads  # noqa: E402
+from explorer import compute, controls, panels, sharing, timing, uploads  # noqa: E402
 from explorer import state as S  # noqa: E402
 from explorer.presets import PRESETS  # noqa: E402
+
+timing.start_run()
 
 # Settings: defaults, then the URL (once per session), then the sidebar's widgets.
 patterns = compute.pattern_registry()
@@ -35,12 +37,14 @@ st.caption("Stable and accurate neural networks for image reconstruction can be 
 panels.notices()
 
 # The problem: ground truth, sampling, data.
-truth, detail, image = panels.ground_truth(settings, upload)
-base = panels.problem(settings, truth, image)
-variant = compute.variant(base, settings.perturbation, settings.firenet, image,
-                          settings.measurement, detail, settings.perturbation.steps)
+timing.mark("settings")
+with timing.section("problem"):
+    truth, detail, image = panels.ground_truth(settings, upload)
+    base = panels.problem(settings, truth, image)
+    variant = compute.variant(base, settings.perturbation, settings.firenet, image,
+                              settings.measurement, detail, settings.perturbation.steps)
 
-with st.expander("Sampling: mask and k-space", expanded=True):
+with st.expander("Sampling: mask and k-space", expanded=True), timing.section("sampling"):
     panels.sampling(base)
 
 # Reconstructions (drawn once every method has run), then the perturbation.
@@ -59,11 +63,15 @@ with view_col:
     controls.view_controls()
 settings = controls.settings_from_state(specs, upload)  # the depth slider may have moved
 
-results = panels.run_methods(settings, base, variant, conv_slot, progress_slot)
-with recon_slot:
+with timing.section("methods"):
+    results = panels.run_methods(settings, base, variant, conv_slot, progress_slot)
+with recon_slot, timing.section("reconstructions"):
     shown = panels.reconstructions(settings, results, base, variant)
-panels.perturbation(settings, results, variant, pert_slot)
-panels.convergence(settings, results, conv_slot)
+with timing.section("perturbation"):
+    panels.perturbation(settings, results, variant, pert_slot)
+with timing.section("convergence"):
+    panels.convergence(settings, results, conv_slot)
+timing.mark("page")
 
 st.subheader("Stability against perturbation size")
 stab_slot = panels.stability(settings, base)
@@ -76,3 +84,4 @@ with st.expander("About: the paradox, FIRENET and these panels", expanded=False)
 
 # Long work last, so that the page above is on screen (and usable) while it runs.
 panels.finish_long_tasks(settings, base, variant, results, conv_slot, pert_slot, stab_slot)
+timing.mark("done")

@@ -53,7 +53,7 @@ def apply_preset(name: str, specs: Mapping[str, S.Spec]) -> None:
     preset = PRESETS[name]
     ss = st.session_state
     S.reset(ss, specs)
-    for key, value in preset.values.items():
+    for key, value in {**preset.values, **(ss.get("preset_overrides") or {})}.items():
         ss[key] = S.widget_value(value)
     ss["attack_request"] = "attack" in preset.request
     ss["stability_request"] = "stability" in preset.request
@@ -68,7 +68,10 @@ def notices() -> None:
     ss["_url_errors"] = ()
     if ss["preset_note"]:
         st.info(ss["preset_note"])
-        ss["preset_note"] = None
+        # Shown once, but kept through the automatic rerun after a long computation.
+        if not (ss.get("_keep_notes") or ss["attack_request"] or ss["stability_request"]):
+            ss["preset_note"] = None
+    ss["_keep_notes"] = False
     if ss["upload_error"]:
         st.error(ss["upload_error"])
 
@@ -136,8 +139,8 @@ def sampling(base: compute.Problem) -> None:
     c1, c2 = st.columns([4, 1])
     with c1:
         kspace = compute.kspace_log(base.truth, base.transform)
-        st.plotly_chart(figures.mask_figure(base.mask, kspace, base.rate), key="mask_fig",
-                        config=_CHART)
+        st.plotly_chart(compute.figure("mask_figure", base.mask, kspace, base.rate),
+                        key="mask_fig", config=_CHART)
     with c2:
         st.metric("Achieved sampling rate", f"{base.rate:.2%}",
                   help="Fraction of the N x N coefficients measured.")
@@ -243,8 +246,8 @@ def reconstructions(settings: Settings, results: Results, base: compute.Problem,
     truth = results.problems[shown[0]].truth
     depth = view.depth
     images = {S.METHODS[m]: _depth_image(m, results.main[m], depth) for m in shown}
-    fig = figures.reconstruction_figure(images, truth, cmap=view.cmap, error_max=view.error_max)
-    fig.update_layout(uirevision="reconstructions")  # keep the zoom across reruns
+    fig = compute.figure("reconstruction_figure", images, truth, cmap=view.cmap,
+                         error_max=view.error_max)
     st.plotly_chart(fig, key="recon_fig", config=_CHART)
 
     columns = st.columns(len(shown) + 1)
@@ -310,8 +313,7 @@ def perturbation(settings: Settings, results: Results, variant: compute.Variant 
             rows.append((S.METHODS[method], float(np.linalg.norm(change)) / max(norm, 1e-12)))
         if not changes or variant.display is None:
             return
-        fig = figures.perturbation_figure(variant.display, changes, title=variant.title)
-        fig.update_layout(uirevision="reconstructions")
+        fig = compute.figure("perturbation_figure", variant.display, changes, title=variant.title)
         st.plotly_chart(fig, key="pert_fig", config=_CHART)
         columns = st.columns(len(rows))
         for column, (name, value) in zip(columns, rows):
@@ -478,6 +480,7 @@ def finish_long_tasks(
                     ss["attack_request"] = False
                     return
         ss["attack_request"] = False
+        ss["_keep_notes"] = True
         st.rerun()
 
     if ss["stability_request"]:

@@ -1,0 +1,38 @@
+"""Wall-clock timings of the page's sections, kept in the session state.
+
+``benchmarks/bench_app.py`` reads them after a run (``_timings``) to report where the time
+of a rerun goes; they cost nothing measurable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+__all__ = ["section", "start_run", "mark"]
+
+
+def start_run() -> None:
+    """Reset the timings at the top of a run."""
+    st.session_state["_timings"] = {}
+    st.session_state["_run_start"] = time.perf_counter()
+
+
+def mark(name: str) -> None:
+    """Record the time since the start of the run under ``name``."""
+    start = st.session_state.get("_run_start")
+    if start is not None:
+        st.session_state.setdefault("_timings", {})[name] = time.perf_counter() - start
+
+
+@contextmanager
+def section(name: str) -> Iterator[None]:
+    """Record how long the enclosed block took under ``name``."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        st.session_state.setdefault("_timings", {})[name] = time.perf_counter() - start

@@ -1,0 +1,303 @@
+"""The Streamlit page, driven through ``streamlit.testing.v1.AppTest``.
+
+Every run but the first uses a 128 x 128 image and a shallow FIRENET (2 restarts of 5
+layers) set through the URL, so the whole file stays around a few minutes on two cores;
+the caches of ``explorer.compute`` are shared by all tests of the process, so settings
+that repeat cost nothing the second time.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from explorer import state as S
+from explorer.compute import WEIGHTS_VARIABLE
+from explorer.presets import PRESETS
+from solver.networks import DEFAULT_WEIGHTS
+from solver.sampling import PATTERNS
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 240
+#: Small and fast: N = 128, 2 x 5 FIRENET layers, no Chambolle-Pock baselines.
+SMALL = {"size": "128", "n": "2", "p": "5", "compare": "0"}
+
+HAS_UNET = Path(os.environ.get(WEIGHTS_VARIABLE) or DEFAULT_WEIGHTS).is_file()
+needs_unet = pytest.mark.skipif(not HAS_UNET, reason="no trained U-Net weights in weights/")
+
+
+def small_app(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({**SMALL, **query})
+    return at
+
+
+def metric_labels(at: AppTest) -> list[str]:
+    return [m.label for m in at.metric]
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def assert_page_ok(at: AppTest) -> None:
+    assert not at.exception, texts(at.exception)
+    assert "PSNR" in metric_labels(at)
+
+
+# --------------------------------------------------------------------------------------
+# The default page
+# --------------------------------------------------------------------------------------
+def test_default_page_runs_and_shows_metrics():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert_page_ok(at)
+    # The paper's setting: 256 x 256, Fourier, multilevel, 25%.
+    assert at.session_state["size"] == 256
+    assert at.session_state["transform"] == "fourier"
+    assert at.session_state["pattern"] == "multilevel"
+    assert at.session_state["rate"] == 0.25
+    rates = [m.value for m in at.metric if m.label == "Achieved sampling rate"]
+    assert rates and rates[0].startswith("25.")
+    psnr = [float(m.value.split()[0]) for m in at.metric if m.label == "PSNR"]
+    assert len(psnr) >= 2 and all(np.isfinite(psnr))
+    # Nothing in the URL for the default page.
+    assert not {k: v for k, v in at.query_params.items() if k in S.SPECS}
+    # A rerun with nothing changed keeps the page.
+    at.run()
+    assert_page_ok(at)
+
+
+def test_view_change_needs_no_recomputation():
+    at = small_app().run()
+    assert_page_ok(at)
+    before = [m.value for m in at.metric if m.label == "PSNR"]
+    at.selectbox(key="cmap").set_value("viridis").run()
+    assert_page_ok(at)
+    assert at.session_state["_timings"]["methods"] < 0.5
+    assert [m.value for m in at.metric if m.label == "PSNR"] == before
+
+
+# --------------------------------------------------------------------------------------
+# Every sampling pattern, perturbation and preset at a small size
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("pattern", list(PATTERNS))
+def test_every_pattern_runs(pattern):
+    transform = "walsh" if pattern in ("uniform", "lines_equispaced") else "fourier"
+    at = small_app(pattern=pattern, rate="0.3", transform=transform,
+                   show="zero_filled,firenet").run()
+    assert_page_ok(at)
+    assert at.session_state["pattern"] == pattern
+    rate = float([m.value for m in at.metric if m.label == "Achieved sampling rate"][0][:-1])
+    assert abs(rate - 30.0) <= 0.5
+
+
+@pytest.mark.parametrize("kind", ["none", "random", "detail", "more_samples"])
+def test_direct_perturbations_run(kind):
+    at = small_app(perturbation=kind, budget="0.1", show="zero_filled,firenet").run()
+    assert_page_ok(at)
+    if kind != "none":
+        assert any(label.startswith("Output change") for label in metric_labels(at))
+
+
+@needs_unet
+@pytest.mark.parametrize("kind", ["worst_unet", "worst_firenet", "transfer"])
+def test_worst_case_perturbations_run_on_demand(kind):
+    # A budget of its own per case: searches are cached across the tests of a process.
+    budget = {"worst_unet": "0.03", "worst_firenet": "0.04", "transfer": "0.06"}[kind]
+    at = small_app(perturbation=kind, attack_steps="2", budget=budget, show="firenet,unet").run()
+    assert not at.exception, texts(at.exception)
+    # Nothing is searched until asked: the page shows the clean data and a button.
+    assert not any(label.startswith("Output change") for label in metric_labels(at))
+    at.button(key="run_attack").click().run()
+    assert_page_ok(at)
+    changes = [m for m in at.metric if m.label.startswith("Output change")]
+    assert {m.label for m in changes} == {"Output change, FIRENET", "Output change, U-Net"}
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_runs(name):
+    if not HAS_UNET and name in ("worst_case",):
+        pytest.skip("needs the trained U-Net")
+    at = small_app().run()
+    at.session_state["preset_overrides"] = {"size": 128, "n": 2, "p": 5, "attack_steps": 2,
+                                            "compare": False}
+    at.button(key=f"preset_{name}").click().run()
+    assert_page_ok(at)
+    preset = PRESETS[name]
+    for key, value in preset.values.items():
+        if key in ("size", "n", "p"):
+            continue
+        expected = list(value) if isinstance(value, tuple) else value
+        assert at.session_state[key] == expected, key
+    assert preset.label in texts(at.info)
+    if "attack" in preset.request:
+        assert any(label.startswith("Output change") for label in metric_labels(at))
+
+
+def test_stability_curves_on_demand():
+    at = small_app(attack_steps="1", show="firenet").run()
+    assert_page_ok(at)
+    at.button(key="run_stability").click().run()
+    assert_page_ok(at)
+    assert not at.session_state["stability_request"]
+
+
+def test_depth_slider_shows_earlier_layers():
+    at = small_app(n="3", p="4", show="firenet").run()
+    full = [m.value for m in at.metric if m.label == "PSNR"][0]
+    at.select_slider(key="depth").set_value(4).run()
+    assert_page_ok(at)
+    assert at.session_state["_timings"]["methods"] < 0.5  # no new FIRENET run
+    assert [m.value for m in at.metric if m.label == "PSNR"][0] != full
+
+
+def test_paper_and_recommended_buttons_set_firenet_values():
+    at = small_app().run()
+    at.button(key="btn_paper").click().run()
+    assert not at.exception
+    assert at.session_state["p"] == 5 and at.session_state["C"] == 1.0
+    assert at.session_state["output"] == "ergodic"
+    at.button(key="btn_recommended").click().run()
+    assert not at.exception
+    from solver.firenet import RECOMMENDED
+
+    assert at.session_state["p"] == RECOMMENDED["layers"]
+    assert at.session_state["n"] == RECOMMENDED["restarts"]
+
+
+# --------------------------------------------------------------------------------------
+# The URL holds the page
+# --------------------------------------------------------------------------------------
+def test_url_restores_settings():
+    query = {**SMALL, "image": "random_ellipses", "image_seed": "4", "transform": "walsh",
+             "pattern": "radial", "rate": "0.3", "noise": "0.01", "perturbation": "random",
+             "budget": "0.02", "nu": "0.4", "C": "5.0", "weights": "uniform",
+             "show": "zero_filled,firenet", "cmap": "viridis"}
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(query)
+    at.run()
+    assert_page_ok(at)
+    ss = at.session_state
+    assert (ss["image"], ss["image_seed"], ss["size"]) == ("random_ellipses", 4, 128)
+    assert (ss["transform"], ss["pattern"], ss["rate"]) == ("walsh", "radial", 0.3)
+    assert (ss["noise"], ss["perturbation"], ss["budget"]) == (0.01, "random", 0.02)
+    assert (ss["n"], ss["p"], ss["nu"], ss["C"]) == (2, 5, 0.4, 5.0)
+    assert ss["weights"] == "uniform" and ss["cmap"] == "viridis"
+    assert list(ss["show"]) == ["zero_filled", "firenet"]
+    # The widgets show the restored values, and the URL still holds them.
+    assert at.selectbox(key="pattern").value == "radial"
+    assert at.slider(key="rate").value == 0.3
+    for key, value in query.items():
+        assert str(at.query_params.get(key)) == value, key
+
+
+def test_url_follows_the_widgets():
+    at = small_app().run()
+    at.slider(key="rate").set_value(0.2).run()
+    assert_page_ok(at)
+    assert at.query_params["rate"] == "0.2"
+
+
+def test_bad_url_values_are_reported_and_defaults_kept():
+    at = small_app(rate="abc", pattern="nonsense", n="-3", bogus="1").run()
+    assert_page_ok(at)
+    errors = texts(at.error)
+    assert "rate" in errors and "pattern" in errors and "n must be >=" in errors
+    assert "bogus" in errors
+    assert at.session_state["rate"] == 0.25 and at.session_state["pattern"] == "multilevel"
+
+
+def test_unreachable_rate_keeps_previous_sampling():
+    at = small_app(pattern="lines_equispaced").run()
+    assert_page_ok(at)
+    # Whole lines cannot give 2% of a 128 x 128 grid with the default centre lines.
+    at.number_input(key="pp_lines_equispaced_centre_lines").set_value(64)
+    at.slider(key="rate").set_value(0.1).run()
+    assert not at.exception
+    assert "Sampling not possible" in texts(at.error)
+    assert "PSNR" in metric_labels(at)
+
+
+# --------------------------------------------------------------------------------------
+# Uploads: validated, converted with a warning, or refused with the page intact
+# --------------------------------------------------------------------------------------
+def png_bytes(array: np.ndarray, mode: str | None = None) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array, mode=mode).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def upload_page():
+    """A page on "upload" with one valid image uploaded first."""
+    at = small_app(image="upload", show="zero_filled,firenet").run()
+    assert not at.exception
+    assert "Upload a PNG" in texts(at.info)
+    rng = np.random.default_rng(0)
+    good = (rng.random((100, 100)) * 255).astype(np.uint8)
+    at.file_uploader(key="upload_file").upload("good.png", png_bytes(good), "image/png").run()
+    assert_page_ok(at)
+    assert at.session_state["user_upload"][0] == "good.png"
+    assert "resized from 100 x 100 to 128 x 128" in texts(at.warning)
+    return at
+
+
+BAD_UPLOADS = {
+    "not_an_image": ("notes.png", b"this is not an image at all", "not a PNG, JPEG or NPY"),
+    "empty": ("empty.png", b"", "empty"),
+    "huge": ("huge.png", None, "more than the"),
+    "nan": ("nan.npy", None, "NaN"),
+    "3d": ("cube.npy", None, "2-D"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_UPLOADS))
+def test_bad_upload_is_refused_and_previous_image_kept(upload_page, case):
+    at = upload_page
+    name, data, message = BAD_UPLOADS[case]
+    if case == "huge":
+        data = png_bytes(np.zeros((8000, 8000), np.uint8))
+    elif case == "nan":
+        array = np.ones((64, 64))
+        array[3, 5] = np.nan
+        data = npy_bytes(array)
+    elif case == "3d":
+        data = npy_bytes(np.ones((4, 8, 8)))
+    kept = at.session_state["user_upload"][0]
+    at.file_uploader(key="upload_file").clear()
+    at.file_uploader(key="upload_file").upload(name, data, "application/octet-stream").run()
+    assert_page_ok(at)
+    errors = texts(at.error)
+    assert "Upload rejected" in errors and message in errors
+    assert at.session_state["user_upload"][0] == kept  # the previous image stays
+
+
+@pytest.mark.parametrize("case", ["rgba", "sixteen_bit"])
+def test_converted_upload_warns(upload_page, case):
+    at = upload_page
+    if case == "rgba":
+        rgba = np.zeros((128, 128, 4), np.uint8)
+        rgba[..., 0] = np.arange(128, dtype=np.uint8)[None, :]
+        rgba[..., 3] = 200
+        data, expected = png_bytes(rgba, "RGBA"), "alpha channel"
+    else:
+        deep = (np.arange(128 * 128).reshape(128, 128) * 3).astype(np.uint16)
+        data, expected = png_bytes(deep), "16-bit"
+    at.file_uploader(key="upload_file").clear()
+    at.file_uploader(key="upload_file").upload(f"{case}.png", data, "image/png").run()
+    assert_page_ok(at)
+    assert expected in texts(at.warning)
+    assert at.session_state["user_upload"][0] == f"{case}.png"
+    assert not at.session_state["upload_error"]
