@@ -30,7 +30,11 @@ def colourscale(name: str) -> list:
     """A named plotly colour scale as an explicit list (so no theme can replace it)."""
     import plotly.colors
 
-    return plotly.colors.get_colorscale(name)
+    # As "rgb(r, g, b)" strings: the browser's plotly parsed inferno's first stop
+    # "#000004" as a short hex with alpha and drew zero as pink.
+    scale = plotly.colors.get_colorscale(name)
+    return [[float(pos), plotly.colors.convert_colors_to_same_type(colour, "rgb")[0][0]]
+            for pos, colour in scale]
 _MARGIN = dict(l=10, r=10, t=40, b=10)
 ERROR_SCALE = "inferno"
 
@@ -51,11 +55,11 @@ def _link_image_axes(fig: go.Figure, count: int) -> None:
     for i in range(1, count + 1):
         suffix = "" if i == 1 else str(i)
         fig.layout[f"xaxis{suffix}"].update(
-            showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
+            showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain",
             **({} if i == 1 else {"matches": "x"}),
         )
         fig.layout[f"yaxis{suffix}"].update(
-            showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
+            showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain",
             scaleanchor=f"x{suffix}", scaleratio=1,
             **({"autorange": "reversed"} if i == 1 else {"matches": "y"}),
         )
