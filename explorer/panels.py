@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, figures
+from explorer import compute, figures, timing
 from explorer import state as S
 from explorer.about import ABOUT, PANELS
 from explorer.downloads import arrays_npz, png_zip
@@ -170,6 +170,8 @@ def _live_drawer(slot: Any, progress: Any, fs: Any, depth: int) -> Any:
 
     def draw(partial: compute.Reconstruction, restarts: int) -> None:
         times.append(time.perf_counter() - start)
+        if restarts == 1:
+            timing.mark("first_restart")
         fig = figures.convergence_figure(
             {"FIRENET": partial.curve}, restart_layers=partial.restart_layers[:restarts],
             eps=partial.eps, depth=None)
