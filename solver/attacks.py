@@ -40,9 +40,11 @@ unrolled layers, whose intermediate tensors autograd keeps until the backward pa
 segment: one segment per restart for :class:`solver.firenet.FIRENET`, or the callables
 of a network's own ``checkpoint_segments(y)`` method (chained from ``y``). Only segment
 boundaries are kept and each segment is recomputed in the backward pass (about one extra
-forward, so roughly 1.3-1.5x the time), which bounds the memory by one restart instead of
-the whole depth. For networks without segments (the U-Net, whose activations are modest)
-the flag has no effect. ``benchmarks/bench_attacks.py`` measures time and peak memory.
+forward, so 1.3-1.8x the time), which bounds the memory by one restart instead of the
+whole depth (see :data:`CHECKPOINT_DEPTH` for measured numbers; the first checkpointed
+call in a process also pays a one-off set-up of about 3 s). For networks without
+segments (the U-Net, whose activations are modest: 70 MB at N = 256) the flag has no
+effect. ``benchmarks/bench_attacks.py`` measures time and peak memory.
 """
 
 from __future__ import annotations
@@ -68,10 +70,12 @@ __all__ = [
 ]
 
 #: Networks deeper than this (attribute ``depth``, e.g. FIRENET's ``restarts * layers``)
-#: are checkpointed per segment by ``checkpoint="auto"``. Measured at N = 256, complex64:
-#: the autograd graph costs about 2.5 MB per FIRENET layer, while checkpointing has a
-#: fixed cost of about 75 MB and slows a step by a third, so it pays off from about 50
-#: layers (25 layers: 63 MB plain, 88 MB checkpointed; 100 layers: 250 MB against 100 MB).
+#: are checkpointed per segment by ``checkpoint="auto"``. Measured (benchmarks/
+#: bench_attacks.py, complex64, one thread): the autograd graph costs about 2.5 MB per
+#: FIRENET layer at N = 256 (0.9 MB at N = 128). FIRENET 5 x 5 at N = 256: 63 MB plain,
+#: 26 MB checkpointed, but each step takes 1.4-1.8x as long; 8 x 50 layers at N = 128:
+#: 354 MB plain, 68 MB checkpointed, 1.3x the time. Shallow networks are cheap enough to
+#: run whole; deep ones are not (8 x 50 at N = 256 would hold about 1 GB).
 CHECKPOINT_DEPTH = 50
 
 #: The paper's search settings (lr and mu on images in [0, 1]; here lr is relative to ||y||).
