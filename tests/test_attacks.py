@@ -29,7 +29,7 @@ from solver.operators import WaveletMeasurement, make_operator
 from solver.perturbations import complex_gaussian_noise
 from solver.phantoms import random_ellipses
 from solver.sampling import make_mask
-from solver.stability import stability_curve
+from solver.stability import lipschitz_estimate, stability_curve
 from solver.wavelets import Wavelet2D, level_weights
 
 N = 64
@@ -253,6 +253,15 @@ def test_stability_curve_worst_case_dominates_random_and_lipschitz_bounds_it(sma
         stability_curve({"zf": zf}, y, [0.0])
     with pytest.raises(ValueError, match="networks"):
         stability_curve({}, y, [0.1])
+
+
+def test_lipschitz_estimate_of_a_linear_network_is_its_largest_singular_value():
+    m, n = 30, 6
+    net = LinearNetwork(m, n, seed=4)
+    gen = torch.Generator().manual_seed(2)
+    y = torch.complex(torch.randn(m, generator=gen, dtype=torch.float64), torch.randn(m, generator=gen, dtype=torch.float64))
+    est = lipschitz_estimate(net, y, budgets=(0.01, 0.1), steps=150, lr=0.01)
+    assert 0.995 * net.sigma_max <= est <= net.sigma_max * (1 + 1e-9)
 
 
 # ---------------------------------------------------- the paper's claim at N = 256
