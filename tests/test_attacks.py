@@ -148,9 +148,15 @@ def test_search_is_scale_invariant_for_a_homogeneous_network(small):
     assert torch.allclose(b.perturbation, 1000.0 * a.perturbation, rtol=1e-6, atol=1e-9 * float(b.perturbation.abs().max()))
 
 
-def test_checkpointed_firenet_search_is_identical(small):
+@pytest.mark.parametrize("variant", ["paper", "weighted-last"])
+def test_checkpointed_firenet_search_is_identical(small, variant):
     """Per-restart checkpointing changes memory, not the gradient."""
-    _, _, y, _, fire = small
+    x, _, y, _, fire = small
+    if variant == "weighted-last":
+        W = Wavelet2D("haar", None, N)
+        w = level_weights(torch.as_tensor(x), W, domain="image")
+        fire = FIRENET(WaveletMeasurement(fire.A.sampling, W), weights=w, restarts=3, layers=2,
+                       output="last", sharpness=20.0, nu=0.5, tau=2.0, sigma=0.5)
     a = worst_case_perturbation(fire, y, steps=3, checkpoint=False)
     b = worst_case_perturbation(fire, y, steps=3, checkpoint=True)
     assert torch.allclose(a.perturbation, b.perturbation, rtol=0, atol=1e-12 * float(y.abs().max()))
