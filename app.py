@@ -20,7 +20,6 @@ timing.start_run()
 patterns = compute.pattern_registry()
 firenet_values = compute.firenet_presets()
 specs = S.all_specs(patterns, firenet=firenet_values["recommended"])
-panels.register_specs(specs)
 S.init(st.session_state, specs)
 sharing.load_url_once(specs)
 

@@ -384,10 +384,11 @@ def stability(settings: Settings, base: compute.Problem) -> Any:
     names = stability_networks(settings)
     stored = compute.stability(base, settings.firenet, names, STABILITY_BUDGETS,
                                settings.perturbation.steps, run=False)
-    slot = st.container()
+    slot = st.empty()
     if stored is not None:
-        slot.plotly_chart(figures.stability_figure(stored), key="stab_fig", config=_CHART)
-    else:
+        slot.plotly_chart(compute.figure("stability_figure", stored), key="stab_fig",
+                          config=_CHART)
+    elif not st.session_state["stability_request"]:
         slot.button("Compute the stability curves", key="run_stability",
                     on_click=_request, args=("stability_request",),
                     help="Runs worst-case searches against each network at every size; "
@@ -400,7 +401,7 @@ def stability(settings: Settings, base: compute.Problem) -> Any:
 # --------------------------------------------------------------------------------------
 def share(settings: Settings, shown: Mapping[str, np.ndarray], base: compute.Problem) -> None:
     """The URL explanation and the three downloads."""
-    query = "&".join(f"{k}={v}" for k, v in S.to_query(st.session_state, _specs()).items())
+    query = "&".join(f"{k}={v}" for k, v in (st.session_state["_last_query"] or {}).items())
     st.markdown("Every setting is in the page's address (URL query parameters): copy the "
                 "address bar to share exactly this page.")
     st.code("?" + query if query else "(default page: no parameters)", language=None)
@@ -413,19 +414,6 @@ def share(settings: Settings, shown: Mapping[str, np.ndarray], base: compute.Pro
                        mime="application/octet-stream", key="dl_npz", on_click="ignore")
     c3.download_button("Settings (JSON)", settings.to_json(), file_name="firenet_settings.json",
                        mime="application/json", key="dl_json", on_click="ignore")
-
-
-_SPECS: dict[str, S.Spec] = {}
-
-
-def register_specs(specs: Mapping[str, S.Spec]) -> None:
-    """Remember the page's setting specs (for the share panel)."""
-    _SPECS.clear()
-    _SPECS.update(specs)
-
-
-def _specs() -> Mapping[str, S.Spec]:
-    return _SPECS
 
 
 def about() -> None:
@@ -487,21 +475,19 @@ def finish_long_tasks(
 
     if ss["stability_request"]:
         names = stability_networks(settings)
-        with stab_slot:
-            bar = st.progress(0.0, text="Stability curves")
+        bar = stab_slot.progress(0.0, text="Stability curves")
 
-            def report(fraction: float, text: str) -> None:
-                bar.progress(fraction, text=f"Stability curves: {text}")
+        def report(fraction: float, text: str) -> None:
+            bar.progress(fraction, text=f"Stability curves: {text}")
 
-            try:
-                curves = compute.stability(base, fs, names, STABILITY_BUDGETS,
-                                           settings.perturbation.steps, progress=report)
-            except (RuntimeError, ValueError) as error:
-                st.error(f"The stability curves could not be computed: {error}")
-                curves = None
-            ss["stability_request"] = False
-            bar.empty()
+        try:
+            curves = compute.stability(base, fs, names, STABILITY_BUDGETS,
+                                       settings.perturbation.steps, progress=report)
+        except (RuntimeError, ValueError) as error:
+            stab_slot.error(f"The stability curves could not be computed: {error}")
+            curves = None
+        ss["stability_request"] = False
         if curves is not None:
-            stab_slot.plotly_chart(figures.stability_figure(curves), key="stab_fig_new",
-                                   config=_CHART)
+            stab_slot.plotly_chart(compute.figure("stability_figure", curves),
+                                   key="stab_fig_new", config=_CHART)
 

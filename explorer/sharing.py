@@ -32,6 +32,9 @@ def write_url(specs: Mapping[str, S.Spec]) -> None:
     """Write the non-default settings into the URL (only when they changed)."""
     ss = st.session_state
     query = S.to_query(ss, specs)
+    # The depth slider at its end (all layers) is the default page: keep it out.
+    if "depth" in query and int(query["depth"]) >= int(ss["n"]) * int(ss["p"]):
+        del query["depth"]
     if query != ss["_last_query"]:
         st.query_params.from_dict(query)
         ss["_last_query"] = query
