@@ -656,12 +656,12 @@ def variant(
                        "found against FIRENET; every other method gets the one found against "
                        "the U-Net.")
     if kind == "detail":
-        from solver.phantoms import text_detail
+        from solver.phantoms import insert_detail, text_detail
 
         size = base.size
-        mask_detail = text_detail(size, "Can u see it?", position=(size // 2, size // 2),
-                                  height=max(6, size // 24))
-        truth = np.clip(base.truth + ps.budget * mask_detail, 0.0, 1.0)
+        # Centred, about 4% of the image high: small, like the paper's "Can u see it?".
+        mask_detail = text_detail(size, "Can u see it?", height=max(6, size // 24))
+        truth = insert_detail(base.truth, mask_detail, ps.budget) if ps.budget > 0 else base.truth
         y = measure(base.transform, base.mask, truth)
         y = y + (base.y - measure(base.transform, base.mask, base.truth))  # same noise
         p = Problem(base.key + ("detail", ps.budget), truth, base.mask, base.transform, y, base.warnings)

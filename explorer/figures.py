@@ -65,7 +65,8 @@ def _link_image_axes(fig: go.Figure, count: int) -> None:
         )
 
 
-def mask_figure(mask: np.ndarray, kspace_log: np.ndarray, rate: float) -> go.Figure:
+def mask_figure(mask: np.ndarray, kspace_log: np.ndarray, rate: float,
+                transform: str = "fourier") -> go.Figure:
     """The sampling mask beside the log-magnitude of the full k-space.
 
     Parameters
@@ -75,10 +76,13 @@ def mask_figure(mask: np.ndarray, kspace_log: np.ndarray, rate: float) -> go.Fig
         ``log10(|F x| + tiny)`` on the centred grid.
     rate : float
         Achieved sampling rate (for the title).
+    transform : {"fourier", "walsh"}
     """
     fig = make_subplots(
         rows=1, cols=2, horizontal_spacing=0.04,
-        subplot_titles=(f"Sampling mask ({rate:.1%} sampled)", "log10 |k-space| of the image"),
+        subplot_titles=(f"Sampling mask ({rate:.1%} sampled)",
+                        "log10 |k-space| of the image" if transform == "fourier"
+                        else "log10 |Walsh coefficients| (sequency order, centred)"),
     )
     fig.add_trace(
         go.Heatmap(z=mask.astype(np.uint8), colorscale=colourscale("gray"), showscale=False,

@@ -139,7 +139,7 @@ def sampling(base: compute.Problem) -> None:
     c1, c2 = st.columns([4, 1])
     with c1:
         kspace = compute.kspace_log(base.truth, base.transform)
-        st.plotly_chart(compute.figure("mask_figure", base.mask, kspace, base.rate),
+        st.plotly_chart(compute.figure("mask_figure", base.mask, kspace, base.rate, base.transform),
                         key="mask_fig", config=_CHART)
     with c2:
         st.metric("Achieved sampling rate", f"{base.rate:.2%}",
