@@ -39,8 +39,10 @@ PANELS = """
 - **Convergence**: relative error to the truth and the *certified* relative duality gap
   (an upper bound on (F - F*)/F* computed from a dual-feasible point, no minimiser
   needed) against layer, for FIRENET and plain / tuned-ratio Chambolle-Pock. Dotted lines
-  mark restarts; the dashed step line is FIRENET's target eps_k (relative to ||y||). The
-  depth slider shows the reconstructions after that many layers.
+  mark restarts; the dashed step line is FIRENET's target eps_k on the same relative
+  scale (divided by D): where the gap stays flat while eps_k keeps falling, FIRENET has
+  stalled. The depth slider shows the reconstructions after that many layers. Values
+  below about 1e-6 are at the limit of the app's single precision.
 - **Stability**: output change against perturbation size, log-log, worst case (solid)
   and random (dashed) for each network; the dotted diagonal is "change = perturbation".
 

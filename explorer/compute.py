@@ -379,7 +379,9 @@ class Reconstruction:
         Layer -> image after that many layers (every restart for FIRENET, every ``p``
         layers for Chambolle-Pock).
     eps : list of float
-        FIRENET's targets ``eps_k / ||y||`` per restart (same scale as the relative gap).
+        FIRENET's accuracy targets per restart divided by the latest dual value ``D``
+        (``eps_k`` bounds the objective gap ``F - F*``; divided by ``D ~ F*`` it is on the
+        scale of the relative gap, so the two can be compared on one plot).
     restart_layers : list of int
     seconds : float
         Wall time of the run.
@@ -482,7 +484,6 @@ def reconstruct(
     y = problem.y
     truth = torch.as_tensor(problem.truth, dtype=torch.float32)
     truth_norm = float(torch.linalg.vector_norm(truth))
-    y_norm = float(torch.linalg.vector_norm(y))
     total = fs.layers
     p = fs.p
     # The certified gap costs about one layer (one A and one A*): record it about ten
@@ -492,6 +493,8 @@ def reconstruct(
                              curve={"layer": [], "error": [], "gap": []},
                              restart_layers=[p * k for k in range(1, fs.n + 1)])
     lam = fs.lam
+    eps_abs: list[float] = []
+    scale = [math.nan]  # the latest positive dual value
 
     def callback(record: Any) -> None:
         layer = record.layer
@@ -503,6 +506,8 @@ def reconstruct(
         report = record_metrics(record, y, A, lam, weights)
         dual = float(report.dual_value)
         gap = float(report.gap) / dual if dual > 0 else math.nan
+        if dual > 0:
+            scale[0] = dual
         curve = partial.curve
         curve["layer"].append(layer)
         curve["error"].append(error)
@@ -510,7 +515,8 @@ def reconstruct(
         if at_restart or layer == total:
             partial.snapshots[layer] = image.numpy().astype(np.float32).copy()
             if record.eps is not None and method in ("firenet", "unet_firenet"):
-                partial.eps.append(float(record.eps) / max(y_norm, 1e-30))
+                eps_abs.append(float(record.eps))
+                partial.eps = [e / scale[0] for e in eps_abs]
             if on_restart is not None and at_restart:
                 on_restart(partial, layer // p)
 
