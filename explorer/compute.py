@@ -385,6 +385,8 @@ class Reconstruction:
     restart_layers : list of int
     seconds : float
         Wall time of the run.
+    warnings : tuple of str
+        Warnings the solver raised while running (shown with the result).
     """
 
     image: np.ndarray
@@ -393,6 +395,7 @@ class Reconstruction:
     eps: list[float] = field(default_factory=list)
     restart_layers: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    warnings: tuple[str, ...] = ()
 
     def at_depth(self, depth: int) -> np.ndarray:
         """The image after ``depth`` layers (the nearest snapshot at or below it)."""
@@ -471,9 +474,9 @@ def reconstruct(
     start = time.perf_counter()
     if method not in ITERATIVE:
         with torch.no_grad():
-            image = net(problem.y)
+            image, notes = _captured(net, problem.y)
         result = Reconstruction(image=image.numpy().astype(np.float32),
-                                seconds=time.perf_counter() - start)
+                                seconds=time.perf_counter() - start, warnings=notes)
         _store().put(key, result)
         return result
 
@@ -521,7 +524,7 @@ def reconstruct(
                 on_restart(partial, layer // p)
 
     with torch.no_grad():
-        image = net(y, callback=callback)
+        image, partial.warnings = _captured(net, y, callback=callback)
     partial.image = image.numpy().astype(np.float32)
     partial.seconds = time.perf_counter() - start
     if method in ("cp", "cp_tuned"):

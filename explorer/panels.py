@@ -241,6 +241,10 @@ def reconstructions(settings: Settings, results: Results, base: compute.Problem,
     for method in view.show:
         if method in results.errors:
             st.warning(results.errors[method])
+        for result in {id(r): r for r in (results.main.get(method), results.clean.get(method))
+                       if r is not None}.values():
+            for message in result.warnings:
+                st.warning(f"{S.METHODS[method]}: {message}")
     if not shown:
         st.info("Choose at least one reconstruction to show (sidebar: Reconstructions shown).")
         return {}
