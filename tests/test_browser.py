@@ -117,6 +117,35 @@ def wait_rendered(page, timeout_ms: int = 180_000) -> None:
     page.wait_for_timeout(500)
 
 
+def assert_zoom_is_linked(page) -> None:
+    """Drag a zoom box on the ground truth: every image panel must show the same region."""
+    plot = page.locator(".js-plotly-plot", has_text="|error| FIRENET").first
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    axis = plot.evaluate("""gd => {
+        const L = gd._fullLayout;
+        return {x0: L.xaxis._offset, w: L.xaxis._length, y0: L.yaxis._offset, h: L.yaxis._length};
+    }""")
+    left, top = box["x"] + axis["x0"], box["y"] + axis["y0"]
+    page.mouse.move(left + 0.3 * axis["w"], top + 0.3 * axis["h"])
+    page.mouse.down()
+    page.mouse.move(left + 0.5 * axis["w"], top + 0.45 * axis["h"], steps=8)
+    page.mouse.move(left + 0.6 * axis["w"], top + 0.6 * axis["h"], steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(800)
+    ranges = plot.evaluate("""gd => {
+        const L = gd._fullLayout, out = {};
+        for (const k of Object.keys(L)) if (/^[xy]axis\d*$/.test(k) && L[k].visible !== false)
+            out[k] = L[k].range;
+        return out;
+    }""")
+    page.screenshot(path=str(ARTIFACTS / "browser_zoomed.png"), full_page=True)
+    x_ranges = {k: tuple(round(v, 3) for v in r) for k, r in ranges.items() if k.startswith("x")}
+    assert len(set(x_ranges.values())) == 1, x_ranges
+    low, high = sorted(x_ranges["xaxis"])
+    assert high - low < 0.5 * 128, x_ranges  # zoomed in, not the full image
+
+
 def test_page_renders_and_reacts_to_a_control(server, page):
     page.goto(f"{server}/?{QUERY}")
     wait_rendered(page)
@@ -126,6 +155,8 @@ def test_page_renders_and_reacts_to_a_control(server, page):
     assert rates and rates[0].startswith("25.")
     before = metric_values(page, "PSNR")
     assert len(before) == 3, before
+
+    assert_zoom_is_linked(page)
 
     # Change the sampling rate through the URL-bound slider: focus it and press the
     # arrow keys (each step is 0.01).
