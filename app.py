@@ -40,6 +40,7 @@ timing.mark("settings")
 with timing.section("problem"):
     truth, detail, image = panels.ground_truth(settings, upload)
     base = panels.problem(settings, truth, image)
+    settings = panels.checked_firenet(settings)
     variant = compute.variant(base, settings.perturbation, settings.firenet, image,
                               settings.measurement, detail, settings.perturbation.steps)
 
@@ -60,7 +61,8 @@ with depth_col:
     depth = controls.depth_slider(settings.firenet.n, settings.firenet.p)
 with view_col:
     controls.view_controls()
-settings = controls.settings_from_state(specs, upload)  # the depth slider may have moved
+settings = panels.checked_firenet(  # the depth slider may have moved
+    controls.settings_from_state(specs, upload), quiet=True)
 
 with timing.section("methods"):
     results = panels.run_methods(settings, base, variant, conv_slot, progress_slot)

@@ -27,6 +27,7 @@ __all__ = [
     "notices",
     "ground_truth",
     "problem",
+    "checked_firenet",
     "sampling",
     "Results",
     "run_methods",
@@ -129,6 +130,28 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> comp
     for message in result.warnings:
         st.warning(message)
     return result
+
+
+def checked_firenet(settings: Settings, quiet: bool = False) -> Settings:
+    """The settings with FIRENET's wavelet levels made valid for this image size.
+
+    Too many levels for the wavelet at this size is reported and replaced by the maximum
+    (the page keeps running); a very deep network is flagged as slow.
+    """
+    from solver.wavelets import Wavelet2D
+
+    fs = settings.firenet
+    most = Wavelet2D.max_levels(fs.wavelet, settings.image.size)
+    if fs.levels > most:
+        if not quiet:
+            st.error(f"FIRENET: {fs.levels} wavelet levels is more than {fs.wavelet} "
+                     f"allows at N = {settings.image.size} (at most {most}); the maximum "
+                     "is used.")
+        fs = replace(fs, levels=0)
+    if fs.layers > 5000 and not quiet:
+        st.warning(f"FIRENET has {fs.layers:,} layers ({fs.n} x {fs.p}): this will take a "
+                   "while; its convergence curve is drawn as it runs.")
+    return replace(settings, firenet=fs)
 
 
 # --------------------------------------------------------------------------------------

@@ -224,6 +224,12 @@ def test_unreachable_rate_keeps_previous_sampling():
     assert "PSNR" in metric_labels(at)
 
 
+def test_too_many_wavelet_levels_are_reported_and_clamped():
+    at = small_app(wavelet="db4", levels="9", show="firenet").run()
+    assert_page_ok(at)
+    assert "more than db4 allows" in texts(at.error)
+
+
 # --------------------------------------------------------------------------------------
 # Uploads: validated, converted with a warning, or refused with the page intact
 # --------------------------------------------------------------------------------------
