@@ -41,8 +41,7 @@ with timing.section("problem"):
     truth, detail, image = panels.ground_truth(settings, upload)
     base = panels.problem(settings, truth, image)
     settings = panels.checked_firenet(settings)
-    variant = compute.variant(base, settings.perturbation, settings.firenet, image,
-                              settings.measurement, detail, settings.perturbation.steps)
+    variant = panels.perturbed(settings, base, image, detail)
 
 with st.expander("Sampling: mask and k-space", expanded=True), timing.section("sampling"):
     panels.sampling(base)

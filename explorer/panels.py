@@ -28,6 +28,7 @@ __all__ = [
     "ground_truth",
     "problem",
     "checked_firenet",
+    "perturbed",
     "sampling",
     "Results",
     "run_methods",
@@ -152,6 +153,19 @@ def checked_firenet(settings: Settings, quiet: bool = False) -> Settings:
         st.warning(f"FIRENET has {fs.layers:,} layers ({fs.n} x {fs.p}): this will take a "
                    "while; its convergence curve is drawn as it runs.")
     return replace(settings, firenet=fs)
+
+
+def perturbed(settings: Settings, base: compute.Problem, image: ImageSettings,
+              detail: np.ndarray | None) -> compute.Variant | None:
+    """The perturbation's variant of the problem; one that cannot be built is reported
+    and the page goes on without it."""
+    try:
+        return compute.variant(base, settings.perturbation, settings.firenet, image,
+                               settings.measurement, detail, settings.perturbation.steps)
+    except (RuntimeError, ValueError) as error:
+        label = S.PERTURBATIONS.get(settings.perturbation.kind, settings.perturbation.kind)
+        st.error(f"Perturbation \"{label}\" not possible: {error}. Showing the unperturbed data.")
+        return None
 
 
 # --------------------------------------------------------------------------------------
@@ -474,9 +488,13 @@ def finish_long_tasks(
     if given is not None and settings.view.compare:
         missing = [m for m in ("cp", "cp_tuned") if compute.cached_reconstruction(m, given, fs) is None]
         if missing:
-            for method in missing:
-                compute.reconstruct(method, given, fs)
-            convergence(settings, results, conv_slot, key="conv_fig_baselines")
+            try:
+                for method in missing:
+                    compute.reconstruct(method, given, fs)
+            except (RuntimeError, ValueError) as error:
+                st.warning(f"The Chambolle-Pock baselines could not run: {error}")
+            else:
+                convergence(settings, results, conv_slot, key="conv_fig_baselines")
 
     if variant is not None and variant.pending is not None and ss["attack_request"]:
         with pert_slot:
