@@ -388,7 +388,11 @@ class FIRENET(nn.Module):
     delta : float, default 1e-9
         Accuracy floor in the schedule ``eps_k = nu (delta + eps_{k-1})``, >= 0.
     eps0 : float, optional
-        Initial accuracy target; ``||y||`` (per batch element) when ``None``.
+        Initial accuracy target; ``||y||`` (per batch element, ``= F(0)``) when ``None``.
+        For a warm start ``x0`` the theory asks for a bound on its gap, such as
+        ``F(W x0)``; measured at N = 32, a smaller ``eps0`` did not help (the step
+        ratio ``(C eps p / 2)^2`` is then far from the good one), so ``||y||`` stays the
+        default there too.
     nu : float, default exp(-1)
         Restart factor in (0, 1).
     sharpness : float, default 1
