@@ -48,19 +48,16 @@ with st.expander("Sampling: mask and k-space", expanded=True), timing.section("s
 
 # Reconstructions (drawn once every method has run), then the perturbation.
 st.subheader("Reconstructions")
+controls.view_controls()
+progress_slot = st.empty()
 recon_slot = st.container()
-progress_slot = recon_slot.empty()
 pert_slot = st.container()
 
 # Convergence: FIRENET's curve streams into this slot while it runs.
 st.subheader("Convergence against depth")
 conv_slot = st.empty()
-depth_col, view_col = st.columns([3, 2])
-with depth_col:
-    depth = controls.depth_slider(settings.firenet.n, settings.firenet.p)
-with view_col:
-    controls.view_controls()
-settings = panels.checked_firenet(  # the depth slider may have moved
+controls.depth_slider(settings.firenet.n, settings.firenet.p)
+settings = panels.checked_firenet(  # the view and depth widgets were drawn since
     controls.settings_from_state(specs, upload), quiet=True)
 
 with timing.section("methods"):

@@ -159,9 +159,9 @@ def sidebar(
 
 def view_controls() -> None:
     """Colour scale of the reconstructions (drawn in the main area)."""
-    c1, c2 = st.columns(2)
+    c1, c2, _ = st.columns([1, 1, 2])
     c1.selectbox("Colour map", S.COLOURMAPS, key="cmap")
-    c2.slider("Error map range", 0.01, 1.0, step=0.01, key="error_max")
+    c2.slider("Error map range (|error| shown up to)", 0.01, 1.0, step=0.01, key="error_max")
 
 
 def depth_slider(n: int, p: int) -> int:
