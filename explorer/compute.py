@@ -619,8 +619,7 @@ def attack(
                      f"output change {step.relative_output_change:.3f}")
 
     result = worst_case_perturbation(net, problem.y, budget=max(ps.budget, 1e-6), steps=steps,
-                                     seed=ps.noise_seed, checkpoint=target == "firenet",
-                                     callback=on_step)
+                                     seed=ps.noise_seed, callback=on_step)
     e = result.perturbation.detach()
     _store().put(key, e)
     return e
