@@ -71,7 +71,7 @@ with timing.section("convergence"):
 timing.mark("page")
 
 st.subheader("Stability against perturbation size")
-stab_slot = panels.stability(settings, base)
+stab_slot = panels.stability(settings, base, results)
 
 with st.expander("Share and download", expanded=False):
     panels.share(settings, shown, base)

@@ -337,9 +337,12 @@ def perturbation(settings: Settings, results: Results, variant: compute.Variant 
     with slot:
         st.subheader("Perturbation")
         if variant.pending is not None:
+            targets = {"worst_unet": ("unet",), "worst_firenet": ("firenet",),
+                       "transfer": ("unet", "firenet")}.get(settings.perturbation.kind, ())
+            estimate = seconds_per_step(results, targets) * settings.perturbation.steps
             st.info(f"This perturbation needs a {variant.pending} (gradient ascent, "
-                    f"{settings.perturbation.steps} steps). The page above shows the "
-                    "unperturbed data until it has run.")
+                    f"{settings.perturbation.steps} steps, about {_duration(estimate)}). "
+                    "The page above shows the unperturbed data until it has run.")
             st.button("Run the worst-case search", key="run_attack", type="primary",
                       on_click=_request, args=("attack_request",))
             return
@@ -415,26 +418,46 @@ def stability_networks(settings: Settings) -> tuple[str, ...]:
     return tuple(names)
 
 
-def stability(settings: Settings, base: compute.Problem) -> Any:
+def seconds_per_step(results: Results, names: tuple[str, ...]) -> float:
+    """Rough time of one gradient step against each of ``names`` (forward + backward
+    through the network, about three forward passes)."""
+    return sum(3.0 * results.main[n].seconds for n in names if n in results.main)
+
+
+def stability(settings: Settings, base: compute.Problem, results: Results) -> Any:
     """The stability panel; returns the slot where a requested computation reports."""
+    steps = settings.perturbation.stability_steps
+    names = stability_networks(settings)
+    estimate = seconds_per_step(results, names) * steps * len(STABILITY_BUDGETS)
     st.caption(
         "Output change ||f(y + e) - f(y)|| / ||f(y)|| against the perturbation size "
-        f"||e|| / ||y|| in {{{', '.join(map(str, STABILITY_BUDGETS))}}}: worst case "
-        f"(gradient ascent, {settings.perturbation.steps} steps per size) and random "
+        f"||e|| / ||y|| in {{{', '.join(map(str, STABILITY_BUDGETS))}}}, for "
+        f"{', '.join(S.METHODS[n] for n in names)}: worst case (gradient ascent, {steps} "
+        "steps per size, each size starting from the last one's perturbation) and random "
         "noise of the same size. A stable network stays near the dotted diagonal.")
-    names = stability_networks(settings)
-    stored = compute.stability(base, settings.firenet, names, STABILITY_BUDGETS,
-                               settings.perturbation.steps, run=False)
-    slot = st.empty()
+    stored = compute.stability(base, settings.firenet, names, STABILITY_BUDGETS, steps,
+                               run=False)
+    c1, c2 = st.columns([1, 3])
+    c1.number_input("Gradient steps per size", min_value=1, max_value=200, step=1,
+                    key="stability_steps")
+    slot = c2.empty()
     if stored is not None:
-        slot.plotly_chart(compute.figure("stability_figure", stored), key="stab_fig",
-                          config=_CHART)
-    elif not st.session_state["stability_request"]:
-        slot.button("Compute the stability curves", key="run_stability",
-                    on_click=_request, args=("stability_request",),
+        slot.empty()
+        st.plotly_chart(compute.figure("stability_figure", stored), key="stab_fig",
+                        config=_CHART)
+        return st.empty()
+    if not st.session_state["stability_request"]:
+        slot.button(f"Compute the stability curves (about {_duration(estimate)})",
+                    key="run_stability", on_click=_request, args=("stability_request",),
                     help="Runs worst-case searches against each network at every size; "
-                         "this takes a while and shows its progress.")
-    return slot
+                         "the rest of the page stays usable and the progress is shown.")
+    return st.empty()
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    return f"{seconds / 60:.0f} min"
 
 
 # --------------------------------------------------------------------------------------
@@ -527,7 +550,7 @@ def finish_long_tasks(
 
         try:
             curves = compute.stability(base, fs, names, STABILITY_BUDGETS,
-                                       settings.perturbation.steps, progress=report)
+                                       settings.perturbation.stability_steps, progress=report)
         except (RuntimeError, ValueError) as error:
             stab_slot.error(f"The stability curves could not be computed: {error}")
             curves = None

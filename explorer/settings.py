@@ -57,7 +57,8 @@ class PerturbationSettings:
     ``noise`` and ``budget`` are relative to ``||y||`` (for an inserted detail ``budget``
     is its contrast, for more samples the extra sampling rate); ``kind`` is a key of
     ``explorer.state.PERTURBATIONS``; ``steps`` is the number of gradient steps of a
-    worst-case search.
+    worst-case search, ``stability_steps`` that of each search of the stability curves
+    (each budget starts from the previous budget's perturbation).
     """
 
     noise: float = 0.0
@@ -65,6 +66,7 @@ class PerturbationSettings:
     kind: str = "none"
     budget: float = 0.05
     steps: int = 20
+    stability_steps: int = 5
 
 
 @dataclass(frozen=True)

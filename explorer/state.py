@@ -158,6 +158,7 @@ SPECS: dict[str, Spec] = {
     "perturbation": Spec("none", options=tuple(PERTURBATIONS)),
     "budget": Spec(0.05, low=0.0, high=1.0),
     "attack_steps": Spec(20, low=1, high=500),
+    "stability_steps": Spec(5, low=1, high=200),
     # FIRENET
     "n": Spec(8, low=1, high=200),
     "p": Spec(50, low=1, high=500),

@@ -141,11 +141,16 @@ def test_every_preset_runs(name):
 
 
 def test_stability_curves_on_demand():
-    at = small_app(attack_steps="1", show="firenet").run()
+    at = small_app(stability_steps="1", show="firenet").run()
     assert_page_ok(at)
+    assert "Compute the stability curves (about" in at.button(key="run_stability").label
     at.button(key="run_stability").click().run()
     assert_page_ok(at)
     assert not at.session_state["stability_request"]
+    # Stored: the next run shows the curves instead of the button.
+    at.run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key == "run_stability"]
 
 
 def test_depth_slider_shows_earlier_layers():
