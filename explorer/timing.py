@@ -1,11 +1,14 @@
 """Wall-clock timings of the page's sections, kept in the session state.
 
 ``benchmarks/bench_app.py`` reads them after a run (``_timings``) to report where the time
-of a rerun goes; they cost nothing measurable.
+of a rerun goes; they cost nothing measurable. With the environment variable
+``FIRENET_TIMINGS=1`` they are also printed to stderr (for a real ``streamlit run``).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,17 +18,25 @@ import streamlit as st
 __all__ = ["section", "start_run", "mark"]
 
 
+def _record(name: str, seconds: float) -> None:
+    st.session_state.setdefault("_timings", {})[name] = seconds
+    if os.environ.get("FIRENET_TIMINGS"):
+        print(f"[timing] {name}: {seconds:.3f} s", file=sys.stderr, flush=True)
+
+
 def start_run() -> None:
     """Reset the timings at the top of a run."""
     st.session_state["_timings"] = {}
     st.session_state["_run_start"] = time.perf_counter()
+    if os.environ.get("FIRENET_TIMINGS"):
+        print(f"[timing] run starts at {time.time():.2f}", file=sys.stderr, flush=True)
 
 
 def mark(name: str) -> None:
     """Record the time since the start of the run under ``name``."""
     start = st.session_state.get("_run_start")
     if start is not None:
-        st.session_state.setdefault("_timings", {})[name] = time.perf_counter() - start
+        _record(name, time.perf_counter() - start)
 
 
 @contextmanager
@@ -35,4 +46,4 @@ def section(name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        st.session_state.setdefault("_timings", {})[name] = time.perf_counter() - start
+        _record(name, time.perf_counter() - start)
