@@ -26,6 +26,8 @@ from typing import Any, NamedTuple
 
 import torch
 
+from solver.firenet import norm_last
+
 __all__ = [
     "objective",
     "certified_gap",
@@ -118,7 +120,7 @@ def objective(
     """
     _check_lam(lam)
     resid = A.forward(coeffs) - y
-    return lam * weighted_l1(coeffs, weights) + torch.linalg.vector_norm(resid, dim=-1)
+    return lam * weighted_l1(coeffs, weights) + norm_last(resid)
 
 
 def dual_value(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: Any = None) -> torch.Tensor:
@@ -149,7 +151,7 @@ def dual_value(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: An
     bound = lam if w is None else lam * w
     # largest s with s |A^* z|_i <= lam w_i for every i
     ratio_max = (atz / bound).amax(dim=(-2, -1))
-    znorm = torch.linalg.vector_norm(z, dim=-1)
+    znorm = norm_last(z)
     denom = torch.maximum(torch.maximum(ratio_max, znorm), torch.ones_like(znorm))
     inner = (z.conj() * y).sum(dim=-1)
     return inner.abs() / denom
