@@ -10,7 +10,7 @@ import streamlit as st
 
 st.set_page_config(page_title="FIRENET Explorer", page_icon=":fire:", layout="wide")
 
-from explorer import compute, controls, panels, sharing, timing, uploads  # noqa: E402
+from explorer import compute, controls, inputs, panels, runs, sharing, timing, uploads  # noqa: E402
 from explorer import state as S  # noqa: E402
 from explorer.presets import PRESETS  # noqa: E402
 
@@ -24,7 +24,7 @@ S.init(st.session_state, specs)
 sharing.load_url_once(specs)
 
 uploaded = controls.sidebar(specs, patterns, PRESETS, firenet_values,
-                            on_preset=lambda name: panels.apply_preset(name, specs))
+                            on_preset=lambda name: controls.apply_preset(name, specs))
 upload = uploads.accept(uploaded, int(st.session_state["size"]))
 settings = controls.settings_from_state(specs, upload)
 sharing.write_url(specs)
@@ -38,10 +38,10 @@ panels.notices()
 # The problem: ground truth, sampling, data.
 timing.mark("settings")
 with timing.section("problem"):
-    truth, detail, image = panels.ground_truth(settings, upload)
-    base = panels.problem(settings, truth, image)
-    settings = panels.checked_firenet(settings)
-    variant = panels.perturbed(settings, base, image, detail)
+    truth, detail, image = inputs.ground_truth(settings, upload)
+    base = inputs.problem(settings, truth, image)
+    settings = inputs.checked_firenet(settings)
+    variant = inputs.perturbed(settings, base, image, detail)
 
 with st.expander("Sampling: mask and k-space", expanded=True), timing.section("sampling"):
     panels.sampling(base)
@@ -57,11 +57,11 @@ pert_slot = st.container()
 st.subheader("Convergence against depth")
 conv_slot = st.empty()
 controls.depth_slider(settings.firenet.n, settings.firenet.p)
-settings = panels.checked_firenet(  # the view and depth widgets were drawn since
+settings = inputs.checked_firenet(  # the view and depth widgets were drawn since
     controls.settings_from_state(specs, upload), quiet=True)
 
 with timing.section("methods"):
-    results = panels.run_methods(settings, base, variant, conv_slot, progress_slot)
+    results = runs.run_methods(settings, base, variant, conv_slot, progress_slot)
 with recon_slot, timing.section("reconstructions"):
     shown = panels.reconstructions(settings, results, base, variant)
 with timing.section("perturbation"):
@@ -80,5 +80,5 @@ with st.expander("About: the paradox, FIRENET and these panels", expanded=False)
     panels.about()
 
 # Long work last, so that the page above is on screen (and usable) while it runs.
-panels.finish_long_tasks(settings, base, variant, results, conv_slot, pert_slot, stab_slot)
+runs.finish_long_tasks(settings, base, variant, results, conv_slot, pert_slot, stab_slot)
 timing.mark("done")

@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from explorer import state as S
+from explorer.presets import PRESETS
 from explorer.settings import (
     FirenetSettings,
     ImageSettings,
@@ -25,7 +26,26 @@ from explorer.settings import (
     ViewSettings,
 )
 
-__all__ = ["sidebar", "depth_slider", "view_controls", "settings_from_state", "apply_values"]
+__all__ = [
+    "sidebar",
+    "depth_slider",
+    "view_controls",
+    "settings_from_state",
+    "apply_values",
+    "apply_preset",
+]
+
+
+def apply_preset(name: str, specs: Mapping[str, S.Spec]) -> None:
+    """``on_click`` of a preset button: defaults, then the preset's values."""
+    preset = PRESETS[name]
+    ss = st.session_state
+    S.reset(ss, specs)
+    for key, value in {**preset.values, **(ss.get("preset_overrides") or {})}.items():
+        ss[key] = S.widget_value(value)
+    ss["attack_request"] = "attack" in preset.request
+    ss["stability_request"] = "stability" in preset.request
+    ss["preset_note"] = f"**{preset.label}.** {preset.description}"
 
 
 def apply_values(values: Mapping[str, Any]) -> None:

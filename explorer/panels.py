@@ -2,66 +2,50 @@
 
 ``app.py`` calls these top to bottom. Computation goes through ``explorer.compute``
 (cached); figures come from ``explorer.figures`` (pure); this module only arranges them
-on the page, reports warnings and errors, and connects progress callbacks to elements.
+on the page and reports warnings and errors. Running the methods (with live progress) is
+``explorer.runs``; turning settings into the problem is ``explorer.inputs``.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
 
-from explorer import compute, figures, timing
+from explorer import compute
 from explorer import state as S
 from explorer.about import ABOUT, PANELS
 from explorer.downloads import arrays_npz, png_zip
-from explorer.presets import PRESETS
-from explorer.settings import ImageSettings, MeasurementSettings, Settings
+from explorer.settings import Settings
+
+if TYPE_CHECKING:
+    from explorer.runs import Results
 
 __all__ = [
-    "apply_preset",
     "notices",
-    "ground_truth",
-    "problem",
-    "checked_firenet",
-    "perturbed",
     "sampling",
-    "Results",
-    "run_methods",
     "reconstructions",
     "perturbation",
     "convergence",
     "stability",
+    "stability_networks",
+    "seconds_per_step",
     "share",
     "about",
-    "finish_long_tasks",
     "STABILITY_BUDGETS",
+    "CHART",
 ]
 
 #: Relative budgets ||e|| / ||y|| of the stability curves.
 STABILITY_BUDGETS = (0.005, 0.01, 0.02, 0.05, 0.1)
-_CHART = {"displaylogo": False, "scrollZoom": True}
+CHART = {"displaylogo": False, "scrollZoom": True}
 
 
 # --------------------------------------------------------------------------------------
-# Presets and notices
+# Notices
 # --------------------------------------------------------------------------------------
-def apply_preset(name: str, specs: Mapping[str, S.Spec]) -> None:
-    """``on_click`` of a preset button: defaults, then the preset's values."""
-    preset = PRESETS[name]
-    ss = st.session_state
-    S.reset(ss, specs)
-    for key, value in {**preset.values, **(ss.get("preset_overrides") or {})}.items():
-        ss[key] = S.widget_value(value)
-    ss["attack_request"] = "attack" in preset.request
-    ss["stability_request"] = "stability" in preset.request
-    ss["preset_note"] = f"**{preset.label}.** {preset.description}"
-
-
 def notices() -> None:
     """Messages from the last action: rejected URL values, a preset's note, an upload."""
     ss = st.session_state
@@ -79,96 +63,6 @@ def notices() -> None:
 
 
 # --------------------------------------------------------------------------------------
-# Ground truth and problem
-# --------------------------------------------------------------------------------------
-def ground_truth(
-    settings: Settings, upload: tuple[str, bytes] | None
-) -> tuple[np.ndarray, np.ndarray | None, ImageSettings]:
-    """The ground truth, its detail mask (if any) and the image settings actually used.
-
-    Without a valid upload the previous test image stays (nothing the user had is lost).
-    """
-    image = settings.image
-    ss = st.session_state
-    if image.name == "upload":
-        if upload is not None:
-            try:
-                truth, notes = compute.user_image(upload[1], upload[0], image.size)
-            except ValueError as error:  # valid at upload time; defensive
-                st.error(f"The uploaded image cannot be used: {error}")
-            else:
-                for note in notes:
-                    st.warning(f"Upload converted: {note}.")
-                return truth, None, image
-        elif not ss["upload_error"]:
-            st.info("Upload a PNG, JPEG or NPY image in the sidebar (Image). Until then the "
-                    "previous image is shown.")
-        name, seed = ss.get("_last_image", ("shepp_logan", 0))
-        image = replace(image, name=name, seed=seed, upload=None)
-    else:
-        ss["_last_image"] = (image.name, image.seed)
-    truth, detail = compute.test_image(image.name, image.size, image.seed)
-    return truth, detail, image
-
-
-def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> compute.Problem:
-    """The unperturbed problem; a sampling request that fails keeps the previous one."""
-    ss = st.session_state
-    ps = settings.perturbation
-    ms = settings.measurement
-    try:
-        result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
-    except ValueError as error:
-        previous = ss.get("_last_good_ms") or MeasurementSettings()
-        st.error(f"Sampling not possible: {error}. The previous sampling "
-                 f"({previous.pattern}, {previous.rate:.0%}) is used instead.")
-        try:
-            result = compute.base_problem(image, truth, previous, ps.noise, ps.noise_seed)
-        except ValueError:
-            result = compute.base_problem(image, truth, MeasurementSettings(), ps.noise, ps.noise_seed)
-    else:
-        ss["_last_good_ms"] = ms
-    for message in result.warnings:
-        st.warning(message)
-    return result
-
-
-def checked_firenet(settings: Settings, quiet: bool = False) -> Settings:
-    """The settings with FIRENET's wavelet levels made valid for this image size.
-
-    Too many levels for the wavelet at this size is reported and replaced by the maximum
-    (the page keeps running); a very deep network is flagged as slow.
-    """
-    from solver.wavelets import Wavelet2D
-
-    fs = settings.firenet
-    most = Wavelet2D.max_levels(fs.wavelet, settings.image.size)
-    if fs.levels > most:
-        if not quiet:
-            st.error(f"FIRENET: {fs.levels} wavelet levels is more than {fs.wavelet} "
-                     f"allows at N = {settings.image.size} (at most {most}); the maximum "
-                     "is used.")
-        fs = replace(fs, levels=0)
-    if fs.layers > 5000 and not quiet:
-        st.warning(f"FIRENET has {fs.layers:,} layers ({fs.n} x {fs.p}): this will take a "
-                   "while; its convergence curve is drawn as it runs.")
-    return replace(settings, firenet=fs)
-
-
-def perturbed(settings: Settings, base: compute.Problem, image: ImageSettings,
-              detail: np.ndarray | None) -> compute.Variant | None:
-    """The perturbation's variant of the problem; one that cannot be built is reported
-    and the page goes on without it."""
-    try:
-        return compute.variant(base, settings.perturbation, settings.firenet, image,
-                               settings.measurement, detail, settings.perturbation.steps)
-    except (RuntimeError, ValueError) as error:
-        label = S.PERTURBATIONS.get(settings.perturbation.kind, settings.perturbation.kind)
-        st.error(f"Perturbation \"{label}\" not possible: {error}. Showing the unperturbed data.")
-        return None
-
-
-# --------------------------------------------------------------------------------------
 # Sampling
 # --------------------------------------------------------------------------------------
 def sampling(base: compute.Problem) -> None:
@@ -176,91 +70,13 @@ def sampling(base: compute.Problem) -> None:
     c1, c2 = st.columns([4, 1])
     with c1:
         kspace = compute.kspace_log(base.truth, base.transform)
-        st.plotly_chart(compute.figure("mask_figure", base.mask, kspace, base.rate, base.transform),
-                        key="mask_fig", config=_CHART)
+        st.plotly_chart(compute.figure("mask_figure", base.mask, kspace, base.rate,
+                                       base.transform), key="mask_fig", config=CHART)
     with c2:
         st.metric("Achieved sampling rate", f"{base.rate:.2%}",
                   help="Fraction of the N x N coefficients measured.")
         st.metric("Measurements M", f"{int(base.mask.sum()):,}")
         st.metric("Image", f"{base.size} x {base.size}")
-
-
-# --------------------------------------------------------------------------------------
-# Running the methods
-# --------------------------------------------------------------------------------------
-@dataclass
-class Results:
-    """Each method's reconstruction on the data it is given (``main``) and, when a
-    perturbation is active, on the clean data (``clean``)."""
-
-    main: dict[str, compute.Reconstruction]
-    clean: dict[str, compute.Reconstruction]
-    problems: dict[str, compute.Problem]
-    errors: dict[str, str]
-    firenet_seconds: float = 0.0
-    first_restart_seconds: float | None = None
-
-
-def _live_drawer(slot: Any, progress: Any, fs: Any, depth: int) -> Any:
-    start = time.perf_counter()
-    times: list[float] = []
-
-    def draw(partial: compute.Reconstruction, restarts: int) -> None:
-        times.append(time.perf_counter() - start)
-        if restarts == 1:
-            timing.mark("first_restart")
-        fig = figures.convergence_figure(
-            {"FIRENET": partial.curve}, restart_layers=partial.restart_layers[:restarts],
-            eps=partial.eps, depth=None)
-        fig.update_xaxes(range=[0, fs.layers])
-        slot.plotly_chart(fig, key=f"conv_live_{restarts}", config=_CHART)
-        progress.progress(restarts / fs.n, text=f"FIRENET: restart {restarts} of {fs.n} "
-                                                  f"({restarts * fs.p} layers)")
-
-    draw.times = times  # type: ignore[attr-defined]
-    return draw
-
-
-def run_methods(
-    settings: Settings,
-    base: compute.Problem,
-    variant: compute.Variant | None,
-    conv_slot: Any,
-    progress_slot: Any,
-) -> Results:
-    """Reconstruct with every method shown (FIRENET always: the convergence panel needs
-    it), streaming FIRENET's convergence curve into ``conv_slot`` while it runs."""
-    fs = settings.firenet
-    methods = ["firenet", *[m for m in settings.view.show if m != "firenet"]]
-    perturbed = variant is not None and variant.pending is None
-    card, reason = compute.unet_status()
-    out = Results({}, {}, {}, {})
-    for method in methods:
-        if method in ("unet", "unet_firenet") and card is None:
-            out.errors[method] = reason or "The U-Net is not available."
-            continue
-        given = variant.problems[method] if perturbed else base
-        out.problems[method] = given
-        on_restart = None
-        drawer = None
-        if method == "firenet" and settings.view.live and compute.cached_reconstruction(method, given, fs) is None:
-            bar = progress_slot.progress(0.0, text="FIRENET: starting")
-            drawer = _live_drawer(conv_slot, bar, fs, settings.view.depth)
-            on_restart = drawer
-        try:
-            out.main[method] = compute.reconstruct(method, given, fs, on_restart)
-            out.clean[method] = (compute.reconstruct(method, base, fs) if given is not base
-                                 else out.main[method])
-        except (RuntimeError, ValueError) as error:
-            out.errors[method] = f"{S.METHODS[method]} could not run: {error}"
-            continue
-        if drawer is not None:
-            progress_slot.empty()
-            if drawer.times:
-                out.first_restart_seconds = drawer.times[0]
-        if method == "firenet":
-            out.firenet_seconds = out.main[method].seconds
-    return out
 
 
 def _depth_image(method: str, result: compute.Reconstruction, depth: int) -> np.ndarray:
@@ -291,7 +107,7 @@ def reconstructions(settings: Settings, results: Results, base: compute.Problem,
     images = {S.METHODS[m]: _depth_image(m, results.main[m], depth) for m in shown}
     fig = compute.figure("reconstruction_figure", images, truth, cmap=view.cmap,
                          error_max=view.error_max)
-    st.plotly_chart(fig, key="recon_fig", config=_CHART)
+    st.plotly_chart(fig, key="recon_fig", config=CHART)
 
     columns = st.columns(len(shown) + 1)
     columns[0].caption("Ground truth" + (" (with the inserted detail)"
@@ -360,7 +176,7 @@ def perturbation(settings: Settings, results: Results, variant: compute.Variant 
         if not changes or variant.display is None:
             return
         fig = compute.figure("perturbation_figure", variant.display, changes, title=variant.title)
-        st.plotly_chart(fig, key="pert_fig", config=_CHART)
+        st.plotly_chart(fig, key="pert_fig", config=CHART)
         columns = st.columns(len(rows))
         for column, (name, value) in zip(columns, rows):
             column.metric(f"Output change, {name}", f"{value:.4f}",
@@ -400,9 +216,9 @@ def convergence(settings: Settings, results: Results, slot: Any, key: str = "con
     if not curves:
         slot.info("FIRENET did not run.")
         return
-    fig = figures.convergence_figure(curves, restart_layers=restart_layers, eps=eps,
-                                     depth=settings.view.depth)
-    slot.plotly_chart(fig, key=key, config=_CHART)
+    fig = compute.figure("convergence_figure", curves, restart_layers=restart_layers,
+                         eps=eps, depth=settings.view.depth)
+    slot.plotly_chart(fig, key=key, config=CHART)
 
 
 # --------------------------------------------------------------------------------------
@@ -416,6 +232,8 @@ def stability_networks(settings: Settings) -> tuple[str, ...]:
         if "unet_firenet" in settings.view.show:
             names.append("unet_firenet")
     return tuple(names)
+
+
 
 
 def seconds_per_step(results: Results, names: tuple[str, ...]) -> float:
@@ -444,7 +262,7 @@ def stability(settings: Settings, base: compute.Problem, results: Results) -> An
     if stored is not None:
         slot.empty()
         st.plotly_chart(compute.figure("stability_figure", stored), key="stab_fig",
-                        config=_CHART)
+                        config=CHART)
         return st.empty()
     if not st.session_state["stability_request"]:
         slot.button(f"Compute the stability curves (about {_duration(estimate)})",
@@ -485,77 +303,3 @@ def about() -> None:
     st.markdown(ABOUT)
     st.markdown("**What each panel shows**")
     st.markdown(PANELS)
-
-
-# --------------------------------------------------------------------------------------
-# Long computations, run after the page is drawn
-# --------------------------------------------------------------------------------------
-def finish_long_tasks(
-    settings: Settings,
-    base: compute.Problem,
-    variant: compute.Variant | None,
-    results: Results,
-    conv_slot: Any,
-    pert_slot: Any,
-    stab_slot: Any,
-) -> None:
-    """Work that may take seconds to minutes, done after everything else is on screen.
-
-    The Chambolle-Pock baselines of the convergence plot, a requested worst-case search
-    and requested stability curves. Each shows progress; interacting with the page
-    meanwhile interrupts it (and it resumes on the next run while still requested).
-    """
-    ss = st.session_state
-    fs = settings.firenet
-    given = results.problems.get("firenet")
-    if given is not None and settings.view.compare:
-        missing = [m for m in ("cp", "cp_tuned") if compute.cached_reconstruction(m, given, fs) is None]
-        if missing:
-            try:
-                for method in missing:
-                    compute.reconstruct(method, given, fs)
-            except (RuntimeError, ValueError) as error:
-                st.warning(f"The Chambolle-Pock baselines could not run: {error}")
-            else:
-                convergence(settings, results, conv_slot, key="conv_fig_baselines")
-
-    if variant is not None and variant.pending is not None and ss["attack_request"]:
-        with pert_slot:
-            targets = {"worst_unet": ("unet",), "worst_firenet": ("firenet",),
-                       "transfer": ("unet", "firenet")}[settings.perturbation.kind]
-            for target in targets:
-                name = "the U-Net" if target == "unet" else "FIRENET"
-                bar = st.progress(0.0, text=f"Worst-case search against {name}")
-
-                def report(fraction: float, text: str, bar: Any = bar, name: str = name) -> None:
-                    bar.progress(fraction, text=f"Against {name}: {text}")
-
-                try:
-                    compute.attack(target, base, fs, settings.perturbation,
-                                   settings.perturbation.steps, progress=report)
-                except (RuntimeError, ValueError) as error:
-                    st.error(f"The worst-case search against {name} failed: {error}")
-                    ss["attack_request"] = False
-                    return
-        ss["attack_request"] = False
-        ss["_keep_notes"] = True
-        st.rerun()
-
-    if ss["stability_request"]:
-        names = stability_networks(settings)
-        bar = stab_slot.progress(0.0, text="Stability curves")
-
-        def report(fraction: float, text: str) -> None:
-            bar.progress(fraction, text=f"Stability curves: {text}")
-
-        try:
-            curves = compute.stability(base, fs, names, STABILITY_BUDGETS,
-                                       settings.perturbation.stability_steps, progress=report)
-        except (RuntimeError, ValueError) as error:
-            stab_slot.error(f"The stability curves could not be computed: {error}")
-            curves = None
-        ss["stability_request"] = False
-        if curves is not None:
-            stab_slot.plotly_chart(compute.figure("stability_figure", curves),
-                                   key="stab_fig_new", config=_CHART)
-

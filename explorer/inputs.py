@@ -1,0 +1,106 @@
+"""From settings to the problem on the page: ground truth, sampling, data, perturbation.
+
+Bad input never stops the page: an upload that cannot be used, a sampling rate a pattern
+cannot reach, too many wavelet levels or a perturbation that cannot be built is reported
+with ``st.error`` and the previous (or a safe) choice is used instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+from explorer import compute
+from explorer import state as S
+from explorer.settings import ImageSettings, MeasurementSettings, Settings
+
+__all__ = ["ground_truth", "problem", "checked_firenet", "perturbed"]
+
+
+def ground_truth(
+    settings: Settings, upload: tuple[str, bytes] | None
+) -> tuple[np.ndarray, np.ndarray | None, ImageSettings]:
+    """The ground truth, its detail mask (if any) and the image settings actually used.
+
+    Without a valid upload the previous test image stays (nothing the user had is lost).
+    """
+    image = settings.image
+    ss = st.session_state
+    if image.name == "upload":
+        if upload is not None:
+            try:
+                truth, notes = compute.user_image(upload[1], upload[0], image.size)
+            except ValueError as error:  # valid at upload time; defensive
+                st.error(f"The uploaded image cannot be used: {error}")
+            else:
+                for note in notes:
+                    st.warning(f"Upload converted: {note}.")
+                return truth, None, image
+        elif not ss["upload_error"]:
+            st.info("Upload a PNG, JPEG or NPY image in the sidebar (Image). Until then the "
+                    "previous image is shown.")
+        name, seed = ss.get("_last_image", ("shepp_logan", 0))
+        image = replace(image, name=name, seed=seed, upload=None)
+    else:
+        ss["_last_image"] = (image.name, image.seed)
+    truth, detail = compute.test_image(image.name, image.size, image.seed)
+    return truth, detail, image
+
+
+def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> compute.Problem:
+    """The unperturbed problem; a sampling request that fails keeps the previous one."""
+    ss = st.session_state
+    ps = settings.perturbation
+    ms = settings.measurement
+    try:
+        result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
+    except ValueError as error:
+        previous = ss.get("_last_good_ms") or MeasurementSettings()
+        st.error(f"Sampling not possible: {error}. The previous sampling "
+                 f"({previous.pattern}, {previous.rate:.0%}) is used instead.")
+        try:
+            result = compute.base_problem(image, truth, previous, ps.noise, ps.noise_seed)
+        except ValueError:
+            result = compute.base_problem(image, truth, MeasurementSettings(), ps.noise, ps.noise_seed)
+    else:
+        ss["_last_good_ms"] = ms
+    for message in result.warnings:
+        st.warning(message)
+    return result
+
+
+def checked_firenet(settings: Settings, quiet: bool = False) -> Settings:
+    """The settings with FIRENET's wavelet levels made valid for this image size.
+
+    Too many levels for the wavelet at this size is reported and replaced by the maximum
+    (the page keeps running); a very deep network is flagged as slow.
+    """
+    from solver.wavelets import Wavelet2D
+
+    fs = settings.firenet
+    most = Wavelet2D.max_levels(fs.wavelet, settings.image.size)
+    if fs.levels > most:
+        if not quiet:
+            st.error(f"FIRENET: {fs.levels} wavelet levels is more than {fs.wavelet} "
+                     f"allows at N = {settings.image.size} (at most {most}); the maximum "
+                     "is used.")
+        fs = replace(fs, levels=0)
+    if fs.layers > 5000 and not quiet:
+        st.warning(f"FIRENET has {fs.layers:,} layers ({fs.n} x {fs.p}): this will take a "
+                   "while; its convergence curve is drawn as it runs.")
+    return replace(settings, firenet=fs)
+
+
+def perturbed(settings: Settings, base: compute.Problem, image: ImageSettings,
+              detail: np.ndarray | None) -> compute.Variant | None:
+    """The perturbation's variant of the problem; one that cannot be built is reported
+    and the page goes on without it."""
+    try:
+        return compute.variant(base, settings.perturbation, settings.firenet, image,
+                               settings.measurement, detail, settings.perturbation.steps)
+    except (RuntimeError, ValueError) as error:
+        label = S.PERTURBATIONS.get(settings.perturbation.kind, settings.perturbation.kind)
+        st.error(f"Perturbation \"{label}\" not possible: {error}. Showing the unperturbed data.")
+        return None

@@ -1,0 +1,166 @@
+"""Running the reconstruction methods and the long computations, with live progress.
+
+FIRENET's convergence curve is redrawn after every restart while it runs; the long
+computations (Chambolle-Pock baselines of the convergence plot, worst-case searches,
+stability curves) run after the rest of the page is on screen, with progress bars.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from explorer import compute, figures, timing
+from explorer import state as S
+from explorer.panels import CHART, STABILITY_BUDGETS, convergence, stability_networks
+from explorer.settings import Settings
+
+__all__ = ["Results", "run_methods", "finish_long_tasks"]
+
+
+@dataclass
+class Results:
+    """Each method's reconstruction on the data it is given (``main``) and, when a
+    perturbation is active, on the clean data (``clean``)."""
+
+    main: dict[str, compute.Reconstruction]
+    clean: dict[str, compute.Reconstruction]
+    problems: dict[str, compute.Problem]
+    errors: dict[str, str]
+    firenet_seconds: float = 0.0
+    first_restart_seconds: float | None = None
+
+
+def _live_drawer(slot: Any, progress: Any, fs: Any, depth: int) -> Any:
+    start = time.perf_counter()
+    times: list[float] = []
+
+    def draw(partial: compute.Reconstruction, restarts: int) -> None:
+        times.append(time.perf_counter() - start)
+        if restarts == 1:
+            timing.mark("first_restart")
+        fig = figures.convergence_figure(
+            {"FIRENET": partial.curve}, restart_layers=partial.restart_layers[:restarts],
+            eps=partial.eps, depth=None)
+        fig.update_xaxes(range=[0, fs.layers])
+        slot.plotly_chart(fig, key=f"conv_live_{restarts}", config=CHART)
+        progress.progress(restarts / fs.n, text=f"FIRENET: restart {restarts} of {fs.n} "
+                                                  f"({restarts * fs.p} layers)")
+
+    draw.times = times  # type: ignore[attr-defined]
+    return draw
+
+
+def run_methods(
+    settings: Settings,
+    base: compute.Problem,
+    variant: compute.Variant | None,
+    conv_slot: Any,
+    progress_slot: Any,
+) -> Results:
+    """Reconstruct with every method shown (FIRENET always: the convergence panel needs
+    it), streaming FIRENET's convergence curve into ``conv_slot`` while it runs."""
+    fs = settings.firenet
+    methods = ["firenet", *[m for m in settings.view.show if m != "firenet"]]
+    perturbed = variant is not None and variant.pending is None
+    card, reason = compute.unet_status()
+    out = Results({}, {}, {}, {})
+    for method in methods:
+        if method in ("unet", "unet_firenet") and card is None:
+            out.errors[method] = reason or "The U-Net is not available."
+            continue
+        given = variant.problems[method] if perturbed else base
+        out.problems[method] = given
+        on_restart = None
+        drawer = None
+        if method == "firenet" and settings.view.live and compute.cached_reconstruction(method, given, fs) is None:
+            bar = progress_slot.progress(0.0, text="FIRENET: starting")
+            drawer = _live_drawer(conv_slot, bar, fs, settings.view.depth)
+            on_restart = drawer
+        try:
+            out.main[method] = compute.reconstruct(method, given, fs, on_restart)
+            out.clean[method] = (compute.reconstruct(method, base, fs) if given is not base
+                                 else out.main[method])
+        except (RuntimeError, ValueError) as error:
+            out.errors[method] = f"{S.METHODS[method]} could not run: {error}"
+            continue
+        if drawer is not None:
+            progress_slot.empty()
+            if drawer.times:
+                out.first_restart_seconds = drawer.times[0]
+        if method == "firenet":
+            out.firenet_seconds = out.main[method].seconds
+    return out
+
+
+def finish_long_tasks(
+    settings: Settings,
+    base: compute.Problem,
+    variant: compute.Variant | None,
+    results: Results,
+    conv_slot: Any,
+    pert_slot: Any,
+    stab_slot: Any,
+) -> None:
+    """Work that may take seconds to minutes, done after everything else is on screen.
+
+    The Chambolle-Pock baselines of the convergence plot, a requested worst-case search
+    and requested stability curves. Each shows progress; interacting with the page
+    meanwhile interrupts it (and it resumes on the next run while still requested).
+    """
+    ss = st.session_state
+    fs = settings.firenet
+    given = results.problems.get("firenet")
+    if given is not None and settings.view.compare:
+        missing = [m for m in ("cp", "cp_tuned") if compute.cached_reconstruction(m, given, fs) is None]
+        if missing:
+            try:
+                for method in missing:
+                    compute.reconstruct(method, given, fs)
+            except (RuntimeError, ValueError) as error:
+                st.warning(f"The Chambolle-Pock baselines could not run: {error}")
+            else:
+                convergence(settings, results, conv_slot, key="conv_fig_baselines")
+
+    if variant is not None and variant.pending is not None and ss["attack_request"]:
+        with pert_slot:
+            targets = {"worst_unet": ("unet",), "worst_firenet": ("firenet",),
+                       "transfer": ("unet", "firenet")}[settings.perturbation.kind]
+            for target in targets:
+                name = "the U-Net" if target == "unet" else "FIRENET"
+                bar = st.progress(0.0, text=f"Worst-case search against {name}")
+
+                def report(fraction: float, text: str, bar: Any = bar, name: str = name) -> None:
+                    bar.progress(fraction, text=f"Against {name}: {text}")
+
+                try:
+                    compute.attack(target, base, fs, settings.perturbation,
+                                   settings.perturbation.steps, progress=report)
+                except (RuntimeError, ValueError) as error:
+                    st.error(f"The worst-case search against {name} failed: {error}")
+                    ss["attack_request"] = False
+                    return
+        ss["attack_request"] = False
+        ss["_keep_notes"] = True
+        st.rerun()
+
+    if ss["stability_request"]:
+        names = stability_networks(settings)
+        bar = stab_slot.progress(0.0, text="Stability curves")
+
+        def report(fraction: float, text: str) -> None:
+            bar.progress(fraction, text=f"Stability curves: {text}")
+
+        try:
+            curves = compute.stability(base, fs, names, STABILITY_BUDGETS,
+                                       settings.perturbation.stability_steps, progress=report)
+        except (RuntimeError, ValueError) as error:
+            stab_slot.error(f"The stability curves could not be computed: {error}")
+            curves = None
+        ss["stability_request"] = False
+        if curves is not None:
+            stab_slot.plotly_chart(compute.figure("stability_figure", curves),
+                                   key="stab_fig_new", config=CHART)
