@@ -160,10 +160,10 @@ SPECS: dict[str, Spec] = {
     "attack_steps": Spec(20, low=1, high=500),
     "stability_steps": Spec(5, low=1, high=200),
     # FIRENET
-    "n": Spec(8, low=1, high=200),
-    "p": Spec(50, low=1, high=500),
-    "nu": Spec(0.5, low=0.01, high=0.99),
-    "C": Spec(20.0, low=1e-3, high=1e6, log=True),
+    "n": Spec(15, low=1, high=200),
+    "p": Spec(20, low=1, high=500),
+    "nu": Spec(math.exp(-1.0), low=0.01, high=0.99),
+    "C": Spec(1.0, low=1e-3, high=1e6, log=True),
     "lam": Spec(2.5e-4, low=1e-7, high=1.0, log=True),
     "wavelet": Spec("haar", options=WAVELETS),
     "levels": Spec(0, low=0, high=9),  # 0 = as many as the size allows
