@@ -41,7 +41,7 @@ def ground_truth(
         elif not ss["upload_error"]:
             st.info("Upload a PNG, JPEG or NPY image in the sidebar (Image). Until then the "
                     "previous image is shown.")
-        name, seed = ss.get("_last_image", ("shepp_logan", 0))
+        name, seed = ss["_last_image"]
         image = replace(image, name=name, seed=seed, upload=None)
     else:
         ss["_last_image"] = (image.name, image.seed)

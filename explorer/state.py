@@ -9,12 +9,15 @@ Two kinds of key live in the session state:
   :func:`pattern_specs` under keys ``pp_<pattern>_<parameter>``.
 * **internal**: the page's memory between reruns (the last valid upload, pending
   requests for long computations, ...), listed in :data:`INTERNAL`. Never in the URL.
+* **actions**: buttons and the file uploader (:data:`ACTION_KEYS`), which hold no
+  setting.
 
 Nothing here draws anything; ``explorer.controls`` builds the widgets from these specs.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ __all__ = [
     "SPECS",
     "FIRENET_KEYS",
     "INTERNAL",
+    "ACTION_KEYS",
     "pattern_key",
     "pattern_specs",
     "all_specs",
@@ -195,7 +199,19 @@ INTERNAL: dict[str, Any] = {
     # Settings applied on top of every preset (e.g. {"size": 128} to run the presets
     # small on a slow machine; the tests and benchmarks use it).
     "preset_overrides": None,
+    "_keep_notes": False,  # keep the preset note through the rerun after a long task
+    "_last_image": ("shepp_logan", 0),  # (name, seed) of the last test image shown
+    "_last_good_ms": None,  # the last MeasurementSettings that gave a mask
+    "_timings": {},  # section -> seconds of the last run (explorer.timing)
+    "_run_start": None,  # perf_counter at the start of the run (explorer.timing)
 }
+
+#: Keys of widgets that hold no setting (Streamlit does not let buttons and file
+#: uploaders be set through the session state, so they are not initialised): the file
+#: uploader, the preset buttons ``preset_<name>``, the FIRENET value buttons, the
+#: long-task buttons and the download buttons.
+ACTION_KEYS = ("upload_file", "btn_paper", "btn_recommended", "run_attack", "run_stability",
+               "dl_png", "dl_npz", "dl_json")
 
 
 def pattern_key(pattern: str, name: str) -> str:
@@ -273,7 +289,7 @@ def init(state: MutableMapping[str, Any], specs: Mapping[str, Spec]) -> None:
             state[key] = widget_value(spec.default)
     for key, default in INTERNAL.items():
         if key not in state:
-            state[key] = default
+            state[key] = copy.copy(default)  # no dict shared between sessions
 
 
 def reset(state: MutableMapping[str, Any], specs: Mapping[str, Spec]) -> None:
