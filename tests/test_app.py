@@ -66,6 +66,8 @@ def test_default_page_runs_and_shows_metrics():
     assert rates and rates[0].startswith("25.")
     psnr = [float(m.value.split()[0]) for m in at.metric if m.label == "PSNR"]
     assert len(psnr) >= 2 and all(np.isfinite(psnr))
+    # The three downloads are offered.
+    assert {b.key for b in at.download_button} == {"dl_png", "dl_npz", "dl_json"}
     # Nothing in the URL for the default page.
     assert not {k: v for k, v in at.query_params.items() if k in S.SPECS}
     # A rerun with nothing changed keeps the page.
