@@ -164,6 +164,13 @@ def test_depth_slider_shows_earlier_layers():
     assert [m.value for m in at.metric if m.label == "PSNR"][0] != full
 
 
+def test_no_reconstruction_shown_keeps_the_page():
+    at = small_app(show="").run()
+    assert not at.exception, texts(at.exception)
+    assert "Choose at least one reconstruction" in texts(at.info)
+    assert "Achieved sampling rate" in metric_labels(at)
+
+
 def test_paper_and_recommended_buttons_set_firenet_values():
     at = small_app().run()
     at.button(key="btn_paper").click().run()
