@@ -109,7 +109,9 @@ def reconstructions(settings: Settings, results: Results, base: compute.Problem,
                          error_max=view.error_max)
     st.plotly_chart(fig, key="recon_fig", config=CHART)
 
-    columns = st.columns(len(shown) + 1)
+    # One column per image panel, plus a narrow spacer where the colour bars are, so
+    # each method's numbers sit under its images.
+    columns = st.columns([1] * (len(shown) + 1) + [0.3])
     columns[0].caption("Ground truth" + (" (with the inserted detail)"
                                          if perturbed and settings.perturbation.kind == "detail" else ""))
     for column, method in zip(columns[1:], shown):
@@ -177,7 +179,7 @@ def perturbation(settings: Settings, results: Results, variant: compute.Variant 
             return
         fig = compute.figure("perturbation_figure", variant.display, changes, title=variant.title)
         st.plotly_chart(fig, key="pert_fig", config=CHART)
-        columns = st.columns(len(rows))
+        columns = st.columns([1] * (len(rows) + 1) + [0.3])[1:]
         for column, (name, value) in zip(columns, rows):
             column.metric(f"Output change, {name}", f"{value:.4f}",
                           help="||f(perturbed) - f(clean)|| / ||f(clean)||")
