@@ -133,7 +133,7 @@ def assert_zoom_is_linked(page) -> None:
     page.mouse.move(left + 0.6 * axis["w"], top + 0.6 * axis["h"], steps=8)
     page.mouse.up()
     page.wait_for_timeout(800)
-    ranges = plot.evaluate("""gd => {
+    ranges = plot.evaluate(r"""gd => {
         const L = gd._fullLayout, out = {};
         for (const k of Object.keys(L)) if (/^[xy]axis\d*$/.test(k) && L[k].visible !== false)
             out[k] = L[k].range;
