@@ -66,7 +66,8 @@ PRESETS: dict[str, Preset] = {
     "noise": Preset(
         "U-Net under growing noise",
         "Random complex Gaussian noise on the data of an image like the U-Net's training "
-        "images; raise the noise slider (or the budget) and compare how the errors grow.",
+        "images; raise the noise slider (or the budget) and compare how the errors grow, "
+        "or compute the stability curves below (random and worst case, every size).",
         {"image": "random_ellipses", "size": 256, "image_seed": 5, "pattern": "multilevel",
          "rate": 0.25, "noise": 0.05, "perturbation": "random", "budget": 0.1,
          "show": ("zero_filled", "firenet", "unet")},
