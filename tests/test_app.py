@@ -75,6 +75,19 @@ def test_default_page_runs_and_shows_metrics():
     assert_page_ok(at)
 
 
+def test_firenet_streams_its_curve_while_running():
+    # Settings no other test uses, so FIRENET really runs here.
+    at = small_app(mask_seed="12345", n="4", p="5").run()
+    assert_page_ok(at)
+    timings = at.session_state["_timings"]
+    # The first restart was drawn before FIRENET (and the page) finished.
+    assert 0 < timings["first_restart"] < timings["page"]
+    # Live drawing off: no streaming.
+    at = small_app(mask_seed="12346", n="4", p="5", live="0").run()
+    assert_page_ok(at)
+    assert "first_restart" not in at.session_state["_timings"]
+
+
 def test_view_change_needs_no_recomputation():
     at = small_app().run()
     assert_page_ok(at)
