@@ -154,11 +154,12 @@ class ChambollePock(_Base):
             thr_unit = self.lam * self.weights.to(device=y.device, dtype=real)
         x = start_coeffs(self.A, x0, y.shape[:-1], y.dtype, y.device)
         inplace = not needs_grad(y, x, self.weights)
-        out, _, _, _ = primal_dual_block(
+        ax = torch.zeros_like(y) if (inplace and x0 is None) else None
+        result = primal_dual_block(
             self.A, y, x, torch.zeros_like(y), self.tau, self.sigma, thr_unit,
-            self.iterations, self.output, callback, 0, 0, None, inplace,
+            self.iterations, self.output, callback, 0, 0, None, inplace, ax,
         )  # fmt: skip
-        return out
+        return result.out
 
 
 class FISTA(_Base):
