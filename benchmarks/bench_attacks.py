@@ -2,7 +2,7 @@
 
 For the U-Net and for FIRENET (5 restarts x 5 layers, the paper's attack setting, with
 and without per-restart checkpointing), at N = 128 and 256, and for the explorer's deeper
-recommended FIRENET (8 x 50 layers) at N = 128 (multilevel Fourier sampling,
+recommended FIRENET (``solver.firenet.RECOMMENDED``) at N = 128 (multilevel Fourier sampling,
 25 %, complex64 as in the app), one thread: gradient steps per second and the peak memory
 added by the search.
 
@@ -38,8 +38,8 @@ CONFIGS = [
     ("FIRENET 5x5", 128, True),
     ("FIRENET 5x5", 256, False),
     ("FIRENET 5x5", 256, True),
-    ("FIRENET 8x50", 128, False),
-    ("FIRENET 8x50", 128, True),
+    ("FIRENET rec.", 128, False),
+    ("FIRENET rec.", 128, True),
 ]
 
 

@@ -288,10 +288,10 @@ def _firenet_segments(net, y: torch.Tensor) -> list:
                 tau = tau[..., None, None]
                 sigma = sigma[..., None]
             z = torch.zeros_like(y)
-            out, _, _, _ = fn.primal_dual_block(
+            result = fn.primal_dual_block(
                 net.A, y, psi, z, tau, sigma, thr_unit(), p, net.output, None, k * p, k, eps, False
             )
-            return out
+            return result[0]  # the block output
 
         return run
 
