@@ -159,17 +159,18 @@ def main(argv=None) -> None:
         dtype = DTYPES[name]
         y = y128.to(dtype)
         coeffs = A.adjoint(y)
-        timing_nets = {label: make(100) for label, make in methods.items()}
+        timing_nets = {label: make(40) for label, make in methods.items()}
         with torch.no_grad():
-            # each entry runs ~100 layers' worth of work per round
+            # each entry runs ~40 layers' worth of work per round; many short interleaved
+            # rounds keep the comparison fair when other jobs come and go
             fns = {
-                "pair": (lambda: (A.forward(coeffs), A.adjoint(y)), 100),
-                "fft": (lambda: (A.sampling.forward(coeffs), A.sampling.adjoint(y)), 100),
-                "wavelet": (lambda: (A.wavelet.forward(coeffs), A.wavelet.inverse(coeffs)), 100),
+                "pair": (lambda: (A.forward(coeffs), A.adjoint(y)), 40),
+                "fft": (lambda: (A.sampling.forward(coeffs), A.sampling.adjoint(y)), 40),
+                "wavelet": (lambda: (A.wavelet.forward(coeffs), A.wavelet.inverse(coeffs)), 40),
             }
             for label, net in timing_nets.items():
                 fns[label] = ((lambda net: lambda: net.solve(y))(net), 1)
-            t, c = interleaved_medians(fns, rounds=5)
+            t, c = interleaved_medians(fns, rounds=15)
         for label, net in timing_nets.items():
             depth = net.depth if hasattr(net, "depth") else net.iterations
             t[label] /= depth
@@ -177,7 +178,7 @@ def main(argv=None) -> None:
         print()
         print(f"== {name}: one A + one A* = {t['pair'] * 1e3:.2f} ms wall, {c['pair'] * 1e3:.2f} ms CPU "
               f"(FFT pair with gather/scatter {c['fft'] * 1e3:.2f} ms CPU, Haar pair {c['wavelet'] * 1e3:.2f} ms CPU); "
-              "medians of 5 interleaved rounds")
+              "medians of 15 interleaved rounds")
         head = f"{'method':<22} {'ms/layer':>8} {'/(A+A*)':>7} {'CPU':>5}"
         for target in TARGETS:
             head += f" | {'gap < ' + format(target, '.0e'):^19}"

@@ -111,7 +111,9 @@ class LayerRecord:
         ``output="last"``. Unscaled (same scale as the image).
     dual : torch.Tensor, shape (..., M), complex
         The dual iterate ``z`` (||z|| <= 1). Rescaled into the dual-feasible set it
-        certifies a gap for ``y`` (see :func:`solver.objective.certified_gap`).
+        certifies a gap for ``y`` (see :func:`solver.objective.certified_gap`). FIRENET
+        resets it every restart and it does not converge with the primal iterate: as a
+        certificate it is weak (see :class:`solver.objective.GapTracker`).
     eps : torch.Tensor or None, shape (...), real
         The accuracy target ``eps_k`` of this restart (``None`` for methods without
         restarts).
