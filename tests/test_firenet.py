@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from solver.baselines import ChambollePock
-from solver.firenet import FIRENET, PAPER_DEFAULTS, RECOMMENDED, LayerRecord
+from solver.firenet import FIRENET, PAPER_DEFAULTS, RECOMMENDED, RECOMMENDED_SMALL, LayerRecord, recommended
 from solver.objective import GapTracker, certified_gap, dual_value, objective, record_metrics
 from solver.operators import SubsampledFourier, WaveletMeasurement
 from solver.phantoms import shepp_logan
@@ -456,15 +456,20 @@ def test_callback_streams_every_layer_and_can_stop(subsampled):
 
 
 def test_defaults_are_valid_and_documented(subsampled):
-    for params in (PAPER_DEFAULTS, RECOMMENDED):
+    assert recommended(256) == RECOMMENDED and recommended(1024) == RECOMMENDED
+    assert recommended(128) == RECOMMENDED_SMALL
+    with pytest.raises(ValueError, match="size"):
+        recommended(0)
+    for params in (PAPER_DEFAULTS, RECOMMENDED, RECOMMENDED_SMALL):
         net = FIRENET(subsampled.A, **params)
         assert net.depth == params["restarts"] * params["layers"]
     assert PAPER_DEFAULTS["layers"] == 5 and PAPER_DEFAULTS["sharpness"] == 1.0
     assert PAPER_DEFAULTS["nu"] == pytest.approx(math.exp(-1))
     assert PAPER_DEFAULTS["output"] == "ergodic" and PAPER_DEFAULTS["lam"] == 2.5e-4
     # the live app: at most ~600 layers and the first restart within 1 s at ~3 ms/layer
-    assert RECOMMENDED["restarts"] * RECOMMENDED["layers"] <= 600
-    assert RECOMMENDED["layers"] * 3e-3 < 1.0
+    for params in (RECOMMENDED, RECOMMENDED_SMALL):
+        assert params["restarts"] * params["layers"] <= 600
+        assert params["layers"] * 3e-3 < 1.0
 
 
 @pytest.mark.parametrize(
