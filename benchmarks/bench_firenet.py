@@ -183,7 +183,8 @@ def main(argv=None) -> None:
         for target in TARGETS:
             head += f" | {'gap < ' + format(target, '.0e'):^19}"
         print(head + " | best gap")
-        print(f"{'':<22} {'wall':>8} {'wall':>7} {'':>5}" + "".join(f" | {'layers':>8} {'time s':>8} " for _ in TARGETS))
+        sub = "".join(f" | {'layers':>8} {'time s':>8} " for _ in TARGETS)
+        print(f"{'':<22} {'wall':>8} {'wall':>7} {'':>5}" + sub)
         for label, make in methods.items():
             hits, best = layers_to_targets(make(args.cap), y, y128, A, w, lam, f_star, args.cap)
             row = f"{label:<22} {t[label] * 1e3:8.2f} {t[label] / t['pair']:7.2f} {c[label] / c['pair']:5.2f}"

@@ -97,7 +97,8 @@ RECOMMENDED: dict[str, Any] = {
 #: Measured for N <= 128 (same problems, level weights, 300 layers): the 15 x 20, C = 1
 #: schedule leaves Shepp-Logan at 0.057 image error against the minimiser's 0.021 at
 #: N = 128 and 0.30 against 0.18 at N = 64; 10 x 30 with C = 3 gives 0.029 and 0.184
-#: (gaps 1e-4), and within 2 % of the minimiser's error on random ellipses and at N = 32.
+#: (gaps 1e-4), and within 3 % of (or below) the minimiser's error on random ellipses and at
+#: N = 32.
 #: The good step ratio grows quickly as N shrinks (see solver.baselines.TUNED_RATIO), so
 #: smaller images need a larger C p.
 RECOMMENDED_SMALL: dict[str, Any] = {**RECOMMENDED, "layers": 30, "restarts": 10, "sharpness": 3.0}
