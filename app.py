@@ -18,12 +18,12 @@ timing.start_run()
 
 # Settings: defaults, then the URL (once per session), then the sidebar's widgets.
 patterns = compute.pattern_registry()
-firenet_values = compute.firenet_presets()
-specs = S.all_specs(patterns, firenet=firenet_values["recommended"])
+specs = S.all_specs(patterns, firenet=compute.firenet_presets(256)["recommended"])
 S.init(st.session_state, specs)
 sharing.load_url_once(specs)
 
-uploaded = controls.sidebar(specs, patterns, PRESETS, firenet_values,
+uploaded = controls.sidebar(specs, patterns, PRESETS,
+                            compute.firenet_presets(int(st.session_state["size"])),
                             on_preset=lambda name: controls.apply_preset(name, specs))
 upload = uploads.accept(uploaded, int(st.session_state["size"]))
 settings = controls.settings_from_state(specs, upload)

@@ -36,12 +36,15 @@ PANELS = """
   error underneath; PSNR, SSIM and relative error under each. All panels zoom together.
 - **Perturbation** (when one is chosen): the perturbation as an image and how much it
   changed each network's output (|f(y + e) - f(y)|).
-- **Convergence**: relative error to the truth and the *certified* relative duality gap
-  (an upper bound on (F - F*)/F* computed from a dual-feasible point, no minimiser
-  needed) against layer, for FIRENET and plain / tuned-ratio Chambolle-Pock. Dotted lines
-  mark restarts; the dashed step line is FIRENET's target eps_k on the same relative
-  scale (divided by D): where the gap stays flat while eps_k keeps falling, FIRENET has
-  stalled. The depth slider shows the reconstructions after that many layers. Values
+- **Convergence**: relative error to the truth and the *certified* relative gap against
+  layer, for FIRENET and plain / tuned-ratio Chambolle-Pock. Every dual-feasible point z
+  gives D(z) <= F*, whichever method produced it, so the best dual value L of all the
+  runs on these data certifies each iterate: (F(x_k) - L) / L bounds (F - F*)/F* with no
+  minimiser needed. (FIRENET's own duals are reset at every restart and certify poorly;
+  tuned Chambolle-Pock's converge, so its curve sharpens everyone's certificate once it
+  has run.) Dotted lines mark restarts; the dashed step line is FIRENET's target eps_k on
+  the same scale (divided by L): where the gap stays flat while eps_k keeps falling,
+  FIRENET has stalled. The depth slider shows the reconstructions after that many layers. Values
   below about 1e-6 are at the limit of the app's single precision.
 - **Stability**: output change against perturbation size, log-log, worst case (solid)
   and random (dashed) for each network; the dotted diagonal is "change = perturbation".

@@ -142,9 +142,17 @@ def sidebar(
         c1.button("Paper's values", key="btn_paper", on_click=apply_values,
                   args=(firenet_values["paper"],), width="stretch",
                   help="p = 5, nu = e^-1, C = 1, lam = 2.5e-4 (Colbrook, Antun, Hansen 2022).")
+        recommended = firenet_values["recommended"]
         c2.button("Recommended", key="btn_recommended", on_click=apply_values,
-                  args=(firenet_values["recommended"],), width="stretch",
-                  help="Values measured to converge on the default preset.")
+                  args=(recommended,), width="stretch",
+                  help=f"Values measured to converge at N = {ss['size']}: "
+                       f"{recommended['n']} x {recommended['p']} layers, "
+                       f"C = {recommended['C']:g}, last iterate.")
+        if any(ss[k] != v for k, v in recommended.items() if k in ("n", "p", "C")) and \
+                any(ss[k] != v for k, v in firenet_values["paper"].items() if k in ("n", "p", "C")):
+            st.caption(f"Measured for N = {ss['size']}: {recommended['n']} x "
+                       f"{recommended['p']} layers with C = {recommended['C']:g} "
+                       "('Recommended').")
         c1, c2 = st.columns(2)
         c1.number_input("Restarts n", min_value=1, max_value=int(specs["n"].high), step=1, key="n")
         c2.number_input("Layers per restart p", min_value=1, max_value=int(specs["p"].high),

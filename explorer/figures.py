@@ -201,20 +201,21 @@ def convergence_figure(
     Parameters
     ----------
     curves : mapping
-        Method -> ``{"layer": [...], "error": [...], "gap": [...]}`` (the gap relative
-        to the dual value; an upper bound on ``(F - F*)/F*``).
+        Method -> ``{"layer": [...], "error": [...], "gap": [...]}`` (the certified
+        relative gap, an upper bound on ``(F - F*)/F*``; see
+        ``explorer.compute.certified``).
     restart_layers : sequence of int
         Layers where FIRENET restarts (dotted vertical lines).
     eps : sequence of float, optional
-        FIRENET's target ``eps_k`` per restart (drawn as a step line on the gap panel,
-        relative to the same scale), so a stall (gap flat while eps keeps falling) shows.
+        FIRENET's target ``eps_k`` per restart, on the gap's relative scale (drawn as a
+        step line on the gap panel), so a stall (gap flat while eps keeps falling) shows.
     depth : int, optional
         The depth shown in the images (a vertical line).
     """
     fig = make_subplots(
         rows=1, cols=2, horizontal_spacing=0.08,
         subplot_titles=("Relative error to the truth ||x - x_true|| / ||x_true||",
-                        "Certified relative duality gap (F - D) / D"),
+                        "Certified relative gap (F - L) / L, L = best dual value"),
     )
     palette = {"FIRENET": "#d62728", "Chambolle-Pock": "#1f77b4",
                "Chambolle-Pock, tuned ratio": "#2ca02c", "U-Net then FIRENET": "#9467bd"}

@@ -193,23 +193,29 @@ def _request(key: str) -> None:
 # Convergence
 # --------------------------------------------------------------------------------------
 def convergence_curves(settings: Settings, results: Results) -> tuple[dict, list[int], list[float]]:
-    """Curves of every iterative method computed for the data shown."""
+    """Certified curves of every iterative method run on FIRENET's data, its restart
+    layers and its eps_k schedule on the same relative scale."""
     fs = settings.firenet
-    curves: dict[str, Any] = {}
-    restart_layers: list[int] = []
-    eps: list[float] = []
+    given = results.problems.get("firenet")
+    raw: dict[str, Any] = {}
     firenet = results.main.get("firenet")
     if firenet is not None and firenet.curve:
-        curves["FIRENET"] = firenet.curve
-        restart_layers, eps = firenet.restart_layers, firenet.eps
-    given = results.problems.get("firenet")
+        raw["FIRENET"] = firenet.curve
     for method in ("cp", "cp_tuned", "unet_firenet"):
+        # Only runs on the same data share the lower bound (a transferred perturbation
+        # gives U-Net then FIRENET other data).
+        if given is None or results.problems.get(method, given).key != given.key:
+            continue
         result = results.main.get(method)
-        if result is None and given is not None and method != "unet_firenet":
+        if result is None and method != "unet_firenet":
             result = compute.cached_reconstruction(method, given, fs)
         if result is not None and result.curve:
-            curves[S.METHODS[method]] = result.curve
-    return curves, restart_layers, eps
+            raw[S.METHODS[method]] = result.curve
+    curves, bound = compute.certified(raw)
+    if firenet is None:
+        return curves, [], []
+    eps = [e / bound for e in firenet.eps] if bound > 0 else []
+    return curves, firenet.restart_layers, eps
 
 
 def convergence(settings: Settings, results: Results, slot: Any, key: str = "conv_fig") -> None:

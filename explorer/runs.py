@@ -42,9 +42,10 @@ def _live_drawer(slot: Any, progress: Any, fs: Any, depth: int) -> Any:
         times.append(time.perf_counter() - start)
         if restarts == 1:
             timing.mark("first_restart")
+        curves, bound = compute.certified({"FIRENET": partial.curve})
+        eps = [e / bound for e in partial.eps] if bound > 0 else None
         fig = figures.convergence_figure(
-            {"FIRENET": partial.curve}, restart_layers=partial.restart_layers[:restarts],
-            eps=partial.eps, depth=None)
+            curves, restart_layers=partial.restart_layers[:restarts], eps=eps, depth=None)
         fig.update_xaxes(range=[0, fs.layers])
         slot.plotly_chart(fig, key=f"conv_live_{restarts}", config=CHART)
         progress.progress(restarts / fs.n, text=f"FIRENET: restart {restarts} of {fs.n} "

@@ -192,10 +192,12 @@ def test_paper_and_recommended_buttons_set_firenet_values():
     assert at.session_state["output"] == "ergodic"
     at.button(key="btn_recommended").click().run()
     assert not at.exception
-    from solver.firenet import RECOMMENDED
+    from solver.firenet import recommended
 
-    assert at.session_state["p"] == RECOMMENDED["layers"]
-    assert at.session_state["n"] == RECOMMENDED["restarts"]
+    # The values measured for this image size (N = 128 here).
+    assert at.session_state["p"] == recommended(128)["layers"]
+    assert at.session_state["n"] == recommended(128)["restarts"]
+    assert at.session_state["C"] == recommended(128)["sharpness"]
 
 
 # --------------------------------------------------------------------------------------

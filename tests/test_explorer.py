@@ -127,3 +127,19 @@ def test_downloads_build_valid_files():
     assert set(arrays.files) == {"ground_truth", "u_net_then_firenet", "mask"}
     np.testing.assert_array_equal(arrays["ground_truth"], images["Ground truth"])
     assert slug("|error| FIRENET") == "error_firenet"
+
+
+def test_certified_gaps_use_the_best_dual_of_all_runs():
+    from explorer.compute import GAP_FLOOR, certified
+
+    curves = {
+        "FIRENET": {"layer": [1, 2], "objective": [2.0, 1.0 + 1e-9], "dual": [0.0, 0.5]},
+        "CP tuned": {"layer": [1, 2], "objective": [3.0, 1.5], "dual": [0.9, 1.0]},
+    }
+    out, bound = certified(curves)
+    assert bound == 1.0
+    assert out["FIRENET"]["gap"] == [1.0, GAP_FLOOR]  # the second is below the floor
+    assert out["CP tuned"]["gap"] == [2.0, 0.5]
+    # Alone, FIRENET certifies itself only with its own best dual.
+    alone, bound = certified({"FIRENET": curves["FIRENET"]})
+    assert bound == 0.5 and alone["FIRENET"]["gap"][0] == 3.0
