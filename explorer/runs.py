@@ -97,6 +97,35 @@ def run_methods(
     return out
 
 
+def _baseline_drawer(settings: Settings, results: Results, method: str, slot: Any) -> Any:
+    """Redraw the convergence plot with a running baseline, at most twice a second.
+
+    Besides showing progress, each redraw is a point where Streamlit can stop this run
+    when the user changes something (it only checks on page updates).
+    """
+    last = [time.perf_counter()]
+
+    def draw(partial: compute.Reconstruction, _restarts: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] < 0.5:
+            return
+        last[0] = now
+        raw = {"FIRENET": results.main["firenet"].curve, S.METHODS[method]: partial.curve}
+        for other in ("cp", "cp_tuned"):
+            done = compute.cached_reconstruction(other, results.problems["firenet"],
+                                                 settings.firenet)
+            if other != method and done is not None:
+                raw[S.METHODS[other]] = done.curve
+        curves, _ = compute.certified(raw)
+        fig = figures.convergence_figure(
+            curves, restart_layers=results.main["firenet"].restart_layers)
+        fig.update_xaxes(range=[0, settings.firenet.layers])
+        slot.plotly_chart(fig, key=f"conv_base_{method}_{len(partial.curve['layer'])}",
+                          config=CHART)
+
+    return draw
+
+
 def finish_long_tasks(
     settings: Settings,
     base: compute.Problem,
@@ -120,7 +149,8 @@ def finish_long_tasks(
         if missing:
             try:
                 for method in missing:
-                    compute.reconstruct(method, given, fs)
+                    compute.reconstruct(method, given, fs,
+                                        _baseline_drawer(settings, results, method, conv_slot))
             except (RuntimeError, ValueError) as error:
                 st.warning(f"The Chambolle-Pock baselines could not run: {error}")
             else:
