@@ -1,9 +1,13 @@
 """Train the U-Net on random-ellipse phantoms; write safetensors weights and a model card.
 
-Run as a module, e.g. the shipped network::
+Run as a module, e.g. the shipped network (one thread of a shared 2-core CPU)::
 
     python -m solver.train --pattern multilevel --rate 0.25 --size 256 --device auto \\
-        --minutes 65 --out weights/unet_multilevel_r25_n256.safetensors
+        --minutes 100 --batch-size 8 --crop 128 --base-width 16 --lr 5e-4 --seed 0 \\
+        --out weights/unet_multilevel_r25_n256.safetensors
+
+``--init-weights FILE.safetensors`` starts from trained weights instead (fine-tuning,
+e.g. after the sampling mask changed); the card then records both stages.
 
 What it does
 ------------
@@ -77,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--out", default=None, help="output .safetensors (default: weights/unet_<pattern>_r<rate>_n<size>)")
     add("--run-dir", default=None, help="checkpoints and logs (default: runs/<out stem>)")
     add("--resume", action="store_true", help="continue from <run-dir>/checkpoint.pt")
+    add("--init-weights", default=None,
+        help="start from these shipped weights (.safetensors + card; fine-tuning)")
     add("--no-progress", action="store_true", help="no tqdm bar")
     return parser
 
@@ -210,6 +216,16 @@ def train(argv: Sequence[str] | None = None) -> dict[str, Any]:
     torch.manual_seed(args.seed)  # the script owns its process: seeds the initialisation
     model = UNet(base_width=args.base_width, depth=args.depth, residual=not args.no_residual,
                  norm=args.norm).to(device)
+    init_card = None
+    if args.init_weights:
+        from solver.networks import load_network
+
+        initial, init_card = load_network(args.init_weights)
+        if initial.architecture != model.architecture:
+            raise ValueError(
+                f"init_weights architecture {initial.architecture} differs from {model.architecture}"
+            )
+        model.load_state_dict(initial.state_dict())
     if device.type == "cpu":
         # oneDNN convolutions are ~15% faster in NHWC on CPU; the weights are the same.
         model = model.to(memory_format=torch.channels_last)
@@ -291,6 +307,7 @@ def train(argv: Sequence[str] | None = None) -> dict[str, Any]:
     full_inputs, full_target = _validation_set(args, operator, args.val_images, device)
     final = _evaluate(model, full_inputs, full_target, with_ssim=True)
     crop = args.crop if args.crop and args.crop < args.size else args.size
+    previous = (init_card or {}).get("training", {})
     card = {
         "name": out.stem,
         "description": (
@@ -330,6 +347,14 @@ def train(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "batch_size": args.batch_size,
             "steps": step,
             "images_seen": step * args.batch_size,
+            "initialised_from": None if init_card is None else {
+                "weights_sha256": init_card["weights_sha256"],
+                "mask_sha256": init_card["sampling"]["mask_sha256"],
+                "training": previous,
+            },
+            "total_steps": step + previous.get("total_steps", previous.get("steps", 0)),
+            "total_images_seen": step * args.batch_size
+            + previous.get("total_images_seen", previous.get("images_seen", 0)),
             "epochs": None,
             "epochs_note": "no epochs: every training example is a new image",
             "optimizer": "Adam",
@@ -338,6 +363,7 @@ def train(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "lr_schedule": f"cosine from lr to {args.min_lr_fraction} * lr over the budget",
             "init_seed": args.seed,
             "time_minutes": round(elapsed / 60, 2),
+            "total_time_minutes": round(elapsed / 60 + previous.get("total_time_minutes", previous.get("time_minutes", 0.0)), 2),
             "device": str(device) if device.type != "cpu" else f"cpu ({platform.processor() or platform.machine()})",
             "threads": args.threads,
             "torch_version": torch.__version__,
@@ -352,7 +378,8 @@ def train(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "zero_filled_ssim": round(final["zero_filled_ssim"], 4),
         },
         "cpu_budget_note": (
-            "Trained on a 2-core CPU with one thread in about an hour, not on a GPU: base width "
+            f"Trained on a shared 2-core CPU with {args.threads} thread(s) for about "
+            f"{round(elapsed / 60)} minutes (this stage), not on a GPU: base width "
             f"{args.base_width} instead of the paper's 32 (about 4x fewer FLOPs, weights under "
             "10 MB), random crops instead of full images, and far fewer images than a GPU "
             "run would see. The network is accurate on its training distribution but is not "

@@ -1,0 +1,305 @@
+"""Tests of the learned network: shipped weights, accuracy claim, training, loading."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from solver import datasets, metrics
+from solver.networks import (
+    DEFAULT_WEIGHTS,
+    LearnedReconstruction,
+    UNet,
+    UNetThenFIRENET,
+    card_path,
+    check_compatibility,
+    file_sha256,
+    load_network,
+    mask_sha256,
+    save_network,
+)
+from solver.operators import make_operator
+from solver.sampling import make_mask
+
+HELD_OUT_IMAGES = 32
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # The machine is shared; OpenMP threads spin-wait when cores are busy.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The shipped U-Net, its card and the operator it was trained for."""
+    model, card = load_network(DEFAULT_WEIGHTS)
+    sampling = card["sampling"]
+    mask = make_mask(sampling["pattern"], card["image_size"], sampling["rate"], seed=sampling["seed"])
+    operator = make_operator(card["operator"], mask)
+    return model, card, mask, operator
+
+
+def test_shipped_network_loads_and_its_card_matches_the_file(shipped):
+    model, card, mask, _ = shipped
+    assert card["weights_sha256"] == file_sha256(DEFAULT_WEIGHTS)
+    assert card["architecture"] == model.architecture
+    assert card["architecture"]["depth"] == 4
+    assert card["sampling"]["pattern"] == "multilevel"
+    assert card["sampling"]["rate"] == 0.25
+    assert card["image_size"] == 256
+    assert card["operator"] == "fourier"
+    # The mask the app rebuilds from the card is the one the network was trained with.
+    assert card["sampling"]["mask_sha256"] == mask_sha256(mask)
+    assert DEFAULT_WEIGHTS.stat().st_size < 10 * 2**20
+    assert not model.training
+
+
+def test_learned_reconstruction_is_deterministic_at_256(shipped):
+    model, _, _, operator = shipped
+    net = LearnedReconstruction(operator, model)
+    x = torch.from_numpy(datasets.example_image(datasets.split_seed("test", 0), 256))
+    y = operator.forward(x.to(torch.complex64))
+    with torch.no_grad():
+        first = net(y)
+        second = net(y)
+    assert first.shape == (256, 256) and first.dtype == torch.float32
+    assert torch.equal(first, second)
+
+
+def test_learned_reconstruction_is_differentiable_in_y(shipped):
+    model, _, _, operator = shipped
+    net = LearnedReconstruction(operator, model)
+    x = torch.from_numpy(datasets.example_image(datasets.split_seed("test", 1), 256))
+    y = operator.forward(x.to(torch.complex128)).requires_grad_(True)
+    out = net(y)
+    assert out.dtype == torch.float64  # the real dtype matching complex128 input
+    out.square().sum().backward()
+    assert y.grad is not None and torch.isfinite(y.grad).all()
+    assert y.grad.abs().max() > 0
+    # Parameters are frozen: attacks differentiate with respect to y only.
+    assert all(p.grad is None for p in model.parameters())
+
+
+def _held_out(operator, count):
+    """Test-split images (seeds 800_000 ..) and their noiseless measurements, complex64."""
+    truth = torch.from_numpy(datasets.images("test", 0, count, 256))
+    y = operator.forward(truth.to(torch.complex64))
+    return truth.numpy(), y
+
+
+def _mean_psnr(images, truth):
+    return float(np.mean([metrics.psnr(a, b) for a, b in zip(images, truth)]))
+
+
+def test_unet_beats_firenet_and_zero_filled_on_held_out_ellipses(shipped):
+    """The claim the explorer starts from: in distribution, the trained network wins."""
+    from solver.firenet import FIRENET, RECOMMENDED
+    from solver.operators import WaveletMeasurement
+    from solver.wavelets import Wavelet2D
+
+    model, _, _, operator = shipped
+    truth, y = _held_out(operator, HELD_OUT_IMAGES)
+    with torch.no_grad():
+        unet = LearnedReconstruction(operator, model)(y).double().numpy()
+        zero_filled = operator.adjoint(y).real.double().numpy()
+        firenet = FIRENET(WaveletMeasurement(operator, Wavelet2D("haar", size=256)), **RECOMMENDED)
+        fire = firenet(y).double().numpy()
+    psnr_unet = _mean_psnr(unet, truth)
+    psnr_fire = _mean_psnr(fire, truth)
+    psnr_zero = _mean_psnr(zero_filled, truth)
+    print(f"mean PSNR on {HELD_OUT_IMAGES} held-out images: U-Net {psnr_unet:.2f} dB, "
+          f"FIRENET {psnr_fire:.2f} dB, zero-filled {psnr_zero:.2f} dB")
+    assert psnr_unet >= psnr_fire + 1.5
+    assert psnr_unet >= psnr_zero + 5.0
+
+
+def test_training_command_runs_end_to_end_and_the_loss_decreases(tmp_path):
+    from solver.train import train
+
+    out = tmp_path / "weights" / "tiny.safetensors"
+    argv = [
+        "--pattern", "multilevel", "--rate", "0.25", "--size", "32", "--device", "cpu",
+        "--steps", "30", "--batch-size", "4", "--crop", "0", "--base-width", "4",
+        "--lr", "3e-3", "--no-residual", "--val-images", "4", "--val-progress-images", "2",
+        "--out", str(out), "--run-dir", str(tmp_path / "run"), "--no-progress",
+    ]  # fmt: skip
+    result = train(argv)
+    losses = result["losses"]
+    assert result["steps"] == 30 and len(losses) == 30
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    model, card = load_network(out)
+    assert card["training"]["steps"] == 30
+    assert card["training"]["images_seen"] == 120
+    assert card["image_size"] == 32
+    assert card["architecture"]["base_width"] == 4
+    assert np.isfinite(card["validation"]["psnr_db"])
+    assert (tmp_path / "run" / "checkpoint.pt").is_file()
+
+    # Resuming continues from the checkpoint's step with the same data stream.
+    resumed = train(argv[:argv.index("--steps") + 1] + ["35"] + argv[argv.index("--steps") + 2:]
+                    + ["--resume"])
+    assert resumed["steps"] == 35 and resumed["losses"][:30] == losses
+
+    # Fine-tuning from shipped weights records both stages in the card.
+    tuned_out = tmp_path / "weights" / "tuned.safetensors"
+    tuned_argv = argv[:argv.index("--steps") + 1] + ["3"] + argv[argv.index("--steps") + 2:]
+    tuned_argv[tuned_argv.index("--out") + 1] = str(tuned_out)
+    tuned_argv[tuned_argv.index("--run-dir") + 1] = str(tmp_path / "tuned_run")
+    train(tuned_argv + ["--init-weights", str(out)])
+    _, tuned_card = load_network(tuned_out)
+    source = json.loads(card_path(out).read_text())
+    assert tuned_card["training"]["initialised_from"]["weights_sha256"] == source["weights_sha256"]
+    assert tuned_card["training"]["total_steps"] == 35 + 3
+
+
+@pytest.fixture()
+def tiny_saved(tmp_path):
+    model = UNet(base_width=4, depth=2)
+    mask = make_mask("multilevel", 32, 0.25, seed=0)
+    card = {
+        "sampling": {"pattern": "multilevel", "rate": 0.25, "seed": 0, "mask_sha256": mask_sha256(mask)},
+        "operator": "fourier",
+        "image_size": 32,
+    }
+    path = tmp_path / "tiny.safetensors"
+    save_network(path, model, card)
+    return path, model, mask
+
+
+def test_loader_round_trips_the_weights(tiny_saved):
+    path, model, _ = tiny_saved
+    loaded, card = load_network(path)
+    assert card["architecture"] == model.architecture
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+
+
+def test_loader_rejects_a_tampered_file(tiny_saved):
+    path, _, _ = tiny_saved
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF  # flip bits in the last weight
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="sha256"):
+        load_network(path)
+
+
+def test_loader_rejects_a_missing_card(tiny_saved):
+    path, _, _ = tiny_saved
+    card_path(path).unlink()
+    with pytest.raises(FileNotFoundError, match="model card"):
+        load_network(path)
+
+
+def test_loader_rejects_a_card_for_another_architecture(tiny_saved):
+    path, _, _ = tiny_saved
+    card = json.loads(card_path(path).read_text())
+    card["architecture"]["base_width"] = 8
+    card_path(path).write_text(json.dumps(card))
+    with pytest.raises(ValueError, match="architecture"):
+        load_network(path)
+
+
+def test_loader_reads_safetensors_only(tiny_saved, tmp_path):
+    path, _, _ = tiny_saved
+    pickled = tmp_path / "tiny.pt"
+    shutil.copy(path, pickled)
+    with pytest.raises(ValueError, match="safetensors"):
+        load_network(pickled)
+
+
+def test_compatibility_is_silent_for_the_training_setting(tiny_saved):
+    path, _, mask = tiny_saved
+    _, card = load_network(path)
+    assert check_compatibility(card, "multilevel", 0.25, 32, "fourier", mask) == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "rate", "size", "kind", "expected"),
+    [
+        ("radial", 0.25, 32, "fourier", "radial"),
+        ("multilevel", 0.4, 32, "fourier", "40%"),
+        ("multilevel", 0.25, 64, "fourier", "64 x 64"),
+        ("multilevel", 0.25, 32, "walsh", "walsh"),
+    ],
+)
+def test_compatibility_warns_away_from_the_training_setting(tiny_saved, pattern, rate, size, kind, expected):
+    path, _, _ = tiny_saved
+    _, card = load_network(path)
+    warnings = check_compatibility(card, pattern, rate, size, kind)
+    assert len(warnings) == 1 and expected in warnings[0]
+
+
+def test_compatibility_warns_for_another_mask_of_the_same_pattern(tiny_saved):
+    path, _, _ = tiny_saved
+    _, card = load_network(path)
+    other = make_mask("multilevel", 32, 0.25, seed=1)
+    warnings = check_compatibility(card, "multilevel", 0.25, 32, "fourier", other)
+    assert len(warnings) == 1 and "mask differs" in warnings[0]
+
+
+def test_more_samples_warning_mentions_the_instability():
+    card = {"sampling": {"pattern": "multilevel", "rate": 0.25}, "image_size": 256,
+            "operator": "fourier", "architecture": {"depth": 4}}
+    (warning,) = check_compatibility(card, "multilevel", 0.5, 256, "fourier")
+    assert "worse" in warning
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [({"base_width": 0}, "base_width"), ({"depth": 0}, "depth"), ({"norm": "layer"}, "norm"),
+     ({"in_channels": 0}, "in_channels")],
+)
+def test_unet_rejects_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        UNet(**kwargs)
+
+
+def test_unet_rejects_sides_not_divisible_by_two_to_the_depth():
+    with pytest.raises(ValueError, match="divisible by 16"):
+        UNet(base_width=4)(torch.zeros(1, 2, 40, 40))
+
+
+def test_untrained_residual_unet_returns_the_zero_filled_image():
+    # The zero-initialised output conv makes training start from Re(A* y).
+    x = torch.randn(2, 2, 32, 32)
+    assert torch.equal(UNet(base_width=4).eval()(x), x[:, :1])
+
+
+def test_batch_norm_network_in_eval_mode_is_independent_of_the_batch():
+    torch.manual_seed(0)
+    unet = UNet(base_width=4, residual=False)
+    unet.train()
+    for _ in range(3):  # move the running statistics away from their initial values
+        unet(torch.randn(4, 2, 32, 32))
+    unet.eval()
+    x = torch.randn(3, 2, 32, 32)
+    with torch.no_grad():
+        together = unet(x)
+        alone = torch.cat([unet(x[i : i + 1]) for i in range(3)])
+    torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-6)
+
+
+def test_unet_then_firenet_starts_firenet_from_the_unet_output():
+    from solver.firenet import FIRENET
+    from solver.operators import WaveletMeasurement
+    from solver.wavelets import Wavelet2D
+
+    mask = make_mask("multilevel", 32, 0.25, seed=0)
+    operator = make_operator("fourier", mask)
+    learned = LearnedReconstruction(operator, UNet(base_width=4))
+    A = WaveletMeasurement(operator, Wavelet2D("haar", size=32))
+    firenet = FIRENET(A, restarts=2, layers=3)
+    x = torch.from_numpy(datasets.example_image(datasets.split_seed("test", 2), 32))
+    y = operator.forward(x.to(torch.complex128))
+    combined = UNetThenFIRENET(learned, firenet)
+    torch.testing.assert_close(combined(y), firenet(y, x0=learned(y)))
+    # An untrained residual U-Net returns Re(A* y): the same start as firenet(y, x0=that).
+    torch.testing.assert_close(combined(y), firenet(y, x0=operator.adjoint(y).real))
