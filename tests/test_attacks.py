@@ -271,18 +271,36 @@ def test_lipschitz_estimate_of_a_linear_network_is_its_largest_singular_value():
 
 
 # ---------------------------------------------------- the paper's claim at N = 256
-#: Measured with the shipped weights on test image 800_000 (see the report in the
-#: commit message): worst-case 5 % perturbation multiplies the U-Net's relative error by
-#: at least this factor ...
-UNET_ERROR_FACTOR = 1.5
-#: ... and FIRENET's worst-case relative output change is at most this many times
-#: ||e|| / ||y||.
+#: Measured with the shipped weights (unet_multilevel_r25_n256, 9256 steps) on held-out
+#: image 800_000, 20 steps at lr 0.005: the worst-case 5 % perturbation raised the U-Net's
+#: relative error from 0.026 to 0.159, a factor 6.05; asserted with a margin:
+UNET_ERROR_FACTOR = 4.5
+#: FIRENET 5 x 5 (paper parameters, level weights): its worst-case 5 % perturbation
+#: changed its output by 9.7 %, i.e. 1.94 times ||e|| / ||y|| (its error went from 0.077
+#: to 0.141); asserted with a margin:
 FIRENET_AMPLIFICATION = 2.5
-#: The worst case moves the U-Net's output at least this many times more than random
-#: noise of the same norm.
-WORST_OVER_RANDOM = 2.0
+#: The U-Net's worst case moved its output by 15.7 %, random noise of the same norm by
+#: 2.5 %: 6.4 times less. Asserted:
+WORST_OVER_RANDOM = 4.0
 BUDGET = 0.05
 STEPS = 20
+
+
+def training_mask_params(card) -> dict:
+    """Pattern parameters that rebuild the mask the shipped network was trained with.
+
+    The card's ``params`` first; the shipped card records ``{}`` (the defaults at training
+    time), and the multilevel ``decay`` default has since changed from 2.0 to 2.5, so
+    ``decay=2.0`` is tried next. The mask must match the card's sha256 either way.
+    """
+    from solver.networks import mask_sha256
+
+    s = card["sampling"]
+    for params in (dict(s.get("params", {})), {**s.get("params", {}), "decay": 2.0}):
+        mask = make_mask(s["pattern"], card["image_size"], s["rate"], seed=s["seed"], **params)
+        if mask_sha256(mask) == s["mask_sha256"]:
+            return params
+    raise AssertionError("cannot rebuild the shipped network's training mask from its card")
 
 
 @pytest.fixture(scope="module")
@@ -293,7 +311,8 @@ def shipped():
         pytest.skip(f"shipped weights {weights.name} not present yet")
     unet, card = load_network(weights)
     size, sampling = card["image_size"], card["sampling"]
-    mask = make_mask(sampling["pattern"], size, sampling["rate"], seed=sampling["seed"])
+    params = training_mask_params(card)
+    mask = make_mask(sampling["pattern"], size, sampling["rate"], seed=sampling["seed"], **params)
     assert check_compatibility(card, sampling["pattern"], sampling["rate"], size, card["operator"], mask) == []
     A = make_operator(card["operator"], mask)
     x = random_ellipses(size, HELD_OUT_SEED)
@@ -310,16 +329,27 @@ def shipped():
 
 def test_worst_case_multiplies_the_unet_error(shipped):
     x, _, unet_net, _, attack_unet, _ = shipped
+    assert attack_unet.relative_norm <= BUDGET * (1 + 1e-6)
     eff = transfer(attack_unet, unet_net, truth=x)
-    assert eff.relative_perturbation <= BUDGET * (1 + 1e-6)
+    # complex64 data: (y + e) - y carries float32 rounding of about 1e-6 relative to ||e||
+    assert eff.relative_perturbation == pytest.approx(attack_unet.relative_norm, rel=1e-4)
     assert eff.error_increase >= UNET_ERROR_FACTOR
 
 
 def test_worst_case_moves_firenet_only_in_proportion(shipped):
     x, _, _, fire, _, attack_fire = shipped
+    assert attack_fire.relative_norm <= BUDGET * (1 + 1e-6)
     eff = transfer(attack_fire, fire, truth=x)
-    assert eff.relative_perturbation <= BUDGET * (1 + 1e-6)
+    assert eff.relative_perturbation == pytest.approx(attack_fire.relative_norm, rel=1e-4)
     assert eff.relative_output_change <= FIRENET_AMPLIFICATION * eff.relative_perturbation
+
+
+def test_unet_amplifies_its_worst_case_more_than_firenet_does(shipped):
+    """Output change per perturbation size: 3.1 for the U-Net, 1.9 for FIRENET (measured)."""
+    *_, attack_unet, attack_fire = shipped
+    unet_amp = attack_unet.relative_output_change / attack_unet.relative_norm
+    fire_amp = attack_fire.relative_output_change / attack_fire.relative_norm
+    assert unet_amp >= 1.3 * fire_amp
 
 
 def test_random_noise_of_the_same_norm_moves_the_unet_much_less(shipped):

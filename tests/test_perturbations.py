@@ -216,8 +216,9 @@ def test_sampling_change_arguments_are_validated(problem):
 
 # ------------------------------------------------- measured with the shipped U-Net, N = 256
 #: The shipped U-Net, trained at 25 %, on held-out image 800_000 with 40 % of the samples
-#: (same pattern and seed): its error grows by at least this factor, while FIRENET's falls.
-MORE_SAMPLES_UNET_FACTOR = 1.3
+#: (same pattern, parameters and seed): its relative error grew from 0.026 to 0.059 (x2.3)
+#: while FIRENET 5 x 5's fell from 0.077 to 0.032. Asserted with a margin:
+MORE_SAMPLES_UNET_FACTOR = 1.7
 
 
 @pytest.fixture(scope="module")
@@ -244,9 +245,12 @@ def test_more_samples_make_the_shipped_unet_worse_and_firenet_better(shipped):
     x, unet, card, firenet = shipped
     s = card["sampling"]
     assert s["rate"] == 0.25
+    from tests.test_attacks import training_mask_params
+
     res = P.sampling_change(
         {"unet": lambda A: LearnedReconstruction(A, unet), "firenet": firenet},
         x, [0.25, 0.4], pattern=s["pattern"], seed=s["seed"], kind=card["operator"],
+        **training_mask_params(card),
     )
     unet_err, fire_err = res.errors["unet"], res.errors["firenet"]
     assert unet_err[1] >= MORE_SAMPLES_UNET_FACTOR * unet_err[0]
