@@ -40,7 +40,7 @@ unrolled layers, whose intermediate tensors autograd keeps until the backward pa
 segment: one segment per restart for :class:`solver.firenet.FIRENET`, or the callables
 of a network's own ``checkpoint_segments(y)`` method (chained from ``y``). Only segment
 boundaries are kept and each segment is recomputed in the backward pass (about one extra
-forward, so 1.3-1.8x the time), which bounds the memory by one restart instead of the
+forward, so 1.3-1.7x the time), which bounds the memory by one restart instead of the
 whole depth (see :data:`CHECKPOINT_DEPTH` for measured numbers; the first checkpointed
 call in a process also pays a one-off set-up of about 3 s). For networks without
 segments (the U-Net, whose activations are modest: 70 MB at N = 256) the flag has no
@@ -71,11 +71,11 @@ __all__ = [
 
 #: Networks deeper than this (attribute ``depth``, e.g. FIRENET's ``restarts * layers``)
 #: are checkpointed per segment by ``checkpoint="auto"``. Measured (benchmarks/
-#: bench_attacks.py, complex64, one thread): the autograd graph costs about 2.5 MB per
-#: FIRENET layer at N = 256 (0.9 MB at N = 128). FIRENET 5 x 5 at N = 256: 63 MB plain,
-#: 26 MB checkpointed, but each step takes 1.4-1.8x as long; 8 x 50 layers at N = 128:
-#: 354 MB plain, 68 MB checkpointed, 1.3x the time. Shallow networks are cheap enough to
-#: run whole; deep ones are not (8 x 50 at N = 256 would hold about 1 GB).
+#: bench_attacks.py, complex64, one thread): the autograd graph costs about 2.6 MB per
+#: FIRENET layer at N = 256 (0.9 MB at N = 128). FIRENET 5 x 5 at N = 256: 64 MB plain,
+#: 27 MB checkpointed, but each step takes 1.7x as long; 15 x 20 layers at N = 128:
+#: 266 MB plain, 42 MB checkpointed, 1.3x the time. Shallow networks are cheap enough to
+#: run whole; deep ones are not (300 layers at N = 256 would hold about 800 MB).
 CHECKPOINT_DEPTH = 50
 
 #: The paper's search settings (lr and mu on images in [0, 1]; here lr is relative to ||y||).
