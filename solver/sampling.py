@@ -200,7 +200,7 @@ _PARAMS: dict[str, tuple[ParamSpec, ...]] = {
             "at most size/2); the levels are the dyadic square annuli around it.",
         ),
         ParamSpec(
-            "decay", "Density decay", float, 2.0, min=0.0, max=6.0, step=0.25,
+            "decay", "Density decay", float, 2.5, min=0.0, max=6.0, step=0.25,
             help="The sampling density falls by 2**-decay from one level to the next "
             "(density ~ radius**-decay); the counts of the partially sampled levels fall "
             "with the level when decay > 2.",
@@ -499,7 +499,7 @@ def _level_counts(sizes: np.ndarray, weights: np.ndarray, budget: int) -> np.nda
 
 
 def multilevel_sampling(
-    size: int, rate: float, seed: int = 0, *, centre_size: int = 4, decay: float = 2.0
+    size: int, rate: float, seed: int = 0, *, centre_size: int = 4, decay: float = 2.5
 ) -> MultilevelSampling:
     """Multilevel ("DAS") sampling in dyadic square annuli, with its level counts.
 
@@ -510,10 +510,10 @@ def multilevel_sampling(
     ``radius^-decay``), and its samples are placed uniformly at random within the
     level. Level ``k`` holds ``3 * 4^(k-1)`` times the centre's positions, so the
     counts of the partially sampled levels scale as ``2^((2 - decay) k)``: they fall
-    with the level for ``decay > 2`` (by ``sqrt 2`` per level for 2.5).
-    The default ``decay = 2`` is the inverse-square density that Krahmer and Ward
-    proved near-optimal for Haar wavelets (SIAM J. Imaging Sci. 2014), with
-    level-flat counts; it is also the mask the shipped U-Net was trained on.
+    with the level for ``decay > 2`` (by ``sqrt 2`` per level for the default 2.5).
+    ``decay = 2`` is the inverse-square density that Krahmer and Ward proved
+    near-optimal for Haar wavelets (SIAM J. Imaging Sci. 2014), with level-flat
+    counts.
 
     This follows the structure of the paper's DAS patterns (Adcock, Hansen et al.:
     multilevel sampling in dyadic bands, saturated centre, uniform within a level);
@@ -573,7 +573,7 @@ def multilevel_sampling(
 
 
 def multilevel_mask(
-    size: int, rate: float, seed: int = 0, *, centre_size: int = 4, decay: float = 2.0
+    size: int, rate: float, seed: int = 0, *, centre_size: int = 4, decay: float = 2.5
 ) -> np.ndarray:
     """Mask of :func:`multilevel_sampling` (bool, (N, N)); see there for details."""
     return multilevel_sampling(size, rate, seed, centre_size=centre_size, decay=decay).mask
