@@ -235,12 +235,19 @@ def unet_path() -> str:
     return os.environ.get(WEIGHTS_VARIABLE) or str(DEFAULT_WEIGHTS)
 
 
+def unet_version() -> tuple[str, float | None]:
+    """Which weights: their path and time stamp (part of every U-Net result's key, so
+    replaced weights are picked up without a restart and never mixed with old results)."""
+    path = unet_path()
+    return path, (os.path.getmtime(path) if os.path.exists(path) else None)
+
+
 def _unet() -> tuple[Any, dict[str, Any] | None, str | None]:
-    return _load_unet(unet_path())
+    return _load_unet(*unet_version())
 
 
-@st.cache_resource(show_spinner=False)
-def _load_unet(path: str) -> tuple[Any, dict[str, Any] | None, str | None]:
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _load_unet(path: str, stamp: float | None) -> tuple[Any, dict[str, Any] | None, str | None]:
     """The trained U-Net and its card, or ``(None, None, reason)``."""
     from solver.networks import load_network
 
@@ -469,7 +476,8 @@ def _recon_key(method: str, problem: Problem, fs: FirenetSettings) -> tuple:
     relevant = fs if method != "unet" and method != "zero_filled" else None
     if method in ("cp", "cp_tuned") and relevant is not None:
         relevant = replace(fs, nu=0.0, C=0.0, n=1, p=fs.layers, output="last")
-    return ("recon", method, problem.key, relevant)
+    weights = unet_version() if method in ("unet", "unet_firenet") else None
+    return ("recon", method, problem.key, relevant, weights)
 
 
 def cached_reconstruction(method: str, problem: Problem, fs: FirenetSettings) -> Reconstruction | None:
@@ -630,7 +638,7 @@ def _adjoint_image(problem: Problem, e: torch.Tensor) -> np.ndarray:
 
 def attack_key(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings,
                steps: int) -> tuple:
-    relevant = fs if target == "firenet" else None
+    relevant = fs if target == "firenet" else unet_version()
     return ("attack", target, problem.key, relevant, ps.budget, steps, ps.noise_seed)
 
 
@@ -754,7 +762,7 @@ def variant(
 # --------------------------------------------------------------------------------------
 def stability_key(problem: Problem, fs: FirenetSettings, budgets: tuple[float, ...], steps: int,
                   names: tuple[str, ...]) -> tuple:
-    return ("stability", problem.key, fs, budgets, steps, names)
+    return ("stability", problem.key, fs, budgets, steps, names, unet_version())
 
 
 def stability(
