@@ -721,8 +721,10 @@ def variant(
         if e_unet is None or e_fire is None:
             missing = [n for n, e in (("the U-Net", e_unet), ("FIRENET", e_fire)) if e is None]
             return Variant({}, None, "", "", pending="worst-case searches against " + " and ".join(missing))
-        from_unet = _with_data(base, base.y + e_unet, ("transfer-unet", ps.budget, steps))
-        from_fire = _with_data(base, base.y + e_fire, ("transfer-firenet", ps.budget, steps, fs))
+        from_unet = _with_data(base, base.y + e_unet,
+                               ("transfer", attack_key("unet", base, fs, ps, steps)))
+        from_fire = _with_data(base, base.y + e_fire,
+                               ("transfer", attack_key("firenet", base, fs, ps, steps)))
         problems = {m: from_unet for m in methods}
         problems["unet"] = problems["unet_firenet"] = from_fire
         return Variant(problems, _adjoint_image(base, e_fire), "|A* e| found against FIRENET",
