@@ -746,10 +746,12 @@ def variant(
                        f"A small text detail of contrast {ps.budget:.3f} inserted into the image "
                        "(absent from the U-Net's training images in this form).")
     if kind == "more_samples":
-        extra = float(min(1.0, ms.rate + ps.budget))
-        more, _ = sampling_mask(ms.pattern, image.size, extra, ms.seed + 1, ms.params)
-        mask = base.mask | more
+        mask = _superset_mask(base.mask, ms, image.size, min(1.0, base.rate + ps.budget))
         y = measure(base.transform, mask, base.truth)
+        if ps.noise > 0:
+            from solver.perturbations import add_noise
+
+            y = add_noise(y, ps.noise, seed=ps.noise_seed)
         notes = (f"Sampling rate raised from {base.rate:.1%} to {mask.mean():.1%} (a superset "
                  "of the original mask).",)
         p = Problem(base.key + ("more", ps.budget), base.truth, mask, base.transform, y,
@@ -757,6 +759,33 @@ def variant(
         return Variant({m: p for m in methods}, (mask & ~base.mask).astype(np.float32),
                        "added samples", notes[0])
     raise ValueError(f"perturbation kind unknown: {kind!r}")
+
+
+def _superset_mask(mask: np.ndarray, ms: MeasurementSettings, size: int, target: float) -> np.ndarray:
+    """``mask`` plus samples of the same pattern (another seed) up to rate ``target``.
+
+    The union of two masks overlaps, so the second mask's rate is found by bisection
+    (a few mask builds, milliseconds each) to make the union's rate hit ``target``.
+    """
+    if target >= 1.0:
+        return np.ones_like(mask)
+    low, high = 0.01, 1.0
+    best = mask
+    for _ in range(12):
+        rate = 0.5 * (low + high)
+        try:
+            more, _ = sampling_mask(ms.pattern, size, round(rate, 4), ms.seed + 1, ms.params)
+        except ValueError:  # a rate the pattern cannot make: try a larger one
+            low = rate
+            continue
+        union = mask | more
+        if abs(union.mean() - target) < abs(best.mean() - target):
+            best = union
+        if union.mean() < target:
+            low = rate
+        else:
+            high = rate
+    return best
 
 
 # --------------------------------------------------------------------------------------
