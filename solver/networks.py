@@ -539,8 +539,8 @@ def check_compatibility(
         )
     if trained_rate is not None and abs(float(rate) - float(trained_rate)) > 1e-9:
         warnings.append(
-            f"The network was trained at sampling rate {float(trained_rate):.0%}, not "
-            f"{float(rate):.0%}."
+            f"The network was trained at sampling rate {float(trained_rate) * 100:g}%, not "
+            f"{float(rate) * 100:g}%."
             + (
                 " More samples can still make its output worse."
                 if float(rate) > float(trained_rate)
