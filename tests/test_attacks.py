@@ -287,29 +287,20 @@ STEPS = 20
 
 
 def training_mask_params(card) -> dict:
-    """Pattern parameters that rebuild the mask the shipped network was trained with.
-
-    The card's ``params`` first; the shipped card records ``{}`` (the defaults at training
-    time), and the multilevel ``decay`` default has since changed from 2.0 to 2.5, so
-    ``decay=2.0`` is tried next. The mask must match the card's sha256 either way.
-    """
+    """Pattern parameters that rebuild the shipped network's training mask (hash-checked)."""
     from solver.networks import mask_sha256
 
     s = card["sampling"]
-    for params in (dict(s.get("params", {})), {**s.get("params", {}), "decay": 2.0}):
-        mask = make_mask(s["pattern"], card["image_size"], s["rate"], seed=s["seed"], **params)
-        if mask_sha256(mask) == s["mask_sha256"]:
-            return params
-    raise AssertionError("cannot rebuild the shipped network's training mask from its card")
+    params = dict(s.get("params", {}))
+    mask = make_mask(s["pattern"], card["image_size"], s["rate"], seed=s["seed"], **params)
+    assert mask_sha256(mask) == s["mask_sha256"], "the card's sampling does not rebuild its mask"
+    return params
 
 
 @pytest.fixture(scope="module")
 def shipped():
     """The shipped U-Net at its training configuration, FIRENET 5 x 5, a held-out image."""
-    weights = DEFAULT_WEIGHTS
-    if not weights.is_file():
-        pytest.skip(f"shipped weights {weights.name} not present yet")
-    unet, card = load_network(weights)
+    unet, card = load_network(DEFAULT_WEIGHTS)
     size, sampling = card["image_size"], card["sampling"]
     params = training_mask_params(card)
     mask = make_mask(sampling["pattern"], size, sampling["rate"], seed=sampling["seed"], **params)

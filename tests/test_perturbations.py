@@ -227,8 +227,6 @@ def shipped():
     from solver.networks import DEFAULT_WEIGHTS, load_network
     from solver.wavelets import level_weights
 
-    if not DEFAULT_WEIGHTS.is_file():
-        pytest.skip(f"shipped weights {DEFAULT_WEIGHTS.name} not present yet")
     unet, card = load_network(DEFAULT_WEIGHTS)
     size = card["image_size"]
     x = random_ellipses(size, 800_000)  # test split: never trained on
