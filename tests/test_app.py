@@ -9,7 +9,6 @@ that repeat cost nothing the second time.
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,18 +17,13 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from explorer import state as S
-from explorer.compute import WEIGHTS_VARIABLE
 from explorer.presets import PRESETS
-from solver.networks import DEFAULT_WEIGHTS
 from solver.sampling import PATTERNS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 240
 #: Small and fast: N = 128, 2 x 5 FIRENET layers, no Chambolle-Pock baselines.
 SMALL = {"size": "128", "n": "2", "p": "5", "compare": "0"}
-
-HAS_UNET = Path(os.environ.get(WEIGHTS_VARIABLE) or DEFAULT_WEIGHTS).is_file()
-needs_unet = pytest.mark.skipif(not HAS_UNET, reason="no trained U-Net weights in weights/")
 
 
 def small_app(**query: str) -> AppTest:
@@ -120,7 +114,6 @@ def test_direct_perturbations_run(kind):
         assert any(label.startswith("Output change") for label in metric_labels(at))
 
 
-@needs_unet
 @pytest.mark.parametrize("kind", ["worst_unet", "worst_firenet", "transfer"])
 def test_worst_case_perturbations_run_on_demand(kind):
     # A budget of its own per case: searches are cached across the tests of a process.
@@ -137,8 +130,6 @@ def test_worst_case_perturbations_run_on_demand(kind):
 
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_runs(name):
-    if not HAS_UNET and name in ("worst_case",):
-        pytest.skip("needs the trained U-Net")
     at = small_app().run()
     at.session_state["preset_overrides"] = {"size": 128, "n": 2, "p": 5, "attack_steps": 2,
                                             "compare": False}

@@ -32,6 +32,9 @@ QUERY = "size=128&n=3&p=10&show=zero_filled,firenet,cp_tuned"
 
 playwright = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
+    # `make test` installs Chromium; in CI its absence is a failure, not a skip.
+    if os.environ.get("CI"):
+        raise RuntimeError(f"no Chromium at {CHROMIUM}: scripts/setup.sh --test installs it")
     pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
 
