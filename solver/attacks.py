@@ -277,13 +277,6 @@ def _firenet_segments(net, y: torch.Tensor) -> list:
     from solver import firenet as fn
 
     p = net.layers
-    real = y.real.dtype
-    tiny = torch.finfo(real).tiny
-
-    def thr_unit():
-        if net.weights is not None:
-            return net.lam * net.weights.to(device=y.device, dtype=real)
-        return torch.as_tensor(net.lam, dtype=real, device=y.device)
 
     def start(data):
         data = fn.check_measurements(data, net.num_measurements)
@@ -294,17 +287,11 @@ def _firenet_segments(net, y: torch.Tensor) -> list:
             eps = net._eps0(y)
             for _ in range(k + 1):
                 eps = net.nu * (net.delta + eps)
-            alpha = 2.0 * net.norm / (net.sharpness * eps.clamp(min=tiny) * p)
-            tau = net.tau / alpha
-            sigma = net.sigma * alpha
-            if alpha.dim() == 0 and not alpha.requires_grad:
-                tau, sigma = float(tau), float(sigma)
-            else:
-                tau = tau[..., None, None]
-                sigma = sigma[..., None]
+            tau, sigma = net.restart_steps(eps)
             z = torch.zeros_like(y)
             result = fn.primal_dual_block(
-                net.A, y, psi, z, tau, sigma, thr_unit(), p, net.output, None, k * p, k, eps, False
+                net.A, y, psi, z, tau, sigma, net.threshold_unit(y), p, net.output, None,
+                k * p, k, eps, False,
             )
             return result[0]  # the block output
 

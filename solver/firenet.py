@@ -570,6 +570,28 @@ class FIRENET(nn.Module):
             return torch.full(y.shape[:-1], self.eps0, dtype=y.real.dtype, device=y.device)
         return norm_last(y)
 
+    def threshold_unit(self, y: torch.Tensor) -> torch.Tensor:
+        """``lam * w`` in the real dtype and on the device of ``y`` (the threshold per unit step)."""
+        real = y.real.dtype
+        if self.weights is not None:
+            return self.lam * self.weights.to(device=y.device, dtype=real)
+        return torch.as_tensor(self.lam, dtype=real, device=y.device)
+
+    def restart_steps(self, eps: torch.Tensor) -> tuple[Any, Any]:
+        """Primal and dual steps of the restart with accuracy target ``eps``.
+
+        The rescaled problem (``alpha = 2 ||A|| / (C eps p)``) expressed on the original
+        data: ``tau / alpha`` and ``sigma alpha``. Plain floats for one unbatched target
+        without gradient, else tensors shaped to broadcast over (..., N, N) and (..., M).
+        """
+        tiny = torch.finfo(eps.dtype).tiny
+        alpha = 2.0 * self.norm / (self.sharpness * eps.clamp(min=tiny) * self.layers)
+        tau = self.tau / alpha
+        sigma = self.sigma * alpha
+        if alpha.dim() == 0 and not alpha.requires_grad:
+            return float(tau), float(sigma)
+        return tau[..., None, None], sigma[..., None]
+
     def solve(self, y: torch.Tensor, x0: Any = None, callback: Callback | None = None) -> torch.Tensor:
         """Run the network; return complex wavelet coefficients.
 
@@ -590,27 +612,15 @@ class FIRENET(nn.Module):
         """
         y = check_measurements(y, self.num_measurements)
         batch = y.shape[:-1]
-        real = y.real.dtype
-        thr_unit = torch.as_tensor(self.lam, dtype=real, device=y.device)
-        if self.weights is not None:
-            thr_unit = self.lam * self.weights.to(device=y.device, dtype=real)
+        thr_unit = self.threshold_unit(y)
         psi = start_coeffs(self.A, x0, batch, y.dtype, y.device)
         inplace = not needs_grad(y, psi, self.weights)
         eps = self._eps0(y)
-        tiny = torch.finfo(real).tiny
         p = self.layers
         a_psi = torch.zeros_like(y) if (inplace and x0 is None) else None  # A psi, reused
         for k in range(self.restarts):
             eps = self.nu * (self.delta + eps)
-            # steps of the rescaled problem expressed on the original data
-            alpha = 2.0 * self.norm / (self.sharpness * eps.clamp(min=tiny) * p)
-            tau = self.tau / alpha
-            sigma = self.sigma * alpha
-            if alpha.dim() == 0 and not alpha.requires_grad:
-                tau, sigma = float(tau), float(sigma)
-            else:
-                tau = tau[..., None, None]
-                sigma = sigma[..., None]
+            tau, sigma = self.restart_steps(eps)
             z = torch.zeros_like(y)
             result = primal_dual_block(
                 self.A, y, psi, z, tau, sigma, thr_unit, p, self.output,
