@@ -40,14 +40,7 @@ def relative(a, b) -> float:
     return float(torch.linalg.vector_norm(a) / torch.linalg.vector_norm(b))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: with the cores shared, OpenMP threads spin-wait on each other and
-    a small attack took 4-12 s instead of 0.07 s on two busy cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
