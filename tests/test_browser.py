@@ -154,6 +154,9 @@ def test_page_renders_and_reacts_to_a_control(server, page):
     wait_rendered(page)
     page.screenshot(path=str(ARTIFACTS / "browser_initial.png"), full_page=True)
 
+    # The project's config shows the page to viewers: no "Deploy" button.
+    assert page.get_by_role("button", name="Deploy").count() == 0
+
     rates = metric_values(page, "Achieved sampling rate")
     assert rates and rates[0].startswith("25.")
     before = metric_values(page, "PSNR")
