@@ -12,6 +12,9 @@ UNet
 LearnedReconstruction
     ``y (..., M) complex -> image (..., N, N) real``: the operator's adjoint, then the U-Net.
     Differentiable with respect to ``y`` (the attack code needs that).
+data_consistency
+    The parameter-free last layer ``x + Re A*(y - A x)``: put the measured Fourier
+    coefficients back into the network's image.
 UNetThenFIRENET
     FIRENET started from the U-Net's output: a stabilising tail for the trained network.
 save_network, load_network
@@ -42,6 +45,7 @@ __all__ = [
     "UNet",
     "LearnedReconstruction",
     "UNetThenFIRENET",
+    "data_consistency",
     "save_network",
     "load_network",
     "card_path",
@@ -115,6 +119,12 @@ class UNet(nn.Module):
         statistics in eval mode: then each layer is a fixed per-channel affine map, the
         output does not depend on the batch size or on the image size (training on crops,
         running on full images), and the forward pass is deterministic.
+    data_consistency : bool, default False
+        Whether the network was trained with a data-consistency last layer (see
+        :func:`data_consistency`). That layer needs the sampling operator, so the U-Net
+        itself does not apply it: :class:`LearnedReconstruction` does, whenever this flag
+        is set. Recording it here keeps it in the model card's architecture, so a loaded
+        network is always used the way it was trained.
 
     Raises
     ------
@@ -130,6 +140,7 @@ class UNet(nn.Module):
         depth: int = 4,
         residual: bool = True,
         norm: str = "batch",
+        data_consistency: bool = False,
     ) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
@@ -149,6 +160,7 @@ class UNet(nn.Module):
         self.depth = depth
         self.residual = bool(residual)
         self.norm = norm
+        self.data_consistency = bool(data_consistency)
 
         widths = [base_width * 2**k for k in range(depth + 1)]
         self.down = nn.ModuleList()
@@ -179,6 +191,7 @@ class UNet(nn.Module):
             "depth": self.depth,
             "residual": self.residual,
             "norm": self.norm,
+            "data_consistency": self.data_consistency,
         }
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -218,6 +231,30 @@ class UNet(nn.Module):
         return out
 
 
+def data_consistency(operator: Any, image: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Replace the sampled coefficients of ``image`` by the measurements: ``x + Re A*(y - A x)``.
+
+    For the subsampled unitary operators here (``A A* = I``), ``A*(y - A x)`` is the
+    orthogonal projection's correction: the result has exactly the measured coefficients
+    ``y`` on the mask and the network's coefficients elsewhere. Taking the real part keeps
+    the image real (the mask is not conjugate-symmetric, so the projection alone would
+    make it complex). The layer has no trained weights; it is a fixed linear map of
+    ``(x, y)`` computed from the mask, like FIRENET's layers.
+
+    Parameters
+    ----------
+    operator : SubsampledFourier or SubsampledWalsh
+    image : torch.Tensor, shape (..., N, N), real
+    y : torch.Tensor, shape (..., M), complex
+
+    Returns
+    -------
+    torch.Tensor, shape (..., N, N), real, dtype of ``image``
+    """
+    residual = y - operator.forward(image.to(y.dtype))
+    return image + operator.adjoint(residual).real.to(image.dtype)
+
+
 def _complex_to_channels(image: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """(B, N, N) complex -> (B, 2, N, N) real of ``dtype`` (real, imaginary)."""
     return torch.stack([image.real, image.imag], dim=1).to(dtype)
@@ -225,6 +262,9 @@ def _complex_to_channels(image: torch.Tensor, dtype: torch.dtype) -> torch.Tenso
 
 class LearnedReconstruction(nn.Module):
     """Measurements to image through the trained U-Net: ``f(y) = UNet([Re, Im](A* y))``.
+
+    If the U-Net was trained with a data-consistency last layer
+    (``unet.data_consistency``), that layer follows: ``f(y) = DC(UNet(A* y), y)``.
 
     Parameters
     ----------
@@ -299,7 +339,10 @@ class LearnedReconstruction(nn.Module):
         x = _complex_to_channels(image.reshape(-1, n, n), param_dtype)
         out = self.unet(x)[:, 0]
         real_dtype = torch.float64 if y.dtype == torch.complex128 else torch.float32
-        return out.reshape(*batch_shape, n, n).to(real_dtype)
+        out = out.reshape(*batch_shape, n, n).to(real_dtype)
+        if self.unet.data_consistency:
+            out = data_consistency(self.operator, out, y)
+        return out
 
 
 class UNetThenFIRENET(nn.Module):

@@ -264,17 +264,20 @@ def test_lipschitz_estimate_of_a_linear_network_is_its_largest_singular_value():
 
 
 # ---------------------------------------------------- the paper's claim at N = 256
-#: Measured with the shipped weights (unet_multilevel_r25_n256, 9256 steps) on held-out
-#: image 800_000, 20 steps at lr 0.005: the worst-case 5 % perturbation raised the U-Net's
-#: relative error from 0.026 to 0.159, a factor 6.05; asserted with a margin:
+#: Measured with the shipped weights (unet_multilevel_r25_n256: U-Net with the
+#: data-consistency last layer, 3 training stages) on held-out image 800_000, 20 steps at
+#: lr 0.005: the worst-case 5 % perturbation raised the U-Net's relative error from 0.019
+#: to 0.149, a factor 7.7; asserted with a margin:
 UNET_ERROR_FACTOR = 4.5
 #: FIRENET 5 x 5 (paper parameters, level weights): its worst-case 5 % perturbation
-#: changed its output by 9.7 %, i.e. 1.94 times ||e|| / ||y|| (its error went from 0.077
-#: to 0.141); asserted with a margin:
+#: changed its output by 9.7 %, i.e. 1.94 times ||e|| / ||y|| (its error went from 0.079
+#: to 0.142); asserted with a margin:
 FIRENET_AMPLIFICATION = 2.5
-#: The U-Net's worst case moved its output by 15.7 %, random noise of the same norm by
-#: 2.5 %: 6.4 times less. Asserted:
-WORST_OVER_RANDOM = 4.0
+#: The U-Net's worst case moved its output by 14.8 %, random noise of the same norm by
+#: 4.0 %: 3.7 times less. (Random noise moves it more than it moved the plain U-Net: the
+#: last layer writes the noisy measured coefficients into the image, as any data-consistent
+#: method does.) Asserted:
+WORST_OVER_RANDOM = 3.0
 BUDGET = 0.05
 STEPS = 20
 
@@ -329,7 +332,7 @@ def test_worst_case_moves_firenet_only_in_proportion(shipped):
 
 
 def test_unet_amplifies_its_worst_case_more_than_firenet_does(shipped):
-    """Output change per perturbation size: 3.1 for the U-Net, 1.9 for FIRENET (measured)."""
+    """Output change per perturbation size: 3.0 for the U-Net, 1.9 for FIRENET (measured)."""
     *_, attack_unet, attack_fire = shipped
     unet_amp = attack_unet.relative_output_change / attack_unet.relative_norm
     fire_amp = attack_fire.relative_output_change / attack_fire.relative_norm
