@@ -13,6 +13,13 @@ and Hansen prove that stable and accurate networks *exist* for such problems but
 general *cannot be computed* (trained) by any algorithm, however much data and computing
 power it has. Under sparsity conditions (robust null space property) they can.
 
+**The U-Net** here is the paper's network (four down-sampling stages, input the
+zero-filled image A* y), trained on random-ellipse images for one sampling mask (N = 256,
+multilevel 25%). Its last layer, x + Re A*(y - A x), has no trained weights: it puts the
+measured Fourier coefficients back, so the U-Net only fills in the ones that were not
+measured. That makes it more accurate on its training images, not more stable: what a
+worst-case perturbation changes is mostly what the U-Net invents.
+
 **FIRENET** (Fast Iterative REstarted NETwork) is their construction. Each layer is one
 primal-dual (Chambolle-Pock) step for the weighted square-root LASSO
 
