@@ -194,8 +194,12 @@ def _evaluate(model: UNet, operator: Any, inputs, target, with_ssim: bool = Fals
 
 def _budget_note(args: argparse.Namespace, device: torch.device, elapsed: float, crop: int) -> str:
     """What the training budget was, and what a bigger one would change, for the card."""
-    where = (f"a CPU with {args.threads} thread(s)" if device.type == "cpu"
-             else f"{device.type} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else device})")
+    if device.type == "cpu":
+        where = f"a CPU with {args.threads} thread(s)"
+    elif device.type == "cuda":
+        where = f"a GPU ({torch.cuda.get_device_name(device)})"
+    else:
+        where = str(device)
     choices = [f"base width {args.base_width}"
                + (" instead of the paper's 32" if args.base_width < 32 else "")]
     if crop < args.size:
