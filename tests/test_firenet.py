@@ -50,14 +50,7 @@ CHOSEN_BUDGET = 650
 STALL_FLOOR = 0.2
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: on shared cores OpenMP threads spin-wait on each other (a
-    FIRENET layer took 50x longer with two threads on two busy cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class Problem(NamedTuple):

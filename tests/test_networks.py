@@ -29,13 +29,7 @@ from solver.sampling import make_mask
 HELD_OUT_IMAGES = 32
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The machine is shared; OpenMP threads spin-wait when cores are busy.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
