@@ -1,30 +1,29 @@
 """FIRENET Explorer: stable (FIRENET) versus unstable (trained U-Net) image reconstruction.
 
 Run with ``streamlit run app.py``. This script reads top to bottom as the page; the
-widgets live in ``explorer.controls``, the computations (all cached) in
-``explorer.compute``, the figures in ``explorer.figures`` and the panels in
-``explorer.panels``.
+settings are specified in ``explorer.specs`` and drawn by ``explorer.controls``, the
+cached solver calls are ``explorer.compute``, the figures ``explorer.figures`` and the
+panels ``explorer.panels``. All numerics are in the ``solver`` package.
 """
 
 import streamlit as st
 
 st.set_page_config(page_title="FIRENET Explorer", page_icon=":fire:", layout="wide")
 
-from explorer import compute, controls, inputs, panels, runs, sharing, timing, uploads  # noqa: E402
+from explorer import compute, controls, inputs, panels, process, runs, sharing, timing, uploads  # noqa: E402
+from explorer import specs as K  # noqa: E402
 from explorer import state as S  # noqa: E402
-from explorer.presets import PRESETS  # noqa: E402
 
+process.configure()
 timing.start_run()
 
 # Settings: defaults, then the URL (once per session), then the sidebar's widgets.
 patterns = compute.pattern_registry()
-specs = S.all_specs(patterns, firenet=compute.firenet_presets(256)["recommended"])
+specs = K.all_specs(patterns)
 S.init(st.session_state, specs)
 sharing.load_url_once(specs)
 
-uploaded = controls.sidebar(specs, patterns, PRESETS,
-                            compute.firenet_presets(int(st.session_state["size"])),
-                            on_preset=lambda name: controls.apply_preset(name, specs))
+uploaded = controls.sidebar(specs, patterns)
 upload = uploads.accept(uploaded, int(st.session_state["size"]))
 settings = controls.settings_from_state(specs, upload)
 sharing.write_url(specs)
@@ -38,17 +37,17 @@ panels.notices()
 # The problem: ground truth, sampling, data.
 timing.mark("settings")
 with timing.section("problem"):
-    truth, detail, image = inputs.ground_truth(settings, upload)
+    truth, image = inputs.ground_truth(settings, upload)
     base = inputs.problem(settings, truth, image)
     settings = inputs.checked_firenet(settings)
-    variant = inputs.perturbed(settings, base, image, detail)
+    variant = inputs.perturbed(settings, base)
 
 with st.expander("Sampling: mask and k-space", expanded=True), timing.section("sampling"):
     panels.sampling(base)
 
 # Reconstructions (drawn once every method has run), then the perturbation.
 st.subheader("Reconstructions")
-controls.view_controls()
+controls.view_controls(specs)
 progress_slot = st.empty()
 recon_slot = st.container()
 pert_slot = st.container()
@@ -56,7 +55,7 @@ pert_slot = st.container()
 # Convergence: FIRENET's curve streams into this slot while it runs.
 st.subheader("Convergence against depth")
 conv_slot = st.empty()
-controls.depth_slider(settings.firenet.n, settings.firenet.p)
+controls.depth_slider(settings.firenet.restarts, settings.firenet.layers)
 settings = inputs.checked_firenet(  # the view and depth widgets were drawn since
     controls.settings_from_state(specs, upload), quiet=True)
 

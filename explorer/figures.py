@@ -195,6 +195,7 @@ def convergence_figure(
     restart_layers: Sequence[int] = (),
     eps: Sequence[float] | None = None,
     depth: int | None = None,
+    last_layer: int | None = None,
 ) -> go.Figure:
     """Relative error to the truth and the certified duality gap against layer.
 
@@ -203,14 +204,16 @@ def convergence_figure(
     curves : mapping
         Method -> ``{"layer": [...], "error": [...], "gap": [...]}`` (the certified
         relative gap, an upper bound on ``(F - F*)/F*``; see
-        ``explorer.compute.certified``).
+        ``solver.trace.certify``).
     restart_layers : sequence of int
-        Layers where FIRENET restarts (dotted vertical lines).
+        Layers after which FIRENET restarts (dotted vertical lines).
     eps : sequence of float, optional
         FIRENET's target ``eps_k`` per restart, on the gap's relative scale (drawn as a
         step line on the gap panel), so a stall (gap flat while eps keeps falling) shows.
     depth : int, optional
         The depth shown in the images (a vertical line).
+    last_layer : int, optional
+        Where the last restart's ``eps_k`` step ends (FIRENET's depth).
     """
     fig = make_subplots(
         rows=1, cols=2, horizontal_spacing=0.08,
@@ -228,11 +231,12 @@ def convergence_figure(
         fig.add_trace(go.Scatter(x=layers, y=list(curve["gap"]), name=name, mode="lines",
                                  line=dict(color=colour), legendgroup=name, showlegend=False),
                       row=1, col=2)
-    if eps is not None and len(eps) and restart_layers:
+    if eps is not None and len(eps):
         # eps_k is the accuracy FIRENET's schedule *assumes* after restart k.
         xs, ys = [], []
-        starts = [0, *restart_layers[:-1]]
-        for start, end, e in zip(starts, restart_layers, eps):
+        starts = [0, *restart_layers]
+        ends = [*restart_layers, last_layer or max(restart_layers, default=0)]
+        for start, end, e in zip(starts, ends, eps):
             xs += [start, end]
             ys += [e, e]
         fig.add_trace(go.Scatter(x=xs, y=ys, name="FIRENET eps_k (schedule)", mode="lines",

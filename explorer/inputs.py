@@ -12,17 +12,16 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from explorer import compute
-from explorer import state as S
+from explorer import compute, variants
 from explorer.settings import ImageSettings, MeasurementSettings, Settings
+from explorer.specs import PERTURBATIONS
+from solver.problem import Problem
 
 __all__ = ["ground_truth", "problem", "checked_firenet", "perturbed"]
 
 
-def ground_truth(
-    settings: Settings, upload: tuple[str, bytes] | None
-) -> tuple[np.ndarray, np.ndarray | None, ImageSettings]:
-    """The ground truth, its detail mask (if any) and the image settings actually used.
+def ground_truth(settings: Settings, upload: tuple[str, bytes] | None) -> tuple[np.ndarray, ImageSettings]:
+    """The ground truth and the image settings actually used.
 
     Without a valid upload the previous test image stays (nothing the user had is lost).
     """
@@ -37,7 +36,7 @@ def ground_truth(
             else:
                 for note in notes:
                     st.warning(f"Upload converted: {note}.")
-                return truth, None, image
+                return truth, image
         elif not ss["upload_error"]:
             st.info("Upload a PNG, JPEG or NPY image in the sidebar (Image). Until then the "
                     "previous image is shown.")
@@ -45,11 +44,11 @@ def ground_truth(
         image = replace(image, name=name, seed=seed, upload=None)
     else:
         ss["_last_image"] = (image.name, image.seed)
-    truth, detail = compute.test_image(image.name, image.size, image.seed)
-    return truth, detail, image
+    truth, _ = compute.test_image(image.name, image.size, image.seed)
+    return truth, image
 
 
-def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> compute.Problem:
+def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Problem:
     """The unperturbed problem; a sampling request that fails keeps the previous one."""
     ss = st.session_state
     ps = settings.perturbation
@@ -66,7 +65,7 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> comp
             result = compute.base_problem(image, truth, MeasurementSettings(), ps.noise, ps.noise_seed)
     else:
         ss["_last_good_ms"] = ms
-    for message in result.warnings:
+    for message in result.notes:
         st.warning(message)
     return result
 
@@ -87,20 +86,18 @@ def checked_firenet(settings: Settings, quiet: bool = False) -> Settings:
                      f"allows at N = {settings.image.size} (at most {most}); the maximum "
                      "is used.")
         fs = replace(fs, levels=0)
-    if fs.layers > 5000 and not quiet:
-        st.warning(f"FIRENET has {fs.layers:,} layers ({fs.n} x {fs.p}): this will take a "
-                   "while; its convergence curve is drawn as it runs.")
+    if fs.depth > 5000 and not quiet:
+        st.warning(f"FIRENET has {fs.depth:,} layers ({fs.restarts} x {fs.layers}): this will "
+                   "take a while; its convergence curve is drawn as it runs.")
     return replace(settings, firenet=fs)
 
 
-def perturbed(settings: Settings, base: compute.Problem, image: ImageSettings,
-              detail: np.ndarray | None) -> compute.Variant | None:
+def perturbed(settings: Settings, base: Problem) -> variants.Variant | None:
     """The perturbation's variant of the problem; one that cannot be built is reported
     and the page goes on without it."""
     try:
-        return compute.variant(base, settings.perturbation, settings.firenet, image,
-                               settings.measurement, detail, settings.perturbation.steps)
+        return variants.variant(base, settings.perturbation, settings.firenet, settings.measurement)
     except (RuntimeError, ValueError) as error:
-        label = S.PERTURBATIONS.get(settings.perturbation.kind, settings.perturbation.kind)
+        label = PERTURBATIONS.get(settings.perturbation.kind, settings.perturbation.kind)
         st.error(f"Perturbation \"{label}\" not possible: {error}. Showing the unperturbed data.")
         return None

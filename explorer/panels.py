@@ -9,19 +9,20 @@ on the page and reports warnings and errors. Running the methods (with live prog
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from explorer import compute
-from explorer import state as S
+from explorer import compute, variants
 from explorer.about import ABOUT, PANELS
+from explorer.charts import CHART, STABILITY_BUDGETS, draw_convergence, stability_networks
 from explorer.downloads import arrays_npz, png_zip
+from explorer.results import Results
 from explorer.settings import Settings
-
-if TYPE_CHECKING:
-    from explorer.runs import Results
+from explorer.specs import METHOD_LABELS
+from solver.problem import Problem
+from solver.trace import Trace
 
 __all__ = [
     "notices",
@@ -30,17 +31,9 @@ __all__ = [
     "perturbation",
     "convergence",
     "stability",
-    "stability_networks",
-    "seconds_per_step",
     "share",
     "about",
-    "STABILITY_BUDGETS",
-    "CHART",
 ]
-
-#: Relative budgets ||e|| / ||y|| of the stability curves.
-STABILITY_BUDGETS = (0.005, 0.01, 0.02, 0.05, 0.1)
-CHART = {"displaylogo": False, "scrollZoom": True}
 
 
 # --------------------------------------------------------------------------------------
@@ -49,9 +42,9 @@ CHART = {"displaylogo": False, "scrollZoom": True}
 def notices() -> None:
     """Messages from the last action: rejected URL values, a preset's note, an upload."""
     ss = st.session_state
-    for message in ss["_url_errors"]:
-        st.error(message)
-    ss["_url_errors"] = ()
+    for message in ss["_url_notes"]:
+        st.warning(message)
+    ss["_url_notes"] = ()
     if ss["preset_note"]:
         st.info(ss["preset_note"])
         # Shown once, but kept through the automatic rerun after a long computation.
@@ -65,7 +58,7 @@ def notices() -> None:
 # --------------------------------------------------------------------------------------
 # Sampling
 # --------------------------------------------------------------------------------------
-def sampling(base: compute.Problem) -> None:
+def sampling(base: Problem) -> None:
     """The mask, the log k-space magnitude and the achieved rate."""
     c1, c2 = st.columns([4, 1])
     with c1:
@@ -79,32 +72,28 @@ def sampling(base: compute.Problem) -> None:
         st.metric("Image", f"{base.size} x {base.size}")
 
 
-def _depth_image(method: str, result: compute.Reconstruction, depth: int) -> np.ndarray:
-    return result.at_depth(depth) if method in compute.ITERATIVE else result.image
+def _depth_image(result: Trace, depth: int) -> np.ndarray:
+    return result.at_depth(depth)
 
 
 # --------------------------------------------------------------------------------------
 # Reconstructions row
 # --------------------------------------------------------------------------------------
-def reconstructions(settings: Settings, results: Results, base: compute.Problem,
-                    variant: compute.Variant | None) -> dict[str, np.ndarray]:
+def reconstructions(settings: Settings, results: Results, base: Problem,
+                    variant: variants.Variant | None) -> dict[str, np.ndarray]:
     """The row of reconstructions with error maps and metrics; returns the images shown."""
     view = settings.view
     shown = [m for m in view.show if m in results.main]
     for method in view.show:
         if method in results.errors:
             st.warning(results.errors[method])
-        for result in {id(r): r for r in (results.main.get(method), results.clean.get(method))
-                       if r is not None}.values():
-            for message in result.warnings:
-                st.warning(f"{S.METHODS[method]}: {message}")
     if not shown:
         st.info("Choose at least one reconstruction to show (sidebar: Reconstructions shown).")
         return {}
     perturbed = variant is not None and variant.pending is None
     truth = results.problems[shown[0]].truth
     depth = view.depth
-    images = {S.METHODS[m]: _depth_image(m, results.main[m], depth) for m in shown}
+    images = {METHOD_LABELS[m]: _depth_image(results.main[m], depth) for m in shown}
     fig = compute.figure("reconstruction_figure", images, truth, cmap=view.cmap,
                          error_max=view.error_max)
     st.plotly_chart(fig, key="recon_fig", config=CHART)
@@ -115,13 +104,13 @@ def reconstructions(settings: Settings, results: Results, base: compute.Problem,
     columns[0].caption("Ground truth" + (" (with the inserted detail)"
                                          if perturbed and settings.perturbation.kind == "detail" else ""))
     for column, method in zip(columns[1:], shown):
-        values = compute.metrics(images[S.METHODS[method]], truth)
+        values = compute.metrics(images[METHOD_LABELS[method]], truth)
         delta = None
         if perturbed:
-            clean = compute.metrics(_depth_image(method, results.clean[method], depth), base.truth)
+            clean = compute.metrics(_depth_image(results.clean[method], depth), base.truth)
             delta = {k: values[k] - clean[k] for k in values}
         with column:
-            st.markdown(f"**{S.METHODS[method]}**")
+            st.markdown(f"**{METHOD_LABELS[method]}**")
             st.metric("PSNR", f"{values['psnr']:.2f} dB",
                       delta=None if delta is None else f"{delta['psnr']:+.2f} dB",
                       help="Peak signal-to-noise ratio against the ground truth (data range 1)."
@@ -147,7 +136,7 @@ def reconstructions(settings: Settings, results: Results, base: compute.Problem,
 # --------------------------------------------------------------------------------------
 # Perturbation
 # --------------------------------------------------------------------------------------
-def perturbation(settings: Settings, results: Results, variant: compute.Variant | None,
+def perturbation(settings: Settings, results: Results, variant: variants.Variant | None,
                  slot: Any) -> None:
     """The perturbation and what it changed in each network's output."""
     if variant is None:
@@ -172,9 +161,9 @@ def perturbation(settings: Settings, results: Results, variant: compute.Variant 
                 continue
             main, clean = results.main[method], results.clean[method]
             change = main.image - clean.image
-            changes[S.METHODS[method]] = change
+            changes[METHOD_LABELS[method]] = change
             norm = float(np.linalg.norm(clean.image))
-            rows.append((S.METHODS[method], float(np.linalg.norm(change)) / max(norm, 1e-12)))
+            rows.append((METHOD_LABELS[method], float(np.linalg.norm(change)) / max(norm, 1e-12)))
         if not changes or variant.display is None:
             return
         fig = compute.figure("perturbation_figure", variant.display, changes, title=variant.title)
@@ -192,65 +181,21 @@ def _request(key: str) -> None:
 # --------------------------------------------------------------------------------------
 # Convergence
 # --------------------------------------------------------------------------------------
-def convergence_curves(settings: Settings, results: Results) -> tuple[dict, list[int], list[float]]:
-    """Certified curves of every iterative method run on FIRENET's data, its restart
-    layers and its eps_k schedule on the same relative scale."""
-    fs = settings.firenet
-    given = results.problems.get("firenet")
-    raw: dict[str, Any] = {}
-    firenet = results.main.get("firenet")
-    if firenet is not None and firenet.curve:
-        raw["FIRENET"] = firenet.curve
-    for method in ("cp", "cp_tuned", "unet_firenet"):
-        # Only runs on the same data share the lower bound (a transferred perturbation
-        # gives U-Net then FIRENET other data).
-        if given is None or results.problems.get(method, given).key != given.key:
-            continue
-        result = results.main.get(method)
-        if result is None and method != "unet_firenet":
-            result = compute.cached_reconstruction(method, given, fs)
-        if result is not None and result.curve:
-            raw[S.METHODS[method]] = result.curve
-    curves, bound = compute.certified(raw)
-    if firenet is None:
-        return curves, [], []
-    eps = [e / bound for e in firenet.eps] if bound > 0 else []
-    return curves, firenet.restart_layers, eps
-
-
-def convergence(settings: Settings, results: Results, slot: Any, key: str = "conv_fig") -> None:
+def convergence(settings: Settings, results: Results, slot: Any) -> None:
     """Error and certified gap against layer, with restarts and the eps_k schedule."""
-    curves, restart_layers, eps = convergence_curves(settings, results)
-    if not curves:
-        slot.info("FIRENET did not run.")
-        return
-    fig = compute.figure("convergence_figure", curves, restart_layers=restart_layers,
-                         eps=eps, depth=settings.view.depth)
-    slot.plotly_chart(fig, key=key, config=CHART)
+    draw_convergence(settings, results, slot)
 
 
 # --------------------------------------------------------------------------------------
 # Stability
 # --------------------------------------------------------------------------------------
-def stability_networks(settings: Settings) -> tuple[str, ...]:
-    card, _ = compute.unet_status()
-    names = ["firenet"]
-    if card is not None:
-        names.insert(0, "unet")
-        if "unet_firenet" in settings.view.show:
-            names.append("unet_firenet")
-    return tuple(names)
-
-
-
-
 def seconds_per_step(results: Results, names: tuple[str, ...]) -> float:
     """Rough time of one gradient step against each of ``names`` (forward + backward
     through the network, about three forward passes)."""
     return sum(3.0 * results.main[n].seconds for n in names if n in results.main)
 
 
-def stability(settings: Settings, base: compute.Problem, results: Results) -> Any:
+def stability(settings: Settings, base: Problem, results: Results) -> Any:
     """The stability panel; returns the slot where a requested computation reports."""
     steps = settings.perturbation.stability_steps
     names = stability_networks(settings)
@@ -258,10 +203,10 @@ def stability(settings: Settings, base: compute.Problem, results: Results) -> An
     st.caption(
         "Output change ||f(y + e) - f(y)|| / ||f(y)|| against the perturbation size "
         f"||e|| / ||y|| in {{{', '.join(map(str, STABILITY_BUDGETS))}}}, for "
-        f"{', '.join(S.METHODS[n] for n in names)}: worst case (gradient ascent, {steps} "
+        f"{', '.join(METHOD_LABELS[n] for n in names)}: worst case (gradient ascent, {steps} "
         "steps per size, each size starting from the last one's perturbation) and random "
         "noise of the same size. A stable network stays near the dotted diagonal.")
-    stored = compute.stability(base, settings.firenet, names, STABILITY_BUDGETS, steps,
+    stored = variants.stability(base, settings.firenet, names, STABILITY_BUDGETS, steps,
                                run=False)
     c1, c2 = st.columns([1, 3])
     c1.number_input("Gradient steps per size", min_value=1, max_value=200, step=1,
@@ -289,7 +234,7 @@ def _duration(seconds: float) -> str:
 # --------------------------------------------------------------------------------------
 # Share and download, About
 # --------------------------------------------------------------------------------------
-def share(settings: Settings, shown: Mapping[str, np.ndarray], base: compute.Problem) -> None:
+def share(settings: Settings, shown: Mapping[str, np.ndarray], base: Problem) -> None:
     """The URL explanation and the three downloads."""
     query = "&".join(f"{k}={v}" for k, v in (st.session_state["_last_query"] or {}).items())
     st.markdown("Every setting is in the page's address (URL query parameters): copy the "

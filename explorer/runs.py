@@ -8,92 +8,70 @@ stability curves) run after the rest of the page is on screen, with progress bar
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-from explorer import compute, figures, timing
-from explorer import state as S
-from explorer.panels import CHART, STABILITY_BUDGETS, convergence, stability_networks
+from explorer import compute, figures, timing, variants
+from explorer.charts import CHART, STABILITY_BUDGETS, draw_convergence, stability_networks
+from explorer.results import Results
 from explorer.settings import Settings
+from explorer.specs import METHOD_LABELS
+from solver.problem import Problem
+from solver.trace import Trace
 
-__all__ = ["Results", "run_methods", "finish_long_tasks"]
-
-
-@dataclass
-class Results:
-    """Each method's reconstruction on the data it is given (``main``) and, when a
-    perturbation is active, on the clean data (``clean``)."""
-
-    main: dict[str, compute.Reconstruction]
-    clean: dict[str, compute.Reconstruction]
-    problems: dict[str, compute.Problem]
-    errors: dict[str, str]
-    firenet_seconds: float = 0.0
-    first_restart_seconds: float | None = None
+__all__ = ["run_methods", "finish_long_tasks"]
 
 
-def _live_drawer(slot: Any, progress: Any, fs: Any, depth: int) -> Any:
-    start = time.perf_counter()
-    times: list[float] = []
+def _live_drawer(slot: Any, progress: Any, settings: Settings) -> Any:
+    from solver.trace import certify
 
-    def draw(partial: compute.Reconstruction, restarts: int) -> None:
-        times.append(time.perf_counter() - start)
+    fs = settings.firenet
+
+    def draw(partial: Trace, layer: int) -> None:
+        restarts = layer // fs.layers
         if restarts == 1:
             timing.mark("first_restart")
-        curves, bound = compute.certified({"FIRENET": partial.curve})
+        gaps, bound = certify({"FIRENET": partial})
+        curves = {"FIRENET": {"layer": partial.layer, "error": partial.error, "gap": gaps["FIRENET"]}}
         eps = [e / bound for e in partial.eps] if bound > 0 else None
-        fig = figures.convergence_figure(
-            curves, restart_layers=partial.restart_layers[:restarts], eps=eps, depth=None)
-        fig.update_xaxes(range=[0, fs.layers])
+        fig = figures.convergence_figure(curves, restart_layers=partial.restart_layers, eps=eps,
+                                         last_layer=layer)
+        fig.update_xaxes(range=[0, fs.depth])
         slot.plotly_chart(fig, key=f"conv_live_{restarts}", config=CHART)
-        progress.progress(restarts / fs.n, text=f"FIRENET: restart {restarts} of {fs.n} "
-                                                  f"({restarts * fs.p} layers)")
+        progress.progress(restarts / fs.restarts,
+                          text=f"FIRENET: restart {restarts} of {fs.restarts} ({layer} layers)")
 
-    draw.times = times  # type: ignore[attr-defined]
     return draw
 
 
-def run_methods(
-    settings: Settings,
-    base: compute.Problem,
-    variant: compute.Variant | None,
-    conv_slot: Any,
-    progress_slot: Any,
-) -> Results:
+def run_methods(settings: Settings, base: Problem, variant: variants.Variant | None, conv_slot: Any,
+                progress_slot: Any) -> Results:
     """Reconstruct with every method shown (FIRENET always: the convergence panel needs
     it), streaming FIRENET's convergence curve into ``conv_slot`` while it runs."""
     fs = settings.firenet
     methods = ["firenet", *[m for m in settings.view.show if m != "firenet"]]
     perturbed = variant is not None and variant.pending is None
     card, reason = compute.unet_status()
-    out = Results({}, {}, {}, {})
+    out = Results()
     for method in methods:
         if method in ("unet", "unet_firenet") and card is None:
             out.errors[method] = reason or "The U-Net is not available."
             continue
         given = variant.problems[method] if perturbed else base
         out.problems[method] = given
-        on_restart = None
         drawer = None
         if method == "firenet" and settings.view.live and compute.cached_reconstruction(method, given, fs) is None:
-            bar = progress_slot.progress(0.0, text="FIRENET: starting")
-            drawer = _live_drawer(conv_slot, bar, fs, settings.view.depth)
-            on_restart = drawer
+            drawer = _live_drawer(conv_slot, progress_slot.progress(0.0, text="FIRENET: starting"), settings)
         try:
-            out.main[method] = compute.reconstruct(method, given, fs, on_restart)
+            out.main[method] = compute.reconstruct(method, given, fs, drawer)
             out.clean[method] = (compute.reconstruct(method, base, fs) if given is not base
                                  else out.main[method])
         except (RuntimeError, ValueError) as error:
-            out.errors[method] = f"{S.METHODS[method]} could not run: {error}"
+            out.errors[method] = f"{METHOD_LABELS[method]} could not run: {error}"
             continue
         if drawer is not None:
             progress_slot.empty()
-            if drawer.times:
-                out.first_restart_seconds = drawer.times[0]
-        if method == "firenet":
-            out.firenet_seconds = out.main[method].seconds
     return out
 
 
@@ -105,36 +83,19 @@ def _baseline_drawer(settings: Settings, results: Results, method: str, slot: An
     """
     last = [time.perf_counter()]
 
-    def draw(partial: compute.Reconstruction, _restarts: int) -> None:
+    def draw(partial: Trace, layer: int) -> None:
         now = time.perf_counter()
         if now - last[0] < 0.5:
             return
         last[0] = now
-        raw = {"FIRENET": results.main["firenet"].curve, S.METHODS[method]: partial.curve}
-        for other in ("cp", "cp_tuned"):
-            done = compute.cached_reconstruction(other, results.problems["firenet"],
-                                                 settings.firenet)
-            if other != method and done is not None:
-                raw[S.METHODS[other]] = done.curve
-        curves, _ = compute.certified(raw)
-        fig = figures.convergence_figure(
-            curves, restart_layers=results.main["firenet"].restart_layers)
-        fig.update_xaxes(range=[0, settings.firenet.layers])
-        slot.plotly_chart(fig, key=f"conv_base_{method}_{len(partial.curve['layer'])}",
-                          config=CHART)
+        draw_convergence(settings, results, slot, key=f"conv_base_{method}_{layer}",
+                         extra={METHOD_LABELS[method]: partial})
 
     return draw
 
 
-def finish_long_tasks(
-    settings: Settings,
-    base: compute.Problem,
-    variant: compute.Variant | None,
-    results: Results,
-    conv_slot: Any,
-    pert_slot: Any,
-    stab_slot: Any,
-) -> None:
+def finish_long_tasks(settings: Settings, base: Problem, variant: variants.Variant | None, results: Results,
+                      conv_slot: Any, pert_slot: Any, stab_slot: Any) -> None:
     """Work that may take seconds to minutes, done after everything else is on screen.
 
     The Chambolle-Pock baselines of the convergence plot, a requested worst-case search
@@ -149,34 +110,14 @@ def finish_long_tasks(
         if missing:
             try:
                 for method in missing:
-                    compute.reconstruct(method, given, fs,
-                                        _baseline_drawer(settings, results, method, conv_slot))
+                    compute.reconstruct(method, given, fs, _baseline_drawer(settings, results, method, conv_slot))
             except (RuntimeError, ValueError) as error:
                 st.warning(f"The Chambolle-Pock baselines could not run: {error}")
             else:
-                convergence(settings, results, conv_slot, key="conv_fig_baselines")
+                draw_convergence(settings, results, conv_slot, key="conv_fig_baselines")
 
     if variant is not None and variant.pending is not None and ss["attack_request"]:
-        with pert_slot:
-            targets = {"worst_unet": ("unet",), "worst_firenet": ("firenet",),
-                       "transfer": ("unet", "firenet")}[settings.perturbation.kind]
-            for target in targets:
-                name = "the U-Net" if target == "unet" else "FIRENET"
-                bar = st.progress(0.0, text=f"Worst-case search against {name}")
-
-                def report(fraction: float, text: str, bar: Any = bar, name: str = name) -> None:
-                    bar.progress(fraction, text=f"Against {name}: {text}")
-
-                try:
-                    compute.attack(target, base, fs, settings.perturbation,
-                                   settings.perturbation.steps, progress=report)
-                except (RuntimeError, ValueError) as error:
-                    st.error(f"The worst-case search against {name} failed: {error}")
-                    ss["attack_request"] = False
-                    return
-        ss["attack_request"] = False
-        ss["_keep_notes"] = True
-        st.rerun()
+        _run_attacks(settings, base, pert_slot)
 
     if ss["stability_request"]:
         names = stability_networks(settings)
@@ -186,12 +127,34 @@ def finish_long_tasks(
             bar.progress(fraction, text=f"Stability curves: {text}")
 
         try:
-            curves = compute.stability(base, fs, names, STABILITY_BUDGETS,
+            curves = variants.stability(base, fs, names, STABILITY_BUDGETS,
                                        settings.perturbation.stability_steps, progress=report)
         except (RuntimeError, ValueError) as error:
             stab_slot.error(f"The stability curves could not be computed: {error}")
             curves = None
         ss["stability_request"] = False
         if curves is not None:
-            stab_slot.plotly_chart(compute.figure("stability_figure", curves),
-                                   key="stab_fig_new", config=CHART)
+            stab_slot.plotly_chart(compute.figure("stability_figure", curves), key="stab_fig_new", config=CHART)
+
+
+def _run_attacks(settings: Settings, base: Problem, pert_slot: Any) -> None:
+    ss = st.session_state
+    with pert_slot:
+        targets = {"worst_unet": ("unet",), "worst_firenet": ("firenet",),
+                   "transfer": ("unet", "firenet")}[settings.perturbation.kind]
+        for target in targets:
+            name = "the U-Net" if target == "unet" else "FIRENET"
+            bar = st.progress(0.0, text=f"Worst-case search against {name}")
+
+            def report(fraction: float, text: str, bar: Any = bar, name: str = name) -> None:
+                bar.progress(fraction, text=f"Against {name}: {text}")
+
+            try:
+                variants.attack(target, base, settings.firenet, settings.perturbation, progress=report)
+            except (RuntimeError, ValueError) as error:
+                st.error(f"The worst-case search against {name} failed: {error}")
+                ss["attack_request"] = False
+                return
+    ss["attack_request"] = False
+    ss["_keep_notes"] = True
+    st.rerun()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 __all__ = [
     "ImageSettings",
@@ -69,26 +70,38 @@ class PerturbationSettings:
     stability_steps: int = 5
 
 
+def _recommended(name: str) -> Any:
+    from solver.firenet import RECOMMENDED
+
+    return RECOMMENDED[name]
+
+
 @dataclass(frozen=True)
 class FirenetSettings:
-    """FIRENET's parameters: ``n`` restarts of ``p`` layers, restart factor ``nu``,
-    sharpness scale ``C``, ``lam``, the wavelet and its ``levels`` (0 = maximal) and the
-    l1 weights (``"uniform"`` or ``"levels"``), and each block's output (``"ergodic"``
-    average, the paper's, or the ``"last"`` iterate)."""
+    """FIRENET's parameters under the solver's names (``solver.firenet.FIRENET``):
+    ``restarts`` x ``layers``, restart factor ``nu``, ``sharpness`` scale, ``lam``, the
+    block ``output``; plus the wavelet and its ``levels`` (0 = maximal) and the l1
+    ``weights`` (``"uniform"`` or ``"levels"``). Defaults: ``solver.firenet.RECOMMENDED``."""
 
-    n: int = 8
-    p: int = 10
-    nu: float = 0.5
-    C: float = 10.0
-    lam: float = 2.5e-4
+    restarts: int = field(default_factory=lambda: int(_recommended("restarts")))
+    layers: int = field(default_factory=lambda: int(_recommended("layers")))
+    nu: float = field(default_factory=lambda: float(_recommended("nu")))
+    sharpness: float = field(default_factory=lambda: float(_recommended("sharpness")))
+    lam: float = field(default_factory=lambda: float(_recommended("lam")))
     wavelet: str = "haar"
     levels: int = 0
     weights: str = "levels"
-    output: str = "last"
+    output: str = field(default_factory=lambda: str(_recommended("output")))
 
     @property
-    def layers(self) -> int:
-        return self.n * self.p
+    def depth(self) -> int:
+        """Total number of layers."""
+        return self.restarts * self.layers
+
+    def network_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``solver.firenet.FIRENET`` (besides A, lam and weights)."""
+        return {"restarts": self.restarts, "layers": self.layers, "nu": self.nu,
+                "sharpness": self.sharpness, "output": self.output}
 
 
 @dataclass(frozen=True)

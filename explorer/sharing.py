@@ -1,7 +1,7 @@
 """The page in the URL: every setting is a query parameter, so a link reproduces the page.
 
-On the first run of a session the URL's parameters are read into the settings (bad
-values are reported and replaced by defaults); on every run the settings that differ from
+On the first run of a session the URL's parameters are read into the settings (values
+the widgets cannot show are clamped or replaced by defaults, with a note); on every run the settings that differ from
 their defaults are written back, so the address bar always holds the current page.
 """
 
@@ -11,27 +11,28 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from explorer import state as S
+from explorer import specs as K
 
 __all__ = ["load_url_once", "write_url"]
 
 
-def load_url_once(specs: Mapping[str, S.Spec]) -> None:
+def load_url_once(specs: Mapping[str, K.Spec]) -> None:
     """Read the URL's query parameters into the session state, once per session."""
     ss = st.session_state
     if ss["_url_loaded"]:
         return
     ss["_url_loaded"] = True
-    values, errors = S.parse_query(st.query_params.to_dict(), specs)
+    query = {key: st.query_params.get_all(key) for key in st.query_params}
+    values, notes = K.parse_query(query, specs)
     for key, value in values.items():
-        ss[key] = S.widget_value(value)
-    ss["_url_errors"] = tuple(errors)
+        ss[key] = K.widget_value(value)
+    ss["_url_notes"] = tuple(notes)
 
 
-def write_url(specs: Mapping[str, S.Spec]) -> None:
+def write_url(specs: Mapping[str, K.Spec]) -> None:
     """Write the non-default settings into the URL (only when they changed)."""
     ss = st.session_state
-    query = S.to_query(ss, specs)
+    query = K.to_query(ss, specs)
     # The depth slider at its end (all layers) is the default page: keep it out.
     if "depth" in query and int(query["depth"]) >= int(ss["n"]) * int(ss["p"]):
         del query["depth"]

@@ -11,13 +11,13 @@ import pytest
 from PIL import Image
 
 from explorer import figures
-from explorer import state as S
+from explorer import specs as K
 from explorer.downloads import arrays_npz, png_zip, slug
 from explorer.presets import PRESETS
 from explorer.settings import Settings
 from solver.sampling import PATTERNS
 
-SPECS = S.all_specs(PATTERNS)
+SPECS = K.all_specs(PATTERNS)
 
 
 def test_every_default_passes_its_own_check():
@@ -28,44 +28,84 @@ def test_every_default_passes_its_own_check():
 def test_every_pattern_parameter_has_a_setting():
     for name, pattern in PATTERNS.items():
         for param in pattern.params:
-            spec = SPECS[S.pattern_key(name, param.name)]
+            spec = SPECS[K.pattern_key(name, param.name)]
             assert spec.default == param.default
             if param.choices:
                 assert spec.options == tuple(param.choices)
 
 
 def test_url_round_trip_restores_every_changed_setting():
-    state = {key: S.widget_value(spec.default) for key, spec in SPECS.items()}
+    state = {key: K.widget_value(spec.default) for key, spec in SPECS.items()}
     changed = {"size": 512, "rate": 0.3, "pattern": "spiral", "show": ["unet", "cp"],
                "live": False, "lam": 1e-3, "nu": 0.4, "pp_spiral_arms": 4}
     state.update(changed)
-    query = S.to_query(state, SPECS)
+    query = K.to_query(state, SPECS)
     assert set(query) == set(changed)
-    values, errors = S.parse_query(query, SPECS)
+    values, errors = K.parse_query(query, SPECS)
     assert not errors
-    assert {k: S.widget_value(v) for k, v in values.items()} == changed
+    assert {k: K.widget_value(v) for k, v in values.items()} == changed
 
 
-@pytest.mark.parametrize(("name", "text", "message"), [
-    ("rate", "abc", "rate must be a float"),
-    ("rate", "1.5", "rate must be <= 1.0"),
-    ("rate", "nan", "rate must be a float"),
-    ("size", "100", "size must be one of 128, 256, 512"),
-    ("n", "0", "n must be >= 1"),
-    ("show", "zero_filled,magic", "show must be one of"),
-    ("live", "maybe", "live must be a bool"),
+@pytest.mark.parametrize(("name", "text", "message", "used"), [
+    ("rate", "abc", "rate must be a number", 0.25),
+    ("rate", "1.5", "rate must be in [0.02, 1]", 1.0),
+    ("rate", "0.01", "rate must be in [0.02, 1]", 0.02),
+    ("rate", "nan", "rate must be a number", 0.25),
+    ("noise", "0.5", "noise must be in [0, 0.2]", 0.2),
+    ("budget", "0.8", "budget must be in [0, 0.5]", 0.5),
+    ("size", "100", "size must be one of 128, 256, 512", 256),
+    ("n", "0", "n must be in [1, 200]", 1),
+    ("n", "2.5", "n must be a whole number", SPECS["n"].default),
+    ("show", "zero_filled,magic", "'magic' is not one of", ("zero_filled",)),
+    ("live", "maybe", "live must be on or off", True),
 ])
-def test_bad_url_values_are_rejected_naming_the_parameter(name, text, message):
-    values, errors = S.parse_query({name: text}, SPECS)
-    assert name not in values
-    assert len(errors) == 1 and message in errors[0] and "default" in errors[0]
+def test_url_values_the_widget_cannot_show_are_clamped_or_replaced_with_a_note(name, text, message, used):
+    values, notes = K.parse_query({name: text}, SPECS)
+    assert values[name] == used
+    assert len(notes) == 1 and message in notes[0], notes
 
 
 def test_unknown_url_parameter_is_reported():
-    values, errors = S.parse_query({"colour": "red"}, SPECS)
-    assert not values and "colour" in errors[0]
+    values, notes = K.parse_query({"colour": "red"}, SPECS)
+    assert not values and "colour" in notes[0]
 
 
+#: Texts that no setting can take as they are (the widget could not show them).
+HOSTILE = ["nan", "inf", "-inf", "1e308", "-1e308", "-1", "", "abc", "x" * 100_000,
+           "\u00fc\U0001f642", "[link](https://example.org)", "0x10", "1,2,3"]
+
+
+def _extremes(spec):
+    values = list(HOSTILE)
+    if spec.low is not None:
+        values += [repr(spec.low), repr(spec.high), repr(spec.low - 1e-9 - abs(spec.low) * 1e-6),
+                   repr(spec.high + 1e-9 + abs(spec.high) * 1e-6)]
+    return values
+
+
+def _literal(spec, text):
+    default = spec.default
+    if isinstance(default, bool):
+        return {"1": True, "0": False, "true": True, "false": False}[text.lower()]
+    if isinstance(default, (int, float)):
+        return type(default)(float(text))
+    if isinstance(default, tuple):
+        return tuple(v for v in text.split(",") if v)
+    return text
+
+
+@pytest.mark.parametrize("key", sorted(SPECS))
+def test_every_url_value_becomes_one_the_widget_accepts_with_a_note_when_changed(key):
+    spec = SPECS[key]
+    for text in _extremes(spec) + [["1", "2"]]:
+        values, notes = K.parse_query({key: text}, SPECS)
+        value = values[key]
+        spec.check(key, value)  # the widget's range and options hold it
+        if not notes:  # taken as it is: exactly what the text says
+            assert _literal(spec, text[-1] if isinstance(text, list) else text) == value, (key, text)
+        for note in notes:
+            assert len(note) < 400, note  # a 100 kB value is not echoed in full
+    assert K.parse_query({key: ["1", "2"]}, SPECS)[1][0].startswith(f"{key} was given 2 times")
 def test_presets_only_set_known_valid_settings():
     for name, preset in PRESETS.items():
         for key, value in preset.values.items():
@@ -127,19 +167,3 @@ def test_downloads_build_valid_files():
     assert set(arrays.files) == {"ground_truth", "u_net_then_firenet", "mask"}
     np.testing.assert_array_equal(arrays["ground_truth"], images["Ground truth"])
     assert slug("|error| FIRENET") == "error_firenet"
-
-
-def test_certified_gaps_use_the_best_dual_of_all_runs():
-    from explorer.compute import GAP_FLOOR, certified
-
-    curves = {
-        "FIRENET": {"layer": [1, 2], "objective": [2.0, 1.0 + 1e-9], "dual": [0.0, 0.5]},
-        "CP tuned": {"layer": [1, 2], "objective": [3.0, 1.5], "dual": [0.9, 1.0]},
-    }
-    out, bound = certified(curves)
-    assert bound == 1.0
-    assert out["FIRENET"]["gap"] == [1.0, GAP_FLOOR]  # the second is below the floor
-    assert out["CP tuned"]["gap"] == [2.0, 0.5]
-    # Alone, FIRENET certifies itself only with its own best dual.
-    alone, bound = certified({"FIRENET": curves["FIRENET"]})
-    assert bound == 0.5 and alone["FIRENET"]["gap"][0] == 3.0

@@ -1,0 +1,77 @@
+"""What the convergence and stability panels plot, shared by the page's drawing and the
+live redraws while methods run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from explorer import compute
+from explorer.settings import Settings
+from explorer.specs import METHOD_LABELS
+
+if TYPE_CHECKING:
+    from explorer.results import Results
+
+__all__ = ["CHART", "STABILITY_BUDGETS", "stability_networks", "convergence_curves", "draw_convergence"]
+
+#: Plotly chart options of every chart on the page.
+CHART = {"displaylogo": False, "scrollZoom": True}
+
+#: Relative budgets ||e|| / ||y|| of the stability curves.
+STABILITY_BUDGETS = (0.005, 0.01, 0.02, 0.05, 0.1)
+
+
+def stability_networks(settings: Settings) -> tuple[str, ...]:
+    """The networks of the stability curves: the U-Net (when available), FIRENET and,
+    when shown, U-Net then FIRENET."""
+    card, _ = compute.unet_status()
+    names = ["firenet"]
+    if card is not None:
+        names.insert(0, "unet")
+        if "unet_firenet" in settings.view.show:
+            names.append("unet_firenet")
+    return tuple(names)
+
+
+def convergence_curves(settings: Settings, results: Results, extra: dict[str, Any] | None = None
+                       ) -> tuple[dict, list[int], list[float], int]:
+    """Certified curves of every iterative method run on FIRENET's data, FIRENET's
+    restart layers, its eps_k schedule on the same relative scale, and its depth."""
+    from solver.trace import certify
+
+    fs = settings.firenet
+    given = results.problems.get("firenet")
+    raw: dict[str, Any] = {}
+    firenet = results.main.get("firenet")
+    if firenet is not None and firenet.layer:
+        raw["FIRENET"] = firenet
+    for method in ("cp", "cp_tuned", "unet_firenet"):
+        # Only runs on the same data share the lower bound (a transferred perturbation
+        # gives U-Net then FIRENET other data).
+        if given is None or compute.digest(results.problems.get(method, given)) != compute.digest(given):
+            continue
+        result = results.main.get(method)
+        if result is None and method != "unet_firenet":
+            result = compute.cached_reconstruction(method, given, fs)
+        if result is not None and result.layer:
+            raw[METHOD_LABELS[method]] = result
+    raw.update(extra or {})
+    gaps, bound = certify(raw)
+    curves = {name: {"layer": trace.layer, "error": trace.error, "gap": gaps[name]}
+              for name, trace in raw.items()}
+    if firenet is None:
+        return curves, [], [], fs.depth
+    eps = [e / bound for e in firenet.eps] if bound > 0 else []
+    return curves, firenet.restart_layers, eps, fs.depth
+
+
+def draw_convergence(settings: Settings, results: Results, slot: Any, *, key: str = "conv_fig",
+                     extra: dict[str, Any] | None = None) -> None:
+    """Error and certified gap against layer, with restarts and the eps_k schedule."""
+    curves, restart_layers, eps, depth = convergence_curves(settings, results, extra)
+    if not curves:
+        slot.info("FIRENET did not run.")
+        return
+    fig = compute.figure("convergence_figure", curves, restart_layers=tuple(restart_layers),
+                         eps=tuple(eps), depth=settings.view.depth, last_layer=depth)
+    slot.plotly_chart(fig, key=key, config=CHART)

@@ -1,0 +1,380 @@
+"""One spec per setting: default, range, step, widget, label and help, URL key.
+
+Every setting of the page is a :class:`Spec` in :data:`SPECS`. Its key is the widget's
+``key=`` in the session state and the name of its URL query parameter, so
+``?size=128&rate=0.15`` opens the same page. The widget (``explorer.controls``), the URL
+parsing (:func:`parse_query`) and the defaults all read the same spec, so a value the URL
+can set is always one the widget can show: a URL value outside the range is clamped to
+it, one of the wrong type or an unknown option is replaced by the default, and each such
+change comes back as a note for the page to show.
+
+FIRENET's defaults come from the solver (``solver.firenet``) and the sampling patterns'
+own parameters from the solver's pattern registry (:func:`pattern_specs`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+__all__ = [
+    "Spec",
+    "IMAGES",
+    "SIZES",
+    "TRANSFORMS",
+    "PERTURBATIONS",
+    "SEARCHED_PERTURBATIONS",
+    "METHOD_LABELS",
+    "WEIGHTINGS",
+    "WAVELETS",
+    "COLOURMAPS",
+    "SPECS",
+    "pattern_key",
+    "pattern_specs",
+    "all_specs",
+    "parse_query",
+    "to_query",
+    "widget_value",
+]
+
+#: Longest URL value quoted back in a note (the rest is cut).
+QUOTE_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One setting.
+
+    Attributes
+    ----------
+    default : bool, int, float, str or tuple of str
+        The value on a fresh page; its type is the setting's type.
+    label, help : str
+        What the widget says.
+    widget : str
+        ``"slider"``, ``"number"``, ``"select"``, ``"segmented"``, ``"radio"``,
+        ``"pills"`` (several options), ``"toggle"``, ``"select_slider"`` or ``""`` (no
+        widget of its own: drawn by a panel).
+    options : tuple, optional
+        Allowed values; ``labels`` maps a value to what the user reads.
+    low, high, step : float, optional
+        Inclusive range and widget step for numbers.
+    format : str, optional
+        printf-style format of a number widget.
+    param : str, optional
+        The solver's name for the setting when it differs (FIRENET's ``restarts`` for
+        ``n``): one set of names in the solver, short ones in URLs.
+    """
+
+    default: Any
+    label: str = ""
+    help: str | None = None
+    widget: str = "number"
+    options: tuple | None = None
+    labels: Mapping[Any, str] = field(default_factory=dict)
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    format: str | None = None
+    param: str | None = None
+
+    def label_of(self, value: Any) -> str:
+        return self.labels.get(value, str(value))
+
+    def check(self, name: str, value: Any) -> None:
+        """Raise ``ValueError`` naming ``name`` if the widget could not hold ``value``."""
+        _, note = self.coerce(name, value)
+        if note:
+            raise ValueError(note)
+
+    def coerce(self, name: str, value: Any) -> tuple[Any, str | None]:
+        """``value`` made valid for this setting, and a note when it had to change."""
+        default = self.default
+        if isinstance(default, tuple):
+            values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+            kept = tuple(v for v in values if self.options is None or v in self.options)
+            if kept != values:
+                dropped = [v for v in values if v not in kept]
+                return kept, (f"{name}: {_quote(dropped[0])} is not one of "
+                              f"{', '.join(map(str, self.options or ()))}; it was left out.")
+            return kept, None
+        if self.options is not None:
+            if value in self.options and type(value) is type(default):
+                return value, None
+            return default, (f"{name} must be one of {', '.join(map(str, self.options))}; "
+                             f"got {_quote(value)}, the default {_format(default)} is used.")
+        if isinstance(default, bool):
+            if isinstance(value, bool):
+                return value, None
+            return default, f"{name} must be on or off; got {_quote(value)}, the default is used."
+        if isinstance(default, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                return default, (f"{name} must be a finite number; got {_quote(value)}, the "
+                                 f"default {_format(default)} is used.")
+            low = self.low if self.low is not None else value
+            high = self.high if self.high is not None else value
+            clamped = type(default)(min(max(value, low), high))
+            if clamped != value:
+                return clamped, (f"{name} must be in [{_format(self.low)}, {_format(self.high)}]; "
+                                 f"got {_format(value)}, {_format(clamped)} is used.")
+            return clamped, None
+        if not isinstance(value, str):
+            return default, f"{name} must be text; got {_quote(value)}, the default is used."
+        return value, None
+
+    def parse(self, name: str, text: str | list[str]) -> tuple[Any, list[str]]:
+        """A URL value (text, or the list of a repeated key) as a valid setting, with
+        notes on anything that had to change."""
+        notes = []
+        if isinstance(text, list):
+            if len(text) > 1:
+                notes.append(f"{name} was given {len(text)} times; the last value is used.")
+            text = text[-1] if text else ""
+        value = self._from_text(name, str(text))
+        if value is _INVALID:
+            notes.append(f"{name} must be {self._kind()}; got {_quote(text)}, the default "
+                         f"{_format(self.default)} is used.")
+            return self.default, notes
+        value, note = self.coerce(name, value)
+        return value, notes + ([note] if note else [])
+
+    def _kind(self) -> str:
+        default = self.default
+        if isinstance(default, bool):
+            return "on or off (1/0)"
+        if isinstance(default, int):
+            return "a whole number"
+        if isinstance(default, float):
+            return "a number"
+        if isinstance(default, tuple):
+            return "a comma-separated list"
+        return "a name"
+
+    def _from_text(self, name: str, text: str) -> Any:
+        default = self.default
+        text = text.strip()
+        try:
+            if isinstance(default, bool):
+                return {"1": True, "true": True, "0": False, "false": False}.get(text.lower(), _INVALID)
+            if isinstance(default, int):
+                number = float(text)
+                return int(number) if math.isfinite(number) and number == int(number) else _INVALID
+            if isinstance(default, float):
+                number = float(text)
+                return number if math.isfinite(number) else _INVALID
+        except (ValueError, OverflowError):
+            return _INVALID
+        if isinstance(default, tuple):
+            return tuple(v for v in text.split(",") if v)
+        if self.options is not None and text not in self.options:
+            # Options may be numbers (sizes): compare as text too.
+            matches = [option for option in self.options if str(option) == text]
+            return matches[0] if matches else text
+        return text
+
+
+_INVALID = object()
+
+
+def _quote(value: Any) -> str:
+    text = str(value)
+    if len(text) > QUOTE_LIMIT:
+        text = text[:QUOTE_LIMIT] + f"... ({len(text):,} characters)"
+    return repr(text)
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (tuple, list)):
+        return ",".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}" if value == float(f"{value:g}") else repr(value)
+    return str(value)
+
+
+# Option labels: value -> what the user reads. The values are what the URL carries.
+IMAGES = {
+    "shepp_logan": "Shepp-Logan phantom",
+    "random_ellipses": "Random ellipses (the U-Net's kind of image)",
+    "ellipses_text": "Ellipses with a detail (\"Can u see it?\")",
+    "camera": "Camera (photograph)",
+    "upload": "Upload (PNG, JPEG or NPY)",
+}
+SIZES = (128, 256, 512)
+TRANSFORMS = {"fourier": "Fourier (MRI)", "walsh": "Walsh-Hadamard"}
+PERTURBATIONS = {
+    "none": "None",
+    "random": "Random (complex Gaussian)",
+    "worst_unet": "Worst case against the U-Net",
+    "worst_firenet": "Worst case against FIRENET",
+    "transfer": "Transferred from the other network",
+    "detail": "Inserted detail (a small text)",
+    "more_samples": "More samples than trained",
+}
+#: Perturbations that need a gradient-ascent search (run on demand, with progress).
+SEARCHED_PERTURBATIONS = ("worst_unet", "worst_firenet", "transfer")
+METHOD_LABELS = {
+    "zero_filled": "Zero-filled",
+    "firenet": "FIRENET",
+    "unet": "U-Net",
+    "unet_firenet": "U-Net then FIRENET",
+    "cp": "Chambolle-Pock",
+    "cp_tuned": "Chambolle-Pock, tuned ratio",
+}
+WEIGHTINGS = {"uniform": "Uniform (all ones)", "levels": "Per level, from the image's sparsity"}
+WAVELETS = ("haar", "db2", "db4", "sym4", "coif1")
+COLOURMAPS = ("gray", "viridis", "magma", "cividis", "inferno")
+SEED_MAX = 2**31 - 1
+
+
+def _firenet_specs() -> dict[str, Spec]:
+    from solver.firenet import RECOMMENDED
+
+    r = RECOMMENDED
+    return {
+        "n": Spec(int(r["restarts"]), "Restarts n", low=1, high=200, step=1, param="restarts"),
+        "p": Spec(int(r["layers"]), "Layers per restart p", low=1, high=500, step=1, param="layers"),
+        "nu": Spec(float(r["nu"]), "Restart factor nu", low=0.01, high=0.99, step=0.05,
+                   format="%.4f", param="nu",
+                   help="eps_k = nu (delta + eps_(k-1)); the paper uses e^-1 = 0.3679."),
+        "C": Spec(float(r["sharpness"]), "Sharpness scale C", low=1e-3, high=1e6, format="%.3g",
+                  param="sharpness", help="Rescaling alpha = 2 ||A|| / (C eps p); 1 = the paper."),
+        "lam": Spec(float(r["lam"]), "lam", low=1e-7, high=1.0, step=1e-4, format="%.2e",
+                    help="Weight of the l1 term of the sqrt-LASSO."),
+        "wavelet": Spec("haar", "Wavelet", widget="select", options=WAVELETS),
+        "levels": Spec(0, "Levels (0 = max)", low=0, high=9, step=1),
+        "weights": Spec("levels", "l1 weights", widget="radio", options=tuple(WEIGHTINGS),
+                        labels=WEIGHTINGS,
+                        help="Per level: w_j = sqrt(s / s_j) from the significant wavelet "
+                             "coefficients of the ground truth on each level."),
+        "output": Spec(str(r["output"]), "Block output", widget="radio", options=("last", "ergodic"),
+                       labels={"last": "last iterate", "ergodic": "ergodic average (paper)"},
+                       param="output"),
+    }
+
+
+def _base_specs() -> dict[str, Spec]:
+    return {
+        # Image
+        "image": Spec("shepp_logan", "Ground truth", widget="select", options=tuple(IMAGES),
+                      labels=IMAGES),
+        "size": Spec(256, "Size N (N x N pixels)", widget="segmented", options=SIZES),
+        "image_seed": Spec(0, "Image seed", low=0, high=SEED_MAX, step=1),
+        # Measurement
+        "transform": Spec("fourier", "Transform", widget="segmented", options=tuple(TRANSFORMS),
+                          labels=TRANSFORMS),
+        "pattern": Spec("multilevel", "Sampling pattern", widget="select"),
+        "rate": Spec(0.25, "Sampling rate", widget="slider", low=0.02, high=1.0, step=0.005,
+                     format="%.3f"),
+        "mask_seed": Spec(0, "Mask seed", low=0, high=SEED_MAX, step=1),
+        # Noise and perturbation (both relative to ||y||)
+        "noise": Spec(0.0, "Noise level ||e|| / ||y||", widget="slider", low=0.0, high=0.2,
+                      step=0.005, format="%.3f",
+                      help="Complex Gaussian noise added to the data of every method."),
+        "noise_seed": Spec(0, "Noise seed", low=0, high=SEED_MAX, step=1),
+        "perturbation": Spec("none", "Perturbation", widget="select", options=tuple(PERTURBATIONS),
+                             labels=PERTURBATIONS),
+        "budget": Spec(0.05, "Budget ||r|| / ||y||", widget="slider", low=0.0, high=0.5,
+                       step=0.005, format="%.3f"),
+        "attack_steps": Spec(20, "Gradient steps of the search", low=1, high=500, step=5,
+                             help="Each step is one forward and one backward pass through the "
+                                  "attacked network (through all of FIRENET's layers)."),
+        "stability_steps": Spec(5, "Gradient steps per size", low=1, high=200, step=1),
+        **_firenet_specs(),
+        # What to show
+        "show": Spec(("zero_filled", "firenet", "unet"), "Methods", widget="pills",
+                     options=tuple(METHOD_LABELS), labels=METHOD_LABELS),
+        "depth": Spec(0, "Depth", widget="", low=0, high=100_000, step=1),
+        "cmap": Spec("gray", "Colour map", widget="select", options=COLOURMAPS),
+        "error_max": Spec(0.25, "Error map range (|error| shown up to)", widget="slider",
+                          low=0.01, high=1.0, step=0.01),
+        "live": Spec(True, "Draw the convergence curve live", widget="toggle"),
+        "compare": Spec(True, "Compare with Chambolle-Pock in the convergence plot",
+                        widget="toggle",
+                        help="Plain and tuned-ratio Chambolle-Pock with as many layers as "
+                             "FIRENET, computed after the rest of the page is shown."),
+    }
+
+
+#: Every setting but the sampling patterns' own parameters (see :func:`all_specs`).
+SPECS: dict[str, Spec] = _base_specs()
+
+#: The FIRENET settings that the "Paper's values" and "Recommended" buttons set.
+FIRENET_KEYS = tuple(_firenet_specs())
+
+
+def pattern_key(pattern: str, name: str) -> str:
+    """Session-state / URL key of one sampling-pattern parameter."""
+    return f"pp_{pattern}_{name}"
+
+
+def pattern_specs(patterns: Mapping[str, Any]) -> dict[str, Spec]:
+    """Specs for every pattern's own parameters, from the solver's registry
+    (``solver.sampling.PATTERNS``: name -> ``PatternSpec`` whose ``params`` are
+    ``ParamSpec``: name, label, default, min, max, step, choices, help)."""
+    specs: dict[str, Spec] = {}
+    for pattern, spec in patterns.items():
+        for param in spec.params:
+            choices = tuple(param.choices) if param.choices else None
+            specs[pattern_key(pattern, param.name)] = Spec(
+                param.default, param.label or param.name.replace("_", " "), help=param.help or None,
+                widget="select" if choices else "number", options=choices,
+                low=param.min, high=param.max, step=param.step,
+                format="%.4g" if isinstance(param.default, float) else None)
+    return specs
+
+
+def all_specs(patterns: Mapping[str, Any] | None = None) -> dict[str, Spec]:
+    """:data:`SPECS` with the pattern choice and the patterns' parameters from the
+    registry (when given)."""
+    specs = dict(SPECS)
+    if patterns:
+        specs["pattern"] = replace(SPECS["pattern"], options=tuple(patterns),
+                                   labels={k: v.label or k for k, v in patterns.items()})
+        specs.update(pattern_specs(patterns))
+    return specs
+
+
+def widget_value(value: Any) -> Any:
+    """A setting as its widget holds it (multiselects hold lists, not tuples)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def parse_query(query: Mapping[str, Any], specs: Mapping[str, Spec]) -> tuple[dict[str, Any], list[str]]:
+    """Settings from URL query parameters.
+
+    Returns
+    -------
+    values : dict
+        A valid value for every known key in the URL (clamped or the default where the
+        URL's value could not be used).
+    notes : list of str
+        One message per value that was changed, and per unknown key (ignored).
+    """
+    values: dict[str, Any] = {}
+    notes: list[str] = []
+    for name, text in query.items():
+        spec = specs.get(name)
+        if spec is None:
+            notes.append(f"Unknown URL parameter {_quote(name)} ignored.")
+            continue
+        values[name], changed = spec.parse(name, text)
+        notes += changed
+    return values, notes
+
+
+def to_query(state: Mapping[str, Any], specs: Mapping[str, Spec]) -> dict[str, str]:
+    """The settings that differ from their defaults, as URL query strings."""
+    query: dict[str, str] = {}
+    for key, spec in specs.items():
+        if key not in state:
+            continue
+        value = state[key]
+        if isinstance(spec.default, tuple):
+            value = tuple(value)
+        if value != spec.default:
+            query[key] = _format(value)
+    return query

@@ -1,0 +1,168 @@
+"""The perturbed problems the page shows, and the worst-case searches and stability curves
+behind them, cached like every other result (``explorer.compute.store``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from explorer.compute import digest, network, store, unet_version
+from explorer.settings import FirenetSettings, MeasurementSettings, PerturbationSettings
+from solver.problem import Problem
+
+__all__ = ["Variant", "variant", "attack", "stability"]
+
+
+# --------------------------------------------------------------------------------------
+# Perturbations
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Variant:
+    """The perturbed problems and what to show about the perturbation.
+
+    Attributes
+    ----------
+    problems : dict
+        Method -> the perturbed problem it is given (the same one for all methods,
+        except for transferred perturbations).
+    display : np.ndarray (N, N) or None
+        The perturbation as an image (``|A* e|`` or the inserted detail).
+    title, note : str
+        What the perturbation is, and one sentence on what was done.
+    pending : str or None
+        Why the perturbation is not there yet (a search still to run), else None.
+    """
+
+    problems: dict[str, Problem]
+    display: np.ndarray | None
+    title: str
+    note: str
+    pending: str | None = None
+
+
+_METHODS = ("zero_filled", "firenet", "unet", "unet_firenet", "cp", "cp_tuned")
+
+
+def _adjoint_image(problem: Problem, e: torch.Tensor) -> np.ndarray:
+    with torch.no_grad():
+        return problem.operator.adjoint(e).abs().numpy().astype(np.float32)
+
+
+def _attack_key(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings) -> tuple:
+    relevant = fs if target == "firenet" else unet_version()
+    return ("attack", target, digest(problem), relevant, ps.budget, ps.steps, ps.noise_seed)
+
+
+def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings,
+           progress: Callable[[float, str], None] | None = None, run: bool = True) -> torch.Tensor | None:
+    """Worst-case measurement perturbation ``e`` against ``target`` ("unet" or "firenet").
+
+    Returns the stored perturbation, or runs the search when ``run`` (reporting progress
+    as a fraction), else returns None.
+    """
+    key = _attack_key(target, problem, fs, ps)
+    found = store().get(key)
+    if found is not None or not run:
+        return found
+    from solver.attacks import worst_case_perturbation
+
+    def on_step(step: Any) -> None:
+        if progress is not None:
+            progress(min(1.0, step.step / max(step.steps, 1)),
+                     f"step {step.step}/{step.steps}: ||e||/||y|| = {step.relative_norm:.3f}, "
+                     f"output change {step.relative_output_change:.3f}")
+
+    result = worst_case_perturbation(network(target, problem, fs), problem.y, budget=max(ps.budget, 1e-6),
+                                     steps=ps.steps, seed=ps.noise_seed, callback=on_step)
+    e = result.perturbation.detach()
+    store().put(key, e)
+    return e
+
+
+def variant(base: Problem, ps: PerturbationSettings, fs: FirenetSettings,
+            ms: MeasurementSettings) -> Variant | None:
+    """The perturbed problem(s) for ``ps.kind`` (None for no perturbation).
+
+    Worst-case searches are only looked up here (``pending`` says so when one is still
+    to run); :func:`attack` runs them.
+    """
+    from solver import problem as P
+
+    kind = ps.kind
+    if kind == "none":
+        return None
+    if kind == "random":
+        perturbed, e = P.with_random_perturbation(base, ps.budget, seed=ps.noise_seed + 1)
+        return Variant(dict.fromkeys(_METHODS, perturbed), _adjoint_image(base, e), "|A* e| (random)",
+                       f"Random complex Gaussian perturbation, ||e|| = {ps.budget:.3f} ||y||.")
+    if kind in ("worst_unet", "worst_firenet"):
+        target = "unet" if kind == "worst_unet" else "firenet"
+        name = "the U-Net" if target == "unet" else "FIRENET"
+        e = attack(target, base, fs, ps, run=False)
+        if e is None:
+            return Variant({}, None, "", "", pending=f"worst-case search against {name}")
+        rel = float(torch.linalg.vector_norm(e) / torch.linalg.vector_norm(base.y))
+        return Variant(dict.fromkeys(_METHODS, P.with_perturbation(base, e)), _adjoint_image(base, e),
+                       f"|A* e| (worst case vs {name})",
+                       f"Worst-case perturbation against {name} ({ps.steps} gradient steps), "
+                       f"||e|| = {rel:.3f} ||y||, given to every method.")
+    if kind == "transfer":
+        found = {t: attack(t, base, fs, ps, run=False) for t in ("unet", "firenet")}
+        missing = [n for t, n in (("unet", "the U-Net"), ("firenet", "FIRENET")) if found[t] is None]
+        if missing:
+            return Variant({}, None, "", "", pending="worst-case searches against " + " and ".join(missing))
+        problems = dict.fromkeys(_METHODS, P.with_perturbation(base, found["unet"]))
+        problems["unet"] = problems["unet_firenet"] = P.with_perturbation(base, found["firenet"])
+        return Variant(problems, _adjoint_image(base, found["firenet"]), "|A* e| found against FIRENET",
+                       "Transferred: the U-Net (and U-Net then FIRENET) get the perturbation found "
+                       "against FIRENET; every other method gets the one found against the U-Net.")
+    if kind == "detail":
+        detailed = P.with_text_detail(base, ps.budget)
+        return Variant(dict.fromkeys(_METHODS, detailed), (detailed.truth - base.truth).astype(np.float32),
+                       "inserted detail",
+                       f"A small text detail of contrast {ps.budget:.3f} inserted into the image "
+                       "(absent from the U-Net's training images in this form).")
+    if kind == "more_samples":
+        more = P.with_more_samples(base, ps.budget, pattern=ms.pattern, seed=ms.seed, **ms.param_dict)
+        return Variant(dict.fromkeys(_METHODS, more), (more.mask & ~base.mask).astype(np.float32),
+                       "added samples", more.notes[-1])
+    raise ValueError(f"perturbation kind unknown: {kind!r}")
+
+
+# --------------------------------------------------------------------------------------
+# Stability curves
+# --------------------------------------------------------------------------------------
+def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], budgets: tuple[float, ...],
+              steps: int, progress: Callable[[float, str], None] | None = None,
+              run: bool = True) -> dict[str, dict[str, list[float]]] | None:
+    """Output change against perturbation size for each network, worst case and random.
+
+    Returns ``{"<network>, worst case": {"size": [...], "change": [...]}, ...}``, or None
+    when not stored and ``run`` is False.
+    """
+    from solver.methods import METHODS
+
+    key = ("stability", digest(problem), fs, budgets, steps, names, unet_version())
+    found = store().get(key)
+    if found is not None or not run:
+        return found
+    from solver.stability import stability_curve
+
+    def on_progress(info: Any) -> None:
+        if progress is not None:
+            progress(info.fraction, f"{info.network}: budget {info.budget:.3g}")
+
+    nets = {name: network(name, problem, fs) for name in names}
+    curve = stability_curve(nets, problem.y, budgets, steps=steps, seed=0, callback=on_progress)
+    out: dict[str, dict[str, list[float]]] = {}
+    for name in names:
+        label = METHODS[name].label
+        sizes = [float(s) for s in curve.perturbation_norms[name]]
+        out[f"{label}, worst case"] = {"size": sizes, "change": [float(v) for v in curve.worst[name]]}
+        out[f"{label}, random"] = {"size": sizes, "change": [float(v) for v in curve.random[name]]}
+    store().put(key, out)
+    return out
