@@ -2,15 +2,19 @@
 
 Run with ``streamlit run app.py``. This script reads top to bottom as the page; the
 settings are specified in ``explorer.specs`` and drawn by ``explorer.controls``, the
-cached solver calls are ``explorer.compute``, the figures ``explorer.figures`` and the
-panels ``explorer.panels``. All numerics are in the ``solver`` package.
+cached solver calls are ``explorer.compute`` and ``explorer.variants``, the first screen
+``explorer.story``, the figures ``explorer.figures`` and the other panels
+``explorer.panels``. All numerics are in the ``solver`` package.
 """
 
 import streamlit as st
 
-st.set_page_config(page_title="FIRENET Explorer", page_icon=":fire:", layout="wide")
+# Presentation mode (?present=1): the sidebar starts collapsed, larger type, fewer panels.
+PRESENTING = st.query_params.get("present") in ("1", "true")
+st.set_page_config(page_title="FIRENET Explorer", page_icon=":fire:", layout="wide",
+                   initial_sidebar_state="collapsed" if PRESENTING else "auto")
 
-from explorer import compute, controls, inputs, panels, process, runs, sharing, timing, uploads  # noqa: E402
+from explorer import compute, controls, inputs, panels, process, runs, sharing, story, timing, uploads  # noqa: E402
 from explorer import specs as K  # noqa: E402
 from explorer import state as S  # noqa: E402
 
@@ -27,11 +31,11 @@ uploaded = controls.sidebar(specs, patterns)
 upload = uploads.accept(uploaded, int(st.session_state["size"]))
 settings = controls.settings_from_state(specs, upload)
 sharing.write_url(specs)
+panels.page_style(presenting=settings.view.present)
 
 st.title("FIRENET Explorer")
-st.caption("Stable and accurate neural networks for image reconstruction can be computed, "
-           "not trained: FIRENET against a trained U-Net, live (Colbrook, Antun & Hansen, "
-           "PNAS 2022).")
+st.caption("Accurate yet unstable: a trained U-Net against FIRENET, a network whose weights "
+           "are computed, not trained (Colbrook, Antun & Hansen, PNAS 2022).")
 panels.notices()
 
 # The problem: ground truth, sampling, data.
@@ -42,25 +46,27 @@ with timing.section("problem"):
     settings = inputs.checked_firenet(settings)
     variant = inputs.perturbed(settings, base)
 
-with st.expander("Sampling: mask and k-space", expanded=True), timing.section("sampling"):
-    panels.sampling(base)
+# First screen: the paradox, filled in once the methods have run.
+story_slot = st.container()
+progress_slot = st.empty()
 
-# Reconstructions (drawn once every method has run), then the perturbation.
 st.subheader("Reconstructions")
 controls.view_controls(specs)
-progress_slot = st.empty()
 recon_slot = st.container()
 pert_slot = st.container()
 
 # Convergence: FIRENET's curve streams into this slot while it runs.
-st.subheader("Convergence against depth")
-conv_slot = st.empty()
-controls.depth_slider(settings.firenet.restarts, settings.firenet.layers)
+with panels.section("Convergence against depth", presenting=settings.view.present):
+    conv_slot = st.empty()
+    controls.depth_slider(settings.firenet.restarts, settings.firenet.layers)
 settings = inputs.checked_firenet(  # the view and depth widgets were drawn since
     controls.settings_from_state(specs, upload), quiet=True)
 
 with timing.section("methods"):
     results = runs.run_methods(settings, base, variant, conv_slot, progress_slot)
+with story_slot, timing.section("first screen"):
+    story.first_screen(settings, results, base, variant)
+    timing.mark("first_screen")
 with recon_slot, timing.section("reconstructions"):
     shown = panels.reconstructions(settings, results, base, variant)
 with timing.section("perturbation"):
@@ -69,11 +75,14 @@ with timing.section("convergence"):
     panels.convergence(settings, results, conv_slot)
 timing.mark("page")
 
-st.subheader("Stability against perturbation size")
-stab_slot = panels.stability(settings, base, results)
+with panels.section("Stability against perturbation size", presenting=settings.view.present):
+    stab_slot = panels.stability(settings, base, results)
+
+with st.expander("Sampling: mask and k-space", expanded=False), timing.section("sampling"):
+    panels.sampling(results.problems.get("firenet", base), base)
 
 with st.expander("Share and download", expanded=False):
-    panels.share(settings, shown, base)
+    panels.share(settings, shown, base, variant)
 
 with st.expander("About: the paradox, FIRENET and these panels", expanded=False):
     panels.about()

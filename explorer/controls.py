@@ -127,7 +127,7 @@ def sidebar(specs: Mapping[str, K.Spec], patterns: Mapping[str, Any]) -> Any:
     with sb.expander("FIRENET", expanded=False):
         _firenet_controls(specs)
     with sb.expander("Reconstructions shown", expanded=True):
-        for key in ("show", "live", "compare"):
+        for key in ("show", "live", "compare", "present"):
             widget(key, specs)
     return uploaded
 
@@ -232,5 +232,5 @@ def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, bytes] |
         view=ViewSettings(show=tuple(m for m in K.METHOD_LABELS if m in (ss["show"] or ())),
                           depth=int(ss.get("depth") or 0), cmap=ss["cmap"],
                           error_max=float(ss["error_max"]), live=bool(ss["live"]),
-                          compare=bool(ss["compare"])),
+                          compare=bool(ss["compare"]), present=bool(ss["present"])),
     )

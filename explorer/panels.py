@@ -32,6 +32,8 @@ __all__ = [
     "convergence",
     "stability",
     "share",
+    "section",
+    "page_style",
     "about",
 ]
 
@@ -58,18 +60,20 @@ def notices() -> None:
 # --------------------------------------------------------------------------------------
 # Sampling
 # --------------------------------------------------------------------------------------
-def sampling(base: Problem) -> None:
-    """The mask, the log k-space magnitude and the achieved rate."""
+def sampling(used: Problem, base: Problem) -> None:
+    """The mask the methods were given (``used``: a superset of ``base``'s after "more
+    samples"), the log k-space magnitude and the achieved rate."""
     c1, c2 = st.columns([4, 1])
     with c1:
-        kspace = compute.kspace_log(base.truth, base.transform)
-        st.plotly_chart(compute.figure("mask_figure", base.mask, kspace, base.rate,
-                                       base.transform), key="mask_fig", config=CHART)
+        kspace = compute.kspace_log(used.truth, used.transform)
+        st.plotly_chart(compute.figure("mask_figure", used.mask, kspace, used.rate,
+                                       used.transform), key="mask_fig", config=CHART)
     with c2:
-        st.metric("Achieved sampling rate", f"{base.rate:.2%}",
+        st.metric("Achieved sampling rate", f"{used.rate:.2%}",
+                  delta=None if used.rate == base.rate else f"{used.rate - base.rate:+.2%} added",
                   help="Fraction of the N x N coefficients measured.")
-        st.metric("Measurements M", f"{int(base.mask.sum()):,}")
-        st.metric("Image", f"{base.size} x {base.size}")
+        st.metric("Measurements M", f"{int(used.mask.sum()):,}")
+        st.metric("Image", f"{used.size} x {used.size}")
 
 
 def _depth_image(result: Trace, depth: int) -> np.ndarray:
@@ -147,9 +151,18 @@ def perturbation(settings: Settings, results: Results, variant: variants.Variant
             targets = {"worst_unet": ("unet",), "worst_firenet": ("firenet",),
                        "transfer": ("unet", "firenet")}.get(settings.perturbation.kind, ())
             estimate = seconds_per_step(results, targets) * settings.perturbation.steps
-            st.info(f"This perturbation needs a {variant.pending} (gradient ascent, "
-                    f"{settings.perturbation.steps} steps, about {_duration(estimate)}). "
-                    "The page above shows the unperturbed data until it has run.")
+            ss = st.session_state
+            what = (f"a {variant.pending} (gradient ascent, {settings.perturbation.steps} steps, "
+                    f"about {_duration(estimate)})")
+            if estimate <= ss["work_budget_seconds"]:
+                # Cheap enough to start without asking: the first screen needs it.
+                ss["attack_request"] = True
+            if ss["attack_request"]:
+                st.info(f"Running {what}; the page shows the unperturbed data until it is done.")
+                return
+            st.info(f"This perturbation needs {what}, more than the "
+                    f"{_duration(ss['work_budget_seconds'])} the page starts by itself. The page "
+                    "above shows the unperturbed data until it has run.")
             st.button("Run the worst-case search", key="run_attack", type="primary",
                       on_click=_request, args=("attack_request",))
             return
@@ -234,8 +247,10 @@ def _duration(seconds: float) -> str:
 # --------------------------------------------------------------------------------------
 # Share and download, About
 # --------------------------------------------------------------------------------------
-def share(settings: Settings, shown: Mapping[str, np.ndarray], base: Problem) -> None:
-    """The URL explanation and the three downloads."""
+def share(settings: Settings, shown: Mapping[str, np.ndarray], base: Problem,
+          variant: variants.Variant | None) -> None:
+    """The URL explanation and the three downloads (which record whether the perturbation
+    was applied to the images or is still pending)."""
     query = "&".join(f"{k}={v}" for k, v in (st.session_state["_last_query"] or {}).items())
     st.markdown("Every setting is in the page's address (URL query parameters): copy the "
                 "address bar to share exactly this page.")
@@ -247,8 +262,40 @@ def share(settings: Settings, shown: Mapping[str, np.ndarray], base: Problem) ->
     arrays = {**shown, "mask": base.mask}
     c2.download_button("Arrays (NPZ)", arrays_npz(arrays), file_name="firenet_arrays.npz",
                        mime="application/octet-stream", key="dl_npz", on_click="ignore")
-    c3.download_button("Settings (JSON)", settings.to_json(), file_name="firenet_settings.json",
-                       mime="application/json", key="dl_json", on_click="ignore")
+    if variant is None:
+        applied = "none"
+    elif variant.pending is not None:
+        applied = f"pending: {variant.pending} not run yet, images show the unperturbed data"
+    else:
+        applied = f"applied: {variant.note}"
+    c3.download_button("Settings (JSON)", settings.to_json(perturbation=applied),
+                       file_name="firenet_settings.json", mime="application/json", key="dl_json",
+                       on_click="ignore")
+
+
+def section(title: str, *, presenting: bool = False) -> Any:
+    """A panel's container: a heading and its content, or, in presentation mode, a folded
+    expander (fewer panels on a projector)."""
+    if presenting:
+        return st.expander(title, expanded=False)
+    st.subheader(title)
+    return st.container()
+
+
+#: Presentation mode: larger type for a projector (the page's own style, no user content).
+_PRESENTING_STYLE = """
+<style>
+  html, body, [data-testid="stMarkdownContainer"] p { font-size: 1.25rem; }
+  [data-testid="stCaptionContainer"] { font-size: 1.05rem; }
+  h1 { font-size: 2.6rem !important; }
+</style>
+"""
+
+
+def page_style(*, presenting: bool) -> None:
+    """Apply presentation mode's style when asked."""
+    if presenting:
+        st.html(_PRESENTING_STYLE)
 
 
 def about() -> None:

@@ -114,6 +114,7 @@ class ViewSettings:
     error_max: float = 0.25
     live: bool = True
     compare: bool = True
+    present: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,10 @@ class Settings:
     firenet: FirenetSettings = field(default_factory=FirenetSettings)
     view: ViewSettings = field(default_factory=ViewSettings)
 
-    def to_json(self) -> str:
-        """The settings as indented JSON (for the settings download)."""
-        data = asdict(self)
+    def to_json(self, **extra: str) -> str:
+        """The settings as indented JSON (for the settings download), with ``extra``
+        top-level entries (e.g. whether the perturbation was applied)."""
+        data: dict[str, Any] = asdict(self)
         data["measurement"]["params"] = dict(self.measurement.params)
+        data.update(extra)
         return json.dumps(data, indent=2, default=str)

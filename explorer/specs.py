@@ -296,6 +296,9 @@ def _base_specs() -> dict[str, Spec]:
                         widget="toggle",
                         help="Plain and tuned-ratio Chambolle-Pock with as many layers as "
                              "FIRENET, computed after the rest of the page is shown."),
+        "present": Spec(False, "Presentation mode", widget="toggle",
+                        help="Larger type, the sidebar folded away, the long panels folded: "
+                             "for a projector. In the URL as ?present=1."),
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from explorer import persist
 from explorer.compute import digest, network, store, unet_version
 from explorer.settings import FirenetSettings, MeasurementSettings, PerturbationSettings
 from solver.problem import Problem
@@ -53,8 +54,9 @@ def _adjoint_image(problem: Problem, e: torch.Tensor) -> np.ndarray:
 
 
 def _attack_key(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings) -> tuple:
-    relevant = fs if target == "firenet" else unet_version()
-    return ("attack", target, digest(problem), relevant, ps.budget, ps.steps, ps.noise_seed)
+    relevant = fs if target == "firenet" else None
+    return ("attack", target, digest(problem), relevant, ps.budget, ps.steps, ps.noise_seed,
+            persist.code_version(unet_version()))
 
 
 def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings,
@@ -66,6 +68,10 @@ def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationS
     """
     key = _attack_key(target, problem, fs, ps)
     found = store().get(key)
+    if found is None:
+        found = persist.load_tensor(key)
+        if found is not None:
+            store().put(key, found)
     if found is not None or not run:
         return found
     from solver.attacks import worst_case_perturbation
@@ -80,6 +86,7 @@ def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationS
                                      steps=ps.steps, seed=ps.noise_seed, callback=on_step)
     e = result.perturbation.detach()
     store().put(key, e)
+    persist.save_tensor(key, e)
     return e
 
 
@@ -146,8 +153,12 @@ def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], bud
     """
     from solver.methods import METHODS
 
-    key = ("stability", digest(problem), fs, budgets, steps, names, unet_version())
+    key = ("stability", digest(problem), fs, budgets, steps, names, persist.code_version(unet_version()))
     found = store().get(key)
+    if found is None:
+        found = persist.load_json(key)
+        if found is not None:
+            store().put(key, found)
     if found is not None or not run:
         return found
     from solver.stability import stability_curve
@@ -165,4 +176,5 @@ def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], bud
         out[f"{label}, worst case"] = {"size": sizes, "change": [float(v) for v in curve.worst[name]]}
         out[f"{label}, random"] = {"size": sizes, "change": [float(v) for v in curve.random[name]]}
     store().put(key, out)
+    persist.save_json(key, out)
     return out

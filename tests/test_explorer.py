@@ -119,24 +119,38 @@ def test_settings_json_holds_every_group():
     assert data["image"]["size"] == 256 and data["measurement"]["pattern"] == "multilevel"
 
 
-def test_image_panels_share_axes_and_colour_scales():
+def _png_of(trace) -> Image.Image:
+    import base64
+
+    header, data = trace.source.split(",", 1)
+    assert header == "data:image/png;base64"
+    return Image.open(io.BytesIO(base64.b64decode(data)))
+
+
+def test_image_panels_are_pngs_on_shared_axes_and_colour_scales():
     truth = np.random.default_rng(0).random((32, 32))
     images = {"A": truth * 0.9, "B": truth + 0.01}
-    fig = figures.reconstruction_figure(images, truth, cmap="viridis", error_max=0.1)
+    fig = figures.reconstruction_figure(images, truth, cmap="viridis", error_max=0.08)
     layout = fig.layout
     # 2 rows x 3 columns; every panel's axes match the first one (linked zoom).
     for i in range(2, 7):
         assert layout[f"xaxis{i}"].matches == "x"
         assert layout[f"yaxis{i}"].matches == "y"
     assert layout.yaxis.autorange == "reversed"
-    images_axis = [t.coloraxis for t in fig.data if not t.name.startswith("|error|")]
-    errors_axis = [t.coloraxis for t in fig.data if t.name.startswith("|error|")]
-    assert set(images_axis) == {"coloraxis"} and set(errors_axis) == {"coloraxis2"}
-    assert layout.coloraxis2.cmax == 0.1
+    assert layout.coloraxis2.cmax == 0.08
     # Colour stops are explicit rgb() strings, the first one black for inferno.
     assert layout.coloraxis2.colorscale[0][1] == "rgb(0, 0, 4)"
-    err = next(t for t in fig.data if t.name == "|error| B")
-    np.testing.assert_allclose(np.asarray(err.z), 0.01, rtol=1e-5)
+    # Images travel as palette PNGs; |error| of B is 0.01 everywhere: index 0.01/0.08 * 255 = 31.9.
+    err = _png_of(next(t for t in fig.data if t.name == "|error| B"))
+    assert err.size == (32, 32) and err.mode == "P"
+    assert np.unique(np.asarray(err)).tolist() == [32]
+    assert err.getpalette()[:3] == [0, 0, 4]  # inferno starts black
+    truth_png = np.asarray(_png_of(next(t for t in fig.data if t.name == "truth")))
+    np.testing.assert_array_equal(truth_png, np.round(truth * 255).astype(np.uint8))
+    # The colour bars come from transparent heatmaps, nothing else is a heatmap.
+    bars = [t for t in fig.data if t.type == "heatmap"]
+    assert sorted(t.coloraxis for t in bars) == ["coloraxis", "coloraxis2"]
+    assert all(t.opacity == 0 for t in bars)
 
 
 def test_convergence_figure_is_log_scale_with_restarts_and_schedule():
