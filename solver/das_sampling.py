@@ -71,7 +71,7 @@ __all__ = [
 _Q_VALUES = (0.0, 0.339, 0.636, 0.913, 1.177, 1.432, 1.682, 1.927, 2.168, 2.406)
 
 #: Reference images whose level sparsities may set the densities ("decay" uses the model).
-REFERENCE_IMAGES = ("decay", "shepp_logan", "ellipses", "camera")
+REFERENCE_IMAGES = ("decay", "shepp_logan", "ellipses", "camera", "mni_t1")
 
 
 def axis_bands(size: int, levels: int) -> np.ndarray:
@@ -308,7 +308,7 @@ def das_mask(
     Parameters
     ----------
     size, rate, seed : as for :func:`das_sampling`.
-    reference : {"decay", "shepp_logan", "ellipses", "camera"}
+    reference : {"decay", "shepp_logan", "ellipses", "camera", "mni_t1"}
         "decay" uses :func:`decay_sparsities`; an image name estimates the sparsities of
         that test image at N (seed 0) with Haar, as the published scripts do.
     decay : float

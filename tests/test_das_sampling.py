@@ -23,7 +23,7 @@ def test_registered_das_reaches_the_rate_and_samples_dc(size, rate):
     assert mask[size // 2, size // 2]
 
 
-@pytest.mark.parametrize("reference", ["shepp_logan", "ellipses", "camera"])
+@pytest.mark.parametrize("reference", ["shepp_logan", "ellipses", "camera", "mni_t1"])
 def test_das_from_a_reference_image_reaches_the_rate(reference):
     mask = make_mask("das", 128, 0.15, seed=0, reference=reference)
     assert mask.sum() == round(0.15 * 128 * 128)
