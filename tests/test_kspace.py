@@ -1,6 +1,7 @@
 """Reading measured k-space: formats, FFT conventions, sizes and FIRENET on the result."""
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -240,3 +241,19 @@ def test_firenet_on_files_matches_the_project_operator(tmp_path, phantom, mask, 
     # read with the wrong convention the data give a useless reconstruction
     wrong = prepare_kspace(image_to_kspace(phantom, convention="corner") * mask, convention="centred")
     assert error(wrong.y) > 0.9
+
+
+def test_kspace_made_by_bart_reconstructs_like_the_project_operator(phantom, mask, one_torch_thread):
+    """tests/data/bart_shepp_logan_64 was made by BART v0.8.00 itself (fft -u 3, fmac; see
+    tests/data/make_bart_kspace.py) from the same phantom and mask."""
+    path = Path(__file__).parent / "data" / "bart_shepp_logan_64.cfl"
+    data = load_kspace(path)
+    assert (data.convention, data.layout) == ("centred", "centred")
+    np.testing.assert_array_equal(data.mask, mask)
+    y_project = _project_data(phantom, mask)
+    # BART stores complex64: agreement to single precision
+    assert np.abs(data.y - y_project).max() < 1e-6 * np.abs(y_project).max()
+    A = WaveletMeasurement(SubsampledFourier(mask), Wavelet2D("haar", size=N))
+    net = FIRENET(A, **recommended(N))
+    errors = [relative_error(net(torch.from_numpy(y.astype(np.complex128))), phantom) for y in (data.y, y_project)]
+    assert errors[0] == pytest.approx(errors[1], abs=1e-5) and errors[1] < 0.25
