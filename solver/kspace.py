@@ -20,8 +20,13 @@ pixel ``(N//2, N//2)``. Files come in other conventions too:
   at the border of the field of view, and the wrong convention shifts the image by half
   the field of view, moving the object onto the border. The convention with less energy
   in the border frame (width N/8) wins. When the two energies are within 10 % of each
-  other (e.g. a photograph that fills the frame) the data cannot tell, the project's
-  convention is kept and a note says so.
+  other the data cannot tell, the project's convention is kept and a note says so.
+  Measured on noisy (2 %) undersampled data (N = 64 and 256; six patterns at 12.5 % and
+  25 %; both conventions and layouts): Shepp-Logan, 13 ellipse images and the MNI brain
+  slice 1388 of 1440 right, 52 undecided, none wrong; the layout 1536 of 1536 right.
+  A photograph that fills the frame breaks the assumption: the camera image was read
+  wrongly in 92 of 96 cases. So the page should show the zero-filled image with the
+  detected convention and let the user switch.
 
 Sizes. The operators need a square power-of-two grid; the result has side N in
 [32, 512]: by default the largest power of two not above the smaller side (at most
