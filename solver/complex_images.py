@@ -12,7 +12,7 @@ import numpy as np
 
 from solver.validation import check_positive, check_seed
 
-__all__ = ["smooth_phase", "complex_test_image"]
+__all__ = ["complex_test_image", "smooth_phase"]
 
 
 def smooth_phase(size: int, *, max_phase: float = np.pi / 2, seed: int = 0) -> np.ndarray:
@@ -58,5 +58,8 @@ def complex_test_image(magnitude, *, max_phase: float = np.pi / 2, seed: int = 0
     """
     mag = np.asarray(magnitude)
     if mag.ndim != 2 or mag.shape[0] != mag.shape[1] or np.iscomplexobj(mag):
-        raise ValueError(f"magnitude must be a real square 2-D array, got shape {mag.shape}, dtype {mag.dtype}")
-    return mag.astype(np.float64) * np.exp(1j * smooth_phase(mag.shape[0], max_phase=max_phase, seed=seed))
+        raise ValueError(
+            f"magnitude must be a real square 2-D array, got shape {mag.shape}, dtype {mag.dtype}"
+        )
+    phase = smooth_phase(mag.shape[0], max_phase=max_phase, seed=seed)
+    return mag.astype(np.float64) * np.exp(1j * phase)

@@ -52,22 +52,22 @@ from solver.sampling import (
     PatternSpec,
     sample_count,
 )
-from solver.validation import check_choice, check_int, check_positive, check_seed
+from solver.validation import check_int, check_positive, check_seed
 
 __all__ = [
-    "DASSampling",
     "DAS_PATTERN",
     "REFERENCE_IMAGES",
+    "DASSampling",
+    "axis_bands",
     "das_block_counts",
     "das_block_weights",
     "das_mask",
     "das_sampling",
     "decay_sparsities",
-    "axis_bands",
 ]
 
-#: Rate of decay of the quadrature-filter coefficient bound per vanishing moment, from the
-#: published code (index = number of vanishing moments, 1..10).
+#: The published code's Fourier decay exponents q of Daubechies wavelets with 1..10
+#: vanishing moments (q = 0 for Haar), used in the block function M.
 _Q_VALUES = (0.0, 0.339, 0.636, 0.913, 1.177, 1.432, 1.682, 1.927, 2.168, 2.406)
 
 #: Reference images whose level sparsities may set the densities ("decay" uses the model).
@@ -110,9 +110,9 @@ def decay_sparsities(size: int, levels: int, decay: float) -> np.ndarray:
     size, levels = _check_size_levels(size, levels)
     decay = check_positive("decay", decay, allow_zero=True)
     j0 = size.bit_length() - 1 - levels
-    l = np.arange(1, levels + 1)
-    sizes = np.where(l == 1, 4.0 ** (j0 + 1), 3.0 * 4.0 ** (j0 + l - 1))
-    return sizes * 2.0 ** (-decay * (l - 1))
+    lev = np.arange(1, levels + 1)
+    sizes = np.where(lev == 1, 4.0 ** (j0 + 1), 3.0 * 4.0 ** (j0 + lev - 1))
+    return sizes * 2.0 ** (-decay * (lev - 1))
 
 
 def das_block_weights(sparsities, *, vanishing_moments: int = 1) -> np.ndarray:
@@ -134,14 +134,14 @@ def das_block_weights(sparsities, *, vanishing_moments: int = 1) -> np.ndarray:
     q = _Q_VALUES[vm - 1]
     a, b = 2.0 * q + 1.0, 2.0 * vm + 1.0
     n = s.size
-    l = np.arange(1, n + 1)
+    lev = np.arange(1, n + 1)
     out = np.zeros((n, n))
     for k1 in range(1, n + 1):  # L <= 10: a loop over block pairs, each a vector sum
         for k2 in range(k1, n + 1):
-            low, mid, high = l <= k1, (l > k1) & (l <= k2), l > k2
-            m = (s[low] * 2.0 ** (-a * (k1 - l[low]) - a * (k2 - l[low]))).sum()
-            m += (s[mid] * 2.0 ** (-(l[mid] - k1) - a * (k2 - l[mid]))).sum()
-            m += (s[high] * 2.0 ** (-(l[high] - k1) - b * (l[high] - k2))).sum()
+            low, mid, high = lev <= k1, (lev > k1) & (lev <= k2), lev > k2
+            m = (s[low] * 2.0 ** (-a * (k1 - lev[low]) - a * (k2 - lev[low]))).sum()
+            m += (s[mid] * 2.0 ** (-(lev[mid] - k1) - a * (k2 - lev[mid]))).sum()
+            m += (s[high] * 2.0 ** (-(lev[high] - k1) - b * (lev[high] - k2))).sum()
             out[k1 - 1, k2 - 1] = out[k2 - 1, k1 - 1] = m
     out[:, 0] *= 2.0
     out[0, :] *= 2.0
@@ -279,7 +279,7 @@ def das_sampling(
     dc = (size // 2) * size + size // 2
     rng = np.random.default_rng(seed)
     mask = np.zeros(size * size, dtype=bool)
-    for b, (start, n_b) in enumerate(zip(starts, sizes.ravel())):  # L^2 blocks, vectorised
+    for b, (start, n_b) in enumerate(zip(starts, sizes.ravel(), strict=True)):  # L^2 blocks, vectorised
         members = order[start:start + n_b]
         k = int(counts.flat[b])
         if b == 0:
@@ -327,14 +327,16 @@ def das_mask(
     size = _check_grid(size)
     params = {
         p.name: p.validate(v)
-        for p, v in zip(_PARAMS, (reference, decay, centre_size, threshold))
+        for p, v in zip(_PARAMS, (reference, decay, centre_size, threshold), strict=True)
     }
     if params["centre_size"] > size // 2:
         raise ValueError(f"centre_size must be at most size/2 = {size // 2}, got {centre_size}")
     levels = size.bit_length() - params["centre_size"].bit_length() + 1
     if params["reference"] == "decay":
         return das_sampling(size, rate, seed, decay=params["decay"], levels=levels).mask
-    from solver.phantoms import make_test_image  # only when a reference image is asked for
+    from solver.phantoms import (
+        make_test_image,  # only when a reference image is asked for
+    )
     from solver.sparsity_weights import level_sparsities
     from solver.wavelets import Wavelet2D
 

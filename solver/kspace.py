@@ -55,10 +55,10 @@ from solver.validation import check_choice, check_int
 __all__ = [
     "CONVENTIONS",
     "LAYOUTS",
-    "KSpaceData",
     "MAX_KSPACE_SIDE",
     "MAX_SIZE",
     "MIN_SIZE",
+    "KSpaceData",
     "image_to_kspace",
     "kspace_to_image",
     "load_kspace",
@@ -187,7 +187,9 @@ def _select_slice(arr: np.ndarray, slice_index, what: str) -> tuple[np.ndarray, 
     arr = np.squeeze(arr) if arr.ndim > 3 else arr
     if arr.ndim == 2:
         if slice_index not in (None, 0):
-            raise ValueError(f"slice_index must be None or 0 for a single 2-D k-space in {what}, got {slice_index!r}")
+            raise ValueError(
+                f"slice_index must be None or 0 for a single 2-D k-space in {what}, got {slice_index!r}"
+            )
         return arr, notes
     if arr.ndim != 3:
         raise ValueError(
@@ -290,7 +292,9 @@ def read_kspace_array(
         notes.append(f"Array {key!r} of the archive was read as k-space.")
     elif ext == ".cfl":
         if hdr is None:
-            raise ValueError(f"hdr: a .cfl file needs its .hdr file (dimensions) too; none given for {filename}")
+            raise ValueError(
+                f"hdr: a .cfl file needs its .hdr file (dimensions) too; none given for {filename}"
+            )
         arr = _read_cfl(bytes(data), hdr, filename)
         notes.append("BART .cfl/.hdr: BART's first dimension is taken as the rows.")
     elif ext in (".h5", ".hdf5"):
@@ -331,7 +335,8 @@ def _read_h5(data: bytes, filename: str, slice_index) -> tuple[np.ndarray, np.nd
                 "is supported (multi-coil data must be combined first)"
             )
         mask = f["mask"][()] if "mask" in f else None
-    notes.append("HDF5 (fastMRI layout): dataset 'kspace'" + (" and its 'mask'." if mask is not None else "."))
+    with_mask = " and its 'mask'." if mask is not None else "."
+    notes.append("HDF5 (fastMRI layout): dataset 'kspace'" + with_mask)
     return arr, mask, notes
 
 
@@ -495,7 +500,9 @@ def prepare_kspace(
             )
         else:
             layout = "centred"
-            notes.append(f"Detected DC in the centre ({centre_frac:.0%} of the energy in the central quarter).")
+            notes.append(
+                f"Detected DC in the centre ({centre_frac:.0%} of the energy in the central quarter)."
+            )
     if layout == "uncentred":
         k, m = np.fft.fftshift(k), np.fft.fftshift(m)
 

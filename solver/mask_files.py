@@ -35,8 +35,8 @@ from solver.sampling import MAX_SIZE, MIN_SIZE, user_mask
 from solver.validation import check_choice, check_int
 
 __all__ = [
-    "LoadedMask",
     "MAX_MASK_BYTES",
+    "LoadedMask",
     "load_mask",
     "prepare_mask",
     "walsh_mask_to_centred",
@@ -139,7 +139,8 @@ def _exact_downsample(mask: np.ndarray, size: int, what: str) -> tuple[np.ndarra
         blocks = mask.reshape(shape)
         axes = (1,) if mask.ndim == 1 else (1, 3)
         if (blocks.all(axis=axes) == blocks.any(axis=axes)).all():
-            return blocks.any(axis=axes), f"The mask of side {n} was reduced exactly to {size} ({k} x {k} blocks)."
+            note = f"The mask of side {n} was reduced exactly to {size} ({k} x {k} blocks)."
+            return blocks.any(axis=axes), note
     raise ValueError(
         f"{what} has side {n} but the image has side {size}; a mask is resized only when "
         "it is exact (side a multiple of the image's, every block all sampled or all not)"
@@ -225,7 +226,10 @@ def prepare_mask(
             )
         elif at_centre > _AMBIGUOUS_RATIO * at_corner:
             centred = "centred"
-            notes.append(f"Detected a centred mask: {at_centre:.0%} sampled near the centre, {at_corner:.0%} near the corners.")
+            notes.append(
+                f"Detected a centred mask: {at_centre:.0%} sampled near the centre, "
+                f"{at_corner:.0%} near the corners."
+            )
         else:
             centred = "centred"
             notes.append(

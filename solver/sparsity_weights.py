@@ -34,8 +34,8 @@ from solver.wavelets import Wavelet2D
 __all__ = [
     "DEFAULT_THRESHOLD",
     "level_sparsities",
-    "weights_from_sparsities",
     "sparsity_level_weights",
+    "weights_from_sparsities",
 ]
 
 #: The published default threshold on the [0, 1]-scaled image's wavelet coefficients.

@@ -10,7 +10,13 @@ from solver.das_sampling import (
     das_sampling,
     decay_sparsities,
 )
-from solver.sampling import PATTERNS, RATE_TOLERANCE, dyadic_level_map, make_mask, sampling_rate
+from solver.sampling import (
+    PATTERNS,
+    RATE_TOLERANCE,
+    dyadic_level_map,
+    make_mask,
+    sampling_rate,
+)
 
 
 @pytest.mark.parametrize("size", [32, 64, 256, 1024])

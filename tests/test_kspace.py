@@ -94,7 +94,8 @@ def test_detection_on_noisy_undersampled_ellipses(seed):
     m = make_mask("lines_random", N, 0.3, seed=seed)
     for convention in ("centred", "corner"):
         k = image_to_kspace(image, convention=convention)
-        noise = 0.02 * np.abs(k[m]).mean() * (rng.standard_normal(k.shape) + 1j * rng.standard_normal(k.shape))
+        white = rng.standard_normal(k.shape) + 1j * rng.standard_normal(k.shape)
+        noise = 0.02 * np.abs(k[m]).mean() * white
         assert prepare_kspace((k + noise) * m).convention == convention
 
 
@@ -255,5 +256,7 @@ def test_kspace_made_by_bart_reconstructs_like_the_project_operator(phantom, mas
     assert np.abs(data.y - y_project).max() < 1e-6 * np.abs(y_project).max()
     A = WaveletMeasurement(SubsampledFourier(mask), Wavelet2D("haar", size=N))
     net = FIRENET(A, **recommended(N))
-    errors = [relative_error(net(torch.from_numpy(y.astype(np.complex128))), phantom) for y in (data.y, y_project)]
+    errors = [
+        relative_error(net(torch.from_numpy(y.astype(np.complex128))), phantom) for y in (data.y, y_project)
+    ]
     assert errors[0] == pytest.approx(errors[1], abs=1e-5) and errors[1] < 0.25

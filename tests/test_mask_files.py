@@ -9,7 +9,12 @@ import torch
 from PIL import Image
 
 from solver.firenet import FIRENET, recommended
-from solver.mask_files import load_mask, prepare_mask, walsh_mask_to_centred, walsh_mask_to_uncentred
+from solver.mask_files import (
+    load_mask,
+    prepare_mask,
+    walsh_mask_to_centred,
+    walsh_mask_to_uncentred,
+)
 from solver.metrics import relative_error
 from solver.operators import SubsampledFourier, SubsampledWalsh, WaveletMeasurement
 from solver.phantoms import shepp_logan
@@ -177,7 +182,9 @@ def test_walsh_orderings_measure_the_same_coefficients(mask):
     centred_op = SubsampledWalsh(mask)
     uncentred_op = SubsampledWalsh(uncentred, ordering="uncentred")
     np.testing.assert_allclose(
-        np.sort_complex(centred_op.forward(x).numpy()), np.sort_complex(uncentred_op.forward(x).numpy()), atol=1e-12
+        np.sort_complex(centred_op.forward(x).numpy()),
+        np.sort_complex(uncentred_op.forward(x).numpy()),
+        atol=1e-12,
     )
     # centred position N/2 + d holds sequency 2d (d >= 0) or 2|d| - 1 (d < 0)
     d = np.arange(N) - N // 2

@@ -6,7 +6,11 @@ import pywt
 import torch
 
 from solver.phantoms import random_ellipses, shepp_logan
-from solver.sparsity_weights import level_sparsities, sparsity_level_weights, weights_from_sparsities
+from solver.sparsity_weights import (
+    level_sparsities,
+    sparsity_level_weights,
+    weights_from_sparsities,
+)
 from solver.wavelets import Wavelet2D
 
 
@@ -77,7 +81,9 @@ def test_image_weights_equal_weights_of_its_counts():
     W = Wavelet2D("haar", 5, 64)
     image = shepp_logan(64)
     counts = level_sparsities(image, W, threshold=0.1)
-    np.testing.assert_allclose(sparsity_level_weights(image, W).numpy(), weights_from_sparsities(counts, W).numpy())
+    np.testing.assert_allclose(
+        sparsity_level_weights(image, W).numpy(), weights_from_sparsities(counts, W).numpy()
+    )
     assert torch.equal(sparsity_level_weights(np.zeros((64, 64)), W), torch.ones(64, 64, dtype=torch.float64))
 
 
