@@ -506,33 +506,6 @@ def prepare_kspace(
     if layout == "uncentred":
         k, m = np.fft.fftshift(k), np.fft.fftshift(m)
 
-    # -- size
-    if (rows, cols) != (size, size):
-        if resize == "kspace":
-            k = _fit_axis(_fit_axis(k, size, 0, 0), size, 1, 0)
-            m = _fit_axis(_fit_axis(m, size, 0, False), size, 1, False)
-            notes.append(
-                f"k-space {rows} x {cols} was cropped/zero-padded about DC to {size} x {size} "
-                "(field of view kept, resolution changed; padded samples are unmeasured)."
-            )
-        else:
-            if not m.all():
-                raise ValueError(
-                    f"resize: 'image' needs fully sampled k-space ({m.mean():.1%} sampled); use "
-                    "resize='kspace'"
-                )
-            # centred image from centred k-space; the convention is fixed on the N-grid below
-            img = np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(k), norm="ortho"))
-            img = _fit_axis(_fit_axis(img, size, 0, 0), size, 1, 0)
-            k = np.fft.fftshift(np.fft.fft2(np.fft.ifftshift(img), norm="ortho"))
-            m = np.ones((size, size), dtype=bool)
-            notes.append(
-                f"The image {rows} x {cols} was cropped/zero-padded about its centre to {size} x {size} "
-                "(resolution kept, field of view changed)."
-            )
-        if rows % 2 or cols % 2:
-            notes.append("An odd side: the image centre may sit half a pixel off after resizing.")
-
     # -- image origin. MR images have a dark background at the border of the field of
     # view; read with the wrong convention the image is shifted by half the field of
     # view, so the object reaches the border and the dark background forms a cross
@@ -563,9 +536,37 @@ def prepare_kspace(
                 "fftshift(fft2(ifftshift(x))) was assumed: choose the other if the image looks "
                 "split into its four corners."
             )
-    if convention == "corner":
-        # for even N the two conventions differ by (-1)^(row + col) on the centred grid
-        k = k * (-1.0) ** np.add.outer(np.arange(size), np.arange(size))
+    # -- size, and the image origin moved to the centre
+    if (rows, cols) == (size, size) or resize == "kspace":
+        if (rows, cols) != (size, size):
+            k = _fit_axis(_fit_axis(k, size, 0, 0), size, 1, 0)
+            m = _fit_axis(_fit_axis(m, size, 0, False), size, 1, False)
+            notes.append(
+                f"k-space {rows} x {cols} was cropped/zero-padded about DC to {size} x {size} "
+                "(field of view kept, resolution changed; padded samples are unmeasured)."
+            )
+        if convention == "corner":
+            # half a field of view: (-1)^f per frequency f, i.e. (-1)^(row + col) on the
+            # centred grid for N divisible by 4
+            k = k * (-1.0) ** np.add.outer(np.arange(size), np.arange(size))
+    else:
+        if not m.all():
+            raise ValueError(
+                f"resize: 'image' needs fully sampled k-space ({m.mean():.1%} sampled); use "
+                "resize='kspace'"
+            )
+        img = kspace_to_image(k)
+        if convention == "corner":
+            img = np.fft.fftshift(img)  # the object from the corners to the centre
+        img = _fit_axis(_fit_axis(img, size, 0, 0), size, 1, 0)
+        k = image_to_kspace(img)
+        m = np.ones((size, size), dtype=bool)
+        notes.append(
+            f"The image {rows} x {cols} was cropped/zero-padded about its centre to {size} x {size} "
+            "(resolution kept, field of view changed)."
+        )
+    if (rows, cols) != (size, size) and (rows % 2 or cols % 2):
+        notes.append("An odd side: the image centre may sit half a pixel off after resizing.")
     scale = 1.0
     if normalise:
         peak = float(np.abs(kspace_to_image(k)).max())

@@ -180,8 +180,10 @@ def test_kspace_crop_keeps_measured_samples_and_pad_marks_unmeasured(phantom):
 def test_image_resize_needs_full_sampling_and_crops_the_field_of_view(phantom, mask):
     big = np.zeros((128, 128))
     big[32:96, 32:96] = phantom
-    data = prepare_kspace(image_to_kspace(big), size=N, resize="image", convention="centred")
-    np.testing.assert_allclose(data.zero_filled().real, phantom, atol=1e-10)
+    for convention in ("centred", "corner"):
+        data = prepare_kspace(image_to_kspace(big, convention=convention), size=N, resize="image")
+        assert data.convention == convention
+        np.testing.assert_allclose(data.zero_filled().real, phantom, atol=1e-10)
     with pytest.raises(ValueError, match="resize"):
         prepare_kspace(_pad_about_dc(image_to_kspace(phantom) * mask, (128, 128)), size=N, resize="image")
 
