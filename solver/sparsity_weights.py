@@ -34,6 +34,7 @@ from solver.wavelets import Wavelet2D
 __all__ = [
     "DEFAULT_THRESHOLD",
     "level_sparsities",
+    "parse_sparsities",
     "sparsity_level_weights",
     "weights_from_sparsities",
 ]
@@ -108,6 +109,43 @@ def level_sparsities(
             m = wavelet.size >> (wavelet.levels - j + 2)
             counts[j - 1] += int(significant[2 * m - 1, 2 * m - 1])
     return counts
+
+
+def parse_sparsities(text: str) -> np.ndarray:
+    """A typed list of local sparsities, e.g. ``"4, 12, 48, 50, 100, 100"``.
+
+    Parameters
+    ----------
+    text : str
+        Numbers separated by commas, semicolons or spaces (brackets allowed), coarsest
+        level first.
+
+    Returns
+    -------
+    np.ndarray, float64, (L,)
+        The numbers; check their count with :func:`weights_from_sparsities`.
+
+    Raises
+    ------
+    ValueError
+        For an empty list, a word that is not a number, or a number that is not finite
+        and > 0, quoting it.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"sparsities must be a string of numbers, got {type(text).__name__}")
+    words = text.replace("[", " ").replace("]", " ").replace(",", " ").replace(";", " ").split()
+    if not words:
+        raise ValueError("sparsities must list at least one number, got an empty text")
+    values = []
+    for word in words:
+        try:
+            value = float(word)
+        except ValueError:
+            raise ValueError(f"sparsities must be numbers, got {word!r}") from None
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"sparsities must be finite and > 0, got {word!r}")
+        values.append(value)
+    return np.array(values)
 
 
 def weights_from_sparsities(sparsities, wavelet: Wavelet2D) -> torch.Tensor:

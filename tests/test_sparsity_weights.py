@@ -8,6 +8,7 @@ import torch
 from solver.phantoms import random_ellipses, shepp_logan
 from solver.sparsity_weights import (
     level_sparsities,
+    parse_sparsities,
     sparsity_level_weights,
     weights_from_sparsities,
 )
@@ -104,3 +105,11 @@ def test_argument_errors():
         level_sparsities(np.zeros((32, 32)), W)
     with pytest.raises(ValueError, match="wavelet"):
         level_sparsities(np.zeros((64, 64)), "haar")
+
+
+def test_parse_typed_sparsities():
+    np.testing.assert_array_equal(parse_sparsities("[4, 12, 48; 50 100 100]"), [4, 12, 48, 50, 100, 100])
+    np.testing.assert_array_equal(parse_sparsities("1.5e2"), [150.0])
+    for text, match in [("", "empty"), ("4, x", "'x'"), ("4, -1", "'-1'"), ("nan", "'nan'"), (4, "string")]:
+        with pytest.raises(ValueError, match=match):
+            parse_sparsities(text)
