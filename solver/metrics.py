@@ -5,8 +5,12 @@ Conventions
 - Inputs may be NumPy arrays or torch tensors (any device, with or without autograd);
   tensors are detached and copied to the CPU. Everything is computed in float64.
 - Reconstructions may be complex (the minimiser of the sqrt-LASSO is complex even for a
-  real image). The image measures compare the **real part** of both arguments with the
-  truth, which is real; the imaginary part is ignored, as when displaying the image.
+  real image). By default (``part="real"``) the image measures compare the **real
+  part** of both arguments, which is right when the truth is real. For complex truths
+  (MR images carry a phase) pass ``part="complex"``: the error of the complex image
+  (``||x - ref|| / ||ref||``, PSNR from ``mean |x - ref|^2``), which counts a wrong
+  phase as an error; or ``part="magnitude"`` to compare ``|x|`` with ``|ref|`` (what a
+  magnitude display shows; blind to the phase). SSIM takes "real" or "magnitude".
 - Ground truths are scaled to [0, 1], so PSNR and SSIM use a fixed ``data_range = 1``
   rather than one estimated from the data (which would make scores of different
   reconstructions of the same truth incomparable).
@@ -21,7 +25,7 @@ import math
 
 import numpy as np
 
-__all__ = ["psnr", "relative_error", "ssim", "stability_ratio"]
+__all__ = ["PARTS", "psnr", "relative_error", "ssim", "stability_ratio"]
 
 
 def _to_numpy(value, name: str) -> np.ndarray:
@@ -41,8 +45,15 @@ def _to_numpy(value, name: str) -> np.ndarray:
     return array.astype(np.float64, copy=False)
 
 
-def _real_pair(x, ref, x_name: str = "x", ref_name: str = "ref") -> tuple[np.ndarray, np.ndarray]:
-    """Validate two images and return their real parts as float64 arrays."""
+PARTS = ("real", "complex", "magnitude")
+
+
+def _real_pair(
+    x, ref, x_name: str = "x", ref_name: str = "ref", part: str = "real"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate two images and return their real parts (or moduli, or both as complex)."""
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}, got {part!r}")
     a = _to_numpy(x, x_name)
     b = _to_numpy(ref, ref_name)
     if a.shape != b.shape:
@@ -52,8 +63,9 @@ def _real_pair(x, ref, x_name: str = "x", ref_name: str = "ref") -> tuple[np.nda
         )
     if a.size == 0:
         raise ValueError(f"{x_name} and {ref_name} must not be empty, got shape {a.shape}")
-    a = np.ascontiguousarray(a.real)
-    b = np.ascontiguousarray(b.real)
+    convert = {"real": np.real, "magnitude": np.abs, "complex": lambda v: v.astype(np.complex128)}[part]
+    a = np.ascontiguousarray(convert(a))
+    b = np.ascontiguousarray(convert(b))
     for name, arr in ((x_name, a), (ref_name, b)):
         if not np.isfinite(arr).all():
             raise ValueError(f"{name} must contain only finite values (found NaN or Inf)")
@@ -77,8 +89,8 @@ def _check_data_range(data_range) -> float:
     return value
 
 
-def relative_error(x, ref) -> float:
-    """Relative l2 (Frobenius) error ``||Re x - Re ref|| / ||Re ref||``.
+def relative_error(x, ref, *, part: str = "real") -> float:
+    """Relative l2 (Frobenius) error ``||Re x - Re ref|| / ||Re ref||`` (or of ``part``).
 
     Parameters
     ----------
@@ -86,6 +98,9 @@ def relative_error(x, ref) -> float:
         Reconstruction.
     ref : np.ndarray or torch.Tensor, same shape as ``x``
         Ground truth (not identically zero).
+    part : {"real", "complex", "magnitude"}
+        What is compared (see the module notes): real parts, the complex images, or the
+        moduli.
 
     Returns
     -------
@@ -97,55 +112,64 @@ def relative_error(x, ref) -> float:
     >>> relative_error(np.array([[3.0, 1.0]]), np.array([[3.0, 4.0]]))
     0.6
     """
-    a, b = _real_pair(x, ref)
+    a, b = _real_pair(x, ref, part=part)
     ref_norm = _norm(b)
     if ref_norm == 0.0:
         raise ValueError("ref is identically zero; the relative error is undefined")
     return _norm(a - b) / ref_norm
 
 
-def psnr(x, ref, data_range: float = 1.0) -> float:
+def psnr(x, ref, data_range: float = 1.0, *, part: str = "real") -> float:
     """Peak signal-to-noise ratio ``10 log10(data_range^2 / MSE)`` in dB.
 
     Parameters
     ----------
     x : np.ndarray or torch.Tensor, shape (...), real or complex
-        Reconstruction (real part used).
+        Reconstruction (real part used unless ``part`` says otherwise).
     ref : np.ndarray or torch.Tensor, same shape as ``x``
         Ground truth in [0, data_range].
     data_range : float
-        Peak value; 1 for our [0, 1] images.
+        Peak value; 1 for our [0, 1] images (for complex images: of the modulus).
+    part : {"real", "complex", "magnitude"}
+        What is compared (see the module notes).
 
     Returns
     -------
     float
-        PSNR in dB over all entries; ``inf`` when the real parts are identical.
+        PSNR in dB over all entries; ``inf`` when the compared parts are identical.
 
     Notes
     -----
-    Computed with ``skimage.metrics.peak_signal_noise_ratio(ref, x, data_range=...)``.
+    Computed with ``skimage.metrics.peak_signal_noise_ratio(ref, x, data_range=...)``;
+    for ``part="complex"`` as ``10 log10(data_range^2 / mean |x - ref|^2)``.
     """
     data_range = _check_data_range(data_range)
-    a, b = _real_pair(x, ref)
+    a, b = _real_pair(x, ref, part=part)
     if np.array_equal(a, b):
         # skimage divides by zero here (with a RuntimeWarning); the answer is +inf.
         return math.inf
+    if part == "complex":
+        diff = a - b
+        mse = float(np.mean(diff.real**2 + diff.imag**2))
+        return 10.0 * math.log10(data_range**2 / mse)
     from skimage.metrics import peak_signal_noise_ratio
 
     return float(peak_signal_noise_ratio(b, a, data_range=data_range))
 
 
-def ssim(x, ref, data_range: float = 1.0) -> float:
+def ssim(x, ref, data_range: float = 1.0, *, part: str = "real") -> float:
     """Structural similarity index (mean SSIM) of two 2-D images.
 
     Parameters
     ----------
     x : np.ndarray or torch.Tensor, shape (N, M), real or complex
-        Reconstruction (real part used). Both sides at least 7.
+        Reconstruction (real part or modulus, see ``part``). Both sides at least 7.
     ref : np.ndarray or torch.Tensor, same shape as ``x``
         Ground truth in [0, data_range].
     data_range : float
         Dynamic range used in the stabilising constants (1 for our images).
+    part : {"real", "magnitude"}
+        Compare real parts or moduli (SSIM is defined for real images).
 
     Returns
     -------
@@ -158,7 +182,9 @@ def ssim(x, ref, data_range: float = 1.0) -> float:
     sample covariance, K1 = 0.01, K2 = 0.03), so numbers match scikit-image's.
     """
     data_range = _check_data_range(data_range)
-    a, b = _real_pair(x, ref)
+    if part == "complex":
+        raise ValueError("part must be 'real' or 'magnitude' for SSIM, got 'complex'")
+    a, b = _real_pair(x, ref, part=part)
     if a.ndim != 2:
         raise ValueError(f"x and ref must be 2-D images for SSIM, got shape {a.shape}")
     if min(a.shape) < 7:

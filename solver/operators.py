@@ -70,13 +70,16 @@ def _check_mask(mask) -> torch.Tensor:
     return t
 
 
-def walsh_sequency_permutation(size: int) -> np.ndarray:
+def walsh_sequency_permutation(size: int, *, ordering: str = "centred") -> np.ndarray:
     """Natural (Sylvester-Hadamard) row index held by each centred position along one axis.
 
     Parameters
     ----------
     size : int
         N, a power of two.
+    ordering : {"centred", "uncentred"}
+        "uncentred" is plain sequency order (position p holds sequency p, DC at 0), the
+        order of the published FIRENET code.
 
     Returns
     -------
@@ -90,9 +93,11 @@ def walsh_sequency_permutation(size: int) -> np.ndarray:
     """
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1 or size & (size - 1):
         raise ValueError(f"size must be a power of two, got {size!r}")
+    if ordering not in ("centred", "uncentred"):
+        raise ValueError(f"ordering must be 'centred' or 'uncentred', got {ordering!r}")
     bits = int(size).bit_length() - 1
     d = np.arange(size) - size // 2
-    seq = np.where(d >= 0, 2 * d, -2 * d - 1)
+    seq = np.where(d >= 0, 2 * d, -2 * d - 1) if ordering == "centred" else np.arange(size)
     gray = seq ^ (seq >> 1)
     rev = np.zeros_like(gray)
     for b in range(bits):
@@ -266,6 +271,10 @@ class SubsampledWalsh(_SubsampledUnitary):
     ----------
     mask : np.ndarray or torch.Tensor, bool, shape (N, N)
         Sampled coefficients on the centred grid; N a power of two, at least one True.
+    ordering : {"centred", "uncentred"}, keyword-only
+        "uncentred": the grid (mask, ``y``'s order, ``full``) is in plain sequency order,
+        sequency ``s`` at index ``s`` (DC at (0, 0)), as in the published FIRENET code;
+        convert project masks with ``solver.mask_files.walsh_mask_to_uncentred``.
 
     Attributes
     ----------
@@ -278,10 +287,11 @@ class SubsampledWalsh(_SubsampledUnitary):
     is real and symmetric in natural order; computed by an in-place radix-2 butterfly.
     """
 
-    def __init__(self, mask):
+    def __init__(self, mask, *, ordering: str = "centred"):
         # the permutation must exist before the base class builds the gather index
         m = _check_mask(mask)
-        self._perm_np = walsh_sequency_permutation(m.shape[0])
+        self._perm_np = walsh_sequency_permutation(m.shape[0], ordering=ordering)
+        self.ordering = ordering
         super().__init__(m)
         self.register_buffer("_perm", torch.from_numpy(self._perm_np), persistent=False)
 

@@ -46,6 +46,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from solver.mr_images import mni_t1
+
 __all__ = [
     "EllipseSet",
     "ImageSpec",
@@ -823,6 +825,7 @@ TEST_IMAGES: dict[str, ImageSpec] = {
     "ellipses": ImageSpec("Random ellipses (training distribution)", random_ellipses),
     "ellipses_text": ImageSpec('Ellipses with "Can u see it?"', _ellipses_text_image),
     "camera": ImageSpec("Cameraman photograph", _seedless(camera)),
+    "mni_t1": ImageSpec("MR brain slice (MNI ICBM152 T1)", _seedless(mni_t1)),
 }
 
 

@@ -73,7 +73,7 @@ def test_every_registered_image_is_a_unit_image_and_seeded_ones_are_reproducible
         detail_image, mask = make_test_image(name, 64, 5)
         np.testing.assert_array_equal(detail_image, image)
         assert (mask is not None) == (name == "ellipses_text")
-    assert set(TEST_IMAGES) == {"shepp_logan", "ellipses", "ellipses_text", "camera"}
+    assert set(TEST_IMAGES) == {"shepp_logan", "ellipses", "ellipses_text", "camera", "mni_t1"}
 
 
 def test_registry_validates_name_size_and_seed():

@@ -31,6 +31,7 @@ NAMES = [
     "lines_equispaced",
     "radial",
     "spiral",
+    "das",
 ]
 RANDOM = [n for n in NAMES if PATTERNS[n].random]
 LINES = ("lines_random", "lines_equispaced")
