@@ -544,7 +544,7 @@ def load_network(
         raise FileNotFoundError(
             f"model card not found: {card_file} (every weights file needs its card)"
         )
-    card = check_card(_read_card(card_file), where=card_file.name)
+    card = check_card(_read_card(card_file), where=f"model card {card_file.name}")
     architecture = {k: v for k, v in card["architecture"].items() if k != "class"}
     expected = _expected_tensors(architecture)
     data = _read_capped(path, _weights_bytes_cap(expected), "weights file")
@@ -678,8 +678,8 @@ def _field(mapping: dict[str, Any], name: str, where: str, path: str, kind: type
     value = mapping[name]
     kinds = (int, float) if kind is float else kind
     ok = isinstance(value, kinds) and (kind is bool or not isinstance(value, bool))
-    _expect(ok, f"{where}: {path}{name} must be {_JSON_KINDS[kind]}, got {_kind(value)} "
-                f"{_short(value)}")
+    shown = "" if value is None or isinstance(value, (list, dict)) else f" {_short(value)}"
+    _expect(ok, f"{where}: {path}{name} must be {_JSON_KINDS[kind]}, got {_kind(value)}{shown}")
     return float(value) if kind is float else value
 
 
@@ -744,7 +744,8 @@ def _expected_tensors(architecture: dict[str, Any]) -> dict[str, tuple[torch.dty
     expected = {name: (t.dtype, tuple(t.shape)) for name, t in skeleton.state_dict().items()}
     count = sum(math.prod(shape) for _, shape in expected.values())
     _expect(count <= MAX_PARAMETERS,
-            f"the card's architecture {architecture} has {count:,} parameters, more than the "
+            f"the card's architecture (base_width {architecture['base_width']}, depth "
+            f"{architecture['depth']}) has {count:,} parameters, more than the "
             f"{MAX_PARAMETERS:,} allowed")
     return expected
 
