@@ -154,7 +154,7 @@ def user_image(data: bytes, filename: str, size: int) -> tuple[np.ndarray, tuple
     ValueError
         With a message for the user (not an image, too large, NaN, constant, ...).
     """
-    from solver.phantoms import load_user_image
+    from solver.uploads import load_user_image
 
     image, notes = load_user_image(data, filename, size)
     return image, tuple(notes)
