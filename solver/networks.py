@@ -528,6 +528,8 @@ def load_network(
     FileNotFoundError
         If the weights or the card are missing.
     """
+    if not isinstance(path, (str, Path, type(None))):
+        raise ValueError(f"path must be a str or Path, got {type(path).__name__}")
     path = Path(DEFAULT_WEIGHTS if path is None else path)
     if path.suffix != ".safetensors":
         raise ValueError(
@@ -563,13 +565,16 @@ def load_network(
     model = UNet(**architecture)
     try:
         model.load_state_dict(state, strict=True)
-    except RuntimeError as error:  # unreachable after the header check; kept as a guard
+    except RuntimeError as error:  # names and shapes were checked; anything else it refuses
         raise ValueError(
             f"weights in {path.name} do not match the card's architecture: {error}"
         ) from error
     model.eval()
     _check_probe(model, path.name)
-    model.to(device)
+    try:
+        model.to(device)
+    except (RuntimeError, AssertionError) as error:  # e.g. CUDA asked for, not available
+        raise ValueError(f"device {str(device)!r} cannot hold the network: {error}") from error
     return model, card
 
 

@@ -537,6 +537,7 @@ TAMPERED = [
     ("in-channels-100000", _edit_card(_set("architecture", "in_channels", value=100000)),
      r"architecture.in_channels must be in \[1, 8\]"),
     # More tampering.
+    ("truncated-file", lambda path: path.write_bytes(path.read_bytes()[:-100]), "sha256 mismatch"),
     ("huge-header-length-rehashed", _huge_header_length, "header length"),
     ("tensor-shape-declared-huge", _edit_header(lambda h: h["head.weight"].update(shape=[100000, 100000])),
      "head.weight should be"),
@@ -642,6 +643,13 @@ def test_loader_rejects_an_unknown_device(tiny_saved):
     path, _, _ = tiny_saved
     with pytest.raises(ValueError, match="device"):
         load_network(path, device="warp-drive")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_loader_turns_an_unavailable_device_into_a_value_error(tiny_saved):
+    path, _, _ = tiny_saved
+    with pytest.raises(ValueError, match="cannot hold the network"):
+        load_network(path, device="cuda")
 
 
 def test_learned_reconstruction_to_moves_the_operator_with_the_network():
