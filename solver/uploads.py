@@ -344,6 +344,8 @@ def _decode_npy(data: Any, filename: str, max_pixels: int, notes: list[str]) -> 
     stream = io.BytesIO(data)
     try:
         version = npy.read_magic(stream)
+        if version not in ((1, 0), (2, 0), (3, 0)):
+            raise ValueError(f"unknown format version {version}")
         if version == (1, 0):
             shape, fortran_order, dtype = npy.read_array_header_1_0(
                 stream, max_header_size=_MAX_NPY_HEADER)

@@ -196,8 +196,10 @@ def test_the_byte_limit_is_checked_first():
         (_npy_header_only((8, 8), dtype="<c16"), "complex"),
         (_npy_header_only((8, 8), dtype="|O"), "pickle"),
         (b"\x93NUMPY\x01\x00\xff\xff" + b"{" * 70_000, "not a readable NPY"),
+        (b"\x93NUMPY\x09\x00" + _npy_header_only((8, 8))[8:], "unknown format version"),
     ],
-    ids=["declares-10-gigapixels", "truncated-data", "empty", "complex", "object", "huge-header"],
+    ids=["declares-10-gigapixels", "truncated-data", "empty", "complex", "object", "huge-header",
+         "unknown-version"],
 )
 def test_npy_headers_are_checked_before_any_data_is_read(data, match):
     with pytest.raises(ValueError, match=match):
