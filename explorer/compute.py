@@ -90,7 +90,7 @@ def user_image(data: bytes, filename: str, size: int) -> tuple[np.ndarray, tuple
 
     Raises ``ValueError`` with a message for the user (not an image, too large, NaN, ...).
     """
-    from solver.phantoms import load_user_image
+    from solver.uploads import load_user_image
 
     image, notes = load_user_image(data, filename, size)
     return image, tuple(notes)

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,7 +54,9 @@ __all__ = [
     "file_sha256",
     "mask_sha256",
     "check_compatibility",
+    "check_card",
     "CARD_FORMAT",
+    "MAX_PARAMETERS",
     "DEFAULT_WEIGHTS",
 ]
 
@@ -63,6 +67,23 @@ CARD_FORMAT = 1
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "unet_multilevel_r25_n256.safetensors"
 
 _NORMS = ("batch", "group", "instance", "none")
+
+# Caps on what a model card may ask the loader to build. The shipped network has
+# base_width 16, depth 4 and 1.9 M parameters; the caps leave room for larger trained
+# networks (base_width 64 at depth 4 has 31 M) but not for a card that asks for gigabytes.
+_ARCHITECTURE_RANGES = {"in_channels": (1, 8), "out_channels": (1, 8), "base_width": (1, 256),
+                        "depth": (1, 6)}
+#: Most parameters (and buffers) a loaded network may have: 2**25, 128 MiB in float32.
+MAX_PARAMETERS = 2**25
+_MAX_CARD_BYTES = 2**20
+_MAX_HEADER_BYTES = 2**20
+_MAX_TEXT = 256
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_OPERATORS = ("fourier", "walsh")
+# Bytes per value of the safetensors dtypes a U-Net's state may be stored in: any float
+# for weights (load_state_dict converts), int64 for batch norm's counter.
+_FLOAT_CODES = {"F16": 2, "BF16": 2, "F32": 4, "F64": 8}
+_INT_CODES = {"I64": 8}
 
 
 def _norm_layer(norm: str, channels: int) -> nn.Module:
@@ -305,9 +326,14 @@ class LearnedReconstruction(nn.Module):
         return super().train(False)
 
     def to(self, *args: Any, **kwargs: Any) -> "LearnedReconstruction":
-        device = torch._C._nn._parse_to(*args, **kwargs)[0]
         super().to(*args, **kwargs)
-        if device is not None and hasattr(self.operator, "to"):
+        # The operator is not a submodule (its dtype is its own, not the U-Net's): it only
+        # follows the U-Net to the device ``.to`` put the parameters on.
+        device = self.unet.head.weight.device
+        placed = isinstance(self.operator, nn.Module) and all(
+            tensor.device == device for tensor in self.operator.buffers()
+        )
+        if not placed and hasattr(self.operator, "to"):
             self.operator = self.operator.to(device)
         return self
 
@@ -466,14 +492,22 @@ def save_network(path: str | Path, model: UNet, card: Mapping[str, Any]) -> Path
 
 
 def load_network(
-    path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu"
+    path: str | Path | None = None, device: str | torch.device = "cpu"
 ) -> tuple[UNet, dict[str, Any]]:
     """Load a U-Net from safetensors and check it against its model card.
 
+    Nothing from the files is trusted before it is checked: the card's schema (types and
+    ranges of every field the project reads, architecture sizes capped), the file's size
+    and sha256, the safetensors header (names, dtypes and shapes of exactly the tensors
+    the card's architecture has), and every value (finite; batch-norm variances >= 0).
+    Memory is only allocated for sizes that passed these checks, and every failure is a
+    ``ValueError`` (or ``FileNotFoundError``) with a message that says what was wrong.
+
     Parameters
     ----------
-    path : str or Path, default DEFAULT_WEIGHTS
-        A ``.safetensors`` file with a ``.json`` model card beside it.
+    path : str or Path, optional
+        A ``.safetensors`` file with a ``.json`` model card beside it. Default: the module's
+        ``DEFAULT_WEIGHTS`` (looked up at call time, so it can be replaced).
     device : str or torch.device, default "cpu"
 
     Returns
@@ -481,23 +515,30 @@ def load_network(
     model : UNet
         In eval mode.
     card : dict
-        The model card.
+        The model card (its checked fields as described in :func:`check_card`; other
+        fields, e.g. free text, as written).
 
     Raises
     ------
     ValueError
-        If the file is not safetensors, its sha256 differs from the card's (a changed or
-        corrupted file), or its tensors do not fit the card's architecture.
+        If the path is not a ``.safetensors`` file, the card is not a valid model card,
+        a file is too large, the weights' sha256 differs from the card's, the file is not
+        valid safetensors, its tensors do not fit the card's architecture, a value is not
+        finite, or the network's output on a probe input is not finite.
     FileNotFoundError
         If the weights or the card are missing.
     """
-    from safetensors.torch import load_file
-
-    path = Path(path)
+    if not isinstance(path, (str, Path, type(None))):
+        raise ValueError(f"path must be a str or Path, got {type(path).__name__}")
+    path = Path(DEFAULT_WEIGHTS if path is None else path)
     if path.suffix != ".safetensors":
         raise ValueError(
             f"path must be a .safetensors file (pickled weights are not loaded), got {str(path)!r}"
         )
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device must name a torch device, got {device!r}") from error
     if not path.is_file():
         raise FileNotFoundError(f"weights file not found: {path}")
     card_file = card_path(path)
@@ -505,33 +546,312 @@ def load_network(
         raise FileNotFoundError(
             f"model card not found: {card_file} (every weights file needs its card)"
         )
-    try:
-        card = json.loads(card_file.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"model card {card_file} is not valid JSON: {error}") from error
-    expected = card.get("weights_sha256")
-    actual = file_sha256(path)
-    if expected != actual:
+    card = check_card(_read_card(card_file), where=f"model card {card_file.name}")
+    architecture = {k: v for k, v in card["architecture"].items() if k != "class"}
+    expected = _expected_tensors(architecture)
+    data = _read_capped(path, _weights_bytes_cap(expected), "weights file")
+    actual = hashlib.sha256(data).hexdigest()
+    if card["weights_sha256"] != actual:
         raise ValueError(
-            f"weights sha256 mismatch for {path.name}: card says {expected}, file has {actual}"
+            f"weights sha256 mismatch for {path.name}: card says {card['weights_sha256']}, "
+            f"file has {actual}"
         )
-    architecture = dict(card.get("architecture") or {})
-    if architecture.pop("class", None) != "UNet":
-        raise ValueError(f"model card architecture class must be 'UNet', got {card.get('architecture')}")
-    try:
-        model = UNet(**architecture)
-    except TypeError as error:
-        raise ValueError(f"model card architecture has unknown fields: {error}") from error
-    state = load_file(str(path), device="cpu")
+    # The bytes that were hashed are the bytes that are read: the file cannot change
+    # between the check and the load.
+    _check_safetensors_header(data, expected, path.name)
+    state = _read_safetensors(data, path.name)
+    del data
+    _check_values(state, path.name)
+    model = UNet(**architecture)
     try:
         model.load_state_dict(state, strict=True)
-    except RuntimeError as error:
+    except RuntimeError as error:  # names and shapes were checked; anything else it refuses
         raise ValueError(
             f"weights in {path.name} do not match the card's architecture: {error}"
         ) from error
-    model.to(device)
     model.eval()
+    _check_probe(model, path.name)
+    try:
+        model.to(device)
+    except (RuntimeError, AssertionError) as error:  # e.g. CUDA asked for, not available
+        raise ValueError(f"device {str(device)!r} cannot hold the network: {error}") from error
     return model, card
+
+
+def check_card(card: Any, *, where: str = "model card") -> dict[str, Any]:
+    """Check a model card's schema: every field the project reads, with its type and range.
+
+    Parameters
+    ----------
+    card : Any
+        The parsed JSON of a model card.
+    where : str, keyword-only
+        Name used in messages (e.g. the card's file name).
+
+    Returns
+    -------
+    dict
+        ``card`` itself, now known to have: ``weights_sha256`` (64 lowercase hex digits);
+        ``architecture`` with exactly the :class:`UNet` fields (``class`` "UNet",
+        ``in_channels`` and ``out_channels`` in 1..8, ``base_width`` in 1..256,
+        ``depth`` in 1..6, ``residual`` and ``data_consistency`` bools, ``norm`` one of
+        the norms) and at most :data:`MAX_PARAMETERS` parameters; ``sampling`` an object
+        with ``pattern`` (text), ``rate`` (finite, in (0, 1]), ``seed`` (integer >= 0)
+        and ``mask_sha256`` (64 hex digits); ``image_size`` an integer in 8..4096;
+        ``operator`` "fourier" or "walsh"; ``card_format`` (if present) an integer.
+
+    Raises
+    ------
+    ValueError
+        Naming the first field that is missing or wrong, and what it holds.
+    """
+    _expect(isinstance(card, dict), f"{where} must be a JSON object, got {_kind(card)}")
+    _hex64(card, "weights_sha256", where, "")
+    if "card_format" in card:
+        _integer(card, "card_format", where, "", 1, CARD_FORMAT)
+
+    architecture = _field(card, "architecture", where, "", dict)
+    unknown = sorted(set(architecture) - _ARCHITECTURE_FIELDS)
+    _expect(not unknown, f"{where}: architecture has unknown fields {_short(unknown)}")
+    missing = sorted(_ARCHITECTURE_FIELDS - set(architecture))
+    _expect(not missing, f"{where}: architecture lacks the fields {missing}")
+    _expect(architecture["class"] == "UNet",
+            f"{where}: architecture.class must be 'UNet', got {_short(architecture['class'])}")
+    for name, (low, high) in _ARCHITECTURE_RANGES.items():
+        _integer(architecture, name, where, "architecture.", low, high)
+    for name in ("residual", "data_consistency"):
+        _field(architecture, name, where, "architecture.", bool)
+    _expect(architecture["norm"] in _NORMS,
+            f"{where}: architecture.norm must be one of {_NORMS}, got {_short(architecture['norm'])}")
+    _expect(not (architecture["residual"] and architecture["out_channels"] != 1),
+            f"{where}: architecture.residual needs out_channels 1, got {architecture['out_channels']}")
+
+    sampling = _field(card, "sampling", where, "", dict)
+    pattern = _field(sampling, "pattern", where, "sampling.", str)
+    _expect(0 < len(pattern) <= _MAX_TEXT,
+            f"{where}: sampling.pattern must be 1 to {_MAX_TEXT} characters, got {len(pattern):,}")
+    rate = _field(sampling, "rate", where, "sampling.", float)
+    _expect(0 < rate <= 1, f"{where}: sampling.rate must be in (0, 1], got {rate!r}")
+    _integer(sampling, "seed", where, "sampling.", 0, 2**63 - 1)
+    _hex64(sampling, "mask_sha256", where, "sampling.")
+
+    _integer(card, "image_size", where, "", 8, 4096)
+    operator = _field(card, "operator", where, "", str)
+    _expect(operator in _OPERATORS,
+            f"{where}: operator must be one of {_OPERATORS}, got {_short(operator)}")
+    return card
+
+
+_ARCHITECTURE_FIELDS = frozenset(
+    {"class", "in_channels", "out_channels", "base_width", "depth", "residual", "norm",
+     "data_consistency"}
+)
+_JSON_KINDS = {dict: "an object", str: "a string", bool: "true or false", int: "an integer",
+               float: "a number"}
+
+
+def _expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def _kind(value: Any) -> str:
+    """JSON's name for a value's type (what the card's author wrote), not Python's."""
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "a list"
+    for kind, label in _JSON_KINDS.items():  # bool before int: True is an int in Python
+        if isinstance(value, kind):
+            return label
+    return type(value).__name__
+
+
+def _short(value: Any) -> str:
+    """A value for a message: its repr, cut to 60 characters (a card can hold anything)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}... ({len(text):,} characters)"
+
+
+def _field(mapping: dict[str, Any], name: str, where: str, path: str, kind: type) -> Any:
+    """``mapping[name]``, which must be present and of JSON type ``kind``.
+
+    ``where`` names the card, ``path`` the enclosing object ("sampling."). ``float``
+    accepts integers too (JSON may write 1.0 as 1), never booleans.
+    """
+    _expect(name in mapping, f"{where}: the field {path}{name} is missing")
+    value = mapping[name]
+    kinds = (int, float) if kind is float else kind
+    ok = isinstance(value, kinds) and (kind is bool or not isinstance(value, bool))
+    shown = "" if value is None or isinstance(value, (list, dict)) else f" {_short(value)}"
+    _expect(ok, f"{where}: {path}{name} must be {_JSON_KINDS[kind]}, got {_kind(value)}{shown}")
+    return float(value) if kind is float else value
+
+
+def _integer(mapping: dict[str, Any], name: str, where: str, path: str, low: int, high: int) -> int:
+    value = _field(mapping, name, where, path, int)
+    _expect(low <= value <= high,
+            f"{where}: {path}{name} must be in [{low}, {high}], got {_short(value)}")
+    return value
+
+
+def _hex64(mapping: dict[str, Any], name: str, where: str, path: str) -> None:
+    value = _field(mapping, name, where, path, str)
+    _expect(_HEX64.fullmatch(value) is not None,
+            f"{where}: {path}{name} must be 64 lowercase hex digits (a sha256), got {_short(value)}")
+
+
+def _read_capped(path: Path, cap: int, what: str) -> bytes:
+    """A file's bytes, refused (before reading) if larger than ``cap``."""
+    try:
+        size = path.stat().st_size
+        if size > cap:
+            raise ValueError(
+                f"{what} {path.name} is {size:,} bytes, more than the {cap:,} its card allows; "
+                "refusing to read it"
+            )
+        with open(path, "rb") as handle:
+            data = handle.read(cap + 1)
+    except OSError as error:
+        raise ValueError(f"{what} {path.name} could not be read: {error}") from error
+    if len(data) > cap:  # the file grew after the size check
+        raise ValueError(f"{what} {path.name} is larger than the {cap:,} bytes allowed")
+    return data
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _read_card(card_file: Path) -> Any:
+    """The card's JSON (UTF-8, at most 1 MiB, finite numbers only), not yet checked."""
+    data = _read_capped(card_file, _MAX_CARD_BYTES, "model card")
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_reject_constant,
+                          parse_float=_finite_float)
+    except UnicodeDecodeError as error:
+        raise ValueError(f"model card {card_file.name} is not UTF-8 text: {error}") from error
+    except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+        raise ValueError(f"model card {card_file.name} is not valid JSON: {error}") from error
+
+
+def _expected_tensors(architecture: dict[str, Any]) -> dict[str, tuple[torch.dtype, tuple[int, ...]]]:
+    """Name -> (dtype, shape) of the U-Net's state, built on the meta device (no memory)."""
+    with torch.device("meta"):
+        skeleton = UNet(**architecture)
+    expected = {name: (t.dtype, tuple(t.shape)) for name, t in skeleton.state_dict().items()}
+    count = sum(math.prod(shape) for _, shape in expected.values())
+    _expect(count <= MAX_PARAMETERS,
+            f"the card's architecture (base_width {architecture['base_width']}, depth "
+            f"{architecture['depth']}) has {count:,} parameters, more than the "
+            f"{MAX_PARAMETERS:,} allowed")
+    return expected
+
+
+def _weights_bytes_cap(expected: dict[str, tuple[torch.dtype, tuple[int, ...]]]) -> int:
+    """Largest weights file the architecture can have: 8 bytes a value plus the header."""
+    return 8 + _MAX_HEADER_BYTES + sum(8 * math.prod(shape) for _, shape in expected.values())
+
+
+def _check_safetensors_header(
+    data: bytes, expected: dict[str, tuple[torch.dtype, tuple[int, ...]]], name: str
+) -> None:
+    """The header must list exactly the expected tensors with their dtypes and shapes.
+
+    Read by hand (8-byte little-endian length, then JSON) so that nothing is allocated
+    from a size the file states before that size is compared with the architecture's.
+    """
+    _expect(len(data) >= 8, f"weights file {name} is too short to be safetensors ({len(data)} bytes)")
+    length = int.from_bytes(data[:8], "little")
+    _expect(2 <= length <= min(_MAX_HEADER_BYTES, len(data) - 8),
+            f"weights file {name} is not valid safetensors: header length {length:,} does not "
+            f"fit the file's {len(data):,} bytes")
+    try:
+        header = json.loads(data[8 : 8 + length].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ValueError(f"weights file {name} is not valid safetensors: its header is not "
+                         f"JSON ({error})") from error
+    _expect(isinstance(header, dict),
+            f"weights file {name} is not valid safetensors: its header is {_kind(header)}")
+    header.pop("__metadata__", None)
+    missing = sorted(set(expected) - set(header))
+    unexpected = sorted(set(header) - set(expected))
+    _expect(not missing and not unexpected,
+            f"weights in {name} do not match the card's architecture: missing tensors "
+            f"{missing[:5]}, unexpected tensors {[_short(k) for k in unexpected[:5]]}")
+    body = len(data) - 8 - length
+    for key, (dtype, shape) in expected.items():
+        entry = header[key]
+        codes = _FLOAT_CODES if dtype.is_floating_point else _INT_CODES
+        ok = (
+            isinstance(entry, dict)
+            and entry.get("dtype") in codes
+            and isinstance(entry.get("shape"), list)
+            and tuple(entry["shape"]) == shape
+            and isinstance(entry.get("data_offsets"), list)
+            and len(entry["data_offsets"]) == 2
+            and all(isinstance(o, int) and not isinstance(o, bool) for o in entry["data_offsets"])
+        )
+        _expect(ok, f"weights in {name} do not match the card's architecture: tensor {key} "
+                    f"should be {'/'.join(codes)} of shape {list(shape)}, the file says "
+                    f"{_short(entry)}")
+        begin, end = entry["data_offsets"]
+        size = codes[entry["dtype"]] * math.prod(shape)
+        _expect(0 <= begin <= end <= body and end - begin == size,
+                f"weights file {name} is not valid safetensors: tensor {key}'s bytes "
+                f"{begin}..{end} do not fit its shape or the file")
+
+
+def _read_safetensors(data: bytes, name: str) -> dict[str, torch.Tensor]:
+    """The tensors, with every error of the reader turned into a ``ValueError``."""
+    from safetensors.torch import load
+
+    try:
+        return load(data)
+    except Exception as error:  # the reader's errors (SafetensorError, ...) are not a stable list
+        raise ValueError(
+            f"weights file {name} is not valid safetensors: {type(error).__name__}: {error}"
+        ) from error
+
+
+def _check_values(state: dict[str, torch.Tensor], name: str) -> None:
+    """Every value finite; batch-norm running variances >= 0 (a square root is taken)."""
+    for key, tensor in state.items():
+        if not tensor.is_floating_point():
+            continue
+        finite = torch.isfinite(tensor)
+        if not bool(finite.all()):
+            nan = int(torch.isnan(tensor).sum())
+            raise ValueError(
+                f"weights in {name} are not finite: tensor {key} has {nan:,} NaN and "
+                f"{int((~finite).sum()) - nan:,} infinite values of {tensor.numel():,}"
+            )
+        if key.endswith("running_var") and bool((tensor < 0).any()):
+            raise ValueError(f"weights in {name} are invalid: tensor {key} (a variance) has "
+                             "negative values")
+
+
+def _check_probe(model: UNet, name: str) -> None:
+    """The network's output on a fixed smooth input must be finite.
+
+    Finite weights can still overflow (a weight of 1e30 passes every check above); one
+    forward pass on the smallest input the network accepts catches that before the page
+    shows NaN. It is a probe, not a proof: other inputs can still overflow.
+    """
+    side = 2 ** (model.depth + 1)
+    grid = torch.linspace(-1.0, 1.0, side, dtype=model.head.weight.dtype)
+    probe = torch.outer(grid, grid).expand(1, model.in_channels, side, side)
+    with torch.no_grad():
+        out = model(probe)
+    _expect(bool(torch.isfinite(out).all()),
+            f"weights in {name} give non-finite output on a probe image (values too large?)")
 
 
 def check_compatibility(

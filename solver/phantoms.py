@@ -30,17 +30,15 @@ ellipses_with_text(size, seed, ...)
     *and* the detail mask, so the caller can measure what happened to the detail.
 TEST_IMAGES, make_test_image(name, size, seed)
     Registry of the named test images for the user interface.
-load_user_image(data, filename, size)
-    Validated upload of PNG / JPEG / NPY files.
+
+A user's own image file is decoded by ``solver.uploads``.
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import math
 import numbers
-import warnings
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
@@ -51,13 +49,11 @@ from solver.mr_images import mni_t1
 __all__ = [
     "EllipseSet",
     "ImageSpec",
-    "MAX_UPLOAD_PIXELS",
     "TEST_IMAGES",
     "blob_detail",
     "camera",
     "ellipses_with_text",
     "insert_detail",
-    "load_user_image",
     "make_test_image",
     "random_ellipse_parameters",
     "random_ellipses",
@@ -70,8 +66,6 @@ __all__ = [
 
 MIN_SIZE = 8
 MAX_SIZE = 4096
-#: Largest upload accepted by `load_user_image`, in pixels (a 4096 x 4096 image).
-MAX_UPLOAD_PIXELS = 4096 * 4096
 
 DEFAULT_TEXT = "Can u see it?"
 
@@ -852,207 +846,3 @@ def make_test_image(name: str, size: int, seed: int = 0) -> tuple[np.ndarray, np
     if name == "ellipses_text":
         return ellipses_with_text(size, seed)
     return TEST_IMAGES[name].make(size, seed), None
-
-
-# --------------------------------------------------------------------------- uploads
-
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_JPEG_MAGIC = b"\xff\xd8\xff"
-_NPY_MAGIC = b"\x93NUMPY"
-
-# ITU-R 601-2 luma, the weights Pillow's own "L" conversion uses.
-_LUMA = np.array([0.299, 0.587, 0.114])
-
-
-class _UploadError(ValueError):
-    """A refusal with a message for the user (kept apart from decoders' own ValueErrors)."""
-
-
-def _too_many_pixels(filename: str, rows: int, cols: int, max_pixels: int) -> _UploadError:
-    return _UploadError(
-        f"{filename!r} is {cols} x {rows} pixels ({rows * cols:,}), more than the "
-        f"{max_pixels:,} allowed; refusing to decode it (downscale it first)"
-    )
-
-
-def _pixels_from_pillow(im, filename: str, warn: list[str]) -> np.ndarray:
-    """A loaded Pillow image -> float64 2-D array on its original value scale."""
-    mode = im.mode
-    if mode.startswith("I;16"):
-        # np.asarray gives uint16 here: all 16 bits are kept (no reduction to 8 bits).
-        warn.append(
-            f"{filename!r} is a 16-bit grayscale image; its full 16-bit range is kept and "
-            "scaled to [0, 1]"
-        )
-        return np.asarray(im).astype(np.float64)
-    if mode in ("L", "I", "F", "1"):
-        return np.asarray(im).astype(np.float64)
-    if mode == "LA":
-        warn.append(f"{filename!r} has an alpha channel; it was ignored")
-        return np.asarray(im).astype(np.float64)[..., 0]
-    has_alpha = "A" in mode or "transparency" in im.info
-    rgb = np.asarray(im.convert("RGBA" if has_alpha else "RGB")).astype(np.float64)[..., :3]
-    if not (rgb == rgb[..., :1]).all():
-        warn.append(
-            f"{filename!r} is a colour ({mode}) image; converted to grayscale "
-            "(luma 0.299 R + 0.587 G + 0.114 B)"
-        )
-    if has_alpha:
-        warn.append(f"{filename!r} has an alpha channel; it was ignored")
-    return rgb @ _LUMA
-
-
-def _decode_raster(data: bytes, filename: str, max_pixels: int, warn: list[str]) -> np.ndarray:
-    """PNG / JPEG bytes -> float64 2-D array (grayscale, original value scale)."""
-    from PIL import Image
-
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns above its own global limit; our limit is stricter and explicit.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                cols, rows = probe.size
-                if rows * cols > max_pixels:
-                    raise _too_many_pixels(filename, rows, cols, max_pixels)
-                # verify() checks the structure (e.g. PNG chunk CRCs) without decoding;
-                # it leaves the object unusable, so the image is opened again below.
-                probe.verify()
-            with Image.open(io.BytesIO(data)) as im:
-                if getattr(im, "n_frames", 1) > 1:
-                    warn.append(f"{filename!r} has {im.n_frames} frames; using the first")
-                im.load()
-                return _pixels_from_pillow(im, filename, warn)
-    except _UploadError:
-        raise
-    except Image.DecompressionBombError:
-        raise _UploadError(
-            f"{filename!r} declares an enormous image (a decompression bomb); refused"
-        ) from None
-    except Image.UnidentifiedImageError:
-        raise _UploadError(
-            f"{filename!r} could not be decoded as an image: it starts like a PNG or JPEG "
-            "but is corrupt or truncated"
-        ) from None
-    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, ...
-        raise _UploadError(
-            f"{filename!r} could not be decoded as an image (corrupt or truncated?): {exc}"
-        ) from None
-
-
-def _decode_npy(data: bytes, filename: str, max_pixels: int) -> np.ndarray:
-    """NPY bytes -> float64 2-D array; refuses pickles, complex, non-2-D, NaN/Inf."""
-    try:
-        array = np.load(io.BytesIO(data), allow_pickle=False)
-    except ValueError as exc:
-        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
-            raise ValueError(
-                f"{filename!r} holds Python objects (object dtype), which could only be "
-                "read with pickle; that is refused for safety. Save a plain numeric array "
-                "(np.save of a float or integer array)"
-            ) from None
-        raise ValueError(f"{filename!r} is not a readable NPY file: {exc}") from None
-    except Exception as exc:  # truncated data: EOFError, OSError, ...
-        raise ValueError(f"{filename!r} is not a readable NPY file: {exc}") from None
-    if not isinstance(array, np.ndarray):
-        raise ValueError(f"{filename!r} does not hold a single array")
-    if np.iscomplexobj(array):
-        raise ValueError(
-            f"{filename!r} holds a complex array ({array.dtype}); upload a real image "
-            "(e.g. its magnitude or real part)"
-        )
-    if array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{filename!r} holds a {array.dtype} array; a real numeric array is needed"
-        )
-    if array.ndim != 2:
-        raise ValueError(f"{filename!r} must hold a 2-D array, got shape {array.shape}")
-    rows, cols = array.shape
-    if rows * cols > max_pixels:
-        raise _too_many_pixels(filename, rows, cols, max_pixels)
-    pixels = array.astype(np.float64)
-    if not np.isfinite(pixels).all():
-        n_nan = int(np.isnan(pixels).sum())
-        n_inf = int(np.isinf(pixels).sum())
-        raise ValueError(
-            f"{filename!r} contains NaN or infinite values ({n_nan} NaN, {n_inf} Inf); "
-            "every pixel must be finite"
-        )
-    return pixels
-
-
-def load_user_image(
-    data: bytes,
-    filename: str,
-    size: int,
-    max_pixels: int = MAX_UPLOAD_PIXELS,
-) -> tuple[np.ndarray, list[str]]:
-    """Validate and convert an uploaded PNG, JPEG or NPY file into a test image.
-
-    Parameters
-    ----------
-    data : bytes
-        The file's content. The format is recognised from its first bytes, not from the
-        file name.
-    filename : str
-        Used in messages only.
-    size : int
-        Output side N.
-    max_pixels : int
-        Largest accepted image (rows x cols), checked from the header before decoding, so
-        a small file that declares a huge image (a decompression bomb) is refused cheaply.
-
-    Returns
-    -------
-    image : np.ndarray, shape (N, N), float64, values in [0, 1] (min 0, max 1)
-    warnings : list of str
-        What was changed on the way, for display: colour to grayscale, alpha dropped,
-        16-bit data, centre crop to a square, resize.
-
-    Raises
-    ------
-    ValueError
-        With a message for the user: empty file; not a PNG, JPEG or NPY image; image too
-        large; undecodable or corrupt file; NPY that needs pickle, is complex, not 2-D, not
-        numeric, or holds NaN / Inf; constant image (it cannot be scaled to [0, 1]).
-
-    Notes
-    -----
-    Processing: decode (16-bit PNG data keep their 16 bits; colour, palette and
-    grayscale-with-alpha images are converted with ITU-R 601 luma weights, with a
-    colour warning only when the channels differ, i.e. when colour is actually lost),
-    centre-crop to the largest square, resize to N x N (bilinear, Gaussian
-    anti-aliasing when shrinking), then map the values linearly onto [0, 1].
-    """
-    size = _check_size(size)
-    if (
-        isinstance(max_pixels, bool)
-        or not isinstance(max_pixels, numbers.Integral)
-        or max_pixels < 1
-    ):
-        raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ValueError(f"data must be bytes, got {type(data).__name__}")
-    data = bytes(data)
-    filename = str(filename)
-    if len(data) == 0:
-        raise ValueError(f"{filename!r} is empty (0 bytes)")
-    warn: list[str] = []
-    if data.startswith(_PNG_MAGIC) or data.startswith(_JPEG_MAGIC):
-        pixels = _decode_raster(data, filename, int(max_pixels), warn)
-    elif data.startswith(_NPY_MAGIC):
-        pixels = _decode_npy(data, filename, int(max_pixels))
-    else:
-        raise ValueError(f"{filename!r} is not a PNG, JPEG or NPY image")
-
-    rows, cols = pixels.shape
-    if rows != cols:
-        side = min(rows, cols)
-        r0, c0 = (rows - side) // 2, (cols - side) // 2
-        pixels = pixels[r0 : r0 + side, c0 : c0 + side]
-        warn.append(f"{filename!r} is {cols} x {rows}; centre-cropped to {side} x {side}")
-    if pixels.shape[0] != size:
-        side = pixels.shape[0]
-        warn.append(f"resized from {side} x {side} to {size} x {size}")
-        pixels = _resize(pixels, size)
-    image = _scale01(pixels, f"{filename!r}")
-    return image, warn

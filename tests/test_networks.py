@@ -176,8 +176,7 @@ def test_training_command_runs_end_to_end_and_the_loss_decreases(tmp_path):
     assert tuned_card["training"]["total_steps"] == 35 + 3
 
 
-@pytest.fixture()
-def tiny_saved(tmp_path):
+def _tiny(tmp_path):
     model = UNet(base_width=4, depth=2)
     mask = make_mask("multilevel", 32, 0.25, seed=0)
     card = {
@@ -188,6 +187,11 @@ def tiny_saved(tmp_path):
     path = tmp_path / "tiny.safetensors"
     save_network(path, model, card)
     return path, model, mask
+
+
+@pytest.fixture()
+def tiny_saved(tmp_path):
+    return _tiny(tmp_path)
 
 
 def test_loader_round_trips_the_weights(tiny_saved):
@@ -372,3 +376,294 @@ def test_training_with_the_data_consistency_layer_needs_full_images(tmp_path):
     with pytest.raises(ValueError, match="data_consistency needs full images"):
         train(["--size", "32", "--crop", "16", "--data-consistency", "--steps", "1",
                "--run-dir", str(tmp_path / "run"), "--out", str(tmp_path / "x.safetensors")])
+
+
+# ---------------------------------------------------------------------------------------
+# Tampered weights and cards: every one is refused with a ValueError that says why.
+# Each case is made here from a tiny saved network; a case that changes the weights file
+# also writes the new file's sha256 into the card, so the hash check cannot be what
+# catches it.
+# ---------------------------------------------------------------------------------------
+
+
+def _card(path):
+    return json.loads(card_path(path).read_text())
+
+
+def _write_card(path, card):
+    card_path(path).write_text(json.dumps(card))
+
+
+def _edit_card(edit):
+    def tamper(path):
+        card = _card(path)
+        edit(card)
+        _write_card(path, card)
+
+    return tamper
+
+
+def _card_text(text):
+    def tamper(path):
+        card_path(path).write_bytes(text if isinstance(text, bytes) else text.encode())
+
+    return tamper
+
+
+def _rehashed(path, data):
+    """Write ``data`` as the weights file and make the card's sha256 match it."""
+    path.write_bytes(data)
+    card = _card(path)
+    card["weights_sha256"] = file_sha256(path)
+    _write_card(path, card)
+
+
+def _safetensors_parts(path):
+    data = path.read_bytes()
+    length = int.from_bytes(data[:8], "little")
+    return json.loads(data[8 : 8 + length]), data[8 + length :]
+
+
+def _safetensors_bytes(header, body):
+    text = json.dumps(header).encode()
+    return len(text).to_bytes(8, "little") + text + body
+
+
+def _edit_header(edit):
+    def tamper(path):
+        header, body = _safetensors_parts(path)
+        edit(header)
+        _rehashed(path, _safetensors_bytes(header, body))
+
+    return tamper
+
+
+def _edit_tensors(edit):
+    """Change tensor values (same names, dtypes and shapes) and re-sign the file."""
+
+    def tamper(path):
+        from safetensors.torch import load_file, save_file
+
+        state = load_file(str(path))
+        edit(state)
+        save_file(state, str(path))
+        _rehashed(path, path.read_bytes())
+
+    return tamper
+
+
+def _corrupt_bytes(path):
+    data = bytearray(path.read_bytes())
+    data[8:40] = b"\xff" * 32  # the start of the JSON header
+    _rehashed(path, bytes(data))
+
+
+def _truncated_rehashed(path):
+    data = path.read_bytes()
+    _rehashed(path, data[: len(data) // 2])
+
+
+def _huge_header_length(path):
+    data = path.read_bytes()
+    _rehashed(path, (2**62).to_bytes(8, "little") + data[8:])
+
+
+def _remove_tensor(path):
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(path))
+    del state["head.bias"]
+    save_file(state, str(path))
+    _rehashed(path, path.read_bytes())
+
+
+def _set(*keys, value):
+    def edit(card):
+        target = card
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+
+    return edit
+
+
+def _delete(*keys):
+    def edit(card):
+        target = card
+        for key in keys[:-1]:
+            target = target[key]
+        del target[keys[-1]]
+
+    return edit
+
+
+def _nan_weights(state):
+    for value in state.values():
+        if value.is_floating_point():
+            value.fill_(float("nan"))
+
+
+def _one_inf(state):
+    state["down.0.0.weight"][0, 0, 0, 0] = float("inf")
+
+
+def _large_weights(state):
+    # Finite, but the first layers' products overflow float32 on any input.
+    for key in ("down.0.0.weight", "down.0.3.weight", "down.1.0.weight"):
+        state[key].fill_(1e30)
+
+
+def _negative_variance(state):
+    state["down.0.1.running_var"].fill_(-1.0)
+
+
+# (case id, tamper(path), message the ValueError must contain). The first 13 are the cases
+# that stopped the page before the loader checked its input.
+TAMPERED = [
+    ("corrupt-safetensors-rehashed", _corrupt_bytes, "not valid safetensors"),
+    ("truncated-safetensors-rehashed", _truncated_rehashed, "not valid safetensors"),
+    ("card-is-a-list", _card_text("[1, 2]"), "must be a JSON object, got a list"),
+    ("card-is-an-empty-list", _card_text("[]"), "must be a JSON object, got a list"),
+    ("card-is-null", _card_text("null"), "must be a JSON object, got null"),
+    ("sampling-null", _edit_card(_set("sampling", value=None)), "sampling must be an object, got null"),
+    ("sampling-a-list", _edit_card(_set("sampling", value=[0.25])), "sampling must be an object"),
+    ("rate-abc", _edit_card(_set("sampling", "rate", value="abc")), "sampling.rate must be a number"),
+    ("rate-null", _edit_card(_set("sampling", "rate", value=None)), "sampling.rate must be a number"),
+    ("all-nan-weights-rehashed", _edit_tensors(_nan_weights), "NaN"),
+    ("base-width-100000", _edit_card(_set("architecture", "base_width", value=100000)),
+     r"architecture.base_width must be in \[1, 256\]"),
+    ("base-width-256-depth-6", _edit_card(lambda c: c["architecture"].update(base_width=256, depth=6)),
+     "parameters, more than the"),
+    ("in-channels-100000", _edit_card(_set("architecture", "in_channels", value=100000)),
+     r"architecture.in_channels must be in \[1, 8\]"),
+    # More tampering.
+    ("truncated-file", lambda path: path.write_bytes(path.read_bytes()[:-100]), "sha256 mismatch"),
+    ("huge-header-length-rehashed", _huge_header_length, "header length"),
+    ("tensor-shape-declared-huge", _edit_header(lambda h: h["head.weight"].update(shape=[100000, 100000])),
+     "head.weight should be"),
+    ("tensor-dtype-changed", _edit_header(lambda h: h["head.weight"].update(dtype="I64")), "head.weight should be"),
+    ("tensor-offsets-out-of-file", _edit_header(lambda h: h["head.bias"].update(data_offsets=[0, 10**9])),
+     "bytes 0..1000000000"),
+    ("tensor-missing", _remove_tensor, r"missing tensors \['head.bias'\]"),
+    ("extra-tensor-in-header", _edit_header(lambda h: h.update(extra=dict(h["head.bias"]))),
+     r"unexpected tensors \[\"'extra'\"\]"),
+    ("one-inf-weight", _edit_tensors(_one_inf), "1 infinite"),
+    ("large-finite-weights", _edit_tensors(_large_weights), "non-finite output on a probe"),
+    ("negative-variance", _edit_tensors(_negative_variance), "negative"),
+    ("card-wrong-base-width", _edit_card(_set("architecture", "base_width", value=8)), "architecture"),
+    ("depth-100", _edit_card(_set("architecture", "depth", value=100)), r"depth must be in \[1, 6\]"),
+    ("depth-negative", _edit_card(_set("architecture", "depth", value=-1)), r"depth must be in \[1, 6\]"),
+    ("depth-a-string", _edit_card(_set("architecture", "depth", value="4")), "depth must be an integer"),
+    ("depth-a-float", _edit_card(_set("architecture", "depth", value=2.0)), "depth must be an integer"),
+    ("residual-a-number", _edit_card(_set("architecture", "residual", value=1)), "residual must be true or false"),
+    ("norm-unknown", _edit_card(_set("architecture", "norm", value="layer")), "norm must be one of"),
+    ("architecture-unknown-field", _edit_card(_set("architecture", "kernel", value=7)), "unknown fields"),
+    ("architecture-missing-field", _edit_card(_delete("architecture", "norm")), r"lacks the fields \['norm'\]"),
+    ("architecture-class", _edit_card(_set("architecture", "class", value="ResNet")), "class must be 'UNet'"),
+    ("architecture-null", _edit_card(_set("architecture", value=None)), "architecture must be an object"),
+    ("sampling-missing", _edit_card(_delete("sampling")), "sampling is missing"),
+    ("hash-missing", _edit_card(_delete("weights_sha256")), "weights_sha256 is missing"),
+    ("hash-not-hex", _edit_card(_set("weights_sha256", value="z" * 64)), "64 lowercase hex digits"),
+    ("hash-a-number", _edit_card(_set("weights_sha256", value=12)), "weights_sha256 must be a string"),
+    ("rate-nan-in-json", _card_text('{"sampling": {"rate": NaN}}'), "NaN is not a number JSON allows"),
+    ("rate-overflowing-float", _card_text('{"sampling": {"rate": 1e999}}'), "not a finite number"),
+    ("rate-zero", _edit_card(_set("sampling", "rate", value=0)), r"rate must be in \(0, 1\]"),
+    ("rate-above-one", _edit_card(_set("sampling", "rate", value=1.5)), r"rate must be in \(0, 1\]"),
+    ("rate-a-boolean", _edit_card(_set("sampling", "rate", value=True)), "rate must be a number"),
+    ("seed-negative", _edit_card(_set("sampling", "seed", value=-1)), "sampling.seed must be in"),
+    ("pattern-empty", _edit_card(_set("sampling", "pattern", value="")), "pattern must be 1 to"),
+    ("pattern-100-kB", _edit_card(_set("sampling", "pattern", value="x" * 100_000)), "got 100,000"),
+    ("mask-hash-short", _edit_card(_set("sampling", "mask_sha256", value="ab")), "mask_sha256 must be 64"),
+    ("image-size-huge", _edit_card(_set("image_size", value=10**6)), r"image_size must be in \[8, 4096\]"),
+    ("operator-unknown", _edit_card(_set("operator", value="radon")), "operator must be one of"),
+    ("card-not-utf8", _card_text(b'{"name": "\xff\xfe"}'), "not UTF-8"),
+    ("card-not-json", _card_text("{'single': quotes}"), "not valid JSON"),
+    ("card-deeply-nested", _card_text("[" * 100_000), "not valid JSON"),
+    ("card-over-one-mib", _card_text(b" " * (2**20 + 1) + b"{}"), "more than the 1,048,576"),
+]
+
+
+@pytest.mark.parametrize(("tamper", "match"), [case[1:] for case in TAMPERED],
+                         ids=[case[0] for case in TAMPERED])
+def test_tampered_weights_or_card_are_refused_with_a_reason(tiny_saved, tamper, match):
+    path, _, _ = tiny_saved
+    tamper(path)
+    with pytest.raises(ValueError, match=match):
+        load_network(path)
+
+
+SIZE_CASES = [case for case in TAMPERED if case[0] in
+              ("base-width-100000", "in-channels-100000", "depth-100", "image-size-huge")]
+
+
+@pytest.mark.parametrize(("tamper", "match"), [case[1:] for case in SIZE_CASES],
+                         ids=[case[0] for case in SIZE_CASES])
+def test_oversized_architectures_are_refused_before_any_network_is_built(
+    tiny_saved, tamper, match, monkeypatch
+):
+    path, _, _ = tiny_saved
+    tamper(path)
+
+    def not_built(*args, **kwargs):
+        raise AssertionError(f"a UNet was built from an unchecked card: {kwargs}")
+
+    monkeypatch.setattr(UNet, "__init__", not_built)
+    with pytest.raises(ValueError, match=match):
+        load_network(path)
+
+
+def test_the_largest_refused_architecture_allocates_nothing(tiny_saved):
+    # base_width 256 at depth 6 would be 8.0e9 parameters (30 GiB in float32): the
+    # parameter count comes from a network on the meta device, which holds no memory.
+    import resource
+
+    path, _, _ = tiny_saved
+    _edit_card(lambda c: c["architecture"].update(base_width=256, depth=6))(path)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match="7,962,640,923 parameters"):
+        load_network(path)
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 100 * 1024
+
+
+def test_default_weights_do_not_depend_on_the_working_directory(tmp_path, monkeypatch):
+    assert DEFAULT_WEIGHTS.is_absolute()
+    monkeypatch.chdir(tmp_path)
+    model, card = load_network()
+    assert card["weights_sha256"] == file_sha256(DEFAULT_WEIGHTS)
+    # The default is looked up when called, so a replacement of the constant is used.
+    import solver.networks
+
+    path, _, _ = _tiny(tmp_path)
+    monkeypatch.setattr(solver.networks, "DEFAULT_WEIGHTS", path)
+    assert load_network()[0].base_width == 4
+
+
+def test_loader_rejects_an_unknown_device(tiny_saved):
+    path, _, _ = tiny_saved
+    with pytest.raises(ValueError, match="device"):
+        load_network(path, device="warp-drive")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_loader_turns_an_unavailable_device_into_a_value_error(tiny_saved):
+    path, _, _ = tiny_saved
+    with pytest.raises(ValueError, match="cannot hold the network"):
+        load_network(path, device="cuda")
+
+
+def test_learned_reconstruction_to_moves_the_operator_with_the_network():
+    mask = make_mask("multilevel", 32, 0.25, seed=0)
+
+    def learned():
+        return LearnedReconstruction(make_operator("fourier", mask), UNet(base_width=4, depth=2))
+
+    net = learned()
+    assert net.to(torch.device("meta")) is net
+    assert net.unet.head.weight.device.type == "meta"
+    buffers = list(net.operator.buffers())
+    assert buffers and all(buffer.device.type == "meta" for buffer in buffers)
+    # A dtype-only call changes the parameters' dtype and leaves the device alone.
+    net = learned().to(torch.float64)
+    assert net.unet.head.weight.dtype == torch.float64
+    assert all(buffer.device.type == "cpu" for buffer in net.operator.buffers())
