@@ -28,7 +28,7 @@ S.init(st.session_state, specs)
 sharing.load_url_once(specs)
 
 uploaded = controls.sidebar(specs, patterns)
-upload = uploads.accept(uploaded, int(st.session_state["size"]))
+upload = uploads.accept(uploaded)
 settings = controls.settings_from_state(specs, upload)
 sharing.write_url(specs)
 panels.page_style(presenting=settings.view.present)

@@ -85,15 +85,13 @@ def test_image(name: str, size: int, seed: int) -> tuple[np.ndarray, np.ndarray 
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def user_image(data: bytes, filename: str, size: int) -> tuple[np.ndarray, tuple[str, ...]]:
-    """A validated upload as (N, N) float64 in [0, 1], with what was changed on the way.
+def user_image(image: np.ndarray, size: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A decoded upload (``explorer.uploads``) resized to (N, N) in [0, 1], with what was
+    changed on the way."""
+    from solver.uploads import fit_to_size
 
-    Raises ``ValueError`` with a message for the user (not an image, too large, NaN, ...).
-    """
-    from solver.uploads import load_user_image
-
-    image, notes = load_user_image(data, filename, size)
-    return image, tuple(notes)
+    fitted, notes = fit_to_size(image, size)
+    return fitted, tuple(notes)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

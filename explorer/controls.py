@@ -10,7 +10,6 @@ drawn on the next run.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -208,16 +207,14 @@ def depth_slider(n: int, p: int) -> int:
         format_func=lambda v: f"{v} ({v // p} restarts)")
 
 
-def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, bytes] | None) -> Settings:
+def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, str, Any, Any] | None) -> Settings:
     """Build the frozen settings from the session state (after the widgets ran)."""
     ss = st.session_state
     pattern = ss["pattern"]
     prefix = K.pattern_key(pattern, "")
     params = tuple(sorted((k[len(prefix):], ss.get(k, s.default)) for k, s in specs.items()
                           if k.startswith(prefix)))
-    upload_id = None
-    if ss["image"] == "upload" and upload is not None:
-        upload_id = (upload[0], hashlib.sha256(upload[1]).hexdigest())
+    upload_id = upload[:2] if ss["image"] == "upload" and upload is not None else None
     return Settings(
         image=ImageSettings(name=ss["image"], size=int(ss["size"]), seed=int(ss["image_seed"]),
                             upload=upload_id),

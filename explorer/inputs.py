@@ -15,12 +15,14 @@ import streamlit as st
 from explorer import compute, variants
 from explorer.settings import ImageSettings, MeasurementSettings, Settings
 from explorer.specs import PERTURBATIONS
+from explorer.text import plain
 from solver.problem import Problem
 
 __all__ = ["ground_truth", "problem", "checked_firenet", "perturbed"]
 
 
-def ground_truth(settings: Settings, upload: tuple[str, bytes] | None) -> tuple[np.ndarray, ImageSettings]:
+def ground_truth(settings: Settings, upload: tuple[str, str, np.ndarray, tuple[str, ...]] | None
+                 ) -> tuple[np.ndarray, ImageSettings]:
     """The ground truth and the image settings actually used.
 
     Without a valid upload the previous test image stays (nothing the user had is lost).
@@ -29,15 +31,12 @@ def ground_truth(settings: Settings, upload: tuple[str, bytes] | None) -> tuple[
     ss = st.session_state
     if image.name == "upload":
         if upload is not None:
-            try:
-                truth, notes = compute.user_image(upload[1], upload[0], image.size)
-            except ValueError as error:  # valid at upload time; defensive
-                st.error(f"The uploaded image cannot be used: {error}")
-            else:
-                for note in notes:
-                    st.warning(f"Upload converted: {note}.")
-                return truth, image
-        elif not ss["upload_error"]:
+            name, _, decoded, decode_notes = upload
+            truth, notes = compute.user_image(decoded, image.size)
+            for note in (*decode_notes, *notes):
+                st.warning(plain(f"Upload {name} converted: {note}.", limit=300))
+            return truth, image
+        if not ss["upload_error"]:
             st.info("Upload a PNG, JPEG or NPY image in the sidebar (Image). Until then the "
                     "previous image is shown.")
         name, seed = ss["_last_image"]
@@ -57,8 +56,8 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
         result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
     except ValueError as error:
         previous = ss.get("_last_good_ms") or MeasurementSettings()
-        st.error(f"Sampling not possible: {error}. The previous sampling "
-                 f"({previous.pattern}, {previous.rate:.0%}) is used instead.")
+        st.error(plain(f"Sampling not possible: {error}. The previous sampling "
+                       f"({previous.pattern}, {previous.rate:.0%}) is used instead.", limit=400))
         try:
             result = compute.base_problem(image, truth, previous, ps.noise, ps.noise_seed)
         except ValueError:
@@ -66,7 +65,7 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
     else:
         ss["_last_good_ms"] = ms
     for message in result.notes:
-        st.warning(message)
+        st.warning(plain(message, limit=400))
     return result
 
 
@@ -99,5 +98,6 @@ def perturbed(settings: Settings, base: Problem) -> variants.Variant | None:
         return variants.variant(base, settings.perturbation, settings.firenet, settings.measurement)
     except (RuntimeError, ValueError) as error:
         label = PERTURBATIONS.get(settings.perturbation.kind, settings.perturbation.kind)
-        st.error(f"Perturbation \"{label}\" not possible: {error}. Showing the unperturbed data.")
+        st.error(plain(f"Perturbation \"{label}\" not possible: {error}. Showing the unperturbed "
+                       "data.", limit=400))
         return None

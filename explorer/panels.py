@@ -21,6 +21,7 @@ from explorer.downloads import arrays_npz, png_zip
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
+from explorer.text import plain
 from solver.problem import Problem
 from solver.trace import Trace
 
@@ -45,7 +46,7 @@ def notices() -> None:
     """Messages from the last action: rejected URL values, a preset's note, an upload."""
     ss = st.session_state
     for message in ss["_url_notes"]:
-        st.warning(message)
+        st.warning(plain(message, limit=400))
     ss["_url_notes"] = ()
     if ss["preset_note"]:
         st.info(ss["preset_note"])
@@ -54,7 +55,7 @@ def notices() -> None:
             ss["preset_note"] = None
     ss["_keep_notes"] = False
     if ss["upload_error"]:
-        st.error(ss["upload_error"])
+        st.error(plain(ss["upload_error"], limit=400))
 
 
 # --------------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
     shown = [m for m in view.show if m in results.main]
     for method in view.show:
         if method in results.errors:
-            st.warning(results.errors[method])
+            st.warning(plain(results.errors[method], limit=400))
     if not shown:
         st.info("Choose at least one reconstruction to show (sidebar: Reconstructions shown).")
         return {}

@@ -17,6 +17,7 @@ from explorer.charts import CHART, STABILITY_BUDGETS, draw_convergence, stabilit
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
+from explorer.text import plain
 from solver.problem import Problem
 from solver.trace import Trace
 
@@ -112,7 +113,7 @@ def finish_long_tasks(settings: Settings, base: Problem, variant: variants.Varia
                 for method in missing:
                     compute.reconstruct(method, given, fs, _baseline_drawer(settings, results, method, conv_slot))
             except (RuntimeError, ValueError) as error:
-                st.warning(f"The Chambolle-Pock baselines could not run: {error}")
+                st.warning(plain(f"The Chambolle-Pock baselines could not run: {error}", limit=400))
             else:
                 draw_convergence(settings, results, conv_slot, key="conv_fig_baselines")
 
@@ -152,7 +153,7 @@ def _run_attacks(settings: Settings, base: Problem, pert_slot: Any) -> None:
             try:
                 variants.attack(target, base, settings.firenet, settings.perturbation, progress=report)
             except (RuntimeError, ValueError) as error:
-                st.error(f"The worst-case search against {name} failed: {error}")
+                st.error(plain(f"The worst-case search against {name} failed: {error}", limit=400))
                 ss["attack_request"] = False
                 return
     ss["attack_request"] = False

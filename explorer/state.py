@@ -20,7 +20,7 @@ INTERNAL: dict[str, Any] = {
     "_url_notes": (),  # what was changed in the URL's values (shown once)
     "_last_query": None,  # what was last written to the URL (to write only changes)
     "_upload_seen": None,  # file id of the last upload processed
-    "user_upload": None,  # (name, bytes) of the last *valid* upload
+    "user_upload": None,  # (name, sha256, decoded image, notes) of the last *valid* upload
     "upload_error": None,  # message about the last rejected upload
     "attack_request": False,  # a worst-case search was asked for (button or preset)
     "stability_request": False,  # the stability curves were asked for

@@ -1,44 +1,57 @@
-"""Uploaded images: validated once per file, the last valid one kept.
+"""Uploaded images: decoded once per file, only the decoded image kept, the last valid one
+kept.
 
-A rejected upload never replaces what the user had: the message is stored and shown,
-the previous valid upload (or the previous test image) stays on the page.
+A rejected upload never replaces what the user had: the message is stored and shown, the
+previous valid upload (or the previous test image) stays on the page. The file's bytes
+are dropped as soon as they are decoded (an upload of 134 MB used to be held twice per
+visitor); the image kept is at most :data:`KEPT_SIDE` pixels wide.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
-from explorer import compute
+from explorer.specs import SIZES
 
-__all__ = ["accept"]
+__all__ = ["accept", "KEPT_SIDE"]
+
+#: Side of the largest image kept per visitor: the largest size the page offers.
+KEPT_SIDE = max(SIZES)
 
 
-def accept(uploaded: Any, size: int) -> tuple[str, bytes] | None:
-    """Validate a new upload; return ``(name, bytes)`` of the last valid one (or None).
+def accept(uploaded: Any) -> tuple[str, str, np.ndarray, tuple[str, ...]] | None:
+    """Validate a new upload; return ``(name, sha256, image, notes)`` of the last valid
+    one (or None).
 
     Parameters
     ----------
     uploaded : UploadedFile or None
-        What ``st.file_uploader`` returned this run.
-    size : int
-        Image side N the upload is converted to.
+        What ``st.file_uploader`` returned this run (None once the file is removed,
+        which also clears a rejection message about it).
     """
+    from solver.uploads import decode_upload
+
     ss = st.session_state
     if uploaded is None:
+        ss["upload_error"] = None
+        ss["_upload_seen"] = None
         return ss["user_upload"]
     file_id = getattr(uploaded, "file_id", None) or (uploaded.name, uploaded.size)
     if file_id == ss["_upload_seen"]:
         return ss["user_upload"]
     ss["_upload_seen"] = file_id
     data = uploaded.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
     try:
-        compute.user_image(data, uploaded.name, size)
+        image, notes = decode_upload(data, filename=uploaded.name, max_side=KEPT_SIDE)
     except ValueError as error:
         kept = "the previous upload is kept" if ss["user_upload"] else "the previous image is kept"
         ss["upload_error"] = f"Upload rejected: {error}. Nothing was changed ({kept})."
     else:
-        ss["user_upload"] = (uploaded.name, data)
+        ss["user_upload"] = (uploaded.name, digest, image, tuple(notes))
         ss["upload_error"] = None
     return ss["user_upload"]

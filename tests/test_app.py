@@ -9,6 +9,7 @@ that repeat cost nothing the second time.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import specs as K
 from explorer.presets import PRESETS
+from explorer.text import WORD_JOINER
 from solver.sampling import PATTERNS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -37,7 +39,9 @@ def metric_labels(at: AppTest) -> list[str]:
 
 
 def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    """What the elements show: user values and solver messages are escaped markdown
+    (``explorer.text.plain``); the backslashes and word joiners are not seen."""
+    return "\n".join(re.sub(r"\\(.)", r"\1", str(e.value)).replace(WORD_JOINER, "") for e in elements)
 
 
 def assert_page_ok(at: AppTest) -> None:

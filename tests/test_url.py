@@ -7,12 +7,14 @@ once to one extreme value, then the whole page for a few of them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import specs as K
+from explorer.text import WORD_JOINER
 from solver.sampling import PATTERNS
 
 SPECS = K.all_specs(PATTERNS)
@@ -69,10 +71,28 @@ def test_repeated_and_out_of_range_values_on_the_whole_page():
                             "perturbation": "random", "show": "zero_filled,firenet,magic"})
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    notes = "\n".join(w.value for w in at.warning)
+    notes = "\n".join(re.sub(r"\\(.)", r"\1", w.value).replace(WORD_JOINER, "") for w in at.warning)
     assert "n was given 2 times; the last value is used." in notes
     assert "noise must be in [0, 0.2]; got 0.5, 0.2 is used." in notes
     ss = at.session_state
     assert (ss["noise"], ss["budget"], ss["rate"], ss["n"]) == (0.2, 0.5, 0.02, 2)
     assert "'magic' is not one of" in notes
     assert "PSNR" in [m.label for m in at.metric]
+
+
+def test_url_values_are_shown_as_text_not_markdown():
+    from tests.test_text import commonmark_text
+
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.query_params.update({"size": "128", "n": "2", "p": "5", "compare": "0",
+                            "image": "![img](http://127.0.0.1:9/x.png)",
+                            "pattern": "[Session expired - log in again](https://example.org)",
+                            "cmap": ":red[**bold**] $x^2$"})
+    at.run()
+    assert not at.exception
+    # The notes about the URL's values: no markup can start in them.
+    shown = [commonmark_text(w.value) for w in at.warning if "must be one of" in w.value]
+    assert len(shown) == 3
+    assert any("![img](http://" in text.replace(WORD_JOINER, "") for text in shown)
+    assert any("[Session expired - log in again](https" in text.replace(WORD_JOINER, "") for text in shown)
+    assert any(":red[**bold**] $x^2$" in text.replace(WORD_JOINER, "") for text in shown)
