@@ -47,7 +47,7 @@ with timing.section("problem"):
     variant = inputs.perturbed(settings, base)
 
 # First screen: the paradox, filled in once the methods have run.
-story_slot = st.container()
+story_slot = st.empty()
 progress_slot = st.empty()
 
 st.subheader("Reconstructions")
@@ -64,13 +64,21 @@ settings = inputs.checked_firenet(  # the view and depth widgets were drawn sinc
 
 with timing.section("methods"):
     results = runs.run_methods(settings, base, variant, conv_slot, progress_slot)
-with story_slot, timing.section("first screen"):
+with story_slot.container(), timing.section("first screen"):
     story.first_screen(settings, results, base, variant)
     timing.mark("first_screen")
+if variant is not None and variant.pending is not None:
+    # A worst-case search within the work budget runs now; the clean row is on screen.
+    variant = inputs.searched(settings, base, variant, results, progress_slot)
+    if variant is not None and variant.pending is None:
+        results = runs.run_methods(settings, base, variant, conv_slot, progress_slot)
+        with story_slot.container():
+            story.first_screen(settings, results, base, variant)
+        timing.mark("first_screen_perturbed")
 with recon_slot, timing.section("reconstructions"):
     shown = panels.reconstructions(settings, results, base, variant)
 with timing.section("perturbation"):
-    panels.perturbation(settings, results, variant, pert_slot)
+    panels.perturbation(settings, results, base, variant, pert_slot)
 with timing.section("convergence"):
     panels.convergence(settings, results, conv_slot)
 timing.mark("page")

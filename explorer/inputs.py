@@ -8,6 +8,7 @@ with ``st.error`` and the previous (or a safe) choice is used instead.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -18,7 +19,10 @@ from explorer.specs import PERTURBATIONS
 from explorer.text import plain
 from solver.problem import Problem
 
-__all__ = ["ground_truth", "problem", "checked_firenet", "perturbed"]
+__all__ = ["ground_truth", "problem", "checked_firenet", "perturbed", "searched", "SEARCH_TARGETS"]
+
+#: The networks each searched perturbation is computed against.
+SEARCH_TARGETS = {"worst_unet": ("unet",), "worst_firenet": ("firenet",), "transfer": ("unet", "firenet")}
 
 
 def ground_truth(settings: Settings, upload: tuple[str, str, np.ndarray, tuple[str, ...]] | None
@@ -101,3 +105,43 @@ def perturbed(settings: Settings, base: Problem) -> variants.Variant | None:
         st.error(plain(f"Perturbation \"{label}\" not possible: {error}. Showing the unperturbed "
                        "data.", limit=400))
         return None
+
+
+def search_estimate(settings: Settings, results: Any) -> float:
+    """Rough seconds of the worst-case searches of ``settings``' perturbation: each
+    gradient step is a forward and a backward pass, about three forward passes."""
+    targets = SEARCH_TARGETS.get(settings.perturbation.kind, ())
+    step = sum(3.0 * results.main[n].seconds for n in targets if n in results.main)
+    return step * settings.perturbation.steps
+
+
+def searched(settings: Settings, base: Problem, variant: variants.Variant | None, results: Any,
+             slot: Any) -> variants.Variant | None:
+    """The variant with its pending worst-case search run now, when that is cheap (within
+    the visitor's work budget) or was asked for; else ``variant`` unchanged (the
+    perturbation panel then offers the search).
+
+    Running it here, before the panels are drawn, shows the perturbed page in one pass
+    instead of drawing the page twice.
+    """
+    ss = st.session_state
+    if variant is None or variant.pending is None:
+        return variant
+    if search_estimate(settings, results) > ss["work_budget_seconds"] and not ss["attack_request"]:
+        return variant
+    for target in SEARCH_TARGETS[settings.perturbation.kind]:
+        name = "the U-Net" if target == "unet" else "FIRENET"
+        bar = slot.progress(0.0, text=f"Worst-case search against {name}")
+
+        def report(fraction: float, text: str, bar: Any = bar, name: str = name) -> None:
+            bar.progress(fraction, text=f"Worst-case search against {name}: {text}")
+
+        try:
+            variants.attack(target, base, settings.firenet, settings.perturbation, progress=report)
+        except (RuntimeError, ValueError) as error:
+            st.error(plain(f"The worst-case search against {name} failed: {error}", limit=400))
+            ss["attack_request"] = False
+            return variant
+    slot.empty()
+    ss["attack_request"] = False
+    return perturbed(settings, base)

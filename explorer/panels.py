@@ -141,51 +141,67 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
 # --------------------------------------------------------------------------------------
 # Perturbation
 # --------------------------------------------------------------------------------------
-def perturbation(settings: Settings, results: Results, variant: variants.Variant | None,
-                 slot: Any) -> None:
+def perturbation(settings: Settings, results: Results, base: Problem,
+                 variant: variants.Variant | None, slot: Any) -> None:
     """The perturbation and what it changed in each network's output."""
     if variant is None:
         return
     with slot:
         st.subheader("Perturbation")
         if variant.pending is not None:
-            targets = {"worst_unet": ("unet",), "worst_firenet": ("firenet",),
-                       "transfer": ("unet", "firenet")}.get(settings.perturbation.kind, ())
-            estimate = seconds_per_step(results, targets) * settings.perturbation.steps
-            ss = st.session_state
-            what = (f"a {variant.pending} (gradient ascent, {settings.perturbation.steps} steps, "
-                    f"about {_duration(estimate)})")
-            if estimate <= ss["work_budget_seconds"]:
-                # Cheap enough to start without asking: the first screen needs it.
-                ss["attack_request"] = True
-            if ss["attack_request"]:
-                st.info(f"Running {what}; the page shows the unperturbed data until it is done.")
-                return
-            st.info(f"This perturbation needs {what}, more than the "
-                    f"{_duration(ss['work_budget_seconds'])} the page starts by itself. The page "
-                    "above shows the unperturbed data until it has run.")
+            from explorer.inputs import search_estimate
+
+            budget = st.session_state["work_budget_seconds"]
+            st.info(f"This perturbation needs a {variant.pending} (gradient ascent, "
+                    f"{settings.perturbation.steps} steps, about "
+                    f"{_duration(search_estimate(settings, results))}), more than the "
+                    f"{_duration(budget)} the page starts by itself. The page above shows the "
+                    "unperturbed data until it has run.")
             st.button("Run the worst-case search", key="run_attack", type="primary",
                       on_click=_request, args=("attack_request",))
             return
-        st.caption(variant.note)
+        st.caption(plain(variant.note, limit=400))
         changes = {}
         rows = []
         for method in settings.view.show:
             if method not in results.main:
                 continue
             main, clean = results.main[method], results.clean[method]
-            change = main.image - clean.image
-            changes[METHOD_LABELS[method]] = change
-            norm = float(np.linalg.norm(clean.image))
-            rows.append((METHOD_LABELS[method], float(np.linalg.norm(change)) / max(norm, 1e-12)))
+            given = results.problems[method]
+            changes[METHOD_LABELS[method]] = main.image - clean.image
+            rows.append((METHOD_LABELS[method], _stability_numbers(main.image, clean.image, given, base)))
         if not changes or variant.display is None:
             return
         fig = compute.figure("perturbation_figure", variant.display, changes, title=variant.title)
         st.plotly_chart(fig, key="pert_fig", config=CHART)
         columns = st.columns([1] * (len(rows) + 1) + [0.3])[1:]
-        for column, (name, value) in zip(columns, rows):
-            column.metric(f"Output change, {name}", f"{value:.4f}",
+        for column, (name, numbers) in zip(columns, rows):
+            column.metric(f"Output change, {name}", f"{numbers['change']:.4f}",
                           help="||f(perturbed) - f(clean)|| / ||f(clean)||")
+            column.metric(f"Error to the truth, {name}", f"{numbers['error']:.4f}",
+                          delta=f"x{numbers['growth']:.2f} of {numbers['error_clean']:.4f}", delta_color="off",
+                          help="||f(perturbed) - x|| / ||x||, and how many times the clean error: "
+                               "the paper's stability bounds this error in terms of ||e||.")
+            if numbers["ratio"] is not None:
+                column.metric(f"Change / perturbation, {name}", f"{numbers['ratio']:.2f}",
+                              help="Output change divided by ||e|| / ||y||: 1 means the output "
+                                   "moved (relatively) as much as the data.")
+
+
+def _stability_numbers(perturbed: np.ndarray, clean: np.ndarray, given: Problem, base: Problem) -> dict:
+    """Output change, error to the truth (perturbed and clean, and their ratio) and the
+    change per unit of data perturbation (None when the data were not perturbed in place:
+    a new detail or more samples)."""
+    truth_norm = max(float(np.linalg.norm(given.truth)), 1e-12)
+    change = float(np.linalg.norm(perturbed - clean)) / max(float(np.linalg.norm(clean)), 1e-12)
+    error = float(np.linalg.norm(perturbed - given.truth)) / truth_norm
+    error_clean = float(np.linalg.norm(clean - base.truth)) / max(float(np.linalg.norm(base.truth)), 1e-12)
+    ratio = None
+    if given.y.shape == base.y.shape and np.array_equal(given.truth, base.truth):
+        size = float((given.y - base.y).norm() / base.y.norm())
+        ratio = change / size if size > 0 else None
+    return {"change": change, "error": error, "error_clean": error_clean,
+            "growth": error / max(error_clean, 1e-12), "ratio": ratio}
 
 
 def _request(key: str) -> None:
@@ -283,7 +299,16 @@ def section(title: str, *, presenting: bool = False) -> Any:
     return st.container()
 
 
-#: Presentation mode: larger type for a projector (the page's own style, no user content).
+#: The page's own style (no user content): less empty space above the title, so the first
+#: screen (title, sentence, two rows of pictures) fits a 1280 x 720 projector.
+_PAGE_STYLE = """
+<style>
+  .block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+  h1 { font-size: 2.1rem !important; padding-top: 0 !important; }
+</style>
+"""
+
+#: Presentation mode: larger type for a projector.
 _PRESENTING_STYLE = """
 <style>
   html, body, [data-testid="stMarkdownContainer"] p { font-size: 1.25rem; }
@@ -294,9 +319,8 @@ _PRESENTING_STYLE = """
 
 
 def page_style(*, presenting: bool) -> None:
-    """Apply presentation mode's style when asked."""
-    if presenting:
-        st.html(_PRESENTING_STYLE)
+    """Apply the page's style, and presentation mode's when asked."""
+    st.html(_PAGE_STYLE + (_PRESENTING_STYLE if presenting else ""))
 
 
 def about() -> None:

@@ -24,24 +24,30 @@ from solver.trace import Trace
 __all__ = ["run_methods", "finish_long_tasks"]
 
 
-def _live_drawer(slot: Any, progress: Any, settings: Settings) -> Any:
+def _live_drawer(slot: Any, progress: Any, settings: Settings, tag: str) -> Any:
     from solver.trace import certify
 
     fs = settings.firenet
+    last = [-1.0]
 
     def draw(partial: Trace, layer: int) -> None:
         restarts = layer // fs.layers
         if restarts == 1:
             timing.mark("first_restart")
+        progress.progress(restarts / fs.restarts,
+                          text=f"FIRENET: restart {restarts} of {fs.restarts} ({layer} layers)")
+        # Each redraw sends the whole chart (~40 kB): at most one a second, and the first.
+        now = time.perf_counter()
+        if now - last[0] < 1.0 and last[0] >= 0:
+            return
+        last[0] = now
         gaps, bound = certify({"FIRENET": partial})
         curves = {"FIRENET": {"layer": partial.layer, "error": partial.error, "gap": gaps["FIRENET"]}}
         eps = [e / bound for e in partial.eps] if bound > 0 else None
         fig = figures.convergence_figure(curves, restart_layers=partial.restart_layers, eps=eps,
                                          last_layer=layer)
         fig.update_xaxes(range=[0, fs.depth])
-        slot.plotly_chart(fig, key=f"conv_live_{restarts}", config=CHART)
-        progress.progress(restarts / fs.restarts,
-                          text=f"FIRENET: restart {restarts} of {fs.restarts} ({layer} layers)")
+        slot.plotly_chart(fig, key=f"conv_live_{tag}_{restarts}", config=CHART)
 
     return draw
 
@@ -63,7 +69,8 @@ def run_methods(settings: Settings, base: Problem, variant: variants.Variant | N
         out.problems[method] = given
         drawer = None
         if method == "firenet" and settings.view.live and compute.cached_reconstruction(method, given, fs) is None:
-            drawer = _live_drawer(conv_slot, progress_slot.progress(0.0, text="FIRENET: starting"), settings)
+            drawer = _live_drawer(conv_slot, progress_slot.progress(0.0, text="FIRENET: starting"), settings,
+                                  compute.digest(given)[:12])
         try:
             out.main[method] = compute.reconstruct(method, given, fs, drawer)
             out.clean[method] = (compute.reconstruct(method, base, fs) if given is not base

@@ -292,7 +292,7 @@ def _base_specs() -> dict[str, Spec]:
         "error_max": Spec(0.25, "Error map range (|error| shown up to)", widget="slider",
                           low=0.01, high=1.0, step=0.01),
         "live": Spec(True, "Draw the convergence curve live", widget="toggle"),
-        "compare": Spec(True, "Compare with Chambolle-Pock in the convergence plot",
+        "compare": Spec(False, "Compare with Chambolle-Pock in the convergence plot",
                         widget="toggle",
                         help="Plain and tuned-ratio Chambolle-Pock with as many layers as "
                              "FIRENET, computed after the rest of the page is shown."),

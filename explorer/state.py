@@ -25,8 +25,8 @@ INTERNAL: dict[str, Any] = {
     "attack_request": False,  # a worst-case search was asked for (button or preset)
     "stability_request": False,  # the stability curves were asked for
     "preset_note": None,  # what the last preset set up (shown once)
-    # Worst-case searches estimated to take at most this long start by themselves; longer
-    # ones wait for their button.
+    # Worst-case searches estimated to take at most this long run by themselves (the first
+    # screen needs them); longer ones wait for their button.
     "work_budget_seconds": 45.0,
     # Settings applied on top of every preset (e.g. {"size": 128} to run the presets
     # small on a slow machine; the tests and benchmarks use it).

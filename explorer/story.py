@@ -18,14 +18,13 @@ from explorer import compute, variants
 from explorer.figures import coloured_png
 from explorer.results import Results
 from explorer.settings import Settings
-from explorer.specs import PERTURBATIONS
 from solver.problem import Problem
 
 __all__ = ["first_screen", "headline", "IMAGE_WIDTH"]
 
 #: Width of each picture in pixels: three columns of them fit beside the sidebar on a
 #: 1280 x 720 projector, two rows of them above the fold.
-IMAGE_WIDTH = 200
+IMAGE_WIDTH = 170
 
 
 def headline(clean: dict[str, float], perturbed: dict[str, float] | None, kind_label: str,
@@ -44,13 +43,24 @@ def headline(clean: dict[str, float], perturbed: dict[str, float] | None, kind_l
         return first
     growth = {m: perturbed[m]["relative_error"] / max(clean[m]["relative_error"], 1e-12)
               for m in ("unet", "firenet")}
-    size = f"{kind_label.lower()} of {budget:.1%} of ||y||"
+    size = f"{kind_label} of {budget:.1%} of ||y||"
     if visible is not None:
         size += f" (its largest pixel change is {visible:.3f}, {visible * 255:.1f} grey levels)"
     second = (f" With a {size}, the U-Net's error grows **{growth['unet']:.1f}x** "
               f"({perturbed['unet']['psnr']:.1f} dB) and FIRENET's **{growth['firenet']:.1f}x** "
               f"({perturbed['firenet']['psnr']:.1f} dB).")
     return first + second
+
+
+#: The perturbation kinds as the headline says them ("With a ... of 2.0% of ||y||").
+_PHRASES = {
+    "random": "random perturbation",
+    "worst_unet": "perturbation chosen against the U-Net",
+    "worst_firenet": "perturbation chosen against FIRENET",
+    "transfer": "perturbation chosen against the other network",
+    "detail": "text detail of contrast",
+    "more_samples": "sampling rate raised by",
+}
 
 
 def _picture(column: Any, image: np.ndarray, caption: str, value_range: tuple[float, float] = (0.0, 1.0)) -> None:
@@ -74,7 +84,7 @@ def first_screen(settings: Settings, results: Results, base: Problem,
         perturbed = {m: compute.metrics(results.main[m].at_depth(depth), truth) for m in ("unet", "firenet")}
     visible = None if not active or variant.display is None else float(np.max(np.abs(variant.display)))
     kind = settings.perturbation.kind
-    st.markdown(headline(clean, perturbed, PERTURBATIONS.get(kind, kind), settings.perturbation.budget,
+    st.markdown(headline(clean, perturbed, _PHRASES.get(kind, "perturbation"), settings.perturbation.budget,
                          visible if kind not in ("detail", "more_samples") else None))
     top = st.columns(3)
     _picture(top[0], base.truth, "Ground truth")

@@ -137,17 +137,34 @@ def test_direct_perturbations_run(kind):
 
 
 @pytest.mark.parametrize("kind", ["worst_unet", "worst_firenet", "transfer"])
-def test_worst_case_perturbations_run_on_demand(kind):
+def test_worst_case_searches_over_the_work_budget_wait_for_their_button(kind):
     # A budget of its own per case: searches are cached across the tests of a process.
     budget = {"worst_unet": "0.03", "worst_firenet": "0.04", "transfer": "0.06"}[kind]
-    at = small_app(perturbation=kind, attack_steps="2", budget=budget, show="firenet,unet").run()
+    at = small_app(perturbation=kind, attack_steps="2", budget=budget, show="firenet,unet")
+    at.session_state["work_budget_seconds"] = 0.0
+    at.run()
     assert not at.exception, texts(at.exception)
     # Nothing is searched until asked: the page shows the clean data and a button.
     assert not any(label.startswith("Output change") for label in metric_labels(at))
+    assert "more than the 1 s the page starts by itself" in texts(at.info)
     at.button(key="run_attack").click().run()
     assert_page_ok(at)
     changes = [m for m in at.metric if m.label.startswith("Output change")]
     assert {m.label for m in changes} == {"Output change, FIRENET", "Output change, U-Net"}
+
+
+def test_a_cheap_worst_case_search_runs_by_itself_and_fills_the_first_screen():
+    at = small_app(perturbation="worst_unet", attack_steps="2", budget="0.02", show="firenet,unet").run()
+    assert_page_ok(at)
+    assert {m.label for m in at.metric if m.label.startswith("Output change")} == {
+        "Output change, FIRENET", "Output change, U-Net"}
+    story = texts(at.markdown)
+    assert "With a perturbation chosen against the U-Net of 2.0% of ||y||" in story
+    captions = [caption for element in at.get("image") for caption in element.captions]
+    assert len(captions) == 6 and captions[0] == "Ground truth"
+    assert captions[1].startswith("U-Net, clean data: ") and captions[1].endswith(" dB")
+    assert captions[4].startswith("U-Net, perturbed data: ")
+    assert captions[5].startswith("FIRENET, perturbed data: ")
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

@@ -119,11 +119,11 @@ def test_settings_json_holds_every_group():
     assert data["image"]["size"] == 256 and data["measurement"]["pattern"] == "multilevel"
 
 
-def _png_of(trace) -> Image.Image:
+def _picture_of(trace, kind: str = "png") -> Image.Image:
     import base64
 
     header, data = trace.source.split(",", 1)
-    assert header == "data:image/png;base64"
+    assert header == f"data:image/{kind};base64"
     return Image.open(io.BytesIO(base64.b64decode(data)))
 
 
@@ -140,12 +140,18 @@ def test_image_panels_are_pngs_on_shared_axes_and_colour_scales():
     assert layout.coloraxis2.cmax == 0.08
     # Colour stops are explicit rgb() strings, the first one black for inferno.
     assert layout.coloraxis2.colorscale[0][1] == "rgb(0, 0, 4)"
-    # Images travel as palette PNGs; |error| of B is 0.01 everywhere: index 0.01/0.08 * 255 = 31.9.
-    err = _png_of(next(t for t in fig.data if t.name == "|error| B"))
-    assert err.size == (32, 32) and err.mode == "P"
-    assert np.unique(np.asarray(err)).tolist() == [32]
-    assert err.getpalette()[:3] == [0, 0, 4]  # inferno starts black
-    truth_png = np.asarray(_png_of(next(t for t in fig.data if t.name == "truth")))
+    # Images travel as exact palette PNGs, error maps as lossy WebP: |error| of B is 0.01
+    # everywhere, 0.01/0.08 of the way up inferno (index 32 of 256).
+    import plotly.colors
+
+    err = _picture_of(next(t for t in fig.data if t.name == "|error| B"), "webp")
+    assert err.size == (32, 32)
+    expected = plotly.colors.unlabel_rgb(plotly.colors.sample_colorscale(
+        figures.colourscale("inferno"), [32 / 255])[0])
+    assert np.abs(np.asarray(err.convert("RGB"), float) - expected).max() <= 8
+    truth_picture = _picture_of(next(t for t in fig.data if t.name == "truth"))
+    assert truth_picture.mode == "P" and truth_picture.getpalette()[:3] == [68, 1, 84]  # viridis
+    truth_png = np.asarray(truth_picture)
     np.testing.assert_array_equal(truth_png, np.round(truth * 255).astype(np.uint8))
     # The colour bars come from transparent heatmaps, nothing else is a heatmap.
     bars = [t for t in fig.data if t.type == "heatmap"]
