@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+from solver.validation import check_positive
+
 __all__ = ["psnr", "relative_error", "ssim", "stability_ratio"]
 
 
@@ -65,16 +67,6 @@ def _norm(array: np.ndarray) -> float:
     if np.iscomplexobj(array):
         return math.sqrt(float(np.sum(array.real**2 + array.imag**2)))
     return math.sqrt(float(np.sum(array * array)))
-
-
-def _check_data_range(data_range) -> float:
-    try:
-        value = float(data_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"data_range must be a positive number, got {data_range!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"data_range must be a positive number, got {data_range!r}")
-    return value
 
 
 def relative_error(x, ref) -> float:
@@ -125,7 +117,7 @@ def psnr(x, ref, data_range: float = 1.0) -> float:
     -----
     Computed with ``skimage.metrics.peak_signal_noise_ratio(ref, x, data_range=...)``.
     """
-    data_range = _check_data_range(data_range)
+    data_range = check_positive("data_range", data_range)
     a, b = _real_pair(x, ref)
     if np.array_equal(a, b):
         # skimage divides by zero here (with a RuntimeWarning); the answer is +inf.
@@ -157,7 +149,7 @@ def ssim(x, ref, data_range: float = 1.0) -> float:
     ``skimage.metrics.structural_similarity`` with its defaults (7 x 7 uniform window,
     sample covariance, K1 = 0.01, K2 = 0.03), so numbers match scikit-image's.
     """
-    data_range = _check_data_range(data_range)
+    data_range = check_positive("data_range", data_range)
     a, b = _real_pair(x, ref)
     if a.ndim != 2:
         raise ValueError(f"x and ref must be 2-D images for SSIM, got shape {a.shape}")
