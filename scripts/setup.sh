@@ -10,7 +10,7 @@
 #
 # A .venv left by a failed or older setup is rebuilt from scratch: one whose Python does not
 # run or has another version than $PYTHON, whose pip is missing, whose record of a completed
-# install (.venv/.setup-done) is missing or was made from other requirement files, or which
+# install (.venv/.setup-done) is missing or was made from other requirements, or which
 # lacks one of the key packages. The record is written only after the install and an import
 # of the key packages succeeded, so an interrupted or failed run is redone next time.
 set -euo pipefail
@@ -53,8 +53,12 @@ requirements=requirements.txt
 runtime_modules="torch numpy scipy pywt skimage PIL safetensors tqdm streamlit plotly"
 test_modules="pytest cvxpy playwright"
 
+# A file's line: its name and the hash of its requirements (comments and blank lines left
+# out, so editing a comment does not rebuild the environment).
 requirement_line() {
-    echo "$1 $("$python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$1")"
+    echo "$1 $("$python" -c 'import hashlib, sys
+lines = [line.split("#")[0].strip() for line in open(sys.argv[1])]
+print(hashlib.sha256("\n".join(line for line in lines if line).encode()).hexdigest())' "$1")"
 }
 runtime_line=$(requirement_line requirements.txt)
 test_line=$(requirement_line requirements-test.txt)
