@@ -27,6 +27,11 @@ for arg in "$@"; do
     esac
 done
 
+if [ "$cpu" -eq 1 ] && [ "$(uname -s)" = Darwin ]; then
+    echo "scripts/setup.sh: --cpu ignored: torch's macOS wheels on PyPI are CPU-only already" >&2
+    cpu=0
+fi
+
 min_python=3.11
 python=${PYTHON:-python3}
 torch_cpu_index=${TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}
