@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from solver.validation import check_seed
+
 __all__ = [
     "SPLIT_SEEDS",
     "split_seed",
@@ -40,16 +42,11 @@ _SPLIT_LENGTH = 100_000
 _WORDS = ("Can u see it?", "FIRE", "k-space", "42", "A B C", "xyz", "MRI", "8 7 6")
 
 
-def _check_seed(seed: int, name: str = "seed") -> None:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {seed!r}")
-
-
 def split_seed(split: str, index: int) -> int:
     """The seed of example ``index`` of ``split`` ("train", "validation" or "test")."""
     if split not in SPLIT_SEEDS:
         raise ValueError(f"split must be one of {tuple(SPLIT_SEEDS)}, got {split!r}")
-    _check_seed(index, "index")
+    check_seed(index, "index")
     if split != "train" and index >= _SPLIT_LENGTH:
         raise ValueError(f"index must be < {_SPLIT_LENGTH} for split {split!r}, got {index}")
     return SPLIT_SEEDS[split] + int(index)
@@ -57,7 +54,7 @@ def split_seed(split: str, index: int) -> int:
 
 def has_detail(seed: int) -> bool:
     """Whether the example with this seed carries a detail (odd seeds: half of them)."""
-    _check_seed(seed)
+    check_seed(seed)
     return seed % 2 == 1
 
 
@@ -105,7 +102,7 @@ def example_image(seed: int, size: int) -> np.ndarray:
     """
     from solver import phantoms
 
-    _check_seed(seed)
+    check_seed(seed)
     image = np.asarray(phantoms.random_ellipses(size, seed), dtype=np.float64)
     if has_detail(seed):
         # A separate stream, so the detail never changes the ellipses of the same seed.

@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+from solver.validation import check_positive
+
 __all__ = ["PARTS", "psnr", "relative_error", "ssim", "stability_ratio"]
 
 
@@ -77,16 +79,6 @@ def _norm(array: np.ndarray) -> float:
     if np.iscomplexobj(array):
         return math.sqrt(float(np.sum(array.real**2 + array.imag**2)))
     return math.sqrt(float(np.sum(array * array)))
-
-
-def _check_data_range(data_range) -> float:
-    try:
-        value = float(data_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"data_range must be a positive number, got {data_range!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"data_range must be a positive number, got {data_range!r}")
-    return value
 
 
 def relative_error(x, ref, *, part: str = "real") -> float:
@@ -143,7 +135,7 @@ def psnr(x, ref, data_range: float = 1.0, *, part: str = "real") -> float:
     Computed with ``skimage.metrics.peak_signal_noise_ratio(ref, x, data_range=...)``;
     for ``part="complex"`` as ``10 log10(data_range^2 / mean |x - ref|^2)``.
     """
-    data_range = _check_data_range(data_range)
+    data_range = check_positive("data_range", data_range)
     a, b = _real_pair(x, ref, part=part)
     if np.array_equal(a, b):
         # skimage divides by zero here (with a RuntimeWarning); the answer is +inf.
@@ -181,7 +173,7 @@ def ssim(x, ref, data_range: float = 1.0, *, part: str = "real") -> float:
     ``skimage.metrics.structural_similarity`` with its defaults (7 x 7 uniform window,
     sample covariance, K1 = 0.01, K2 = 0.03), so numbers match scikit-image's.
     """
-    data_range = _check_data_range(data_range)
+    data_range = check_positive("data_range", data_range)
     if part == "complex":
         raise ValueError("part must be 'real' or 'magnitude' for SSIM, got 'complex'")
     a, b = _real_pair(x, ref, part=part)

@@ -64,7 +64,7 @@ __all__ = [
 CARD_FORMAT = 1
 
 #: The shipped network (trained for the explorer's default preset).
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "unet_multilevel_r25_n256.safetensors"
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "unet_multilevel_r25_n256.safetensors"
 
 _NORMS = ("batch", "group", "instance", "none")
 

@@ -27,6 +27,7 @@ import copy
 import numpy as np
 import torch
 
+from solver.validation import check_choice, check_int
 from solver.wavelets import Wavelet2D
 
 __all__ = [
@@ -91,8 +92,9 @@ def walsh_sequency_permutation(size: int, *, ordering: str = "centred") -> np.nd
     -----
     Sequency s is natural row ``bitreverse(gray(s))`` with ``gray(s) = s ^ (s >> 1)``.
     """
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1 or size & (size - 1):
-        raise ValueError(f"size must be a power of two, got {size!r}")
+    size = check_int("size", size, low=1)
+    if size & (size - 1):
+        raise ValueError(f"size must be a power of two, got {size}")
     if ordering not in ("centred", "uncentred"):
         raise ValueError(f"ordering must be 'centred' or 'uncentred', got {ordering!r}")
     bits = int(size).bit_length() - 1
@@ -368,6 +370,4 @@ class WaveletMeasurement(torch.nn.Module):
 def make_operator(kind: str, mask):
     """Build the subsampled operator of ``kind`` ("fourier" or "walsh") for ``mask``."""
     kinds = {"fourier": SubsampledFourier, "walsh": SubsampledWalsh}
-    if kind not in kinds:
-        raise ValueError(f"kind must be one of {sorted(kinds)}, got {kind!r}")
-    return kinds[kind](mask)
+    return kinds[check_choice("kind", kind, kinds)](mask)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from solver.validation import check_seed
+
 __all__ = [
     "snr_db_to_level",
     "level_to_snr_db",
@@ -44,12 +46,6 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 # validation helpers
 # --------------------------------------------------------------------------------------
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    return int(seed)
-
-
 def _check_measurements(y, name: str = "y") -> torch.Tensor:
     if not isinstance(y, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(y).__name__}")
@@ -154,7 +150,7 @@ def complex_gaussian_noise(y: torch.Tensor, level: float, seed: int = 0) -> torc
     _check_measurements(y)
     if not (math.isfinite(level) and level >= 0):
         raise ValueError(f"level must be finite and >= 0, got {level}")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     g = _standard_normal((2, *y.shape), seed)
     g = torch.complex(g[0], g[1])
     g_norm = torch.linalg.vector_norm(g, dim=-1, keepdim=True)
@@ -199,7 +195,7 @@ def paper_noise(y: torch.Tensor, magnitude: float, seed: int = 0) -> torch.Tenso
     _check_measurements(y)
     if not (math.isfinite(magnitude) and magnitude >= 0):
         raise ValueError(f"magnitude must be finite and >= 0, got {magnitude}")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     g = _standard_normal((2, *y.shape), seed)
     e = torch.complex(g[0], g[1]) * (magnitude / math.sqrt(y.shape[-1]))
     return e.to(dtype=y.dtype, device=y.device)
@@ -462,7 +458,7 @@ def resampled_problem(
     from solver.sampling import make_mask
 
     x = _as_real_image(image, "image")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     if not dtype.is_complex:
         raise ValueError(f"dtype must be a complex dtype, got {dtype}")
     mask = make_mask(pattern, x.shape[0], rate, seed=seed, **params)

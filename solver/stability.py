@@ -25,6 +25,7 @@ import torch
 
 from solver.attacks import PAPER_ATTACK, AttackStep, evaluate_perturbation, worst_case_perturbation
 from solver.perturbations import complex_gaussian_noise
+from solver.validation import check_int, check_seed
 
 __all__ = ["StabilityProgress", "StabilityCurve", "stability_curve", "lipschitz_estimate"]
 
@@ -139,10 +140,8 @@ def stability_curve(
     for b in grid:
         if not (math.isfinite(b) and b > 0):
             raise ValueError(f"budgets must be finite and > 0, got {b}")
-    if isinstance(random_trials, bool) or not isinstance(random_trials, (int, np.integer)) or random_trials < 1:
-        raise ValueError(f"random_trials must be an integer >= 1, got {random_trials!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    random_trials = check_int("random_trials", random_trials, low=1)
+    seed = check_seed(seed)
 
     n_b = len(grid)
     total = len(networks) * n_b

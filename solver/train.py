@@ -4,7 +4,7 @@ Run as a module, e.g. the shipped network (one thread of a shared 2-core CPU)::
 
     python -m solver.train --pattern multilevel --rate 0.25 --size 256 --device auto \\
         --minutes 100 --batch-size 8 --crop 128 --base-width 16 --lr 5e-4 --seed 0 \\
-        --out weights/unet_multilevel_r25_n256.safetensors
+        --out solver/weights/unet_multilevel_r25_n256.safetensors
 
 ``--init-weights FILE.safetensors`` starts from trained weights instead (fine-tuning,
 e.g. after the sampling mask changed); the card then records both stages.

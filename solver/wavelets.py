@@ -30,6 +30,8 @@ import pywt
 import torch
 import torch.nn.functional as F
 
+from solver.validation import check_choice, check_fraction, check_int
+
 __all__ = ["Wavelet2D", "level_weights", "SUPPORTED_FAMILIES"]
 
 #: PyWavelets families with orthogonal, finite filter banks that this module supports.
@@ -39,8 +41,11 @@ SUPPORTED_FAMILIES = ("haar", "db", "sym", "coif")
 _HAAR_DENSE_SIDE = 16
 
 
-def _is_power_of_two(n) -> bool:
-    return isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 and (n & (n - 1)) == 0
+def _check_size(size) -> int:
+    size = check_int("size", size, low=2)
+    if size & (size - 1):
+        raise ValueError(f"size must be a power of two >= 2, got {size}")
+    return size
 
 
 def _check_wavelet_name(name) -> pywt.Wavelet:
@@ -273,9 +278,7 @@ class Wavelet2D(torch.nn.Module):
     def __init__(self, name: str = "haar", levels: int | None = None, size: int | None = None):
         super().__init__()
         w = _check_wavelet_name(name)
-        if not _is_power_of_two(size) or size < 2:
-            raise ValueError(f"size must be a power of two >= 2, got {size!r}")
-        size = int(size)
+        size = _check_size(size)
         max_lv = pywt.dwt_max_level(size, w.dec_len)
         if max_lv < 1:
             raise ValueError(
@@ -306,9 +309,7 @@ class Wavelet2D(torch.nn.Module):
     def max_levels(name: str, size: int) -> int:
         """Largest valid ``levels`` for wavelet ``name`` on images of side ``size``."""
         w = _check_wavelet_name(name)
-        if not _is_power_of_two(size) or size < 2:
-            raise ValueError(f"size must be a power of two >= 2, got {size!r}")
-        return int(pywt.dwt_max_level(int(size), w.dec_len))
+        return int(pywt.dwt_max_level(_check_size(size), w.dec_len))
 
     def _build_level_map(self) -> np.ndarray:
         lm = np.zeros((self.size, self.size), dtype=np.int64)
@@ -418,10 +419,8 @@ def level_weights(x, wavelet: Wavelet2D, *, threshold: float = 1e-2,
     """
     if not isinstance(wavelet, Wavelet2D):
         raise ValueError(f"wavelet must be a Wavelet2D, got {type(wavelet).__name__}")
-    if not (isinstance(threshold, (int, float)) and 0 <= threshold < 1):
-        raise ValueError(f"threshold must be in [0, 1), got {threshold!r}")
-    if domain not in ("coefficients", "image"):
-        raise ValueError(f"domain must be 'coefficients' or 'image', got {domain!r}")
+    threshold = check_fraction("threshold", threshold, low_open=False, high_open=True)
+    check_choice("domain", domain, ("coefficients", "image"))
     t = torch.as_tensor(x)
     if t.ndim < 2 or t.shape[-2:] != (wavelet.size, wavelet.size):
         raise ValueError(f"x must have shape (..., {wavelet.size}, {wavelet.size}), got {tuple(t.shape)}")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from solver.das_sampling import (
+from solver.sampling.das import (
     axis_bands,
     das_block_counts,
     das_block_weights,

@@ -6,7 +6,6 @@ import math
 import numpy as np
 import pytest
 
-from solver import sampling
 from solver.sampling import (
     PATTERNS,
     RATE_TOLERANCE,
@@ -21,6 +20,7 @@ from solver.sampling import (
     user_mask,
     variable_density_mask,
 )
+from solver.sampling.common import top_k_weighted
 
 NAMES = [
     "multilevel",
@@ -238,7 +238,7 @@ def test_top_k_weighted_draws_proportionally_to_the_weights():
     # One draw without replacement must pick index i with probability w_i / sum(w).
     rng = np.random.default_rng(0)
     w = np.array([1.0, 2.0, 5.0])
-    picks = np.array([sampling._top_k_weighted(rng, np.log(w), 1)[0] for _ in range(20000)])
+    picks = np.array([top_k_weighted(rng, np.log(w), 1)[0] for _ in range(20000)])
     freq = np.bincount(picks, minlength=3) / picks.size
     assert np.allclose(freq, w / w.sum(), atol=0.015)
 

@@ -46,12 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.sampling import (
-    PATTERNS,
-    ParamSpec,
-    PatternSpec,
-    sample_count,
-)
+from solver.sampling.common import sample_count
+from solver.sampling.specs import ParamSpec, PatternSpec
 from solver.validation import check_int, check_positive, check_seed
 
 __all__ = [
@@ -384,14 +380,10 @@ _PARAMS = (
     ),
 )
 
-#: Registry entry (added to :data:`solver.sampling.PATTERNS` under "das").
+#: Registry entry (:data:`solver.sampling.PATTERNS` lists it under "das").
 DAS_PATTERN = PatternSpec(
     "das", "DAS blocks (published)",
     "The published DAS pattern: every tensor-product block of dyadic bands gets its own "
     "sample count from the local wavelet sparsities of a reference image or a decay model.",
     das_mask, _PARAMS,
 )
-
-# Registered here (solver.sampling imports this module at its end), so that
-# make_mask("das", ...) works whichever module is imported first.
-PATTERNS.setdefault(DAS_PATTERN.name, DAS_PATTERN)
