@@ -46,6 +46,11 @@ __all__ = [
     "unet_status",
     "unet_version",
     "base_problem",
+    "user_mask",
+    "measured_kspace",
+    "measured_problem",
+    "weights",
+    "weights_check",
     "digest",
     "reconstruct",
     "cached_reconstruction",
@@ -165,8 +170,15 @@ def unet_status() -> tuple[dict[str, Any] | None, str | None]:
 # --------------------------------------------------------------------------------------
 def base_problem(image: ImageSettings, truth: np.ndarray, ms: MeasurementSettings, noise: float,
                  noise_seed: int) -> Problem:
-    """The unperturbed problem (raises ``ValueError`` from the sampling code)."""
-    mask, notes = sampling_mask(ms.pattern, image.size, ms.rate, ms.seed, ms.params)
+    """The unperturbed problem (raises ``ValueError`` from the sampling code, or when the
+    "user" pattern has no valid mask file for this size)."""
+    if ms.pattern == "user":
+        upload = st.session_state.get("user_mask")
+        if upload is None:
+            raise ValueError("no mask file has been uploaded yet (Measurement: mask file)")
+        mask, notes = user_mask(upload[1], upload[0], image.size, ms.transform)
+    else:
+        mask, notes = sampling_mask(ms.pattern, image.size, ms.rate, ms.seed, ms.params)
     return _problem(truth, mask, ms.transform, noise, noise_seed, notes)
 
 
@@ -178,6 +190,55 @@ def _problem(truth: np.ndarray, mask: np.ndarray, transform: str, noise: float, 
     problem = make_problem(truth, mask, transform=transform, noise=noise, noise_seed=noise_seed,
                            dtype=DTYPE)
     return replace(problem, notes=notes)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def user_mask(data: bytes, filename: str, size: int, transform: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A mask file (PNG/NPY) as the (N, N) bool mask in the project's centred order, with
+    the reader's notes and the achieved rate.
+
+    For ``transform="walsh_uncentred"`` the file is in the published plain sequency order
+    (sequency s at index s) and is converted; otherwise its layout is detected. Raises
+    ``ValueError`` with a message for the user.
+    """
+    from solver.mask_files import load_mask, walsh_mask_to_centred
+
+    if transform == "walsh_uncentred":
+        loaded = load_mask(data, filename, size=size, centred="centred")
+        mask = walsh_mask_to_centred(loaded.mask)
+        notes = (*loaded.notes, "Read in the published Walsh order (sequency s at index s) "
+                                "and converted to the project's centred sequency order.")
+    else:
+        loaded = load_mask(data, filename, size=size)
+        mask, notes = loaded.mask, loaded.notes
+    return mask, (*notes, f"Uploaded mask {filename}: {mask.mean():.2%} of the coefficients sampled.")
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def measured_kspace(files: tuple[tuple[str, bytes], ...], convention: str, size: int) -> Any:
+    """A measured k-space (``solver.kspace.KSpaceData``) from uploaded files: one NPY, NPZ
+    or HDF5 file, or a BART ``.cfl`` with its ``.hdr``. Raises ``ValueError``."""
+    from solver.kspace import load_kspace
+
+    by_ext = {os.path.splitext(name)[1].lower(): (name, data) for name, data in files}
+    if ".cfl" in by_ext or ".hdr" in by_ext:
+        if not (".cfl" in by_ext and ".hdr" in by_ext):
+            have = ".cfl" if ".cfl" in by_ext else ".hdr"
+            raise ValueError(f"a BART file needs both its .cfl and .hdr; only the {have} was given")
+        name, data = by_ext[".cfl"]
+        return load_kspace(data, name, hdr=by_ext[".hdr"][1], convention=convention, size=size)
+    if len(files) != 1:
+        raise ValueError(f"give one k-space file (or a BART .cfl and .hdr pair), got {len(files)}")
+    name, data = files[0]
+    return load_kspace(data, name, convention=convention, size=size)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def measured_problem(files: tuple[tuple[str, bytes], ...], convention: str, size: int) -> Problem:
+    """The problem of a measured k-space (no ground truth); raises ``ValueError``."""
+    from solver.problem import problem_from_kspace
+
+    return problem_from_kspace(measured_kspace(files, convention, size), dtype=DTYPE)
 
 
 def digest(problem: Problem) -> str:
@@ -206,6 +267,51 @@ def _level_weights(truth: np.ndarray, wavelet: str, levels: int) -> torch.Tensor
     return level_weights(torch.as_tensor(truth, dtype=torch.float32), w, domain="image").to(torch.float32)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def _published_weights(reference: np.ndarray, wavelet: str, levels: int, threshold: float) -> torch.Tensor:
+    from solver.sparsity_weights import sparsity_level_weights
+    from solver.wavelets import Wavelet2D
+
+    w = Wavelet2D(wavelet, levels=levels or None, size=reference.shape[0])
+    return sparsity_level_weights(reference, w, threshold=threshold).to(torch.float32)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _typed_weights(text: str, wavelet: str, levels: int, size: int) -> torch.Tensor:
+    from solver.sparsity_weights import parse_sparsities, weights_from_sparsities
+    from solver.wavelets import Wavelet2D
+
+    w = Wavelet2D(wavelet, levels=levels or None, size=size)
+    return weights_from_sparsities(parse_sparsities(text), w).to(torch.float32)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _zero_filled_magnitude(problem_digest: str, _problem: Problem) -> np.ndarray:
+    with torch.no_grad():
+        return _problem.operator.adjoint(_problem.y).abs().numpy().astype(np.float64)
+
+
+def weights_check(text: str, wavelet: str, levels: int, size: int) -> None:
+    """Raise ``ValueError`` (quoting the bad entry or the count expected) when the typed
+    sparsities ``text`` cannot give weights for these wavelet levels."""
+    _typed_weights(text, wavelet, levels, size)
+
+
+def weights(problem: Problem, fs: FirenetSettings) -> torch.Tensor | None:
+    """FIRENET's l1 weights as ``fs.weights`` says (None: unit weights). The per-level
+    schemes read the ground truth, or for measured data (no truth) the zero-filled image's
+    magnitude. Raises ``ValueError`` for a typed list that does not fit the levels."""
+    if fs.weights == "uniform":
+        return None
+    if fs.weights == "typed":
+        return _typed_weights(fs.sparsities, fs.wavelet, fs.levels, problem.size)
+    reference = (problem.truth if problem.has_truth
+                 else _zero_filled_magnitude(digest(problem), problem))
+    if fs.weights == "authors":
+        return _published_weights(reference, fs.wavelet, fs.levels, fs.threshold)
+    return _level_weights(reference, fs.wavelet, fs.levels)
+
+
 def network(method: str, problem: Problem, fs: FirenetSettings) -> torch.nn.Module:
     """``method`` built by the solver's registry for ``problem`` (``ValueError`` when it
     cannot be built, e.g. the U-Net is not available)."""
@@ -214,9 +320,8 @@ def network(method: str, problem: Problem, fs: FirenetSettings) -> torch.nn.Modu
     model, _, reason = _unet()
     if method in ("unet", "unet_firenet") and model is None:
         raise ValueError(reason)
-    weights = None if fs.weights == "uniform" else _level_weights(problem.truth, fs.wavelet, fs.levels)
     return build(method, _measurement(problem.transform, problem.mask, fs.wavelet, fs.levels),
-                 lam=fs.lam, weights=weights, iterations=fs.depth, firenet=fs.network_options(),
+                 lam=fs.lam, weights=weights(problem, fs), iterations=fs.depth, firenet=fs.network_options(),
                  unet=model)
 
 
@@ -256,7 +361,8 @@ def _recon_key(method: str, problem: Problem, fs: FirenetSettings) -> tuple:
     if method in ("unet", "zero_filled"):
         relevant: Any = None  # they do not depend on FIRENET's settings
     elif method in ("cp", "cp_tuned"):
-        relevant = (fs.depth, fs.layers, fs.lam, fs.wavelet, fs.levels, fs.weights)
+        relevant = (fs.depth, fs.layers, fs.lam, fs.wavelet, fs.levels, fs.weights, fs.threshold,
+                    fs.sparsities)
     else:
         relevant = fs
     weights = unet_version() if method in ("unet", "unet_firenet") else None
@@ -283,7 +389,8 @@ def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
         return found
     net = network(method, problem, fs)
     stops = [fs.layers * k for k in range(1, fs.restarts + 1)]
-    result = run(net, problem.y, reference=problem.truth, snapshots=stops, on_progress=on_progress)
+    reference = problem.truth if problem.has_truth else None
+    result = run(net, problem.y, reference=reference, snapshots=stops, on_progress=on_progress)
     if not result.stopped:
         store().put(key, result)
     return result

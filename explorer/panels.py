@@ -94,6 +94,10 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
     if not shown:
         st.info("Choose at least one reconstruction to show (sidebar: Reconstructions shown).")
         return {}
+    if not base.has_truth:  # measured data: residual and certified gap instead of PSNR
+        from explorer import own_data
+
+        return own_data.reconstructions(settings, results, base, shown)
     perturbed = variant is not None and variant.pending is None
     truth = results.problems[shown[0]].truth
     depth = view.depth
