@@ -204,10 +204,15 @@ def user_mask(data: bytes, filename: str, size: int, transform: str) -> tuple[np
     from solver.mask_files import load_mask, walsh_mask_to_centred
 
     if transform == "walsh_uncentred":
+        # Read as it is stored (no Fourier-style shift), then reordered; the reader's DC
+        # note is about the stored grid's middle, not sequency 0.
         loaded = load_mask(data, filename, size=size, centred="centred")
         mask = walsh_mask_to_centred(loaded.mask)
-        notes = (*loaded.notes, "Read in the published Walsh order (sequency s at index s) "
-                                "and converted to the project's centred sequency order.")
+        notes = (*(n for n in loaded.notes if not n.startswith("DC is not sampled")),
+                 "Read in the published Walsh order (sequency s at index s) and converted to "
+                 "the project's centred sequency order.")
+        if not mask[size // 2, size // 2]:
+            notes += ("Sequency (0, 0) is not sampled: the image mean cannot be recovered.",)
     else:
         loaded = load_mask(data, filename, size=size)
         mask, notes = loaded.mask, loaded.notes

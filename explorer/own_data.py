@@ -50,7 +50,8 @@ CONVENTIONS = {
     "corner": "fftshift(fft2(x)) (published FIRENET code, MATLAB)",
 }
 
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
+# Characters that markdown (and Streamlit's :emoji: and :color[] syntax) would interpret.
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#|<>~$:"})
 
 #: Width of the pictures of the no-truth panels (as on the first screen).
 _WIDTH = 200
@@ -89,7 +90,8 @@ def mask_controls() -> None:
             compute.user_mask(data, uploaded.name, int(ss["size"]), ss["transform"])
         except ValueError as error:
             kept = "the previous mask is kept" if ss["user_mask"] else "no mask is in use yet"
-            ss["mask_error"] = f"Mask file rejected: {error}. Nothing was changed ({kept})."
+            ss["mask_error"] = (f"Mask file {uploaded.name} rejected: {error}. Nothing was "
+                                f"changed ({kept}).")
         else:
             ss["user_mask"] = (uploaded.name, data)
             ss["mask_error"] = None
@@ -130,7 +132,9 @@ def kspace_controls(specs: Mapping[str, K.Spec]) -> None:
             compute.measured_kspace(files, ss["kspace_convention"], int(ss["size"]))
         except ValueError as error:
             kept = "the previous k-space is kept" if ss["user_kspace"] else "no k-space is in use yet"
-            ss["kspace_error"] = f"k-space file rejected: {error}. Nothing was changed ({kept})."
+            names = " + ".join(name for name, _ in files)
+            ss["kspace_error"] = (f"k-space file {names} rejected: {error}. Nothing was changed "
+                                  f"({kept}).")
         else:
             ss["user_kspace"] = files
             ss["kspace_error"] = None
