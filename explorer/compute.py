@@ -51,6 +51,8 @@ __all__ = [
     "measured_problem",
     "weights",
     "weights_check",
+    "complex_truth",
+    "zero_filled_image",
     "digest",
     "reconstruct",
     "cached_reconstruction",
@@ -125,7 +127,7 @@ def kspace_log(image: np.ndarray, transform: str) -> np.ndarray:
 
     with torch.no_grad():
         full = make_operator(transform, np.ones(image.shape, dtype=bool)).full(
-            torch.as_tensor(image, dtype=torch.float32).to(DTYPE))
+            torch.as_tensor(np.asarray(image)).to(DTYPE))
     magnitude = full.abs().numpy()
     return np.log10(magnitude + 1e-6 * max(float(magnitude.max()), 1e-30)).astype(np.float32)
 
@@ -246,6 +248,14 @@ def measured_problem(files: tuple[tuple[str, bytes], ...], convention: str, size
     return problem_from_kspace(measured_kspace(files, convention, size), dtype=DTYPE)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def complex_truth(magnitude: np.ndarray, seed: int) -> np.ndarray:
+    """``magnitude`` times a smooth seeded phase (``solver.complex_images``), complex128."""
+    from solver.complex_images import complex_test_image
+
+    return complex_test_image(magnitude, seed=seed)
+
+
 def digest(problem: Problem) -> str:
     """The identity of a problem's content (data, truth, mask, transform), for keys."""
     h = hashlib.blake2b(digest_size=16)
@@ -291,9 +301,14 @@ def _typed_weights(text: str, wavelet: str, levels: int, size: int) -> torch.Ten
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _zero_filled_magnitude(problem_digest: str, _problem: Problem) -> np.ndarray:
+def _zero_filled(problem_digest: str, _problem: Problem) -> np.ndarray:
     with torch.no_grad():
-        return _problem.operator.adjoint(_problem.y).abs().numpy().astype(np.float64)
+        return _problem.operator.adjoint(_problem.y).numpy().astype(np.complex128)
+
+
+def zero_filled_image(problem: Problem) -> np.ndarray:
+    """``A* y`` of ``problem``, complex128 (N, N) (for measured data: the data's image)."""
+    return _zero_filled(digest(problem), problem)
 
 
 def weights_check(text: str, wavelet: str, levels: int, size: int) -> None:
@@ -310,8 +325,9 @@ def weights(problem: Problem, fs: FirenetSettings) -> torch.Tensor | None:
         return None
     if fs.weights == "typed":
         return _typed_weights(fs.sparsities, fs.wavelet, fs.levels, problem.size)
-    reference = (problem.truth if problem.has_truth
-                 else _zero_filled_magnitude(digest(problem), problem))
+    # The per-level schemes need a real image: the truth's magnitude, or without a truth
+    # the zero-filled image's.
+    reference = np.abs(problem.truth if problem.has_truth else zero_filled_image(problem))
     if fs.weights == "authors":
         return _published_weights(reference, fs.wavelet, fs.levels, fs.threshold)
     return _level_weights(reference, fs.wavelet, fs.levels)
@@ -395,7 +411,10 @@ def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
     net = network(method, problem, fs)
     stops = [fs.layers * k for k in range(1, fs.restarts + 1)]
     reference = problem.truth if problem.has_truth else None
-    result = run(net, problem.y, reference=reference, snapshots=stops, on_progress=on_progress)
+    # Measured data and complex truths keep the imaginary part (images have a phase).
+    complex_images = not problem.has_truth or np.iscomplexobj(problem.truth)
+    result = run(net, problem.y, reference=reference, snapshots=stops, on_progress=on_progress,
+                 keep_imaginary=complex_images)
     if not result.stopped:
         store().put(key, result)
     return result
@@ -419,11 +438,17 @@ def figure(builder: str, *args: Any, **kwargs: Any) -> Any:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def metrics(image: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """PSNR (dB), SSIM and relative error of ``image`` against ``truth`` (data range 1)."""
+    """PSNR (dB), SSIM and relative error of ``image`` against ``truth`` (data range 1).
+
+    For a complex truth PSNR and the relative error compare the complex images (a lost
+    phase counts as error) and SSIM, defined for real images, compares the magnitudes.
+    """
     from solver import metrics as m
 
+    part = "complex" if np.iscomplexobj(truth) else "real"
     return {
-        "psnr": float(m.psnr(image, truth, data_range=1.0)),
-        "ssim": float(m.ssim(image, truth, data_range=1.0)),
-        "relative_error": float(m.relative_error(image, truth)),
+        "psnr": float(m.psnr(image, truth, data_range=1.0, part=part)),
+        "ssim": float(m.ssim(image, truth, data_range=1.0,
+                             part="magnitude" if part == "complex" else "real")),
+        "relative_error": float(m.relative_error(image, truth, part=part)),
     }

@@ -156,6 +156,7 @@ def _image_controls(specs: Mapping[str, K.Spec]) -> Any:
     if ss["image"] == "kspace":
         own_data.kspace_controls(specs)
         return None
+    widget("phase", specs)
     if ss["image"] != "upload":
         return None
     return st.file_uploader(
@@ -239,7 +240,7 @@ def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, bytes] |
         upload_id = (upload[0], hashlib.sha256(upload[1]).hexdigest())
     return Settings(
         image=ImageSettings(name=ss["image"], size=int(ss["size"]), seed=int(ss["image_seed"]),
-                            upload=upload_id),
+                            upload=upload_id, phase=bool(ss["phase"]) and ss["image"] != "kspace"),
         measurement=MeasurementSettings(transform=ss["transform"], pattern=pattern,
                                         rate=float(ss["rate"]), seed=int(ss["mask_seed"]),
                                         params=params),

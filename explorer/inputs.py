@@ -42,7 +42,7 @@ def ground_truth(settings: Settings, upload: tuple[str, bytes] | None) -> tuple[
             else:
                 for note in notes:
                     st.warning(f"Upload converted: {note}.")
-                return truth, image
+                return own_data.with_phase(truth, image), image
         elif not ss["upload_error"]:
             st.info("Upload a PNG, JPEG or NPY image in the sidebar (Image). Until then the "
                     "previous image is shown.")
@@ -51,7 +51,7 @@ def ground_truth(settings: Settings, upload: tuple[str, bytes] | None) -> tuple[
     else:
         ss["_last_image"] = (image.name, image.seed)
     truth, _ = compute.test_image(image.name, image.size, image.seed)
-    return truth, image
+    return own_data.with_phase(truth, image), image
 
 
 def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Problem:

@@ -36,6 +36,7 @@ __all__ = [
     "kspace_controls",
     "measured",
     "upload_id",
+    "with_phase",
     "weight_controls",
     "advanced_controls",
     "checked_advanced",
@@ -180,6 +181,16 @@ def upload_id() -> tuple[str, str] | None:
     return " + ".join(name for name, _ in files), h.hexdigest()
 
 
+def with_phase(truth: np.ndarray, image: Any) -> np.ndarray:
+    """The truth, times a smooth phase when ``image.phase`` (a complex image), with a note."""
+    if not image.phase:
+        return truth
+    st.info("Complex image: magnitudes are shown; PSNR and the relative error compare the "
+            "complex images (a lost phase counts as error), SSIM the magnitudes. The U-Net "
+            "was trained on real images and outputs a real image.")
+    return compute.complex_truth(truth, image.seed)
+
+
 # --------------------------------------------------------------------------------------
 # FIRENET: weights and the advanced settings
 # --------------------------------------------------------------------------------------
@@ -256,7 +267,7 @@ def _gap(trace: Any) -> float | None:
 
 
 def _range(images: Mapping[str, np.ndarray]) -> tuple[float, float]:
-    top = max(float(np.percentile(image, 99.5)) for image in images.values())
+    top = max(float(np.percentile(np.abs(image), 99.5)) for image in images.values())
     return 0.0, top if top > 0 else 1.0
 
 

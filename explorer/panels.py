@@ -65,7 +65,8 @@ def sampling(used: Problem, base: Problem) -> None:
     samples"), the log k-space magnitude and the achieved rate."""
     c1, c2 = st.columns([4, 1])
     with c1:
-        kspace = compute.kspace_log(used.truth, used.transform)
+        kspace = compute.kspace_log(used.truth if used.has_truth else compute.zero_filled_image(used),
+                                    used.transform)
         st.plotly_chart(compute.figure("mask_figure", used.mask, kspace, used.rate,
                                        used.transform), key="mask_fig", config=CHART)
     with c2:

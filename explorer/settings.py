@@ -27,13 +27,15 @@ __all__ = [
 class ImageSettings:
     """Which ground truth: a test image by name (or an upload) at ``size`` x ``size``.
 
-    ``upload`` is ``(file name, sha256 of the bytes)`` of the valid upload in use.
+    ``upload`` is ``(file name, sha256 of the bytes)`` of the valid upload in use;
+    ``phase``: the image times a smooth phase (seeded by ``seed``), a complex truth.
     """
 
     name: str = "shepp_logan"
     size: int = 256
     seed: int = 0
     upload: tuple[str, str] | None = None
+    phase: bool = False
 
 
 @dataclass(frozen=True)

@@ -294,6 +294,10 @@ def _base_specs() -> dict[str, Spec]:
                       labels=IMAGES),
         "size": Spec(256, "Size N (N x N pixels)", widget="segmented", options=SIZES),
         "image_seed": Spec(0, "Image seed", low=0, high=SEED_MAX, step=1),
+        "phase": Spec(False, "Complex image (smooth phase)", widget="toggle",
+                      help="Multiply the image by a smooth seeded phase, as MR images carry: "
+                           "the methods must keep the imaginary part; magnitudes are shown "
+                           "and the metrics compare the complex images."),
         "kspace_convention": Spec("auto", "FFT convention of the k-space file", widget="select",
                                   options=("auto", "centred", "corner"),
                                   labels={"auto": "Detect", "centred": "fftshift(fft2(ifftshift(x)))",

@@ -45,7 +45,7 @@ class Problem:
 
     Attributes
     ----------
-    truth : np.ndarray, shape (N, N), float64
+    truth : np.ndarray, shape (N, N), float64 or complex128
         Ground truth the metrics compare with.
     mask : np.ndarray, shape (N, N), bool
         Sampling mask (centred order).
@@ -127,8 +127,8 @@ def make_problem(
 
     Parameters
     ----------
-    truth : array_like, shape (N, N), real
-        Ground truth.
+    truth : array_like, shape (N, N), real or complex
+        Ground truth (kept complex128 when complex, e.g. an MR image with its phase).
     mask : array_like, shape (N, N), bool
         Sampling mask in centred order (``solver.sampling.make_mask``).
     transform : {"fourier", "walsh", "walsh_uncentred"}
@@ -150,7 +150,8 @@ def make_problem(
     noise_seed = check_seed(noise_seed, "noise_seed")
     if not isinstance(dtype, torch.dtype) or not dtype.is_complex:
         raise ValueError(f"dtype must be a complex torch dtype, got {dtype!r}")
-    x = np.asarray(truth, dtype=np.float64)
+    x = np.asarray(truth)
+    x = x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)  # a complex truth stays complex
     m = np.asarray(mask, dtype=bool)
     if x.ndim != 2 or x.shape[0] != x.shape[1]:
         raise ValueError(f"truth must be a square 2-D image, got shape {x.shape}")
