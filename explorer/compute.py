@@ -210,9 +210,9 @@ def user_mask(data: bytes, filename: str, size: int, transform: str) -> tuple[np
         # note is about the stored grid's middle, not sequency 0.
         loaded = load_mask(data, filename, size=size, centred="centred")
         mask = walsh_mask_to_centred(loaded.mask)
-        notes = (*(n for n in loaded.notes if not n.startswith("DC is not sampled")),
-                 "Read in the published Walsh order (sequency s at index s) and converted to "
-                 "the project's centred sequency order.")
+        converted = ("Read in the published Walsh order (sequency s at index s) and converted "
+                     "to the project's centred sequency order.")
+        notes = (*(n for n in loaded.notes if not n.startswith("DC is not sampled")), converted)
         if not mask[size // 2, size // 2]:
             notes += ("Sequency (0, 0) is not sampled: the image mean cannot be recovered.",)
     else:

@@ -65,8 +65,8 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
         result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
     except ValueError as error:
         previous = ss.get("_last_good_ms") or MeasurementSettings()
-        st.error(f"Sampling not possible: {error}. The previous sampling "
-                 f"({previous.pattern}, {previous.rate:.0%}) is used instead.")
+        own_data.show_error(f"Sampling not possible: {error}. The previous sampling "
+                            f"({previous.pattern}, {previous.rate:.0%}) is used instead.")
         try:
             result = compute.base_problem(image, truth, previous, ps.noise, ps.noise_seed)
         except ValueError:
@@ -74,7 +74,7 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
     else:
         ss["_last_good_ms"] = ms
     for message in result.notes:
-        st.warning(message)
+        st.warning(own_data.plain(message))  # notes may quote file names
     return result
 
 

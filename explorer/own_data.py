@@ -29,27 +29,19 @@ from explorer.specs import METHOD_LABELS
 from solver.problem import Problem
 
 __all__ = [
-    "CONVENTIONS",
-    "plain",
-    "show_error",
-    "mask_controls",
-    "kspace_controls",
-    "measured",
-    "upload_id",
-    "with_phase",
-    "weight_controls",
     "advanced_controls",
     "checked_advanced",
     "first_screen",
+    "kspace_controls",
+    "mask_controls",
+    "measured",
+    "plain",
     "reconstructions",
+    "show_error",
+    "upload_id",
+    "weight_controls",
+    "with_phase",
 ]
-
-#: The k-space file's FFT convention: detected, or declared by the user.
-CONVENTIONS = {
-    "auto": "Detect (from the zero-filled image's border)",
-    "centred": "fftshift(fft2(ifftshift(x))) (BART fft -u 3, fastMRI)",
-    "corner": "fftshift(fft2(x)) (published FIRENET code, MATLAB)",
-}
 
 # Characters that markdown (and Streamlit's :emoji: and :color[] syntax) would interpret.
 _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#|<>~$:"})
