@@ -46,6 +46,13 @@ __all__ = [
     "unet_status",
     "unet_version",
     "base_problem",
+    "user_mask",
+    "measured_kspace",
+    "measured_problem",
+    "weights",
+    "weights_check",
+    "complex_truth",
+    "zero_filled_image",
     "digest",
     "reconstruct",
     "cached_reconstruction",
@@ -118,7 +125,7 @@ def kspace_log(image: np.ndarray, transform: str) -> np.ndarray:
 
     with torch.no_grad():
         full = make_operator(transform, np.ones(image.shape, dtype=bool)).full(
-            torch.as_tensor(image, dtype=torch.float32).to(DTYPE))
+            torch.as_tensor(np.asarray(image)).to(DTYPE))
     magnitude = full.abs().numpy()
     return np.log10(magnitude + 1e-6 * max(float(magnitude.max()), 1e-30)).astype(np.float32)
 
@@ -163,8 +170,15 @@ def unet_status() -> tuple[dict[str, Any] | None, str | None]:
 # --------------------------------------------------------------------------------------
 def base_problem(image: ImageSettings, truth: np.ndarray, ms: MeasurementSettings, noise: float,
                  noise_seed: int) -> Problem:
-    """The unperturbed problem (raises ``ValueError`` from the sampling code)."""
-    mask, notes = sampling_mask(ms.pattern, image.size, ms.rate, ms.seed, ms.params)
+    """The unperturbed problem (raises ``ValueError`` from the sampling code, or when the
+    "user" pattern has no valid mask file for this size)."""
+    if ms.pattern == "user":
+        upload = st.session_state.get("user_mask")
+        if upload is None:
+            raise ValueError("no mask file has been uploaded yet (Measurement: mask file)")
+        mask, notes = user_mask(upload[1], upload[0], image.size, ms.transform)
+    else:
+        mask, notes = sampling_mask(ms.pattern, image.size, ms.rate, ms.seed, ms.params)
     return _problem(truth, mask, ms.transform, noise, noise_seed, notes)
 
 
@@ -176,6 +190,68 @@ def _problem(truth: np.ndarray, mask: np.ndarray, transform: str, noise: float, 
     problem = make_problem(truth, mask, transform=transform, noise=noise, noise_seed=noise_seed,
                            dtype=DTYPE)
     return replace(problem, notes=notes)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def user_mask(data: bytes, filename: str, size: int, transform: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A mask file (PNG/NPY) as the (N, N) bool mask in the project's centred order, with
+    the reader's notes and the achieved rate.
+
+    For ``transform="walsh_uncentred"`` the file is in the published plain sequency order
+    (sequency s at index s) and is converted; otherwise its layout is detected. Raises
+    ``ValueError`` with a message for the user.
+    """
+    from solver.mask_files import load_mask, walsh_mask_to_centred
+
+    if transform == "walsh_uncentred":
+        # Read as it is stored (no Fourier-style shift), then reordered; the reader's DC
+        # note is about the stored grid's middle, not sequency 0.
+        loaded = load_mask(data, filename, size=size, centred="centred")
+        mask = walsh_mask_to_centred(loaded.mask)
+        converted = ("Read in the published Walsh order (sequency s at index s) and converted "
+                     "to the project's centred sequency order.")
+        notes = (*(n for n in loaded.notes if not n.startswith("DC is not sampled")), converted)
+        if not mask[size // 2, size // 2]:
+            notes += ("Sequency (0, 0) is not sampled: the image mean cannot be recovered.",)
+    else:
+        loaded = load_mask(data, filename, size=size)
+        mask, notes = loaded.mask, loaded.notes
+    return mask, (*notes, f"Uploaded mask {filename}: {mask.mean():.2%} of the coefficients sampled.")
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def measured_kspace(files: tuple[tuple[str, bytes], ...], convention: str, size: int) -> Any:
+    """A measured k-space (``solver.kspace.KSpaceData``) from uploaded files: one NPY, NPZ
+    or HDF5 file, or a BART ``.cfl`` with its ``.hdr``. Raises ``ValueError``."""
+    from solver.kspace import load_kspace
+
+    by_ext = {os.path.splitext(name)[1].lower(): (name, data) for name, data in files}
+    if ".cfl" in by_ext or ".hdr" in by_ext:
+        if not (".cfl" in by_ext and ".hdr" in by_ext):
+            have = ".cfl" if ".cfl" in by_ext else ".hdr"
+            raise ValueError(f"a BART file needs both its .cfl and .hdr; only the {have} was given")
+        name, data = by_ext[".cfl"]
+        return load_kspace(data, name, hdr=by_ext[".hdr"][1], convention=convention, size=size)
+    if len(files) != 1:
+        raise ValueError(f"give one k-space file (or a BART .cfl and .hdr pair), got {len(files)}")
+    name, data = files[0]
+    return load_kspace(data, name, convention=convention, size=size)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def measured_problem(files: tuple[tuple[str, bytes], ...], convention: str, size: int) -> Problem:
+    """The problem of a measured k-space (no ground truth); raises ``ValueError``."""
+    from solver.problem import problem_from_kspace
+
+    return problem_from_kspace(measured_kspace(files, convention, size), dtype=DTYPE)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def complex_truth(magnitude: np.ndarray, seed: int) -> np.ndarray:
+    """``magnitude`` times a smooth seeded phase (``solver.complex_images``), complex128."""
+    from solver.complex_images import complex_test_image
+
+    return complex_test_image(magnitude, seed=seed)
 
 
 def digest(problem: Problem) -> str:
@@ -204,6 +280,57 @@ def _level_weights(truth: np.ndarray, wavelet: str, levels: int) -> torch.Tensor
     return level_weights(torch.as_tensor(truth, dtype=torch.float32), w, domain="image").to(torch.float32)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def _published_weights(reference: np.ndarray, wavelet: str, levels: int, threshold: float) -> torch.Tensor:
+    from solver.sparsity_weights import sparsity_level_weights
+    from solver.wavelets import Wavelet2D
+
+    w = Wavelet2D(wavelet, levels=levels or None, size=reference.shape[0])
+    return sparsity_level_weights(reference, w, threshold=threshold).to(torch.float32)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _typed_weights(text: str, wavelet: str, levels: int, size: int) -> torch.Tensor:
+    from solver.sparsity_weights import parse_sparsities, weights_from_sparsities
+    from solver.wavelets import Wavelet2D
+
+    w = Wavelet2D(wavelet, levels=levels or None, size=size)
+    return weights_from_sparsities(parse_sparsities(text), w).to(torch.float32)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _zero_filled(problem_digest: str, _problem: Problem) -> np.ndarray:
+    with torch.no_grad():
+        return _problem.operator.adjoint(_problem.y).numpy().astype(np.complex128)
+
+
+def zero_filled_image(problem: Problem) -> np.ndarray:
+    """``A* y`` of ``problem``, complex128 (N, N) (for measured data: the data's image)."""
+    return _zero_filled(digest(problem), problem)
+
+
+def weights_check(text: str, wavelet: str, levels: int, size: int) -> None:
+    """Raise ``ValueError`` (quoting the bad entry or the count expected) when the typed
+    sparsities ``text`` cannot give weights for these wavelet levels."""
+    _typed_weights(text, wavelet, levels, size)
+
+
+def weights(problem: Problem, fs: FirenetSettings) -> torch.Tensor | None:
+    """FIRENET's l1 weights as ``fs.weights`` says (None: unit weights). The per-level
+    schemes read the ground truth, or for measured data (no truth) the zero-filled image's
+    magnitude. Raises ``ValueError`` for a typed list that does not fit the levels."""
+    if fs.weights == "uniform":
+        return None
+    if fs.weights == "typed":
+        return _typed_weights(fs.sparsities, fs.wavelet, fs.levels, problem.size)
+    # The per-level schemes need a real image: the truth's magnitude, or without a truth
+    # the zero-filled image's.
+    reference = np.abs(problem.truth if problem.has_truth else zero_filled_image(problem))
+    if fs.weights == "authors":
+        return _published_weights(reference, fs.wavelet, fs.levels, fs.threshold)
+    return _level_weights(reference, fs.wavelet, fs.levels)
+
+
 def network(method: str, problem: Problem, fs: FirenetSettings) -> torch.nn.Module:
     """``method`` built by the solver's registry for ``problem`` (``ValueError`` when it
     cannot be built, e.g. the U-Net is not available)."""
@@ -212,9 +339,8 @@ def network(method: str, problem: Problem, fs: FirenetSettings) -> torch.nn.Modu
     model, _, reason = _unet()
     if method in ("unet", "unet_firenet") and model is None:
         raise ValueError(reason)
-    weights = None if fs.weights == "uniform" else _level_weights(problem.truth, fs.wavelet, fs.levels)
     return build(method, _measurement(problem.transform, problem.mask, fs.wavelet, fs.levels),
-                 lam=fs.lam, weights=weights, iterations=fs.depth, firenet=fs.network_options(),
+                 lam=fs.lam, weights=weights(problem, fs), iterations=fs.depth, firenet=fs.network_options(),
                  unet=model)
 
 
@@ -254,7 +380,8 @@ def _recon_key(method: str, problem: Problem, fs: FirenetSettings) -> tuple:
     if method in ("unet", "zero_filled"):
         relevant: Any = None  # they do not depend on FIRENET's settings
     elif method in ("cp", "cp_tuned"):
-        relevant = (fs.depth, fs.layers, fs.lam, fs.wavelet, fs.levels, fs.weights)
+        relevant = (fs.depth, fs.layers, fs.lam, fs.wavelet, fs.levels, fs.weights, fs.threshold,
+                    fs.sparsities)
     else:
         relevant = fs
     weights = unet_version() if method in ("unet", "unet_firenet") else None
@@ -281,7 +408,11 @@ def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
         return found
     net = network(method, problem, fs)
     stops = [fs.layers * k for k in range(1, fs.restarts + 1)]
-    result = run(net, problem.y, reference=problem.truth, snapshots=stops, on_progress=on_progress)
+    reference = problem.truth if problem.has_truth else None
+    # Measured data and complex truths keep the imaginary part (images have a phase).
+    complex_images = not problem.has_truth or np.iscomplexobj(problem.truth)
+    result = run(net, problem.y, reference=reference, snapshots=stops, on_progress=on_progress,
+                 keep_imaginary=complex_images)
     if not result.stopped:
         store().put(key, result)
     return result
@@ -305,11 +436,17 @@ def figure(builder: str, *args: Any, **kwargs: Any) -> Any:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def metrics(image: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """PSNR (dB), SSIM and relative error of ``image`` against ``truth`` (data range 1)."""
+    """PSNR (dB), SSIM and relative error of ``image`` against ``truth`` (data range 1).
+
+    For a complex truth PSNR and the relative error compare the complex images (a lost
+    phase counts as error) and SSIM, defined for real images, compares the magnitudes.
+    """
     from solver import metrics as m
 
+    part = "complex" if np.iscomplexobj(truth) else "real"
     return {
-        "psnr": float(m.psnr(image, truth, data_range=1.0)),
-        "ssim": float(m.ssim(image, truth, data_range=1.0)),
-        "relative_error": float(m.relative_error(image, truth)),
+        "psnr": float(m.psnr(image, truth, data_range=1.0, part=part)),
+        "ssim": float(m.ssim(image, truth, data_range=1.0,
+                             part="magnitude" if part == "complex" else "real")),
+        "relative_error": float(m.relative_error(image, truth, part=part)),
     }

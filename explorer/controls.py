@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from explorer import own_data
 from explorer import specs as K
 from explorer import state as S
 from explorer.presets import PRESETS
@@ -60,6 +61,8 @@ def widget(key: str, specs: Mapping[str, K.Spec], *, container: Any = st, **over
                                format_func=spec.label_of, label_visibility="collapsed")
     if kind == "toggle":
         return container.toggle(label, key=key, help=help_text)
+    if kind == "text":
+        return container.text_input(label, key=key, help=help_text)
     numbers = dict(min_value=spec.low, max_value=spec.high, step=spec.step, format=spec.format)
     if isinstance(spec.default, int):
         numbers = {k: (int(v) if isinstance(v, float) and k != "format" else v)
@@ -118,13 +121,21 @@ def sidebar(specs: Mapping[str, K.Spec], patterns: Mapping[str, Any]) -> Any:
         widget("pattern", specs, help=pattern.description if pattern else None)
         for param in (pattern.params if pattern else ()):
             widget(K.pattern_key(ss["pattern"], param.name), specs)
-        widget("rate", specs)
-        if pattern is None or pattern.random:
+        if ss["pattern"] == "user":
+            own_data.mask_controls()
+        else:
+            widget("rate", specs)
+        if pattern is not None and pattern.random:
             widget("mask_seed", specs)
+        if ss["image"] == "kspace":
+            st.caption("Measured k-space: its own samples are used; the pattern applies to "
+                       "the test images.")
     with sb.expander("Noise and perturbation", expanded=True):
         _perturbation_controls(specs)
     with sb.expander("FIRENET", expanded=False):
         _firenet_controls(specs)
+    with sb.expander("Advanced FIRENET", expanded=False):
+        own_data.advanced_controls(specs)
     with sb.expander("Reconstructions shown", expanded=True):
         for key in ("show", "live", "compare", "present"):
             widget(key, specs)
@@ -137,6 +148,14 @@ def _image_controls(specs: Mapping[str, K.Spec]) -> Any:
     widget("size", specs)
     if ss["image"] in ("random_ellipses", "ellipses_text"):
         widget("image_seed", specs)
+    if ss["image"] == "mni_t1":
+        st.caption("MNI ICBM152 2009a T1 template slice, Copyright (C) 1993-2009 Louis "
+                   "Collins, McConnell Brain Imaging Centre, Montreal Neurological Institute, "
+                   "McGill University (licence: `solver/data/mni_t1_axial.LICENSE.txt`).")
+    if ss["image"] == "kspace":
+        own_data.kspace_controls(specs)
+        return None
+    widget("phase", specs)
     if ss["image"] != "upload":
         return None
     return st.file_uploader(
@@ -181,6 +200,7 @@ def _firenet_controls(specs: Mapping[str, K.Spec]) -> None:
     for column, key in zip(st.columns(2), ("wavelet", "levels")):
         widget(key, specs, container=column)
     widget("weights", specs)
+    own_data.weight_controls(specs)
     widget("output", specs)
 
 
@@ -217,7 +237,7 @@ def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, str, Any
     upload_id = upload[:2] if ss["image"] == "upload" and upload is not None else None
     return Settings(
         image=ImageSettings(name=ss["image"], size=int(ss["size"]), seed=int(ss["image_seed"]),
-                            upload=upload_id),
+                            upload=upload_id, phase=bool(ss["phase"]) and ss["image"] != "kspace"),
         measurement=MeasurementSettings(transform=ss["transform"], pattern=pattern,
                                         rate=float(ss["rate"]), seed=int(ss["mask_seed"]),
                                         params=params),

@@ -45,12 +45,18 @@ _MARGIN = dict(l=10, r=10, t=40, b=10)
 ERROR_SCALE = "inferno"
 
 
+def _shown(image: np.ndarray) -> np.ndarray:
+    """What a picture shows: the image, or its magnitude when it is complex."""
+    image = np.asarray(image)
+    return np.abs(image) if np.iscomplexobj(image) else image.astype(np.float64)
+
+
 def _palette_image(image: np.ndarray, value_range: tuple[float, float], scale: str) -> Any:
     import plotly.colors
     from PIL import Image
 
     lo, hi = value_range
-    scaled = np.clip((np.asarray(image, np.float64) - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
+    scaled = np.clip((_shown(image) - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
     indices = np.round(np.nan_to_num(scaled) * 255).astype(np.uint8)
     colours = plotly.colors.sample_colorscale(colourscale(scale), list(np.linspace(0.0, 1.0, 256)))
     picture = Image.fromarray(indices, mode="P")
@@ -339,7 +345,7 @@ def image_png(image: np.ndarray, value_range: tuple[float, float] = (0.0, 1.0)) 
     from PIL import Image
 
     lo, hi = value_range
-    scaled = np.clip((np.asarray(image, np.float64) - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
+    scaled = np.clip((_shown(image) - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
     buffer = io.BytesIO()
     Image.fromarray(np.round(scaled * 255).astype(np.uint8), mode="L").save(buffer, "PNG")
     return buffer.getvalue()

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, variants
+from explorer import compute, own_data, variants
 from explorer.settings import ImageSettings, MeasurementSettings, Settings
 from explorer.specs import PERTURBATIONS
 from explorer.text import plain
@@ -33,13 +33,19 @@ def ground_truth(settings: Settings, upload: tuple[str, str, np.ndarray, tuple[s
     """
     image = settings.image
     ss = st.session_state
-    if image.name == "upload":
+    if image.name == "kspace":
+        found = own_data.measured(image.size, ss["kspace_convention"])
+        if found is not None:
+            return found.truth, replace(image, upload=own_data.upload_id())
+        name, seed = ss["_last_image"]
+        image = replace(image, name=name, seed=seed, upload=None)
+    elif image.name == "upload":
         if upload is not None:
             name, _, decoded, decode_notes = upload
             truth, notes = compute.user_image(decoded, image.size)
             for note in (*decode_notes, *notes):
                 st.warning(plain(f"Upload {name} converted: {note}.", limit=300))
-            return truth, image
+            return own_data.with_phase(truth, image), image
         if not ss["upload_error"]:
             st.info("Upload a PNG, JPEG or NPY image in the sidebar (Image). Until then the "
                     "previous image is shown.")
@@ -48,7 +54,7 @@ def ground_truth(settings: Settings, upload: tuple[str, str, np.ndarray, tuple[s
     else:
         ss["_last_image"] = (image.name, image.seed)
     truth, _ = compute.test_image(image.name, image.size, image.seed)
-    return truth, image
+    return own_data.with_phase(truth, image), image
 
 
 def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Problem:
@@ -56,6 +62,8 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
     ss = st.session_state
     ps = settings.perturbation
     ms = settings.measurement
+    if image.name == "kspace":  # valid measured data (ground_truth checked)
+        return compute.measured_problem(ss["user_kspace"], ss["kspace_convention"], image.size)
     try:
         result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
     except ValueError as error:
@@ -89,6 +97,7 @@ def checked_firenet(settings: Settings, quiet: bool = False) -> Settings:
                      f"allows at N = {settings.image.size} (at most {most}); the maximum "
                      "is used.")
         fs = replace(fs, levels=0)
+    fs = own_data.checked_advanced(fs, settings.image.size, quiet=quiet)
     if fs.depth > 5000 and not quiet:
         st.warning(f"FIRENET has {fs.depth:,} layers ({fs.restarts} x {fs.layers}): this will "
                    "take a while; its convergence curve is drawn as it runs.")
@@ -98,6 +107,11 @@ def checked_firenet(settings: Settings, quiet: bool = False) -> Settings:
 def perturbed(settings: Settings, base: Problem) -> variants.Variant | None:
     """The perturbation's variant of the problem; one that cannot be built is reported
     and the page goes on without it."""
+    if not base.has_truth and settings.perturbation.kind in ("detail", "more_samples"):
+        label = PERTURBATIONS[settings.perturbation.kind]
+        own_data.show_error(f"Perturbation \"{label}\" needs a ground truth to measure again; "
+                            "measured data have none. Showing the unperturbed data.")
+        return None
     try:
         return variants.variant(base, settings.perturbation, settings.firenet, settings.measurement)
     except (RuntimeError, ValueError) as error:

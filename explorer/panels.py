@@ -66,7 +66,8 @@ def sampling(used: Problem, base: Problem) -> None:
     samples"), the log k-space magnitude and the achieved rate."""
     c1, c2 = st.columns([4, 1])
     with c1:
-        kspace = compute.kspace_log(used.truth, used.transform)
+        kspace = compute.kspace_log(used.truth if used.has_truth else compute.zero_filled_image(used),
+                                    used.transform)
         st.plotly_chart(compute.figure("mask_figure", used.mask, kspace, used.rate,
                                        used.transform), key="mask_fig", config=CHART)
     with c2:
@@ -95,6 +96,10 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
     if not shown:
         st.info("Choose at least one reconstruction to show (sidebar: Reconstructions shown).")
         return {}
+    if not base.has_truth:  # measured data: residual and certified gap instead of PSNR
+        from explorer import own_data
+
+        return own_data.reconstructions(settings, results, base, shown)
     perturbed = variant is not None and variant.pending is None
     truth = results.problems[shown[0]].truth
     depth = view.depth

@@ -27,13 +27,15 @@ __all__ = [
 class ImageSettings:
     """Which ground truth: a test image by name (or an upload) at ``size`` x ``size``.
 
-    ``upload`` is ``(file name, sha256 of the bytes)`` of the valid upload in use.
+    ``upload`` is ``(file name, sha256 of the bytes)`` of the valid upload in use;
+    ``phase``: the image times a smooth phase (seeded by ``seed``), a complex truth.
     """
 
     name: str = "shepp_logan"
     size: int = 256
     seed: int = 0
     upload: tuple[str, str] | None = None
+    phase: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,11 @@ def _recommended(name: str) -> Any:
 class FirenetSettings:
     """FIRENET's parameters under the solver's names (``solver.firenet.FIRENET``):
     ``restarts`` x ``layers``, restart factor ``nu``, ``sharpness`` scale, ``lam``, the
-    block ``output``; plus the wavelet and its ``levels`` (0 = maximal) and the l1
-    ``weights`` (``"uniform"`` or ``"levels"``). Defaults: ``solver.firenet.RECOMMENDED``."""
+    block ``output``, the steps ``tau`` and ``sigma``, the floor ``delta`` and the first
+    target ``eps0`` (0: ``||y||``); plus the wavelet and its ``levels`` (0 = maximal) and
+    the l1 ``weights``: ``"uniform"``, ``"levels"`` (``solver.wavelets.level_weights``),
+    ``"authors"`` (``solver.sparsity_weights.sparsity_level_weights`` with ``threshold``)
+    or ``"typed"`` (the list ``sparsities``). Defaults: ``solver.firenet.RECOMMENDED``."""
 
     restarts: int = field(default_factory=lambda: int(_recommended("restarts")))
     layers: int = field(default_factory=lambda: int(_recommended("layers")))
@@ -92,6 +97,12 @@ class FirenetSettings:
     levels: int = 0
     weights: str = "levels"
     output: str = field(default_factory=lambda: str(_recommended("output")))
+    tau: float = 1.0
+    sigma: float = 1.0
+    delta: float = 1e-9
+    eps0: float = 0.0
+    threshold: float = 0.1
+    sparsities: str = ""
 
     @property
     def depth(self) -> int:
@@ -101,7 +112,8 @@ class FirenetSettings:
     def network_options(self) -> dict[str, Any]:
         """Keyword arguments of ``solver.firenet.FIRENET`` (besides A, lam and weights)."""
         return {"restarts": self.restarts, "layers": self.layers, "nu": self.nu,
-                "sharpness": self.sharpness, "output": self.output}
+                "sharpness": self.sharpness, "output": self.output, "tau": self.tau,
+                "sigma": self.sigma, "delta": self.delta, "eps0": self.eps0 or None}
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ class Spec:
         What the widget says.
     widget : str
         ``"slider"``, ``"number"``, ``"select"``, ``"segmented"``, ``"radio"``,
-        ``"pills"`` (several options), ``"toggle"``, ``"select_slider"`` or ``""`` (no
+        ``"pills"`` (several options), ``"toggle"``, ``"select_slider"``, ``"text"`` or ``""`` (no
         widget of its own: drawn by a panel).
     options : tuple, optional
         Allowed values; ``labels`` maps a value to what the user reads.
@@ -201,10 +201,13 @@ IMAGES = {
     "random_ellipses": "Random ellipses (the U-Net's kind of image)",
     "ellipses_text": "Ellipses with a detail (\"Can u see it?\")",
     "camera": "Camera (photograph)",
+    "mni_t1": "MR brain slice (MNI ICBM152 T1 template)",
+    "kspace": "Measured k-space (NPY, NPZ, BART, fastMRI HDF5)",
     "upload": "Upload (PNG, JPEG or NPY)",
 }
 SIZES = (128, 256, 512)
-TRANSFORMS = {"fourier": "Fourier (MRI)", "walsh": "Walsh-Hadamard"}
+TRANSFORMS = {"fourier": "Fourier (MRI)", "walsh": "Walsh-Hadamard",
+              "walsh_uncentred": "Walsh, published order"}
 PERTURBATIONS = {
     "none": "None",
     "random": "Random (complex Gaussian)",
@@ -224,7 +227,9 @@ METHOD_LABELS = {
     "cp": "Chambolle-Pock",
     "cp_tuned": "Chambolle-Pock, tuned ratio",
 }
-WEIGHTINGS = {"uniform": "Uniform (all ones)", "levels": "Per level, from the image's sparsity"}
+WEIGHTINGS = {"uniform": "Uniform (all ones)", "levels": "Per level, from the image's sparsity",
+              "authors": "Per level, the published scheme (absolute threshold)",
+              "typed": "Per level, from typed sparsities"}
 WAVELETS = ("haar", "db2", "db4", "sym4", "coif1")
 COLOURMAPS = ("gray", "viridis", "magma", "cividis", "inferno")
 SEED_MAX = 2**31 - 1
@@ -253,6 +258,32 @@ def _firenet_specs() -> dict[str, Spec]:
         "output": Spec(str(r["output"]), "Block output", widget="radio", options=("last", "ergodic"),
                        labels={"last": "last iterate", "ergodic": "ergodic average (paper)"},
                        param="output"),
+        **_advanced_firenet_specs(),
+    }
+
+
+def _advanced_firenet_specs() -> dict[str, Spec]:
+    """FIRENET's less common parameters (the "Advanced FIRENET" group)."""
+    from solver.sparsity_weights import DEFAULT_THRESHOLD
+
+    return {
+        "tau": Spec(1.0, "tau (primal step)", low=1e-3, high=1.0, step=0.05, format="%.3g",
+                    help="Primal step of the rescaled problem; tau sigma ||A||^2 <= 1 (||A|| = 1)."),
+        "sigma": Spec(1.0, "sigma (dual step)", low=1e-3, high=1000.0, step=0.05, format="%.3g",
+                      help="Dual step of the rescaled problem; tau sigma <= 1."),
+        "delta": Spec(1e-9, "delta (accuracy floor)", low=0.0, high=1.0, format="%.2e",
+                      help="eps_k = nu (delta + eps_(k-1))."),
+        "eps0": Spec(0.0, "eps0 (0 = ||y||)", low=0.0, high=1e6, format="%.4g",
+                     help="The first accuracy target; 0 uses ||y|| (= F(0))."),
+        "threshold": Spec(float(DEFAULT_THRESHOLD), "Threshold of the published scheme",
+                          low=1e-6, high=10.0, step=0.05, format="%.3g",
+                          help="A coefficient of the [0, 1]-scaled image counts when its "
+                               "modulus exceeds this (0.1 in the published code, 0.5 in "
+                               "its text-detail demo)."),
+        "sparsities": Spec("", "Sparsities per level (coarsest first)", widget="text",
+                           help="E.g. 4, 12, 48, 50, 100, 100: as many numbers as levels "
+                                "(approximation merged into the coarsest level) or one "
+                                "more (approximation separate)."),
     }
 
 
@@ -263,6 +294,18 @@ def _base_specs() -> dict[str, Spec]:
                       labels=IMAGES),
         "size": Spec(256, "Size N (N x N pixels)", widget="segmented", options=SIZES),
         "image_seed": Spec(0, "Image seed", low=0, high=SEED_MAX, step=1),
+        "phase": Spec(False, "Complex image (smooth phase)", widget="toggle",
+                      help="Multiply the image by a smooth seeded phase, as MR images carry: "
+                           "the methods must keep the imaginary part; magnitudes are shown "
+                           "and the metrics compare the complex images."),
+        "kspace_convention": Spec("auto", "FFT convention of the k-space file", widget="select",
+                                  options=("auto", "centred", "corner"),
+                                  labels={"auto": "Detect", "centred": "fftshift(fft2(ifftshift(x)))",
+                                          "corner": "fftshift(fft2(x))"},
+                                  help="For even N the two differ by (-1)^(row + col) on every "
+                                       "sample; read in the wrong one, the image is split into "
+                                       "the four corners. Detect compares the zero-filled "
+                                       "image's border in both."),
         # Measurement
         "transform": Spec("fourier", "Transform", widget="segmented", options=tuple(TRANSFORMS),
                           labels=TRANSFORMS),
@@ -335,8 +378,9 @@ def all_specs(patterns: Mapping[str, Any] | None = None) -> dict[str, Spec]:
     registry (when given)."""
     specs = dict(SPECS)
     if patterns:
-        specs["pattern"] = replace(SPECS["pattern"], options=tuple(patterns),
-                                   labels={k: v.label or k for k, v in patterns.items()})
+        specs["pattern"] = replace(SPECS["pattern"], options=(*patterns, "user"),
+                                   labels={**{k: v.label or k for k, v in patterns.items()},
+                                           "user": "Uploaded mask (PNG or NPY)"})
         specs.update(pattern_specs(patterns))
     return specs
 

@@ -34,6 +34,13 @@ INTERNAL: dict[str, Any] = {
     "_keep_notes": False,  # keep the preset note through the rerun after a long task
     "_last_image": ("shepp_logan", 0),  # (name, seed) of the last test image shown
     "_last_good_ms": None,  # the last MeasurementSettings that gave a mask
+    "_mask_seen": None,  # file id of the last mask file processed
+    "user_mask": None,  # (name, bytes) of the last *valid* mask file
+    "mask_error": None,  # message about the last rejected mask file
+    "_kspace_seen": None,  # file ids of the last k-space files processed
+    "user_kspace": None,  # ((name, bytes), ...) of the last *valid* k-space files
+    "kspace_error": None,  # message about the last rejected k-space files
+    "_last_good_sparsities": None,  # the last typed sparsity list that could be used
     "_timings": {},  # section -> seconds of the last run (explorer.timing)
     "_run_start": None,  # perf_counter at the start of the run (explorer.timing)
 }

@@ -70,6 +70,11 @@ def _picture(column: Any, image: np.ndarray, caption: str, value_range: tuple[fl
 def first_screen(settings: Settings, results: Results, base: Problem,
                  variant: variants.Variant | None) -> None:
     """Draw the first screen (truth, U-Net, FIRENET; clean and perturbed)."""
+    if not base.has_truth:  # measured data: no PSNR, the data residual instead
+        from explorer import own_data
+
+        own_data.first_screen(settings, results, base)
+        return
     if not all(m in results.main for m in ("unet", "firenet")):
         missing = results.errors.get("unet") or results.errors.get("firenet") or ""
         st.info("The first screen compares the U-Net with FIRENET; " + (missing or "add both "

@@ -368,6 +368,18 @@ class WaveletMeasurement(torch.nn.Module):
 
 
 def make_operator(kind: str, mask):
-    """Build the subsampled operator of ``kind`` ("fourier" or "walsh") for ``mask``."""
-    kinds = {"fourier": SubsampledFourier, "walsh": SubsampledWalsh}
-    return kinds[check_choice("kind", kind, kinds)](mask)
+    """Build the subsampled operator of ``kind`` for ``mask`` (centred order).
+
+    ``kind`` is "fourier", "walsh" (centred sequency order) or "walsh_uncentred": the
+    Walsh transform in the published code's plain sequency order, for the same sampled
+    sequencies (``mask`` is converted with ``solver.mask_files.walsh_mask_to_uncentred``;
+    only the order of ``y`` differs from "walsh").
+    """
+    kinds = {"fourier": SubsampledFourier, "walsh": SubsampledWalsh, "walsh_uncentred": None}
+    check_choice("kind", kind, kinds)
+    if kind == "walsh_uncentred":
+        from solver.mask_files import walsh_mask_to_uncentred
+
+        m = mask.cpu().numpy() if torch.is_tensor(mask) else np.asarray(mask)
+        return SubsampledWalsh(walsh_mask_to_uncentred(m), ordering="uncentred")
+    return kinds[kind](mask)

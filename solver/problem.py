@@ -28,6 +28,7 @@ from solver.validation import check_choice, check_positive, check_seed
 __all__ = [
     "Problem",
     "make_problem",
+    "problem_from_kspace",
     "with_perturbation",
     "with_random_perturbation",
     "with_text_detail",
@@ -35,7 +36,7 @@ __all__ = [
     "superset_mask",
 ]
 
-TRANSFORMS = ("fourier", "walsh")
+TRANSFORMS = ("fourier", "walsh", "walsh_uncentred")
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,11 +45,11 @@ class Problem:
 
     Attributes
     ----------
-    truth : np.ndarray, shape (N, N), float64
+    truth : np.ndarray, shape (N, N), float64 or complex128
         Ground truth the metrics compare with.
     mask : np.ndarray, shape (N, N), bool
         Sampling mask (centred order).
-    transform : {"fourier", "walsh"}
+    transform : {"fourier", "walsh", "walsh_uncentred"}
     y : torch.Tensor, shape (M,), complex
         The data, noise and perturbation included.
     noise : float
@@ -58,6 +59,9 @@ class Problem:
         What was adjusted or added on the way (shown with the results).
     operator : SubsampledFourier or SubsampledWalsh
         ``P F`` for ``mask`` (built once).
+    has_truth : bool
+        False for measured data (:func:`problem_from_kspace`): ``truth`` is then zero
+        and only data-side measures (:meth:`residual`, the certified gap) mean anything.
     """
 
     truth: np.ndarray
@@ -68,6 +72,7 @@ class Problem:
     noise_seed: int = 0
     notes: tuple[str, ...] = ()
     operator: Any = field(default=None, repr=False)
+    has_truth: bool = True
 
     def __post_init__(self) -> None:
         if self.operator is None:
@@ -89,6 +94,11 @@ class Problem:
         """Noiseless data ``P F image`` in the dtype of ``y``."""
         with torch.no_grad():
             return self.operator.forward(torch.as_tensor(np.asarray(image)).to(self.y.dtype))
+
+    def residual(self, image: Any) -> float:
+        """Relative data residual ``||P F image - y|| / ||y||`` (any real or complex image)."""
+        r = self.measure(image) - self.y
+        return float(torch.linalg.vector_norm(r) / torch.linalg.vector_norm(self.y).clamp(min=1e-30))
 
     def measurement(self, wavelet: str = "haar", levels: int | None = None) -> Any:
         """``A = P F W^-1`` for FIRENET and the baselines (``levels=None``: maximal)."""
@@ -117,11 +127,13 @@ def make_problem(
 
     Parameters
     ----------
-    truth : array_like, shape (N, N), real
-        Ground truth.
+    truth : array_like, shape (N, N), real or complex
+        Ground truth (kept complex128 when complex, e.g. an MR image with its phase).
     mask : array_like, shape (N, N), bool
         Sampling mask in centred order (``solver.sampling.make_mask``).
-    transform : {"fourier", "walsh"}
+    transform : {"fourier", "walsh", "walsh_uncentred"}
+        ``"walsh_uncentred"``: the published plain sequency order (same samples as
+        "walsh" for the same centred ``mask``, ``y`` in another order).
     noise : float, default 0
         Relative level of complex Gaussian measurement noise, >= 0.
     noise_seed : int, default 0
@@ -138,7 +150,8 @@ def make_problem(
     noise_seed = check_seed(noise_seed, "noise_seed")
     if not isinstance(dtype, torch.dtype) or not dtype.is_complex:
         raise ValueError(f"dtype must be a complex torch dtype, got {dtype!r}")
-    x = np.asarray(truth, dtype=np.float64)
+    x = np.asarray(truth)
+    x = x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)  # a complex truth stays complex
     m = np.asarray(mask, dtype=bool)
     if x.ndim != 2 or x.shape[0] != x.shape[1]:
         raise ValueError(f"truth must be a square 2-D image, got shape {x.shape}")
@@ -150,6 +163,29 @@ def make_problem(
     clean = blank.measure(x)
     return replace(blank, y=clean + _noise(clean, noise, noise_seed), noise=noise,
                    noise_seed=noise_seed)
+
+
+def problem_from_kspace(data: Any, *, dtype: torch.dtype = torch.complex64) -> Problem:
+    """The problem of a measured k-space (``solver.kspace.KSpaceData``): no ground truth.
+
+    ``y`` is ``data.y`` (the project's convention, ``SubsampledFourier(data.mask)``'s
+    order), ``truth`` is zero and ``has_truth`` False; the data's notes are kept.
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not a ``KSpaceData`` or ``dtype`` is not complex.
+    """
+    from solver.kspace import KSpaceData
+
+    if not isinstance(data, KSpaceData):
+        raise ValueError(f"data must be a KSpaceData (solver.kspace.load_kspace), got {type(data).__name__}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_complex:
+        raise ValueError(f"dtype must be a complex torch dtype, got {dtype!r}")
+    n = data.size
+    y = torch.as_tensor(np.asarray(data.y)).to(dtype)
+    return Problem(np.zeros((n, n)), np.asarray(data.mask, dtype=bool), "fourier", y,
+                   notes=tuple(data.notes), has_truth=False)
 
 
 def with_perturbation(problem: Problem, e: torch.Tensor, note: str = "") -> Problem:

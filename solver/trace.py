@@ -106,6 +106,7 @@ def run(
     every: int | None = None,
     snapshots: Iterable[int] = (),
     on_progress: Callable[[Trace, int], Any] | None = None,
+    keep_imaginary: bool = False,
 ) -> Trace:
     """Reconstruct ``y`` with ``net`` and record the run.
 
@@ -124,6 +125,10 @@ def run(
     on_progress : callable(partial Trace, layer), optional
         Called at every snapshot depth while running (e.g. to redraw a plot); returning
         ``True`` stops the run there (``Trace.stopped``).
+    keep_imaginary : bool, default False
+        Record complex images ``W^-1 c`` (image, snapshots, error to a complex
+        reference) instead of their real parts, for complex images (MR data with a
+        phase). Methods that output a real image (the U-Net) stay real.
 
     Returns
     -------
@@ -132,20 +137,29 @@ def run(
     start = time.perf_counter()
     solver = _solver_of(net)
     depth = depth_of(net)
-    truth = None if reference is None else torch.as_tensor(np.asarray(reference), dtype=y.real.dtype)
+    keep_imaginary = bool(keep_imaginary)
+    truth = None if reference is None else torch.as_tensor(
+        np.asarray(reference), dtype=y.dtype if keep_imaginary else y.real.dtype)
     if solver is None or depth == 0:
         with torch.no_grad():
-            image = net(y)
+            if keep_imaginary and hasattr(net, "solve") and hasattr(net, "A"):
+                image = net.A.wavelet.inverse(net.solve(y))  # the zero-filled image, complex
+            else:
+                image = net(y)
         return Trace(image=image.numpy(), seconds=time.perf_counter() - start)
 
     from solver.firenet import to_image
     from solver.objective import record_metrics
+
+    def image_of(coeffs: torch.Tensor) -> torch.Tensor:
+        return solver.A.wavelet.inverse(coeffs) if keep_imaginary else to_image(solver.A, coeffs)
 
     every = max(1, depth // POINTS) if every is None else max(1, int(every))
     keep = {int(k) for k in snapshots if 0 < int(k) <= depth}
     trace = Trace(image=np.zeros(0, dtype=np.float32))
     truth_norm = None if truth is None else float(torch.linalg.vector_norm(truth))
     previous = {"restart": 0, "layer": 0}
+    last: dict[str, Any] = {}
 
     def callback(record: Any) -> bool:
         layer = record.layer
@@ -158,7 +172,8 @@ def run(
             trace.eps.append(float(record.eps))
         if layer % every and not restarted and layer != depth and layer not in keep:
             return False
-        image = to_image(solver.A, record.coeffs)
+        image = image_of(record.coeffs)
+        last["coeffs"] = record.coeffs
         report = record_metrics(record, y, solver.A, solver.lam, solver.weights)
         trace.layer.append(layer)
         trace.error.append(math.nan if truth is None
@@ -174,6 +189,9 @@ def run(
 
     with torch.no_grad():
         image = net(y, callback=callback)
+        if keep_imaginary and "coeffs" in last:
+            # The last record's coefficients are the network's output (LayerRecord.coeffs).
+            image = image_of(last["coeffs"])
     trace.image = image.numpy()
     trace.seconds = time.perf_counter() - start
     return trace

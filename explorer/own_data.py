@@ -1,0 +1,302 @@
+"""Bring your own data: a mask file, a measured k-space, FIRENET's advanced settings.
+
+The sidebar parts (:func:`mask_controls`, :func:`kspace_controls`,
+:func:`weight_controls`, :func:`advanced_controls`) draw their widgets from the specs and
+validate uploads as they arrive: a file that cannot be used is reported (its message shown
+as plain text, never as markdown) and the last valid one stays in use. The page parts
+(:func:`first_screen`, :func:`reconstructions`) replace the ground-truth panels when the
+data are measured and there is no ground truth: they show the data residual
+``||A x - y|| / ||y||`` and FIRENET's certified gap instead of PSNR. The solver calls
+behind them are cached in ``explorer.compute``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from explorer import compute
+from explorer import specs as K
+from explorer.figures import coloured_png
+from explorer.results import Results
+from explorer.settings import FirenetSettings, Settings
+from explorer.specs import METHOD_LABELS
+from explorer.text import plain
+from solver.problem import Problem
+
+__all__ = [
+    "advanced_controls",
+    "checked_advanced",
+    "first_screen",
+    "kspace_controls",
+    "mask_controls",
+    "measured",
+    "reconstructions",
+    "show_error",
+    "upload_id",
+    "weight_controls",
+    "with_phase",
+]
+
+# Characters that markdown (and Streamlit's :emoji: and :color[] syntax) would interpret.
+
+#: Width of the pictures of the no-truth panels (as on the first screen).
+_WIDTH = 200
+
+
+def show_error(text: str, container: Any = st) -> None:
+    """An error box whose text is shown literally (file names and messages from files
+    may hold ``[]()*_``)."""
+    container.error(plain(text, limit=400))
+
+
+def _file_id(uploaded: Any) -> Any:
+    return getattr(uploaded, "file_id", None) or (uploaded.name, uploaded.size)
+
+
+# --------------------------------------------------------------------------------------
+# Mask file
+# --------------------------------------------------------------------------------------
+def mask_controls() -> None:
+    """The "user" sampling choice: a mask file uploader, validated on arrival."""
+    ss = st.session_state
+    uploaded = st.file_uploader(
+        "Mask file (PNG or NPY)", type=["png", "npy"], key="mask_file",
+        help="Boolean, 0/1 or 0/255; centred (DC in the middle) or not (detected); a 1-D "
+             "line mask samples whole columns. For the published Walsh order the file is "
+             "read in plain sequency order. Used with every method.")
+    if uploaded is not None and _file_id(uploaded) != ss["_mask_seen"]:
+        ss["_mask_seen"] = _file_id(uploaded)
+        data = uploaded.getvalue()
+        try:
+            compute.user_mask(data, uploaded.name, int(ss["size"]), ss["transform"])
+        except ValueError as error:
+            kept = "the previous mask is kept" if ss["user_mask"] else "no mask is in use yet"
+            ss["mask_error"] = (f"Mask file {uploaded.name} rejected: {error}. Nothing was "
+                                f"changed ({kept}).")
+        else:
+            ss["user_mask"] = (uploaded.name, data)
+            ss["mask_error"] = None
+    if ss["mask_error"]:
+        show_error(ss["mask_error"])
+    if ss["user_mask"]:
+        name, data = ss["user_mask"]
+        try:
+            mask, _ = compute.user_mask(data, name, int(ss["size"]), ss["transform"])
+        except ValueError:
+            return  # reported with the problem (another size or transform)
+        st.caption(plain(f"In use: {name}, achieved rate {mask.mean():.2%} "
+                         f"({int(mask.sum()):,} of {mask.size:,})."))
+
+
+# --------------------------------------------------------------------------------------
+# Measured k-space
+# --------------------------------------------------------------------------------------
+def kspace_controls(specs: Mapping[str, K.Spec]) -> None:
+    """The "Measured k-space" image source: file uploader (a BART pair as two files) and
+    the FFT convention."""
+    from explorer.controls import widget
+
+    ss = st.session_state
+    uploaded = st.file_uploader(
+        "k-space: NPY, NPZ, HDF5 (fastMRI single-coil) or BART .cfl + .hdr",
+        type=["npy", "npz", "h5", "hdf5", "cfl", "hdr"], accept_multiple_files=True,
+        key="kspace_file",
+        help="One complex 2-D array (or a stack of slices: the middle one is used), "
+             "cropped or zero-padded in k-space to N x N. The mask is the file's own "
+             "(fastMRI 'mask', NPZ 'mask') or its nonzero samples.")
+    widget("kspace_convention", specs)
+    files = tuple((f.name, f.getvalue()) for f in (uploaded or ()))
+    ident = tuple(_file_id(f) for f in (uploaded or ()))
+    if files and ident != ss["_kspace_seen"]:
+        ss["_kspace_seen"] = ident
+        try:
+            compute.measured_kspace(files, ss["kspace_convention"], int(ss["size"]))
+        except ValueError as error:
+            kept = "the previous k-space is kept" if ss["user_kspace"] else "no k-space is in use yet"
+            names = " + ".join(name for name, _ in files)
+            ss["kspace_error"] = (f"k-space file {names} rejected: {error}. Nothing was changed "
+                                  f"({kept}).")
+        else:
+            ss["user_kspace"] = files
+            ss["kspace_error"] = None
+    if ss["kspace_error"]:
+        show_error(ss["kspace_error"])
+
+
+def measured(size: int, convention: str) -> Problem | None:
+    """The problem of the k-space in use at side ``size`` (None without one; a file that
+    cannot be read at this size is reported)."""
+    ss = st.session_state
+    files = ss["user_kspace"]
+    if not files:
+        if not ss["kspace_error"]:
+            st.info("Upload a measured k-space in the sidebar (Image). Until then the "
+                    "previous image is shown.")
+        return None
+    try:
+        problem = compute.measured_problem(files, convention, size)
+    except ValueError as error:
+        show_error(f"The k-space cannot be used at N = {size}: {error}")
+        return None
+    data = compute.measured_kspace(files, convention, size)
+    names = " + ".join(name for name, _ in files)
+    st.caption(plain(f"Measured k-space {names}: stored {data.original_shape[0]} x "
+                     f"{data.original_shape[1]}, used {data.size} x {data.size}, "
+                     f"{data.rate:.2%} sampled; convention: {data.convention}, layout: "
+                     f"{data.layout}."))
+    with st.expander("What was read and detected", expanded=False):
+        for note in data.notes:
+            st.text(note)
+    return problem
+
+
+def upload_id() -> tuple[str, str] | None:
+    """``(file names, sha256)`` of the k-space in use (for the settings' identity)."""
+    files = st.session_state["user_kspace"]
+    if not files:
+        return None
+    h = hashlib.sha256()
+    for _, data in files:
+        h.update(data)
+    return " + ".join(name for name, _ in files), h.hexdigest()
+
+
+def with_phase(truth: np.ndarray, image: Any) -> np.ndarray:
+    """The truth, times a smooth phase when ``image.phase`` (a complex image), with a note."""
+    if not image.phase:
+        return truth
+    st.info("Complex image: magnitudes are shown; PSNR and the relative error compare the "
+            "complex images (a lost phase counts as error), SSIM the magnitudes. The U-Net "
+            "was trained on real images and outputs a real image.")
+    return compute.complex_truth(truth, image.seed)
+
+
+# --------------------------------------------------------------------------------------
+# FIRENET: weights and the advanced settings
+# --------------------------------------------------------------------------------------
+def weight_controls(specs: Mapping[str, K.Spec]) -> None:
+    """The threshold of the published scheme or the typed list, under the weights choice."""
+    from explorer.controls import widget
+
+    choice = st.session_state["weights"]
+    if choice == "authors":
+        widget("threshold", specs)
+    elif choice == "typed":
+        widget("sparsities", specs)
+
+
+def advanced_controls(specs: Mapping[str, K.Spec]) -> None:
+    """tau, sigma, delta and eps0 (levels and weights are in the FIRENET group)."""
+    from explorer.controls import widget
+
+    for pair in (("tau", "sigma"), ("delta", "eps0")):
+        for column, key in zip(st.columns(2), pair):
+            widget(key, specs, container=column)
+
+
+def checked_advanced(fs: FirenetSettings, size: int, *, quiet: bool = False) -> FirenetSettings:
+    """``fs`` with steps that converge and a typed sparsity list that fits the levels.
+
+    ``tau sigma > 1`` is reported and sigma lowered to ``1 / tau``. A typed list that
+    cannot be used is reported and the previous valid one kept (or, without one, the
+    per-level weights from the image used).
+    """
+    ss = st.session_state
+    if fs.tau * fs.sigma > 1.0 + 1e-9:
+        if not quiet:
+            show_error(f"FIRENET: tau sigma = {fs.tau * fs.sigma:.4g} > 1 does not converge "
+                       f"(||A|| = 1); sigma = 1/tau = {1 / fs.tau:.4g} is used.")
+        fs = replace(fs, sigma=1.0 / fs.tau)
+    if fs.weights != "typed":
+        return fs
+    try:
+        compute.weights_check(fs.sparsities, fs.wavelet, fs.levels, size)
+    except ValueError as error:
+        previous = ss["_last_good_sparsities"]
+        try:
+            compute.weights_check(previous or "", fs.wavelet, fs.levels, size)
+        except ValueError:
+            previous = None
+        if not quiet:
+            kept = (f"the previous list ({previous}) is kept" if previous
+                    else "the per-level weights from the image are used until a valid list is typed")
+            show_error(f"Typed sparsities not used: {error}; {kept}.")
+        return replace(fs, sparsities=previous) if previous else replace(fs, weights="levels")
+    ss["_last_good_sparsities"] = fs.sparsities
+    return fs
+
+
+# --------------------------------------------------------------------------------------
+# Panels without a ground truth
+# --------------------------------------------------------------------------------------
+_NO_TRUTH = ("Measured data: there is no ground truth, so no PSNR or error map. Shown "
+             "instead: the data residual ||A x - y|| / ||y|| (how well each image explains "
+             "the measurements) and, for FIRENET, its certified relative gap to the "
+             "sqrt-LASSO optimum. Images are the real part of the reconstruction: data with "
+             "a phase (most scanner data) lose it.")
+
+
+def _gap(trace: Any) -> float | None:
+    from solver.trace import certify
+
+    if not trace.objective:
+        return None
+    gaps, _ = certify({"x": trace})
+    value = gaps["x"][-1]
+    return None if not np.isfinite(value) else float(value)
+
+
+def _range(images: Mapping[str, np.ndarray]) -> tuple[float, float]:
+    top = max(float(np.percentile(np.abs(image), 99.5)) for image in images.values())
+    return 0.0, top if top > 0 else 1.0
+
+
+def first_screen(settings: Settings, results: Results, base: Problem) -> None:
+    """The first screen for measured data: zero-filled and FIRENET with their residuals."""
+    st.info(_NO_TRUTH)
+    depth = settings.view.depth
+    images = {m: results.main[m].at_depth(depth) for m in ("zero_filled", "firenet", "unet")
+              if m in results.main}
+    if not images:
+        return
+    value_range = _range(images)
+    columns = st.columns(3)
+    for column, (method, image) in zip(columns, images.items()):
+        residual = results.problems[method].residual(image)
+        column.image(coloured_png(image, value_range), width=_WIDTH,
+                     caption=f"{METHOD_LABELS[method]}: data residual {residual:.3g}")
+
+
+def reconstructions(settings: Settings, results: Results, base: Problem,
+                    shown: list[str]) -> dict[str, np.ndarray]:
+    """The reconstructions row for measured data (no truth): images, data residual and
+    certified gap per method; returns the images shown."""
+    view = settings.view
+    images = {METHOD_LABELS[m]: results.main[m].at_depth(view.depth) for m in shown}
+    value_range = _range(images)
+    columns = st.columns(len(shown))
+    for column, method in zip(columns, shown):
+        label = METHOD_LABELS[method]
+        trace = results.main[method]
+        given = results.problems[method]
+        with column:
+            st.markdown(f"**{label}**")
+            st.image(coloured_png(images[label], value_range, view.cmap), width="stretch")
+            st.metric("Data residual", f"{given.residual(images[label]):.4g}",
+                      help="||A x - y|| / ||y||: how far the image's measurements are from "
+                           "the data (no ground truth here).")
+            gap = _gap(trace)
+            if gap is not None:
+                st.metric("Certified gap", f"{gap:.3g}",
+                          help="(F(x) - L) / L with L the best dual value: a certified bound "
+                               "on the distance to the sqrt-LASSO optimum.")
+    if any(m in shown for m in ("unet", "unet_firenet")):
+        st.warning("U-Net: it was trained on real, simulated images (random ellipses) with "
+                   "another mask; on measured data its output means little.")
+    return images
