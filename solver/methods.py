@@ -7,10 +7,12 @@ record convergence.
 
 Examples
 --------
->>> from solver import methods, problem, sampling, phantoms
+>>> from solver import firenet, methods, problem, sampling, phantoms
+>>> from solver.trace import run
 >>> p = problem.make_problem(phantoms.shepp_logan(64), sampling.make_mask("multilevel", 64, 0.25))
 >>> A = p.measurement("haar")
->>> net = methods.build("firenet", A, lam=2.5e-4, firenet={"restarts": 5, "layers": 20})
+>>> net = methods.build("firenet", A, firenet=firenet.RECOMMENDED)
+>>> trace = run(net, p.y, reference=p.truth)                        # doctest: +SKIP
 >>> image = net(p.y)                                                    # doctest: +SKIP
 """
 
@@ -93,7 +95,8 @@ def build(
         Depth of Chambolle-Pock and FISTA.
     firenet : mapping, optional
         Keyword arguments of :class:`solver.firenet.FIRENET` (``restarts``, ``layers``,
-        ``nu``, ``sharpness``, ``output``, ...); the paper's defaults where missing.
+        ``nu``, ``sharpness``, ``output``, ...); the paper's defaults where missing. A
+        ``lam`` in it (as in ``solver.firenet.RECOMMENDED``) replaces ``lam``.
     unet : solver.networks.UNet, optional
         The trained network (``solver.networks.load_network``); needed by the learned
         methods.
@@ -105,7 +108,9 @@ def build(
         range (naming it).
     """
     check_choice("name", name, METHODS)
-    lam = check_positive("lam", lam)
+    options = dict(firenet or {})
+    # A parameter set such as solver.firenet.RECOMMENDED carries its own lam.
+    lam = check_positive("lam", options.pop("lam", lam))
     from solver.baselines import FISTA, TUNED_RATIO, TUNED_RATIO_UNIFORM, ChambollePock, zero_filled
     from solver.firenet import FIRENET
 
@@ -119,9 +124,9 @@ def build(
         learned = LearnedReconstruction(A.sampling, unet)
         if name == "unet":
             return learned
-        return UNetThenFIRENET(learned, FIRENET(A, lam=lam, weights=weights, **dict(firenet or {})))
+        return UNetThenFIRENET(learned, FIRENET(A, lam=lam, weights=weights, **options))
     if name == "firenet":
-        return FIRENET(A, lam=lam, weights=weights, **dict(firenet or {}))
+        return FIRENET(A, lam=lam, weights=weights, **options)
     iterations = check_int("iterations", iterations, low=1)
     if name == "cp":
         return ChambollePock(A, lam=lam, weights=weights, iterations=iterations)

@@ -35,6 +35,7 @@ __all__ = [
     "SubsampledWalsh",
     "WaveletMeasurement",
     "make_operator",
+    "measurement",
     "walsh_sequency_permutation",
 ]
 
@@ -383,3 +384,31 @@ def make_operator(kind: str, mask):
         m = mask.cpu().numpy() if torch.is_tensor(mask) else np.asarray(mask)
         return SubsampledWalsh(walsh_mask_to_uncentred(m), ordering="uncentred")
     return kinds[kind](mask)
+
+
+def measurement(kind: str, mask, *, wavelet: str = "haar", levels: int | None = None) -> WaveletMeasurement:
+    """``A = P T W^-1`` for FIRENET and the baselines in one call.
+
+    Parameters
+    ----------
+    kind : {"fourier", "walsh", "walsh_uncentred"}
+        The transform ``T`` (see :func:`make_operator`).
+    mask : array_like, shape (N, N), bool
+        Sampling mask in centred order.
+    wavelet : str, default "haar"
+        PyWavelets name of the orthonormal wavelet ``W``.
+    levels : int, optional
+        Decomposition levels (maximal when ``None``).
+
+    Examples
+    --------
+    >>> from solver.sampling import make_mask
+    >>> A = measurement("fourier", make_mask("multilevel", 64, 0.25), wavelet="haar")
+    >>> A.size, A.norm
+    (64, 1.0)
+    """
+    from solver.wavelets import Wavelet2D
+
+    sampling = make_operator(kind, mask)
+    return WaveletMeasurement(sampling, Wavelet2D(wavelet, levels=levels, size=sampling.size))
+

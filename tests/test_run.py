@@ -144,3 +144,28 @@ def test_certified_gaps_share_the_best_dual_of_all_runs(problem):
     assert gaps["firenet"] == [max((f - bound) / bound, GAP_FLOOR) for f in fire.objective]
     none, nan = certify({"x": {"objective": [1.0], "dual": [-1.0]}})
     assert math.isnan(nan) and math.isnan(none["x"][0])
+
+
+def test_the_package_exports_its_public_api_lazily():
+    import subprocess
+    import sys
+
+    import solver
+
+    for name in solver.__all__:
+        assert getattr(solver, name) is not None, name
+    # Importing the package loads none of its heavy modules (torch, the networks).
+    code = "import sys, solver; print(sorted(m for m in sys.modules if m.startswith(('solver.', 'torch'))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        solver.nothing  # noqa: B018
+
+
+def test_the_documented_example_runs():
+    import doctest
+
+    import solver
+
+    failures, tried = doctest.testmod(solver, verbose=False)
+    assert tried >= 6 and failures == 0
