@@ -251,13 +251,13 @@ def stability(settings: Settings, base: Problem, results: Results) -> Any:
         slot.empty()
         st.plotly_chart(compute.figure("stability_figure", stored), key="stab_fig",
                         config=CHART)
-        return st.empty()
+        return st.container()
     if not st.session_state["stability_request"]:
         slot.button(f"Compute the stability curves (about {_duration(estimate)})",
                     key="run_stability", on_click=_request, args=("stability_request",),
                     help="Runs worst-case searches against each network at every size; "
                          "the rest of the page stays usable and the progress is shown.")
-    return st.empty()
+    return st.container()
 
 
 def _duration(seconds: float) -> str:

@@ -130,19 +130,25 @@ def finish_long_tasks(settings: Settings, base: Problem, variant: variants.Varia
     if ss["stability_request"]:
         names = stability_networks(settings)
         bar = stab_slot.progress(0.0, text="Stability curves")
+        chart = stab_slot.empty()
 
         def report(fraction: float, text: str) -> None:
-            bar.progress(fraction, text=f"Stability curves: {text}")
+            bar.progress(fraction, text=f"Stability curves: {text} (press Stop or change a setting to cancel)")
+
+        def grow(partial: dict) -> None:
+            points = sum(len(c["size"]) for c in partial.values())
+            chart.plotly_chart(figures.stability_figure(partial), key=f"stab_fig_partial_{points}", config=CHART)
 
         try:
-            curves = variants.stability(base, fs, names, STABILITY_BUDGETS,
-                                       settings.perturbation.stability_steps, progress=report)
+            curves = variants.stability(base, fs, names, STABILITY_BUDGETS, settings.perturbation.stability_steps,
+                                        progress=report, on_curves=grow)
         except (RuntimeError, ValueError) as error:
-            stab_slot.error(f"The stability curves could not be computed: {error}")
+            stab_slot.error(plain(f"The stability curves could not be computed: {error}", limit=400))
             curves = None
         ss["stability_request"] = False
+        bar.empty()
         if curves is not None:
-            stab_slot.plotly_chart(compute.figure("stability_figure", curves), key="stab_fig_new", config=CHART)
+            chart.plotly_chart(compute.figure("stability_figure", curves), key="stab_fig_new", config=CHART)
 
 
 def _run_attacks(settings: Settings, base: Problem, pert_slot: Any) -> None:

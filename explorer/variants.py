@@ -145,11 +145,13 @@ def variant(base: Problem, ps: PerturbationSettings, fs: FirenetSettings,
 # --------------------------------------------------------------------------------------
 def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], budgets: tuple[float, ...],
               steps: int, progress: Callable[[float, str], None] | None = None,
-              run: bool = True) -> dict[str, dict[str, list[float]]] | None:
+              run: bool = True, on_curves: Callable[[dict], None] | None = None,
+              ) -> dict[str, dict[str, list[float]]] | None:
     """Output change against perturbation size for each network, worst case and random.
 
     Returns ``{"<network>, worst case": {"size": [...], "change": [...]}, ...}``, or None
-    when not stored and ``run`` is False.
+    when not stored and ``run`` is False. ``on_curves(curves so far)`` is called after
+    every finished budget while running, so the plot can grow as the points arrive.
     """
     from solver.methods import METHODS
 
@@ -163,9 +165,19 @@ def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], bud
         return found
     from solver.stability import stability_curve
 
+    partial: dict[str, dict[str, list[float]]] = {}
+
     def on_progress(info: Any) -> None:
         if progress is not None:
-            progress(info.fraction, f"{info.network}: budget {info.budget:.3g}")
+            progress(info.fraction, f"{METHODS[info.network].label}: budget {info.budget:.3g}")
+        if info.point is not None and on_curves is not None:
+            size, worst, random = info.point
+            label = METHODS[info.network].label
+            for kind, change in ((f"{label}, worst case", worst), (f"{label}, random", random)):
+                partial.setdefault(kind, {"size": [], "change": []})
+                partial[kind]["size"].append(size)
+                partial[kind]["change"].append(change)
+            on_curves(partial)
 
     nets = {name: network(name, problem, fs) for name in names}
     curve = stability_curve(nets, problem.y, budgets, steps=steps, seed=0, callback=on_progress)

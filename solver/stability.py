@@ -46,6 +46,9 @@ class StabilityProgress:
         Overall fraction done, in [0, 1].
     attack_step : AttackStep or None
         The attack's own progress record (None once the budget is finished).
+    point : tuple of float or None
+        Once the budget is finished: ``(relative norm, worst-case change, random change)``
+        of this network at this budget, so a caller can draw the curve as it grows.
     """
 
     network: str
@@ -53,6 +56,7 @@ class StabilityProgress:
     budget: float
     fraction: float
     attack_step: AttackStep | None
+    point: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,8 @@ def stability_curve(
             rand[name][i] = float(np.mean(changes))
             done += 1
             if callback is not None:
-                callback(StabilityProgress(name, i, eta, done / total, None))
+                point = (float(norms[name][i]), float(worst[name][i]), float(rand[name][i]))
+                callback(StabilityProgress(name, i, eta, done / total, None, point))
     return StabilityCurve(np.asarray(grid), worst, rand, norms, lips, perts)
 
 

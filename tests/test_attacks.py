@@ -242,6 +242,12 @@ def test_stability_curve_worst_case_dominates_random_and_lipschitz_bounds_it(sma
     np.testing.assert_array_equal(curve.budgets, [0.01, 0.05])
     fractions = [p.fraction for p in progress]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    # Each finished budget reports its point, the same numbers as the final curve.
+    points = [(p.network, p.budget_index, p.point) for p in progress if p.point is not None]
+    assert [(n, i) for n, i, _ in points] == [("unet", 0), ("unet", 1), ("zero-filled", 0), ("zero-filled", 1)]
+    for name, i, (size, worst, random) in points:
+        assert (size, worst, random) == (curve.perturbation_norms[name][i], curve.worst[name][i],
+                                         curve.random[name][i])
     for name in ("unet", "zero-filled"):
         assert np.all(curve.perturbation_norms[name] <= curve.budgets * (1 + 1e-9))
         assert np.all(curve.worst[name] >= curve.random[name])
