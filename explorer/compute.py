@@ -382,6 +382,8 @@ def _recon_key(method: str, problem: Problem, fs: FirenetSettings) -> tuple:
     elif method in ("cp", "cp_tuned"):
         relevant = (fs.depth, fs.layers, fs.lam, fs.wavelet, fs.levels, fs.weights, fs.threshold,
                     fs.sparsities)
+    elif method == "firenet_paper":  # its own fixed schedule: only the problem's settings count
+        relevant = (fs.lam, fs.wavelet, fs.levels, fs.weights, fs.threshold, fs.sparsities)
     else:
         relevant = fs
     weights = unet_version() if method in ("unet", "unet_firenet") else None

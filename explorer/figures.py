@@ -305,6 +305,8 @@ def convergence_figure(
                                line=dict(color="black", width=1.5)))
     fig.update_layout(shapes=shapes)
     fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_yaxes(title_text="||x - x_true|| / ||x_true||", row=1, col=1)
+    fig.update_yaxes(title_text="(F(x) - L) / L, an upper bound on (F - F*) / F*", row=1, col=2)
     fig.update_xaxes(title_text="layer (iterations)")
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=40), font=_FONT,
                       legend=dict(orientation="h", y=-0.22))

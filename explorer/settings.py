@@ -23,6 +23,14 @@ __all__ = [
 ]
 
 
+def _default(key: str) -> Any:
+    """A field's default: its setting's spec (``explorer.specs``), the one source of truth."""
+    from explorer.specs import SPECS
+
+    return field(default_factory=lambda: SPECS[key].default)
+
+
+
 @dataclass(frozen=True)
 class ImageSettings:
     """Which ground truth: a test image by name (or an upload) at ``size`` x ``size``.
@@ -31,21 +39,21 @@ class ImageSettings:
     ``phase``: the image times a smooth phase (seeded by ``seed``), a complex truth.
     """
 
-    name: str = "shepp_logan"
-    size: int = 256
-    seed: int = 0
+    name: str = _default("image")
+    size: int = _default("size")
+    seed: int = _default("image_seed")
     upload: tuple[str, str] | None = None
-    phase: bool = False
+    phase: bool = _default("phase")
 
 
 @dataclass(frozen=True)
 class MeasurementSettings:
     """Transform, sampling pattern (with its own parameters), rate and mask seed."""
 
-    transform: str = "fourier"
-    pattern: str = "multilevel"
-    rate: float = 0.25
-    seed: int = 0
+    transform: str = _default("transform")
+    pattern: str = _default("pattern")
+    rate: float = _default("rate")
+    seed: int = _default("mask_seed")
     params: tuple[tuple[str, object], ...] = ()
 
     @property
@@ -64,18 +72,12 @@ class PerturbationSettings:
     (each budget starts from the previous budget's perturbation).
     """
 
-    noise: float = 0.0
-    noise_seed: int = 0
-    kind: str = "none"
-    budget: float = 0.05
-    steps: int = 20
-    stability_steps: int = 5
-
-
-def _recommended(name: str) -> Any:
-    from solver.firenet import RECOMMENDED
-
-    return RECOMMENDED[name]
+    noise: float = _default("noise")
+    noise_seed: int = _default("noise_seed")
+    kind: str = _default("perturbation")
+    budget: float = _default("budget")
+    steps: int = _default("attack_steps")
+    stability_steps: int = _default("stability_steps")
 
 
 @dataclass(frozen=True)
@@ -86,23 +88,23 @@ class FirenetSettings:
     target ``eps0`` (0: ``||y||``); plus the wavelet and its ``levels`` (0 = maximal) and
     the l1 ``weights``: ``"uniform"``, ``"levels"`` (``solver.wavelets.level_weights``),
     ``"authors"`` (``solver.sparsity_weights.sparsity_level_weights`` with ``threshold``)
-    or ``"typed"`` (the list ``sparsities``). Defaults: ``solver.firenet.RECOMMENDED``."""
+    or ``"typed"`` (the list ``sparsities``)."""
 
-    restarts: int = field(default_factory=lambda: int(_recommended("restarts")))
-    layers: int = field(default_factory=lambda: int(_recommended("layers")))
-    nu: float = field(default_factory=lambda: float(_recommended("nu")))
-    sharpness: float = field(default_factory=lambda: float(_recommended("sharpness")))
-    lam: float = field(default_factory=lambda: float(_recommended("lam")))
-    wavelet: str = "haar"
-    levels: int = 0
-    weights: str = "levels"
-    output: str = field(default_factory=lambda: str(_recommended("output")))
-    tau: float = 1.0
-    sigma: float = 1.0
-    delta: float = 1e-9
-    eps0: float = 0.0
-    threshold: float = 0.1
-    sparsities: str = ""
+    restarts: int = _default("n")
+    layers: int = _default("p")
+    nu: float = _default("nu")
+    sharpness: float = _default("C")
+    lam: float = _default("lam")
+    wavelet: str = _default("wavelet")
+    levels: int = _default("levels")
+    weights: str = _default("weights")
+    output: str = _default("output")
+    tau: float = _default("tau")
+    sigma: float = _default("sigma")
+    delta: float = _default("delta")
+    eps0: float = _default("eps0")
+    threshold: float = _default("threshold")
+    sparsities: str = _default("sparsities")
 
     @property
     def depth(self) -> int:
@@ -120,13 +122,13 @@ class FirenetSettings:
 class ViewSettings:
     """How results are shown (never triggers a computation)."""
 
-    show: tuple[str, ...] = ("zero_filled", "firenet", "unet")
-    depth: int = 0
-    cmap: str = "gray"
-    error_max: float = 0.25
-    live: bool = True
-    compare: bool = True
-    present: bool = False
+    show: tuple[str, ...] = _default("show")
+    depth: int = _default("depth")
+    cmap: str = _default("cmap")
+    error_max: float = _default("error_max")
+    live: bool = _default("live")
+    compare: bool = _default("compare")
+    present: bool = _default("present")
 
 
 @dataclass(frozen=True)

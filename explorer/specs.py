@@ -222,6 +222,7 @@ SEARCHED_PERTURBATIONS = ("worst_unet", "worst_firenet", "transfer")
 METHOD_LABELS = {
     "zero_filled": "Zero-filled",
     "firenet": "FIRENET",
+    "firenet_paper": "FIRENET, paper's 5 x 5",
     "unet": "U-Net",
     "unet_firenet": "U-Net then FIRENET",
     "cp": "Chambolle-Pock",
@@ -290,10 +291,11 @@ def _advanced_firenet_specs() -> dict[str, Spec]:
 def _base_specs() -> dict[str, Spec]:
     return {
         # Image
-        "image": Spec("shepp_logan", "Ground truth", widget="select", options=tuple(IMAGES),
+        "image": Spec("random_ellipses", "Ground truth", widget="select", options=tuple(IMAGES),
                       labels=IMAGES),
         "size": Spec(256, "Size N (N x N pixels)", widget="segmented", options=SIZES),
-        "image_seed": Spec(0, "Image seed", low=0, high=SEED_MAX, step=1),
+        # 800000: the first held-out test image of the U-Net's kind (solver.datasets).
+        "image_seed": Spec(800_000, "Image seed", low=0, high=SEED_MAX, step=1),
         "phase": Spec(False, "Complex image (smooth phase)", widget="toggle",
                       help="Multiply the image by a smooth seeded phase, as MR images carry: "
                            "the methods must keep the imaginary part; magnitudes are shown "
@@ -318,9 +320,9 @@ def _base_specs() -> dict[str, Spec]:
                       step=0.005, format="%.3f",
                       help="Complex Gaussian noise added to the data of every method."),
         "noise_seed": Spec(0, "Noise seed", low=0, high=SEED_MAX, step=1),
-        "perturbation": Spec("none", "Perturbation", widget="select", options=tuple(PERTURBATIONS),
+        "perturbation": Spec("worst_unet", "Perturbation", widget="select", options=tuple(PERTURBATIONS),
                              labels=PERTURBATIONS),
-        "budget": Spec(0.05, "Budget ||r|| / ||y||", widget="slider", low=0.0, high=0.5,
+        "budget": Spec(0.02, "Budget ||r|| / ||y||", widget="slider", low=0.0, high=0.5,
                        step=0.005, format="%.3f"),
         "attack_steps": Spec(20, "Gradient steps of the search", low=1, high=500, step=5,
                              help="Each step is one forward and one backward pass through the "
@@ -328,7 +330,7 @@ def _base_specs() -> dict[str, Spec]:
         "stability_steps": Spec(5, "Gradient steps per size", low=1, high=200, step=1),
         **_firenet_specs(),
         # What to show
-        "show": Spec(("zero_filled", "firenet", "unet"), "Methods", widget="pills",
+        "show": Spec(("zero_filled", "firenet_paper", "firenet", "unet"), "Methods", widget="pills",
                      options=tuple(METHOD_LABELS), labels=METHOD_LABELS),
         "depth": Spec(0, "Depth", widget="", low=0, high=100_000, step=1),
         "cmap": Spec("gray", "Colour map", widget="select", options=COLOURMAPS),

@@ -1,8 +1,9 @@
-"""The first screen: the paradox in six pictures and one sentence computed from them.
+"""The first screen: the paradox in two rows of pictures and a sentence computed from them.
 
-Ground truth, the trained U-Net and FIRENET on the clean data; the perturbation and the
-same two networks on the perturbed data; PSNR under each, and a sentence that states what
-these numbers show (whichever way they come out). Small PNG images, so the screen is
+Ground truth, the trained U-Net, FIRENET with the paper's schedule and FIRENET run to
+convergence on the clean data; the perturbation and the same networks on the perturbed
+data; PSNR under each, and a sentence that states what these numbers show (whichever way
+they come out). Small PNG images, so the screen is
 drawn within a second of the results being there.
 """
 
@@ -18,38 +19,42 @@ from explorer import compute, variants
 from explorer.figures import coloured_png
 from explorer.results import Results
 from explorer.settings import Settings
+from explorer.specs import METHOD_LABELS
+from explorer.text import plain
 from solver.problem import Problem
 
-__all__ = ["first_screen", "headline", "IMAGE_WIDTH"]
+__all__ = ["first_screen", "headline", "IMAGE_WIDTH", "NETWORKS"]
 
-#: Width of each picture in pixels: three columns of them fit beside the sidebar on a
+#: Width of each picture in pixels: four columns of them fit beside the sidebar on a
 #: 1280 x 720 projector, two rows of them above the fold.
-IMAGE_WIDTH = 170
+IMAGE_WIDTH = 150
 
 
-def headline(clean: dict[str, float], perturbed: dict[str, float] | None, kind_label: str,
-             budget: float, visible: float | None) -> str:
-    """One sentence (markdown) on what the PSNRs show: who is more accurate on clean data,
-    and how each network's error grows under the perturbation."""
-    u, f = clean["unet"], clean["firenet"]
-    if u["psnr"] >= f["psnr"]:
-        first = (f"Unperturbed, the trained U-Net is the more accurate: **{u['psnr']:.1f} dB** "
-                 f"against FIRENET's **{f['psnr']:.1f} dB**.")
-    else:
-        first = (f"Here FIRENET is the more accurate even unperturbed: **{f['psnr']:.1f} dB** "
-                 f"against the U-Net's **{u['psnr']:.1f} dB** (the U-Net is at its best on its "
-                 "own kind of image: random ellipses).")
+#: The networks of the first screen, in column order (those the visitor shows).
+NETWORKS = ("unet", "firenet_paper", "firenet")
+
+
+def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, float]] | None,
+             phrase: str, budget: float, visible: float | None) -> str:
+    """One paragraph (markdown) on what the numbers show, whichever way they come out:
+    which network is the most accurate on the clean data, and by how much each network's
+    error grows under the perturbation. ``clean`` and ``perturbed`` map a method to its
+    metrics (``psnr``, ``relative_error``)."""
+    label = {m: METHOD_LABELS[m] for m in clean}
+    ranked = sorted(clean, key=lambda m: -clean[m]["psnr"])
+    best = ranked[0]
+    others = "; ".join(f"{label[m]} {clean[m]['psnr']:.1f} dB" for m in ranked[1:])
+    first = (f"Unperturbed, the **{label[best]}** is the most accurate: **{clean[best]['psnr']:.1f} dB**"
+             + (f" ({others})." if others else "."))
     if perturbed is None:
         return first
-    growth = {m: perturbed[m]["relative_error"] / max(clean[m]["relative_error"], 1e-12)
-              for m in ("unet", "firenet")}
-    size = f"{kind_label} of {budget:.1%} of ||y||"
+    size = f"{phrase} of {budget:.1%} of ||y||"
     if visible is not None:
-        size += f" (its largest pixel change is {visible:.3f}, {visible * 255:.1f} grey levels)"
-    second = (f" With a {size}, the U-Net's error grows **{growth['unet']:.1f}x** "
-              f"({perturbed['unet']['psnr']:.1f} dB) and FIRENET's **{growth['firenet']:.1f}x** "
-              f"({perturbed['firenet']['psnr']:.1f} dB).")
-    return first + second
+        size += f" (largest change of a pixel of the zero-filled image: {visible:.3f}, {visible * 255:.0f} grey levels)"
+    growth = {m: perturbed[m]["relative_error"] / max(clean[m]["relative_error"], 1e-12) for m in clean}
+    parts = [f"**x{growth[m]:.2f}** for the {label[m]} ({perturbed[m]['psnr']:.1f} dB)" for m in clean]
+    return first + f" With a {size}, the error grows " + ", ".join(parts[:-1]) + \
+        (" and " if len(parts) > 1 else "") + parts[-1] + "."
 
 
 #: The perturbation kinds as the headline says them ("With a ... of 2.0% of ||y||").
@@ -69,33 +74,36 @@ def _picture(column: Any, image: np.ndarray, caption: str, value_range: tuple[fl
 
 def first_screen(settings: Settings, results: Results, base: Problem,
                  variant: variants.Variant | None) -> None:
-    """Draw the first screen (truth, U-Net, FIRENET; clean and perturbed)."""
+    """Draw the first screen: the truth and each of :data:`NETWORKS` shown, on the clean
+    data, then the perturbation and the same networks on the perturbed data."""
     if not base.has_truth:  # measured data: no PSNR, the data residual instead
         from explorer import own_data
 
         own_data.first_screen(settings, results, base)
         return
-    if not all(m in results.main for m in ("unet", "firenet")):
-        missing = results.errors.get("unet") or results.errors.get("firenet") or ""
-        st.info("The first screen compares the U-Net with FIRENET; " + (missing or "add both "
-                "to the methods shown."))
+    networks = [m for m in NETWORKS if m in results.main]
+    if "unet" not in networks or len(networks) < 2:
+        reason = results.errors.get("unet") or "show the U-Net and FIRENET (sidebar: Reconstructions shown)."
+        st.info(plain("The first screen compares the U-Net with FIRENET: " + reason, limit=400))
         return
     depth = settings.view.depth
-    clean = {m: compute.metrics(results.clean[m].at_depth(depth), base.truth) for m in ("unet", "firenet")}
-    perturbed = None
+    clean = {m: compute.metrics(results.clean[m].at_depth(depth), base.truth) for m in networks}
     active = variant is not None and variant.pending is None
+    perturbed = None
     if active:
-        truth = results.problems["unet"].truth
-        perturbed = {m: compute.metrics(results.main[m].at_depth(depth), truth) for m in ("unet", "firenet")}
-    visible = None if not active or variant.display is None else float(np.max(np.abs(variant.display)))
+        perturbed = {m: compute.metrics(results.main[m].at_depth(depth), results.problems[m].truth)
+                     for m in networks}
     kind = settings.perturbation.kind
+    visible = None
+    if active and variant.display is not None and kind not in ("detail", "more_samples"):
+        visible = float(np.max(np.abs(variant.display)))
     st.markdown(headline(clean, perturbed, _PHRASES.get(kind, "perturbation"), settings.perturbation.budget,
-                         visible if kind not in ("detail", "more_samples") else None))
-    top = st.columns(3)
+                         visible))
+    top = st.columns(len(networks) + 1)
     _picture(top[0], base.truth, "Ground truth")
-    for column, method, name in zip(top[1:], ("unet", "firenet"), ("U-Net", "FIRENET")):
-        _picture(column, results.clean[method].at_depth(depth), f"{name}, clean data: "
-                 f"{clean[method]['psnr']:.1f} dB")
+    for column, method in zip(top[1:], networks):
+        _picture(column, results.clean[method].at_depth(depth),
+                 f"{METHOD_LABELS[method]}, clean data: {clean[method]['psnr']:.1f} dB")
     if variant is None:
         st.caption("Choose a perturbation in the sidebar (Noise and perturbation) to see how "
                    "each network reacts.")
@@ -103,11 +111,12 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     if not active:
         st.caption(f"Perturbed row: waiting for the {variant.pending} (below).")
         return
-    bottom = st.columns(3)
+    bottom = st.columns(len(networks) + 1)
     display = np.abs(variant.display) if variant.display is not None else np.zeros_like(base.truth)
     top_value = float(display.max()) or 1.0
     _picture(bottom[0], display, f"{variant.title}, scaled to its maximum {top_value:.3g}", (0.0, top_value))
-    for column, method, name in zip(bottom[1:], ("unet", "firenet"), ("U-Net", "FIRENET")):
+    for column, method in zip(bottom[1:], networks):
         psnr = perturbed[method]["psnr"]
         _picture(column, results.main[method].at_depth(depth),
-                 f"{name}, perturbed data: {psnr:.1f} dB" if math.isfinite(psnr) else f"{name}, perturbed")
+                 f"{METHOD_LABELS[method]}, perturbed: {psnr:.1f} dB" if math.isfinite(psnr)
+                 else f"{METHOD_LABELS[method]}, perturbed")

@@ -57,6 +57,10 @@ METHODS: dict[str, Method] = {
     "firenet": Method("FIRENET", True, False,
                       "Restarted primal-dual network for the weighted sqrt-LASSO "
                       "(weights computed, not trained)."),
+    "firenet_paper": Method("FIRENET, paper's 5 x 5", True, False,
+                            "FIRENET with the paper's schedule: 5 restarts of 5 layers, nu = 1/e, "
+                            "C = 1, ergodic output (it stops far from the minimiser; see the "
+                            "README)."),
     "unet": Method("U-Net", False, True, "The trained U-Net applied to the zero-filled image."),
     "unet_firenet": Method("U-Net then FIRENET", True, True,
                            "FIRENET started from the U-Net's output."),
@@ -112,7 +116,7 @@ def build(
     # A parameter set such as solver.firenet.RECOMMENDED carries its own lam.
     lam = check_positive("lam", options.pop("lam", lam))
     from solver.baselines import FISTA, TUNED_RATIO, TUNED_RATIO_UNIFORM, ChambollePock, zero_filled
-    from solver.firenet import FIRENET
+    from solver.firenet import FIRENET, PAPER_DEFAULTS
 
     if name == "zero_filled":
         return zero_filled(A)
@@ -127,6 +131,9 @@ def build(
         return UNetThenFIRENET(learned, FIRENET(A, lam=lam, weights=weights, **options))
     if name == "firenet":
         return FIRENET(A, lam=lam, weights=weights, **options)
+    if name == "firenet_paper":
+        schedule = {k: PAPER_DEFAULTS[k] for k in ("layers", "nu", "sharpness", "tau", "sigma", "delta", "output")}
+        return FIRENET(A, lam=lam, weights=weights, restarts=5, **schedule)
     iterations = check_int("iterations", iterations, low=1)
     if name == "cp":
         return ChambollePock(A, lam=lam, weights=weights, iterations=iterations)

@@ -164,6 +164,7 @@ def test_convergence_figure_is_log_scale_with_restarts_and_schedule():
                           "gap": [10, 1, 0.1, 0.01]}}
     fig = figures.convergence_figure(curves, restart_layers=[2, 4], eps=[0.5, 0.05], depth=2)
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
+    assert fig.layout.yaxis.title.text and fig.layout.yaxis2.title.text.startswith("(F(x) - L) / L")
     assert any(t.name == "FIRENET eps_k (schedule)" for t in fig.data)
     # Two restart lines and one depth line per panel.
     assert len(fig.layout.shapes) == 6
