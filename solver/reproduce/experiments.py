@@ -151,7 +151,9 @@ def method_settings(method: str, size: int, *, iterations: int = 300) -> dict[st
     return out
 
 
+@functools.lru_cache(maxsize=1)
 def _weights_sha256() -> str:
+    # Learned tasks carry the weights' hash, so new weights are new tasks (hashed once).
     from solver.networks import DEFAULT_WEIGHTS, file_sha256
 
     return file_sha256(DEFAULT_WEIGHTS)

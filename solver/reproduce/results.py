@@ -216,7 +216,8 @@ def summary_markdown(frame: pd.DataFrame, *, command: str = "", figures: Sequenc
               if c not in FIRST_COLUMNS + ("worker", "seconds", "method")
               and not frame[c].map(lambda v: isinstance(v, (list, np.ndarray))).any()
               and frame[c].map(repr).nunique() == 1}
-    settings = ", ".join(f"{k} = {_format(v)}" for k, v in shared.items() if k in _SETTING_NAMES)
+    settings = ", ".join(f"{k} = {_format(v)}" for k, v in shared.items()
+                         if k in _SETTING_NAMES and v is not None and not (isinstance(v, float) and math.isnan(v)))
     failed = frame[frame["status"] != "ok"]
     lines += [f"{len(frame)} tasks ({len(failed)} failed), code version {frame['code_version'].iloc[0]}.",
               f"Shared settings: {settings}.", "", markdown_table(table(frame))]
