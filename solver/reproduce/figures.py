@@ -86,7 +86,7 @@ def convergence_figure(frame: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_xaxes(title_text="layer (iterations)")
     images = ok["image_seed"].nunique()
-    fig.update_layout(height=380, width=900, margin=dict(l=10, r=10, t=40, b=40), font=_FONT,
+    fig.update_layout(height=400, width=900, margin=dict(l=10, r=10, t=70, b=40), font=_FONT,
                       legend=dict(orientation="h", y=-0.22),
                       title=dict(text=f"Median over {images} images (band: min to max)", font=_FONT))
     return fig

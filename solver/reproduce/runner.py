@@ -23,6 +23,7 @@ import socket
 import tempfile
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,7 +254,11 @@ def run_tasks(
     report = SweepReport(reused=len(records))
     if pending:
         with _client(client, scheduler, workers, threads) as dask:
-            futures = {dask.submit(execute_task, settings, runner, key=f"task-{key}", pure=False): (key, settings)
+            # A fresh Dask key per call: a result the scheduler still holds from an earlier
+            # call must not stand in for a computation asked for again.
+            call = uuid.uuid4().hex[:8]
+            futures = {dask.submit(execute_task, settings, runner, key=f"{settings.get('experiment', 'task')}-{key}-{call}",
+                                   pure=False): (key, settings)
                        for key, settings in pending}
             from distributed import as_completed
 
