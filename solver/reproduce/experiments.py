@@ -84,7 +84,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "convergence": {
         "small": {"size": 64, "images": 2, "noise": 0.02,
                   "method": ["firenet", "firenet_paper", "cp", "fista"], "iterations": 300},
-        "full": {"size": 256, "images": 20, "noise": 0.02,
+        "full": {"size": 256, "images": 50, "noise": 0.02,
                  "method": ["firenet", "firenet_paper", "cp", "cp_tuned", "fista", "unet_firenet"],
                  "iterations": 300},
     },
