@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from solver.reproduce import build_figures, experiments, load, table
-from solver.reproduce.results import FIRST_COLUMNS
+from solver.reproduce.results import FIRST_COLUMNS, save
 from solver.reproduce.runner import code_version, local_client, run_tasks, task_key, task_path
 from solver.reproduce.sweep import run_experiment
 
@@ -98,6 +98,8 @@ def test_results_file_has_one_row_per_task_with_every_setting_and_the_code_versi
         assert row["depth"] == depth == row["curve_layer"][-1]
         assert len(row["curve_error"]) == len(row["curve_layer"]) == len(row["curve_objective"])
         assert row["curve_error"][-1] == pytest.approx(row["error"], rel=1e-5)
+    as_csv = load(save(frame, out / "results.csv"))  # the CSV form keeps the curves too
+    assert as_csv["curve_error"].tolist() == frame["curve_error"].tolist()
     summary = table(frame)
     gaps = summary["certified gap mean"]
     assert (gaps >= 1e-7).all() and (gaps < 10).all()  # an upper bound on a relative gap

@@ -189,7 +189,9 @@ def plan(experiment: str, preset: str = "small", *, images: int | None = None,
     for name, value in dict(overrides or {}).items():
         check_choice("overrides key", name, sorted(allowed))
         grid[name] = list(value) if isinstance(value, tuple) else value
-    count = check_int("images", grid.pop("images") if images is None else images, low=1)
+    preset_images = grid.pop("images")
+    count = check_int("images", preset_images if images is None else images, low=1)
+    iterations = check_int("iterations", grid.pop("iterations", 300 if experiment == "convergence" else 25), low=1)
     first_image = check_int("first_image", first_image, low=0)
     from solver.datasets import split_seed
 
@@ -197,7 +199,6 @@ def plan(experiment: str, preset: str = "small", *, images: int | None = None,
     base = {**_PROBLEM, **({} if experiment in ("convergence", "detail", "sampling_change") else _ATTACK)}
     base.update({k: v for k, v in grid.items() if not isinstance(v, list)})
     swept = {k: v for k, v in grid.items() if isinstance(v, list)}
-    iterations = base.pop("iterations", 300 if experiment == "convergence" else 25)
     names = list(swept)
     tasks = []
     for image_seed, values in itertools.product(seeds, itertools.product(*swept.values())):

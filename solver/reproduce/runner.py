@@ -47,7 +47,7 @@ __all__ = [
 _SOLVER = Path(__file__).resolve().parent.parent
 # Files of this package that do not change any number (the command line, figures,
 # tables): editing them keeps the task keys.
-_PRESENTATION = {"__init__.py", "__main__.py", "cli.py", "figures.py", "results.py", "runner.py"}
+_PRESENTATION = {"__init__.py", "__main__.py", "cli.py", "figures.py", "results.py", "runner.py", "sweep.py"}
 
 
 def code_version() -> str:

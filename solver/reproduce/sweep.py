@@ -61,11 +61,13 @@ def write_outputs(frame: pd.DataFrame, out: str | Path, *, figures: bool = True,
     results_path = results.save(frame, out / results_name)
     notes: list[str] = []
     paths: list[Path] = []
-    if figures:
+    if figures and not results.successful(frame).empty:
         try:
             paths = export_figures(build_figures(frame), out / "figures", browser=browser)
         except FigureExportError as error:
             notes.append(f"Figures not exported: {error}")
+    elif figures:
+        notes.append("No figures: no task succeeded.")
     summary = results.summary_markdown(
         frame, command=command, figures=[str(p.relative_to(out)) for p in paths if p.suffix == ".png"],
         notes=notes, wall_seconds=wall_seconds)
