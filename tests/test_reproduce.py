@@ -9,6 +9,9 @@ runs the presets as they are.
 
 from __future__ import annotations
 
+import os
+import socket
+
 
 import numpy as np
 import pandas as pd
@@ -211,3 +214,11 @@ def test_sampling_change_adds_the_asked_samples_and_the_unet_wins_at_its_own_rat
     trained = frame[frame["extra"] == 0.0].set_index("method")["error"]
     assert trained["unet"] < 0.5 * trained["zero_filled"]  # 0.02 against 0.13 on held-out images
     assert table(frame)["error mean"].notna().all()
+
+
+def test_an_existing_cluster_is_used_through_its_scheduler_address(client, tmp_path):
+    tasks = experiments.plan("convergence", "small", images=1, overrides={**CONVERGENCE, "method": "cp"})
+    report = run_tasks(tasks, tmp_path, scheduler=client.scheduler.address, progress=False)
+    assert report.computed == 1 and report.failed == 0
+    workers = set(client.run(lambda: f"{socket.gethostname()}:{os.getpid()}").values())
+    assert report.records[0]["worker"] in workers  # computed by the cluster's own workers

@@ -172,7 +172,7 @@ def local_client(workers: int = 2, threads: int = 1) -> Iterator[Any]:
 
     workers = check_int("workers", workers, low=1)
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         client.register_plugin(OneTorchThread(threads))
         yield client
 
