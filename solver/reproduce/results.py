@@ -83,8 +83,7 @@ def load(path: str | Path) -> pd.DataFrame:
     elif path.suffix == ".csv":
         frame = pd.read_csv(path)
         for column in frame.columns:
-            if frame[column].dtype == object and frame[column].map(
-                    lambda v: isinstance(v, str) and v.startswith("[")).all():
+            if frame[column].map(lambda v: isinstance(v, str) and v.startswith("[")).all():
                 frame[column] = frame[column].map(json.loads)
     else:
         raise ValueError(f"path must end in .parquet or .csv, got {str(path)!r}")
