@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from solver.reproduce import experiments  # noqa: E402
-from solver.reproduce.runner import local_client, run_tasks  # noqa: E402
+from solver.reproduce import experiments
+from solver.reproduce.runner import local_client, run_tasks
 
 
 def _nothing(settings):

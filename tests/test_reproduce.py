@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import socket
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,7 +19,13 @@ import torch
 
 from solver.reproduce import build_figures, experiments, load, table
 from solver.reproduce.results import FIRST_COLUMNS, save
-from solver.reproduce.runner import code_version, local_client, run_tasks, task_key, task_path
+from solver.reproduce.runner import (
+    code_version,
+    local_client,
+    run_tasks,
+    task_key,
+    task_path,
+)
 from solver.reproduce.sweep import run_experiment
 
 # Columns whose values depend on the machine and the moment, not on the settings.
@@ -87,7 +92,7 @@ def convergence(client, tmp_path_factory):
 
 
 def test_results_file_has_one_row_per_task_with_every_setting_and_the_code_version(convergence):
-    out, output = convergence
+    out, _ = convergence
     frame = load(out / "results.parquet")
     tasks = experiments.plan("convergence", "small", images=1, overrides=CONVERGENCE)
     assert len(frame) == len(tasks) == 2
@@ -132,7 +137,7 @@ def test_resume_computes_only_the_tasks_whose_files_are_missing(convergence, cli
 
 
 def test_a_rerun_from_scratch_gives_identical_numbers(convergence, client, tmp_path):
-    out, output = convergence
+    _, output = convergence
     fresh = run_experiment("convergence", "small", tmp_path, images=1, overrides=CONVERGENCE, client=client,
                            progress=False, figures=False)
     assert fresh.report.computed == 2

@@ -17,4 +17,4 @@ Modules: :mod:`~solver.reproduce.experiments` (tasks and presets),
 from solver.reproduce.figures import build_figures
 from solver.reproduce.results import load, table
 
-__all__ = ["load", "table", "build_figures"]
+__all__ = ["build_figures", "load", "table"]

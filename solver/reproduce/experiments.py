@@ -11,8 +11,8 @@ runs one task in whatever process it lands in and returns its measured values.
 Presets
 -------
 ``small`` runs in well under two minutes on two cores (used by the tests and the README);
-``full`` is the size of a paper figure or table; its measured cost is in
-:data:`FULL_COST`. The U-Net was trained for N = 256 (Fourier, multilevel 25 %, mask
+``full`` is the size of a paper figure or table; its cost, measured with
+``benchmarks/bench_reproduce.py --full-cost``, is in the README. The U-Net was trained for N = 256 (Fourier, multilevel 25 %, mask
 seed 0), so every preset that includes it works at N = 256; the others use N = 64.
 """
 
@@ -31,13 +31,12 @@ from solver.validation import check_choice, check_int
 
 __all__ = [
     "EXPERIMENTS",
-    "PRESETS",
-    "FULL_COST",
-    "METHOD_VARIANTS",
     "KEPT_RATIO",
-    "plan",
+    "METHOD_VARIANTS",
+    "PRESETS",
     "execute",
     "method_settings",
+    "plan",
 ]
 
 #: A detail counts as kept when its recovered contrast is at least this fraction of the
@@ -120,11 +119,6 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 EXPERIMENTS = tuple(PRESETS)
-
-#: Measured cost of the full presets (benchmarks/bench_reproduce.py --full-cost: a few
-#: tasks of each timed on one worker, one torch thread, 2-core machine shared with other
-#: work; extrapolated to the whole grid and divided by the number of workers).
-FULL_COST: dict[str, str] = {}
 
 
 def method_settings(method: str, size: int, *, iterations: int = 300) -> dict[str, Any]:

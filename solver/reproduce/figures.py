@@ -21,7 +21,7 @@ from plotly.subplots import make_subplots
 
 from solver.reproduce.results import certified_gaps, experiment_of, successful
 
-__all__ = ["LABELS", "build_figures", "export_figures", "find_browser", "FigureExportError"]
+__all__ = ["LABELS", "FigureExportError", "build_figures", "export_figures", "find_browser"]
 
 #: Names shown for the methods of the sweeps.
 LABELS = {

@@ -17,8 +17,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["FIRST_COLUMNS", "to_frame", "save", "load", "successful", "experiment_of", "certified_gaps",
-           "table", "markdown_table", "summary_markdown"]
+__all__ = [
+    "FIRST_COLUMNS",
+    "certified_gaps",
+    "experiment_of",
+    "load",
+    "markdown_table",
+    "save",
+    "successful",
+    "summary_markdown",
+    "table",
+    "to_frame",
+]
 
 #: Columns that come first in every results file.
 FIRST_COLUMNS = ("task_key", "experiment", "status", "error_message", "code_version")
@@ -186,7 +196,7 @@ def markdown_table(summary: pd.DataFrame) -> str:
     for column in summary.columns:
         if column.endswith(" std"):
             continue
-        labels.append(column[:-5] if column.endswith(" mean") else column)
+        labels.append(column.removesuffix(" mean"))
     lines = ["| " + " | ".join(labels) + " |", "|" + "---|" * len(labels)]
     for _, row in summary.iterrows():
         cells = []

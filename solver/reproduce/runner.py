@@ -37,11 +37,11 @@ __all__ = [
     "OneTorchThread",
     "SweepReport",
     "code_version",
-    "task_key",
-    "task_path",
     "execute_task",
     "local_client",
     "run_tasks",
+    "task_key",
+    "task_path",
 ]
 
 _SOLVER = Path(__file__).resolve().parent.parent

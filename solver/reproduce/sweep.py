@@ -55,7 +55,11 @@ def write_outputs(frame: pd.DataFrame, out: str | Path, *, figures: bool = True,
 
     A figure export failure is not fatal: it is noted in the summary and the returned notes.
     """
-    from solver.reproduce.figures import FigureExportError, build_figures, export_figures
+    from solver.reproduce.figures import (
+        FigureExportError,
+        build_figures,
+        export_figures,
+    )
 
     out = Path(out)
     results_path = results.save(frame, out / results_name)
