@@ -1,0 +1,239 @@
+"""Plotly figures of a results table, and their export to PNG and SVG.
+
+The builders are pure functions of the table (no Streamlit), so the page can show a
+results file with the same figures the command line exports. Export uses kaleido with
+a local Chromium (the system's ``/usr/bin/chromium`` by default) and no network:
+plotly.js comes from the plotly package and MathJax is switched off.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from solver.reproduce.results import certified_gaps, experiment_of, successful
+
+__all__ = ["LABELS", "FigureExportError", "build_figures", "export_figures", "find_browser"]
+
+#: Names shown for the methods of the sweeps.
+LABELS = {
+    "zero_filled": "Zero-filled",
+    "firenet": "FIRENET",
+    "firenet_paper": "FIRENET, paper 16 x 5",
+    "firenet_5x5": "FIRENET 5 x 5",
+    "cp": "Chambolle-Pock",
+    "cp_tuned": "Chambolle-Pock, tuned ratio",
+    "fista": "FISTA",
+    "unet": "U-Net",
+    "unet_firenet": "U-Net then FIRENET",
+}
+_COLOURS = {"firenet": "#d62728", "firenet_paper": "#ff9896", "firenet_5x5": "#e377c2",
+            "cp": "#1f77b4", "cp_tuned": "#2ca02c", "fista": "#ff7f0e", "unet": "#9467bd",
+            "unet_firenet": "#8c564b", "zero_filled": "#7f7f7f"}
+_FONT = dict(size=12)
+
+
+class FigureExportError(RuntimeError):
+    """The figures could not be written (no browser, or kaleido failed)."""
+
+
+def _label(method: str) -> str:
+    return LABELS.get(method, method)
+
+
+def _band(fig: go.Figure, x: Sequence, low: np.ndarray, high: np.ndarray, colour: str,
+          group: str, row: int | None = None, col: int | None = None) -> None:
+    """A shaded band between ``low`` and ``high`` (the spread over images)."""
+    xs = list(x) + list(x)[::-1]
+    ys = list(low) + list(high)[::-1]
+    fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", fillcolor=colour, opacity=0.15,
+                             line=dict(width=0), hoverinfo="skip", showlegend=False,
+                             legendgroup=group), row=row, col=col)
+
+
+def _stack(rows: pd.Series) -> np.ndarray:
+    length = min(len(v) for v in rows)
+    return np.array([list(v)[:length] for v in rows], dtype=float)
+
+
+def convergence_figure(frame: pd.DataFrame) -> go.Figure:
+    """Error and certified gap against layer: median over images, band = min to max."""
+    ok = successful(frame)
+    ok = ok.assign(gap=certified_gaps(ok))
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
+                        subplot_titles=("Relative error to the truth", "Certified relative gap (F - L) / L"))
+    for method, group in ok.groupby("method", sort=False):
+        group = group[group["curve_layer"].map(len) > 0]
+        if group.empty:
+            continue
+        colour = _COLOURS.get(method, "#333333")
+        layers = list(group["curve_layer"].iloc[0])
+        for col, column in ((1, "curve_error"), (2, "gap")):
+            values = _stack(group[column])
+            x = layers[: values.shape[1]]
+            _band(fig, x, values.min(0), values.max(0), colour, method, 1, col)
+            fig.add_trace(go.Scatter(x=x, y=np.median(values, 0), name=_label(method), mode="lines",
+                                     line=dict(color=colour), legendgroup=method, showlegend=col == 1),
+                          row=1, col=col)
+    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_xaxes(title_text="layer (iterations)")
+    images = ok["image_seed"].nunique()
+    fig.update_layout(height=400, width=900, margin=dict(l=10, r=10, t=70, b=40), font=_FONT,
+                      legend=dict(orientation="h", y=-0.22),
+                      title=dict(text=f"Median over {images} images (band: min to max)", font=_FONT))
+    return fig
+
+
+def stability_figure(frame: pd.DataFrame) -> go.Figure:
+    """Output change against perturbation size, worst case (solid) and random (dashed)."""
+    ok = successful(frame)
+    fig = go.Figure()
+    for method, group in ok.groupby("method", sort=False):
+        colour = _COLOURS.get(method, "#333333")
+        mean = group.groupby("budget").agg(size=("perturbation", "mean"), worst=("worst_change", "mean"),
+                                           random=("random_change", "mean"))
+        for column, dash, kind in (("worst", "solid", "worst case"), ("random", "dash", "random")):
+            fig.add_trace(go.Scatter(x=mean["size"], y=mean[column], mode="lines+markers",
+                                     name=f"{_label(method)}, {kind}",
+                                     line=dict(color=colour, dash=dash)))
+    sizes = ok["perturbation"].astype(float)
+    sizes = sizes[sizes > 0]
+    if len(sizes):
+        lo, hi = float(sizes.min()), float(sizes.max())
+        fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], name="change = perturbation", mode="lines",
+                                 line=dict(color="gray", dash="dot")))
+    fig.update_xaxes(type="log", title_text="perturbation size ||e|| / ||y||", exponentformat="power")
+    fig.update_yaxes(type="log", title_text="output change ||f(y+e) - f(y)|| / ||f(y)||",
+                     exponentformat="power")
+    fig.update_layout(height=420, width=760, margin=dict(l=10, r=10, t=30, b=40), font=_FONT)
+    return fig
+
+
+def _bars(frame: pd.DataFrame, by: str, series: Mapping[str, str], y_title: str) -> go.Figure:
+    ok = successful(frame)
+    fig = go.Figure()
+    for column, name in series.items():
+        stats = ok.groupby(["method", by], sort=False)[column].agg(["mean", "std"]).reset_index()
+        x = [[_label(m) for m in stats["method"]], [f"{by} {v:g}" for v in stats[by]]]
+        fig.add_trace(go.Bar(x=x, y=stats["mean"], name=name,
+                             error_y=dict(type="data", array=stats["std"].fillna(0.0))))
+    fig.update_layout(barmode="group", height=420, width=820, yaxis_title=y_title, font=_FONT,
+                      margin=dict(l=10, r=10, t=30, b=40), legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def robustness_figure(frame: pd.DataFrame) -> go.Figure:
+    """Relative error unperturbed and under the worst-case perturbation (mean ± std)."""
+    return _bars(frame, "budget", {"clean_error": "unperturbed", "perturbed_error": "worst case in budget"},
+                 "relative error to the truth")
+
+
+def detail_figure(frame: pd.DataFrame) -> go.Figure:
+    """Recovered / inserted contrast of the text detail (1 = kept, 0 = lost)."""
+    fig = _bars(frame, "contrast", {"contrast_ratio": "recovered / inserted contrast"},
+                "contrast ratio")
+    from solver.reproduce.experiments import KEPT_RATIO
+
+    fig.add_hline(y=KEPT_RATIO, line=dict(color="gray", dash="dot"),
+                  annotation_text="kept above", annotation_position="top left")
+    return fig
+
+
+def sampling_figure(frame: pd.DataFrame) -> go.Figure:
+    """Relative error against the achieved sampling rate (mean over images)."""
+    ok = successful(frame)
+    fig = go.Figure()
+    for method, group in ok.groupby("method", sort=False):
+        stats = group.groupby("extra").agg(rate=("achieved_rate", "mean"), error=("error", "mean"),
+                                           spread=("error", "std"))
+        fig.add_trace(go.Scatter(x=stats["rate"], y=stats["error"], mode="lines+markers", name=_label(method),
+                                 line=dict(color=_COLOURS.get(method, "#333333")),
+                                 error_y=dict(type="data", array=stats["spread"].fillna(0.0))))
+    trained = ok["rate"].iloc[0] if len(ok) else None
+    if trained is not None and not (isinstance(trained, float) and math.isnan(trained)):
+        fig.add_vline(x=float(trained), line=dict(color="gray", dash="dot"),
+                      annotation_text="trained rate", annotation_position="top right")
+    fig.update_xaxes(title_text="sampling rate")
+    fig.update_yaxes(title_text="relative error to the truth", type="log", exponentformat="power")
+    fig.update_layout(height=420, width=760, margin=dict(l=10, r=10, t=30, b=40), font=_FONT)
+    return fig
+
+
+_BUILDERS = {
+    "convergence": {"convergence": convergence_figure},
+    "stability": {"stability": stability_figure},
+    "robustness": {"robustness": robustness_figure},
+    "detail": {"detail": detail_figure},
+    "sampling_change": {"sampling_change": sampling_figure},
+}
+
+
+def build_figures(frame: pd.DataFrame) -> dict[str, go.Figure]:
+    """Name -> plotly figure for a results table of one experiment.
+
+    Raises
+    ------
+    ValueError
+        If the table holds no experiment or several.
+    """
+    return {name: build(frame) for name, build in _BUILDERS[experiment_of(frame)].items()}
+
+
+def find_browser(browser: str | None = None) -> str | None:
+    """The Chromium to export with: ``browser``, else ``$BROWSER_PATH``, else the system's."""
+    for candidate in (browser, os.environ.get("BROWSER_PATH"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+def export_figures(figures: Mapping[str, go.Figure], directory: str | Path, *,
+                   formats: Sequence[str] = ("png", "svg"), browser: str | None = None,
+                   scale: float = 2.0) -> list[Path]:
+    """Write each figure as ``directory/<name>.<format>`` with kaleido (offline).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    FigureExportError
+        If no Chromium is found or kaleido fails.
+    """
+    path = find_browser(browser)
+    if path is None:
+        raise FigureExportError("no Chromium found: pass --browser or set BROWSER_PATH")
+    import kaleido
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    specs, files = [], []
+    for name, fig in figures.items():
+        for fmt in formats:
+            file = directory / f"{name}.{fmt}"
+            layout = fig.layout
+            specs.append({"fig": fig.to_dict(), "path": file,
+                          "opts": {"format": fmt, "width": layout.width or 800, "height": layout.height or 450,
+                                   "scale": scale if fmt == "png" else 1}})
+            files.append(file)
+    try:
+        kaleido.write_fig_from_object_sync(specs, kopts={"path": path, "mathjax": False})
+    except Exception as error:  # a browser that does not start, a timeout
+        raise FigureExportError(f"kaleido could not export with {path}: {type(error).__name__}: {error}") from error
+    missing = [str(f) for f in files if not f.is_file() or f.stat().st_size == 0]
+    if missing:
+        raise FigureExportError(f"kaleido wrote empty or no files: {missing}")
+    return files
