@@ -14,7 +14,7 @@ PRESENTING = st.query_params.get("present") in ("1", "true")
 st.set_page_config(page_title="FIRENET Explorer", page_icon=":fire:", layout="wide",
                    initial_sidebar_state="collapsed" if PRESENTING else "auto")
 
-from explorer import compute, controls, inputs, panels, process, runs, sharing, story, timing, uploads  # noqa: E402
+from explorer import compute, controls, inputs, panels, process, runs, sharing, story, sweeps, timing, uploads  # noqa: E402,E501
 from explorer import specs as K  # noqa: E402
 from explorer import state as S  # noqa: E402
 
@@ -91,6 +91,9 @@ with st.expander("Sampling: mask and k-space", expanded=False), timing.section("
 
 with st.expander("Share and download", expanded=False):
     panels.share(settings, shown, base, variant)
+
+with st.expander("Results of a sweep (python -m solver.reproduce)", expanded=False):
+    sweeps.results_panel()
 
 with st.expander("About: the paradox, FIRENET and these panels", expanded=False):
     panels.about()

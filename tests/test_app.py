@@ -247,7 +247,7 @@ def test_paper_and_recommended_buttons_set_firenet_values():
 # The URL holds the page
 # --------------------------------------------------------------------------------------
 def test_url_restores_settings():
-    query = {**SMALL, "image": "random_ellipses", "image_seed": "4", "transform": "walsh",
+    query = {**SMALL, "image": "ellipses_text", "image_seed": "4", "transform": "walsh",
              "pattern": "radial", "rate": "0.3", "noise": "0.01", "perturbation": "random",
              "budget": "0.02", "nu": "0.4", "C": "5", "weights": "uniform",
              "show": "zero_filled,firenet", "cmap": "viridis"}
@@ -256,7 +256,7 @@ def test_url_restores_settings():
     at.run()
     assert_page_ok(at)
     ss = at.session_state
-    assert (ss["image"], ss["image_seed"], ss["size"]) == ("random_ellipses", 4, 128)
+    assert (ss["image"], ss["image_seed"], ss["size"]) == ("ellipses_text", 4, 128)
     assert (ss["transform"], ss["pattern"], ss["rate"]) == ("walsh", "radial", 0.3)
     assert (ss["noise"], ss["perturbation"], ss["budget"]) == (0.01, "random", 0.02)
     assert (ss["n"], ss["p"], ss["nu"], ss["C"]) == (2, 5, 0.4, 5.0)
