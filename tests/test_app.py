@@ -249,7 +249,7 @@ def test_paper_and_recommended_buttons_set_firenet_values():
 def test_url_restores_settings():
     query = {**SMALL, "image": "ellipses_text", "image_seed": "4", "transform": "walsh",
              "pattern": "radial", "rate": "0.3", "noise": "0.01", "perturbation": "random",
-             "budget": "0.02", "nu": "0.4", "C": "5", "weights": "uniform",
+             "budget": "0.03", "nu": "0.4", "C": "5", "weights": "uniform",
              "show": "zero_filled,firenet", "cmap": "viridis"}
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params.update(query)
@@ -258,7 +258,7 @@ def test_url_restores_settings():
     ss = at.session_state
     assert (ss["image"], ss["image_seed"], ss["size"]) == ("ellipses_text", 4, 128)
     assert (ss["transform"], ss["pattern"], ss["rate"]) == ("walsh", "radial", 0.3)
-    assert (ss["noise"], ss["perturbation"], ss["budget"]) == (0.01, "random", 0.02)
+    assert (ss["noise"], ss["perturbation"], ss["budget"]) == (0.01, "random", 0.03)
     assert (ss["n"], ss["p"], ss["nu"], ss["C"]) == (2, 5, 0.4, 5.0)
     assert ss["weights"] == "uniform" and ss["cmap"] == "viridis"
     assert list(ss["show"]) == ["zero_filled", "firenet"]

@@ -37,7 +37,7 @@ from solver.wavelets import Wavelet2D
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 N = 128
-SMALL = {"size": str(N), "n": "2", "p": "5", "perturbation": "none"}
+SMALL = {"size": str(N), "n": "2", "p": "5", "perturbation": "none", "image": "shepp_logan", "image_seed": "0"}
 
 
 def small_app(**query: str) -> AppTest:
