@@ -27,6 +27,7 @@ from explorer.results import Results
 from explorer.settings import FirenetSettings, Settings
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
+from explorer.widgets import widget
 from solver.problem import Problem
 
 __all__ = [
@@ -100,7 +101,6 @@ def mask_controls() -> None:
 def kspace_controls(specs: Mapping[str, K.Spec]) -> None:
     """The "Measured k-space" image source: file uploader (a BART pair as two files) and
     the FFT convention."""
-    from explorer.controls import widget
 
     ss = st.session_state
     uploaded = st.file_uploader(
@@ -182,7 +182,6 @@ def with_phase(truth: np.ndarray, image: Any) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 def weight_controls(specs: Mapping[str, K.Spec]) -> None:
     """The threshold of the published scheme or the typed list, under the weights choice."""
-    from explorer.controls import widget
 
     choice = st.session_state["weights"]
     if choice == "authors":
@@ -193,7 +192,6 @@ def weight_controls(specs: Mapping[str, K.Spec]) -> None:
 
 def advanced_controls(specs: Mapping[str, K.Spec]) -> None:
     """tau, sigma, delta and eps0 (levels and weights are in the FIRENET group)."""
-    from explorer.controls import widget
 
     for pair in (("tau", "sigma"), ("delta", "eps0")):
         for column, key in zip(st.columns(2), pair):

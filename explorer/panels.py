@@ -16,7 +16,12 @@ import streamlit as st
 
 from explorer import compute, variants
 from explorer.about import ABOUT, PANELS
-from explorer.charts import CHART, STABILITY_BUDGETS, draw_convergence, stability_networks
+from explorer.charts import (
+    CHART,
+    STABILITY_BUDGETS,
+    draw_convergence,
+    stability_networks,
+)
 from explorer.downloads import arrays_npz, png_zip
 from explorer.results import Results
 from explorer.settings import Settings

@@ -13,7 +13,12 @@ from typing import Any
 import streamlit as st
 
 from explorer import compute, figures, timing, variants
-from explorer.charts import CHART, STABILITY_BUDGETS, draw_convergence, stability_networks
+from explorer.charts import (
+    CHART,
+    STABILITY_BUDGETS,
+    draw_convergence,
+    stability_networks,
+)
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS

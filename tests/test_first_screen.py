@@ -34,7 +34,7 @@ def test_default_page_first_screen_fits_a_projector_and_its_payload_budget(serve
                 timeout=600_000)
             page.wait_for_timeout(1000)
             page.screenshot(path=str(ARTIFACTS / "first_screen_1280x720.png"))
-            scroll = page.evaluate("() => document.querySelector('[data-testid=\\"stMain\\"]')?.scrollTop ?? 0")
+            scroll = page.evaluate("() => window.scrollY + (document.querySelector('[data-testid=stMain]')?.scrollTop || 0)")
             assert scroll == 0
             boxes = [image.bounding_box() for image in page.locator('[data-testid="stImage"]').all()[:8]]
             headline = page.get_by_text("Unperturbed, the").first.bounding_box()
