@@ -34,8 +34,8 @@ sharing.write_url(specs)
 panels.page_style(presenting=settings.view.present)
 
 st.title("FIRENET Explorer")
-st.caption("Accurate yet unstable: a trained U-Net against FIRENET, a network whose weights "
-           "are computed, not trained (Colbrook, Antun & Hansen, PNAS 2022).")
+st.caption("A trained U-Net against FIRENET, whose weights are computed, not trained "
+           "(Colbrook, Antun & Hansen, PNAS 2022).")
 panels.notices()
 
 # The problem: ground truth, sampling, data.

@@ -1,9 +1,9 @@
 """Pure functions from arrays to plotly figures (no Streamlit here).
 
-Images go to the browser as 8-bit PNGs (``go.Image`` with a data URI), coloured here with
-the figure's colour scale: a 256 x 256 panel is ~20-60 kB instead of ~1 MB of JSON floats
-for a heatmap, and the browser draws it several times faster. Error and change maps, noise
-to a PNG encoder, go as lossy WebP (a third of the size). Each colour scale gets its
+Images go to the browser as 8-bit pictures (``go.Image`` with a data URI), coloured here
+with the figure's colour scale: reconstructions as lossless WebP (~13 kB for a 256 x 256
+panel instead of ~1 MB of JSON floats for a heatmap, and the browser draws it several
+times faster), error and change maps, noise to any lossless encoder, as lossy WebP (~3 kB). Each colour scale gets its
 colour bar from a transparent 1 x 2 heatmap. Every image panel of one figure shares its x
 and y axes with the first panel (``matches``), so zooming or panning one zooms all of
 them: a small detail can be compared across methods.
@@ -27,6 +27,7 @@ __all__ = [
     "image_png",
     "coloured_png",
     "coloured_webp",
+    "coloured_webp_lossless",
 ]
 
 _FONT = dict(size=12)
@@ -74,6 +75,16 @@ def coloured_png(image: np.ndarray, value_range: tuple[float, float], scale: str
     return buffer.getvalue()
 
 
+def coloured_webp_lossless(image: np.ndarray, value_range: tuple[float, float], scale: str = "gray") -> bytes:
+    """The same pixels as :func:`coloured_png`, as a lossless WebP: exact, and about a
+    fifth smaller than the PNG for reconstructions (measured 13.1 against 16.6 kB)."""
+    import io
+
+    buffer = io.BytesIO()
+    _palette_image(image, value_range, scale).convert("RGB").save(buffer, "WEBP", lossless=True, method=6)
+    return buffer.getvalue()
+
+
 def coloured_webp(image: np.ndarray, value_range: tuple[float, float], scale: str = "inferno") -> bytes:
     """The same as :func:`coloured_png`, as a lossy WebP (quality 85): for error and
     change maps, noise-like pictures whose PNG is 3-5 times larger and whose every pixel
@@ -92,7 +103,7 @@ def _image(image: np.ndarray, value_range: tuple[float, float], scale: str, name
     if lossy:
         source = "data:image/webp;base64," + base64.b64encode(coloured_webp(image, value_range, scale)).decode()
     else:
-        source = "data:image/png;base64," + base64.b64encode(coloured_png(image, value_range, scale)).decode()
+        source = "data:image/webp;base64," + base64.b64encode(coloured_webp_lossless(image, value_range, scale)).decode()
     return go.Image(source=source, name=name, hovertemplate=f"{name}<br>x=%{{x}} y=%{{y}}<extra></extra>")
 
 

@@ -313,7 +313,7 @@ def section(title: str, *, presenting: bool = False) -> Any:
 #: screen (title, sentence, two rows of pictures) fits a 1280 x 720 projector.
 _PAGE_STYLE = """
 <style>
-  .block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+  .block-container, [data-testid="stMainBlockContainer"] { padding-top: 3.6rem; }
   h1 { font-size: 2.1rem !important; padding-top: 0 !important; }
 </style>
 """

@@ -60,8 +60,14 @@ def _live_drawer(slot: Any, progress: Any, settings: Settings, tag: str) -> Any:
 def run_methods(settings: Settings, base: Problem, variant: variants.Variant | None, conv_slot: Any,
                 progress_slot: Any) -> Results:
     """Reconstruct with every method shown (FIRENET always: the convergence panel needs
-    it), streaming FIRENET's convergence curve into ``conv_slot`` while it runs."""
+    it), streaming FIRENET's convergence curve into ``conv_slot`` while it runs.
+
+    While a worst-case search is still pending the run is on the clean data only, and the
+    perturbed run follows: its curve is the one the panel keeps, so only that one is
+    streamed (each redraw sends the whole chart).
+    """
     fs = settings.firenet
+    live = settings.view.live and (variant is None or variant.pending is None)
     methods = ["firenet", *[m for m in settings.view.show if m != "firenet"]]
     perturbed = variant is not None and variant.pending is None
     card, reason = compute.unet_status()
@@ -73,7 +79,7 @@ def run_methods(settings: Settings, base: Problem, variant: variants.Variant | N
         given = variant.problems[method] if perturbed else base
         out.problems[method] = given
         drawer = None
-        if method == "firenet" and settings.view.live and compute.cached_reconstruction(method, given, fs) is None:
+        if method == "firenet" and live and compute.cached_reconstruction(method, given, fs) is None:
             drawer = _live_drawer(conv_slot, progress_slot.progress(0.0, text="FIRENET: starting"), settings,
                                   compute.digest(given)[:12])
         try:

@@ -40,11 +40,11 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
     which network is the most accurate on the clean data, and by how much each network's
     error grows under the perturbation. ``clean`` and ``perturbed`` map a method to its
     metrics (``psnr``, ``relative_error``)."""
-    label = {m: METHOD_LABELS[m] for m in clean}
+    label = {m: _NAMES.get(m, METHOD_LABELS[m]) for m in clean}
     ranked = sorted(clean, key=lambda m: -clean[m]["psnr"])
     best = ranked[0]
     others = "; ".join(f"{label[m]} {clean[m]['psnr']:.1f} dB" for m in ranked[1:])
-    first = (f"Unperturbed, the **{label[best]}** is the most accurate: **{clean[best]['psnr']:.1f} dB**"
+    first = (f"Unperturbed, **{label[best]}** is the most accurate: **{clean[best]['psnr']:.1f} dB**"
              + (f" ({others})." if others else "."))
     if perturbed is None:
         return first
@@ -52,9 +52,17 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
     if visible is not None:
         size += f" (largest change of a pixel of the zero-filled image: {visible:.3f}, {visible * 255:.0f} grey levels)"
     growth = {m: perturbed[m]["relative_error"] / max(clean[m]["relative_error"], 1e-12) for m in clean}
-    parts = [f"**x{growth[m]:.2f}** for the {label[m]} ({perturbed[m]['psnr']:.1f} dB)" for m in clean]
+    parts = [f"**x{growth[m]:.2f}** for {label[m]} ({perturbed[m]['psnr']:.1f} dB)" for m in clean]
     return first + f" With a {size}, the error grows " + ", ".join(parts[:-1]) + \
         (" and " if len(parts) > 1 else "") + parts[-1] + "."
+
+
+#: The networks as the sentence and the captions name them (short: the pictures are small).
+_NAMES = {"unet": "the U-Net", "firenet_paper": "FIRENET 5x5 (paper)", "firenet": "FIRENET"}
+
+
+def _short(method: str) -> str:
+    return _NAMES.get(method, METHOD_LABELS[method]).removeprefix("the ")
 
 
 #: The perturbation kinds as the headline says them ("With a ... of 2.0% of ||y||").
@@ -103,7 +111,7 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     _picture(top[0], base.truth, "Ground truth")
     for column, method in zip(top[1:], networks):
         _picture(column, results.clean[method].at_depth(depth),
-                 f"{METHOD_LABELS[method]}, clean data: {clean[method]['psnr']:.1f} dB")
+                 f"{_short(method)}, clean: {clean[method]['psnr']:.1f} dB")
     if variant is None:
         st.caption("Choose a perturbation in the sidebar (Noise and perturbation) to see how "
                    "each network reacts.")
@@ -118,5 +126,5 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     for column, method in zip(bottom[1:], networks):
         psnr = perturbed[method]["psnr"]
         _picture(column, results.main[method].at_depth(depth),
-                 f"{METHOD_LABELS[method]}, perturbed: {psnr:.1f} dB" if math.isfinite(psnr)
-                 else f"{METHOD_LABELS[method]}, perturbed")
+                 f"{_short(method)}, perturbed: {psnr:.1f} dB" if math.isfinite(psnr)
+                 else f"{_short(method)}, perturbed")
