@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from solver.firenet import norm_last
+from solver.prox import norm_last
 
 __all__ = [
     "objective",
