@@ -176,7 +176,7 @@ class ChambollePock(_Base):
 class AdaptiveChambollePock(_Base):
     """Chambolle-Pock on the weighted sqrt-LASSO with no step parameter.
 
-    Steps ``tau = 1/(omega ||A||)``, ``sigma = omega/||A||`` from ``omega = 1``; at the
+    Steps ``tau = 1/(omega ||A||)``, ``sigma = omega/||A||`` from ``omega = 1/||y||``; at the
     moments the adaptive FIRENET schedule would restart (:mod:`solver.schedules`),
     ``omega`` moves halfway (in log scale) to the ratio of the dual and primal moves
     since the previous such moment, and the iteration simply continues. It replaces the

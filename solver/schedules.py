@@ -5,7 +5,8 @@ Fixed (Colbrook, Antun and Hansen, PNAS 2022): restart ``k`` has the accuracy ta
 steps set from ``eps_k``; the schedule never looks at the iterate.
 
 Adaptive (:func:`adaptive_primal_dual`): primal-dual steps ``tau = 1/(omega ||A||)``,
-``sigma = omega/||A||`` (so ``tau sigma ||A||^2 = 1``), the dual never reset. Every
+``sigma = omega/||A||`` (so ``tau sigma ||A||^2 = 1``) from ``omega = 1/||y||``, the
+dual never reset. Every
 ``check_every`` layers the duality gap ``F(x) - D(z)`` (``D`` of ``z`` rescaled into the
 dual-feasible set, as in :mod:`solver.objective`) is evaluated for the current iterate
 and for the running average since the last restart; the one with the smaller gap is the
@@ -137,7 +138,7 @@ def adaptive_primal_dual(
     *,
     max_layers: int,
     norm: float = 1.0,
-    omega: float = 1.0,
+    omega: float | None = None,
     restart: bool = True,
     rule: AdaptiveRule = ADAPTIVE_RULE,
     target_gap: float | None = None,
@@ -159,8 +160,9 @@ def adaptive_primal_dual(
         Depth (>= 1).
     norm : float
         ``||A||``.
-    omega : float
-        Initial primal weight (``tau = 1/(omega ||A||)``, ``sigma = omega/||A||``).
+    omega : float, optional
+        Initial primal weight (``tau = 1/(omega ||A||)``, ``sigma = omega/||A||``);
+        ``1/||y||`` per batch element when ``None``.
     restart : bool
         Restart the iterate from the candidate (FIRENET's adaptive schedule); with
         ``False`` only the step balance is updated at the same moments and the iterate
@@ -187,7 +189,13 @@ def adaptive_primal_dual(
     thr_unit = torch.as_tensor(thr_unit, dtype=real, device=device)
     one = torch.ones((), dtype=real, device=device)
     x = x.expand(batch + x.shape[-2:]).clone() if x.shape[:-2] != batch else x
-    omega_t = torch.full(batch, float(omega), dtype=real, device=device)
+    if omega is None:
+        # the dual lives in the unit ball and the primal scales with y: 1/||y|| keeps the
+        # network positively homogeneous (f(s y) = s f(y)); measured at N = 32/64 it saves
+        # 10-20 % of the layers to a 1e-6 gap over omega = 1
+        omega_t = 1.0 / norm_last(y).clamp(min=torch.finfo(real).tiny)
+    else:
+        omega_t = torch.full(batch, float(omega), dtype=real, device=device)
 
     def steps(om: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         tau = (1.0 / (om * norm))[..., None, None]
