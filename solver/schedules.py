@@ -197,17 +197,23 @@ def adaptive_primal_dual(
     else:
         omega_t = torch.full(batch, float(omega), dtype=real, device=device)
 
-    def steps(om: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def steps(om: torch.Tensor) -> tuple[Any, Any, torch.Tensor, torch.Tensor]:
+        """tau, sigma, the threshold tau lam w and the dual bias sigma y for omega."""
         tau = (1.0 / (om * norm))[..., None, None]
-        return tau, (om / norm)[..., None], tau * thr_unit
+        sigma = (om / norm)[..., None]
+        thr, sy = tau * thr_unit, sigma * y
+        if inplace and om.dim() == 0:  # plain floats let the layer fuse its updates
+            return float(tau), float(sigma), thr, sy
+        return tau, sigma, thr, sy
 
-    tau, sigma, thr = steps(omega_t)
+    tau, sigma, thr, sy = steps(omega_t)
     ax = A.forward(x)
     z = torch.zeros_like(y)
     atz = torch.zeros_like(x)
     # running sums since the last restart (for the average and its A x, A^* z)
     sx, sax, sz, satz = (torch.zeros_like(t) for t in (x, ax, z, atz))
-    count = torch.zeros(batch, dtype=real, device=device)
+    count = torch.zeros(batch, dtype=real, device=device)  # layers since the last restart
+    pending = 0  # layers since the last check, added to count at the next check
     anchor_x, anchor_z = x, z
     with torch.no_grad():
         gap_restart = _primal_value(x, ax, y, thr_unit)  # D(0) = 0
@@ -215,17 +221,23 @@ def adaptive_primal_dual(
     best_d = torch.zeros_like(gap_restart)
     best_z = z
     done = torch.zeros(batch, dtype=torch.bool, device=device)
-    result = x
-    result_gap = gap_restart
+    any_done = False
+    result, result_gap = x, gap_restart
     restarts = torch.zeros(batch, dtype=torch.long, device=device)
     tiny = torch.finfo(real).tiny
     out = x
     for layer in range(1, max_layers + 1):
         if inplace:
-            u = atz.mul_(-tau).add_(x)
-            x_new = soft_threshold_(u, thr, one)
-            ax_new = A.forward(x_new)
-            v = extrapolate(ax, ax_new).sub_(y).mul_(sigma).add_(z)
+            if isinstance(tau, float):
+                u = torch.add(x, atz, alpha=-tau, out=atz)
+                x_new = soft_threshold_(u, thr, one)
+                ax_new = A.forward(x_new)
+                v = extrapolate(ax, ax_new)
+                v = torch.add(z, v, alpha=sigma, out=v).sub_(sy)
+            else:
+                x_new = soft_threshold_(atz.mul_(-tau).add_(x), thr, one)
+                ax_new = A.forward(x_new)
+                v = extrapolate(ax, ax_new).mul_(sigma).sub_(sy).add_(z)
             z = v.div_(norm_last(v, keepdim=True).clamp_(min=1.0))
             atz = A.adjoint(z)
             if atz.untyped_storage().data_ptr() == z.untyped_storage().data_ptr():
@@ -234,83 +246,101 @@ def adaptive_primal_dual(
         else:
             x_new = soft_threshold(x - tau * atz, thr)
             ax_new = A.forward(x_new)
-            z = project_ball(z + sigma * (extrapolate(ax, ax_new) - y))
+            z = project_ball(z + (sigma * extrapolate(ax, ax_new) - sy))
             atz = A.adjoint(z)
             sx, sax, sz, satz = sx + x_new, sax + ax_new, sz + z, satz + atz
         x, ax = x_new, ax_new
-        count = count + 1
-        check = layer % rule.check_every == 0 or layer == max_layers
+        pending += 1
         gap = None
-        if check:
-            inv = (1.0 / count)
-            avg = (sx * inv[..., None, None], sax * inv[..., None], sz * inv[..., None], satz * inv[..., None, None])
+        if layer % rule.check_every == 0 or layer == max_layers:
+            count = count + pending
+            pending = 0
+            inv = 1.0 / count
             with torch.no_grad():
+                # gaps of the iterate and of the average (from the sums: no A, no copies)
                 f_cur = _primal_value(x, ax, y, thr_unit)
                 d_cur = _dual_value(z, atz, y, thr_unit)
-                f_avg = _primal_value(avg[0], avg[1], y, thr_unit)
-                d_avg = _dual_value(avg[2], avg[3], y, thr_unit)
+                f_avg = (thr_unit * sx.abs()).sum(dim=(-2, -1)) * inv + norm_last(sax * inv[..., None] - y)
+                d_avg = _dual_value(sz * inv[..., None], satz * inv[..., None, None], y, thr_unit)
                 use_avg = (f_avg - d_avg) < (f_cur - d_cur)
                 g_cand = torch.where(use_avg, f_avg - d_avg, f_cur - d_cur)
                 f_cand = torch.where(use_avg, f_avg, f_cur)
-                # the best dual point so far certifies every later primal point
-                avg_dual_better = d_avg > d_cur
                 d_new = torch.maximum(d_cur, d_avg)
                 improved = d_new > best_d
-            best_z = _pick(improved, _pick(avg_dual_better, avg[2], z), best_z)
-            with torch.no_grad():
                 best_d = torch.maximum(best_d, d_new)
                 cert = f_cand - best_d
-                since = count
                 do_restart = (
                     (g_cand <= rule.sufficient * gap_restart)
                     | ((g_cand <= rule.necessary * gap_restart) & (g_cand > gap_prev))
-                    | (since >= rule.artificial * layer)
+                    | (count >= rule.artificial * layer)
                 ) & ~done
-            cand = [_pick(use_avg, a, c) for a, c in zip(avg, (x, ax, z, atz))]
-            # primal weight from the moves since the last restart
-            dx = _norm2d(cand[0] - anchor_x)
-            dz = norm_last(cand[2] - anchor_z)
-            with torch.no_grad():
-                move = do_restart & (dx > tiny) & (dz > tiny)
-            safe_dx = torch.where(move, dx, torch.ones_like(dx))
-            safe_dz = torch.where(move, dz, torch.ones_like(dz))
-            s = rule.smoothing
-            new_omega = torch.exp(s * torch.log(safe_dz / safe_dx) + (1.0 - s) * torch.log(omega_t))
-            omega_t = torch.where(move, new_omega, omega_t)
-            if restart:
-                anchor_x, anchor_z = _pick(do_restart, cand[0], anchor_x), _pick(do_restart, cand[2], anchor_z)
-                x, ax = _pick(do_restart, cand[0], x), _pick(do_restart, cand[1], ax)
-                z, atz = _pick(do_restart, cand[2], z), _pick(do_restart, cand[3], atz)
+                reached = torch.zeros_like(done)
+                if target_gap is not None:
+                    reached = (best_d > 0) & (cert <= target_gap * best_d) & ~done
+            averaged = bool(use_avg.any())
+            if averaged:
+                xa = sx * inv[..., None, None]
+                cand_x = _pick(use_avg, xa, x)
             else:
-                anchor_x, anchor_z = _pick(do_restart, x, anchor_x), _pick(do_restart, z, anchor_z)
+                cand_x = x
+            if bool(improved.any()):
+                z_new = _pick(d_avg > d_cur, sz * inv[..., None], z) if averaged else z
+                best_z = _pick(improved, z_new, best_z)
             if bool(do_restart.any()):
+                if averaged:
+                    cand_z = _pick(use_avg, sz * inv[..., None], z)
+                else:
+                    cand_z = z
+                # primal weight from the moves since the last restart
+                dx = _norm2d(cand_x - anchor_x)
+                dz = norm_last(cand_z - anchor_z)
+                with torch.no_grad():
+                    move = do_restart & (dx > tiny) & (dz > tiny)
+                safe_dx = torch.where(move, dx, torch.ones_like(dx))
+                safe_dz = torch.where(move, dz, torch.ones_like(dz))
+                s = rule.smoothing
+                new_omega = torch.exp(s * torch.log(safe_dz / safe_dx) + (1.0 - s) * torch.log(omega_t))
+                omega_t = torch.where(move, new_omega, omega_t)
+                if restart:
+                    anchor_x, anchor_z = _pick(do_restart, cand_x, anchor_x), _pick(do_restart, cand_z, anchor_z)
+                    if averaged:
+                        restart_avg = do_restart & use_avg
+                        x = _pick(restart_avg, xa, x)
+                        ax = _pick(restart_avg, sax * inv[..., None], ax)
+                        z = _pick(restart_avg, sz * inv[..., None], z)
+                        atz = _pick(restart_avg, satz * inv[..., None, None], atz)
+                else:
+                    anchor_x, anchor_z = _pick(do_restart, x, anchor_x), _pick(do_restart, z, anchor_z)
                 zero = torch.zeros((), dtype=real, device=device)
                 sx, sax = _pick(do_restart, zero, sx), _pick(do_restart, zero, sax)
                 sz, satz = _pick(do_restart, zero, sz), _pick(do_restart, zero, satz)
                 count = torch.where(do_restart, zero, count)
-                tau, sigma, thr = steps(omega_t)
+                tau, sigma, thr, sy = steps(omega_t)
             with torch.no_grad():
                 gap_restart = torch.where(do_restart, g_cand, gap_restart)
                 gap_prev = torch.where(do_restart, torch.full_like(g_cand, math.inf), g_cand)
                 restarts = restarts + do_restart.long()
-            out = cand[0]
-            with torch.no_grad():
-                reached = torch.zeros_like(done)
-                if target_gap is not None:
-                    reached = (best_d > 0) & (cert <= target_gap * best_d) & ~done
+            out = cand_x
+            if bool(reached.any()):
                 result_gap = torch.where(reached, cert, result_gap)
-            result = _pick(reached, out, result)
-            done = done | reached
-            out = _pick(done, result, out)
-            gap = torch.where(done, result_gap, cert)
+                result = _pick(reached, out, result)
+                done = done | reached
+                any_done = True
+            if any_done:
+                out = _pick(done, result, out)
+                gap = torch.where(done, result_gap, cert)
+            else:
+                gap = cert
         else:
-            out = _pick(done, result, x) if bool(done.any()) else x
-        stop = bool(done.all()) if target_gap is not None else False
+            out = _pick(done, result, x) if any_done else x
+        stop = any_done and bool(done.all())
         if callback is not None:
             if gap is None:
                 with torch.no_grad():
-                    gap = torch.where(done, result_gap, _primal_value(x, ax, y, thr_unit) - best_d)
-            record = LayerRecord(layer, int(restarts.max()) if restarts.numel() else 0, out, best_z, None, x, gap)
+                    gap = _primal_value(x, ax, y, thr_unit) - best_d
+                    if any_done:
+                        gap = torch.where(done, result_gap, gap)
+            record = LayerRecord(layer, int(restarts.max()), out, best_z, None, x, gap)
             if callback(record) is True:
                 stop = True
         if stop:
