@@ -52,12 +52,12 @@ def main(argv=None) -> None:
                 y = A.sampling.forward(truth)
                 w = level_weights(truth, A.wavelet, domain="image")
                 net = FIRENET(A, weights=w, schedule="adaptive", max_layers=args.max_layers, target_gap=args.target)
-                last = []
+                records = []
                 start = time.perf_counter()
                 with torch.no_grad():
-                    net.solve(y, callback=lambda r: last.__setitem__(slice(None), [r]))
+                    net.solve(y, callback=records.append)
                 secs = time.perf_counter() - start
-                record = last[-1]
+                record = records[-1]
                 d = float(dual_value(record.dual, y, A, net.lam, w))
                 rel = float(record.gap) / d if d > 0 else float("inf")
                 layers = f"{record.layer:>6}" if rel <= args.target else f"{'-':>6}"

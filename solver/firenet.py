@@ -30,7 +30,10 @@ Notes
 * With the paper's ``p = 5`` and subsampled data, the iteration stalls: ``eps_k`` keeps
   shrinking on a fixed clock, the primal step ``tau C eps_k p / 2`` goes to zero and
   the iterate freezes well above the minimiser. :data:`RECOMMENDED` holds measured
-  parameters that avoid this on the explorer's default problem.
+  parameters that avoid this on the explorer's default problem only.
+* ``schedule="adaptive"`` (:mod:`solver.schedules`) needs no table: restarts, restart
+  point and the primal/dual step balance follow the certified duality gap, the dual is
+  never reset, and every record carries the network's own certified gap.
 """
 
 from __future__ import annotations

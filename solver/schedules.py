@@ -37,7 +37,7 @@ import torch
 
 from solver.primal_dual import Callback, LayerRecord
 from solver.prox import extrapolate, norm_last, project_ball, soft_threshold, soft_threshold_
-from solver.validation import check_fraction, check_int, check_positive
+from solver.validation import check_fraction, check_int
 
 __all__ = ["restart_targets", "AdaptiveRule", "ADAPTIVE_RULE", "adaptive_primal_dual"]
 
@@ -127,7 +127,7 @@ def _dual_value(z, atz, y, thr_unit):
 
 def _pick(mask: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``a`` where the per-element ``mask`` holds, else ``b`` (mask shape = batch shape)."""
-    return torch.where(mask.reshape(mask.shape + (1,) * (a.dim() - mask.dim())), a, b)
+    return torch.where(mask.reshape(mask.shape + (1,) * (max(a.dim(), b.dim()) - mask.dim())), a, b)
 
 
 def adaptive_primal_dual(
