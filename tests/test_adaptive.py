@@ -110,7 +110,7 @@ def adaptive_run(net, y, every: int = 1):
 def runs(problems) -> dict:
     out = {}
     for name, (A, y, w) in problems.items():
-        out[name] = adaptive_run(FIRENET(A, weights=w, schedule="adaptive", max_layers=BUDGET), y)
+        out[name] = adaptive_run(FIRENET(A, weights=w, schedule="adaptive", max_layers=BUDGET), y, every=5)
     return out
 
 
@@ -174,13 +174,13 @@ def test_certificate_is_never_below_the_true_gap_and_tight(runs, references):
             assert gap >= true_gap - 1e-12 * f_ref, name
             if layer >= 50 and true_gap > max(resolved, 1e-9 * f_ref):
                 ratios.append(gap / true_gap)
-        assert len(ratios) > 100, name
+        assert len(ratios) > 20, name
         assert max(ratios) <= 2.0, (name, max(ratios))
 
 
 def test_record_gap_is_the_records_own_certificate(runs, problems):
     A, y, w = problems["vd32-levels"]
-    for _, f, gap, d, record in runs["vd32-levels"][::50]:
+    for _, f, gap, d, record in runs["vd32-levels"][::10]:
         assert gap == pytest.approx(f - d, rel=1e-9, abs=1e-15)
         assert float(dual_value(record.dual, y, A, LAM, w)) == pytest.approx(d, rel=1e-12)
         assert record.eps is None
