@@ -1,23 +1,33 @@
-"""Benchmark: layers and wall time to a relative objective gap, and the cost of a layer.
+"""Benchmark: layers and seconds to a certified relative gap, and the cost of a layer.
 
-Problem: N x N Shepp-Logan, unitary centred Fourier, multilevel sampling (25 %), Haar
-(maximal levels), weighted sqrt-LASSO with lam = 2.5e-4 and level weights from the
-image (the explorer's default), noiseless unless ``--noise``.
+Problems (Shepp-Logan, unitary centred Fourier, Haar, noiseless):
 
-For each dtype it prints, for FIRENET with the paper's parameters, FIRENET with the
-recommended ones, plain Chambolle-Pock (tau = sigma = 1) and tuned-ratio
-Chambolle-Pock: the layers and the wall time needed to reach relative objective gaps
-(F - F*)/F* of 1e-2, 1e-4 and 1e-6 ("not reached" within the cap). F* comes from a
-long tuned Chambolle-Pock run in complex128 certified by its duality gap, which is
-printed; gaps are always evaluated in complex128. Wall time = layers x the per-layer
-time of a separate run without callbacks.
+* ``default``: the explorer's default at N = 128, 256, 512: multilevel 25 %, maximal
+  levels, level weights from the image, lam = 2.5e-4.
+* ``bart``: N = 256, variable-density 25 % (random, dense centre: a Poisson-like
+  mask), Haar with 5 levels, unit weights, lam = 0.0093 (the problem of BART's
+  ``pics -l1 -r 0.005`` in this scaling).
 
-It also prints FIRENET's per-layer time divided by the bare cost of one A plus one A*
-(FFT pair plus wavelet pair) measured in the same run.
+Methods: FIRENET with the paper's parameters (5 layers per restart, ergodic), with
+RECOMMENDED (20 layers per restart, last iterate), with the adaptive schedule;
+Chambolle-Pock with the tuned ratio of ``TUNED_RATIO`` (level weights) or
+``TUNED_RATIO_UNIFORM`` (unit weights), parameter-free Chambolle-Pock
+(``AdaptiveChambollePock``), and FISTA on the matched squared LASSO (``residual`` taken
+from the reference minimiser; with ``||A x* - y|| ~ 0`` no lam2 matches and FISTA
+converges to a different problem).
+
+Certified relative gap of a method at a layer: ``(F(x) - D*) / D*`` with ``D*`` the best
+dual value of a long adaptive reference run on the same data (a lower bound on ``F*``,
+so this is an upper bound on the true relative gap, whatever method produced ``x``);
+the reference's own certified gap is printed. Gaps are evaluated in complex128 every
+``--every`` layers (layer counts are rounded up to that). Seconds = layers x the
+per-layer time of the same network in complex64 (the explorer's dtype) without
+callbacks, one torch thread, medians of interleaved rounds; on a shared machine compare
+the per-layer ratios to ``one A + one A*`` rather than absolute times.
 
 Run::
 
-    python benchmarks/bench_firenet.py --size 256 --dtype both
+    python benchmarks/bench_firenet.py --problems 128 256 512 bart
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from solver.baselines import TUNED_RATIO, TUNED_RATIO_UNIFORM, ChambollePock  # noqa: E402
+from solver.baselines import FISTA, TUNED_RATIO, TUNED_RATIO_UNIFORM, AdaptiveChambollePock, ChambollePock  # noqa: E402
 from solver.firenet import FIRENET, PAPER_DEFAULTS, RECOMMENDED  # noqa: E402
 from solver.objective import dual_value, objective  # noqa: E402
 from solver.operators import SubsampledFourier, WaveletMeasurement  # noqa: E402
@@ -41,158 +51,147 @@ from solver.phantoms import shepp_logan  # noqa: E402
 from solver.sampling import make_mask  # noqa: E402
 from solver.wavelets import Wavelet2D, level_weights  # noqa: E402
 
-TARGETS = (1e-2, 1e-4, 1e-6)
-DTYPES = {"complex64": torch.complex64, "complex128": torch.complex128}
+TARGETS = (1e-4, 1e-6, 1e-8)
+BART_LAM = 0.0093
+TIMING_LAYERS = 60  # per timed call: a network's set-up is then a small part of its time
 
 
-def build(size: int, rate: float, noise: float, weights: str, seed: int = 0):
-    """Operator, data (complex128), ground truth and weights (float64 or None)."""
-    mask = make_mask("multilevel", size, rate, seed=seed)
-    A = WaveletMeasurement(SubsampledFourier(mask), Wavelet2D("haar", None, size))
+def build(problem: str):
+    """Operator, data (complex128), weights (float64 or None), lam and a label."""
+    if problem == "bart":
+        size, levels, pattern, lam = 256, 5, "variable_density", BART_LAM
+    else:
+        size, levels, pattern, lam = int(problem), None, "multilevel", PAPER_DEFAULTS["lam"]
+    mask = make_mask(pattern, size, 0.25, seed=0)
+    A = WaveletMeasurement(SubsampledFourier(mask), Wavelet2D("haar", levels, size))
     truth = torch.as_tensor(shepp_logan(size), dtype=torch.float64)
     y = A.sampling.forward(truth)
-    if noise > 0:
-        g = torch.Generator().manual_seed(seed + 1)
-        e = torch.complex(torch.randn(y.shape, generator=g, dtype=torch.float64),
-                          torch.randn(y.shape, generator=g, dtype=torch.float64))
-        y = y + noise * torch.linalg.vector_norm(y) * e / torch.linalg.vector_norm(e)
-    w = level_weights(truth, A.wavelet, domain="image") if weights == "levels" else None
-    return A, y, truth, w
+    w = None if problem == "bart" else level_weights(truth, A.wavelet, domain="image")
+    label = (f"N = {size}, Fourier {pattern} 25 % (M = {A.num_measurements}), Haar {A.wavelet.levels} levels, "
+             f"{'unit' if w is None else 'level'} weights, lam = {lam:g}")
+    return A, y, w, lam, label
 
 
-def reference(A, y, w, lam, ratio, iterations):
-    """F* from a long tuned Chambolle-Pock run in complex128, with its certificate."""
-    best = {"F": math.inf, "D": -math.inf}
+def reference(A, y, w, lam, layers):
+    """Best objective and best dual value of a long adaptive FIRENET run (complex128)."""
+    best = {"F": math.inf, "D": -math.inf, "x": None}
 
     def cb(r):
-        if r.layer % 10 and r.layer < iterations - 20:
+        if r.layer % 10 and r.layer < layers:
             return
-        best["F"] = min(best["F"], float(objective(r.coeffs, y, A, lam, w)))
+        f = float(objective(r.coeffs, y, A, lam, w))
+        if f < best["F"]:
+            best["F"], best["x"] = f, r.coeffs
         best["D"] = max(best["D"], float(dual_value(r.dual, y, A, lam, w)))
 
     start = time.perf_counter()
     with torch.no_grad():
-        ChambollePock(A, lam=lam, weights=w, iterations=iterations, ratio=ratio).solve(y, callback=cb)
-    return best["F"], best["D"], time.perf_counter() - start
+        FIRENET(A, lam=lam, weights=w, schedule="adaptive", max_layers=layers, target_gap=1e-12).solve(y, callback=cb)
+    return best, time.perf_counter() - start
 
 
-def layers_to_targets(net, y, y128, A, w, lam, f_star, cap):
-    """First layer at which (F - F*)/F* (complex128) falls below each target."""
+def layers_to_targets(net, y, A, w, lam, d_star, cap, every):
+    """First layer (checked every ``every``) at which (F - D*)/D* falls below each target."""
     hits = {t: None for t in TARGETS}
     best = [math.inf]
 
     def cb(r):
-        f = float(objective(r.coeffs.to(torch.complex128), y128, A, lam, w))
-        g = (f - f_star) / f_star
+        if r.layer % every:
+            return None
+        g = (float(objective(r.coeffs, y, A, lam, w)) - d_star) / d_star
         best[0] = min(best[0], g)
         for t in TARGETS:
-            if hits[t] is None and g < t:
+            if hits[t] is None and g <= t:
                 hits[t] = r.layer
-        if hits[TARGETS[-1]] is not None or r.layer >= cap:
-            return True
-        return None
+        return True if (hits[TARGETS[-1]] is not None or r.layer >= cap) else None
 
     with torch.no_grad():
         net.solve(y, callback=cb)
     return hits, best[0]
 
 
-def interleaved_medians(fns: dict, rounds: int) -> tuple[dict, dict]:
-    """Median wall and CPU time per call of each ``(function, repeats)``, measured in
-    interleaved rounds of similar length so that a busy machine slows all of them alike.
-    CPU time (this process) is the steadier measure when other jobs share the cores."""
-    wall = {name: [] for name in fns}
+def interleaved_medians(fns: dict, rounds: int) -> dict:
+    """Median CPU time per call of each ``(function, repeats)``, in interleaved rounds so
+    that a busy machine slows all of them alike (this process's CPU time is steadier than
+    wall time when other jobs share the cores)."""
     cpu = {name: [] for name in fns}
     for fn, _ in fns.values():
         fn()
     for _ in range(rounds):
         for name, (fn, repeats) in fns.items():
-            start, start_cpu = time.perf_counter(), time.process_time()
+            start = time.process_time()
             for _ in range(repeats):
                 fn()
-            wall[name].append((time.perf_counter() - start) / repeats)
-            cpu[name].append((time.process_time() - start_cpu) / repeats)
-    return ({n: statistics.median(v) for n, v in wall.items()},
-            {n: statistics.median(v) for n, v in cpu.items()})
+            cpu[name].append((time.process_time() - start) / repeats)
+    return {n: statistics.median(v) for n, v in cpu.items()}
+
+
+def methods(A, w, lam, size, residual):
+    ratio = (TUNED_RATIO if w is not None else TUNED_RATIO_UNIFORM).get(size, 300.0)
+
+    def firenet(params):
+        return lambda layers: FIRENET(A, weights=w, **{**params, "lam": lam,
+                                                    "restarts": math.ceil(layers / params["layers"])})
+
+    return {
+        "FIRENET paper (p=5)": firenet(PAPER_DEFAULTS),
+        "FIRENET RECOMMENDED": firenet(RECOMMENDED),
+        "FIRENET adaptive": lambda layers: FIRENET(A, lam=lam, weights=w, schedule="adaptive", max_layers=layers),
+        f"CP tuned ratio {ratio:g}": lambda layers: ChambollePock(A, lam=lam, weights=w, iterations=layers, ratio=ratio),
+        "CP parameter-free": lambda layers: AdaptiveChambollePock(A, lam=lam, weights=w, iterations=layers),
+        "FISTA (matched)": lambda layers: FISTA(A, lam=lam, weights=w, iterations=layers,
+                                                **({"residual": residual} if residual else {})),
+    }
+
+
+def run_problem(problem: str, cap: int, every: int, reference_layers: int) -> None:
+    A, y, w, lam, label = build(problem)
+    print(f"\n### {label}", flush=True)
+    ref, secs = reference(A, y, w, lam, reference_layers)
+    d_star = ref["D"]
+    residual = float(torch.linalg.vector_norm(A.forward(ref["x"]) - y))
+    y_norm = float(torch.linalg.vector_norm(y))
+    print(f"reference: adaptive FIRENET {reference_layers} layers max, complex128, {secs:.0f} s: "
+          f"F = {ref['F']:.12g}, certified (F - D)/D = {(ref['F'] - d_star) / d_star:.1e}, "
+          f"||A x* - y|| / ||y|| = {residual / y_norm:.2e}", flush=True)
+    fista_residual = residual if residual > 1e-6 * y_norm else None
+    makers = methods(A, w, lam, A.wavelet.size if hasattr(A.wavelet, "size") else int(problem), fista_residual)
+    y64 = y.to(torch.complex64)
+    coeffs = A.adjoint(y64)
+    with torch.no_grad():
+        fns = {"pair": (lambda: (A.forward(coeffs), A.adjoint(y64)), TIMING_LAYERS)}
+        for name, make in makers.items():
+            net = make(TIMING_LAYERS)
+            fns[name] = ((lambda net: lambda: net.solve(y64))(net), 1)
+        cpu = interleaved_medians(fns, rounds=9)
+    head = f"{'method':<24} {'ms/layer':>8} {'/(A+A*)':>7}"
+    for t in TARGETS:
+        head += f" | {'cert. gap <= ' + format(t, '.0e'):^17}"
+    print(f"one A + one A* (complex64): {cpu['pair'] * 1e3:.2f} ms CPU")
+    print(head + " | best gap")
+    print(f"{'':<24} {'CPU':>8} {'':>7}" + "".join(f" | {'layers':>7} {'s':>8} " for _ in TARGETS))
+    for name, make in makers.items():
+        per_layer = cpu[name] / TIMING_LAYERS
+        hits, best = layers_to_targets(make(cap), y, A, w, lam, d_star, cap, every)
+        row = f"{name:<24} {per_layer * 1e3:8.2f} {per_layer / cpu['pair']:7.2f}"
+        for t in TARGETS:
+            layer = hits[t]
+            row += f" | {'-':>7} {'-':>8} " if layer is None else f" | {layer:>7} {layer * per_layer:8.2f} "
+        print(row + f" | {best:.1e}", flush=True)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--dtype", choices=("complex64", "complex128", "both"), default="both")
-    parser.add_argument("--rate", type=float, default=0.25)
-    parser.add_argument("--noise", type=float, default=0.0, help="noise level relative to ||y||")
-    parser.add_argument("--weights", choices=("levels", "ones"), default="levels")
-    parser.add_argument("--cap", type=int, default=1200, help="max layers per method")
-    parser.add_argument("--reference-iterations", type=int, default=4000)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--problems", nargs="+", default=["128", "256", "512", "bart"])
+    parser.add_argument("--cap", type=int, default=1000, help="max layers per method")
+    parser.add_argument("--every", type=int, default=5, help="evaluate the gap every this many layers")
+    parser.add_argument("--reference-layers", type=int, default=3000)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    lam = PAPER_DEFAULTS["lam"]
-    ratio = (TUNED_RATIO if args.weights == "levels" else TUNED_RATIO_UNIFORM).get(args.size, 300.0)
-
-    A, y128, truth, w = build(args.size, args.rate, args.noise, args.weights)
-    print(f"N = {args.size}, Fourier, multilevel {args.rate:.0%} (M = {A.num_measurements}), "
-          f"Haar levels = {A.wavelet.levels}, lam = {lam:g}, weights = {args.weights}, "
-          f"noise = {args.noise:g}, Shepp-Logan, torch threads = {args.threads}")
-    f_star, d_best, secs = reference(A, y128, w, lam, ratio, args.reference_iterations)
-    print(f"reference: tuned CP (ratio {ratio:g}), {args.reference_iterations} iterations, complex128, "
-          f"{secs:.0f} s: F* = {f_star:.12g}, certified relative gap (F - D)/D = "
-          f"{(f_star - d_best) / d_best:.1e}")
-    rec = RECOMMENDED
-    print(f"paper: p = {PAPER_DEFAULTS['layers']}, nu = 1/e, C = {PAPER_DEFAULTS['sharpness']:g}, "
-          f"{PAPER_DEFAULTS['output']}; recommended: p = {rec['layers']}, nu = {rec['nu']:.3g}, "
-          f"C = {rec['sharpness']:g}, {rec['output']} (default depth {rec['restarts'] * rec['layers']}); "
-          f"every method capped at {args.cap} layers; gaps evaluated in complex128")
-
-    def firenet(params):
-        return lambda layers: FIRENET(A, weights=w, **{**params, "restarts": math.ceil(layers / params["layers"])})
-
-    methods = {
-        "FIRENET paper": firenet(PAPER_DEFAULTS),
-        "FIRENET recommended": firenet(RECOMMENDED),
-        "CP tau=sigma=1": lambda layers: ChambollePock(A, lam=lam, weights=w, iterations=layers),
-        f"CP ratio={ratio:g}": lambda layers: ChambollePock(A, lam=lam, weights=w, iterations=layers, ratio=ratio),
-    }
-    dtypes = list(DTYPES) if args.dtype == "both" else [args.dtype]
-    for name in dtypes:
-        dtype = DTYPES[name]
-        y = y128.to(dtype)
-        coeffs = A.adjoint(y)
-        timing_nets = {label: make(40) for label, make in methods.items()}
-        with torch.no_grad():
-            # each entry runs ~40 layers' worth of work per round; many short interleaved
-            # rounds keep the comparison fair when other jobs come and go
-            fns = {
-                "pair": (lambda: (A.forward(coeffs), A.adjoint(y)), 40),
-                "fft": (lambda: (A.sampling.forward(coeffs), A.sampling.adjoint(y)), 40),
-                "wavelet": (lambda: (A.wavelet.forward(coeffs), A.wavelet.inverse(coeffs)), 40),
-            }
-            for label, net in timing_nets.items():
-                fns[label] = ((lambda net: lambda: net.solve(y))(net), 1)
-            t, c = interleaved_medians(fns, rounds=15)
-        for label, net in timing_nets.items():
-            depth = net.depth if hasattr(net, "depth") else net.iterations
-            t[label] /= depth
-            c[label] /= depth
-        print()
-        print(f"== {name}: one A + one A* = {t['pair'] * 1e3:.2f} ms wall, {c['pair'] * 1e3:.2f} ms CPU "
-              f"(FFT pair with gather/scatter {c['fft'] * 1e3:.2f} ms CPU, Haar pair {c['wavelet'] * 1e3:.2f} ms CPU); "
-              "medians of 15 interleaved rounds")
-        head = f"{'method':<22} {'ms/layer':>8} {'/(A+A*)':>7} {'CPU':>5}"
-        for target in TARGETS:
-            head += f" | {'gap < ' + format(target, '.0e'):^19}"
-        print(head + " | best gap")
-        sub = "".join(f" | {'layers':>8} {'time s':>8} " for _ in TARGETS)
-        print(f"{'':<22} {'wall':>8} {'wall':>7} {'':>5}" + sub)
-        for label, make in methods.items():
-            hits, best = layers_to_targets(make(args.cap), y, y128, A, w, lam, f_star, args.cap)
-            row = f"{label:<22} {t[label] * 1e3:8.2f} {t[label] / t['pair']:7.2f} {c[label] / c['pair']:5.2f}"
-            for target in TARGETS:
-                layer = hits[target]
-                cell = f"{'not reached':>17}" if layer is None else f"{layer:>8} {layer * t[label]:8.2f}"
-                row += f" | {cell} "
-            print(row + f" | {best:.1e}", flush=True)
+    torch.set_num_threads(1)
+    print(f"layers to certified relative gap (F - D*)/D*, D* from the reference run; '-' = not within "
+          f"{args.cap} layers; per-layer CPU time in complex64, {TIMING_LAYERS} layers, medians of 9 interleaved rounds")
+    for problem in args.problems:
+        run_problem(problem, args.cap, args.every, args.reference_layers)
 
 
 if __name__ == "__main__":

@@ -37,8 +37,8 @@ Memory
 The gradient goes through the whole network: against FIRENET through all ``n * p``
 unrolled layers, whose intermediate tensors autograd keeps until the backward pass. With
 ``checkpoint=True`` the network is run through ``torch.utils.checkpoint`` segment by
-segment: one segment per restart for :class:`solver.firenet.FIRENET`, or the callables
-of a network's own ``checkpoint_segments(y)`` method (chained from ``y``). Only segment
+segment: the callables of a network's own ``checkpoint_segments(y)`` method, chained from
+``y`` (:class:`solver.firenet.FIRENET`: one segment per restart). Only segment
 boundaries are kept and each segment is recomputed in the backward pass (about one extra
 forward, so 1.3-1.7x the time), which bounds the memory by one restart instead of the
 whole depth (see :data:`CHECKPOINT_DEPTH` for measured numbers; the first checkpointed
@@ -267,48 +267,11 @@ def _random_direction(shape, dtype: torch.dtype, device, seed: int) -> torch.Ten
     return g.to(dtype=dtype, device=device)
 
 
-def _firenet_segments(net, y: torch.Tensor) -> list:
-    """One callable per FIRENET restart (plus the synthesis), chained from ``y``.
-
-    Mirrors ``FIRENET.solve`` step by step (same schedule, steps and block), so that each
-    restart can be checkpointed on its own; ``tests/test_attacks.py`` checks that the
-    chained segments give exactly ``net(y)`` and the same gradient.
-    """
-    from solver import firenet as fn
-
-    p = net.layers
-
-    def start(data):
-        data = fn.check_measurements(data, net.num_measurements)
-        return fn.start_coeffs(net.A, None, data.shape[:-1], data.dtype, data.device)
-
-    def restart(k):
-        def run(psi):
-            eps = net._eps0(y)
-            for _ in range(k + 1):
-                eps = net.nu * (net.delta + eps)
-            tau, sigma = net.restart_steps(eps)
-            z = torch.zeros_like(y)
-            result = fn.primal_dual_block(
-                net.A, y, psi, z, tau, sigma, net.threshold_unit(y), p, net.output, None,
-                k * p, k, eps, False,
-            )
-            return result[0]  # the block output
-
-        return run
-
-    return [start] + [restart(k) for k in range(net.restarts)] + [lambda psi: fn.to_image(net.A, psi)]
-
-
 def _segments(network, data: torch.Tensor):
     """Checkpoint segments of ``network`` for ``data``, or None when it has none."""
     own = getattr(network, "checkpoint_segments", None)
     if callable(own):
         return list(own(data))
-    from solver.firenet import FIRENET
-
-    if type(network) is FIRENET:  # a subclass may change solve(); then run it whole
-        return _firenet_segments(network, data)
     return None
 
 

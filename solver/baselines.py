@@ -8,6 +8,9 @@ explorer can draw all methods' convergence curves with the same code.
 * :class:`ZeroFilled`: ``W^-1 A^* y`` (no layers).
 * :class:`ChambollePock`: the primal-dual iteration of FIRENET without restarts or
   rescaling, fixed steps (``tau = sigma = 1``, or a tuned ratio ``tau/sigma``).
+* :class:`AdaptiveChambollePock`: the same iteration with no step parameter: the step
+  balance is set from the primal and dual moves at moments chosen by the duality gap
+  (the adaptive FIRENET schedule without its restarts).
 * :class:`FISTA`: accelerated proximal gradient on the matching *squared* LASSO.
 """
 
@@ -19,32 +22,41 @@ from typing import Any
 import torch
 from torch import nn
 
-from solver.firenet import (
+from solver.primal_dual import (
     Callback,
     LayerRecord,
-    _num_measurements,
-    _size,
-    check_int,
     check_measurements,
-    check_output,
     check_steps,
     check_weights,
+    image_size,
+    measurement_count,
     needs_grad,
-    norm_last,
     primal_dual_block,
-    soft_threshold,
     start_coeffs,
     to_image,
 )
+from solver.prox import norm_last, soft_threshold
+from solver.schedules import ADAPTIVE_RULE, AdaptiveRule, adaptive_primal_dual
+from solver.validation import check_choice, check_int, check_positive
 
-__all__ = ["ZeroFilled", "zero_filled", "ChambollePock", "FISTA", "TUNED_RATIO", "TUNED_RATIO_UNIFORM"]
+__all__ = [
+    "ZeroFilled",
+    "zero_filled",
+    "ChambollePock",
+    "AdaptiveChambollePock",
+    "FISTA",
+    "TUNED_RATIO",
+    "TUNED_RATIO_UNIFORM",
+]
+
+OUTPUTS = ("last", "ergodic")
 
 #: Measured good step ratios tau/sigma for plain Chambolle-Pock on the sqrt-LASSO with
 #: lam = 2.5e-4, level weights (``solver.wavelets.level_weights`` of the image), Haar
 #: with maximal levels and multilevel 25 % Fourier sampling, by N (Shepp-Logan and random
 #: ellipses; the best of a factor-3 grid after 600 iterations). 1024 is extrapolated.
 #: The good ratio depends on the mask, the weights and the image, so treat these as
-#: starting points.
+#: starting points; :class:`AdaptiveChambollePock` needs none.
 TUNED_RATIO: dict[int, float] = {32: 1e5, 64: 1e4, 128: 1e3, 256: 300.0, 512: 300.0, 1024: 300.0}
 
 #: The same for unit weights (which prefer larger ratios).
@@ -55,8 +67,8 @@ class _Base(nn.Module):
     def __init__(self, A: Any) -> None:
         super().__init__()
         self.A = A
-        self.size = _size(A)
-        self.num_measurements = _num_measurements(A)
+        self.size = image_size(A)
+        self.num_measurements = measurement_count(A)
 
     def forward(self, y: torch.Tensor, x0: Any = None, callback: Callback | None = None) -> torch.Tensor:
         """Reconstructed image, real, shape (..., N, N), real dtype matching ``y``."""
@@ -118,9 +130,8 @@ class ChambollePock(_Base):
         output: str = "last",
     ) -> None:
         super().__init__(A)
-        if not lam > 0:
-            raise ValueError(f"lam must be > 0, got {lam}")
-        self.iterations = check_int("iterations", iterations)
+        check_positive("lam", lam)
+        self.iterations = check_int("iterations", iterations, low=1)
         norm = float(getattr(A, "norm", 1.0))
         if ratio is not None:
             if tau is not None or sigma is not None:
@@ -136,7 +147,7 @@ class ChambollePock(_Base):
         self.tau = float(tau)
         self.sigma = float(sigma)
         self.ratio = None if ratio is None else float(ratio)
-        self.output = check_output(output)
+        self.output = check_choice("output", output, OUTPUTS)
         self.register_buffer("weights", check_weights(weights, self.size), persistent=False)
 
     def extra_repr(self) -> str:
@@ -156,10 +167,76 @@ class ChambollePock(_Base):
         inplace = not needs_grad(y, x, self.weights)
         ax = torch.zeros_like(y) if (inplace and x0 is None) else None
         result = primal_dual_block(
-            self.A, y, x, torch.zeros_like(y), self.tau, self.sigma, thr_unit,
-            self.iterations, self.output, callback, 0, 0, None, inplace, ax,
-        )  # fmt: skip
+            self.A, y, x, torch.zeros_like(y), tau=self.tau, sigma=self.sigma, thr_unit=thr_unit,
+            layers=self.iterations, output=self.output, callback=callback, inplace=inplace, ax=ax,
+        )
         return result.out
+
+
+class AdaptiveChambollePock(_Base):
+    """Chambolle-Pock on the weighted sqrt-LASSO with no step parameter.
+
+    Steps ``tau = 1/(omega ||A||)``, ``sigma = omega/||A||`` from ``omega = 1/||y||``; at the
+    moments the adaptive FIRENET schedule would restart (:mod:`solver.schedules`),
+    ``omega`` moves halfway (in log scale) to the ratio of the dual and primal moves
+    since the previous such moment, and the iteration simply continues. It replaces the
+    per-size tables :data:`TUNED_RATIO` / :data:`TUNED_RATIO_UNIFORM`. The records carry
+    the certified gap (``gap``) and the best dual point (``dual``).
+
+    Parameters
+    ----------
+    A : WaveletMeasurement
+    lam : float, default 2.5e-4
+    weights : array_like, shape broadcastable to (N, N), optional
+    iterations : int, default 500
+        Depth, >= 1.
+    target_gap : float, keyword-only, optional
+        Stop once the certified relative gap is at most this, > 0.
+    rule : AdaptiveRule, keyword-only, optional
+        When to update the step balance (:data:`solver.schedules.ADAPTIVE_RULE`).
+    """
+
+    def __init__(
+        self,
+        A: Any,
+        lam: float = 2.5e-4,
+        weights: Any = None,
+        iterations: int = 500,
+        *,
+        target_gap: float | None = None,
+        rule: AdaptiveRule | None = None,
+    ) -> None:
+        super().__init__(A)
+        self.lam = check_positive("lam", lam)
+        self.iterations = check_int("iterations", iterations, low=1)
+        self.target_gap = None if target_gap is None else check_positive("target_gap", target_gap)
+        if rule is not None and not isinstance(rule, AdaptiveRule):
+            raise ValueError(f"rule must be an AdaptiveRule, got {type(rule).__name__}")
+        self.rule = ADAPTIVE_RULE if rule is None else rule
+        self.norm = float(getattr(A, "norm", 1.0))
+        self.register_buffer("weights", check_weights(weights, self.size), persistent=False)
+
+    @property
+    def depth(self) -> int:
+        """Number of layers."""
+        return self.iterations
+
+    def extra_repr(self) -> str:
+        return f"N={self.size}, lam={self.lam:g}, iterations={self.iterations}, target_gap={self.target_gap}"
+
+    def solve(self, y: torch.Tensor, x0: Any = None, callback: Callback | None = None) -> torch.Tensor:
+        """Complex wavelet coefficients after ``iterations`` layers (see FIRENET.solve)."""
+        y = check_measurements(y, self.num_measurements)
+        real = y.real.dtype
+        thr_unit = torch.as_tensor(self.lam, dtype=real, device=y.device)
+        if self.weights is not None:
+            thr_unit = self.lam * self.weights.to(device=y.device, dtype=real)
+        x = start_coeffs(self.A, x0, y.shape[:-1], y.dtype, y.device)
+        return adaptive_primal_dual(
+            self.A, y, x, thr_unit, max_layers=self.iterations, norm=self.norm, restart=False,
+            rule=self.rule, target_gap=self.target_gap, callback=callback,
+            inplace=not needs_grad(y, x, self.weights),
+        )
 
 
 class FISTA(_Base):
@@ -203,15 +280,14 @@ class FISTA(_Base):
         lam2: float | None = None,
     ) -> None:
         super().__init__(A)
-        if not lam > 0:
-            raise ValueError(f"lam must be > 0, got {lam}")
+        check_positive("lam", lam)
         if residual is not None and lam2 is not None:
             raise ValueError("pass residual or lam2, not both")
         if residual is not None and not residual > 0:
             raise ValueError(f"residual must be > 0, got {residual}")
         if lam2 is not None and not lam2 > 0:
             raise ValueError(f"lam2 must be > 0, got {lam2}")
-        self.iterations = check_int("iterations", iterations)
+        self.iterations = check_int("iterations", iterations, low=1)
         self.lam = float(lam)
         self.residual = None if residual is None else float(residual)
         self.lam2 = None if lam2 is None else float(lam2)

@@ -30,18 +30,37 @@ Notes
 * With the paper's ``p = 5`` and subsampled data, the iteration stalls: ``eps_k`` keeps
   shrinking on a fixed clock, the primal step ``tau C eps_k p / 2`` goes to zero and
   the iterate freezes well above the minimiser. :data:`RECOMMENDED` holds measured
-  parameters that avoid this on the explorer's default problem.
+  parameters that avoid this on the explorer's default problem only.
+* ``schedule="adaptive"`` (:mod:`solver.schedules`) needs no table: restarts, restart
+  point and the primal/dual step balance follow the certified duality gap, the dual is
+  never reset, and every record carries the network's own certified gap.
 """
 
 from __future__ import annotations
 
 import math
-import operator
-from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple
+from typing import Any
 
 import torch
 from torch import nn
+
+from solver.primal_dual import (
+    BlockResult,
+    Callback,
+    LayerRecord,
+    check_measurements,
+    check_steps,
+    check_weights,
+    image_size,
+    measurement_count,
+    needs_grad,
+    primal_dual_block,
+    start_coeffs,
+    to_image,
+)
+from solver.prox import norm_last, project_ball, soft_threshold
+from solver.schedules import ADAPTIVE_RULE, AdaptiveRule, adaptive_primal_dual, restart_targets
+from solver.validation import check_choice, check_int, check_positive
 
 __all__ = [
     "FIRENET",
@@ -50,11 +69,14 @@ __all__ = [
     "RECOMMENDED",
     "RECOMMENDED_SMALL",
     "recommended",
+    "SCHEDULES",
+    # re-exported from solver.primal_dual and solver.prox for existing importers
     "primal_dual_block",
     "BlockResult",
     "norm_last",
     "soft_threshold",
     "project_ball",
+    "to_image",
 ]
 
 #: The paper's parameters (PNAS 2022; 16 restarts as in its convergence experiment,
@@ -116,340 +138,19 @@ def recommended(size: int) -> dict[str, Any]:
 
 
 OUTPUTS = ("ergodic", "last")
-
-
-@dataclass(frozen=True)
-class LayerRecord:
-    """What a network reports after each layer (cheap: references, no extra work).
-
-    Attributes
-    ----------
-    layer : int
-        Number of layers applied so far (1 after the first layer).
-    restart : int
-        Index of the restart (block) this layer belongs to, from 0.
-    coeffs : torch.Tensor, shape (..., N, N), complex
-        The network's output if it stopped here, in wavelet coefficients: the running
-        ergodic average of the current block, or the current iterate for
-        ``output="last"``. Unscaled (same scale as the image).
-    dual : torch.Tensor, shape (..., M), complex
-        The dual iterate ``z`` (||z|| <= 1). Rescaled into the dual-feasible set it
-        certifies a gap for ``y`` (see :func:`solver.objective.certified_gap`). FIRENET
-        resets it every restart and it does not converge with the primal iterate: as a
-        certificate it is weak (see :class:`solver.objective.GapTracker`).
-    eps : torch.Tensor or None, shape (...), real
-        The accuracy target ``eps_k`` of this restart (``None`` for methods without
-        restarts).
-    iterate : torch.Tensor, shape (..., N, N), complex
-        The current primal iterate ``x`` (equals ``coeffs`` for ``output="last"``).
-    """
-
-    layer: int
-    restart: int
-    coeffs: torch.Tensor
-    dual: torch.Tensor
-    eps: torch.Tensor | None
-    iterate: torch.Tensor
-
-
-Callback = Callable[[LayerRecord], Any]
-
-
-def soft_threshold(u: torch.Tensor, thr: torch.Tensor) -> torch.Tensor:
-    """Complex soft threshold ``sign(u) max(|u| - thr, 0)``, autograd-safe at 0.
-
-    Parameters
-    ----------
-    u : torch.Tensor, shape (..., N, N), complex or real
-    thr : torch.Tensor, broadcastable to ``u``, real, > 0
-
-    Returns
-    -------
-    torch.Tensor, same shape and dtype as ``u``
-    """
-    # u (1 - t / max(|u|, t)): no 0/0 at u = 0 (value and gradient stay finite), and
-    # max(|u|, t) >= t makes the factor lie in [0, 1) without a clamp
-    return u * (1.0 - thr / torch.maximum(u.abs(), thr))
-
-
-def norm_last(v: torch.Tensor, keepdim: bool = False) -> torch.Tensor:
-    """l2 norm over the last dim, shape (...) (or (..., 1) with ``keepdim``).
-
-    Computed on the real view for complex input: torch's complex ``vector_norm`` took
-    360 us for 16k complex64 entries on one CPU thread, the real view 14 us.
-    """
-    if v.is_complex():
-        n = torch.linalg.vector_norm(torch.view_as_real(v), dim=(-2, -1))
-        return n.unsqueeze(-1) if keepdim else n
-    return torch.linalg.vector_norm(v, dim=-1, keepdim=keepdim)
-
-
-def project_ball(v: torch.Tensor) -> torch.Tensor:
-    """Project onto the unit l2 ball over the last dim: ``v / max(1, ||v||)``."""
-    return v / norm_last(v, keepdim=True).clamp(min=1.0)
-
-
-def _soft_threshold_(u: torch.Tensor, thr: torch.Tensor, one: torch.Tensor) -> torch.Tensor:
-    """In-place soft threshold of a fresh complex buffer (no autograd).
-
-    ``u * max(1 - thr / |u|, 0)`` with ``1/|u| = rsqrt(re^2 + im^2)``: complex ``abs``
-    costs ~4 ns per entry on one CPU thread, this about half (``|u| = 0`` gives
-    ``1 - inf``, clamped to 0).
-    """
-    if u.is_complex():
-        sq = torch.view_as_real(u).square()
-        inv = torch.add(sq[..., 0], sq[..., 1]).rsqrt_()
-    else:
-        inv = u.abs().reciprocal_()
-    return u.mul_(torch.addcmul(one, thr, inv, value=-1.0, out=inv).clamp_(min=0.0))
-
-
-def _extrapolate(x: torch.Tensor, x_new: torch.Tensor) -> torch.Tensor:
-    """``2 x_new - x`` in one pass (complex ``lerp`` is slower than on the real view)."""
-    if x.is_complex() and x.shape == x_new.shape:
-        return torch.view_as_complex(torch.lerp(torch.view_as_real(x), torch.view_as_real(x_new), 2.0))
-    return torch.lerp(x, x_new, 2.0)
-
-
-def _shares_memory(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
-
-
-class BlockResult(NamedTuple):
-    """What :func:`primal_dual_block` returns."""
-
-    out: torch.Tensor  # block output (ergodic average or last iterate), (..., N, N)
-    x: torch.Tensor  # last primal iterate
-    z: torch.Tensor  # last dual iterate, (..., M)
-    stopped: bool  # whether the callback asked to stop
-    a_out: torch.Tensor | None  # A(out) when known (in-place path), else None
-
-
-def primal_dual_block(
-    A: Any,
-    y: torch.Tensor,
-    x: torch.Tensor,
-    z: torch.Tensor,
-    tau: float | torch.Tensor,
-    sigma: float | torch.Tensor,
-    thr_unit: torch.Tensor,
-    layers: int,
-    output: str = "ergodic",
-    callback: Callback | None = None,
-    layer_offset: int = 0,
-    restart: int = 0,
-    eps: torch.Tensor | None = None,
-    inplace: bool = False,
-    ax: torch.Tensor | None = None,
-) -> BlockResult:
-    """Run ``layers`` Chambolle-Pock steps from ``(x, z)`` on the unscaled data ``y``.
-
-    Parameters
-    ----------
-    A : WaveletMeasurement
-        ``forward(coeffs (..., N, N)) -> (..., M)`` and ``adjoint``.
-    y : torch.Tensor, shape (..., M), complex
-    x : torch.Tensor, shape (..., N, N), complex
-        Starting primal point.
-    z : torch.Tensor, shape (..., M), complex
-        Starting dual point.
-    tau, sigma : float or torch.Tensor
-        Step sizes; tensors broadcast as (..., 1, 1) and (..., 1).
-    thr_unit : torch.Tensor, broadcastable to (..., N, N), real
-        ``lam * w``; the threshold is ``tau * thr_unit``.
-    layers : int
-    output : {"ergodic", "last"}
-    callback : callable, optional
-        Called with a :class:`LayerRecord` after every layer; returning ``True`` stops
-        the run after that layer.
-    layer_offset, restart, eps
-        Bookkeeping passed into the records.
-    inplace : bool
-        Reuse freshly allocated buffers in place (only valid when no gradient is
-        needed). This path also forms ``A(2 x_new - x) = 2 A x_new - A x`` in
-        measurement space (a quarter of the entries at 25 % sampling), keeping ``A x``
-        from the previous layer, so each layer still applies ``A`` and ``A^*`` once.
-    ax : torch.Tensor, shape (..., M), optional
-        ``A x`` for the starting ``x`` (in-place path; computed here when ``None``).
-
-    Returns
-    -------
-    BlockResult
-        ``(out, x, z, stopped, a_out)``.
-    """
-    ergodic = output == "ergodic"
-    thr = tau * thr_unit
-    if not torch.is_tensor(thr):
-        thr = torch.as_tensor(thr)
-    thr = thr.to(device=x.device, dtype=x.real.dtype)
-    sy = sigma * y  # the bias of this block's dual step
-    one = torch.ones((), dtype=thr.dtype, device=thr.device)
-    total = a_total = None
-    out = x
-    count = 0
-    if inplace and ax is None:
-        ax = A.forward(x)
-    for i in range(layers):
-        atz = A.adjoint(z)
-        if inplace:
-            if _shares_memory(atz, z):
-                atz = atz.clone()
-            # u = x - tau A^* z, soft threshold, all in the fresh buffer atz
-            if isinstance(tau, float):
-                u = torch.add(x, atz, alpha=-tau, out=atz)
-            else:
-                u = atz.mul_(-tau).add_(x)
-            x_new = _soft_threshold_(u, thr, one)
-            ax_new = A.forward(x_new)
-            # z + sigma (A(2 x_new - x) - y), with A(2 x_new - x) = 2 A x_new - A x
-            v = _extrapolate(ax, ax_new)
-            if isinstance(sigma, float):
-                v = torch.add(z, v, alpha=sigma, out=v).sub_(sy)
-            else:
-                v = v.mul_(sigma).sub_(sy).add_(z)
-            z = v.div_(norm_last(v, keepdim=True).clamp_(min=1.0))
-            if ergodic:
-                total = x_new.clone() if total is None else total.add_(x_new)
-                a_total = ax_new.clone() if a_total is None else a_total.add_(ax_new)
-            ax = ax_new
-        else:
-            x_new = soft_threshold(x - tau * atz, thr)
-            v = z + (sigma * A.forward(_extrapolate(x, x_new)) - sy)
-            z = project_ball(v)
-            if ergodic:
-                total = x_new if total is None else total + x_new
-        x = x_new
-        count = i + 1
-        stop = False
-        if callback is not None:
-            out = total / count if ergodic else x
-            stop = callback(LayerRecord(layer_offset + count, restart, out, z, eps, x)) is True
-        if stop or count == layers:
-            break
-    if ergodic and total is not None:
-        out = total / count
-        a_out = a_total / count if a_total is not None else None
-    else:
-        out = x
-        a_out = ax if inplace else None
-    return BlockResult(out, x, z, stop, a_out)
-
-
-def _num_measurements(A: Any) -> int:
-    for owner in (A, getattr(A, "sampling", None)):
-        if owner is None:
-            continue
-        m = getattr(owner, "num_measurements", None)
-        if m is not None:
-            return int(m)
-        mask = getattr(owner, "mask", None)
-        if mask is not None:
-            return int(torch.as_tensor(mask).sum())
-    raise ValueError("A must expose num_measurements (or a sampling operator with a mask)")
-
-
-def _size(A: Any) -> int:
-    for owner in (A, getattr(A, "sampling", None), getattr(A, "wavelet", None)):
-        if owner is not None and getattr(owner, "size", None) is not None:
-            return int(owner.size)
-    raise ValueError("A must expose size (or a sampling operator with a size)")
-
-
-def _complex_dtype(t: torch.Tensor) -> torch.dtype:
-    if t.is_complex():
-        return t.dtype
-    return torch.complex128 if t.dtype == torch.float64 else torch.complex64
-
-
-def check_weights(weights: Any, size: int) -> torch.Tensor | None:
-    """Validate per-coefficient weights; return a float64 tensor or ``None``."""
-    if weights is None:
-        return None
-    w = torch.as_tensor(weights)
-    if w.is_complex():
-        raise ValueError(f"weights must be real, got dtype {w.dtype}")
-    w = w.to(torch.float64)
-    try:
-        torch.broadcast_shapes(w.shape, (size, size))
-    except RuntimeError:
-        raise ValueError(
-            f"weights must broadcast to ({size}, {size}), got shape {tuple(w.shape)}"
-        ) from None
-    if not bool(torch.all(w > 0)) or not bool(torch.all(torch.isfinite(w))):
-        raise ValueError("weights must be finite and > 0")
-    return w
-
-
-def check_measurements(y: Any, m: int) -> torch.Tensor:
-    """Validate ``y`` (last dim ``m``) and return it as a complex tensor."""
-    if not torch.is_tensor(y):
-        y = torch.as_tensor(y)
-    if y.dim() < 1 or y.shape[-1] != m:
-        raise ValueError(
-            f"y must have shape (..., {m}) (one entry per sample), got {tuple(y.shape)}"
-        )
-    return y.to(_complex_dtype(y))
-
-
-def check_output(output: str) -> str:
-    if output not in OUTPUTS:
-        raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-    return output
-
-
-def check_steps(tau: float, sigma: float, norm: float) -> None:
-    if not tau > 0:
-        raise ValueError(f"tau must be > 0, got {tau}")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be > 0, got {sigma}")
-    if tau * sigma * norm**2 > 1.0 + 1e-9:
-        raise ValueError(
-            f"tau*sigma*||A||^2 must be <= 1 for convergence, got tau={tau}, sigma={sigma}, "
-            f"||A||={norm} (product {tau * sigma * norm**2:.6g})"
-        )
-
-
-def check_int(name: str, value: Any, low: int = 1) -> int:
-    """Validate an integer parameter ``>= low`` (bools rejected)."""
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        value = operator.index(value)
-    except TypeError:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}") from None
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value}")
-    return value
-
-
-def start_coeffs(A: Any, x0: Any, batch: torch.Size, dtype: torch.dtype, device: Any) -> torch.Tensor:
-    """Wavelet coefficients of the starting image (zeros when ``x0`` is ``None``)."""
-    n = _size(A)
-    if x0 is None:
-        return torch.zeros(batch + (n, n), dtype=dtype, device=device)
-    x0 = torch.as_tensor(x0, device=device)
-    if x0.dim() < 2 or tuple(x0.shape[-2:]) != (n, n):
-        raise ValueError(f"x0 must be an image of shape (..., {n}, {n}), got {tuple(x0.shape)}")
-    c = A.wavelet.forward(x0.to(dtype))
-    return c.expand(torch.broadcast_shapes(c.shape, batch + (n, n)))
-
-
-def needs_grad(*tensors: Any) -> bool:
-    """Whether autograd must see the computation (else in-place buffers are used)."""
-    if not torch.is_grad_enabled():
-        return False
-    return any(torch.is_tensor(t) and t.requires_grad for t in tensors)
-
-
-def to_image(A: Any, coeffs: torch.Tensor) -> torch.Tensor:
-    """Real part of ``W^-1 coeffs``, shape (..., N, N)."""
-    return A.wavelet.inverse(coeffs).real
+SCHEDULES = ("fixed", "adaptive")
 
 
 class FIRENET(nn.Module):
     """Restarted, unrolled primal-dual network for the weighted sqrt-LASSO.
 
-    Depth ``restarts * layers``; see the module docstring for the maths.
+    Two restart schedules (see the module docstring and :mod:`solver.schedules`):
+
+    * ``"fixed"`` (default): the paper's, depth ``restarts * layers``; restart ``k`` runs
+      ``layers`` steps with steps set by the accuracy target ``eps_k``.
+    * ``"adaptive"``: depth ``max_layers``; restarts, restart point and the balance of
+      primal and dual steps are chosen by the certified duality gap, with no tuned
+      constant. Stops early at ``target_gap``. The records carry the certified gap.
 
     Parameters
     ----------
@@ -462,11 +163,12 @@ class FIRENET(nn.Module):
         Per-coefficient weights ``w_i > 0`` (e.g. ``solver.wavelets.level_weights``);
         unit weights when ``None``.
     restarts : int, default 16
-        Number of restarts ``n`` (>= 1).
+        Number of restarts ``n`` (>= 1). Fixed schedule only.
     layers : int, default 5
-        Layers per restart ``p`` (>= 1).
+        Layers per restart ``p`` (>= 1). Fixed schedule only.
     tau, sigma : float, default 1
         Primal and dual steps of the rescaled problem; ``tau sigma ||A||^2 <= 1``.
+        Fixed schedule only.
     delta : float, default 1e-9
         Accuracy floor in the schedule ``eps_k = nu (delta + eps_{k-1})``, >= 0.
     eps0 : float, optional
@@ -482,6 +184,15 @@ class FIRENET(nn.Module):
         paper's).
     output : {"ergodic", "last"}, default "ergodic"
         Block output: ergodic average of the iterates (the paper's) or the last one.
+        Fixed schedule only (the adaptive one outputs the better certified of both).
+    schedule : {"fixed", "adaptive"}, keyword-only, default "fixed"
+    max_layers : int, keyword-only, default 300
+        Depth of the adaptive schedule (>= 1).
+    target_gap : float, keyword-only, optional
+        Adaptive schedule: stop once the certified relative gap ``(F - D)/D`` is at most
+        this (every batch element), > 0.
+    rule : AdaptiveRule, keyword-only, optional
+        Constants of the adaptive schedule (:data:`solver.schedules.ADAPTIVE_RULE`).
 
     Raises
     ------
@@ -493,6 +204,8 @@ class FIRENET(nn.Module):
     >>> net = FIRENET(A, **RECOMMENDED)                     # doctest: +SKIP
     >>> image = net(y)                                      # doctest: +SKIP
     >>> coeffs = net.solve(y, callback=lambda r: print(r.layer, float(r.eps)))  # doctest: +SKIP
+    >>> adaptive = FIRENET(A, weights=w, schedule="adaptive", max_layers=300)  # doctest: +SKIP
+    >>> coeffs = adaptive.solve(y, callback=lambda r: print(r.layer, float(r.gap)))  # doctest: +SKIP
     """
 
     def __init__(
@@ -509,12 +222,16 @@ class FIRENET(nn.Module):
         nu: float = math.exp(-1.0),
         sharpness: float = 1.0,
         output: str = "ergodic",
+        *,
+        schedule: str = "fixed",
+        max_layers: int = 300,
+        target_gap: float | None = None,
+        rule: AdaptiveRule | None = None,
     ) -> None:
         super().__init__()
-        if not lam > 0:
-            raise ValueError(f"lam must be > 0, got {lam}")
-        self.restarts = check_int("restarts", restarts)
-        self.layers = check_int("layers", layers)
+        self.lam = check_positive("lam", lam)
+        self.restarts = check_int("restarts", restarts, low=1)
+        self.layers = check_int("layers", layers, low=1)
         norm = float(getattr(A, "norm", 1.0))
         if not norm > 0:
             raise ValueError(f"A.norm must be > 0, got {norm}")
@@ -525,29 +242,46 @@ class FIRENET(nn.Module):
             raise ValueError(f"eps0 must be > 0 (or None for ||y||), got {eps0}")
         if not 0 < nu < 1:
             raise ValueError(f"nu must be in (0, 1), got {nu}")
-        if not sharpness > 0:
-            raise ValueError(f"sharpness must be > 0, got {sharpness}")
-        self.output = check_output(output)
+        self.sharpness = check_positive("sharpness", sharpness)
+        self.output = check_choice("output", output, OUTPUTS)
+        self.schedule_name = check_choice("schedule", schedule, SCHEDULES)
+        self.max_layers = check_int("max_layers", max_layers, low=1)
+        if target_gap is not None:
+            if schedule != "adaptive":
+                raise ValueError("target_gap needs schedule='adaptive' (the fixed schedule has no certificate)")
+            target_gap = check_positive("target_gap", target_gap)
+        if rule is not None and not isinstance(rule, AdaptiveRule):
+            raise ValueError(f"rule must be an AdaptiveRule, got {type(rule).__name__}")
+        self.target_gap = target_gap
+        self.rule = ADAPTIVE_RULE if rule is None else rule
         self.A = A
-        self.lam = float(lam)
         self.tau = float(tau)
         self.sigma = float(sigma)
         self.delta = float(delta)
         self.eps0 = None if eps0 is None else float(eps0)
         self.nu = float(nu)
-        self.sharpness = float(sharpness)
         self.norm = norm
-        self.size = _size(A)
-        self.num_measurements = _num_measurements(A)
+        self.size = image_size(A)
+        self.num_measurements = measurement_count(A)
         w = check_weights(weights, self.size)
         self.register_buffer("weights", w, persistent=False)
 
     @property
+    def adaptive(self) -> bool:
+        """Whether the schedule is the adaptive one."""
+        return self.schedule_name == "adaptive"
+
+    @property
     def depth(self) -> int:
-        """Total number of layers, ``restarts * layers``."""
-        return self.restarts * self.layers
+        """Total number of layers: ``restarts * layers`` (fixed) or ``max_layers``."""
+        return self.max_layers if self.adaptive else self.restarts * self.layers
 
     def extra_repr(self) -> str:
+        if self.adaptive:
+            return (
+                f"N={self.size}, M={self.num_measurements}, lam={self.lam:g}, schedule='adaptive', "
+                f"max_layers={self.max_layers}, target_gap={self.target_gap}"
+            )
         return (
             f"N={self.size}, M={self.num_measurements}, lam={self.lam:g}, "
             f"restarts={self.restarts}, layers={self.layers}, tau={self.tau:g}, "
@@ -556,19 +290,16 @@ class FIRENET(nn.Module):
         )
 
     def schedule(self, y: torch.Tensor) -> torch.Tensor:
-        """The accuracy targets ``eps_1 .. eps_n``, shape (n, ...) (real)."""
+        """The accuracy targets ``eps_1 .. eps_n`` of the fixed schedule, shape (n, ...) (real)."""
         y = check_measurements(y, self.num_measurements)
-        eps = self._eps0(y)
-        out = []
-        for _ in range(self.restarts):
-            eps = self.nu * (self.delta + eps)
-            out.append(eps)
-        return torch.stack(out)
+        return torch.stack(self._targets(y))
 
-    def _eps0(self, y: torch.Tensor) -> torch.Tensor:
+    def _targets(self, y: torch.Tensor) -> list[torch.Tensor]:
         if self.eps0 is not None:
-            return torch.full(y.shape[:-1], self.eps0, dtype=y.real.dtype, device=y.device)
-        return norm_last(y)
+            eps0 = torch.full(y.shape[:-1], self.eps0, dtype=y.real.dtype, device=y.device)
+        else:
+            eps0 = norm_last(y)
+        return restart_targets(eps0, nu=self.nu, delta=self.delta, restarts=self.restarts)
 
     def threshold_unit(self, y: torch.Tensor) -> torch.Tensor:
         """``lam * w`` in the real dtype and on the device of ``y`` (the threshold per unit step)."""
@@ -578,7 +309,7 @@ class FIRENET(nn.Module):
         return torch.as_tensor(self.lam, dtype=real, device=y.device)
 
     def restart_steps(self, eps: torch.Tensor) -> tuple[Any, Any]:
-        """Primal and dual steps of the restart with accuracy target ``eps``.
+        """Primal and dual steps of the restart with accuracy target ``eps`` (fixed schedule).
 
         The rescaled problem (``alpha = 2 ||A|| / (C eps p)``) expressed on the original
         data: ``tau / alpha`` and ``sigma alpha``. Plain floats for one unbatched target
@@ -591,6 +322,37 @@ class FIRENET(nn.Module):
         if alpha.dim() == 0 and not alpha.requires_grad:
             return float(tau), float(sigma)
         return tau[..., None, None], sigma[..., None]
+
+    def _restart_block(self, y, psi, k, eps, *, callback=None, inplace=False, a_psi=None):
+        """Restart ``k`` of the fixed schedule: one block from ``psi``, dual reset to 0."""
+        tau, sigma = self.restart_steps(eps)
+        p = self.layers
+        return primal_dual_block(
+            self.A, y, psi, torch.zeros_like(y), tau=tau, sigma=sigma, thr_unit=self.threshold_unit(y),
+            layers=p, output=self.output, callback=callback, layer_offset=k * p, restart=k, eps=eps,
+            inplace=inplace, ax=a_psi,
+        )
+
+    def checkpoint_segments(self, y: torch.Tensor) -> list:
+        """Callables chained from ``y`` that together compute ``self(y)``, for checkpointing.
+
+        Fixed schedule: the start, one segment per restart, the synthesis. Adaptive: an
+        empty list (its state between layers is more than one tensor; run it whole).
+        ``solver.attacks`` checkpoints each segment to bound the memory of a gradient.
+        """
+        if self.adaptive:
+            return []
+        y = check_measurements(y, self.num_measurements)
+
+        def start(data):
+            data = check_measurements(data, self.num_measurements)
+            return start_coeffs(self.A, None, data.shape[:-1], data.dtype, data.device)
+
+        def restart(k, eps):
+            return lambda psi: self._restart_block(y, psi, k, eps).out
+
+        targets = self._targets(y)
+        return [start] + [restart(k, eps) for k, eps in enumerate(targets)] + [lambda psi: to_image(self.A, psi)]
 
     def solve(self, y: torch.Tensor, x0: Any = None, callback: Callback | None = None) -> torch.Tensor:
         """Run the network; return complex wavelet coefficients.
@@ -612,20 +374,16 @@ class FIRENET(nn.Module):
         """
         y = check_measurements(y, self.num_measurements)
         batch = y.shape[:-1]
-        thr_unit = self.threshold_unit(y)
         psi = start_coeffs(self.A, x0, batch, y.dtype, y.device)
         inplace = not needs_grad(y, psi, self.weights)
-        eps = self._eps0(y)
-        p = self.layers
+        if self.adaptive:
+            return adaptive_primal_dual(
+                self.A, y, psi, self.threshold_unit(y), max_layers=self.max_layers, norm=self.norm,
+                rule=self.rule, target_gap=self.target_gap, callback=callback, inplace=inplace,
+            )
         a_psi = torch.zeros_like(y) if (inplace and x0 is None) else None  # A psi, reused
-        for k in range(self.restarts):
-            eps = self.nu * (self.delta + eps)
-            tau, sigma = self.restart_steps(eps)
-            z = torch.zeros_like(y)
-            result = primal_dual_block(
-                self.A, y, psi, z, tau, sigma, thr_unit, p, self.output,
-                callback, k * p, k, eps, inplace, a_psi,
-            )  # fmt: skip
+        for k, eps in enumerate(self._targets(y)):
+            result = self._restart_block(y, psi, k, eps, callback=callback, inplace=inplace, a_psi=a_psi)
             psi, a_psi = result.out, result.a_out
             if result.stopped:
                 break

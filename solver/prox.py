@@ -1,0 +1,75 @@
+"""Proximal maps and norms shared by the primal-dual networks and the baselines.
+
+The two non-linearities of a FIRENET layer (complex soft threshold, projection onto the
+unit l2 ball), an l2 norm over the last dimension that is fast for complex input, and
+the in-place variants the networks use when no gradient is needed.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["norm_last", "soft_threshold", "soft_threshold_", "project_ball", "extrapolate"]
+
+
+def soft_threshold(u: torch.Tensor, thr: torch.Tensor) -> torch.Tensor:
+    """Complex soft threshold ``sign(u) max(|u| - thr, 0)``, autograd-safe at 0.
+
+    Parameters
+    ----------
+    u : torch.Tensor, shape (..., N, N), complex or real
+    thr : torch.Tensor, broadcastable to ``u``, real, > 0
+
+    Returns
+    -------
+    torch.Tensor, same shape and dtype as ``u``
+    """
+    # u (1 - t / max(|u|, t)): no 0/0 at u = 0 (value and gradient stay finite), and
+    # max(|u|, t) >= t makes the factor lie in [0, 1) without a clamp
+    return u * (1.0 - thr / torch.maximum(u.abs(), thr))
+
+
+def soft_threshold_(u: torch.Tensor, thr: torch.Tensor, one: torch.Tensor) -> torch.Tensor:
+    """In-place soft threshold of a fresh buffer ``u`` (no autograd); returns ``u``.
+
+    ``u * max(1 - thr / |u|, 0)`` with ``1/|u| = rsqrt(re^2 + im^2)``: complex ``abs``
+    costs ~4 ns per entry on one CPU thread, this about half (``|u| = 0`` gives
+    ``1 - inf``, clamped to 0).
+
+    Parameters
+    ----------
+    u : torch.Tensor, complex or real
+        Overwritten.
+    thr : torch.Tensor, broadcastable to ``u``, real
+    one : torch.Tensor, scalar 1 in the real dtype of ``u``
+    """
+    if u.is_complex():
+        sq = torch.view_as_real(u).square()
+        inv = torch.add(sq[..., 0], sq[..., 1]).rsqrt_()
+    else:
+        inv = u.abs().reciprocal_()
+    return u.mul_(torch.addcmul(one, thr, inv, value=-1.0, out=inv).clamp_(min=0.0))
+
+
+def norm_last(v: torch.Tensor, keepdim: bool = False) -> torch.Tensor:
+    """l2 norm over the last dim, shape (...) (or (..., 1) with ``keepdim``).
+
+    Computed on the real view for complex input: torch's complex ``vector_norm`` took
+    360 us for 16k complex64 entries on one CPU thread, the real view 14 us.
+    """
+    if v.is_complex():
+        n = torch.linalg.vector_norm(torch.view_as_real(v), dim=(-2, -1))
+        return n.unsqueeze(-1) if keepdim else n
+    return torch.linalg.vector_norm(v, dim=-1, keepdim=keepdim)
+
+
+def project_ball(v: torch.Tensor) -> torch.Tensor:
+    """Project onto the unit l2 ball over the last dim: ``v / max(1, ||v||)``."""
+    return v / norm_last(v, keepdim=True).clamp(min=1.0)
+
+
+def extrapolate(x: torch.Tensor, x_new: torch.Tensor) -> torch.Tensor:
+    """``2 x_new - x`` in one pass (complex ``lerp`` is slower than on the real view)."""
+    if x.is_complex() and x.shape == x_new.shape:
+        return torch.view_as_complex(torch.lerp(torch.view_as_real(x), torch.view_as_real(x_new), 2.0))
+    return torch.lerp(x, x_new, 2.0)

@@ -1,0 +1,337 @@
+"""The adaptive FIRENET schedule and parameter-free Chambolle-Pock, against independent facts.
+
+Problems (Shepp-Logan unless said, unitary centred Fourier, Haar with maximal levels,
+lam = 2.5e-4, noiseless, complex128), masks from ``solver.sampling.make_mask`` (seed 0):
+
+* "vd32-levels": variable density 25 %, N = 32, level weights;
+* "multilevel64-unit": multilevel 25 %, N = 64, unit weights;
+* "complex32-levels": a complex image (Shepp-Logan times a smooth phase), multilevel
+  25 %, N = 32, level weights;
+* "radial32-unit": radial lines 25 %, N = 32, unit weights.
+
+References: for every problem a long adaptive run whose best dual value D_ref and best
+objective F_ref bracket F* (weak duality: D_ref <= F* <= F_ref whatever method produced
+them), certified to 1e-9 relative (radial lines: see the test); for "vd32-levels" also
+cvxpy/Clarabel on the dense matrix (accurate to ~3e-7 relative).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+import torch
+
+from solver.attacks import worst_case_perturbation
+from solver.baselines import AdaptiveChambollePock
+from solver.firenet import FIRENET, PAPER_DEFAULTS
+from solver.objective import GapTracker, dual_value, objective, record_metrics
+from solver.operators import SubsampledFourier, WaveletMeasurement
+from solver.phantoms import shepp_logan
+from solver.sampling import make_mask
+from solver.schedules import AdaptiveRule, restart_targets
+from solver.wavelets import Wavelet2D, level_weights
+
+LAM = 2.5e-4
+BUDGET = 1000
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+class Problem(NamedTuple):
+    A: WaveletMeasurement
+    y: torch.Tensor
+    w: torch.Tensor | None
+
+
+SPECS = {
+    # name: (pattern, N, weights, complex image, layers of the reference run)
+    "vd32-levels": ("variable_density", 32, "levels", False, 2000),
+    "multilevel64-unit": ("multilevel", 64, "unit", False, 2000),
+    "complex32-levels": ("multilevel", 32, "levels", True, 2000),
+    "radial32-unit": ("radial", 32, "unit", False, 4000),
+}
+
+
+def build(name: str) -> Problem:
+    pattern, n, weights, is_complex, _ = SPECS[name]
+    A = WaveletMeasurement(SubsampledFourier(make_mask(pattern, n, 0.25, seed=0)), Wavelet2D("haar", None, n))
+    image = torch.as_tensor(shepp_logan(n), dtype=torch.complex128)
+    if is_complex:
+        grid = torch.linspace(-1.0, 1.0, n, dtype=torch.float64)
+        phase = 1.5 * grid[:, None] + 0.8 * grid[None, :] ** 2
+        image = image * torch.exp(1j * phase)
+    w = level_weights(image, A.wavelet, domain="image") if weights == "levels" else None
+    return Problem(A, A.sampling.forward(image), w)
+
+
+@pytest.fixture(scope="module")
+def problems() -> dict:
+    return {name: build(name) for name in SPECS}
+
+
+@pytest.fixture(scope="module")
+def references(problems) -> dict:
+    """Per problem: (F_ref, D_ref) from a long adaptive run; D_ref <= F* <= F_ref by weak
+    duality whatever produced them, so F* is pinned to (F_ref - D_ref)/D_ref."""
+    out = {}
+    for name, (A, y, w) in problems.items():
+        tracker = GapTracker(y, A, LAM, w)
+        best_f = [math.inf]
+
+        def cb(r, tracker=tracker, best_f=best_f):
+            if r.layer % 10 == 0:
+                best_f[0] = min(best_f[0], float(tracker(r).objective))
+
+        net = FIRENET(A, weights=w, schedule="adaptive", max_layers=SPECS[name][4], target_gap=1e-11)
+        with torch.no_grad():
+            net.solve(y, callback=cb)
+        out[name] = (best_f[0], float(tracker.best_dual))
+    return out
+
+
+def adaptive_run(net, y, every: int = 1):
+    """(layer, objective, own certified gap, own dual value, record) every ``every`` layers."""
+    rows = []
+
+    def cb(r):
+        if r.layer % every == 0:
+            m = record_metrics(r, y, net.A, LAM, net.weights)
+            rows.append((r.layer, float(m.objective), float(r.gap), float(m.dual_value), r))
+
+    with torch.no_grad():
+        net.solve(y, callback=cb)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def runs(problems) -> dict:
+    out = {}
+    for name, (A, y, w) in problems.items():
+        out[name] = adaptive_run(FIRENET(A, weights=w, schedule="adaptive", max_layers=BUDGET), y, every=5)
+    return out
+
+
+def first_layer_below(rows, target):
+    return next((layer for layer, _, gap, d, _ in rows if d > 0 and gap <= target * d), None)
+
+
+def test_references_are_certified(problems, references):
+    """The reference runs certify themselves: (F - D)/D <= 1e-10 (measured 8e-12 to 1e-11);
+    radial lines after 4,000 layers <= 1e-6 (measured 1.1e-7)."""
+    for name, (f_ref, d_ref) in references.items():
+        assert (f_ref - d_ref) / d_ref <= (1e-6 if name.startswith("radial") else 1e-10), name
+
+
+def test_vd_reference_agrees_with_cvxpy(problems, references):
+    cvxpy = pytest.importorskip("cvxpy")
+    A, y, w = problems["vd32-levels"]
+    n = 32 * 32
+    with torch.no_grad():
+        matrix = A.forward(torch.eye(n, dtype=torch.complex128).reshape(n, 32, 32)).T.numpy()
+    weights = np.broadcast_to(w.numpy(), (32, 32)).reshape(-1)
+    x = cvxpy.Variable(n, complex=True)
+    cost = LAM * cvxpy.sum(cvxpy.multiply(weights, cvxpy.abs(x))) + cvxpy.norm(matrix @ x - y.numpy(), 2)
+    cvxpy.Problem(cvxpy.Minimize(cost)).solve(solver=cvxpy.CLARABEL)
+    f_cvx = float(objective(torch.as_tensor(x.value).reshape(32, 32), y, A, LAM, w))
+    f_ref, d_ref = references["vd32-levels"]
+    assert f_cvx >= d_ref * (1 - 1e-12)  # weak duality: no primal point below a dual value
+    assert abs(f_cvx - f_ref) / f_ref < 1e-6
+
+
+@pytest.mark.parametrize("name", ["vd32-levels", "multilevel64-unit", "complex32-levels"])
+def test_adaptive_certifies_1e8_within_1000_layers(runs, name):
+    # measured (layers to certified 1e-6 / 1e-8): vd32-levels 455 / 611,
+    # multilevel64-unit 459 / 602, complex32-levels 441 / 592
+    rows = runs[name]
+    assert first_layer_below(rows, 1e-6) is not None
+    assert first_layer_below(rows, 1e-8) is not None
+
+
+def test_adaptive_on_radial_lines_is_slow_but_converges(runs):
+    """Radial lines are the hard case, for every fixed step ratio too: measured certified
+    2.3e-3 after 1,000 layers (1.3e-4 after 1,500; CP at its best fixed ratio, 1e5:
+    1.2e-3 after 1,000). The 1e-6 asked of the schedule is not met here."""
+    rows = runs["radial32-unit"]
+    gaps = [gap / d for _, _, gap, d, _ in rows if d > 0]
+    assert gaps[-1] < 1e-2
+    assert gaps[-1] < 1e-2 * gaps[len(gaps) // 10]  # two decades from layer 100 to 1,000
+
+
+def test_certificate_is_never_below_the_true_gap_and_tight(runs, references):
+    """F - D_own >= F - F* at every layer; certified / true gap <= 2 from layer 50 on
+    wherever the true gap is resolved by the reference (measured max 1.40; in the first
+    20 layers, before the dual settles, up to 7.6)."""
+    for name, rows in runs.items():
+        f_ref, d_ref = references[name]
+        resolved = 1e3 * (f_ref - d_ref)  # the reference pins F* to within f_ref - d_ref
+        ratios = []
+        for layer, f, gap, d, _ in rows:
+            assert d <= f_ref * (1 + 1e-12), name  # a dual value never exceeds F*
+            true_gap = f - f_ref
+            assert gap >= true_gap - 1e-12 * f_ref, name
+            if layer >= 50 and true_gap > max(resolved, 1e-9 * f_ref):
+                ratios.append(gap / true_gap)
+        assert len(ratios) > 20, name
+        assert max(ratios) <= 2.0, (name, max(ratios))
+
+
+def test_record_gap_is_the_records_own_certificate(runs, problems):
+    A, y, w = problems["vd32-levels"]
+    for _, f, gap, d, record in runs["vd32-levels"][::10]:
+        assert gap == pytest.approx(f - d, rel=1e-9, abs=1e-15)
+        assert float(dual_value(record.dual, y, A, LAM, w)) == pytest.approx(d, rel=1e-12)
+        assert record.eps is None
+
+
+def test_fixed_schedule_records_carry_no_gap(problems):
+    A, y, w = problems["vd32-levels"]
+    records = []
+    with torch.no_grad():
+        FIRENET(A, weights=w, restarts=2, layers=3).solve(y, callback=records.append)
+    assert len(records) == 6 and all(r.gap is None for r in records)
+
+
+def test_parameter_free_cp_certifies_1e6_within_1000(problems):
+    A, y, w = problems["multilevel64-unit"]
+    net = AdaptiveChambollePock(A, weights=w, iterations=BUDGET, target_gap=1e-6)
+    rows = []
+    with torch.no_grad():
+        net.solve(y, callback=lambda r: rows.append((r.layer, float(record_metrics(r, y, A, LAM, w).dual_value),
+                                                     float(r.gap))))
+    layer, d, gap = rows[-1]
+    assert gap <= 1e-6 * d
+    assert layer < BUDGET  # stopped early at the target
+
+
+def test_target_gap_stops_early_with_a_certified_output(problems, references):
+    A, y, w = problems["vd32-levels"]
+    net = FIRENET(A, weights=w, schedule="adaptive", max_layers=BUDGET, target_gap=1e-4)
+    records = []
+    with torch.no_grad():
+        out = net.solve(y, callback=records.append)
+    assert records[-1].layer < BUDGET
+    assert torch.equal(out, records[-1].coeffs)
+    f = float(objective(out, y, A, LAM, w))
+    f_ref, _ = references["vd32-levels"]
+    assert (f - f_ref) / f_ref <= 1e-4
+
+
+def test_batched_equals_one_by_one(problems):
+    A, y, w = problems["complex32-levels"]
+    g = torch.Generator().manual_seed(0)
+    e = torch.complex(torch.randn(y.shape, generator=g, dtype=torch.float64),
+                      torch.randn(y.shape, generator=g, dtype=torch.float64))
+    ys = torch.stack([y, 0.3 * y + 0.05 * e, y + 0.2 * e])
+    for target in (None, 1e-3):
+        net = FIRENET(A, weights=w, schedule="adaptive", max_layers=120, target_gap=target)
+        with torch.no_grad():
+            batch = net.solve(ys)
+            single = torch.stack([net.solve(v) for v in ys])
+        assert float((batch - single).abs().max()) <= 1e-12 * float(single.abs().max())
+
+
+def test_autograd_and_inplace_paths_agree_and_scale(problems):
+    """Same numbers with and without gradient; positively homogeneous: f(s y) = s f(y)."""
+    A, y, w = problems["vd32-levels"]
+    net = FIRENET(A, weights=w, schedule="adaptive", max_layers=60)
+    with torch.no_grad():
+        fast = net.solve(y)
+        scaled = net.solve(7.0 * y)
+    slow = net.solve(y.clone().requires_grad_(True)).detach()
+    scale = float(fast.abs().max())
+    assert float((fast - slow).abs().max()) <= 1e-12 * scale
+    assert float((scaled - 7.0 * fast).abs().max()) <= 1e-11 * 7.0 * scale
+
+
+def test_gradient_matches_finite_differences():
+    """Restarts and step-balance decisions are piecewise constant; between them the network
+    is smooth in y, so its gradient is the finite-difference one (30 layers: 3 checks)."""
+    size = 8
+    mask = np.zeros((size, size), dtype=bool)
+    mask[3:5, :] = True
+    mask[[0, 6], [1, 5]] = True
+    A = WaveletMeasurement(SubsampledFourier(mask), Wavelet2D("haar", None, size))
+    g = torch.Generator().manual_seed(0)
+    y0 = A.sampling.forward(torch.rand(size, size, generator=g, dtype=torch.float64))
+    net = FIRENET(A, lam=1e-2, schedule="adaptive", max_layers=30)
+    restarts = []
+    with torch.no_grad():
+        net.solve(y0, callback=lambda r: restarts.append(r.restart))
+    assert restarts[-1] >= 2  # the decisions are exercised
+
+    def f(re, im):
+        return net(y0 + torch.complex(re, im))
+
+    re = torch.zeros(y0.shape, dtype=torch.float64, requires_grad=True)
+    im = torch.zeros(y0.shape, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(f, (re, im), eps=1e-7, atol=1e-6, rtol=1e-4, fast_mode=True)
+
+
+def test_worst_case_search_runs_through_the_adaptive_network(problems):
+    A, y, w = problems["vd32-levels"]
+    net = FIRENET(A, weights=w, schedule="adaptive", max_layers=60)
+    assert net.checkpoint_segments(y) == []  # run whole (no per-restart segments)
+    res = worst_case_perturbation(net, y, budget=0.02, steps=3, seed=0)
+    size = float(torch.linalg.vector_norm(res.perturbation) / torch.linalg.vector_norm(y))
+    assert 0 < size <= 0.02 * (1 + 1e-9)
+    assert res.output_change > 0
+
+
+def test_fixed_schedule_targets_are_written_once(problems):
+    A, y, _ = problems["vd32-levels"]
+    net = FIRENET(A, **{**PAPER_DEFAULTS, "restarts": 4})
+    eps0 = torch.linalg.vector_norm(y)
+    expected = [eps0 * math.exp(-k) + 1e-9 * sum(math.exp(-j) for j in range(1, k + 1)) for k in range(1, 5)]
+    assert torch.allclose(net.schedule(y), torch.stack(expected), rtol=1e-12)
+    targets = restart_targets(eps0, nu=math.exp(-1), delta=1e-9, restarts=4)
+    assert torch.equal(torch.stack(targets), net.schedule(y))
+    segments = net.checkpoint_segments(y)
+    assert len(segments) == 4 + 2
+    state = y
+    with torch.no_grad():
+        for segment in segments:
+            state = segment(state)
+        expected = net(y)  # in-place buffers there, autograd-style ops in the segments
+    assert float((state - expected).abs().max()) <= 1e-12 * float(expected.abs().max())
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [
+        (dict(schedule="restart"), "schedule"),
+        (dict(schedule="adaptive", max_layers=0), "max_layers"),
+        (dict(schedule="adaptive", target_gap=0.0), "target_gap"),
+        (dict(target_gap=1e-6), "target_gap"),
+        (dict(schedule="adaptive", rule="fast"), "rule"),
+    ],
+)
+def test_bad_arguments_raise_naming_the_parameter(problems, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        FIRENET(problems["vd32-levels"].A, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [
+        (dict(check_every=0), "check_every"),
+        (dict(sufficient=1.0), "sufficient"),
+        (dict(necessary=0.0), "necessary"),
+        (dict(sufficient=0.9, necessary=0.5), "sufficient"),
+        (dict(artificial=1.5), "artificial"),
+        (dict(smoothing=-0.1), "smoothing"),
+    ],
+)
+def test_bad_rules_raise_naming_the_parameter(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        AdaptiveRule(**kwargs)
+
+
+def test_parameter_free_cp_bad_arguments(problems):
+    A = problems["vd32-levels"].A
+    for kwargs, name in ((dict(iterations=0), "iterations"), (dict(lam=0.0), "lam"),
+                         (dict(target_gap=-1.0), "target_gap")):
+        with pytest.raises(ValueError, match=name):
+            AdaptiveChambollePock(A, **kwargs)
