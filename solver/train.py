@@ -58,6 +58,7 @@ __all__ = ["build_parser", "main", "train"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m solver.train`` (options are checked by ``train``)."""
     parser = argparse.ArgumentParser(
         prog="python -m solver.train",
         description="Train the U-Net reconstruction network on random-ellipse phantoms.",
