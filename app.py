@@ -58,7 +58,8 @@ pert_slot = st.container()
 # Convergence: FIRENET's curve streams into this slot while it runs.
 with panels.section("Convergence against depth", presenting=settings.view.present):
     conv_slot = st.empty()
-    controls.depth_slider(settings.firenet.restarts, settings.firenet.layers)
+    fs = settings.firenet
+    controls.depth_slider(fs.stops, None if fs.adaptive else fs.layers)
 settings = inputs.checked_firenet(  # the view and depth widgets were drawn since
     controls.settings_from_state(specs, upload), quiet=True)
 

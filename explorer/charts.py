@@ -45,7 +45,7 @@ def convergence_curves(settings: Settings, results: Results, extra: dict[str, An
     firenet = results.main.get("firenet")
     if firenet is not None and firenet.layer:
         raw["FIRENET"] = firenet
-    for method in ("cp", "cp_tuned", "unet_firenet"):
+    for method in ("cp", "cp_adaptive", "unet_firenet"):
         # Only runs on the same data share the lower bound (a transferred perturbation
         # gives U-Net then FIRENET other data).
         if given is None or compute.digest(results.problems.get(method, given)) != compute.digest(given):

@@ -379,8 +379,8 @@ def store() -> _Store:
 def _recon_key(method: str, problem: Problem, fs: FirenetSettings) -> tuple:
     if method in ("unet", "zero_filled"):
         relevant: Any = None  # they do not depend on FIRENET's settings
-    elif method in ("cp", "cp_tuned"):
-        relevant = (fs.depth, fs.layers, fs.lam, fs.wavelet, fs.levels, fs.weights, fs.threshold,
+    elif method in ("cp", "cp_adaptive"):
+        relevant = (fs.depth, tuple(fs.stops), fs.lam, fs.wavelet, fs.levels, fs.weights, fs.threshold,
                     fs.sparsities)
     elif method == "firenet_paper":  # its own fixed schedule: only the problem's settings count
         relevant = (fs.lam, fs.wavelet, fs.levels, fs.weights, fs.threshold, fs.sparsities)

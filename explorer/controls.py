@@ -40,17 +40,17 @@ __all__ = [
 ]
 
 
-def firenet_values(which: str, size: int) -> dict[str, Any]:
-    """The FIRENET settings (spec keys) of the paper (``"paper"``) or the measured
-    recommendation for images of side ``size`` (``"recommended"``)."""
-    from solver.firenet import PAPER_DEFAULTS, recommended
+def firenet_values(which: str) -> dict[str, Any]:
+    """The FIRENET settings (spec keys) of the paper's fixed schedule (``"paper"``: its
+    table's 5 restarts of 5 layers) or of the adaptive schedule (``"adaptive"``)."""
+    from solver.firenet import PAPER_DEFAULTS
 
-    # The paper's experiments at these sizes use 5 restarts of 5 layers (its table);
-    # 16 restarts are its convergence experiment (the "convergence" preset).
-    source = {**PAPER_DEFAULTS, "restarts": 5} if which == "paper" else recommended(int(size))
+    if which == "adaptive":
+        return {"schedule": "adaptive", "max_layers": K.SPECS["max_layers"].default, "target_gap": 0.0}
+    source = {**PAPER_DEFAULTS, "restarts": 5}
     values = {key: source[spec.param or key] for key, spec in K.SPECS.items()
               if key in K.FIRENET_KEYS and (spec.param or key) in source}
-    return {key: type(K.SPECS[key].default)(value) for key, value in values.items()}
+    return {"schedule": "fixed", **{key: type(K.SPECS[key].default)(value) for key, value in values.items()}}
 
 
 def apply_preset(name: str, specs: Mapping[str, K.Spec]) -> None:
@@ -151,24 +151,28 @@ def _perturbation_controls(specs: Mapping[str, K.Spec]) -> None:
 
 def _firenet_controls(specs: Mapping[str, K.Spec]) -> None:
     ss = st.session_state
-    paper, recommended = firenet_values("paper", ss["size"]), firenet_values("recommended", ss["size"])
     c1, c2 = st.columns(2)
-    c1.button("Paper's values", key="btn_paper", on_click=apply_values, args=(paper,),
-              width="stretch", help="p = 5, nu = e^-1, C = 1, lam = 2.5e-4 (Colbrook, Antun, "
-                                    "Hansen 2022).")
-    c2.button("Recommended", key="btn_recommended", on_click=apply_values, args=(recommended,),
-              width="stretch",
-              help=f"Values measured to converge at N = {ss['size']}: {recommended['n']} x "
-                   f"{recommended['p']} layers, C = {recommended['C']:g}, last iterate.")
-    for pair in (("n", "p"), ("nu", "C")):
-        for column, key in zip(st.columns(2), pair):
+    c1.button("Paper's values", key="btn_paper", on_click=apply_values, args=(firenet_values("paper"),),
+              width="stretch", help="Fixed schedule, 5 restarts of 5 layers, nu = e^-1, C = 1, "
+                                    "ergodic output (Colbrook, Antun, Hansen 2022).")
+    c2.button("Adaptive", key="btn_adaptive", on_click=apply_values, args=(firenet_values("adaptive"),),
+              width="stretch", help="The default: 300 layers whose restarts and step balance "
+                                    "follow FIRENET's own certified gap.")
+    widget("schedule", specs)
+    if ss["schedule"] == "adaptive":
+        for column, key in zip(st.columns(2), ("max_layers", "target_gap")):
             widget(key, specs, container=column)
+    else:
+        for pair in (("n", "p"), ("nu", "C")):
+            for column, key in zip(st.columns(2), pair):
+                widget(key, specs, container=column)
     widget("lam", specs)
     for column, key in zip(st.columns(2), ("wavelet", "levels")):
         widget(key, specs, container=column)
     widget("weights", specs)
     own_data.weight_controls(specs)
-    widget("output", specs)
+    if ss["schedule"] == "fixed":
+        widget("output", specs)
 
 
 def view_controls(specs: Mapping[str, K.Spec]) -> None:
@@ -178,20 +182,20 @@ def view_controls(specs: Mapping[str, K.Spec]) -> None:
     widget("error_max", specs, container=c2)
 
 
-def depth_slider(n: int, p: int) -> int:
-    """The "show the reconstruction after L layers" slider (snapshots per restart)."""
-    options = [p * k for k in range(1, n + 1)]
+def depth_slider(stops: list[int], layers_per_restart: int | None = None) -> int:
+    """The "show the reconstruction after L layers" slider over the kept depths
+    (``FirenetSettings.stops``); with the fixed schedule each stop is a restart."""
     ss = st.session_state
-    if ss.get("depth") not in options:
-        # A depth from the URL or from other settings: the nearest snapshot (0 = all).
-        wanted = ss.get("depth") or options[-1]
-        ss["depth"] = min(options, key=lambda v: abs(v - wanted))
-    if len(options) == 1:
-        st.caption(f"Depth: {options[0]} layers (one restart).")
-        return options[0]
+    if ss.get("depth") not in stops:
+        # A depth from the URL or from other settings: the nearest stop (0 = all layers).
+        wanted = ss.get("depth") or stops[-1]
+        ss["depth"] = min(stops, key=lambda v: abs(v - wanted))
+    if len(stops) == 1:
+        st.caption(f"Depth: {stops[0]} layers.")
+        return stops[0]
     return st.select_slider(
-        "Depth: show FIRENET's output after this many layers", options, key="depth",
-        format_func=lambda v: f"{v} ({v // p} restarts)")
+        "Depth: show FIRENET's output after this many layers", stops, key="depth",
+        format_func=(lambda v: f"{v} ({v // layers_per_restart} restarts)") if layers_per_restart else str)
 
 
 def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, str, Any, Any] | None) -> Settings:

@@ -99,7 +99,7 @@ def checked_firenet(settings: Settings, quiet: bool = False) -> Settings:
         fs = replace(fs, levels=0)
     fs = own_data.checked_advanced(fs, settings.image.size, quiet=quiet)
     if fs.depth > 5000 and not quiet:
-        st.warning(f"FIRENET has {fs.depth:,} layers ({fs.restarts} x {fs.layers}): this will "
+        st.warning(f"FIRENET has {fs.depth:,} layers: this will "
                    "take a while; its convergence curve is drawn as it runs.")
     return replace(settings, firenet=fs)
 

@@ -44,8 +44,8 @@ PRESETS: dict[str, Preset] = {
         "restarts of 5 layers. Watch the certified gap against the eps_k schedule: with "
         "these values FIRENET stalls here; press 'Recommended' to compare.",
         {"image": "shepp_logan", "size": 256, "pattern": "multilevel", "rate": 0.15,
-         "noise": 0.02, "perturbation": "none", "n": 16, "p": 5, "nu": math.exp(-1.0), "C": 1.0, "output": "ergodic",
-         "show": ("zero_filled", "firenet", "cp", "cp_tuned")},
+         "noise": 0.02, "perturbation": "none", "schedule": "fixed", "n": 16, "p": 5, "nu": math.exp(-1.0), "C": 1.0, "output": "ergodic",
+         "show": ("zero_filled", "firenet", "cp", "cp_adaptive")},
     ),
     "detail": Preset(
         "\"Can u see it?\": a small detail",
@@ -103,10 +103,10 @@ PRESETS: dict[str, Preset] = {
         "Differs: N = 256 instead of 1024 (7 Haar levels instead of 9); our seeded DAS "
         "draw, not the published mask file.",
         {"image": "shepp_logan", "size": 256, "pattern": "das", "pp_das_reference": "shepp_logan",
-         "rate": 0.15, "noise": 0.02, "n": 16, "p": 5, "nu": math.exp(-1.0), "C": 1.0,
+         "rate": 0.15, "noise": 0.02, "schedule": "fixed", "n": 16, "p": 5, "nu": math.exp(-1.0), "C": 1.0,
          "lam": 2.5e-4, "output": "ergodic", "levels": 7, "weights": "authors", "threshold": 0.1,
          "perturbation": "none",
-         "show": ("zero_filled", "firenet", "cp", "cp_tuned")},
+         "show": ("zero_filled", "firenet", "cp", "cp_adaptive")},
     ),
     "published_ellipses": Preset(
         "Ellipse experiment (published script): tau = sigma = 0.6",
@@ -116,7 +116,7 @@ PRESETS: dict[str, Preset] = {
         "N = 256; 5 restarts of 5 layers (the paper's table).",
         {"image": "random_ellipses", "size": 256, "image_seed": 3, "pattern": "das",
          "rate": 0.25, "tau": 0.6, "sigma": 0.6, "lam": 1e-3, "delta": 1e-6,
-         "weights": "uniform", "levels": 7, "n": 5, "p": 5, "nu": math.exp(-1.0), "C": 1.0,
+         "weights": "uniform", "levels": 7, "schedule": "fixed", "n": 5, "p": 5, "nu": math.exp(-1.0), "C": 1.0,
          "output": "ergodic", "perturbation": "none", "show": ("zero_filled", "firenet", "unet")},
     ),
     "published_detail": Preset(
@@ -125,7 +125,7 @@ PRESETS: dict[str, Preset] = {
         "threshold 0.5): ellipses with a faint text, DAS at 15%, 5 restarts of 5 layers. "
         "Differs: N = 256 instead of 1024 (7 Haar levels instead of 9), our ellipse image.",
         {"image": "ellipses_text", "size": 256, "image_seed": 7, "pattern": "das", "rate": 0.15,
-         "weights": "authors", "threshold": 0.5, "levels": 7, "n": 5, "p": 5,
+         "weights": "authors", "threshold": 0.5, "levels": 7, "schedule": "fixed", "n": 5, "p": 5,
          "nu": math.exp(-1.0), "C": 1.0, "lam": 2.5e-4, "output": "ergodic", "perturbation": "none",
          "show": ("zero_filled", "firenet", "unet", "unet_firenet")},
     ),
@@ -138,7 +138,7 @@ PRESETS: dict[str, Preset] = {
         "the image is our ellipse image.",
         {"image": "random_ellipses", "size": 256, "image_seed": 3, "pattern": "das",
          "rate": 0.25, "levels": 6, "weights": "typed", "sparsities": "4, 12, 48, 50, 100, 100",
-         "n": 5, "p": 5, "nu": math.exp(-1.0), "C": 1.0, "lam": 2.5e-4, "output": "ergodic",
+         "schedule": "fixed", "n": 5, "p": 5, "nu": math.exp(-1.0), "C": 1.0, "lam": 2.5e-4, "output": "ergodic",
          "perturbation": "worst_firenet", "budget": 0.05,
          "show": ("zero_filled", "firenet", "unet")},
         request=("attack",),

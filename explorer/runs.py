@@ -36,11 +36,9 @@ def _live_drawer(slot: Any, progress: Any, settings: Settings, tag: str) -> Any:
     last = [-1.0]
 
     def draw(partial: Trace, layer: int) -> None:
-        restarts = layer // fs.layers
-        if restarts == 1:
+        if layer == fs.stops[0]:
             timing.mark("first_restart")
-        progress.progress(restarts / fs.restarts,
-                          text=f"FIRENET: restart {restarts} of {fs.restarts} ({layer} layers)")
+        progress.progress(min(layer / fs.depth, 1.0), text=f"FIRENET: {layer} of {fs.depth} layers")
         # Each redraw sends the whole chart (~40 kB): at most one a second, and the first.
         now = time.perf_counter()
         if now - last[0] < 1.0 and last[0] >= 0:
@@ -52,7 +50,7 @@ def _live_drawer(slot: Any, progress: Any, settings: Settings, tag: str) -> Any:
         fig = figures.convergence_figure(curves, restart_layers=partial.restart_layers, eps=eps,
                                          last_layer=layer)
         fig.update_xaxes(range=[0, fs.depth])
-        slot.plotly_chart(fig, key=f"conv_live_{tag}_{restarts}", config=CHART)
+        slot.plotly_chart(fig, key=f"conv_live_{tag}_{layer}", config=CHART)
 
     return draw
 
@@ -125,7 +123,7 @@ def finish_long_tasks(settings: Settings, base: Problem, variant: variants.Varia
     fs = settings.firenet
     given = results.problems.get("firenet")
     if given is not None and settings.view.compare:
-        missing = [m for m in ("cp", "cp_tuned") if compute.cached_reconstruction(m, given, fs) is None]
+        missing = [m for m in ("cp", "cp_adaptive") if compute.cached_reconstruction(m, given, fs) is None]
         if missing:
             try:
                 for method in missing:

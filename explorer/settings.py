@@ -90,6 +90,9 @@ class FirenetSettings:
     ``"authors"`` (``solver.sparsity_weights.sparsity_level_weights`` with ``threshold``)
     or ``"typed"`` (the list ``sparsities``)."""
 
+    schedule: str = _default("schedule")
+    max_layers: int = _default("max_layers")
+    target_gap: float = _default("target_gap")
     restarts: int = _default("n")
     layers: int = _default("p")
     nu: float = _default("nu")
@@ -107,15 +110,31 @@ class FirenetSettings:
     sparsities: str = _default("sparsities")
 
     @property
+    def adaptive(self) -> bool:
+        return self.schedule == "adaptive"
+
+    @property
     def depth(self) -> int:
-        """Total number of layers."""
-        return self.restarts * self.layers
+        """Total number of layers (at most, for the adaptive schedule)."""
+        return self.max_layers if self.adaptive else self.restarts * self.layers
+
+    @property
+    def stops(self) -> list[int]:
+        """The depths whose images are kept (the depth slider's stops): every restart of the
+        fixed schedule; about 15 evenly spaced depths of the adaptive one."""
+        if not self.adaptive:
+            return [self.layers * k for k in range(1, self.restarts + 1)]
+        step = max(1, self.max_layers // 15)
+        return sorted({*range(step, self.max_layers + 1, step), self.max_layers})
 
     def network_options(self) -> dict[str, Any]:
         """Keyword arguments of ``solver.firenet.FIRENET`` (besides A, lam and weights)."""
+        if self.adaptive:  # steps balanced by the schedule itself: no tau, sigma, nu, C
+            return {"schedule": "adaptive", "max_layers": self.max_layers,
+                    "target_gap": self.target_gap or None}
         return {"restarts": self.restarts, "layers": self.layers, "nu": self.nu,
-                "sharpness": self.sharpness, "output": self.output, "tau": self.tau,
-                "sigma": self.sigma, "delta": self.delta, "eps0": self.eps0 or None}
+                "sharpness": self.sharpness, "output": self.output, "delta": self.delta,
+                "eps0": self.eps0 or None, "tau": self.tau, "sigma": self.sigma}
 
 
 @dataclass(frozen=True)

@@ -226,7 +226,7 @@ METHOD_LABELS = {
     "unet": "U-Net",
     "unet_firenet": "U-Net then FIRENET",
     "cp": "Chambolle-Pock",
-    "cp_tuned": "Chambolle-Pock, tuned ratio",
+    "cp_adaptive": "Chambolle-Pock, adaptive steps",
 }
 WEIGHTINGS = {"uniform": "Uniform (all ones)", "levels": "Per level, from the image's sparsity",
               "authors": "Per level, the published scheme (absolute threshold)",
@@ -237,11 +237,20 @@ SEED_MAX = 2**31 - 1
 
 
 def _firenet_specs() -> dict[str, Spec]:
-    from solver.firenet import RECOMMENDED
+    from solver.firenet import PAPER_DEFAULTS
 
-    r = RECOMMENDED
+    r = PAPER_DEFAULTS  # the fixed schedule's values when it is chosen (the paper's table: 5 x 5)
     return {
-        "n": Spec(int(r["restarts"]), "Restarts n", low=1, high=200, step=1, param="restarts"),
+        "schedule": Spec("adaptive", "Schedule", widget="radio", options=("adaptive", "fixed"),
+                         labels={"adaptive": "adaptive (certified gap)", "fixed": "fixed (paper)"},
+                         help="Adaptive: restarts and step balance chosen by FIRENET's own "
+                              "certified duality gap, no tuned constant. Fixed: the paper's "
+                              "schedule eps_k = nu (delta + eps_(k-1)), n restarts of p layers."),
+        "max_layers": Spec(300, "Layers (adaptive: at most)", low=10, high=20_000, step=10),
+        "target_gap": Spec(0.0, "Stop at certified gap (0 = run all layers)", low=0.0, high=0.1,
+                           format="%.1e", help="Adaptive schedule only: stop early once the "
+                                               "certified relative gap is below this."),
+        "n": Spec(5, "Restarts n", low=1, high=200, step=1, param="restarts"),
         "p": Spec(int(r["layers"]), "Layers per restart p", low=1, high=500, step=1, param="layers"),
         "nu": Spec(float(r["nu"]), "Restart factor nu", low=0.01, high=0.99, step=0.05,
                    format="%.4f", param="nu",
@@ -339,8 +348,9 @@ def _base_specs() -> dict[str, Spec]:
         "live": Spec(True, "Draw the convergence curve live", widget="toggle"),
         "compare": Spec(False, "Compare with Chambolle-Pock in the convergence plot",
                         widget="toggle",
-                        help="Plain and tuned-ratio Chambolle-Pock with as many layers as "
-                             "FIRENET, computed after the rest of the page is shown."),
+                        help="Plain Chambolle-Pock and Chambolle-Pock with the adaptive step "
+                             "balance, as many layers as FIRENET, computed after the rest of "
+                             "the page is shown."),
         "present": Spec(False, "Presentation mode", widget="toggle",
                         help="Larger type, the sidebar folded away, the long panels folded: "
                              "for a projector. In the URL as ?present=1."),
@@ -350,7 +360,7 @@ def _base_specs() -> dict[str, Spec]:
 #: Every setting but the sampling patterns' own parameters (see :func:`all_specs`).
 SPECS: dict[str, Spec] = _base_specs()
 
-#: The FIRENET settings that the "Paper's values" and "Recommended" buttons set.
+#: The FIRENET settings that the "Paper's values" and "Adaptive" buttons set.
 FIRENET_KEYS = tuple(_firenet_specs())
 
 

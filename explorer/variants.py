@@ -45,7 +45,7 @@ class Variant:
     pending: str | None = None
 
 
-_METHODS = ("zero_filled", "firenet", "firenet_paper", "unet", "unet_firenet", "cp", "cp_tuned")
+_METHODS = ("zero_filled", "firenet", "firenet_paper", "unet", "unet_firenet", "cp", "cp_adaptive")
 
 
 def _adjoint_image(problem: Problem, e: torch.Tensor) -> np.ndarray:

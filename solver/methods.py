@@ -66,8 +66,9 @@ METHODS: dict[str, Method] = {
                            "FIRENET started from the U-Net's output."),
     "cp": Method("Chambolle-Pock", True, False,
                  "Plain Chambolle-Pock, tau = sigma = 1, no restarts."),
-    "cp_tuned": Method("Chambolle-Pock, tuned ratio", True, False,
-                       "Chambolle-Pock with a measured step ratio tau/sigma for the size."),
+    "cp_adaptive": Method("Chambolle-Pock, adaptive steps", True, False,
+                          "Chambolle-Pock whose primal-dual step balance follows the certified "
+                          "gap (solver.baselines.AdaptiveChambollePock): no tuned ratio."),
     "fista": Method("FISTA", True, False,
                     "FISTA on the matching squared LASSO (lam2 = lam * expected residual)."),
 }
@@ -115,7 +116,7 @@ def build(
     options = dict(firenet or {})
     # A parameter set such as solver.firenet.RECOMMENDED carries its own lam.
     lam = check_positive("lam", options.pop("lam", lam))
-    from solver.baselines import FISTA, TUNED_RATIO, TUNED_RATIO_UNIFORM, ChambollePock, zero_filled
+    from solver.baselines import FISTA, AdaptiveChambollePock, ChambollePock, zero_filled
     from solver.firenet import FIRENET, PAPER_DEFAULTS
 
     if name == "zero_filled":
@@ -137,8 +138,6 @@ def build(
     iterations = check_int("iterations", iterations, low=1)
     if name == "cp":
         return ChambollePock(A, lam=lam, weights=weights, iterations=iterations)
-    if name == "cp_tuned":
-        table = TUNED_RATIO_UNIFORM if weights is None else TUNED_RATIO
-        ratio = table[min(table, key=lambda size: abs(size - int(A.size)))]  # nearest measured size
-        return ChambollePock(A, lam=lam, weights=weights, iterations=iterations, ratio=ratio)
+    if name == "cp_adaptive":
+        return AdaptiveChambollePock(A, lam=lam, weights=weights, iterations=iterations)
     return FISTA(A, lam=lam, weights=weights, iterations=iterations)

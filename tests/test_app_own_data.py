@@ -37,7 +37,7 @@ from solver.wavelets import Wavelet2D
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 N = 128
-SMALL = {"size": str(N), "n": "2", "p": "5", "perturbation": "none", "image": "shepp_logan", "image_seed": "0"}
+SMALL = {"size": str(N), "schedule": "fixed", "n": "2", "p": "5", "perturbation": "none", "image": "shepp_logan", "image_seed": "0"}
 
 
 def small_app(**query: str) -> AppTest:
@@ -304,7 +304,7 @@ def test_mri_slice_with_its_licence():
 @pytest.mark.parametrize("name", [n for n in PRESETS if n.startswith("published_")])
 def test_published_presets_run(name):
     at = small_app(show="firenet").run()
-    at.session_state["preset_overrides"] = {"size": N, "n": 2, "p": 5, "compare": False,
+    at.session_state["preset_overrides"] = {"size": N, "n": 2, "p": 5, "max_layers": 20, "compare": False,
                                             "perturbation": "none",
                                             "show": ("zero_filled", "firenet")}
     at.button(key=f"preset_{name}").click().run()

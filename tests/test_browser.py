@@ -28,7 +28,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-QUERY = "size=128&n=3&p=10&show=zero_filled,firenet,cp_tuned&perturbation=none"
+QUERY = "size=128&schedule=fixed&n=3&p=10&show=zero_filled,firenet,cp_adaptive&perturbation=none"
 
 playwright = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():

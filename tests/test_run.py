@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from solver import methods
-from solver.baselines import TUNED_RATIO, TUNED_RATIO_UNIFORM
 from solver.objective import objective
 from solver.phantoms import shepp_logan
 from solver.problem import (
@@ -94,11 +93,15 @@ def test_registry_builds_every_method_that_needs_no_training(problem):
         methods.build("admm", A)
 
 
-def test_tuned_chambolle_pock_uses_the_table_of_its_weights(problem):
+def test_the_adaptive_methods_need_no_table_and_get_the_page_options(problem):
+    from solver.baselines import AdaptiveChambollePock
+
     A = problem.measurement("haar")
-    unit = methods.build("cp_tuned", A)
-    weighted = methods.build("cp_tuned", A, weights=torch.ones(N, N, dtype=torch.float64))
-    assert unit.ratio == TUNED_RATIO_UNIFORM[N] and weighted.ratio == TUNED_RATIO[N]
+    assert isinstance(methods.build("cp_adaptive", A, iterations=30), AdaptiveChambollePock)
+    net = methods.build("firenet", A, firenet={"schedule": "adaptive", "max_layers": 40, "target_gap": 1e-3})
+    assert net.adaptive and net.depth == 40
+    paper = methods.build("firenet_paper", A)
+    assert (paper.restarts, paper.layers, paper.output) == (5, 5, "ergodic")
 
 
 def test_run_records_the_network_exactly(problem):
@@ -136,7 +139,7 @@ def test_one_shot_methods_give_just_the_image(problem):
 
 def test_certified_gaps_share_the_best_dual_of_all_runs(problem):
     A = problem.measurement("haar")
-    cp = run(methods.build("cp_tuned", A, iterations=400), problem.y)
+    cp = run(methods.build("cp_adaptive", A, iterations=400), problem.y)
     fire = run(methods.build("firenet", A, firenet={"restarts": 3, "layers": 10}), problem.y)
     gaps, bound = certify({"cp": cp, "firenet": fire})
     assert bound == max(cp.dual + fire.dual)

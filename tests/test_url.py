@@ -31,7 +31,7 @@ sharing.load_url_once(specs)
 controls.sidebar(specs, patterns)
 controls.view_controls(specs)
 settings = controls.settings_from_state(specs, None)
-controls.depth_slider(settings.firenet.restarts, settings.firenet.layers)
+controls.depth_slider(settings.firenet.stops, settings.firenet.layers)
 for note in st.session_state["_url_notes"]:
     st.text(note)
 """
@@ -66,7 +66,7 @@ def test_every_key_at_an_extreme_keeps_the_settings_page_running(text):
 
 def test_repeated_and_out_of_range_values_on_the_whole_page():
     at = AppTest.from_file(APP, default_timeout=240)
-    at.query_params.update({"size": "128", "n": ["1000", "2"], "p": "5", "compare": "0",
+    at.query_params.update({"size": "128", "schedule": "fixed", "n": ["1000", "2"], "p": "5", "compare": "0",
                             "noise": "0.5", "budget": "0.8", "rate": "0.01",
                             "perturbation": "random", "show": "zero_filled,firenet,magic"})
     at.run()
@@ -84,7 +84,7 @@ def test_url_values_are_shown_as_text_not_markdown():
     from tests.test_text import commonmark_text
 
     at = AppTest.from_file(APP, default_timeout=240)
-    at.query_params.update({"size": "128", "n": "2", "p": "5", "compare": "0",
+    at.query_params.update({"size": "128", "schedule": "fixed", "n": "2", "p": "5", "compare": "0",
                             "image": "![img](http://127.0.0.1:9/x.png)",
                             "pattern": "[Session expired - log in again](https://example.org)",
                             "cmap": ":red[**bold**] $x^2$"})
