@@ -283,6 +283,40 @@ def markdown(path: Path) -> str:
     return "\n".join(lines)
 
 
+def summary(path: Path) -> str:
+    """Compact markdown tables of the CSV, averaged over the images each row has.
+
+    Accuracy: mean PSNR and relative error per network on noiseless data. Stability: per
+    (network, kind, budget, steps), mean error to the truth clean -> perturbed, its growth,
+    the relative output change, K, the perturbation's size in the image and its largest
+    pixel.
+    """
+    import pandas as pd
+
+    d = pd.read_csv(path)
+    clean = d[d.kind == "clean"].groupby("network").agg(
+        images=("image", "count"), psnr=("psnr_clean", "mean"), error=("err_clean", "mean"),
+        lam_w_norm=("lam_w_norm", "first")).sort_values("psnr", ascending=False)
+    lines = ["| network | images | PSNR (dB) | relative error | lam ||w||_2 |", "|---|---|---|---|---|"]
+    for name, r in clean.iterrows():
+        lam_w = "" if math.isnan(r.lam_w_norm) else f"{r.lam_w_norm:.3g}"
+        lines.append(f"| {name} | {int(r.images)} | {r.psnr:.2f} | {r.error:.4f} | {lam_w} |")
+    attacked = d[d.kind != "clean"].groupby(["network", "kind", "budget", "steps"], sort=False).agg(
+        images=("image", "count"), err_clean=("err_clean", "mean"), err_pert=("err_pert", "mean"),
+        growth=("growth", "mean"), change=("change", "mean"), K=("K", "mean"),
+        img_rel=("img_rel", "mean"), img_max=("img_max", "mean"), err_xr=("err_pert_xr", "mean"))
+    attacked = attacked.sort_values(["kind", "budget", "steps"], kind="stable")
+    lines += ["", "| network | perturbation | budget | steps | images | error clean -> perturbed | growth | "
+              "output change | K | perturbation in image: rel / max pixel | error to x + r |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for (name, kind, budget, steps), r in attacked.iterrows():
+        xr = "" if math.isnan(r.err_xr) else f"{r.err_xr:.4f}"
+        lines.append(f"| {name} | {kind} | {budget:g} | {steps} | {int(r.images)} | {r.err_clean:.4f} -> "
+                     f"{r.err_pert:.4f} | {r.growth:.2f} | {r.change:.4f} | {r.K:.2f} | "
+                     f"{r.img_rel:.4f} / {r.img_max:.4f} | {xr} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", default="0", help="held-out indices i (seed 800000 + i), comma separated")
@@ -293,9 +327,14 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.005, help="attack step relative to ||y|| (or ||x||)")
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--table", action="store_true", help="only print the CSV as a markdown table")
+    parser.add_argument("--summary", action="store_true",
+                        help="only print mean accuracy and stability per network as markdown tables")
     args = parser.parse_args()
     if args.table:
         print(markdown(args.csv))
+        return
+    if args.summary:
+        print(summary(args.csv))
         return
     kinds = args.kinds.split(",")
     for kind in kinds:
