@@ -297,7 +297,7 @@ def summary(path: Path) -> str:
     clean = d[d.kind == "clean"].groupby("network").agg(
         images=("image", "count"), psnr=("psnr_clean", "mean"), error=("err_clean", "mean"),
         lam_w_norm=("lam_w_norm", "first")).sort_values("psnr", ascending=False)
-    lines = ["| network | images | PSNR (dB) | relative error | lam ||w||_2 |", "|---|---|---|---|---|"]
+    lines = ["| network | images | PSNR (dB) | relative error | lam * norm(w) |", "|---|---|---|---|---|"]
     for name, r in clean.iterrows():
         lam_w = "" if math.isnan(r.lam_w_norm) else f"{r.lam_w_norm:.3g}"
         lines.append(f"| {name} | {int(r.images)} | {r.psnr:.2f} | {r.error:.4f} | {lam_w} |")
@@ -317,6 +317,38 @@ def summary(path: Path) -> str:
     return "\n".join(lines)
 
 
+def minimiser_check(seed: int = TEST_SEED, budget: float = 0.01, steps: int = 20, lr: float = 0.005) -> None:
+    """Is FIRENET's worst case a property of the sqrt-LASSO minimiser, not of float32 or depth?
+
+    Searches the worst case against a 40-layer FIRENET (2 x 20, level weights, complex64),
+    then applies it in complex128 to FIRENETs of 40, 300 and 1200 layers (the last at the
+    minimiser) and to the U-Net.
+    """
+    from solver.attacks import evaluate_perturbation, worst_case_perturbation
+    from solver.datasets import example_image
+    from solver.firenet import FIRENET, RECOMMENDED
+    from solver.wavelets import level_weights
+
+    s = Setting()
+    truth = example_image(seed, SIZE)
+    x = torch.as_tensor(truth, dtype=torch.float32)
+    y = s.A.forward(x.to(torch.complex64))
+    net, _ = s.network("fire-rec:n=2:p=20", truth)
+    found = worst_case_perturbation(net, y, budget=budget, steps=steps, lr=lr, seed=0)
+    print(f"image {seed}: worst case of FIRENET 2 x 20 (complex64), ||e||/||y|| = {found.relative_norm:.4f}, "
+          f"K = {found.relative_output_change / found.relative_norm:.2f}")
+    y64, e64 = y.to(torch.complex128), found.perturbation.to(torch.complex128)
+    w = level_weights(torch.as_tensor(truth), s.W, domain="image")
+    for n in (2, 15, 60):
+        f = FIRENET(s.AW, weights=w, **{**RECOMMENDED, "restarts": n, "layers": 20})
+        eff = evaluate_perturbation(f, y64, y64 + e64, truth=torch.as_tensor(truth))
+        print(f"  FIRENET {n} x 20 (complex128): error {eff.clean_error:.4f} -> {eff.perturbed_error:.4f}, "
+              f"output change {eff.relative_output_change:.4f}, K {eff.amplification:.2f}")
+    eff = evaluate_perturbation(s.unet, y, y + found.perturbation, truth=x)
+    print(f"  U-Net: error {eff.clean_error:.4f} -> {eff.perturbed_error:.4f}, "
+          f"output change {eff.relative_output_change:.4f}, K {eff.amplification:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", default="0", help="held-out indices i (seed 800000 + i), comma separated")
@@ -329,7 +361,13 @@ def main() -> None:
     parser.add_argument("--table", action="store_true", help="only print the CSV as a markdown table")
     parser.add_argument("--summary", action="store_true",
                         help="only print mean accuracy and stability per network as markdown tables")
+    parser.add_argument("--minimiser-check", action="store_true",
+                        help="only check that FIRENET's worst case is the minimiser's (complex128, 1200 layers)")
     args = parser.parse_args()
+    if args.minimiser_check:
+        torch.set_num_threads(1)
+        minimiser_check()
+        return
     if args.table:
         print(markdown(args.csv))
         return
