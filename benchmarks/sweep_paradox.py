@@ -169,6 +169,12 @@ def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 class Sweep:
+    """Measures rows and appends them to the CSV ``out``; rows already there are skipped.
+
+    The U-Net's own worst cases are kept per (image, domain, budget), so giving them to
+    several networks searches them once per process.
+    """
+
     def __init__(self, setting: Setting, steps: int, lr: float, out: Path) -> None:
         self.s = setting
         self.steps = steps
@@ -181,6 +187,7 @@ class Sweep:
                 self.done = {tuple(row[k] for k in KEY) for row in csv.DictReader(f)}
 
     def key(self, seed: int, spec: str, kind: str, budget: float) -> tuple[str, ...]:
+        """The CSV key of a row (searches' steps and lr are 0 for rows without a search)."""
         steps = 0 if kind in ("clean", "random") else self.steps
         lr = 0.0 if kind in ("clean", "random") else self.lr
         return (str(seed), spec, kind, f"{budget:g}", str(steps), f"{lr:g}")
@@ -199,6 +206,7 @@ class Sweep:
         return self._unet_attacks[key]
 
     def row(self, seed: int, spec: str, kind: str, budget: float) -> dict | None:
+        """Measure one row and append it to the CSV; None when it is there already."""
         from solver.attacks import evaluate_perturbation
         from solver.datasets import example_image, has_detail
         from solver.metrics import psnr
