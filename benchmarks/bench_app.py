@@ -15,13 +15,20 @@ recommended parameters, zero-filled + FIRENET + U-Net shown):
 3. **new FIRENET run** (a new sampling rate): time from the start of the run to the first
    restart drawn live (``first_restart``), to the complete page, and to the end.
 
-The times come from ``explorer.timing`` marks in the session state, so they are the
+4. **what a person sees** (``--browser``, needs Playwright and ``/usr/bin/chromium``): a
+   real ``streamlit run`` server and headless Chromium. For the explorer and, in the same
+   run as the floor, a trivial one-widget Streamlit page: time from navigation to the
+   first reconstruction drawn (to the widget, for the trivial page) and to the page idle
+   (no "Running" status widget for 1 s), cold (first visitor of a new server) and warm
+   (a second visitor, new browser context), and the bytes received over the websocket.
+
+The times of 1-3 come from ``explorer.timing`` marks in the session state, so they are the
 script's own clock. The machine is shared: the load average is printed with the results;
 numbers on a busy machine are upper bounds.
 
 Run::
 
-    python benchmarks/bench_app.py [--size 256] [--repeats 3]
+    python benchmarks/bench_app.py [--size 256] [--repeats 3] [--browser | --browser-only]
 """
 
 from __future__ import annotations
@@ -121,6 +128,134 @@ def server_cold_start(query: dict[str, str], *options: str) -> dict | None:
     return {"healthy": healthy, "metrics_shown": shown}
 
 
+#: What "the first reconstruction drawn" means on the explorer's page: the reconstruction
+#: figure (a keyed plotly chart) or a reconstruction image in the main area.
+FIRST_RECONSTRUCTION = ('[data-testid="stMain"] .st-key-recon_fig .main-svg, '
+                        '[data-testid="stMain"] [data-testid="stImage"] img')
+STATUS = '[data-testid="stStatusWidget"]'
+TRIVIAL_PAGE = 'import streamlit as st\n\nst.slider("A number", 0, 10, 5)\n'
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_server(script: str, port: int) -> tuple[subprocess.Popen, float]:
+    """``streamlit run script``; returns the process and the seconds until it is healthy."""
+    import urllib.request
+
+    start = time.time()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    while time.time() - start < TIMEOUT:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit run {script} exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
+                return server, time.time() - start
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"streamlit run {script} not healthy after {TIMEOUT} s")
+
+
+def _stop_server(server: subprocess.Popen) -> None:
+    import signal
+
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def visit(browser, url: str, first_selector: str, quiet: float = 1.0) -> dict:
+    """One visitor (a new browser context): seconds from navigation to ``first_selector``
+    visible and to idle (the start of the first ``quiet`` seconds without the status
+    widget, looked for after the first selector), and websocket bytes received until idle."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    received = [0]
+
+    def on_websocket(ws) -> None:
+        ws.on("framereceived", lambda payload: received.__setitem__(0, received[0] + len(payload)))
+
+    page.on("websocket", on_websocket)
+    try:
+        start = time.time()
+        page.goto(url)
+        page.wait_for_selector(first_selector, state="visible", timeout=TIMEOUT * 1000)
+        first = time.time() - start
+        quiet_since = None
+        while time.time() - start < TIMEOUT:
+            now = time.time()
+            if page.locator(STATUS).count() > 0:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= quiet:
+                break
+            page.wait_for_timeout(50)
+        else:
+            raise TimeoutError(f"{url} still running after {TIMEOUT} s")
+        return {"first": first, "idle": quiet_since - start, "bytes": received[0]}
+    finally:
+        context.close()
+
+
+def browser_times(query: dict[str, str], visitors: int = 2) -> list[dict] | None:
+    """Cold and warm visits of the trivial page and the explorer, in one run.
+
+    Returns rows ``{"page", "visit", "healthy", "first", "idle", "bytes"}`` (seconds,
+    bytes), or None without Playwright or Chromium. The browser is started once, before
+    the servers, so its own start-up is not counted; each page gets a fresh server.
+    """
+    import tempfile
+
+    chromium = "/usr/bin/chromium"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if not Path(chromium).exists():
+        return None
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        trivial = Path(tmp) / "trivial_page.py"
+        trivial.write_text(TRIVIAL_PAGE)
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            pages = (("trivial page", str(trivial), '[data-testid="stSlider"]', {}),
+                     ("explorer", APP, FIRST_RECONSTRUCTION, query))
+            for name, script, selector, params in pages:
+                port = _free_port()
+                server, healthy = _start_server(script, port)
+                url = f"http://127.0.0.1:{port}/?" + "&".join(f"{k}={v}" for k, v in params.items())
+                try:
+                    for k in range(visitors):
+                        row = visit(browser, url, selector)
+                        rows.append({"page": name, "visit": "cold" if k == 0 else f"warm {k}",
+                                     "healthy": healthy, **row})
+                finally:
+                    _stop_server(server)
+        finally:
+            browser.close()
+    return rows
+
+
+def print_browser_table(rows: list[dict]) -> None:
+    print("| page | visit | server healthy (s) | first drawn (s) | idle (s) | websocket bytes |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        healthy = f"{r['healthy']:.2f}" if r["visit"] == "cold" else ""
+        print(f"| {r['page']} | {r['visit']} | {healthy} | {r['first']:.2f} | {r['idle']:.2f} | "
+              f"{r['bytes']:,} |")
+
+
 def timed_run(at) -> tuple[float, dict]:
     start = time.perf_counter()
     at.run()
@@ -133,11 +268,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--browser", action="store_true",
+                        help="also measure a real server in Chromium against a trivial page (4.)")
+    parser.add_argument("--browser-only", action="store_true", help="only the Chromium measurement (4.)")
     args = parser.parse_args()
+    query = {} if args.size == 256 else {"size": str(args.size)}
+    if args.browser_only:
+        run_browser(query)
+        return
 
     from streamlit.testing.v1 import AppTest
 
-    query = {} if args.size == 256 else {"size": str(args.size)}
     print(f"load average before: {os.getloadavg()}")
     print(f"cpu count: {os.cpu_count()}; N = {args.size}; default page "
           "(zero-filled, FIRENET, U-Net; recommended FIRENET)\n")
@@ -203,7 +344,20 @@ def main() -> None:
         print(f"   rate {rate:.2f}: first restart drawn {timings.get('first_restart', float('nan')):5.2f} s, "
               f"complete page {timings['page']:5.2f} s, end of run {timings['done']:5.2f} s "
               f"(FIRENET + U-Net: {timings['methods']:.2f} s)")
+    if args.browser:
+        print()
+        run_browser(query)
     print(f"\nload average after: {os.getloadavg()}")
+
+
+def run_browser(query: dict[str, str]) -> None:
+    print(f"4. real server + headless Chromium, 1280 x 720 (load average {os.getloadavg()})")
+    rows = browser_times(query)
+    if rows is None:
+        print("   skipped: Playwright or /usr/bin/chromium missing")
+        return
+    print_browser_table(rows)
+    print(f"   load average after: {os.getloadavg()}")
 
 
 def _depth_option(at, index: int) -> int:
