@@ -331,7 +331,7 @@ def _base_specs() -> dict[str, Spec]:
         "noise_seed": Spec(0, "Noise seed", low=0, high=SEED_MAX, step=1),
         "perturbation": Spec("worst_unet", "Perturbation", widget="select", options=tuple(PERTURBATIONS),
                              labels=PERTURBATIONS),
-        "budget": Spec(0.02, "Budget ||r|| / ||y||", widget="slider", low=0.0, high=0.5,
+        "budget": Spec(0.05, "Budget ||r|| / ||y||", widget="slider", low=0.0, high=0.5,
                        step=0.005, format="%.3f"),
         "attack_steps": Spec(20, "Gradient steps of the search", low=1, high=500, step=5,
                              help="Each step is one forward and one backward pass through the "

@@ -55,17 +55,18 @@ def assert_page_ok(at: AppTest) -> None:
 # --------------------------------------------------------------------------------------
 def test_default_page_shows_the_measured_paradox_on_its_first_screen():
     """The default page: a held-out ellipse image of the U-Net's kind, its training mask,
-    and a 2 % perturbation found against the U-Net, given to every method. The numbers
-    asserted are those measured (README, "What the sweep measured") with a margin: the
-    U-Net and FIRENET run to convergence are about as accurate (47.5 and 47.6 dB), FIRENET
-    with the paper's 5 x 5 schedule 12 dB less; the perturbation multiplies the U-Net's
-    error by ~3.7 and the paper's FIRENET's by ~1.1."""
+    and a 5 % perturbation found against the U-Net, given to every method. The numbers
+    asserted are those the sweep measured (README, "What the sweep measured") with a
+    margin: the U-Net and FIRENET run to convergence are about as accurate (47.5 and 47.6
+    dB), FIRENET with the paper's 5 x 5 schedule 12 dB less; the perturbation multiplies
+    the U-Net's error by 7.7 (47.5 -> 29.8 dB) and the paper's FIRENET's by 1.4 (35.3 ->
+    32.4 dB), which ends 2.6 dB above the U-Net."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert_page_ok(at)
     ss = at.session_state
     assert (ss["size"], ss["transform"], ss["pattern"], ss["rate"]) == (256, "fourier", "multilevel", 0.25)
     assert (ss["image"], ss["image_seed"], ss["perturbation"], ss["budget"]) == (
-        "random_ellipses", 800_000, "worst_unet", 0.02)
+        "random_ellipses", 800_000, "worst_unet", 0.05)
     captions = [caption for element in at.get("image") for caption in element.captions]
 
     def psnrs(row: str) -> dict[str, float]:  # "FIRENET 5x5 (paper), clean: 35.3 dB" -> {"paper": 35.3}
@@ -74,12 +75,11 @@ def test_default_page_shows_the_measured_paradox_on_its_first_screen():
 
     psnr, perturbed = psnrs("clean"), psnrs("perturbed")
     assert set(psnr) == set(perturbed) == {"U-Net", "paper", "FIRENET"}
-    assert psnr["U-Net"] > psnr["paper"] + 8 and psnr["FIRENET"] > psnr["paper"] + 8  # 47.5, 47.6 > 35.3 dB
-    assert abs(psnr["U-Net"] - psnr["FIRENET"]) < 1.5
-    # PSNR drop = 20 log10(error growth): the U-Net loses > 8 dB (3.6x: 11 dB measured), the
-    # paper's FIRENET < 2 dB (1.09x: 0.8 dB measured).
-    assert psnr["U-Net"] - perturbed["U-Net"] > 8.0
-    assert psnr["paper"] - perturbed["paper"] < 2.0
+    assert psnr["U-Net"] - psnr["paper"] >= 10 and abs(psnr["U-Net"] - psnr["FIRENET"]) < 1.5
+    # Error growth g is a PSNR drop of 20 log10 g: U-Net >= 6x (15.6 dB), paper's <= 1.7x.
+    assert psnr["U-Net"] - perturbed["U-Net"] >= 15.6
+    assert psnr["paper"] - perturbed["paper"] <= 4.6
+    assert perturbed["paper"] - perturbed["U-Net"] >= 1.5
     story = texts(at.markdown)
     assert "is the most accurate" in story and "the error grows" in story
     # The three downloads are offered; nothing in the URL for the default page.
