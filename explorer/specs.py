@@ -336,7 +336,9 @@ def _base_specs() -> dict[str, Spec]:
         "attack_steps": Spec(20, "Gradient steps of the search", low=1, high=500, step=5,
                              help="Each step is one forward and one backward pass through the "
                                   "attacked network (through all of FIRENET's layers)."),
-        "stability_steps": Spec(5, "Gradient steps per size", low=1, high=200, step=1),
+        "stability_steps": Spec(3, "Gradient steps per size", low=1, high=200, step=1,
+                                help="Each size starts from the last size's perturbation, so a "
+                                     "few steps per size suffice."),
         **_firenet_specs(),
         # What to show
         "show": Spec(("zero_filled", "firenet_paper", "firenet", "unet"), "Methods", widget="pills",
