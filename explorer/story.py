@@ -42,10 +42,16 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
     metrics (``psnr``, ``relative_error``)."""
     label = {m: _NAMES.get(m, METHOD_LABELS[m]) for m in clean}
     ranked = sorted(clean, key=lambda m: -clean[m]["psnr"])
-    best = ranked[0]
-    others = "; ".join(f"{label[m]} {clean[m]['psnr']:.1f} dB" for m in ranked[1:])
-    first = (f"Unperturbed, **{label[best]}** is the most accurate: **{clean[best]['psnr']:.1f} dB**"
-             + (f" ({others})." if others else "."))
+    # Within half a dB two networks are "about as accurate": no winner is named.
+    tied = [m for m in ranked[1:] if clean[ranked[0]]["psnr"] - clean[m]["psnr"] < 0.5]
+    leaders = [ranked[0], *tied]
+    others = "; ".join(f"{label[m]} {clean[m]['psnr']:.1f} dB" for m in ranked if m not in leaders)
+    if len(leaders) > 1:
+        first = ("Unperturbed, " + " and ".join(f"**{label[m]}**" for m in leaders) + " are about as "
+                 "accurate: " + " and ".join(f"**{clean[m]['psnr']:.1f} dB**" for m in leaders))
+    else:
+        first = f"Unperturbed, **{label[ranked[0]]}** is the most accurate: **{clean[ranked[0]]['psnr']:.1f} dB**"
+    first += f" ({others})." if others else "."
     if perturbed is None:
         return first
     size = f"{phrase} of {budget:.1%} of ||y||"
@@ -53,8 +59,19 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
         size += f" (largest change of a pixel of the zero-filled image: {visible:.3f}, {visible * 255:.0f} grey levels)"
     growth = {m: perturbed[m]["relative_error"] / max(clean[m]["relative_error"], 1e-12) for m in clean}
     parts = [f"**x{growth[m]:.2f}** for {label[m]} ({perturbed[m]['psnr']:.1f} dB)" for m in clean]
-    return first + f" With a {size}, the error grows " + ", ".join(parts[:-1]) + \
+    second = f" With a {size}, the error grows " + ", ".join(parts[:-1]) + \
         (" and " if len(parts) > 1 else "") + parts[-1] + "."
+    # Say it when the perturbation reverses an order the clean data had (by more than 3 dB).
+    for low in ranked[::-1]:
+        passed = [m for m in ranked if clean[m]["psnr"] > clean[low]["psnr"] + 3.0
+                  and perturbed[m]["psnr"] < perturbed[low]["psnr"]]
+        if passed:
+            gap = min(clean[m]["psnr"] for m in passed) - clean[low]["psnr"]
+            names = " and ".join(label[m] for m in passed)
+            second += (f" {names[0].upper()}{names[1:]} {'end' if len(passed) > 1 else 'ends'} below "
+                       f"{label[low]}, which was at least {gap:.1f} dB behind on the clean data.")
+            break
+    return first + second
 
 
 #: The networks as the sentence and the captions name them (short: the pictures are small).

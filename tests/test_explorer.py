@@ -189,3 +189,26 @@ def test_downloads_build_valid_files():
     assert set(arrays.files) == {"ground_truth", "u_net_then_firenet", "mask"}
     np.testing.assert_array_equal(arrays["ground_truth"], images["Ground truth"])
     assert slug("|error| FIRENET") == "error_firenet"
+
+
+def test_the_first_screen_sentence_says_what_the_numbers_show():
+    from explorer.story import headline
+
+    clean = {"unet": {"psnr": 47.5, "relative_error": 0.019}, "firenet_paper": {"psnr": 35.3, "relative_error": 0.078},
+             "firenet": {"psnr": 47.6, "relative_error": 0.019}}
+    hit = {"unet": {"psnr": 30.2, "relative_error": 0.1406}, "firenet_paper": {"psnr": 32.4, "relative_error": 0.1092},
+           "firenet": {"psnr": 31.5, "relative_error": 0.1216}}
+    text = headline(clean, hit, "perturbation chosen against the U-Net", 0.05, 0.119)
+    # 0.1 dB apart: no winner is named; 12 dB apart: it is.
+    assert text.startswith("Unperturbed, **FIRENET** and **the U-Net** are about as accurate")
+    assert "**x7.40** for the U-Net (30.2 dB)" in text and "**x1.40** for FIRENET 5x5 (paper)" in text
+    assert "0.119, 30 grey levels" in text
+    assert text.endswith("FIRENET and the U-Net end below FIRENET 5x5 (paper), which was at least 12.2 dB "
+                         "behind on the clean data.")
+    # No reversal, no such sentence; a clear winner is named.
+    milder = {m: {"psnr": v["psnr"] - 2, "relative_error": v["relative_error"] * 1.3} for m, v in clean.items()}
+    clean["unet"]["psnr"] = 49.0
+    text = headline(clean, milder, "random perturbation", 0.01, None)
+    assert text.startswith("Unperturbed, **the U-Net** is the most accurate: **49.0 dB**")
+    assert "behind on the clean data" not in text and "grey levels" not in text
+    assert headline(clean, None, "", 0.0, None).endswith("35.3 dB).")
