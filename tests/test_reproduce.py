@@ -227,3 +227,23 @@ def test_an_existing_cluster_is_used_through_its_scheduler_address(client, tmp_p
     assert report.computed == 1 and report.failed == 0
     workers = set(client.run(lambda: f"{socket.gethostname()}:{os.getpid()}").values())
     assert report.records[0]["worker"] in workers  # computed by the cluster's own workers
+
+
+def test_the_page_shows_a_results_file_without_recomputing(convergence, tmp_path, monkeypatch):
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    out, _ = convergence
+    shutil.copytree(out, tmp_path / "results" / "convergence-small")
+    monkeypatch.chdir(tmp_path)  # the page looks in ./results, where the command writes
+    page = AppTest.from_string("from explorer import sweeps\nsweeps.results_panel()\n", default_timeout=60)
+    page.run()
+    assert not page.exception, [e.value for e in page.exception]
+    assert page.selectbox(key="sweep_file").value.parent.name == "convergence-small"
+    shown = page.dataframe[0].value
+    assert len(shown) == len(table(load(out / "results.parquet")))
+    assert [e for e in page.get("plotly_chart")]  # the experiment's figure
+    monkeypatch.chdir(tmp_path / "results")  # no results folder here: a hint, no error
+    empty = AppTest.from_string("from explorer import sweeps\nsweeps.results_panel()\n").run()
+    assert not empty.exception and "python -m solver.reproduce" in empty.caption[0].value
