@@ -19,3 +19,4 @@ bench:
 	.venv/bin/python benchmarks/bench_firenet.py
 	.venv/bin/python benchmarks/bench_attacks.py
 	.venv/bin/python benchmarks/bench_app.py
+	.venv/bin/python benchmarks/bench_reproduce.py
