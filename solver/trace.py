@@ -24,11 +24,14 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["Trace", "run", "certify", "GAP_FLOOR", "depth_of"]
+__all__ = ["Trace", "run", "certify", "GAP_FLOOR", "HEARTBEAT_SECONDS", "depth_of", "recorded_layers"]
 
 #: Smallest relative gap reported: in single precision F - D is rounding noise below
 #: about 1e-7 of F.
 GAP_FLOOR = 1e-7
+
+#: Shortest time between two calls of :func:`run`'s ``heartbeat`` (seconds).
+HEARTBEAT_SECONDS = 0.25
 
 #: About this many convergence points per run: each costs about 1.5 layers (A, A* and
 #: W^-1), so recording every layer would more than double a run.
@@ -92,6 +95,14 @@ def depth_of(net: Any) -> int:
     return 0
 
 
+def recorded_layers(depth: int, restarts: int = 1, snapshots: int = 0) -> int:
+    """About how many layers :func:`run` records (metrics computed) for a network of
+    ``depth`` layers with ``restarts`` restarts and ``snapshots`` kept images: each costs
+    about 1.5 layers more (used for time estimates)."""
+    every = max(1, depth // POINTS)
+    return min(depth, depth // every + restarts + snapshots + 1)
+
+
 def _solver_of(net: Any) -> Any:
     # U-Net then FIRENET records FIRENET's layers on FIRENET's problem.
     inner = getattr(net, "firenet", net)
@@ -106,6 +117,7 @@ def run(
     every: int | None = None,
     snapshots: Iterable[int] = (),
     on_progress: Callable[[Trace, int], Any] | None = None,
+    heartbeat: Callable[[int], Any] | None = None,
 ) -> Trace:
     """Reconstruct ``y`` with ``net`` and record the run.
 
@@ -124,6 +136,11 @@ def run(
     on_progress : callable(partial Trace, layer), optional
         Called at every snapshot depth while running (e.g. to redraw a plot); returning
         ``True`` stops the run there (``Trace.stopped``).
+    heartbeat : callable(layer), optional
+        Called after a layer when at least :data:`HEARTBEAT_SECONDS` have passed since the
+        start or its last call, whatever the snapshots (a server uses it to notice that
+        its visitor left, to report progress and to share the cores); returning ``True``
+        stops the run after that layer. Exceptions it raises end the run.
 
     Returns
     -------
@@ -146,9 +163,17 @@ def run(
     trace = Trace(image=np.zeros(0, dtype=np.float32))
     truth_norm = None if truth is None else float(torch.linalg.vector_norm(truth))
     previous = {"restart": 0, "layer": 0}
+    beat = [time.perf_counter()]
 
     def callback(record: Any) -> bool:
         layer = record.layer
+        if heartbeat is not None:
+            now = time.perf_counter()
+            if now - beat[0] >= HEARTBEAT_SECONDS:
+                beat[0] = now
+                if heartbeat(layer) is True:
+                    trace.stopped = True
+                    return True
         restarted = record.restart != previous["restart"]
         if restarted:
             trace.restart_layers.append(previous["layer"])
