@@ -49,6 +49,7 @@ __all__ = [
     "digest",
     "reconstruct",
     "cached_reconstruction",
+    "reconstruction_key",
     "network",
     "store",
     "figure",
@@ -266,25 +267,63 @@ def cached_reconstruction(method: str, problem: Problem, fs: FirenetSettings) ->
     return store().get(_recon_key(method, problem, fs))
 
 
+def reconstruction_key(method: str, problem: Problem, fs: FirenetSettings) -> tuple:
+    """What a reconstruction's result is stored under (content digest and settings)."""
+    return _recon_key(method, problem, fs)
+
+
 def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
-                on_progress: Callable[[Trace, int], Any] | None = None) -> Trace:
+                on_progress: Callable[[Trace, int], Any] | None = None, *,
+                tick: Callable[[float | None, str | None], Any] | None = None) -> Trace:
     """Run ``method`` on ``problem`` (or return the stored result).
 
-    ``on_progress(partial trace, layer)`` is called after every FIRENET restart's worth of
-    layers (the depth slider's stops) while it runs.
+    The run takes turns with other visitors' work (``explorer.work.pool``), and the same
+    reconstruction asked for by two visitors at once runs once (``explorer.work.once``).
+
+    Parameters
+    ----------
+    on_progress : callable(partial trace, layer), optional
+        Called after every FIRENET restart's worth of layers (the depth slider's stops)
+        while it runs.
+    tick : callable(fraction or None, note or None), optional
+        Called about every 0.25 s while the run computes (with the fraction done),
+        waits for a turn or waits for another visitor's identical run (with a note):
+        the page updates a progress bar there, which is where Streamlit stops the run
+        when its visitor leaves or changes a setting.
     """
-    from solver.trace import run
+    from explorer import work
+    from solver.trace import depth_of, run
 
     key = _recon_key(method, problem, fs)
-    found = store().get(key)
-    if found is not None:
-        return found
-    net = network(method, problem, fs)
-    stops = [fs.layers * k for k in range(1, fs.restarts + 1)]
-    result = run(net, problem.y, reference=problem.truth, snapshots=stops, on_progress=on_progress)
-    if not result.stopped:
-        store().put(key, result)
-    return result
+
+    def compute(report: Callable[[float], None]) -> Trace:
+        net = network(method, problem, fs)
+        depth = max(depth_of(net), 1)
+        stops = [fs.layers * k for k in range(1, fs.restarts + 1)]
+        workers = work.pool()
+
+        def waiting() -> None:
+            if tick is not None:
+                tick(None, "waiting for a free worker")
+
+        with workers.turn(work.visitor(), waiting) as turn:
+            def heartbeat(layer: int) -> None:
+                report(layer / depth)
+                if tick is not None:
+                    tick(layer / depth, None)
+                workers.share(turn, waiting)
+
+            result = run(net, problem.y, reference=problem.truth, snapshots=stops,
+                         on_progress=on_progress, heartbeat=heartbeat)
+        if not result.stopped:
+            store().put(key, result)
+        return result
+
+    def follow(fraction: float) -> None:
+        if tick is not None:
+            tick(fraction, "the same run for another visitor")
+
+    return work.once(key, lambda: store().get(key), compute, follow)
 
 
 # --------------------------------------------------------------------------------------

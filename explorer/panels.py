@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, variants
+from explorer import compute, estimates, runs, variants
 from explorer.about import ABOUT, PANELS
 from explorer.charts import CHART, STABILITY_BUDGETS, draw_convergence, stability_networks
 from explorer.downloads import arrays_npz, png_zip
@@ -151,11 +151,12 @@ def perturbation(settings: Settings, results: Results, variant: variants.Variant
         if variant.pending is not None:
             targets = {"worst_unet": ("unet",), "worst_firenet": ("firenet",),
                        "transfer": ("unet", "firenet")}.get(settings.perturbation.kind, ())
-            estimate = seconds_per_step(results, targets) * settings.perturbation.steps
             ss = st.session_state
+            estimate = estimates.search_seconds(targets, results.problems["firenet"], settings.firenet,
+                                                settings.perturbation, ss["attack_memory_mb"] * 2**20)
             what = (f"a {variant.pending} (gradient ascent, {settings.perturbation.steps} steps, "
                     f"about {_duration(estimate)})")
-            if estimate <= ss["work_budget_seconds"]:
+            if estimate <= ss["work_budget_seconds"] and not runs.attack_cancelled():
                 # Cheap enough to start without asking: the first screen needs it.
                 ss["attack_request"] = True
             if ss["attack_request"]:
