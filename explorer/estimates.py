@@ -157,29 +157,36 @@ def attack_memory_bytes(target: str, problem: Problem, fs: FirenetSettings, memo
     return segment_memory(fs.layers, fs.restarts, chunk, _layer_bytes(problem, fs), _state_bytes(problem, fs))
 
 
-def _gradient_seconds(target: str, problem: Problem, fs: FirenetSettings, checkpoint: bool) -> float:
-    """Seconds of one forward + backward through ``target`` per layer (FIRENET,
-    checkpointed in segments as the search does) or in all (a one-shot network)."""
+def _gradient_seconds(target: str, problem: Problem, fs: FirenetSettings, chunk: int) -> float:
+    """Seconds of one forward + backward through ``target`` per layer (FIRENET, in
+    checkpoint segments of ``chunk`` layers as the search does, or whole for 0) or in all
+    (a one-shot network)."""
     from explorer.compute import network
     from solver.attacks import _run_network
     from solver.segments import Segmented
 
+    if target == "firenet":
+        # Two restarts of segments as long as the search's (up to the calibration's
+        # length): each segment has a fixed cost (the restart's schedule) besides its layers.
+        layers = min(chunk, CALIBRATION_LAYERS) if chunk else CALIBRATION_LAYERS // 2
+        short = replace(fs, restarts=2, layers=layers)
+    else:
+        short = fs
+
     def measure() -> float:
-        short = _short(fs, CALIBRATION_LAYERS) if target == "firenet" else fs
         net = network(target, problem, short)
-        chunk = max(1, short.layers // 2)
-        wrapped = Segmented(net, chunk=chunk)
+        wrapped = Segmented(net, chunk=max(chunk, 1))
         best = float("inf")
         for attempt in range(3 if target == "firenet" else 2):  # the first is a warm-up
             start = time.perf_counter()
             data = problem.y.detach().clone().requires_grad_(True)
-            out = _run_network(wrapped, data, checkpoint)
+            out = _run_network(wrapped, data, chunk > 0)
             torch.autograd.grad(0.5 * torch.sum(out * out), data)
             if attempt:
                 best = min(best, time.perf_counter() - start)
         return best / (short.depth if target == "firenet" else 1)
 
-    return _cached(("gradient", target, _shape(problem, fs), fs.output, checkpoint), measure)
+    return _cached(("gradient", target, _shape(problem, fs), fs.output, short.layers, chunk > 0), measure)
 
 
 def attack_seconds(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings,
@@ -189,9 +196,9 @@ def attack_seconds(target: str, problem: Problem, fs: FirenetSettings, ps: Pertu
     step (checkpointed when the graph does not fit)."""
     if target == "firenet":
         per_layer, _ = _layer_costs("firenet", problem, fs)
-        checkpoint = attack_chunk(problem, fs, memory_bytes) > 0
-        return fs.depth * (2 * per_layer + ps.steps * _gradient_seconds("firenet", problem, fs, checkpoint))
-    return 2 * _one_shot(target, problem, fs) + ps.steps * _gradient_seconds(target, problem, fs, False)
+        chunk = attack_chunk(problem, fs, memory_bytes)
+        return fs.depth * (2 * per_layer + ps.steps * _gradient_seconds("firenet", problem, fs, chunk))
+    return 2 * _one_shot(target, problem, fs) + ps.steps * _gradient_seconds(target, problem, fs, 0)
 
 
 def search_seconds(targets: tuple[str, ...], problem: Problem, fs: FirenetSettings, ps: PerturbationSettings,
