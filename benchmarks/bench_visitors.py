@@ -68,7 +68,7 @@ class Server:
         self.port = free_port()
         self.cache = tempfile.TemporaryDirectory()
         env = {**os.environ, "FIRENET_CACHE_DIR": self.cache.name, "OMP_NUM_THREADS": "1"}
-        self.log = open(Path(self.cache.name) / "server.log", "w")
+        self.log = open(Path(self.cache.name) / "server.log", "w")  # noqa: SIM115 - the server's lifetime
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
@@ -208,7 +208,12 @@ def estimates_part() -> None:
     import torch
 
     from explorer import compute, estimates, variants
-    from explorer.settings import FirenetSettings, ImageSettings, MeasurementSettings, PerturbationSettings
+    from explorer.settings import (
+        FirenetSettings,
+        ImageSettings,
+        MeasurementSettings,
+        PerturbationSettings,
+    )
 
     torch.set_num_threads(1)
     print(f"\n| task | estimate (s) | actual (s) | estimate / actual | {load()}")

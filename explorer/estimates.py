@@ -22,8 +22,15 @@ import torch
 from explorer.settings import FirenetSettings, PerturbationSettings
 from solver.problem import Problem
 
-__all__ = ["reconstruction_seconds", "attack_seconds", "search_seconds", "attack_chunk", "attack_memory_bytes",
-           "duration", "forget"]
+__all__ = [
+    "attack_chunk",
+    "attack_memory_bytes",
+    "attack_seconds",
+    "duration",
+    "forget",
+    "reconstruction_seconds",
+    "search_seconds",
+]
 
 #: Layers of the short networks timed for calibration.
 CALIBRATION_LAYERS = 12

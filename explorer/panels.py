@@ -16,7 +16,12 @@ import streamlit as st
 
 from explorer import compute, estimates, runs, variants
 from explorer.about import ABOUT, PANELS
-from explorer.charts import CHART, STABILITY_BUDGETS, draw_convergence, stability_networks
+from explorer.charts import (
+    CHART,
+    STABILITY_BUDGETS,
+    draw_convergence,
+    stability_networks,
+)
 from explorer.downloads import arrays_npz, png_zip
 from explorer.results import Results
 from explorer.settings import Settings
@@ -26,16 +31,16 @@ from solver.problem import Problem
 from solver.trace import Trace
 
 __all__ = [
-    "notices",
-    "sampling",
-    "reconstructions",
-    "perturbation",
-    "convergence",
-    "stability",
-    "share",
-    "section",
-    "page_style",
     "about",
+    "convergence",
+    "notices",
+    "page_style",
+    "perturbation",
+    "reconstructions",
+    "sampling",
+    "section",
+    "share",
+    "stability",
 ]
 
 

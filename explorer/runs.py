@@ -14,8 +14,13 @@ from typing import Any
 import streamlit as st
 
 from explorer import compute, estimates, figures, timing, variants
+from explorer.charts import (
+    CHART,
+    STABILITY_BUDGETS,
+    draw_convergence,
+    stability_networks,
+)
 from explorer.estimates import duration
-from explorer.charts import CHART, STABILITY_BUDGETS, draw_convergence, stability_networks
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
@@ -23,7 +28,7 @@ from explorer.text import plain
 from solver.problem import Problem
 from solver.trace import Trace
 
-__all__ = ["run_methods", "finish_long_tasks", "cancel", "confirm", "admitted", "running", "attack_cancelled"]
+__all__ = ["admitted", "attack_cancelled", "cancel", "confirm", "finish_long_tasks", "run_methods", "running"]
 
 #: Shortest time between two live redraws of FIRENET's curve (seconds): a plotly figure
 #: costs tens of milliseconds, and a deep run has hundreds of restarts.

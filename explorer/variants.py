@@ -15,7 +15,7 @@ from explorer.compute import digest, network, store, unet_version
 from explorer.settings import FirenetSettings, MeasurementSettings, PerturbationSettings
 from solver.problem import Problem
 
-__all__ = ["Variant", "variant", "attack", "attack_key", "ATTACK_MEMORY_BYTES", "stability"]
+__all__ = ["ATTACK_MEMORY_BYTES", "Variant", "attack", "attack_key", "stability", "variant"]
 
 
 # --------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FairPool", "Turn", "pool", "visitor", "once", "flights", "WORKERS_VARIABLE", "POLL_SECONDS"]
+__all__ = ["POLL_SECONDS", "WORKERS_VARIABLE", "FairPool", "Turn", "flights", "once", "pool", "visitor"]
 
 #: Environment variable overriding the number of heavy tasks run at once.
 WORKERS_VARIABLE = "FIRENET_WORKERS"

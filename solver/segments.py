@@ -25,7 +25,7 @@ import torch
 
 from solver.validation import check_int, check_positive
 
-__all__ = ["Segmented", "graph_bytes_per_layer", "chunk_for_memory", "segment_memory"]
+__all__ = ["Segmented", "chunk_for_memory", "graph_bytes_per_layer", "segment_memory"]
 
 
 def _firenet_type() -> type:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["Trace", "run", "certify", "GAP_FLOOR", "HEARTBEAT_SECONDS", "depth_of", "recorded_layers"]
+__all__ = ["GAP_FLOOR", "HEARTBEAT_SECONDS", "Trace", "certify", "depth_of", "recorded_layers", "run"]
 
 #: Smallest relative gap reported: in single precision F - D is rounding noise below
 #: about 1e-7 of F.

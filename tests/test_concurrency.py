@@ -19,7 +19,12 @@ from solver.attacks import _run_network
 from solver.phantoms import shepp_logan
 from solver.problem import make_problem
 from solver.sampling import make_mask
-from solver.segments import Segmented, chunk_for_memory, graph_bytes_per_layer, segment_memory
+from solver.segments import (
+    Segmented,
+    chunk_for_memory,
+    graph_bytes_per_layer,
+    segment_memory,
+)
 from solver.trace import HEARTBEAT_SECONDS, run
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -89,9 +94,8 @@ def test_a_visitor_who_leaves_while_queued_leaves_the_queue():
         raise Left
 
     with pool.turn("alice"):
-        with pytest.raises(Left):
-            with pool.turn("bob", tick):
-                pass
+        with pytest.raises(Left), pool.turn("bob", tick):
+            pass
         assert pool.waiting() == 0
     assert pool.busy() == 0
 
