@@ -38,28 +38,29 @@ from solver.trace import Trace
 
 __all__ = [
     "DTYPE",
-    "pattern_registry",
-    "test_image",
-    "user_image",
-    "sampling_mask",
-    "kspace_log",
-    "unet_status",
-    "unet_version",
     "base_problem",
-    "user_mask",
+    "cached_reconstruction",
+    "complex_truth",
+    "digest",
+    "figure",
+    "kspace_log",
     "measured_kspace",
     "measured_problem",
+    "metrics",
+    "network",
+    "pattern_registry",
+    "reconstruct",
+    "reconstruction_key",
+    "sampling_mask",
+    "store",
+    "test_image",
+    "unet_status",
+    "unet_version",
+    "user_image",
+    "user_mask",
     "weights",
     "weights_check",
-    "complex_truth",
     "zero_filled_image",
-    "digest",
-    "reconstruct",
-    "cached_reconstruction",
-    "network",
-    "store",
-    "figure",
-    "metrics",
 ]
 
 #: Complex dtype of all app computations (float32 precision, twice the speed of float64).
@@ -395,29 +396,66 @@ def cached_reconstruction(method: str, problem: Problem, fs: FirenetSettings) ->
     return store().get(_recon_key(method, problem, fs))
 
 
+def reconstruction_key(method: str, problem: Problem, fs: FirenetSettings) -> tuple:
+    """What a reconstruction's result is stored under (content digest and settings)."""
+    return _recon_key(method, problem, fs)
+
+
 def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
-                on_progress: Callable[[Trace, int], Any] | None = None) -> Trace:
+                on_progress: Callable[[Trace, int], Any] | None = None, *,
+                tick: Callable[[float | None, str | None], Any] | None = None) -> Trace:
     """Run ``method`` on ``problem`` (or return the stored result).
 
-    ``on_progress(partial trace, layer)`` is called after every FIRENET restart's worth of
-    layers (the depth slider's stops) while it runs.
+    The run takes turns with other visitors' work (``explorer.work.pool``), and the same
+    reconstruction asked for by two visitors at once runs once (``explorer.work.once``).
+
+    Parameters
+    ----------
+    on_progress : callable(partial trace, layer), optional
+        Called after every FIRENET restart's worth of layers (the depth slider's stops)
+        while it runs.
+    tick : callable(fraction or None, note or None), optional
+        Called about every 0.25 s while the run computes (with the fraction done),
+        waits for a turn or waits for another visitor's identical run (with a note):
+        the page updates a progress bar there, which is where Streamlit stops the run
+        when its visitor leaves or changes a setting.
     """
-    from solver.trace import run
+    from explorer import work
+    from solver.trace import depth_of, run
 
     key = _recon_key(method, problem, fs)
-    found = store().get(key)
-    if found is not None:
-        return found
-    net = network(method, problem, fs)
-    stops = [fs.layers * k for k in range(1, fs.restarts + 1)]
+
     reference = problem.truth if problem.has_truth else None
     # Measured data and complex truths keep the imaginary part (images have a phase).
     complex_images = not problem.has_truth or np.iscomplexobj(problem.truth)
-    result = run(net, problem.y, reference=reference, snapshots=stops, on_progress=on_progress,
-                 keep_imaginary=complex_images)
-    if not result.stopped:
-        store().put(key, result)
-    return result
+
+    def compute(report: Callable[[float], None]) -> Trace:
+        net = network(method, problem, fs)
+        depth = max(depth_of(net), 1)
+        workers = work.pool()
+
+        def waiting() -> None:
+            if tick is not None:
+                tick(None, "waiting for a free worker")
+
+        with workers.turn(work.visitor(), waiting) as turn:
+            def heartbeat(layer: int) -> None:
+                report(layer / depth)
+                if tick is not None:
+                    tick(layer / depth, None)
+                workers.share(turn, waiting)
+
+            result = run(net, problem.y, reference=reference, snapshots=fs.stops,
+                         on_progress=on_progress, heartbeat=heartbeat, keep_imaginary=complex_images)
+        if not result.stopped:
+            store().put(key, result)
+        return result
+
+    def follow(fraction: float) -> None:
+        if tick is not None:
+            tick(fraction, "the same run for another visitor")
+
+    return work.once(key, lambda: store().get(key), compute, follow)
 
 
 # --------------------------------------------------------------------------------------

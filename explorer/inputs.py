@@ -122,11 +122,19 @@ def perturbed(settings: Settings, base: Problem) -> variants.Variant | None:
 
 
 def search_estimate(settings: Settings, results: Any) -> float:
-    """Rough seconds of the worst-case searches of ``settings``' perturbation: each
-    gradient step is a forward and a backward pass, about three forward passes."""
+    """Seconds the worst-case searches of ``settings``' perturbation should take here,
+    calibrated on this machine (``explorer.estimates``)."""
+    from explorer import estimates
+
     targets = SEARCH_TARGETS.get(settings.perturbation.kind, ())
-    step = sum(3.0 * results.main[n].seconds for n in targets if n in results.main)
-    return step * settings.perturbation.steps
+    given = results.problems.get("firenet")
+    if not targets or given is None:
+        return 0.0
+    memory = float(st.session_state["attack_memory_mb"]) * 2**20
+    try:
+        return estimates.search_seconds(targets, given, settings.firenet, settings.perturbation, memory)
+    except (RuntimeError, ValueError):
+        return 0.0
 
 
 def searched(settings: Settings, base: Problem, variant: variants.Variant | None, results: Any,
@@ -138,24 +146,14 @@ def searched(settings: Settings, base: Problem, variant: variants.Variant | None
     Running it here, before the panels are drawn, shows the perturbed page in one pass
     instead of drawing the page twice.
     """
+    from explorer import runs
+
     ss = st.session_state
-    if variant is None or variant.pending is None:
+    if variant is None or variant.pending is None or runs.attack_cancelled():
         return variant
     if search_estimate(settings, results) > ss["work_budget_seconds"] and not ss["attack_request"]:
         return variant
-    for target in SEARCH_TARGETS[settings.perturbation.kind]:
-        name = "the U-Net" if target == "unet" else "FIRENET"
-        bar = slot.progress(0.0, text=f"Worst-case search against {name}")
-
-        def report(fraction: float, text: str, bar: Any = bar, name: str = name) -> None:
-            bar.progress(fraction, text=f"Worst-case search against {name}: {text}")
-
-        try:
-            variants.attack(target, base, settings.firenet, settings.perturbation, progress=report)
-        except (RuntimeError, ValueError) as error:
-            st.error(plain(f"The worst-case search against {name} failed: {error}", limit=400))
-            ss["attack_request"] = False
-            return variant
+    if not runs.search(settings, base, slot):
+        return variant
     slot.empty()
-    ss["attack_request"] = False
     return perturbed(settings, base)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, variants
+from explorer import compute, runs, variants
 from explorer.about import ABOUT, PANELS
 from explorer.charts import (
     CHART,
@@ -31,16 +31,16 @@ from solver.problem import Problem
 from solver.trace import Trace
 
 __all__ = [
-    "notices",
-    "sampling",
-    "reconstructions",
-    "perturbation",
-    "convergence",
-    "stability",
-    "share",
-    "section",
-    "page_style",
     "about",
+    "convergence",
+    "notices",
+    "page_style",
+    "perturbation",
+    "reconstructions",
+    "sampling",
+    "section",
+    "share",
+    "stability",
 ]
 
 
@@ -161,12 +161,14 @@ def perturbation(settings: Settings, results: Results, base: Problem,
         if variant.pending is not None:
             from explorer.inputs import search_estimate
 
-            budget = st.session_state["work_budget_seconds"]
+            ss = st.session_state
+            budget = ss["work_budget_seconds"]
+            why = ("it was cancelled" if runs.attack_cancelled() else
+                   f"that is more than the {_duration(budget)} the page starts by itself")
             st.info(f"This perturbation needs a {variant.pending} (gradient ascent, "
                     f"{settings.perturbation.steps} steps, about "
-                    f"{_duration(search_estimate(settings, results))}), more than the "
-                    f"{_duration(budget)} the page starts by itself. The page above shows the "
-                    "unperturbed data until it has run.")
+                    f"{_duration(search_estimate(settings, results))}); {why}. The page above shows "
+                    "the unperturbed data until it has run.")
             st.button("Run the worst-case search", key="run_attack", type="primary",
                       on_click=_request, args=("attack_request",))
             return

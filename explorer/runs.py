@@ -8,17 +8,19 @@ stability curves) run after the rest of the page is on screen, with progress bar
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
-from explorer import compute, figures, timing, variants
+from explorer import compute, estimates, figures, timing, variants
 from explorer.charts import (
     CHART,
     STABILITY_BUDGETS,
     draw_convergence,
     stability_networks,
 )
+from explorer.estimates import duration
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
@@ -26,22 +28,132 @@ from explorer.text import plain
 from solver.problem import Problem
 from solver.trace import Trace
 
-__all__ = ["run_methods", "finish_long_tasks"]
+__all__ = ["admitted", "attack_cancelled", "cancel", "confirm", "finish_long_tasks", "run_methods", "running",
+           "search"]
+
+#: Shortest time between two live redraws of FIRENET's curve (seconds): a plotly figure
+#: costs tens of milliseconds, and a deep run has hundreds of restarts.
+REDRAW_SECONDS = 0.5
 
 
-def _live_drawer(slot: Any, progress: Any, settings: Settings, tag: str) -> Any:
+# --------------------------------------------------------------------------------------
+# Budgets, confirmation, cancellation
+# --------------------------------------------------------------------------------------
+def cancel(job: Any) -> None:
+    """The Cancel button's action: ``job`` is not started again until asked for."""
+    ss = st.session_state
+    ss["_cancelled"] = job
+    if ss.get("_confirmed") == job:
+        ss["_confirmed"] = None
+    if isinstance(job, tuple) and job and job[0] == "attack":
+        ss["attack_request"] = False
+
+
+def confirm(job: Any) -> None:
+    """The Run button's action: start ``job`` even though it is over the budget."""
+    ss = st.session_state
+    ss["_confirmed"] = job
+    if ss.get("_cancelled") == job:
+        ss["_cancelled"] = None
+
+
+def admitted(job: Any, estimate: float, what: str, slot: Any) -> bool:
+    """Whether ``job`` may start now; if not, ``slot`` says why and offers to start it.
+
+    A job the visitor cancelled waits for its button; so does one whose estimate is over
+    the session's ``run_budget_seconds``, until confirmed.
+    """
+    ss = st.session_state
+    budget = float(ss["run_budget_seconds"])
+    if ss.get("_cancelled") == job:
+        with slot.container():
+            st.info(f"{what} was cancelled.")
+            st.button(f"Run it (about {duration(estimate)})", key=f"confirm_{_tag(job)}", on_click=confirm,
+                      args=(job,))
+        return False
+    if estimate > budget and ss.get("_confirmed") != job:
+        with slot.container():
+            st.warning(f"{what} would take about {duration(estimate)} on this server, more than the "
+                       f"{duration(budget)} the page starts by itself. Nothing runs until you ask.")
+            st.button(f"Run it (about {duration(estimate)})", key=f"confirm_{_tag(job)}", type="primary",
+                      on_click=confirm, args=(job,))
+        return False
+    return True
+
+
+def _tag(job: Any) -> str:
+    """A widget key for ``job`` (a page may run two jobs with the same description)."""
+    import hashlib
+
+    return hashlib.blake2b(repr(job).encode(), digest_size=8).hexdigest()
+
+
+def running(job: Any, what: str, estimate: float, slot: Any) -> Callable[[float | None, str | None], None]:
+    """Draw a progress bar with the estimate and a Cancel button in ``slot``; returns the
+    ``tick(fraction, note)`` that updates the bar (every call is a point where Streamlit
+    stops the script when the visitor leaves, cancels or changes a setting)."""
+    start = time.perf_counter()
+    with slot.container():
+        bar = st.progress(0.0, text=f"{what}: starting (about {duration(estimate)})")
+        st.button("Cancel", key=f"cancel_{_tag(job)}", on_click=cancel, args=(job,),
+                  help="Stops the computation; the settings stay, and it can be started again.")
+    last = [0.0]
+
+    def tick(fraction: float | None, note: str | None) -> None:
+        if fraction is not None:
+            last[0] = min(max(float(fraction), 0.0), 1.0)
+        elapsed = time.perf_counter() - start
+        text = f"{what}: {elapsed:.0f} s of about {duration(estimate)}"
+        bar.progress(last[0], text=text + (f" ({note})" if note else ""))
+
+    return tick
+
+
+def attack_cancelled() -> bool:
+    """Whether the visitor cancelled the worst-case search of the current settings (the
+    perturbation panel then does not start it by itself)."""
+    job = st.session_state.get("_cancelled")
+    return isinstance(job, tuple) and bool(job) and job[0] == "attack"
+
+
+def _drop_stale_attack(settings: Settings, base: Problem) -> None:
+    """A worst-case search interrupted by a change of the settings it depends on is not
+    restarted on the new settings: its request ends with it. A cancellation holds for
+    its own settings only, until the visitor asks again."""
+    ss = st.session_state
+    job = _attack_job(settings, base)
+    if attack_cancelled() and (ss["_cancelled"] != job or ss["attack_request"]):
+        ss["_cancelled"] = None  # other settings, or the search's button was pressed
+    started = ss.get("_attack_started")
+    if started is not None and (not ss["attack_request"] or started != job):
+        ss["attack_request"] = False
+        ss["_attack_started"] = None
+
+
+def _attack_job(settings: Settings, base: Problem) -> tuple:
+    targets = _ATTACK_TARGETS.get(settings.perturbation.kind, ())
+    return ("attack", *(variants.attack_key(t, base, settings.firenet, settings.perturbation) for t in targets))
+
+
+_ATTACK_TARGETS = {"worst_unet": ("unet",), "worst_firenet": ("firenet",), "transfer": ("unet", "firenet")}
+
+
+# --------------------------------------------------------------------------------------
+# The methods
+# --------------------------------------------------------------------------------------
+def _live_drawer(slot: Any, settings: Settings, tag: str) -> Any:
     from solver.trace import certify
 
     fs = settings.firenet
-    last = [-1.0]
+    last = [-float("inf")]
 
     def draw(partial: Trace, layer: int) -> None:
-        if layer == fs.stops[0]:
+        first = layer == fs.stops[0]
+        if first:
             timing.mark("first_restart")
-        progress.progress(min(layer / fs.depth, 1.0), text=f"FIRENET: {layer} of {fs.depth} layers")
-        # Each redraw sends the whole chart (~40 kB): at most one a second, and the first.
+        # Each redraw sends the whole chart: the first, then at most one every REDRAW_SECONDS.
         now = time.perf_counter()
-        if now - last[0] < 1.0 and last[0] >= 0:
+        if not first and layer < fs.depth and now - last[0] < REDRAW_SECONDS:
             return
         last[0] = now
         gaps, bound = certify({"FIRENET": partial})
@@ -60,35 +172,60 @@ def run_methods(settings: Settings, base: Problem, variant: variants.Variant | N
     """Reconstruct with every method shown (FIRENET always: the convergence panel needs
     it), streaming FIRENET's convergence curve into ``conv_slot`` while it runs.
 
-    While a worst-case search is still pending the run is on the clean data only, and the
+    What is not stored yet runs with a progress bar, its estimate and a Cancel button in
+    ``progress_slot``; over the session's budget it waits for the visitor's go-ahead.
+    While a worst-case search is still pending the run is on the clean data only and the
     perturbed run follows: its curve is the one the panel keeps, so only that one is
     streamed (each redraw sends the whole chart).
     """
+    _drop_stale_attack(settings, base)
     fs = settings.firenet
     live = settings.view.live and (variant is None or variant.pending is None)
     methods = ["firenet", *[m for m in settings.view.show if m != "firenet"]]
     perturbed = variant is not None and variant.pending is None
     card, reason = compute.unet_status()
     out = Results()
+    wanted: list[tuple[str, Problem]] = []
     for method in methods:
         if method in ("unet", "unet_firenet") and card is None:
             out.errors[method] = reason or "The U-Net is not available."
             continue
         given = variant.problems[method] if perturbed else base
         out.problems[method] = given
+        wanted += [(method, given)] + ([(method, base)] if given is not base else [])
+    pending = [(m, p) for m, p in wanted if compute.cached_reconstruction(m, p, fs) is None]
+    tick = None
+    if pending:
+        job = ("methods", *(compute.reconstruction_key(m, p, fs) for m, p in pending))
+        try:
+            estimate = sum(estimates.reconstruction_seconds(m, p, fs) for m, p in pending)
+        except (RuntimeError, ValueError):
+            estimate = 0.0  # the run itself reports what is wrong
+        names = ", ".join(dict.fromkeys(METHOD_LABELS[m] for m, _ in pending))
+        what = f"Reconstructions ({names})"
+        if not admitted(job, estimate, what, progress_slot):
+            for method, _ in pending:
+                out.errors[method] = f"{METHOD_LABELS[method]} has not run (see above)."
+            pending_methods = {m for m, _ in pending}
+            methods = [m for m in methods if m not in pending_methods]
+        else:
+            tick = running(job, what, estimate, progress_slot)
+    for method in methods:
+        if method in out.errors:
+            continue
+        given = out.problems[method]
         drawer = None
         if method == "firenet" and live and compute.cached_reconstruction(method, given, fs) is None:
-            drawer = _live_drawer(conv_slot, progress_slot.progress(0.0, text="FIRENET: starting"), settings,
-                                  compute.digest(given)[:12])
+            drawer = _live_drawer(conv_slot, settings, compute.digest(given)[:12])
         try:
-            out.main[method] = compute.reconstruct(method, given, fs, drawer)
-            out.clean[method] = (compute.reconstruct(method, base, fs) if given is not base
+            out.main[method] = compute.reconstruct(method, given, fs, drawer, tick=tick)
+            out.clean[method] = (compute.reconstruct(method, base, fs, tick=tick) if given is not base
                                  else out.main[method])
         except (RuntimeError, ValueError) as error:
             out.errors[method] = f"{METHOD_LABELS[method]} could not run: {error}"
             continue
-        if drawer is not None:
-            progress_slot.empty()
+    if tick is not None:
+        progress_slot.empty()
     return out
 
 
@@ -122,16 +259,10 @@ def finish_long_tasks(settings: Settings, base: Problem, variant: variants.Varia
     ss = st.session_state
     fs = settings.firenet
     given = results.problems.get("firenet")
-    if given is not None and settings.view.compare:
+    if given is not None and settings.view.compare and "firenet" in results.main:
         missing = [m for m in ("cp", "cp_adaptive") if compute.cached_reconstruction(m, given, fs) is None]
         if missing:
-            try:
-                for method in missing:
-                    compute.reconstruct(method, given, fs, _baseline_drawer(settings, results, method, conv_slot))
-            except (RuntimeError, ValueError) as error:
-                st.warning(plain(f"The Chambolle-Pock baselines could not run: {error}", limit=400))
-            else:
-                draw_convergence(settings, results, conv_slot, key="conv_fig_baselines")
+            _run_baselines(settings, results, given, missing, conv_slot)
 
     if variant is not None and variant.pending is not None and ss["attack_request"]:
         _run_attacks(settings, base, pert_slot)
@@ -142,7 +273,7 @@ def finish_long_tasks(settings: Settings, base: Problem, variant: variants.Varia
         chart = stab_slot.empty()
 
         def report(fraction: float, text: str) -> None:
-            bar.progress(fraction, text=f"Stability curves: {text} (press Stop or change a setting to cancel)")
+            bar.progress(fraction, text=f"Stability curves: {text} (change a setting to stop them)")
 
         def grow(partial: dict) -> None:
             points = sum(len(c["size"]) for c in partial.values())
@@ -160,11 +291,53 @@ def finish_long_tasks(settings: Settings, base: Problem, variant: variants.Varia
             chart.plotly_chart(compute.figure("stability_figure", curves), key="stab_fig_new", config=CHART)
 
 
-def _run_attacks(settings: Settings, base: Problem, pert_slot: Any) -> None:
+def _run_baselines(settings: Settings, results: Results, given: Problem, missing: list[str],
+                   conv_slot: Any) -> None:
+    fs = settings.firenet
+    slot = st.empty()
+    job = ("baselines", *(compute.reconstruction_key(m, given, fs) for m in missing))
+    try:
+        estimate = sum(estimates.reconstruction_seconds(m, given, fs) for m in missing)
+    except (RuntimeError, ValueError):
+        estimate = 0.0
+    what = "The Chambolle-Pock baselines"
+    if not admitted(job, estimate, what, slot):
+        return
+    tick = running(job, what, estimate, slot)
+    try:
+        for method in missing:
+            compute.reconstruct(method, given, fs, _baseline_drawer(settings, results, method, conv_slot),
+                                tick=tick)
+    except (RuntimeError, ValueError) as error:
+        slot.warning(plain(f"The Chambolle-Pock baselines could not run: {error}", limit=400))
+        return
+    slot.empty()
+    draw_convergence(settings, results, conv_slot, key="conv_fig_baselines")
+
+
+def search(settings: Settings, base: Problem, slot: Any) -> bool:
+    """Run the worst-case search(es) of ``settings``' perturbation now, with its estimate,
+    a progress bar and a Cancel button in ``slot``; True when they are all stored.
+
+    ``explorer.inputs.searched`` calls it before the panels are drawn (the perturbed page
+    then comes in one pass); :func:`finish_long_tasks` after them, for a search the
+    visitor asked for by its button.
+    """
     ss = st.session_state
-    with pert_slot:
-        targets = {"worst_unet": ("unet",), "worst_firenet": ("firenet",),
-                   "transfer": ("unet", "firenet")}[settings.perturbation.kind]
+    fs, ps = settings.firenet, settings.perturbation
+    memory = float(ss["attack_memory_mb"]) * 2**20
+    job = _attack_job(settings, base)
+    if ss.get("_cancelled") == job:  # asked for again only by its button
+        ss["attack_request"] = False
+        return False
+    targets = _ATTACK_TARGETS[ps.kind]
+    try:
+        estimate = estimates.search_seconds(targets, base, fs, ps, memory)
+    except (RuntimeError, ValueError):
+        estimate = 0.0
+    with slot.container():
+        ss["_attack_started"] = job
+        tick = running(job, "The worst-case search", estimate, st.empty())
         for target in targets:
             name = "the U-Net" if target == "unet" else "FIRENET"
             bar = st.progress(0.0, text=f"Worst-case search against {name}")
@@ -173,11 +346,18 @@ def _run_attacks(settings: Settings, base: Problem, pert_slot: Any) -> None:
                 bar.progress(fraction, text=f"Against {name}: {text}")
 
             try:
-                variants.attack(target, base, settings.firenet, settings.perturbation, progress=report)
+                variants.attack(target, base, fs, ps, progress=report, tick=tick, memory_bytes=memory)
             except (RuntimeError, ValueError) as error:
                 st.error(plain(f"The worst-case search against {name} failed: {error}", limit=400))
                 ss["attack_request"] = False
-                return
+                ss["_attack_started"] = None
+                return False
     ss["attack_request"] = False
-    ss["_keep_notes"] = True
-    st.rerun()
+    ss["_attack_started"] = None
+    return True
+
+
+def _run_attacks(settings: Settings, base: Problem, pert_slot: Any) -> None:
+    if search(settings, base, pert_slot):
+        st.session_state["_keep_notes"] = True
+        st.rerun()

@@ -28,6 +28,15 @@ INTERNAL: dict[str, Any] = {
     # Worst-case searches estimated to take at most this long run by themselves (the first
     # screen needs them); longer ones wait for their button.
     "work_budget_seconds": 45.0,
+    # Reconstructions and baselines estimated to take longer than this wait for the
+    # visitor's go-ahead (explorer.runs.admitted).
+    "run_budget_seconds": 120.0,
+    # Memory allowed for one gradient step of a worst-case search (MB): FIRENET's gradient
+    # is checkpointed in segments that fit (explorer.estimates.attack_chunk).
+    "attack_memory_mb": 256.0,
+    "_cancelled": None,  # the job (explorer.runs) the visitor cancelled last
+    "_confirmed": None,  # the job over the budget the visitor asked to run
+    "_attack_started": None,  # the worst-case search job under way (to drop it on a change)
     # Settings applied on top of every preset (e.g. {"size": 128} to run the presets
     # small on a slow machine; the tests and benchmarks use it).
     "preset_overrides": None,

@@ -15,7 +15,7 @@ from explorer.compute import digest, network, store, unet_version
 from explorer.settings import FirenetSettings, MeasurementSettings, PerturbationSettings
 from solver.problem import Problem
 
-__all__ = ["Variant", "variant", "attack", "stability"]
+__all__ = ["ATTACK_MEMORY_BYTES", "Variant", "attack", "attack_key", "stability", "variant"]
 
 
 # --------------------------------------------------------------------------------------
@@ -59,35 +59,84 @@ def _attack_key(target: str, problem: Problem, fs: FirenetSettings, ps: Perturba
             persist.code_version(unet_version()))
 
 
+def attack_key(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings) -> tuple:
+    """What a worst-case search's result is stored under."""
+    return _attack_key(target, problem, fs, ps)
+
+
+#: Memory allowed for one gradient step of a search (FIRENET is checkpointed in segments
+#: chosen to fit; the page may pass its own budget).
+ATTACK_MEMORY_BYTES = 256 * 2**20
+
+
 def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings,
-           progress: Callable[[float, str], None] | None = None, run: bool = True) -> torch.Tensor | None:
+           progress: Callable[[float, str], None] | None = None, run: bool = True, *,
+           tick: Callable[[float | None, str | None], Any] | None = None,
+           memory_bytes: float = ATTACK_MEMORY_BYTES) -> torch.Tensor | None:
     """Worst-case measurement perturbation ``e`` against ``target`` ("unet" or "firenet").
 
     Returns the stored perturbation, or runs the search when ``run`` (reporting progress
-    as a fraction), else returns None.
+    as a fraction after every step), else returns None. The search takes turns with other
+    visitors' work and runs once for visitors asking for it at the same time
+    (``explorer.work``); ``tick(fraction or None, note or None)`` is called about every
+    0.25 s meanwhile, also inside a step (the page's chance to stop it). Against FIRENET
+    the gradient is checkpointed in segments of as many layers as fit in
+    ``memory_bytes``.
     """
     key = _attack_key(target, problem, fs, ps)
-    found = store().get(key)
-    if found is None:
-        found = persist.load_tensor(key)
-        if found is not None:
-            store().put(key, found)
+
+    def lookup() -> torch.Tensor | None:
+        found = store().get(key)
+        if found is None:
+            found = persist.load_tensor(key)
+            if found is not None:
+                store().put(key, found)
+        return found
+
+    found = lookup()
     if found is not None or not run:
         return found
+    from explorer import work
+    from explorer.estimates import attack_chunk
     from solver.attacks import worst_case_perturbation
+    from solver.segments import Segmented
 
-    def on_step(step: Any) -> None:
-        if progress is not None:
-            progress(min(1.0, step.step / max(step.steps, 1)),
-                     f"step {step.step}/{step.steps}: ||e||/||y|| = {step.relative_norm:.3f}, "
-                     f"output change {step.relative_output_change:.3f}")
+    def compute(report: Callable[[float], None]) -> torch.Tensor:
+        workers = work.pool()
+        done = [0.0]
 
-    result = worst_case_perturbation(network(target, problem, fs), problem.y, budget=max(ps.budget, 1e-6),
-                                     steps=ps.steps, seed=ps.noise_seed, callback=on_step)
-    e = result.perturbation.detach()
-    store().put(key, e)
-    persist.save_tensor(key, e)
-    return e
+        def waiting() -> None:
+            if tick is not None:
+                tick(None, "waiting for a free worker")
+
+        def on_step(step: Any) -> None:
+            done[0] = min(1.0, step.step / max(step.steps, 1))
+            report(done[0])
+            if progress is not None:
+                progress(done[0], f"step {step.step}/{step.steps}: ||e||/||y|| = {step.relative_norm:.3f}, "
+                                  f"output change {step.relative_output_change:.3f}")
+
+        net = network(target, problem, fs)
+        chunk = attack_chunk(problem, fs, memory_bytes) if target == "firenet" else 0
+        with workers.turn(work.visitor(), waiting) as turn:
+            def heartbeat() -> None:
+                if tick is not None:
+                    tick(done[0], None)
+                workers.share(turn, waiting)
+
+            wrapped = Segmented(net, chunk=max(chunk, 1), heartbeat=heartbeat)
+            result = worst_case_perturbation(wrapped, problem.y, budget=max(ps.budget, 1e-6), steps=ps.steps,
+                                             seed=ps.noise_seed, callback=on_step, checkpoint=chunk > 0)
+        e = result.perturbation.detach()
+        store().put(key, e)
+        persist.save_tensor(key, e)
+        return e
+
+    def follow(fraction: float) -> None:
+        if tick is not None:
+            tick(fraction, "the same search for another visitor")
+
+    return work.once(key, lookup, compute, follow)
 
 
 def variant(base: Problem, ps: PerturbationSettings, fs: FirenetSettings,

@@ -24,11 +24,14 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["Trace", "run", "certify", "GAP_FLOOR", "depth_of"]
+__all__ = ["GAP_FLOOR", "HEARTBEAT_SECONDS", "Trace", "certify", "depth_of", "recorded_layers", "run"]
 
 #: Smallest relative gap reported: in single precision F - D is rounding noise below
 #: about 1e-7 of F.
 GAP_FLOOR = 1e-7
+
+#: Shortest time between two calls of :func:`run`'s ``heartbeat`` (seconds).
+HEARTBEAT_SECONDS = 0.25
 
 #: About this many convergence points per run: each costs about 1.5 layers (A, A* and
 #: W^-1), so recording every layer would more than double a run.
@@ -92,6 +95,14 @@ def depth_of(net: Any) -> int:
     return 0
 
 
+def recorded_layers(depth: int, restarts: int = 1, snapshots: int = 0) -> int:
+    """About how many layers :func:`run` records (metrics computed) for a network of
+    ``depth`` layers with ``restarts`` restarts and ``snapshots`` kept images: each costs
+    about 1.5 layers more (used for time estimates)."""
+    every = max(1, depth // POINTS)
+    return min(depth, depth // every + restarts + snapshots + 1)
+
+
 def _solver_of(net: Any) -> Any:
     # U-Net then FIRENET records FIRENET's layers on FIRENET's problem.
     inner = getattr(net, "firenet", net)
@@ -107,6 +118,7 @@ def run(
     snapshots: Iterable[int] = (),
     on_progress: Callable[[Trace, int], Any] | None = None,
     keep_imaginary: bool = False,
+    heartbeat: Callable[[int], Any] | None = None,
 ) -> Trace:
     """Reconstruct ``y`` with ``net`` and record the run.
 
@@ -129,6 +141,11 @@ def run(
         Record complex images ``W^-1 c`` (image, snapshots, error to a complex
         reference) instead of their real parts, for complex images (MR data with a
         phase). Methods that output a real image (the U-Net) stay real.
+    heartbeat : callable(layer), optional
+        Called after a layer when at least :data:`HEARTBEAT_SECONDS` have passed since the
+        start or its last call, whatever the snapshots (a server uses it to notice that
+        its visitor left, to report progress and to share the cores); returning ``True``
+        stops the run after that layer. Exceptions it raises end the run.
 
     Returns
     -------
@@ -160,9 +177,17 @@ def run(
     truth_norm = None if truth is None else float(torch.linalg.vector_norm(truth))
     previous = {"restart": 0, "layer": 0}
     last: dict[str, Any] = {}
+    beat = [time.perf_counter()]
 
     def callback(record: Any) -> bool:
         layer = record.layer
+        if heartbeat is not None:
+            now = time.perf_counter()
+            if now - beat[0] >= HEARTBEAT_SECONDS:
+                beat[0] = now
+                if heartbeat(layer) is True:
+                    trace.stopped = True
+                    return True
         restarted = record.restart != previous["restart"]
         if restarted:
             trace.restart_layers.append(previous["layer"])
@@ -176,7 +201,7 @@ def run(
         last["coeffs"] = record.coeffs
         report = record_metrics(record, y, solver.A, solver.lam, solver.weights)
         trace.layer.append(layer)
-        trace.error.append(math.nan if truth is None
+        trace.error.append(math.nan if not truth_norm  # no reference, or an all-zero one
                            else float(torch.linalg.vector_norm(image - truth)) / truth_norm)
         trace.objective.append(float(report.objective))
         trace.dual.append(float(report.dual_value))

@@ -1,0 +1,233 @@
+"""How long a reconstruction or a worst-case search will take, and how much memory a
+search's gradient needs, calibrated on this machine.
+
+The cost of one layer (forward, recorded, forward + backward) is measured once per
+process and problem shape by running a short copy of the same network on the same data,
+then multiplied by the depth and the number of steps. Calibration costs a few dozen
+layers (about 0.1 s at N = 256, one-off); a one-shot network (the U-Net) is timed once
+per size. Numbers are wall-clock on this machine *now*: a machine that gets busier after
+the calibration makes them low (``benchmarks/bench_visitors.py`` reports estimate
+against actual).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+import torch
+
+from explorer.settings import FirenetSettings, PerturbationSettings
+from solver.problem import Problem
+
+__all__ = [
+    "attack_chunk",
+    "attack_memory_bytes",
+    "attack_seconds",
+    "duration",
+    "forget",
+    "reconstruction_seconds",
+    "search_seconds",
+]
+
+#: Layers of the short networks timed for calibration.
+CALIBRATION_LAYERS = 12
+
+_measured: dict[Any, Any] = {}
+_lock = threading.Lock()
+
+
+def forget() -> None:
+    """Drop every calibration (the next estimate measures again)."""
+    with _lock:
+        _measured.clear()
+
+
+def _shape(problem: Problem, fs: FirenetSettings) -> tuple:
+    return (problem.truth.shape[0], int(problem.mask.sum()),
+            problem.transform, fs.wavelet, fs.levels, fs.weights, str(problem.y.dtype))
+
+
+def _cached(key: Any, measure: Any) -> Any:
+    with _lock:
+        if key in _measured:
+            return _measured[key]
+    value = measure()
+    with _lock:
+        _measured[key] = value
+    return value
+
+
+def _short(fs: FirenetSettings, layers: int) -> FirenetSettings:
+    """A shorter FIRENET of the same kind for timing: two restarts of half ``layers``, or
+    an adaptive one of ``layers`` layers."""
+    if fs.adaptive:
+        return replace(fs, max_layers=max(2, layers))
+    half = max(1, layers // 2)
+    return replace(fs, restarts=2, layers=half)
+
+
+def _layer_costs(method: str, problem: Problem, fs: FirenetSettings) -> tuple[float, float]:
+    """(seconds per layer, extra seconds per recorded layer) of ``method`` in ``run``."""
+    from explorer.compute import network
+    from solver.trace import run
+
+    def measure() -> tuple[float, float]:
+        short = _short(fs, CALIBRATION_LAYERS)
+        net = network(method, problem, short)
+        depth = short.depth
+        run(net, problem.y, every=depth)  # warm-up (first calls allocate)
+        plain = recorded = float("inf")
+        for _ in range(2):  # the faster of two: a busy moment is not the machine's speed
+            start = time.perf_counter()
+            run(net, problem.y, reference=problem.truth if problem.has_truth else None, every=depth)
+            plain = min(plain, time.perf_counter() - start)
+            start = time.perf_counter()
+            run(net, problem.y, reference=problem.truth if problem.has_truth else None, every=1)
+            recorded = min(recorded, time.perf_counter() - start)
+        # every=depth records the restarts and the last layer (2 here); every=1 all of them.
+        extra = max(recorded - plain, 0.0) / max(depth - 2, 1)
+        return max(plain - 2 * extra, 1e-6) / depth, extra
+
+    return _cached(("layers", method, _shape(problem, fs), fs.output), measure)
+
+
+def _one_shot(method: str, problem: Problem, fs: FirenetSettings) -> float:
+    from explorer.compute import network
+
+    def measure() -> float:
+        net = network(method, problem, fs)
+        with torch.no_grad():
+            net(problem.y)  # warm-up
+            start = time.perf_counter()
+            net(problem.y)
+        return time.perf_counter() - start
+
+    return _cached(("one-shot", method, _shape(problem, fs)), measure)
+
+
+def reconstruction_seconds(method: str, problem: Problem, fs: FirenetSettings) -> float:
+    """Seconds ``explorer.compute.reconstruct(method, problem, fs)`` will take here."""
+    from solver.trace import recorded_layers
+
+    if method in ("zero_filled", "unet"):
+        return _one_shot(method, problem, fs)
+    inner = "firenet" if method == "unet_firenet" else method
+    depth = fs.depth
+    per_layer, per_record = _layer_costs(inner, problem, fs)
+    seconds = depth * per_layer + recorded_layers(depth, fs.restarts, fs.restarts) * per_record
+    if method == "unet_firenet":
+        seconds += _one_shot("unet", problem, fs)
+    return seconds
+
+
+# --------------------------------------------------------------------------------------
+# Worst-case searches
+# --------------------------------------------------------------------------------------
+def _state_bytes(problem: Problem, fs: FirenetSettings) -> float:
+    n = problem.truth.shape[0]
+    item = torch.empty((), dtype=problem.y.dtype).element_size()
+    planes = 3 if fs.output == "ergodic" else 2  # x and the running sum (N x N), z (M)
+    return item * ((planes - 1) * n * n + int(problem.mask.sum()))
+
+
+def _layer_bytes(problem: Problem, fs: FirenetSettings) -> float:
+    from explorer.compute import network
+    from solver.segments import graph_bytes_per_layer
+
+    def measure() -> float:
+        return graph_bytes_per_layer(network("firenet", problem, _short(fs, 4)), problem.y)
+
+    return _cached(("bytes", _shape(problem, fs), fs.output), measure)
+
+
+def attack_chunk(problem: Problem, fs: FirenetSettings, memory_bytes: float) -> int:
+    """FIRENET layers per checkpoint segment of a search within ``memory_bytes``, or 0
+    when the whole network's graph fits (no checkpointing: it would cost 1.3-1.7x the
+    time)."""
+    from solver.segments import chunk_for_memory
+
+    layer_bytes = _layer_bytes(problem, fs)
+    if fs.depth * layer_bytes <= memory_bytes:
+        return 0
+    return chunk_for_memory(fs.layers, fs.restarts, layer_bytes, _state_bytes(problem, fs), memory_bytes)
+
+
+def attack_memory_bytes(target: str, problem: Problem, fs: FirenetSettings, memory_bytes: float) -> float:
+    """Bytes of one gradient step of a search against ``target`` (FIRENET: segments
+    chosen for ``memory_bytes``; the U-Net: its measured graph)."""
+    from solver.segments import segment_memory
+
+    if target != "firenet":
+        return 0.0
+    chunk = attack_chunk(problem, fs, memory_bytes)
+    if not chunk:
+        return fs.depth * _layer_bytes(problem, fs)
+    return segment_memory(fs.layers, fs.restarts, chunk, _layer_bytes(problem, fs), _state_bytes(problem, fs))
+
+
+def _gradient_seconds(target: str, problem: Problem, fs: FirenetSettings, chunk: int) -> float:
+    """Seconds of one forward + backward through ``target`` per layer (FIRENET, in
+    checkpoint segments of ``chunk`` layers as the search does, or whole for 0) or in all
+    (a one-shot network)."""
+    from explorer.compute import network
+    from solver.attacks import _run_network
+    from solver.segments import Segmented
+
+    if target == "firenet":
+        # Two restarts of segments as long as the search's (up to the calibration's
+        # length): each segment has a fixed cost (the restart's schedule) besides its layers.
+        # A whole graph is timed on 48 layers: a backward pass through a graph larger than
+        # the processor's caches costs more per layer (12 layers read 0.7 of the time of
+        # a 300-layer graph at N = 128).
+        layers = min(chunk, CALIBRATION_LAYERS) if chunk else 2 * CALIBRATION_LAYERS
+        short = _short(fs, 2 * layers)
+    else:
+        short = fs
+
+    def measure() -> float:
+        net = network(target, problem, short)
+        wrapped = Segmented(net, chunk=max(chunk, 1))
+        best = float("inf")
+        for attempt in range(3 if target == "firenet" else 2):  # the first is a warm-up
+            start = time.perf_counter()
+            data = problem.y.detach().clone().requires_grad_(True)
+            out = _run_network(wrapped, data, chunk > 0)
+            torch.autograd.grad(0.5 * torch.sum(out * out), data)
+            if attempt:
+                best = min(best, time.perf_counter() - start)
+        return best / (short.depth if target == "firenet" else 1)
+
+    return _cached(("gradient", target, _shape(problem, fs), fs.output, short.layers, chunk > 0), measure)
+
+
+def attack_seconds(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings,
+                   memory_bytes: float) -> float:
+    """Seconds of a worst-case search of ``ps.steps`` steps against ``target`` within
+    ``memory_bytes`` per step: two plain forward passes and one forward + backward per
+    step (checkpointed when the graph does not fit)."""
+    if target == "firenet":
+        per_layer, _ = _layer_costs("firenet", problem, fs)
+        chunk = attack_chunk(problem, fs, memory_bytes)
+        return fs.depth * (2 * per_layer + ps.steps * _gradient_seconds("firenet", problem, fs, chunk))
+    return 2 * _one_shot(target, problem, fs) + ps.steps * _gradient_seconds(target, problem, fs, 0)
+
+
+def search_seconds(targets: tuple[str, ...], problem: Problem, fs: FirenetSettings, ps: PerturbationSettings,
+                   memory_bytes: float) -> float:
+    """Seconds of the worst-case searches against ``targets`` that are not stored yet."""
+    from explorer.variants import attack
+
+    return sum(attack_seconds(t, problem, fs, ps, memory_bytes) for t in targets
+               if attack(t, problem, fs, ps, run=False) is None)
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` in words for the page: "4 s", "2.5 min", "3 h"."""
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
