@@ -20,3 +20,4 @@ bench:
 	.venv/bin/python benchmarks/bench_attacks.py
 	.venv/bin/python benchmarks/bench_app.py
 	.venv/bin/python benchmarks/bench_reproduce.py
+	.venv/bin/python benchmarks/bench_visitors.py
