@@ -14,7 +14,19 @@ PRESENTING = st.query_params.get("present") in ("1", "true")
 st.set_page_config(page_title="FIRENET Explorer", page_icon=":fire:", layout="wide",
                    initial_sidebar_state="collapsed" if PRESENTING else "auto")
 
-from explorer import compute, controls, inputs, panels, process, runs, sharing, story, sweeps, timing, uploads  # noqa: E402,E501
+from explorer import (  # noqa: E402,E501
+    controls,
+    inputs,
+    panels,
+    process,
+    runs,
+    sharing,
+    sources,
+    story,
+    sweeps,
+    timing,
+    uploads,
+)
 from explorer import specs as K  # noqa: E402
 from explorer import state as S  # noqa: E402
 
@@ -22,7 +34,7 @@ process.configure()
 timing.start_run()
 
 # Settings: defaults, then the URL (once per session), then the sidebar's widgets.
-patterns = compute.pattern_registry()
+patterns = sources.pattern_registry()
 specs = K.all_specs(patterns)
 S.init(st.session_state, specs)
 sharing.load_url_once(specs)

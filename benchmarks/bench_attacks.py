@@ -52,7 +52,12 @@ def child(network: str, size: int, checkpoint: bool, steps: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from solver.attacks import worst_case_perturbation
     from solver.firenet import FIRENET, PAPER_DEFAULTS, RECOMMENDED
-    from solver.networks import DEFAULT_WEIGHTS, LearnedReconstruction, UNet, load_network
+    from solver.networks import (
+        DEFAULT_WEIGHTS,
+        LearnedReconstruction,
+        UNet,
+        load_network,
+    )
     from solver.operators import WaveletMeasurement, make_operator
     from solver.phantoms import random_ellipses
     from solver.sampling import make_mask

@@ -43,7 +43,13 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from solver.baselines import FISTA, TUNED_RATIO, TUNED_RATIO_UNIFORM, AdaptiveChambollePock, ChambollePock  # noqa: E402
+from solver.baselines import (  # noqa: E402
+    FISTA,
+    TUNED_RATIO,
+    TUNED_RATIO_UNIFORM,
+    AdaptiveChambollePock,
+    ChambollePock,
+)
 from solver.firenet import FIRENET, PAPER_DEFAULTS, RECOMMENDED  # noqa: E402
 from solver.objective import dual_value, objective  # noqa: E402
 from solver.operators import SubsampledFourier, WaveletMeasurement  # noqa: E402

@@ -214,7 +214,7 @@ async def browser_part() -> None:
 def estimates_part() -> None:
     import torch
 
-    from explorer import compute, estimates, variants
+    from explorer import compute, estimates, sources, variants
     from explorer.settings import (
         FirenetSettings,
         ImageSettings,
@@ -228,9 +228,9 @@ def estimates_part() -> None:
     cases = [("firenet", 128, 10, 30), ("firenet", 256, 15, 20), ("cp", 256, 15, 20),
              ("firenet", 512, 5, 20), ("unet_firenet", 256, 15, 20)]
     for k, (method, size, n, p) in enumerate(cases):
-        truth, _ = compute.test_image("shepp_logan", size, 0)
+        truth, _ = sources.test_image("shepp_logan", size, 0)
         base = compute.base_problem(ImageSettings(size=size), truth, MeasurementSettings(seed=900 + k), 0.0, 0)
-        fs = replace(FirenetSettings(), restarts=n, layers=p)
+        fs = replace(FirenetSettings(), schedule="fixed", restarts=n, layers=p)
         estimate = estimates.reconstruction_seconds(method, base, fs)
         start = time.perf_counter()
         compute.reconstruct(method, base, fs)
@@ -239,9 +239,9 @@ def estimates_part() -> None:
     memory = 256 * 2**20
     for k, (target, size, n, p, steps) in enumerate([("firenet", 128, 10, 30, 3), ("firenet", 256, 15, 20, 2),
                                                     ("unet", 256, 15, 20, 3), ("firenet", 512, 5, 20, 1)]):
-        truth, _ = compute.test_image("shepp_logan", size, 0)
+        truth, _ = sources.test_image("shepp_logan", size, 0)
         base = compute.base_problem(ImageSettings(size=size), truth, MeasurementSettings(seed=950 + k), 0.0, 0)
-        fs = replace(FirenetSettings(), restarts=n, layers=p)
+        fs = replace(FirenetSettings(), schedule="fixed", restarts=n, layers=p)
         ps = PerturbationSettings(kind="worst_firenet", steps=steps, budget=0.05)
         estimate = estimates.attack_seconds(target, base, fs, ps, memory)
         chunk = estimates.attack_chunk(base, fs, memory) if target == "firenet" else 0

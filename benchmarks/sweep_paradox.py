@@ -193,7 +193,10 @@ class Sweep:
         return (str(seed), spec, kind, f"{budget:g}", str(steps), f"{lr:g}")
 
     def attack(self, net, kind: str, x: torch.Tensor, y: torch.Tensor, budget: float):
-        from solver.attacks import worst_case_image_perturbation, worst_case_perturbation
+        from solver.attacks import (
+            worst_case_image_perturbation,
+            worst_case_perturbation,
+        )
 
         if kind == "meas":
             return worst_case_perturbation(net, y, budget=budget, steps=self.steps, lr=self.lr, seed=0)

@@ -24,7 +24,7 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -32,7 +32,9 @@ import numpy as np
 import streamlit as st
 import torch
 
+from explorer import sources
 from explorer.settings import FirenetSettings, ImageSettings, MeasurementSettings
+from explorer.sources import DTYPE
 from solver.problem import Problem
 from solver.trace import Trace
 
@@ -40,95 +42,23 @@ __all__ = [
     "DTYPE",
     "base_problem",
     "cached_reconstruction",
-    "complex_truth",
     "digest",
     "figure",
-    "kspace_log",
-    "measured_kspace",
-    "measured_problem",
     "metrics",
     "network",
-    "pattern_registry",
     "reconstruct",
     "reconstruction_key",
-    "sampling_mask",
     "store",
-    "test_image",
     "unet_status",
     "unet_version",
-    "user_image",
-    "user_mask",
     "weights",
     "weights_check",
     "zero_filled_image",
 ]
 
-#: Complex dtype of all app computations (float32 precision, twice the speed of float64).
-DTYPE = torch.complex64
 
 #: Environment variable naming another U-Net weights file (a .safetensors with its card).
 WEIGHTS_VARIABLE = "FIRENET_UNET_WEIGHTS"
-
-
-# --------------------------------------------------------------------------------------
-# Registries, images, masks
-# --------------------------------------------------------------------------------------
-@st.cache_resource(show_spinner=False)
-def pattern_registry() -> Mapping[str, Any]:
-    """The solver's sampling patterns (name -> ``PatternSpec``)."""
-    from solver.sampling import PATTERNS
-
-    return PATTERNS
-
-
-_IMAGE_NAMES = {"random_ellipses": "ellipses"}  # explorer name -> solver registry name
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def test_image(name: str, size: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """A test image (N, N) float64 in [0, 1] and its detail mask (or None)."""
-    from solver.phantoms import make_test_image
-
-    return make_test_image(_IMAGE_NAMES.get(name, name), size, seed)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def user_image(image: np.ndarray, size: int) -> tuple[np.ndarray, tuple[str, ...]]:
-    """A decoded upload (``explorer.uploads``) resized to (N, N) in [0, 1], with what was
-    changed on the way."""
-    from solver.uploads import fit_to_size
-
-    fitted, notes = fit_to_size(image, size)
-    return fitted, tuple(notes)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def sampling_mask(pattern: str, size: int, rate: float, seed: int,
-                  params: tuple[tuple[str, Any], ...]) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The sampling mask (N, N) bool and a note when the achieved rate is off.
-
-    Raises ``ValueError`` when the pattern cannot reach the rate or a parameter is out of
-    range.
-    """
-    from solver.sampling import RATE_TOLERANCE, make_mask
-
-    mask = np.asarray(make_mask(pattern, size, rate, seed=seed, **dict(params)), dtype=bool)
-    achieved = float(mask.mean())
-    if abs(achieved - rate) > RATE_TOLERANCE:
-        return mask, (f"The {pattern} pattern reaches {achieved:.1%}, not the requested {rate:.1%}.",)
-    return mask, ()
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def kspace_log(image: np.ndarray, transform: str) -> np.ndarray:
-    """``log10 |T x|`` of the full (unsampled) transform, for display, float32 (N, N)."""
-    from solver.operators import make_operator
-
-    with torch.no_grad():
-        full = make_operator(transform, np.ones(image.shape, dtype=bool)).full(
-            torch.as_tensor(np.asarray(image)).to(DTYPE))
-    magnitude = full.abs().numpy()
-    return np.log10(magnitude + 1e-6 * max(float(magnitude.max()), 1e-30)).astype(np.float32)
 
 
 # --------------------------------------------------------------------------------------
@@ -177,9 +107,9 @@ def base_problem(image: ImageSettings, truth: np.ndarray, ms: MeasurementSetting
         upload = st.session_state.get("user_mask")
         if upload is None:
             raise ValueError("no mask file has been uploaded yet (Measurement: mask file)")
-        mask, notes = user_mask(upload[1], upload[0], image.size, ms.transform)
+        mask, notes = sources.user_mask(upload[1], upload[0], image.size, ms.transform)
     else:
-        mask, notes = sampling_mask(ms.pattern, image.size, ms.rate, ms.seed, ms.params)
+        mask, notes = sources.sampling_mask(ms.pattern, image.size, ms.rate, ms.seed, ms.params)
     return _problem(truth, mask, ms.transform, noise, noise_seed, notes)
 
 
@@ -191,68 +121,6 @@ def _problem(truth: np.ndarray, mask: np.ndarray, transform: str, noise: float, 
     problem = make_problem(truth, mask, transform=transform, noise=noise, noise_seed=noise_seed,
                            dtype=DTYPE)
     return replace(problem, notes=notes)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def user_mask(data: bytes, filename: str, size: int, transform: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    """A mask file (PNG/NPY) as the (N, N) bool mask in the project's centred order, with
-    the reader's notes and the achieved rate.
-
-    For ``transform="walsh_uncentred"`` the file is in the published plain sequency order
-    (sequency s at index s) and is converted; otherwise its layout is detected. Raises
-    ``ValueError`` with a message for the user.
-    """
-    from solver.mask_files import load_mask, walsh_mask_to_centred
-
-    if transform == "walsh_uncentred":
-        # Read as it is stored (no Fourier-style shift), then reordered; the reader's DC
-        # note is about the stored grid's middle, not sequency 0.
-        loaded = load_mask(data, filename, size=size, centred="centred")
-        mask = walsh_mask_to_centred(loaded.mask)
-        converted = ("Read in the published Walsh order (sequency s at index s) and converted "
-                     "to the project's centred sequency order.")
-        notes = (*(n for n in loaded.notes if not n.startswith("DC is not sampled")), converted)
-        if not mask[size // 2, size // 2]:
-            notes += ("Sequency (0, 0) is not sampled: the image mean cannot be recovered.",)
-    else:
-        loaded = load_mask(data, filename, size=size)
-        mask, notes = loaded.mask, loaded.notes
-    return mask, (*notes, f"Uploaded mask {filename}: {mask.mean():.2%} of the coefficients sampled.")
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def measured_kspace(files: tuple[tuple[str, bytes], ...], convention: str, size: int) -> Any:
-    """A measured k-space (``solver.kspace.KSpaceData``) from uploaded files: one NPY, NPZ
-    or HDF5 file, or a BART ``.cfl`` with its ``.hdr``. Raises ``ValueError``."""
-    from solver.kspace import load_kspace
-
-    by_ext = {os.path.splitext(name)[1].lower(): (name, data) for name, data in files}
-    if ".cfl" in by_ext or ".hdr" in by_ext:
-        if not (".cfl" in by_ext and ".hdr" in by_ext):
-            have = ".cfl" if ".cfl" in by_ext else ".hdr"
-            raise ValueError(f"a BART file needs both its .cfl and .hdr; only the {have} was given")
-        name, data = by_ext[".cfl"]
-        return load_kspace(data, name, hdr=by_ext[".hdr"][1], convention=convention, size=size)
-    if len(files) != 1:
-        raise ValueError(f"give one k-space file (or a BART .cfl and .hdr pair), got {len(files)}")
-    name, data = files[0]
-    return load_kspace(data, name, convention=convention, size=size)
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def measured_problem(files: tuple[tuple[str, bytes], ...], convention: str, size: int) -> Problem:
-    """The problem of a measured k-space (no ground truth); raises ``ValueError``."""
-    from solver.problem import problem_from_kspace
-
-    return problem_from_kspace(measured_kspace(files, convention, size), dtype=DTYPE)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def complex_truth(magnitude: np.ndarray, seed: int) -> np.ndarray:
-    """``magnitude`` times a smooth seeded phase (``solver.complex_images``), complex128."""
-    from solver.complex_images import complex_test_image
-
-    return complex_test_image(magnitude, seed=seed)
 
 
 def digest(problem: Problem) -> str:

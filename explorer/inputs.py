@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, own_data, variants
+from explorer import compute, own_data, sources, variants
 from explorer.settings import ImageSettings, MeasurementSettings, Settings
 from explorer.specs import PERTURBATIONS
 from explorer.text import plain
@@ -42,7 +42,7 @@ def ground_truth(settings: Settings, upload: tuple[str, str, np.ndarray, tuple[s
     elif image.name == "upload":
         if upload is not None:
             name, _, decoded, decode_notes = upload
-            truth, notes = compute.user_image(decoded, image.size)
+            truth, notes = sources.user_image(decoded, image.size)
             for note in (*decode_notes, *notes):
                 st.warning(plain(f"Upload {name} converted: {note}.", limit=300))
             return own_data.with_phase(truth, image), image
@@ -53,7 +53,7 @@ def ground_truth(settings: Settings, upload: tuple[str, str, np.ndarray, tuple[s
         image = replace(image, name=name, seed=seed, upload=None)
     else:
         ss["_last_image"] = (image.name, image.seed)
-    truth, _ = compute.test_image(image.name, image.size, image.seed)
+    truth, _ = sources.test_image(image.name, image.size, image.seed)
     return own_data.with_phase(truth, image), image
 
 
@@ -63,7 +63,7 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
     ps = settings.perturbation
     ms = settings.measurement
     if image.name == "kspace":  # valid measured data (ground_truth checked)
-        return compute.measured_problem(ss["user_kspace"], ss["kspace_convention"], image.size)
+        return sources.measured_problem(ss["user_kspace"], ss["kspace_convention"], image.size)
     try:
         result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
     except ValueError as error:

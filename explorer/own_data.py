@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute
+from explorer import compute, sources
 from explorer import specs as K
 from explorer.figures import coloured_png
 from explorer.results import Results
@@ -75,7 +75,7 @@ def mask_controls() -> None:
         ss["_mask_seen"] = _file_id(uploaded)
         data = uploaded.getvalue()
         try:
-            compute.user_mask(data, uploaded.name, int(ss["size"]), ss["transform"])
+            sources.user_mask(data, uploaded.name, int(ss["size"]), ss["transform"])
         except ValueError as error:
             kept = "the previous mask is kept" if ss["user_mask"] else "no mask is in use yet"
             ss["mask_error"] = (f"Mask file {uploaded.name} rejected: {error}. Nothing was "
@@ -88,7 +88,7 @@ def mask_controls() -> None:
     if ss["user_mask"]:
         name, data = ss["user_mask"]
         try:
-            mask, _ = compute.user_mask(data, name, int(ss["size"]), ss["transform"])
+            mask, _ = sources.user_mask(data, name, int(ss["size"]), ss["transform"])
         except ValueError:
             return  # reported with the problem (another size or transform)
         st.caption(plain(f"In use: {name}, achieved rate {mask.mean():.2%} "
@@ -116,7 +116,7 @@ def kspace_controls(specs: Mapping[str, K.Spec]) -> None:
     if files and ident != ss["_kspace_seen"]:
         ss["_kspace_seen"] = ident
         try:
-            compute.measured_kspace(files, ss["kspace_convention"], int(ss["size"]))
+            sources.measured_kspace(files, ss["kspace_convention"], int(ss["size"]))
         except ValueError as error:
             kept = "the previous k-space is kept" if ss["user_kspace"] else "no k-space is in use yet"
             names = " + ".join(name for name, _ in files)
@@ -140,11 +140,11 @@ def measured(size: int, convention: str) -> Problem | None:
                     "previous image is shown.")
         return None
     try:
-        problem = compute.measured_problem(files, convention, size)
+        problem = sources.measured_problem(files, convention, size)
     except ValueError as error:
         show_error(f"The k-space cannot be used at N = {size}: {error}")
         return None
-    data = compute.measured_kspace(files, convention, size)
+    data = sources.measured_kspace(files, convention, size)
     names = " + ".join(name for name, _ in files)
     st.caption(plain(f"Measured k-space {names}: stored {data.original_shape[0]} x "
                      f"{data.original_shape[1]}, used {data.size} x {data.size}, "
@@ -174,7 +174,7 @@ def with_phase(truth: np.ndarray, image: Any) -> np.ndarray:
     st.info("Complex image: magnitudes are shown; PSNR and the relative error compare the "
             "complex images (a lost phase counts as error), SSIM the magnitudes. The U-Net "
             "was trained on real images and outputs a real image.")
-    return compute.complex_truth(truth, image.seed)
+    return sources.complex_truth(truth, image.seed)
 
 
 # --------------------------------------------------------------------------------------

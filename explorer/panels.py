@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, runs, variants
+from explorer import compute, runs, sources, variants
 from explorer.about import ABOUT, PANELS
 from explorer.charts import (
     CHART,
@@ -71,7 +71,7 @@ def sampling(used: Problem, base: Problem) -> None:
     samples"), the log k-space magnitude and the achieved rate."""
     c1, c2 = st.columns([4, 1])
     with c1:
-        kspace = compute.kspace_log(used.truth if used.has_truth else compute.zero_filled_image(used),
+        kspace = sources.kspace_log(used.truth if used.has_truth else compute.zero_filled_image(used),
                                     used.transform)
         st.plotly_chart(compute.figure("mask_figure", used.mask, kspace, used.rate,
                                        used.transform), key="mask_fig", config=CHART)

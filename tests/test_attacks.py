@@ -24,7 +24,13 @@ from solver.attacks import (
 )
 from solver.baselines import ZeroFilled
 from solver.firenet import FIRENET, PAPER_DEFAULTS
-from solver.networks import DEFAULT_WEIGHTS, LearnedReconstruction, UNet, check_compatibility, load_network
+from solver.networks import (
+    DEFAULT_WEIGHTS,
+    LearnedReconstruction,
+    UNet,
+    check_compatibility,
+    load_network,
+)
 from solver.operators import WaveletMeasurement, make_operator
 from solver.perturbations import complex_gaussian_noise
 from solver.phantoms import random_ellipses

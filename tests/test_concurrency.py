@@ -13,7 +13,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from explorer import work
+from explorer import sources, work
 from solver import methods
 from solver.attacks import _run_network
 from solver.phantoms import shepp_logan
@@ -241,9 +241,9 @@ def test_the_estimate_of_a_run_is_near_its_time(one_torch_thread):
     from explorer import compute, estimates
     from explorer.settings import FirenetSettings, ImageSettings, MeasurementSettings
 
-    truth, _ = compute.test_image("shepp_logan", 64, 0)
+    truth, _ = sources.test_image("shepp_logan", 64, 0)
     base = compute.base_problem(ImageSettings(size=64), truth, MeasurementSettings(seed=4242), 0.0, 0)
-    fs = replace(FirenetSettings(), restarts=20, layers=40)
+    fs = replace(FirenetSettings(), schedule="fixed", restarts=20, layers=40)
     estimates.forget()
     estimate = estimates.reconstruction_seconds("firenet", base, fs)
     start = time.perf_counter()

@@ -3,19 +3,19 @@
 import numpy as np
 import pytest
 
-from solver.sampling.das import (
-    axis_bands,
-    das_block_counts,
-    das_block_weights,
-    das_sampling,
-    decay_sparsities,
-)
 from solver.sampling import (
     PATTERNS,
     RATE_TOLERANCE,
     dyadic_level_map,
     make_mask,
     sampling_rate,
+)
+from solver.sampling.das import (
+    axis_bands,
+    das_block_counts,
+    das_block_weights,
+    das_sampling,
+    decay_sparsities,
 )
 
 

@@ -22,8 +22,21 @@ import pytest
 import torch
 
 from solver.baselines import ChambollePock
-from solver.firenet import FIRENET, PAPER_DEFAULTS, RECOMMENDED, RECOMMENDED_SMALL, LayerRecord, recommended
-from solver.objective import GapTracker, certified_gap, dual_value, objective, record_metrics
+from solver.firenet import (
+    FIRENET,
+    PAPER_DEFAULTS,
+    RECOMMENDED,
+    RECOMMENDED_SMALL,
+    LayerRecord,
+    recommended,
+)
+from solver.objective import (
+    GapTracker,
+    certified_gap,
+    dual_value,
+    objective,
+    record_metrics,
+)
 from solver.operators import SubsampledFourier, WaveletMeasurement
 from solver.phantoms import shepp_logan
 from solver.sampling import make_mask

@@ -22,9 +22,9 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 SETTINGS_PAGE = """
 import streamlit as st
-from explorer import compute, controls, sharing, specs as K, state as S
+from explorer import controls, sharing, sources, specs as K, state as S
 
-patterns = compute.pattern_registry()
+patterns = sources.pattern_registry()
 specs = K.all_specs(patterns)
 S.init(st.session_state, specs)
 sharing.load_url_once(specs)

@@ -5,7 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from solver.validation import check_choice, check_fraction, check_int, check_positive, check_seed
+from solver.validation import (
+    check_choice,
+    check_fraction,
+    check_int,
+    check_positive,
+    check_seed,
+)
 
 
 def test_check_int_accepts_integers_and_numpy_integers():
