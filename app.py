@@ -112,5 +112,5 @@ with st.expander("About: the paradox, FIRENET and these panels", expanded=False)
     panels.about()
 
 # Long work last, so that the page above is on screen (and usable) while it runs.
-runs.finish_long_tasks(settings, base, variant, results, conv_slot, pert_slot, stab_slot)
+runs.finish_long_tasks(settings, base, results, conv_slot, stab_slot)
 timing.mark("done")

@@ -245,7 +245,8 @@ def store() -> _Store:
     return _Store(64)
 
 
-def _recon_key(method: str, problem: Problem, fs: FirenetSettings) -> tuple:
+def reconstruction_key(method: str, problem: Problem, fs: FirenetSettings) -> tuple:
+    """What a reconstruction's result is stored under (content digest and settings)."""
     if method in ("unet", "zero_filled"):
         relevant: Any = None  # they do not depend on FIRENET's settings
     elif method in ("cp", "cp_adaptive"):
@@ -261,12 +262,7 @@ def _recon_key(method: str, problem: Problem, fs: FirenetSettings) -> tuple:
 
 def cached_reconstruction(method: str, problem: Problem, fs: FirenetSettings) -> Trace | None:
     """The stored reconstruction, or None if it has not been computed yet."""
-    return store().get(_recon_key(method, problem, fs))
-
-
-def reconstruction_key(method: str, problem: Problem, fs: FirenetSettings) -> tuple:
-    """What a reconstruction's result is stored under (content digest and settings)."""
-    return _recon_key(method, problem, fs)
+    return store().get(reconstruction_key(method, problem, fs))
 
 
 def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
@@ -291,7 +287,7 @@ def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
     from explorer import work
     from solver.trace import depth_of, run
 
-    key = _recon_key(method, problem, fs)
+    key = reconstruction_key(method, problem, fs)
 
     reference = problem.truth if problem.has_truth else None
     # Measured data and complex truths keep the imaginary part (images have a phase).

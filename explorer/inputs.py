@@ -19,10 +19,7 @@ from explorer.specs import PERTURBATIONS
 from explorer.text import plain
 from solver.problem import Problem
 
-__all__ = ["ground_truth", "problem", "checked_firenet", "perturbed", "searched", "SEARCH_TARGETS"]
-
-#: The networks each searched perturbation is computed against.
-SEARCH_TARGETS = {"worst_unet": ("unet",), "worst_firenet": ("firenet",), "transfer": ("unet", "firenet")}
+__all__ = ["ground_truth", "problem", "checked_firenet", "perturbed", "searched", "search_estimate"]
 
 
 def ground_truth(settings: Settings, upload: tuple[str, str, np.ndarray, tuple[str, ...]] | None
@@ -126,7 +123,7 @@ def search_estimate(settings: Settings, results: Any) -> float:
     calibrated on this machine (``explorer.estimates``)."""
     from explorer import estimates
 
-    targets = SEARCH_TARGETS.get(settings.perturbation.kind, ())
+    targets = variants.SEARCH_TARGETS.get(settings.perturbation.kind, ())
     given = results.problems.get("firenet")
     if not targets or given is None:
         return 0.0

@@ -55,10 +55,9 @@ def notices() -> None:
     ss["_url_notes"] = ()
     if ss["preset_note"]:
         st.info(ss["preset_note"])
-        # Shown once, but kept through the automatic rerun after a long computation.
-        if not (ss.get("_keep_notes") or ss["attack_request"] or ss["stability_request"]):
+        # Shown once, but kept while the computation it asked for is still requested.
+        if not (ss["attack_request"] or ss["stability_request"]):
             ss["preset_note"] = None
-    ss["_keep_notes"] = False
     if ss["upload_error"]:
         st.error(plain(ss["upload_error"], limit=400))
 

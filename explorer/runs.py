@@ -131,11 +131,8 @@ def _drop_stale_attack(settings: Settings, base: Problem) -> None:
 
 
 def _attack_job(settings: Settings, base: Problem) -> tuple:
-    targets = _ATTACK_TARGETS.get(settings.perturbation.kind, ())
+    targets = variants.SEARCH_TARGETS.get(settings.perturbation.kind, ())
     return ("attack", *(variants.attack_key(t, base, settings.firenet, settings.perturbation) for t in targets))
-
-
-_ATTACK_TARGETS = {"worst_unet": ("unet",), "worst_firenet": ("firenet",), "transfer": ("unet", "firenet")}
 
 
 # --------------------------------------------------------------------------------------
@@ -248,12 +245,12 @@ def _baseline_drawer(settings: Settings, results: Results, method: str, slot: An
     return draw
 
 
-def finish_long_tasks(settings: Settings, base: Problem, variant: variants.Variant | None, results: Results,
-                      conv_slot: Any, pert_slot: Any, stab_slot: Any) -> None:
+def finish_long_tasks(settings: Settings, base: Problem, results: Results, conv_slot: Any,
+                      stab_slot: Any) -> None:
     """Work that may take seconds to minutes, done after everything else is on screen.
 
-    The Chambolle-Pock baselines of the convergence plot, a requested worst-case search
-    and requested stability curves. Each shows progress; interacting with the page
+    The Chambolle-Pock baselines of the convergence plot and requested stability curves
+    (worst-case searches run before the panels: :func:`search`). Each shows progress; interacting with the page
     meanwhile interrupts it (and it resumes on the next run while still requested).
     """
     ss = st.session_state
@@ -263,9 +260,6 @@ def finish_long_tasks(settings: Settings, base: Problem, variant: variants.Varia
         missing = [m for m in ("cp", "cp_adaptive") if compute.cached_reconstruction(m, given, fs) is None]
         if missing:
             _run_baselines(settings, results, given, missing, conv_slot)
-
-    if variant is not None and variant.pending is not None and ss["attack_request"]:
-        _run_attacks(settings, base, pert_slot)
 
     if ss["stability_request"]:
         names = stability_networks(settings)
@@ -319,9 +313,8 @@ def search(settings: Settings, base: Problem, slot: Any) -> bool:
     """Run the worst-case search(es) of ``settings``' perturbation now, with its estimate,
     a progress bar and a Cancel button in ``slot``; True when they are all stored.
 
-    ``explorer.inputs.searched`` calls it before the panels are drawn (the perturbed page
-    then comes in one pass); :func:`finish_long_tasks` after them, for a search the
-    visitor asked for by its button.
+    ``explorer.inputs.searched`` calls it before the panels are drawn, for a search within
+    the work budget or asked for by its button: the perturbed page then comes in one pass.
     """
     ss = st.session_state
     fs, ps = settings.firenet, settings.perturbation
@@ -330,7 +323,7 @@ def search(settings: Settings, base: Problem, slot: Any) -> bool:
     if ss.get("_cancelled") == job:  # asked for again only by its button
         ss["attack_request"] = False
         return False
-    targets = _ATTACK_TARGETS[ps.kind]
+    targets = variants.SEARCH_TARGETS[ps.kind]
     try:
         estimate = estimates.search_seconds(targets, base, fs, ps, memory)
     except (RuntimeError, ValueError):
@@ -355,9 +348,3 @@ def search(settings: Settings, base: Problem, slot: Any) -> bool:
     ss["attack_request"] = False
     ss["_attack_started"] = None
     return True
-
-
-def _run_attacks(settings: Settings, base: Problem, pert_slot: Any) -> None:
-    if search(settings, base, pert_slot):
-        st.session_state["_keep_notes"] = True
-        st.rerun()

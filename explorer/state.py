@@ -40,7 +40,6 @@ INTERNAL: dict[str, Any] = {
     # Settings applied on top of every preset (e.g. {"size": 128} to run the presets
     # small on a slow machine; the tests and benchmarks use it).
     "preset_overrides": None,
-    "_keep_notes": False,  # keep the preset note through the rerun after a long task
     "_last_image": ("shepp_logan", 0),  # (name, seed) of the last test image shown
     "_last_good_ms": None,  # the last MeasurementSettings that gave a mask
     "_mask_seen": None,  # file id of the last mask file processed

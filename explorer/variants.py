@@ -15,7 +15,7 @@ from explorer.compute import digest, network, store, unet_version
 from explorer.settings import FirenetSettings, MeasurementSettings, PerturbationSettings
 from solver.problem import Problem
 
-__all__ = ["ATTACK_MEMORY_BYTES", "Variant", "attack", "attack_key", "stability", "variant"]
+__all__ = ["ATTACK_MEMORY_BYTES", "SEARCH_TARGETS", "Variant", "attack", "attack_key", "stability", "variant"]
 
 
 # --------------------------------------------------------------------------------------
@@ -45,6 +45,20 @@ class Variant:
     pending: str | None = None
 
 
+#: The networks each searched perturbation is computed against.
+SEARCH_TARGETS = {"worst_unet": ("unet",), "worst_firenet": ("firenet",), "transfer": ("unet", "firenet")}
+
+
+def _stored(key: tuple, load: Callable[[tuple], Any]) -> Any:
+    """The result under ``key``: from memory, else from disk (then kept in memory), else None."""
+    found = store().get(key)
+    if found is None:
+        found = load(key)
+        if found is not None:
+            store().put(key, found)
+    return found
+
+
 _METHODS = ("zero_filled", "firenet", "firenet_paper", "unet", "unet_firenet", "cp", "cp_adaptive")
 
 
@@ -53,15 +67,11 @@ def _adjoint_image(problem: Problem, e: torch.Tensor) -> np.ndarray:
         return problem.operator.adjoint(e).abs().numpy().astype(np.float32)
 
 
-def _attack_key(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings) -> tuple:
+def attack_key(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings) -> tuple:
+    """What a worst-case search's result is stored under (memory and disk)."""
     relevant = fs if target == "firenet" else None
     return ("attack", target, digest(problem), relevant, ps.budget, ps.steps, ps.noise_seed,
             persist.code_version(unet_version()))
-
-
-def attack_key(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings) -> tuple:
-    """What a worst-case search's result is stored under."""
-    return _attack_key(target, problem, fs, ps)
 
 
 #: Memory allowed for one gradient step of a search (FIRENET is checkpointed in segments
@@ -83,15 +93,10 @@ def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationS
     the gradient is checkpointed in segments of as many layers as fit in
     ``memory_bytes``.
     """
-    key = _attack_key(target, problem, fs, ps)
+    key = attack_key(target, problem, fs, ps)
 
     def lookup() -> torch.Tensor | None:
-        found = store().get(key)
-        if found is None:
-            found = persist.load_tensor(key)
-            if found is not None:
-                store().put(key, found)
-        return found
+        return _stored(key, persist.load_tensor)
 
     found = lookup()
     if found is not None or not run:
@@ -205,11 +210,7 @@ def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], bud
     from solver.methods import METHODS
 
     key = ("stability", digest(problem), fs, budgets, steps, names, persist.code_version(unet_version()))
-    found = store().get(key)
-    if found is None:
-        found = persist.load_json(key)
-        if found is not None:
-            store().put(key, found)
+    found = _stored(key, persist.load_json)
     if found is not None or not run:
         return found
     from solver.stability import stability_curve
