@@ -9,7 +9,9 @@ Problems (Shepp-Logan, unitary centred Fourier, Haar, noiseless):
   ``pics -l1 -r 0.005`` in this scaling).
 
 Methods: FIRENET with the paper's parameters (5 layers per restart, ergodic), with
-RECOMMENDED (20 layers per restart, last iterate), with the adaptive schedule;
+RECOMMENDED (20 layers per restart, last iterate), with the adaptive schedule (the
+default; with the data-consistent candidate, ``DC``; with plain unrelaxed steps,
+``rho=1``);
 Chambolle-Pock with the tuned ratio of ``TUNED_RATIO`` (level weights) or
 ``TUNED_RATIO_UNIFORM`` (unit weights), parameter-free Chambolle-Pock
 (``AdaptiveChambollePock``), and FISTA on the matched squared LASSO (``residual`` taken
@@ -51,6 +53,7 @@ from solver.baselines import (  # noqa: E402
     ChambollePock,
 )
 from solver.firenet import FIRENET, PAPER_DEFAULTS, RECOMMENDED  # noqa: E402
+from solver.schedules import AdaptiveRule  # noqa: E402
 from solver.objective import dual_value, objective  # noqa: E402
 from solver.operators import SubsampledFourier, WaveletMeasurement  # noqa: E402
 from solver.phantoms import shepp_logan  # noqa: E402
@@ -143,6 +146,10 @@ def methods(A, w, lam, size, residual):
         "FIRENET paper (p=5)": firenet(PAPER_DEFAULTS),
         "FIRENET RECOMMENDED": firenet(RECOMMENDED),
         "FIRENET adaptive": lambda layers: FIRENET(A, lam=lam, weights=w, schedule="adaptive", max_layers=layers),
+        "FIRENET adaptive, DC": lambda layers: FIRENET(A, lam=lam, weights=w, schedule="adaptive", max_layers=layers,
+                                                       rule=AdaptiveRule(data_consistent=True)),
+        "FIRENET adaptive, rho=1": lambda layers: FIRENET(A, lam=lam, weights=w, schedule="adaptive",
+                                                          max_layers=layers, rule=AdaptiveRule(relaxation=1.0)),
         f"CP tuned ratio {ratio:g}": lambda layers: ChambollePock(A, lam=lam, weights=w, iterations=layers, ratio=ratio),
         "CP parameter-free": lambda layers: AdaptiveChambollePock(A, lam=lam, weights=w, iterations=layers),
         "FISTA (matched)": lambda layers: FISTA(A, lam=lam, weights=w, iterations=layers,

@@ -52,12 +52,16 @@ def main(argv=None) -> None:
                 y = A.sampling.forward(truth)
                 w = level_weights(truth, A.wavelet, domain="image")
                 net = FIRENET(A, weights=w, schedule="adaptive", max_layers=args.max_layers, target_gap=args.target)
-                records = []
+                last = []  # only the last record: a list of all would hold every layer's image
+
+                def keep(record, last=last):
+                    last[:] = [record]
+
                 start = time.perf_counter()
                 with torch.no_grad():
-                    net.solve(y, callback=records.append)
+                    net.solve(y, callback=keep)
                 secs = time.perf_counter() - start
-                record = records[-1]
+                record = last[0]
                 d = float(dual_value(record.dual, y, A, net.lam, w))
                 rel = float(record.gap) / d if d > 0 else float("inf")
                 layers = f"{record.layer:>6}" if rel <= args.target else f"{'-':>6}"

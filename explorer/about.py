@@ -29,8 +29,8 @@ with A = sampling . Fourier (or Walsh) . inverse wavelet. Its weights are *compu
 from A, not learned. The paper restarts it every p layers with a rescaled problem whose
 accuracy target eps_k shrinks by a factor nu (the fixed schedule: "FIRENET 5x5 (paper)").
 The page's FIRENET restarts when its own certified duality gap says so and balances its
-two step sizes from the moves since the last restart (the adaptive schedule): no tuned
-constant, and its certificate is its own.
+two step sizes from the moves since the last restart (the adaptive schedule; each layer an
+over-relaxed primal-dual step): no per-problem table, and its certificate is its own.
 
 **What the measurements say here** (README, "What the sweep measured"). With the paper's
 5 x 5 layers FIRENET stalls far from the minimiser of the sqrt-LASSO: it is 12 dB less

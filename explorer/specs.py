@@ -244,7 +244,7 @@ def _firenet_specs() -> dict[str, Spec]:
         "schedule": Spec("adaptive", "Schedule", widget="radio", options=("adaptive", "fixed"),
                          labels={"adaptive": "adaptive (certified gap)", "fixed": "fixed (paper)"},
                          help="Adaptive: restarts and step balance chosen by FIRENET's own "
-                              "certified duality gap, no tuned constant. Fixed: the paper's "
+                              "certified duality gap, no per-problem table. Fixed: the paper's "
                               "schedule eps_k = nu (delta + eps_(k-1)), n restarts of p layers."),
         "max_layers": Spec(300, "Layers (adaptive: at most)", low=10, high=20_000, step=10),
         "target_gap": Spec(0.0, "Stop at certified gap (0 = run all layers)", low=0.0, high=0.1,

@@ -176,10 +176,11 @@ class ChambollePock(_Base):
 class AdaptiveChambollePock(_Base):
     """Chambolle-Pock on the weighted sqrt-LASSO with no step parameter.
 
-    Steps ``tau = 1/(omega ||A||)``, ``sigma = omega/||A||`` from ``omega = 1/||y||``; at the
-    moments the adaptive FIRENET schedule would restart (:mod:`solver.schedules`),
-    ``omega`` moves halfway (in log scale) to the ratio of the dual and primal moves
-    since the previous such moment, and the iteration simply continues. It replaces the
+    Over-relaxed steps ``tau = 1/(omega ||A||)``, ``sigma = omega/||A||`` from
+    ``omega = min(1, ||lam w||_2) / ||y||``, as in the adaptive FIRENET schedule
+    (:mod:`solver.schedules`); at the moments that schedule would restart, ``omega``
+    moves halfway (in log scale) to the ratio of the dual and primal moves since the
+    previous such moment, and the iteration simply continues. It replaces the
     per-size tables :data:`TUNED_RATIO` / :data:`TUNED_RATIO_UNIFORM`. The records carry
     the certified gap (``gap``) and the best dual point (``dual``).
 

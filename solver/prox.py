@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["norm_last", "soft_threshold", "soft_threshold_", "project_ball", "extrapolate"]
+__all__ = ["norm_last", "soft_threshold", "soft_threshold_", "project_ball", "lerp", "lerp_", "extrapolate"]
 
 
 def soft_threshold(u: torch.Tensor, thr: torch.Tensor) -> torch.Tensor:
@@ -68,8 +68,21 @@ def project_ball(v: torch.Tensor) -> torch.Tensor:
     return v / norm_last(v, keepdim=True).clamp(min=1.0)
 
 
-def extrapolate(x: torch.Tensor, x_new: torch.Tensor) -> torch.Tensor:
-    """``2 x_new - x`` in one pass (complex ``lerp`` is slower than on the real view)."""
+def lerp(x: torch.Tensor, x_new: torch.Tensor, weight: float) -> torch.Tensor:
+    """``x + weight (x_new - x)`` in one pass (complex ``lerp`` is slower than on the real view)."""
     if x.is_complex() and x.shape == x_new.shape:
-        return torch.view_as_complex(torch.lerp(torch.view_as_real(x), torch.view_as_real(x_new), 2.0))
-    return torch.lerp(x, x_new, 2.0)
+        return torch.view_as_complex(torch.lerp(torch.view_as_real(x), torch.view_as_real(x_new), weight))
+    return torch.lerp(x, x_new, weight)
+
+
+def lerp_(x: torch.Tensor, x_new: torch.Tensor, weight: float) -> torch.Tensor:
+    """In-place ``x += weight (x_new - x)`` (no autograd); returns ``x``."""
+    if x.is_complex():
+        torch.view_as_real(x).lerp_(torch.view_as_real(x_new), weight)
+        return x
+    return x.lerp_(x_new, weight)
+
+
+def extrapolate(x: torch.Tensor, x_new: torch.Tensor) -> torch.Tensor:
+    """``2 x_new - x`` in one pass."""
+    return lerp(x, x_new, 2.0)

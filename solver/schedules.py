@@ -4,27 +4,38 @@ Fixed (Colbrook, Antun and Hansen, PNAS 2022): restart ``k`` has the accuracy ta
 ``eps_k = nu (delta + eps_{k-1})`` (:func:`restart_targets`) and runs ``p`` layers with
 steps set from ``eps_k``; the schedule never looks at the iterate.
 
-Adaptive (:func:`adaptive_primal_dual`): primal-dual steps ``tau = 1/(omega ||A||)``,
-``sigma = omega/||A||`` (so ``tau sigma ||A||^2 = 1``) from ``omega = 1/||y||``, the
-dual never reset. Every
+Adaptive (:func:`adaptive_primal_dual`): over-relaxed primal-dual steps: from the state
+``(x, z)`` a layer takes one step ``tau = 1/(omega ||A||)``, ``sigma = omega/||A||`` (so
+``tau sigma ||A||^2 = 1``) to ``(x', z')`` and moves the state ``relaxation`` (1.9) of the
+way there; the dual is never reset. The primal weight starts at
+``omega = min(1, ||lam w||_2) / ||y||``, the ratio of a bound on the dual optimum's norm
+(``||z*|| <= 1`` and ``|A^* z*| <= lam w`` with ``A A^* = I``) to the primal's scale,
+within 2x of the measured ``||z*|| / ||x*||`` on the test problems. Every
 ``check_every`` layers the duality gap ``F(x) - D(z)`` (``D`` of ``z`` rescaled into the
-dual-feasible set, as in :mod:`solver.objective`) is evaluated for the current iterate
-and for the running average since the last restart; the one with the smaller gap is the
-*candidate*. The iteration restarts from the candidate when its gap has fallen to
-``sufficient`` (0.2) times the gap at the last restart, or to ``necessary`` (0.8) times
-it and rose since the previous check, or when the layers since the last restart exceed
-``artificial`` (0.36) of all layers so far. At a restart the primal weight moves halfway
-(in log scale) towards the ratio of the dual and primal moves since the last restart,
-``omega <- exp(0.5 log(dz/dx) + 0.5 log omega)``. These are the restart rules and the
-primal-weight update of PDLP (Applegate et al., NeurIPS 2021; Applegate, Hinder, Lu and
-Lubin, Math. Program. 2023), with the problem's own duality gap in place of the
-normalised one: the sqrt-LASSO's dual is explicit, so every check yields a certificate.
+dual-feasible set, as in :mod:`solver.objective`) is evaluated for the last step's
+output and for the running average of the outputs since the last restart; the one with
+the smaller gap is the *candidate*. The iteration restarts from the candidate when its
+gap has fallen to ``sufficient`` (0.2) times the gap at the last restart, or to
+``necessary`` (0.8) times it and rose since the previous check, or when the layers since
+the last restart exceed ``artificial`` (0.36) of all layers so far. At a restart the
+primal weight moves halfway (in log scale) towards the ratio of the dual and primal moves
+since the last restart, ``omega <- exp(0.5 log(dz/dx) + 0.5 log omega)``. These are the
+restart rules and the primal-weight update of PDLP (Applegate et al., NeurIPS 2021;
+Applegate, Hinder, Lu and Lubin, Math. Program. 2023), with the problem's own duality gap
+in place of the normalised one: the sqrt-LASSO's dual is explicit, so every check yields
+a certificate. Relaxation in (0, 2) keeps the primal-dual (Douglas-Rachford) iteration
+convergent; 1.9 took 1.5-2x fewer layers than plain steps (1.0) to a certified 1e-6 on
+every test problem. Optionally (``data_consistent``) the candidate is also corrected onto
+``{A x = y}``, ``x + A^*(y - A x)`` (one ``A^*`` per check), which has no residual and
+beats the candidate whenever ``lam ||w||_2 <= 1``; its objective then converges faster
+than the dual can certify it.
 
 Every decision is a per-batch-element comparison of gaps evaluated without gradient, so
 the network is a deterministic, piecewise smooth function of ``y``: gradients flow
 through the iterates and through ``omega`` (a smooth function of the iterates between
 decisions), a batch gives the same numbers as its elements one by one, and ``A x`` and
-``A^* z`` of every layer are kept, so a check costs no extra application of ``A``.
+``A^* z`` of every layer are kept (the relaxation is linear, so they follow without
+applying ``A``), so a check costs no extra application of ``A``.
 """
 
 from __future__ import annotations
@@ -36,7 +47,7 @@ from typing import Any
 import torch
 
 from solver.primal_dual import Callback, LayerRecord
-from solver.prox import extrapolate, norm_last, project_ball, soft_threshold, soft_threshold_
+from solver.prox import extrapolate, lerp, lerp_, norm_last, project_ball, soft_threshold, soft_threshold_
 from solver.validation import check_fraction, check_int
 
 __all__ = ["restart_targets", "AdaptiveRule", "ADAPTIVE_RULE", "adaptive_primal_dual"]
@@ -83,6 +94,12 @@ class AdaptiveRule:
         ... or when the layers since the last restart exceed this fraction of all layers.
     smoothing : float
         Weight of the new ``log(dz/dx)`` in the primal-weight update, in [0, 1].
+    relaxation : float
+        Each layer moves the state this fraction of the way to the primal-dual step's
+        output, in (0, 2); 1 is the plain step.
+    data_consistent : bool
+        Also certify the candidate corrected onto ``{A x = y}`` (one ``A^*`` per check)
+        and output it where its objective is lower.
     """
 
     check_every: int = 10
@@ -90,6 +107,8 @@ class AdaptiveRule:
     necessary: float = 0.8
     artificial: float = 0.36
     smoothing: float = 0.5
+    relaxation: float = 1.9
+    data_consistent: bool = False
 
     def __post_init__(self) -> None:
         check_int("check_every", self.check_every, low=1)
@@ -97,6 +116,11 @@ class AdaptiveRule:
         check_fraction("necessary", self.necessary, high_open=True)
         check_fraction("artificial", self.artificial)
         check_fraction("smoothing", self.smoothing, low_open=False)
+        relaxation = self.relaxation
+        if isinstance(relaxation, bool) or not isinstance(relaxation, (int, float)) or not 0.0 < relaxation < 2.0:
+            raise ValueError(f"relaxation must be a number in (0, 2), got {relaxation!r}")
+        if not isinstance(self.data_consistent, bool):
+            raise ValueError(f"data_consistent must be True or False, got {self.data_consistent!r}")
         if self.sufficient > self.necessary:
             raise ValueError(f"sufficient must be <= necessary, got {self.sufficient} > {self.necessary}")
 
@@ -150,7 +174,8 @@ def adaptive_primal_dual(
     Parameters
     ----------
     A : WaveletMeasurement
-        ``forward``, ``adjoint``.
+        ``forward``, ``adjoint``, with ``A A^* = I`` (every operator of
+        :mod:`solver.operators`); the data-consistent candidate relies on it.
     y : torch.Tensor, shape (..., M), complex
     x : torch.Tensor, shape (..., N, N), complex
         Starting point (the dual starts at 0).
@@ -162,7 +187,7 @@ def adaptive_primal_dual(
         ``||A||``.
     omega : float, optional
         Initial primal weight (``tau = 1/(omega ||A||)``, ``sigma = omega/||A||``);
-        ``1/||y||`` per batch element when ``None``.
+        ``min(1, ||lam w||_2) / ||y||`` per batch element when ``None``.
     restart : bool
         Restart the iterate from the candidate (FIRENET's adaptive schedule); with
         ``False`` only the step balance is updated at the same moments and the iterate
@@ -180,8 +205,8 @@ def adaptive_primal_dual(
     Returns
     -------
     torch.Tensor, shape (..., N, N)
-        The output: at the last layer (or when stopped), the better certified of the
-        iterate and the running average.
+        The output: at the last layer (or when stopped), the best certified of the
+        iterate, the running average and its data-consistent correction.
     """
     batch = y.shape[:-1]
     real = y.real.dtype
@@ -190,12 +215,15 @@ def adaptive_primal_dual(
     one = torch.ones((), dtype=real, device=device)
     x = x.expand(batch + x.shape[-2:]).clone() if x.shape[:-2] != batch else x
     if omega is None:
-        # the dual lives in the unit ball and the primal scales with y: 1/||y|| keeps the
-        # network positively homogeneous (f(s y) = s f(y)); measured at N = 32/64 it saves
-        # 10-20 % of the layers to a 1e-6 gap over omega = 1
-        omega_t = 1.0 / norm_last(y).clamp(min=torch.finfo(real).tiny)
+        # omega balances the distances to a solution, ||z* - 0|| / ||x* - x0||: the dual
+        # optimum lies in the unit ball and has |A^* z*| <= lam w, so (A A^* = I) its norm
+        # is at most min(1, ||lam w||_2); the primal scales with ||y||. The ratio keeps
+        # the network positively homogeneous (f(s y) = s f(y)).
+        dual_bound = torch.linalg.vector_norm(thr_unit.expand(x.shape[-2:])).clamp(max=1.0)
+        omega_t = dual_bound / norm_last(y).clamp(min=torch.finfo(real).tiny)
     else:
         omega_t = torch.full(batch, float(omega), dtype=real, device=device)
+    relaxation = rule.relaxation
 
     def steps(om: torch.Tensor) -> tuple[Any, Any, torch.Tensor, torch.Tensor]:
         """tau, sigma, the threshold tau lam w and the dual bias sigma y for omega."""
@@ -207,9 +235,12 @@ def adaptive_primal_dual(
         return tau, sigma, thr, sy
 
     tau, sigma, thr, sy = steps(omega_t)
+    # the state (x, z) and its A x, A^* z; each layer maps it to (x_new, z_new) and the
+    # state moves ``relaxation`` of the way there
     ax = A.forward(x)
     z = torch.zeros_like(y)
     atz = torch.zeros_like(x)
+    aty = A.adjoint(y) if rule.data_consistent else None
     # running sums since the last restart (for the average and its A x, A^* z)
     sx, sax, sz, satz = (torch.zeros_like(t) for t in (x, ax, z, atz))
     count = torch.zeros(batch, dtype=real, device=device)  # layers since the last restart
@@ -226,30 +257,42 @@ def adaptive_primal_dual(
     restarts = torch.zeros(batch, dtype=torch.long, device=device)
     tiny = torch.finfo(real).tiny
     out = x
+    owned = False  # whether x, ax, z, atz are buffers no caller or record can see
     for layer in range(1, max_layers + 1):
         if inplace:
+            # u = x - tau A^* z; the buffer of A^* z is free to take it unless relaxing needs it
+            spare = atz if relaxation == 1.0 else None
             if isinstance(tau, float):
-                u = torch.add(x, atz, alpha=-tau, out=atz)
-                x_new = soft_threshold_(u, thr, one)
-                ax_new = A.forward(x_new)
-                v = extrapolate(ax, ax_new)
+                u = torch.add(x, atz, alpha=-tau) if spare is None else torch.add(x, atz, alpha=-tau, out=spare)
+            else:
+                u = atz.mul(-tau).add_(x) if spare is None else spare.mul_(-tau).add_(x)
+            x_new = soft_threshold_(u, thr, one)
+            ax_new = A.forward(x_new)
+            v = extrapolate(ax, ax_new)
+            if isinstance(sigma, float):
                 v = torch.add(z, v, alpha=sigma, out=v).sub_(sy)
             else:
-                x_new = soft_threshold_(atz.mul_(-tau).add_(x), thr, one)
-                ax_new = A.forward(x_new)
-                v = extrapolate(ax, ax_new).mul_(sigma).sub_(sy).add_(z)
-            z = v.div_(norm_last(v, keepdim=True).clamp_(min=1.0))
-            atz = A.adjoint(z)
-            if atz.untyped_storage().data_ptr() == z.untyped_storage().data_ptr():
-                atz = atz.clone()
-            sx.add_(x_new), sax.add_(ax_new), sz.add_(z), satz.add_(atz)
+                v = v.mul_(sigma).sub_(sy).add_(z)
+            z_new = v.div_(norm_last(v, keepdim=True).clamp_(min=1.0))
+            atz_new = A.adjoint(z_new)
+            if atz_new.untyped_storage().data_ptr() == z_new.untyped_storage().data_ptr():
+                atz_new = atz_new.clone()
+            sx.add_(x_new), sax.add_(ax_new), sz.add_(z_new), satz.add_(atz_new)
         else:
             x_new = soft_threshold(x - tau * atz, thr)
             ax_new = A.forward(x_new)
-            z = project_ball(z + (sigma * extrapolate(ax, ax_new) - sy))
-            atz = A.adjoint(z)
-            sx, sax, sz, satz = sx + x_new, sax + ax_new, sz + z, satz + atz
-        x, ax = x_new, ax_new
+            z_new = project_ball(z + (sigma * extrapolate(ax, ax_new) - sy))
+            atz_new = A.adjoint(z_new)
+            sx, sax, sz, satz = sx + x_new, sax + ax_new, sz + z_new, satz + atz_new
+        if relaxation == 1.0:
+            x, ax, z, atz = x_new, ax_new, z_new, atz_new
+        elif inplace and owned:
+            for state, step in ((x, x_new), (ax, ax_new), (z, z_new), (atz, atz_new)):
+                lerp_(state, step, relaxation)
+        else:
+            x, ax = lerp(x, x_new, relaxation), lerp(ax, ax_new, relaxation)
+            z, atz = lerp(z, z_new, relaxation), lerp(atz, atz_new, relaxation)
+            owned = True  # fresh buffers of this loop alone: the next layers update them in place
         pending += 1
         gap = None
         if layer % rule.check_every == 0 or layer == max_layers:
@@ -257,9 +300,9 @@ def adaptive_primal_dual(
             pending = 0
             inv = 1.0 / count
             with torch.no_grad():
-                # gaps of the iterate and of the average (from the sums: no A, no copies)
-                f_cur = _primal_value(x, ax, y, thr_unit)
-                d_cur = _dual_value(z, atz, y, thr_unit)
+                # gaps of the last step's point and of the average (from the sums: no A)
+                f_cur = _primal_value(x_new, ax_new, y, thr_unit)
+                d_cur = _dual_value(z_new, atz_new, y, thr_unit)
                 f_avg = (thr_unit * sx.abs()).sum(dim=(-2, -1)) * inv + norm_last(sax * inv[..., None] - y)
                 d_avg = _dual_value(sz * inv[..., None], satz * inv[..., None, None], y, thr_unit)
                 use_avg = (f_avg - d_avg) < (f_cur - d_cur)
@@ -268,7 +311,27 @@ def adaptive_primal_dual(
                 d_new = torch.maximum(d_cur, d_avg)
                 improved = d_new > best_d
                 best_d = torch.maximum(best_d, d_new)
-                cert = f_cand - best_d
+            averaged = bool(use_avg.any())
+            if averaged:
+                xa = sx * inv[..., None, None]
+                cand_x = _pick(use_avg, xa, x_new)
+                cand_ax = _pick(use_avg, sax * inv[..., None], ax_new)
+            else:
+                cand_x, cand_ax = x_new, ax_new
+            out, f_out = cand_x, f_cand
+            if aty is not None:
+                # the candidate moved onto {A x = y}: x + A^*(y - A x) has no residual
+                # (A A^* = I), so its objective is lam ||x||_{1,w} alone; it is the better
+                # point when the residual costs more than the l1 norm it would add (always
+                # when lam ||w||_2 <= 1, where the minimiser fits the data exactly)
+                consistent = cand_x + (aty - A.adjoint(cand_ax))
+                with torch.no_grad():
+                    f_consistent = (thr_unit * consistent.abs()).sum(dim=(-2, -1))
+                    use_consistent = f_consistent < f_cand
+                    f_out = torch.minimum(f_cand, f_consistent)
+                out = _pick(use_consistent, consistent, cand_x)
+            with torch.no_grad():
+                cert = f_out - best_d
                 do_restart = (
                     (g_cand <= rule.sufficient * gap_restart)
                     | ((g_cand <= rule.necessary * gap_restart) & (g_cand > gap_prev))
@@ -277,20 +340,15 @@ def adaptive_primal_dual(
                 reached = torch.zeros_like(done)
                 if target_gap is not None:
                     reached = (best_d > 0) & (cert <= target_gap * best_d) & ~done
-            averaged = bool(use_avg.any())
-            if averaged:
-                xa = sx * inv[..., None, None]
-                cand_x = _pick(use_avg, xa, x)
-            else:
-                cand_x = x
             if bool(improved.any()):
-                z_new = _pick(d_avg > d_cur, sz * inv[..., None], z) if averaged else z
-                best_z = _pick(improved, z_new, best_z)
+                z_best = _pick(d_avg > d_cur, sz * inv[..., None], z_new) if averaged else z_new
+                best_z = _pick(improved, z_best, best_z)
             if bool(do_restart.any()):
                 if averaged:
-                    cand_z = _pick(use_avg, sz * inv[..., None], z)
+                    cand_z = _pick(use_avg, sz * inv[..., None], z_new)
+                    cand_atz = _pick(use_avg, satz * inv[..., None, None], atz_new)
                 else:
-                    cand_z = z
+                    cand_z, cand_atz = z_new, atz_new
                 # primal weight from the moves since the last restart
                 dx = _norm2d(cand_x - anchor_x)
                 dz = norm_last(cand_z - anchor_z)
@@ -303,14 +361,11 @@ def adaptive_primal_dual(
                 omega_t = torch.where(move, new_omega, omega_t)
                 if restart:
                     anchor_x, anchor_z = _pick(do_restart, cand_x, anchor_x), _pick(do_restart, cand_z, anchor_z)
-                    if averaged:
-                        restart_avg = do_restart & use_avg
-                        x = _pick(restart_avg, xa, x)
-                        ax = _pick(restart_avg, sax * inv[..., None], ax)
-                        z = _pick(restart_avg, sz * inv[..., None], z)
-                        atz = _pick(restart_avg, satz * inv[..., None, None], atz)
+                    x, ax = _pick(do_restart, cand_x, x), _pick(do_restart, cand_ax, ax)
+                    z, atz = _pick(do_restart, cand_z, z), _pick(do_restart, cand_atz, atz)
+                    owned = False  # the state may now be the output or a record's iterate
                 else:
-                    anchor_x, anchor_z = _pick(do_restart, x, anchor_x), _pick(do_restart, z, anchor_z)
+                    anchor_x, anchor_z = _pick(do_restart, x_new, anchor_x), _pick(do_restart, z_new, anchor_z)
                 zero = torch.zeros((), dtype=real, device=device)
                 sx, sax = _pick(do_restart, zero, sx), _pick(do_restart, zero, sax)
                 sz, satz = _pick(do_restart, zero, sz), _pick(do_restart, zero, satz)
@@ -320,7 +375,6 @@ def adaptive_primal_dual(
                 gap_restart = torch.where(do_restart, g_cand, gap_restart)
                 gap_prev = torch.where(do_restart, torch.full_like(g_cand, math.inf), g_cand)
                 restarts = restarts + do_restart.long()
-            out = cand_x
             if bool(reached.any()):
                 result_gap = torch.where(reached, cert, result_gap)
                 result = _pick(reached, out, result)
@@ -332,15 +386,15 @@ def adaptive_primal_dual(
             else:
                 gap = cert
         else:
-            out = _pick(done, result, x) if any_done else x
+            out = _pick(done, result, x_new) if any_done else x_new
         stop = any_done and bool(done.all())
         if callback is not None:
             if gap is None:
                 with torch.no_grad():
-                    gap = _primal_value(x, ax, y, thr_unit) - best_d
+                    gap = _primal_value(x_new, ax_new, y, thr_unit) - best_d
                     if any_done:
                         gap = torch.where(done, result_gap, gap)
-            record = LayerRecord(layer, int(restarts.max()), out, best_z, None, x, gap)
+            record = LayerRecord(layer, int(restarts.max()), out, best_z, None, x_new, gap)
             if callback(record) is True:
                 stop = True
         if stop:

@@ -143,21 +143,53 @@ def test_vd_reference_agrees_with_cvxpy(problems, references):
 
 @pytest.mark.parametrize("name", ["vd32-levels", "multilevel64-unit", "complex32-levels"])
 def test_adaptive_certifies_1e8_within_1000_layers(runs, name):
-    # measured (layers to certified 1e-6 / 1e-8): vd32-levels 455 / 611,
-    # multilevel64-unit 459 / 602, complex32-levels 441 / 592
+    # measured (layers to certified 1e-6 / 1e-8): vd32-levels 245 / 320,
+    # multilevel64-unit 280 / 365, complex32-levels 210 / 285 (plain steps, relaxation 1:
+    # 445 / 590, 515 / 690, 365 / 480)
     rows = runs[name]
-    assert first_layer_below(rows, 1e-6) is not None
-    assert first_layer_below(rows, 1e-8) is not None
+    assert first_layer_below(rows, 1e-6) <= 300
+    assert first_layer_below(rows, 1e-8) <= 400
+
+
+def test_relaxation_saves_layers(problems, runs):
+    """Over-relaxed steps (1.9) against plain ones (1.0), same rule otherwise: layers to a
+    certified 1e-6 fall 1.7-1.8x on every test problem (measured 445 -> 245, 515 -> 280,
+    365 -> 210)."""
+    for name in ("vd32-levels", "multilevel64-unit", "complex32-levels"):
+        A, y, w = problems[name]
+        plain = adaptive_run(FIRENET(A, weights=w, schedule="adaptive", max_layers=BUDGET,
+                                     rule=AdaptiveRule(relaxation=1.0), target_gap=1e-6), y, every=5)
+        assert first_layer_below(plain, 1e-6) >= 1.5 * first_layer_below(runs[name], 1e-6), name
 
 
 def test_adaptive_on_radial_lines_is_slow_but_converges(runs):
     """Radial lines are the hard case, for every fixed step ratio too: measured certified
-    2.3e-3 after 1,000 layers (1.3e-4 after 1,500; CP at its best fixed ratio, 1e5:
-    1.2e-3 after 1,000). The 1e-6 asked of the schedule is not met here."""
+    4.3e-5 after 1,000 layers (5.2e-6 after 1,500; plain steps 7.9e-4 and 7.9e-5; CP at its
+    best fixed ratio, 1e5: 1.2e-3 after 1,000). The dual lags: its iterate's value is
+    within 1e-7 of D* by layer 1,000, but |A^* z| still exceeds lam w by ~1e-5 relative on
+    the ~140 coefficients where the bound is active. The 1e-6 asked of the schedule within
+    1,000 layers is not met here."""
     rows = runs["radial32-unit"]
     gaps = [gap / d for _, _, gap, d, _ in rows if d > 0]
-    assert gaps[-1] < 1e-2
-    assert gaps[-1] < 1e-2 * gaps[len(gaps) // 10]  # two decades from layer 100 to 1,000
+    assert gaps[-1] < 1e-4
+    assert gaps[-1] < 1e-3 * gaps[len(gaps) // 10]  # three decades from layer 100 to 1,000
+
+
+def test_data_consistent_candidate_certifies_radial_lines(problems, references):
+    """With the candidate also corrected onto {A x = y} (one A^* per check), radial lines
+    reach a certified 1e-6 (measured at layer 1,250; 1.8e-7 at 1,500) and the output fits
+    the data exactly (lam ||w||_2 = 0.008 <= 1, where the minimiser does too). The
+    certificate still bounds the true gap at every check."""
+    A, y, w = problems["radial32-unit"]
+    f_ref, _ = references["radial32-unit"]
+    net = FIRENET(A, weights=w, schedule="adaptive", max_layers=1500, rule=AdaptiveRule(data_consistent=True))
+    rows = adaptive_run(net, y, every=10)
+    assert first_layer_below(rows, 1e-6) <= 1300
+    for _, f, gap, _, _ in rows:
+        assert gap >= (f - f_ref) - 1e-12 * f_ref
+    out = rows[-1][-1].coeffs
+    residual = float(torch.linalg.vector_norm(A.forward(out) - y) / torch.linalg.vector_norm(y))
+    assert residual <= 1e-12
 
 
 def test_certificate_is_never_below_the_true_gap_and_tight(runs, references):
@@ -322,6 +354,11 @@ def test_bad_arguments_raise_naming_the_parameter(problems, kwargs, name):
         (dict(sufficient=0.9, necessary=0.5), "sufficient"),
         (dict(artificial=1.5), "artificial"),
         (dict(smoothing=-0.1), "smoothing"),
+        (dict(relaxation=2.0), "relaxation"),
+        (dict(relaxation=0.0), "relaxation"),
+        (dict(relaxation=True), "relaxation"),
+        (dict(relaxation=float("nan")), "relaxation"),
+        (dict(data_consistent=1), "data_consistent"),
     ],
 )
 def test_bad_rules_raise_naming_the_parameter(kwargs, name):
