@@ -62,7 +62,13 @@ PANELS = """
   mark restarts; with the fixed schedule the dashed step line is FIRENET's target eps_k on
   the same scale (divided by L): where the gap stays flat while eps_k keeps falling,
   FIRENET has stalled. The depth slider shows the reconstructions after that many layers.
-  Values below about 1e-6 are at the limit of the app's single precision.
+  The third panel draws the same gaps against the seconds each run computed (its
+  recording left out). The dotted curve beside FIRENET's gap is its *own* certificate as
+  it ran: its objective against the best of its own dual values so far, nothing
+  borrowed; where it meets the solid curve, its certificate is as good as the best bound
+  of all runs. Values
+  below about 1e-4 on the default problem are at the limit of the app's single precision
+  (the gap then jitters); the README's tables are in double precision.
 - **Stability**: output change against perturbation size, log-log, worst case (solid)
   and random (dashed) for each network; the dotted diagonal is "change = perturbation".
 

@@ -38,9 +38,10 @@ def stability_networks(settings: Settings) -> tuple[str, ...]:
 
 def convergence_curves(settings: Settings, results: Results, extra: dict[str, Any] | None = None
                        ) -> tuple[dict, list[int], list[float], int]:
-    """Certified curves of every iterative method run on FIRENET's data, FIRENET's
-    restart layers, its eps_k schedule on the same relative scale, and its depth."""
-    from solver.trace import certify
+    """Certified curves of every iterative method run on FIRENET's data (against layers and
+    seconds; FIRENET's also with its own certificate), FIRENET's restart layers, its eps_k
+    schedule on the same relative scale, and its depth."""
+    from solver.trace import certify, own_certificate
 
     fs = settings.firenet
     given = results.problems.get("firenet")
@@ -60,8 +61,11 @@ def convergence_curves(settings: Settings, results: Results, extra: dict[str, An
             raw[METHOD_LABELS[method]] = result
     raw.update(extra or {})
     gaps, bound = certify(raw)
-    curves = {name: {"layer": trace.layer, "error": trace.error, "gap": gaps[name]}
+    curves = {name: {"layer": trace.layer, "error": trace.error, "gap": gaps[name], "seconds": trace.time}
               for name, trace in raw.items()}
+    if "FIRENET" in curves:
+        # beside the gap certified by every run's best dual: what FIRENET certifies alone
+        curves["FIRENET"]["own"] = own_certificate(raw["FIRENET"])
     if firenet is None:
         return curves, [], [], fs.depth
     eps = [e / bound for e in firenet.eps] if bound > 0 else []

@@ -260,14 +260,16 @@ def convergence_figure(
     depth: int | None = None,
     last_layer: int | None = None,
 ) -> go.Figure:
-    """Relative error to the truth and the certified duality gap against layer.
+    """Relative error to the truth, and the certified duality gap against layer and seconds.
 
     Parameters
     ----------
     curves : mapping
         Method -> ``{"layer": [...], "error": [...], "gap": [...]}`` (the certified
         relative gap, an upper bound on ``(F - F*)/F*``; see
-        ``solver.trace.certify``).
+        ``solver.trace.certify``), optionally with ``"seconds"`` (the run's compute time
+        at each layer: the gap is then also drawn against it) and ``"own"`` (the run's
+        own certificate, ``solver.trace.own_certificate``: drawn dotted beside its gap).
     restart_layers : sequence of int
         Layers after which FIRENET restarts (dotted vertical lines).
     eps : sequence of float, optional
@@ -279,9 +281,9 @@ def convergence_figure(
         Where the last restart's ``eps_k`` step ends (FIRENET's depth).
     """
     fig = make_subplots(
-        rows=1, cols=2, horizontal_spacing=0.08,
-        subplot_titles=("Relative error to the truth ||x - x_true|| / ||x_true||",
-                        "Certified relative gap (F - L) / L, L = best dual value"),
+        rows=1, cols=3, horizontal_spacing=0.09,
+        subplot_titles=("Relative error to the truth", "Certified gap (>= (F - F*) / F*) against layers",
+                        "Certified gap against seconds"),
     )
     palette = {"FIRENET": "#d62728", "Chambolle-Pock": "#1f77b4",
                "Chambolle-Pock, tuned ratio": "#2ca02c", "U-Net then FIRENET": "#9467bd"}
@@ -294,6 +296,14 @@ def convergence_figure(
         fig.add_trace(go.Scatter(x=layers, y=list(curve["gap"]), name=name, mode="lines",
                                  line=dict(color=colour), legendgroup=name, showlegend=False),
                       row=1, col=2)
+        if curve.get("own"):
+            fig.add_trace(go.Scatter(x=layers, y=list(curve["own"]), name=f"{name}, its own certificate",
+                                     mode="lines", line=dict(color=colour, dash="dot", width=1.5)),
+                          row=1, col=2)
+        if curve.get("seconds"):
+            fig.add_trace(go.Scatter(x=list(curve["seconds"]), y=list(curve["gap"]), name=name, mode="lines",
+                                     line=dict(color=colour), legendgroup=name, showlegend=False),
+                          row=1, col=3)
     if eps is not None and len(eps):
         # eps_k is the accuracy FIRENET's schedule *assumes* after restart k.
         xs, ys = [], []
@@ -305,7 +315,8 @@ def convergence_figure(
         fig.add_trace(go.Scatter(x=xs, y=ys, name="FIRENET eps_k (schedule)", mode="lines",
                                  line=dict(color="#d62728", dash="dash", width=1)),
                       row=1, col=2)
-    # Vertical lines as plain layout shapes (add_vline costs ~10 ms per line).
+    # Vertical lines as plain layout shapes (add_vline costs ~10 ms per line), on the two
+    # panels whose axis is the layer.
     shapes = []
     for xref, yref in (("x", "y domain"), ("x2", "y2 domain")):
         for layer in restart_layers:
@@ -317,8 +328,10 @@ def convergence_figure(
     fig.update_layout(shapes=shapes)
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_yaxes(title_text="||x - x_true|| / ||x_true||", row=1, col=1)
-    fig.update_yaxes(title_text="(F(x) - L) / L, an upper bound on (F - F*) / F*", row=1, col=2)
-    fig.update_xaxes(title_text="layer (iterations)")
+    fig.update_yaxes(title_text="(F(x) - L) / L", row=1, col=2)
+    fig.update_xaxes(title_text="layer (iterations)", row=1, col=1)
+    fig.update_xaxes(title_text="layer (iterations)", row=1, col=2)
+    fig.update_xaxes(title_text="seconds of computation", row=1, col=3)
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=40), font=_FONT,
                       legend=dict(orientation="h", y=-0.22))
     return fig

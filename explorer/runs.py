@@ -139,7 +139,7 @@ def _attack_job(settings: Settings, base: Problem) -> tuple:
 # The methods
 # --------------------------------------------------------------------------------------
 def _live_drawer(slot: Any, settings: Settings, tag: str) -> Any:
-    from solver.trace import certify
+    from solver.trace import certify, own_certificate
 
     fs = settings.firenet
     last = [-float("inf")]
@@ -154,7 +154,8 @@ def _live_drawer(slot: Any, settings: Settings, tag: str) -> Any:
             return
         last[0] = now
         gaps, bound = certify({"FIRENET": partial})
-        curves = {"FIRENET": {"layer": partial.layer, "error": partial.error, "gap": gaps["FIRENET"]}}
+        curves = {"FIRENET": {"layer": partial.layer, "error": partial.error, "gap": gaps["FIRENET"],
+                              "seconds": partial.time, "own": own_certificate(partial)}}
         eps = [e / bound for e in partial.eps] if bound > 0 else None
         fig = figures.convergence_figure(curves, restart_layers=partial.restart_layers, eps=eps,
                                          last_layer=layer)

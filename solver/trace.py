@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["GAP_FLOOR", "HEARTBEAT_SECONDS", "Trace", "certify", "depth_of", "recorded_layers", "run"]
+__all__ = ["GAP_FLOOR", "HEARTBEAT_SECONDS", "Trace", "certify", "depth_of", "own_certificate",
+           "recorded_layers", "run"]
 
 #: Smallest relative gap reported: in single precision F - D is rounding noise below
 #: about 1e-7 of F.
@@ -49,6 +50,9 @@ class Trace:
     layer, error, objective, dual : list
         For iterative methods, at the recorded layers: relative error to the reference
         (nan without one), ``F(x_k)`` and ``D(z_k)`` of the method's own dual iterate.
+    time : list of float
+        At the recorded layers: seconds the network had computed to get there (the
+        recording itself excluded).
     snapshots : dict of int to np.ndarray
         Depth -> image after that many layers.
     eps : list of float
@@ -66,6 +70,7 @@ class Trace:
     error: list[float] = field(default_factory=list)
     objective: list[float] = field(default_factory=list)
     dual: list[float] = field(default_factory=list)
+    time: list[float] = field(default_factory=list)
     snapshots: dict[int, np.ndarray] = field(default_factory=dict)
     eps: list[float] = field(default_factory=list)
     restart_layers: list[int] = field(default_factory=list)
@@ -74,8 +79,9 @@ class Trace:
 
     @property
     def curve(self) -> dict[str, list]:
-        """The recorded values as one dict (layer, error, objective, dual)."""
-        return {"layer": self.layer, "error": self.error, "objective": self.objective, "dual": self.dual}
+        """The recorded values as one dict (layer, error, objective, dual, time)."""
+        return {"layer": self.layer, "error": self.error, "objective": self.objective, "dual": self.dual,
+                "time": self.time}
 
     def at_depth(self, depth: int) -> np.ndarray:
         """The image after ``depth`` layers (the nearest snapshot at or below it)."""
@@ -178,8 +184,16 @@ def run(
     previous = {"restart": 0, "layer": 0}
     last: dict[str, Any] = {}
     beat = [time.perf_counter()]
+    recording = [0.0]  # seconds spent in this callback, left out of Trace.time
 
     def callback(record: Any) -> bool:
+        entered = time.perf_counter()
+        try:
+            return record_layer(record, entered)
+        finally:
+            recording[0] += time.perf_counter() - entered
+
+    def record_layer(record: Any, entered: float) -> bool:
         layer = record.layer
         if heartbeat is not None:
             now = time.perf_counter()
@@ -205,6 +219,7 @@ def run(
                            else float(torch.linalg.vector_norm(image - truth)) / truth_norm)
         trace.objective.append(float(report.objective))
         trace.dual.append(float(report.dual_value))
+        trace.time.append(entered - start - recording[0])
         if layer in keep or layer == depth:
             trace.snapshots[layer] = image.numpy().copy()
             if on_progress is not None and on_progress(trace, layer) is True:
@@ -220,6 +235,31 @@ def run(
     trace.image = image.numpy()
     trace.seconds = time.perf_counter() - start
     return trace
+
+
+def own_certificate(curve: Any) -> list[float]:
+    """A run's certified relative gaps from its own dual values alone, as it went.
+
+    At each recorded layer ``(F(x_k) - L_k) / L_k`` with ``L_k`` the best dual value the
+    run had recorded up to there (floored at :data:`GAP_FLOOR`; nan before a positive
+    one): what the run could certify about itself at that moment, with no other run's
+    bound and nothing from its future. Set beside :func:`certify`'s curve (whose bound
+    comes from every run and layer, so near the true gap once some run has converged) it
+    shows how tight the run's own certificate is.
+
+    Parameters
+    ----------
+    curve : Trace or mapping
+        With "objective" and "dual" lists.
+    """
+    objective = curve.objective if isinstance(curve, Trace) else curve.get("objective", ())
+    duals = curve.dual if isinstance(curve, Trace) else curve.get("dual", ())
+    gaps, best = [], -math.inf
+    for f, d in zip(objective, duals):
+        if math.isfinite(d):
+            best = max(best, d)
+        gaps.append(max((f - best) / best, GAP_FLOOR) if best > 0 else math.nan)
+    return gaps
 
 
 def certify(curves: Mapping[str, Any]) -> tuple[dict[str, list[float]], float]:

@@ -162,12 +162,20 @@ def test_image_panels_are_pngs_on_shared_axes_and_colour_scales():
 
 def test_convergence_figure_is_log_scale_with_restarts_and_schedule():
     curves = {"FIRENET": {"layer": [1, 2, 3, 4], "error": [1, 0.5, 0.2, 0.1],
-                          "gap": [10, 1, 0.1, 0.01]}}
+                          "gap": [10, 1, 0.1, 0.01], "own": [20, 2, 0.2, 0.02],
+                          "seconds": [0.1, 0.2, 0.3, 0.4]},
+              "Chambolle-Pock": {"layer": [1, 2], "error": [1, 0.9], "gap": [5, 4]}}
     fig = figures.convergence_figure(curves, restart_layers=[2, 4], eps=[0.5, 0.05], depth=2)
-    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log" and fig.layout.yaxis3.type == "log"
     assert fig.layout.yaxis.title.text and fig.layout.yaxis2.title.text.startswith("(F(x) - L) / L")
+    assert fig.layout.xaxis3.title.text == "seconds of computation"
     assert any(t.name == "FIRENET eps_k (schedule)" for t in fig.data)
-    # Two restart lines and one depth line per panel.
+    own = [t for t in fig.data if t.name == "FIRENET, its own certificate"]
+    assert len(own) == 1 and own[0].line.dash == "dot" and list(own[0].y) == [20, 2, 0.2, 0.02]
+    # Against seconds: the runs that carry their times, with their gaps.
+    timed = [t for t in fig.data if t.xaxis == "x3"]
+    assert len(timed) == 1 and list(timed[0].x) == [0.1, 0.2, 0.3, 0.4] and list(timed[0].y) == [10, 1, 0.1, 0.01]
+    # Two restart lines and one depth line on each panel with layers across.
     assert len(fig.layout.shapes) == 6
 
 

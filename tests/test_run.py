@@ -19,7 +19,7 @@ from solver.problem import (
     with_text_detail,
 )
 from solver.sampling import make_mask
-from solver.trace import GAP_FLOOR, certify, run
+from solver.trace import GAP_FLOOR, certify, own_certificate, run
 from solver.wavelets import level_weights
 
 N = 32
@@ -147,6 +147,36 @@ def test_certified_gaps_share_the_best_dual_of_all_runs(problem):
     assert gaps["firenet"] == [max((f - bound) / bound, GAP_FLOOR) for f in fire.objective]
     none, nan = certify({"x": {"objective": [1.0], "dual": [-1.0]}})
     assert math.isnan(nan) and math.isnan(none["x"][0])
+
+
+def test_own_certificate_uses_only_the_runs_past_duals(problem):
+    curve = {"objective": [3.0, 2.0, 1.5, 1.2], "dual": [-1.0, 1.0, 0.5, 1.1]}
+    gaps = own_certificate(curve)
+    assert math.isnan(gaps[0])  # no positive dual value yet
+    # the best value so far: 1.0 at layer 3 (its own 0.5 is lower), 1.1 at layer 4
+    assert gaps[1:] == pytest.approx([1.0, 0.5, 0.1 / 1.1])
+    # An adaptive FIRENET's records carry its running best dual: its own certificate is
+    # the record's gap, and never below the certificate with every run's bound.
+    A = problem.measurement("haar")
+    fire = run(methods.build("firenet", A, firenet={"schedule": "adaptive", "max_layers": 200}), problem.y)
+    cp = run(methods.build("cp_adaptive", A, iterations=400), problem.y)
+    own = own_certificate(fire)
+    shared, _ = certify({"firenet": fire, "cp": cp})
+    certified = [(o, s) for o, s in zip(own, shared["firenet"]) if not math.isnan(o)]
+    assert len(certified) >= len(own) - 10  # from its first gap check on (every 10 layers)
+    assert all(o >= s * (1 - 1e-12) for o, s in certified)
+    assert own[-1] <= 2 * max(shared["firenet"][-1], GAP_FLOOR)  # tight at the end
+
+
+def test_trace_times_exclude_the_recording(problem):
+    A = problem.measurement("haar")
+    net = methods.build("firenet", A, firenet={"schedule": "adaptive", "max_layers": 100})
+    trace = run(net, problem.y, reference=problem.truth, every=1)
+    assert len(trace.time) == len(trace.layer) == 100
+    assert all(b >= a for a, b in zip(trace.time, trace.time[1:])) and trace.time[0] >= 0
+    # Recording every layer costs more than the layers themselves (metrics apply A and
+    # W^-1): the computation's own time is well under the run's wall time.
+    assert trace.time[-1] < 0.8 * trace.seconds
 
 
 def test_the_package_exports_its_public_api_lazily():
