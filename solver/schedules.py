@@ -154,6 +154,37 @@ def _pick(mask: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.where(mask.reshape(mask.shape + (1,) * (max(a.dim(), b.dim()) - mask.dim())), a, b)
 
 
+def _step(A, x, ax, z, atz, tau, sigma, thr, sy, one, *, inplace: bool, reuse_atz: bool):
+    """One primal-dual step from ``(x, z)`` with known ``A x``, ``A^* z``.
+
+    ``x' = soft(x - tau A^* z, tau lam w)``, ``z' = proj_ball(z + sigma (A(2 x' - x) - y))``;
+    returns ``(x', A x', z', A^* z')``. In place (no gradient) it writes into fresh
+    buffers, and with ``reuse_atz`` into the buffer of ``A^* z`` (which the caller no
+    longer needs); ``tau``, ``sigma`` may then be plain floats.
+    """
+    if not inplace:
+        x_new = soft_threshold(x - tau * atz, thr)
+        ax_new = A.forward(x_new)
+        z_new = project_ball(z + (sigma * extrapolate(ax, ax_new) - sy))
+        return x_new, ax_new, z_new, A.adjoint(z_new)
+    if isinstance(tau, float):
+        u = torch.add(x, atz, alpha=-tau, out=atz) if reuse_atz else torch.add(x, atz, alpha=-tau)
+    else:
+        u = (atz if reuse_atz else atz.clone()).mul_(-tau).add_(x)
+    x_new = soft_threshold_(u, thr, one)
+    ax_new = A.forward(x_new)
+    v = extrapolate(ax, ax_new)
+    if isinstance(sigma, float):
+        v = torch.add(z, v, alpha=sigma, out=v).sub_(sy)
+    else:
+        v = v.mul_(sigma).sub_(sy).add_(z)
+    z_new = v.div_(norm_last(v, keepdim=True).clamp_(min=1.0))
+    atz_new = A.adjoint(z_new)
+    if atz_new.untyped_storage().data_ptr() == z_new.untyped_storage().data_ptr():
+        atz_new = atz_new.clone()  # the next step may write into this buffer: it must not be z's
+    return x_new, ax_new, z_new, atz_new
+
+
 def adaptive_primal_dual(
     A: Any,
     y: torch.Tensor,
@@ -259,30 +290,11 @@ def adaptive_primal_dual(
     out = x
     owned = False  # whether x, ax, z, atz are buffers no caller or record can see
     for layer in range(1, max_layers + 1):
+        x_new, ax_new, z_new, atz_new = _step(
+            A, x, ax, z, atz, tau, sigma, thr, sy, one, inplace=inplace, reuse_atz=relaxation == 1.0)
         if inplace:
-            # u = x - tau A^* z; the buffer of A^* z is free to take it unless relaxing needs it
-            spare = atz if relaxation == 1.0 else None
-            if isinstance(tau, float):
-                u = torch.add(x, atz, alpha=-tau) if spare is None else torch.add(x, atz, alpha=-tau, out=spare)
-            else:
-                u = atz.mul(-tau).add_(x) if spare is None else spare.mul_(-tau).add_(x)
-            x_new = soft_threshold_(u, thr, one)
-            ax_new = A.forward(x_new)
-            v = extrapolate(ax, ax_new)
-            if isinstance(sigma, float):
-                v = torch.add(z, v, alpha=sigma, out=v).sub_(sy)
-            else:
-                v = v.mul_(sigma).sub_(sy).add_(z)
-            z_new = v.div_(norm_last(v, keepdim=True).clamp_(min=1.0))
-            atz_new = A.adjoint(z_new)
-            if atz_new.untyped_storage().data_ptr() == z_new.untyped_storage().data_ptr():
-                atz_new = atz_new.clone()
             sx.add_(x_new), sax.add_(ax_new), sz.add_(z_new), satz.add_(atz_new)
         else:
-            x_new = soft_threshold(x - tau * atz, thr)
-            ax_new = A.forward(x_new)
-            z_new = project_ball(z + (sigma * extrapolate(ax, ax_new) - sy))
-            atz_new = A.adjoint(z_new)
             sx, sax, sz, satz = sx + x_new, sax + ax_new, sz + z_new, satz + atz_new
         if relaxation == 1.0:
             x, ax, z, atz = x_new, ax_new, z_new, atz_new
