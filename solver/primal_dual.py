@@ -25,6 +25,7 @@ __all__ = [
     "Callback",
     "BlockResult",
     "primal_dual_block",
+    "step_",
     "image_size",
     "measurement_count",
     "complex_dtype",
@@ -83,6 +84,30 @@ Callback = Callable[[LayerRecord], Any]
 
 def _shares_memory(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+
+
+def step_(A: Any, x: torch.Tensor, ax: torch.Tensor, z: torch.Tensor, atz: torch.Tensor, tau: Any, sigma: Any,
+          thr: torch.Tensor, sy: torch.Tensor, one: torch.Tensor, *, overwrite_atz: bool
+          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One primal-dual step without autograd, fused in place: ``(x', A x', z')``.
+
+    ``x' = soft(x - tau A^* z, thr)``, ``z' = proj_ball(z + sigma A(2 x' - x) - sy)`` from
+    known ``A x`` and ``A^* z`` (``A(2 x' - x) = 2 A x' - A x``). ``x'`` is written into
+    ``atz``'s buffer when ``overwrite_atz`` (the caller no longer needs it), else into a
+    fresh one; ``tau`` and ``sigma`` may be plain floats (fused updates) or tensors.
+    """
+    if isinstance(tau, float):
+        u = torch.add(x, atz, alpha=-tau, out=atz) if overwrite_atz else torch.add(x, atz, alpha=-tau)
+    else:
+        u = (atz.mul_(-tau) if overwrite_atz else atz.mul(-tau)).add_(x)
+    x_new = soft_threshold_(u, thr, one)
+    ax_new = A.forward(x_new)
+    v = extrapolate(ax, ax_new)
+    if isinstance(sigma, float):
+        v = torch.add(z, v, alpha=sigma, out=v).sub_(sy)
+    else:
+        v = v.mul_(sigma).sub_(sy).add_(z)
+    return x_new, ax_new, v.div_(norm_last(v, keepdim=True).clamp_(min=1.0))
 
 
 class BlockResult(NamedTuple):
@@ -166,20 +191,7 @@ def primal_dual_block(
         if inplace:
             if _shares_memory(atz, z):
                 atz = atz.clone()
-            # u = x - tau A^* z, soft threshold, all in the fresh buffer atz
-            if isinstance(tau, float):
-                u = torch.add(x, atz, alpha=-tau, out=atz)
-            else:
-                u = atz.mul_(-tau).add_(x)
-            x_new = soft_threshold_(u, thr, one)
-            ax_new = A.forward(x_new)
-            # z + sigma (A(2 x_new - x) - y), with A(2 x_new - x) = 2 A x_new - A x
-            v = extrapolate(ax, ax_new)
-            if isinstance(sigma, float):
-                v = torch.add(z, v, alpha=sigma, out=v).sub_(sy)
-            else:
-                v = v.mul_(sigma).sub_(sy).add_(z)
-            z = v.div_(norm_last(v, keepdim=True).clamp_(min=1.0))
+            x_new, ax_new, z = step_(A, x, ax, z, atz, tau, sigma, thr, sy, one, overwrite_atz=True)
             if ergodic:
                 total = x_new.clone() if total is None else total.add_(x_new)
                 a_total = ax_new.clone() if a_total is None else a_total.add_(ax_new)

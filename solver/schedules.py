@@ -46,8 +46,8 @@ from typing import Any
 
 import torch
 
-from solver.primal_dual import Callback, LayerRecord
-from solver.prox import extrapolate, lerp, lerp_, norm_last, project_ball, soft_threshold, soft_threshold_
+from solver.primal_dual import Callback, LayerRecord, step_
+from solver.prox import extrapolate, lerp, lerp_, norm_last, project_ball, soft_threshold
 from solver.validation import check_fraction, check_int
 
 __all__ = ["restart_targets", "AdaptiveRule", "ADAPTIVE_RULE", "adaptive_primal_dual"]
@@ -167,18 +167,7 @@ def _step(A, x, ax, z, atz, tau, sigma, thr, sy, one, *, inplace: bool, reuse_at
         ax_new = A.forward(x_new)
         z_new = project_ball(z + (sigma * extrapolate(ax, ax_new) - sy))
         return x_new, ax_new, z_new, A.adjoint(z_new)
-    if isinstance(tau, float):
-        u = torch.add(x, atz, alpha=-tau, out=atz) if reuse_atz else torch.add(x, atz, alpha=-tau)
-    else:
-        u = (atz if reuse_atz else atz.clone()).mul_(-tau).add_(x)
-    x_new = soft_threshold_(u, thr, one)
-    ax_new = A.forward(x_new)
-    v = extrapolate(ax, ax_new)
-    if isinstance(sigma, float):
-        v = torch.add(z, v, alpha=sigma, out=v).sub_(sy)
-    else:
-        v = v.mul_(sigma).sub_(sy).add_(z)
-    z_new = v.div_(norm_last(v, keepdim=True).clamp_(min=1.0))
+    x_new, ax_new, z_new = step_(A, x, ax, z, atz, tau, sigma, thr, sy, one, overwrite_atz=reuse_atz)
     atz_new = A.adjoint(z_new)
     if atz_new.untyped_storage().data_ptr() == z_new.untyped_storage().data_ptr():
         atz_new = atz_new.clone()  # the next step may write into this buffer: it must not be z's
