@@ -33,10 +33,11 @@ from solver.primal_dual import (
     needs_grad,
     primal_dual_block,
     start_coeffs,
+    threshold_unit,
     to_image,
 )
 from solver.prox import norm_last, soft_threshold
-from solver.schedules import ADAPTIVE_RULE, AdaptiveRule, adaptive_primal_dual
+from solver.schedules import AdaptiveRule, adaptive_primal_dual, check_rule
 from solver.validation import check_choice, check_int, check_positive
 
 __all__ = [
@@ -75,6 +76,22 @@ class _Base(nn.Module):
         return to_image(self.A, self.solve(y, x0, callback))
 
 
+class _Iterative(_Base):
+    """An iterative method on the weighted sqrt-LASSO: its lam, depth, ||A|| and l1 weights."""
+
+    def __init__(self, A: Any, lam: float, weights: Any, iterations: int) -> None:
+        super().__init__(A)
+        self.lam = check_positive("lam", lam)
+        self.iterations = check_int("iterations", iterations, low=1)
+        self.norm = float(getattr(A, "norm", 1.0))
+        self.register_buffer("weights", check_weights(weights, self.size), persistent=False)
+
+    @property
+    def depth(self) -> int:
+        """Number of layers."""
+        return self.iterations
+
+
 class ZeroFilled(_Base):
     """Zero-filled reconstruction ``W^-1 A^* y`` (the image ``F^* P^* y``).
 
@@ -95,7 +112,7 @@ def zero_filled(A: Any) -> ZeroFilled:
     return ZeroFilled(A)
 
 
-class ChambollePock(_Base):
+class ChambollePock(_Iterative):
     """Plain Chambolle-Pock on the weighted sqrt-LASSO, unrolled to a fixed depth.
 
     The same layer as FIRENET (see :mod:`solver.firenet`) with constant steps, dual
@@ -129,10 +146,8 @@ class ChambollePock(_Base):
         ratio: float | None = None,
         output: str = "last",
     ) -> None:
-        super().__init__(A)
-        check_positive("lam", lam)
-        self.iterations = check_int("iterations", iterations, low=1)
-        norm = float(getattr(A, "norm", 1.0))
+        super().__init__(A, lam, weights, iterations)
+        norm = self.norm
         if ratio is not None:
             if tau is not None or sigma is not None:
                 raise ValueError("ratio cannot be combined with tau or sigma")
@@ -143,12 +158,10 @@ class ChambollePock(_Base):
         tau = 1.0 if tau is None else tau
         sigma = 1.0 if sigma is None else sigma
         check_steps(tau, sigma, norm)
-        self.lam = float(lam)
         self.tau = float(tau)
         self.sigma = float(sigma)
         self.ratio = None if ratio is None else float(ratio)
         self.output = check_choice("output", output, OUTPUTS)
-        self.register_buffer("weights", check_weights(weights, self.size), persistent=False)
 
     def extra_repr(self) -> str:
         return (
@@ -159,10 +172,7 @@ class ChambollePock(_Base):
     def solve(self, y: torch.Tensor, x0: Any = None, callback: Callback | None = None) -> torch.Tensor:
         """Complex wavelet coefficients after ``iterations`` layers (see FIRENET.solve)."""
         y = check_measurements(y, self.num_measurements)
-        real = y.real.dtype
-        thr_unit = torch.as_tensor(self.lam, dtype=real, device=y.device)
-        if self.weights is not None:
-            thr_unit = self.lam * self.weights.to(device=y.device, dtype=real)
+        thr_unit = threshold_unit(self.lam, self.weights, y)
         x = start_coeffs(self.A, x0, y.shape[:-1], y.dtype, y.device)
         inplace = not needs_grad(y, x, self.weights)
         ax = torch.zeros_like(y) if (inplace and x0 is None) else None
@@ -173,7 +183,7 @@ class ChambollePock(_Base):
         return result.out
 
 
-class AdaptiveChambollePock(_Base):
+class AdaptiveChambollePock(_Iterative):
     """Chambolle-Pock on the weighted sqrt-LASSO with no step parameter.
 
     Over-relaxed steps ``tau = 1/(omega ||A||)``, ``sigma = omega/||A||`` from
@@ -207,20 +217,9 @@ class AdaptiveChambollePock(_Base):
         target_gap: float | None = None,
         rule: AdaptiveRule | None = None,
     ) -> None:
-        super().__init__(A)
-        self.lam = check_positive("lam", lam)
-        self.iterations = check_int("iterations", iterations, low=1)
+        super().__init__(A, lam, weights, iterations)
         self.target_gap = None if target_gap is None else check_positive("target_gap", target_gap)
-        if rule is not None and not isinstance(rule, AdaptiveRule):
-            raise ValueError(f"rule must be an AdaptiveRule, got {type(rule).__name__}")
-        self.rule = ADAPTIVE_RULE if rule is None else rule
-        self.norm = float(getattr(A, "norm", 1.0))
-        self.register_buffer("weights", check_weights(weights, self.size), persistent=False)
-
-    @property
-    def depth(self) -> int:
-        """Number of layers."""
-        return self.iterations
+        self.rule = check_rule(rule)
 
     def extra_repr(self) -> str:
         return f"N={self.size}, lam={self.lam:g}, iterations={self.iterations}, target_gap={self.target_gap}"
@@ -228,10 +227,7 @@ class AdaptiveChambollePock(_Base):
     def solve(self, y: torch.Tensor, x0: Any = None, callback: Callback | None = None) -> torch.Tensor:
         """Complex wavelet coefficients after ``iterations`` layers (see FIRENET.solve)."""
         y = check_measurements(y, self.num_measurements)
-        real = y.real.dtype
-        thr_unit = torch.as_tensor(self.lam, dtype=real, device=y.device)
-        if self.weights is not None:
-            thr_unit = self.lam * self.weights.to(device=y.device, dtype=real)
+        thr_unit = threshold_unit(self.lam, self.weights, y)
         x = start_coeffs(self.A, x0, y.shape[:-1], y.dtype, y.device)
         return adaptive_primal_dual(
             self.A, y, x, thr_unit, max_layers=self.iterations, norm=self.norm, restart=False,
@@ -240,7 +236,7 @@ class AdaptiveChambollePock(_Base):
         )
 
 
-class FISTA(_Base):
+class FISTA(_Iterative):
     """FISTA on the squared LASSO ``lam2 ||x||_{1,w} + 1/2 ||A x - y||^2``.
 
     Matching: the KKT conditions of the sqrt-LASSO at its minimiser ``x*`` with
@@ -280,20 +276,15 @@ class FISTA(_Base):
         residual: float | None = None,
         lam2: float | None = None,
     ) -> None:
-        super().__init__(A)
-        check_positive("lam", lam)
+        super().__init__(A, lam, weights, iterations)
         if residual is not None and lam2 is not None:
             raise ValueError("pass residual or lam2, not both")
         if residual is not None and not residual > 0:
             raise ValueError(f"residual must be > 0, got {residual}")
         if lam2 is not None and not lam2 > 0:
             raise ValueError(f"lam2 must be > 0, got {lam2}")
-        self.iterations = check_int("iterations", iterations, low=1)
-        self.lam = float(lam)
         self.residual = None if residual is None else float(residual)
         self.lam2 = None if lam2 is None else float(lam2)
-        self.norm = float(getattr(A, "norm", 1.0))
-        self.register_buffer("weights", check_weights(weights, self.size), persistent=False)
 
     def _lam2(self, y: torch.Tensor) -> torch.Tensor:
         if self.lam2 is not None:

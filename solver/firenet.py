@@ -56,10 +56,11 @@ from solver.primal_dual import (
     needs_grad,
     primal_dual_block,
     start_coeffs,
+    threshold_unit,
     to_image,
 )
 from solver.prox import norm_last, project_ball, soft_threshold
-from solver.schedules import ADAPTIVE_RULE, AdaptiveRule, adaptive_primal_dual, restart_targets
+from solver.schedules import AdaptiveRule, adaptive_primal_dual, check_rule, restart_targets
 from solver.validation import check_choice, check_int, check_positive
 
 __all__ = [
@@ -250,10 +251,8 @@ class FIRENET(nn.Module):
             if schedule != "adaptive":
                 raise ValueError("target_gap needs schedule='adaptive' (the fixed schedule has no certificate)")
             target_gap = check_positive("target_gap", target_gap)
-        if rule is not None and not isinstance(rule, AdaptiveRule):
-            raise ValueError(f"rule must be an AdaptiveRule, got {type(rule).__name__}")
         self.target_gap = target_gap
-        self.rule = ADAPTIVE_RULE if rule is None else rule
+        self.rule = check_rule(rule)
         self.A = A
         self.tau = float(tau)
         self.sigma = float(sigma)
@@ -303,10 +302,7 @@ class FIRENET(nn.Module):
 
     def threshold_unit(self, y: torch.Tensor) -> torch.Tensor:
         """``lam * w`` in the real dtype and on the device of ``y`` (the threshold per unit step)."""
-        real = y.real.dtype
-        if self.weights is not None:
-            return self.lam * self.weights.to(device=y.device, dtype=real)
-        return torch.as_tensor(self.lam, dtype=real, device=y.device)
+        return threshold_unit(self.lam, self.weights, y)
 
     def restart_steps(self, eps: torch.Tensor) -> tuple[Any, Any]:
         """Primal and dual steps of the restart with accuracy target ``eps`` (fixed schedule).

@@ -33,6 +33,7 @@ __all__ = [
     "check_measurements",
     "check_steps",
     "start_coeffs",
+    "threshold_unit",
     "needs_grad",
     "to_image",
 ]
@@ -288,6 +289,15 @@ def check_steps(tau: float, sigma: float, norm: float) -> None:
             f"tau*sigma*||A||^2 must be <= 1 for convergence, got tau={tau}, sigma={sigma}, "
             f"||A||={norm} (product {tau * sigma * norm**2:.6g})"
         )
+
+
+def threshold_unit(lam: float, weights: torch.Tensor | None, y: torch.Tensor) -> torch.Tensor:
+    """``lam * w`` (or ``lam`` for unit weights) in the real dtype and on the device of ``y``:
+    the soft threshold per unit primal step."""
+    real = y.real.dtype
+    if weights is not None:
+        return lam * weights.to(device=y.device, dtype=real)
+    return torch.as_tensor(lam, dtype=real, device=y.device)
 
 
 def start_coeffs(A: Any, x0: Any, batch: torch.Size, dtype: torch.dtype, device: Any) -> torch.Tensor:

@@ -50,7 +50,7 @@ from solver.primal_dual import Callback, LayerRecord, step_
 from solver.prox import extrapolate, lerp, lerp_, norm_last, project_ball, soft_threshold
 from solver.validation import check_fraction, check_int
 
-__all__ = ["restart_targets", "AdaptiveRule", "ADAPTIVE_RULE", "adaptive_primal_dual"]
+__all__ = ["restart_targets", "AdaptiveRule", "ADAPTIVE_RULE", "check_rule", "adaptive_primal_dual"]
 
 
 def restart_targets(eps0: torch.Tensor, *, nu: float, delta: float, restarts: int) -> list[torch.Tensor]:
@@ -127,6 +127,15 @@ class AdaptiveRule:
 
 #: The default rule.
 ADAPTIVE_RULE = AdaptiveRule()
+
+
+def check_rule(rule: Any) -> AdaptiveRule:
+    """``rule`` if it is an :class:`AdaptiveRule`, :data:`ADAPTIVE_RULE` for ``None``."""
+    if rule is None:
+        return ADAPTIVE_RULE
+    if not isinstance(rule, AdaptiveRule):
+        raise ValueError(f"rule must be an AdaptiveRule, got {type(rule).__name__}")
+    return rule
 
 
 def _norm2d(v: torch.Tensor) -> torch.Tensor:
