@@ -1,6 +1,7 @@
 """Layers the adaptive FIRENET needs to a certified relative gap, for every sampling pattern.
 
-Shepp-Logan, unitary centred Fourier, Haar with maximal levels, level weights from the
+Shepp-Logan (or, with ``--image ellipse_800000``, the page's default held-out ellipse
+image), unitary centred Fourier, Haar with maximal levels, level weights from the
 image, lam = 2.5e-4, noiseless, complex128, one torch thread; masks
 ``solver.sampling.make_mask(pattern, N, rate, seed=0)`` with default pattern parameters.
 Prints, per size, pattern and rate, the first layer at which the network's own
@@ -10,6 +11,7 @@ the adaptive schedule evaluates it), or "-" within ``--max-layers``, and the gap
 Run::
 
     python benchmarks/patterns_firenet.py --sizes 128 256 512 --rates 0.1 0.5
+    python benchmarks/patterns_firenet.py --sizes 256 --patterns multilevel --rates 0.25 --image ellipse_800000
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from solver.datasets import example_image  # noqa: E402
 from solver.firenet import FIRENET  # noqa: E402
 from solver.objective import dual_value  # noqa: E402
 from solver.operators import SubsampledFourier, WaveletMeasurement  # noqa: E402
@@ -38,13 +41,16 @@ def main(argv=None) -> None:
     parser.add_argument("--patterns", nargs="+", default=list(PATTERNS))
     parser.add_argument("--target", type=float, default=1e-6)
     parser.add_argument("--max-layers", type=int, default=1500)
+    parser.add_argument("--image", default="shepp_logan", help="shepp_logan or ellipse_<seed>")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     print(f"adaptive FIRENET: layers to a certified relative gap <= {args.target:g} (own certificate), "
-          f"max {args.max_layers} layers; Shepp-Logan, Fourier, Haar, level weights, lam = 2.5e-4, complex128")
+          f"max {args.max_layers} layers; {args.image}, Fourier, Haar, level weights, lam = 2.5e-4, complex128")
     print(f"{'N':>4} {'pattern':<17} {'rate':>5} {'layers':>6} {'gap':>8} {'seconds':>7}", flush=True)
     for size in args.sizes:
-        truth = torch.as_tensor(shepp_logan(size), dtype=torch.float64)
+        image = (shepp_logan(size) if args.image == "shepp_logan"
+                 else example_image(int(args.image.split("_")[1]), size))
+        truth = torch.as_tensor(image, dtype=torch.float64)
         for pattern in args.patterns:
             for rate in args.rates:
                 A = WaveletMeasurement(SubsampledFourier(make_mask(pattern, size, rate, seed=0)),
