@@ -30,6 +30,17 @@ every test problem. Optionally (``data_consistent``) the candidate is also corre
 beats the candidate whenever ``lam ||w||_2 <= 1``; its objective then converges faster
 than the dual can certify it.
 
+Where the dual optimum has more active bounds ``|A^* z| = lam w`` than there are
+measurements (radial, line and spiral masks) the dual iterates approach it with small
+violations spread over all of them, and rescaling into the feasible set costs their size
+in full. There the best dual is polished (:func:`solver.objective.polish_dual`: a gap's
+worth of dual ascent, then the smallest linearised correction of the violations, 2 rounds
+of 30 steps of one ``A`` and one ``A^*``) at the last layer, and with a target gap also at
+checks while that work stays within 10 % of the layers so far; only where the rescaling
+costs more than half the certificate, and only when a record or a target reads the
+certificate (never inside an attack's forward passes). It changes the certificate and
+the early stop, never the iterates.
+
 Every decision is a per-batch-element comparison of gaps evaluated without gradient, so
 the network is a deterministic, piecewise smooth function of ``y``: gradients flow
 through the iterates and through ``omega`` (a smooth function of the iterates between
@@ -46,8 +57,9 @@ from typing import Any
 
 import torch
 
+from solver.objective import _polish
 from solver.primal_dual import Callback, LayerRecord, step_
-from solver.prox import extrapolate, lerp, lerp_, norm_last, project_ball, soft_threshold
+from solver.prox import extrapolate, lerp, lerp_, norm_last, project_ball, soft_threshold, squared_magnitude
 from solver.validation import check_fraction, check_int
 
 __all__ = ["restart_targets", "AdaptiveRule", "ADAPTIVE_RULE", "check_rule", "adaptive_primal_dual"]
@@ -100,6 +112,15 @@ class AdaptiveRule:
     data_consistent : bool
         Also certify the candidate corrected onto ``{A x = y}`` (one ``A^*`` per check)
         and output it where its objective is lower.
+    polish_iterations : int
+        Steps per round of :func:`solver.objective.polish_dual` applied to the best dual
+        at the last layer (and, with a target gap, at checks while its work stays within
+        ``polish_share`` of the layers so far); 0 turns it off.
+    polish_rounds : int
+        Its rounds (>= 1).
+    polish_share : float
+        Work of the polishing before the last layer, as a fraction of the layers so far
+        (one step = one ``A`` and one ``A^*``, as a layer).
     """
 
     check_every: int = 10
@@ -109,6 +130,9 @@ class AdaptiveRule:
     smoothing: float = 0.5
     relaxation: float = 1.9
     data_consistent: bool = False
+    polish_iterations: int = 30
+    polish_rounds: int = 2
+    polish_share: float = 0.1
 
     def __post_init__(self) -> None:
         check_int("check_every", self.check_every, low=1)
@@ -121,6 +145,9 @@ class AdaptiveRule:
             raise ValueError(f"relaxation must be a number in (0, 2), got {relaxation!r}")
         if not isinstance(self.data_consistent, bool):
             raise ValueError(f"data_consistent must be True or False, got {self.data_consistent!r}")
+        check_int("polish_iterations", self.polish_iterations, low=0)
+        check_int("polish_rounds", self.polish_rounds, low=1)
+        check_fraction("polish_share", self.polish_share, low_open=False)
         if self.sufficient > self.necessary:
             raise ValueError(f"sufficient must be <= necessary, got {self.sufficient} > {self.necessary}")
 
@@ -146,20 +173,41 @@ def _norm2d(v: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(v, dim=(-2, -1))
 
 
+def _weighted_l1(x, thr_unit):
+    """``sum lam w |x|`` over the last two dims (no autograd)."""
+    return squared_magnitude(x).sqrt_().mul_(thr_unit).sum(dim=(-2, -1))
+
+
 def _primal_value(x, ax, y, thr_unit):
-    """``F(x) = sum lam w |x| + ||A x - y||`` from a known ``A x``."""
-    return (thr_unit * x.abs()).sum(dim=(-2, -1)) + norm_last(ax - y)
+    """``F(x) = sum lam w |x| + ||A x - y||`` from a known ``A x`` (no autograd)."""
+    return _weighted_l1(x, thr_unit) + norm_last(ax - y)
 
 
-def _dual_value(z, atz, y, thr_unit):
-    """``D(z)`` after rescaling into the feasible set, from a known ``A^* z``."""
-    ratio = (atz.abs() / thr_unit).amax(dim=(-2, -1))
-    scale = torch.maximum(torch.maximum(ratio, norm_last(z)), torch.ones_like(ratio))
-    return (z.conj() * y).sum(dim=-1).abs() / scale
+def _dual_value(z, atz, y, inv_thr2, factor=None):
+    """``D(factor z)`` after rescaling into the feasible set, from a known ``A^* z``.
+
+    ``inv_thr2`` is ``1 / (lam w)^2`` (the largest ratio ``|A^* z| / (lam w)`` is the
+    root of the largest squared one); ``factor`` (per batch element) scales ``z`` without
+    a copy of ``A^* z`` (the running average is the sum times ``1/count``).
+    """
+    ratio = squared_magnitude(atz).mul_(inv_thr2).amax(dim=(-2, -1)).sqrt_()
+    norm, inner = norm_last(z), (z.conj() * y).sum(dim=-1).abs()
+    if factor is not None:
+        ratio, norm, inner = ratio * factor, norm * factor, inner * factor
+    return inner / torch.maximum(torch.maximum(ratio, norm), torch.ones_like(ratio))
 
 
 def _pick(mask: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``a`` where the per-element ``mask`` holds, else ``b`` (mask shape = batch shape)."""
+    """``a`` where the per-element ``mask`` holds, else ``b`` (mask shape = batch shape).
+
+    Where the mask is the same for the whole batch (always for one problem) and ``a``,
+    ``b`` match in shape and dtype, this is ``a`` or ``b`` itself, not a copy.
+    """
+    if a.shape == b.shape and a.dtype == b.dtype:
+        if bool(mask.all()):
+            return a
+        if not bool(mask.any()):
+            return b
     return torch.where(mask.reshape(mask.shape + (1,) * (max(a.dim(), b.dim()) - mask.dim())), a, b)
 
 
@@ -241,6 +289,7 @@ def adaptive_primal_dual(
     real = y.real.dtype
     device = y.device
     thr_unit = torch.as_tensor(thr_unit, dtype=real, device=device)
+    inv_thr2 = thr_unit.reciprocal().square()
     one = torch.ones((), dtype=real, device=device)
     x = x.expand(batch + x.shape[-2:]).clone() if x.shape[:-2] != batch else x
     if omega is None:
@@ -285,6 +334,10 @@ def adaptive_primal_dual(
     result, result_gap = x, gap_restart
     restarts = torch.zeros(batch, dtype=torch.long, device=device)
     tiny = torch.finfo(real).tiny
+    polish_work = 0  # layers' worth of A and A^* spent polishing the dual
+    # the polish serves the certificate alone (the output does not change): skip it when
+    # no record or target reads it, e.g. inside an attack's forward passes
+    certificate_read = callback is not None or target_gap is not None
     out = x
     owned = False  # whether x, ax, z, atz are buffers no caller or record can see
     for layer in range(1, max_layers + 1):
@@ -312,9 +365,9 @@ def adaptive_primal_dual(
             with torch.no_grad():
                 # gaps of the last step's point and of the average (from the sums: no A)
                 f_cur = _primal_value(x_new, ax_new, y, thr_unit)
-                d_cur = _dual_value(z_new, atz_new, y, thr_unit)
-                f_avg = (thr_unit * sx.abs()).sum(dim=(-2, -1)) * inv + norm_last(sax * inv[..., None] - y)
-                d_avg = _dual_value(sz * inv[..., None], satz * inv[..., None, None], y, thr_unit)
+                d_cur = _dual_value(z_new, atz_new, y, inv_thr2)
+                f_avg = _weighted_l1(sx, thr_unit) * inv + norm_last(sax * inv[..., None] - y)
+                d_avg = _dual_value(sz, satz, y, inv_thr2, inv)
                 use_avg = (f_avg - d_avg) < (f_cur - d_cur)
                 g_cand = torch.where(use_avg, f_avg - d_avg, f_cur - d_cur)
                 f_cand = torch.where(use_avg, f_avg, f_cur)
@@ -336,10 +389,31 @@ def adaptive_primal_dual(
                 # when lam ||w||_2 <= 1, where the minimiser fits the data exactly)
                 consistent = cand_x + (aty - A.adjoint(cand_ax))
                 with torch.no_grad():
-                    f_consistent = (thr_unit * consistent.abs()).sum(dim=(-2, -1))
+                    f_consistent = _weighted_l1(consistent, thr_unit)
                     use_consistent = f_consistent < f_cand
                     f_out = torch.minimum(f_cand, f_consistent)
                 out = _pick(use_consistent, consistent, cand_x)
+            if bool(improved.any()):
+                z_best = _pick(d_avg > d_cur, sz * inv[..., None], z_new) if averaged else z_new
+                best_z = _pick(improved, z_best, best_z)
+            polish_cost = rule.polish_rounds * (rule.polish_iterations + 1)
+            if rule.polish_iterations and certificate_read and not bool(done.all()) and (
+                    layer == max_layers
+                    or (target_gap is not None and polish_work + polish_cost <= rule.polish_share * layer)):
+                with torch.no_grad():
+                    # what rescaling the best dual into the feasible set costs: polish only
+                    # where that is most of the certificate (the dual is infeasible, not far)
+                    rescale_loss = (best_z.conj() * y).sum(dim=-1).abs() - best_d
+                    worth = bool((~done & (rescale_loss > 0.5 * (f_out - best_d))).any())
+                if worth:
+                    polish_work += polish_cost
+                    with torch.no_grad():
+                        z_pol, _, d_pol = _polish(A, best_z, A.adjoint(best_z), y, thr_unit, f_out - best_d,
+                                                  iterations=rule.polish_iterations, rounds=rule.polish_rounds,
+                                                  norm=norm)
+                        polished = d_pol > best_d
+                        best_d = torch.maximum(best_d, d_pol)
+                    best_z = _pick(polished, z_pol, best_z)
             with torch.no_grad():
                 cert = f_out - best_d
                 do_restart = (
@@ -350,9 +424,6 @@ def adaptive_primal_dual(
                 reached = torch.zeros_like(done)
                 if target_gap is not None:
                     reached = (best_d > 0) & (cert <= target_gap * best_d) & ~done
-            if bool(improved.any()):
-                z_best = _pick(d_avg > d_cur, sz * inv[..., None], z_new) if averaged else z_new
-                best_z = _pick(improved, z_best, best_z)
             if bool(do_restart.any()):
                 if averaged:
                     cand_z = _pick(use_avg, sz * inv[..., None], z_new)
