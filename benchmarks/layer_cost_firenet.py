@@ -4,8 +4,11 @@ Per layer, over one ``A`` plus one ``A^*`` timed in the same process (Shepp-Loga
 multilevel 25 %, Haar, level weights, complex64, one torch thread, ``--layers`` layers per
 call, medians of interleaved rounds of CPU time): the adaptive schedule as shipped;
 without its gap checks (``check_every`` beyond the depth: one check at the end); with
-plain steps (``relaxation = 1``); with neither. The checks' share is the first minus the
-second, the relaxation's the second minus the fourth.
+plain steps (``relaxation = 1``); with neither; and with a check after every layer. The
+relaxation's share is the second minus the fourth. The checks' share is printed twice:
+the first minus the second (small against this machine's timing noise), and a tenth of
+"check every layer" minus "no checks" (one check's cost: candidates, gaps, restarts,
+measured ten times over), the share at the shipped one check per 10 layers.
 
 Run::
 
@@ -45,9 +48,11 @@ def main(argv=None) -> None:
         "no checks": AdaptiveRule(check_every=never),
         "plain steps": AdaptiveRule(relaxation=1.0),
         "plain, no checks": AdaptiveRule(check_every=never, relaxation=1.0),
+        "check every layer": AdaptiveRule(check_every=1),
     }
     print(f"CPU time per layer / (one A + one A*), {args.layers} layers, complex64, one thread")
-    print(f"{'N':>4} {'A + A* (ms)':>11} " + " ".join(f"{name:>16}" for name in variants))
+    print(f"{'N':>4} {'A + A* (ms)':>11} " + " ".join(f"{name:>17}" for name in variants)
+          + f" {'checks':>7} {'one check/10':>13}")
     for n in args.sizes:
         A = WaveletMeasurement(SubsampledFourier(make_mask("multilevel", n, 0.25, seed=0)),
                                Wavelet2D("haar", None, n))
@@ -69,8 +74,12 @@ def main(argv=None) -> None:
                     call()
                     times[name].append((time.process_time() - start) / args.layers)
         pair = statistics.median(times["pair"])
-        print(f"{n:>4} {pair * 1e3:11.2f} " + " ".join(
-            f"{statistics.median(times[name]) / pair:16.3f}" for name in variants), flush=True)
+        ratio = {name: statistics.median(times[name]) / pair for name in variants}
+        checks = ratio["adaptive"] - ratio["no checks"]
+        # one check per layer costs this many pairs per layer; the schedule checks every 10th
+        one_check = ratio["check every layer"] - ratio["no checks"]
+        print(f"{n:>4} {pair * 1e3:11.2f} " + " ".join(f"{ratio[name]:17.3f}" for name in variants)
+              + f" {checks:7.1%} {one_check / AdaptiveRule().check_every:13.1%}", flush=True)
 
 
 if __name__ == "__main__":

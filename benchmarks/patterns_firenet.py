@@ -31,6 +31,7 @@ from solver.objective import dual_value  # noqa: E402
 from solver.operators import SubsampledFourier, WaveletMeasurement  # noqa: E402
 from solver.phantoms import shepp_logan  # noqa: E402
 from solver.sampling import PATTERNS, make_mask  # noqa: E402
+from solver.schedules import AdaptiveRule  # noqa: E402
 from solver.wavelets import Wavelet2D, level_weights  # noqa: E402
 
 
@@ -42,9 +43,11 @@ def main(argv=None) -> None:
     parser.add_argument("--target", type=float, default=1e-6)
     parser.add_argument("--max-layers", type=int, default=1500)
     parser.add_argument("--image", default="shepp_logan", help="shepp_logan or ellipse_<seed>")
+    parser.add_argument("--data-consistent", action="store_true",
+                        help="AdaptiveRule(data_consistent=True): also certify x + A^*(y - A x)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    print(f"adaptive FIRENET: layers to a certified relative gap <= {args.target:g} (own certificate), "
+    print(f"adaptive FIRENET{' (data-consistent candidate)' if args.data_consistent else ''}: layers to a certified relative gap <= {args.target:g} (own certificate), "
           f"max {args.max_layers} layers; {args.image}, Fourier, Haar, level weights, lam = 2.5e-4, complex128")
     print(f"{'N':>4} {'pattern':<17} {'rate':>5} {'layers':>6} {'gap':>8} {'seconds':>7}", flush=True)
     for size in args.sizes:
@@ -57,7 +60,8 @@ def main(argv=None) -> None:
                                        Wavelet2D("haar", None, size))
                 y = A.sampling.forward(truth)
                 w = level_weights(truth, A.wavelet, domain="image")
-                net = FIRENET(A, weights=w, schedule="adaptive", max_layers=args.max_layers, target_gap=args.target)
+                net = FIRENET(A, weights=w, schedule="adaptive", max_layers=args.max_layers, target_gap=args.target,
+                              rule=AdaptiveRule(data_consistent=args.data_consistent))
                 last = []  # only the last record: a list of all would hold every layer's image
 
                 def keep(record, last=last):

@@ -66,7 +66,9 @@ PANELS = """
   recording left out). The dotted curve beside FIRENET's gap is its *own* certificate as
   it ran: its objective against the best of its own dual values so far, nothing
   borrowed; where it meets the solid curve, its certificate is as good as the best bound
-  of all runs. Values
+  of all runs. At the last layer FIRENET polishes its best dual where small violations
+  of |A* z| <= lam w are what limit the certificate (README, "FIRENET's schedules"),
+  so both curves can drop there. Values
   below about 1e-4 on the default problem are at the limit of the app's single precision
   (the gap then jitters); the README's tables are in double precision.
 - **Stability**: output change against perturbation size, log-log, worst case (solid)
