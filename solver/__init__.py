@@ -44,7 +44,7 @@ _EXPORTS = {
     "ChambollePock": "baselines", "FISTA": "baselines", "ZeroFilled": "baselines",
     "UNet": "networks", "LearnedReconstruction": "networks", "load_network": "networks",
     # objective, metrics, images
-    "objective": "objective", "dual_value": "objective",
+    "objective": "objective", "dual_value": "objective", "polish_dual": "objective",
     "psnr": "metrics", "ssim": "metrics", "relative_error": "metrics",
     "make_test_image": "phantoms", "shepp_logan": "phantoms",
     # perturbations and stability

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from solver.prox import norm_last
+from solver.prox import norm_last, squared_magnitude
 from solver.validation import check_int
 
 __all__ = [
@@ -160,11 +160,20 @@ def dual_value(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: An
     return inner.abs() / denom
 
 
-def _feasible_value(z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, thr_unit: torch.Tensor) -> torch.Tensor:
-    """:func:`dual_value` from a known ``A^* z`` and ``lam w``."""
-    ratio = (atz.abs() / thr_unit).amax(dim=(-2, -1))
-    scale = torch.maximum(torch.maximum(ratio, norm_last(z)), torch.ones_like(ratio))
-    return (z.conj() * y).sum(dim=-1).abs() / scale
+def _dual_from_adjoint(z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, inv_thr2: torch.Tensor,
+                       factor: torch.Tensor | None = None) -> torch.Tensor:
+    """:func:`dual_value` of ``factor z`` from a known ``A^* z`` (no autograd).
+
+    ``inv_thr2`` is ``1 / (lam w)^2``: the largest ratio ``|A^* z| / (lam w)`` is the root
+    of the largest squared one, so no complex ``abs`` (several times slower per entry than
+    ``re^2 + im^2``) is taken. ``factor`` (per batch element) scales ``z`` without a copy
+    of ``A^* z`` (a running average is a sum times ``1/count``).
+    """
+    ratio = squared_magnitude(atz).mul_(inv_thr2).amax(dim=(-2, -1)).sqrt_()
+    norm, inner = norm_last(z), (z.conj() * y).sum(dim=-1).abs()
+    if factor is not None:
+        ratio, norm, inner = ratio * factor, norm * factor, inner * factor
+    return inner / torch.maximum(torch.maximum(ratio, norm), torch.ones_like(ratio))
 
 
 @torch.no_grad()
@@ -190,7 +199,8 @@ def _polish(A: Any, z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, thr_uni
     of ``z`` and the polished point is returned.
     """
     best_z, best_atz = z, atz
-    best_d = _feasible_value(z, atz, y, thr_unit)
+    inv_thr2 = thr_unit.reciprocal().square()
+    best_d = _dual_from_adjoint(z, atz, y, inv_thr2)
     primal = best_d + gap
     y_norm2 = norm_last(y) ** 2
     aty = A.adjoint(y)
@@ -215,7 +225,7 @@ def _polish(A: Any, z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, thr_uni
             mu, t_k = new, t_next
         z = z + c - A.forward(s * mu)
         atz = A.adjoint(z)
-        value = _feasible_value(z, atz, y, thr_unit)
+        value = _dual_from_adjoint(z, atz, y, inv_thr2)
         better = value > best_d
         best_d = torch.where(better, value, best_d)
         best_z = torch.where(better[..., None], z, best_z)
@@ -261,7 +271,7 @@ def polish_dual(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: A
     atz = A.adjoint(z)
     w = _as_weights(weights, atz.abs())
     thr_unit = torch.full((), lam, dtype=atz.real.dtype, device=atz.device) if w is None else lam * w
-    gap = objective(coeffs, y, A, lam, weights) - _feasible_value(z, atz, y, thr_unit)
+    gap = objective(coeffs, y, A, lam, weights) - _dual_from_adjoint(z, atz, y, thr_unit.reciprocal().square())
     return _polish(A, z, atz, y, thr_unit, gap.detach(), iterations=iterations, rounds=rounds)[0]
 
 

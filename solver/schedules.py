@@ -57,7 +57,7 @@ from typing import Any
 
 import torch
 
-from solver.objective import _polish
+from solver.objective import _dual_from_adjoint, _polish
 from solver.primal_dual import Callback, LayerRecord, step_
 from solver.prox import extrapolate, lerp, lerp_, norm_last, project_ball, soft_threshold, squared_magnitude
 from solver.validation import check_fraction, check_int
@@ -181,20 +181,6 @@ def _weighted_l1(x, thr_unit):
 def _primal_value(x, ax, y, thr_unit):
     """``F(x) = sum lam w |x| + ||A x - y||`` from a known ``A x`` (no autograd)."""
     return _weighted_l1(x, thr_unit) + norm_last(ax - y)
-
-
-def _dual_value(z, atz, y, inv_thr2, factor=None):
-    """``D(factor z)`` after rescaling into the feasible set, from a known ``A^* z``.
-
-    ``inv_thr2`` is ``1 / (lam w)^2`` (the largest ratio ``|A^* z| / (lam w)`` is the
-    root of the largest squared one); ``factor`` (per batch element) scales ``z`` without
-    a copy of ``A^* z`` (the running average is the sum times ``1/count``).
-    """
-    ratio = squared_magnitude(atz).mul_(inv_thr2).amax(dim=(-2, -1)).sqrt_()
-    norm, inner = norm_last(z), (z.conj() * y).sum(dim=-1).abs()
-    if factor is not None:
-        ratio, norm, inner = ratio * factor, norm * factor, inner * factor
-    return inner / torch.maximum(torch.maximum(ratio, norm), torch.ones_like(ratio))
 
 
 def _pick(mask: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -365,9 +351,9 @@ def adaptive_primal_dual(
             with torch.no_grad():
                 # gaps of the last step's point and of the average (from the sums: no A)
                 f_cur = _primal_value(x_new, ax_new, y, thr_unit)
-                d_cur = _dual_value(z_new, atz_new, y, inv_thr2)
+                d_cur = _dual_from_adjoint(z_new, atz_new, y, inv_thr2)
                 f_avg = _weighted_l1(sx, thr_unit) * inv + norm_last(sax * inv[..., None] - y)
-                d_avg = _dual_value(sz, satz, y, inv_thr2, inv)
+                d_avg = _dual_from_adjoint(sz, satz, y, inv_thr2, inv)
                 use_avg = (f_avg - d_avg) < (f_cur - d_cur)
                 g_cand = torch.where(use_avg, f_avg - d_avg, f_cur - d_cur)
                 f_cand = torch.where(use_avg, f_avg, f_cur)
