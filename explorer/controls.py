@@ -46,7 +46,8 @@ def firenet_values(which: str) -> dict[str, Any]:
     from solver.firenet import PAPER_DEFAULTS
 
     if which == "adaptive":
-        return {"schedule": "adaptive", "max_layers": K.SPECS["max_layers"].default, "target_gap": 0.0}
+        return {"schedule": "adaptive", "max_layers": K.SPECS["max_layers"].default, "target_gap": 0.0,
+                "consistent": False}
     source = {**PAPER_DEFAULTS, "restarts": 5}
     values = {key: source[spec.param or key] for key, spec in K.SPECS.items()
               if key in K.FIRENET_KEYS and (spec.param or key) in source}
@@ -162,6 +163,7 @@ def _firenet_controls(specs: Mapping[str, K.Spec]) -> None:
     if ss["schedule"] == "adaptive":
         for column, key in zip(st.columns(2), ("max_layers", "target_gap")):
             widget(key, specs, container=column)
+        widget("consistent", specs)
     else:
         for pair in (("n", "p"), ("nu", "C")):
             for column, key in zip(st.columns(2), pair):

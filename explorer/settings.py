@@ -85,14 +85,17 @@ class FirenetSettings:
     """FIRENET's parameters under the solver's names (``solver.firenet.FIRENET``):
     ``restarts`` x ``layers``, restart factor ``nu``, ``sharpness`` scale, ``lam``, the
     block ``output``, the steps ``tau`` and ``sigma``, the floor ``delta`` and the first
-    target ``eps0`` (0: ``||y||``); plus the wavelet and its ``levels`` (0 = maximal) and
-    the l1 ``weights``: ``"uniform"``, ``"levels"`` (``solver.wavelets.level_weights``),
-    ``"authors"`` (``solver.sparsity_weights.sparsity_level_weights`` with ``threshold``)
-    or ``"typed"`` (the list ``sparsities``)."""
+    target ``eps0`` (0: ``||y||``); for the adaptive schedule ``max_layers``,
+    ``target_gap`` and ``data_consistent`` (``solver.schedules.AdaptiveRule``); plus the
+    wavelet and its ``levels`` (0 = maximal) and the l1 ``weights``: ``"uniform"``,
+    ``"levels"`` (``solver.wavelets.level_weights``), ``"authors"``
+    (``solver.sparsity_weights.sparsity_level_weights`` with ``threshold``) or ``"typed"``
+    (the list ``sparsities``)."""
 
     schedule: str = _default("schedule")
     max_layers: int = _default("max_layers")
     target_gap: float = _default("target_gap")
+    data_consistent: bool = _default("consistent")
     restarts: int = _default("n")
     layers: int = _default("p")
     nu: float = _default("nu")
@@ -130,8 +133,13 @@ class FirenetSettings:
     def network_options(self) -> dict[str, Any]:
         """Keyword arguments of ``solver.firenet.FIRENET`` (besides A, lam and weights)."""
         if self.adaptive:  # steps balanced by the schedule itself: no tau, sigma, nu, C
-            return {"schedule": "adaptive", "max_layers": self.max_layers,
-                    "target_gap": self.target_gap or None}
+            options = {"schedule": "adaptive", "max_layers": self.max_layers,
+                       "target_gap": self.target_gap or None}
+            if self.data_consistent:
+                from solver.schedules import AdaptiveRule
+
+                options["rule"] = AdaptiveRule(data_consistent=True)
+            return options
         return {"restarts": self.restarts, "layers": self.layers, "nu": self.nu,
                 "sharpness": self.sharpness, "output": self.output, "delta": self.delta,
                 "eps0": self.eps0 or None, "tau": self.tau, "sigma": self.sigma}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -244,6 +245,37 @@ def test_paper_and_adaptive_buttons_set_firenet_values(runs):
     assert (ss["schedule"], ss["max_layers"]) == ("adaptive", 300)
     # The adaptive run's convergence curve: its own certified gap, no borrowed bound needed.
     assert "FIRENET" in runs
+
+
+def test_data_consistent_toggle_builds_and_runs_that_firenet(monkeypatch):
+    """The toggle reaches the solver: the page's FIRENET runs with
+    AdaptiveRule(data_consistent=True), and its output fits the data to single precision
+    (x + A^*(y - A x) has no residual); without it the rule is the default."""
+    import solver.trace
+    from solver.schedules import ADAPTIVE_RULE
+
+    seen = []
+    original = solver.trace.run
+
+    def capture(net, y, **kwargs):
+        if type(net).__name__ == "FIRENET":
+            seen.append((net.rule, net, y))
+        return original(net, y, **kwargs)
+
+    monkeypatch.setattr(solver.trace, "run", capture)
+    at = small_app(schedule="adaptive", max_layers="60", pattern="radial", show="firenet").run()
+    assert_page_ok(at)
+    assert at.toggle(key="consistent").value is False
+    assert seen and seen[-1][0] == ADAPTIVE_RULE
+    seen.clear()
+    at.toggle(key="consistent").set_value(True).run()
+    assert_page_ok(at)
+    rule, net, y = seen[-1]
+    assert rule.data_consistent is True
+    with torch.no_grad():
+        coeffs = net.solve(y)  # deterministic: the page's run again, in coefficients
+    residual = torch.linalg.vector_norm(net.A.forward(coeffs) - y) / torch.linalg.vector_norm(y)
+    assert float(residual) <= 1e-5
 
 
 # --------------------------------------------------------------------------------------
