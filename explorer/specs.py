@@ -254,7 +254,7 @@ def _firenet_specs() -> dict[str, Spec]:
                            help="Adaptive schedule only: also certify x + A*(y - A x), which fits "
                                 "the data exactly, and output it where its objective is lower "
                                 "(one more A* per check). On line masks it reaches a small "
-                                "certified gap sooner; in mid-run its certificate can be 10-25x "
+                                "certified gap sooner; in mid-run its certificate can be 10-70x "
                                 "the true gap, because the output outruns the dual."),
         "n": Spec(5, "Restarts n", low=1, high=200, step=1, param="restarts"),
         "p": Spec(int(r["layers"]), "Layers per restart p", low=1, high=500, step=1, param="layers"),
