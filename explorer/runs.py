@@ -34,6 +34,8 @@ __all__ = ["admitted", "attack_cancelled", "cancel", "confirm", "finish_long_tas
 #: Shortest time between two live redraws of FIRENET's curve (seconds): a plotly figure
 #: costs tens of milliseconds, and a deep run has hundreds of restarts.
 REDRAW_SECONDS = 0.5
+#: At most this many live redraws of the convergence chart between its first and last.
+LIVE_REDRAWS = 6
 
 
 # --------------------------------------------------------------------------------------
@@ -142,17 +144,20 @@ def _live_drawer(slot: Any, settings: Settings, tag: str) -> Any:
     from solver.trace import certify, own_certificate
 
     fs = settings.firenet
-    last = [-float("inf")]
+    last = [-float("inf"), 0]  # time and layer of the last redraw
 
     def draw(partial: Trace, layer: int) -> None:
         first = layer == fs.stops[0]
         if first:
             timing.mark("first_restart")
-        # Each redraw sends the whole chart: the first, then at most one every REDRAW_SECONDS.
+        # Each redraw sends the whole chart: the first, the last, and between them at most one
+        # every REDRAW_SECONDS and every 1/LIVE_REDRAWS of the depth, so a slow (busy) server
+        # does not send more charts than a fast one.
         now = time.perf_counter()
-        if not first and layer < fs.depth and now - last[0] < REDRAW_SECONDS:
+        if not first and layer < fs.depth and (now - last[0] < REDRAW_SECONDS
+                                               or layer - last[1] < fs.depth / LIVE_REDRAWS):
             return
-        last[0] = now
+        last[0], last[1] = now, layer
         gaps, bound = certify({"FIRENET": partial})
         curves = {"FIRENET": {"layer": partial.layer, "error": partial.error, "gap": gaps["FIRENET"],
                               "seconds": partial.time, "own": own_certificate(partial)}}

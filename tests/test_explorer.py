@@ -220,3 +220,45 @@ def test_the_first_screen_sentence_says_what_the_numbers_show():
     assert text.startswith("Unperturbed, **the U-Net** is the most accurate: **49.0 dB**")
     assert "behind on the clean data" not in text and "grey levels" not in text
     assert headline(clean, None, "", 0.0, None).endswith("35.3 dB).")
+
+
+def test_live_convergence_redraws_are_bounded_on_a_slow_server(monkeypatch):
+    """Each live redraw sends the whole chart, so their number sets the page's payload.
+    With a clock that advances a second per reading (a busy server), the time throttle
+    alone would redraw at every one of the 15 recorded depths; the cap keeps it to the
+    first, the last and at most LIVE_REDRAWS between them."""
+    import types
+
+    import torch
+
+    from explorer import runs
+    from solver.firenet import FIRENET
+    from solver.operators import SubsampledFourier, WaveletMeasurement
+    from solver.phantoms import shepp_logan
+    from solver.sampling import make_mask
+    from solver.trace import run
+    from solver.wavelets import Wavelet2D
+
+    ticks = iter(range(1_000_000))
+    monkeypatch.setattr(runs, "time", types.SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    monkeypatch.setattr(runs.timing, "mark", lambda name: None)
+
+    class Slot:
+        def __init__(self):
+            self.keys = []
+
+        def plotly_chart(self, fig, key, config):
+            self.keys.append(key)
+
+    settings, slot = Settings(), Slot()
+    fs = settings.firenet
+    truth = torch.as_tensor(shepp_logan(32), dtype=torch.float64)
+    A = WaveletMeasurement(SubsampledFourier(make_mask("multilevel", 32, 0.25, seed=0)), Wavelet2D("haar", None, 32))
+    y = A.sampling.forward(truth).to(torch.complex64)
+    net = FIRENET(A, schedule="adaptive", max_layers=fs.depth)
+    trace = run(net, y, reference=truth.numpy(), snapshots=fs.stops,
+                on_progress=runs._live_drawer(slot, settings, "t"))
+    drawn = [int(key.rsplit("_", 1)[1]) for key in slot.keys]
+    assert len(fs.stops) == 15 and trace.layer[-1] == fs.depth
+    assert drawn[0] == fs.stops[0] and drawn[-1] == fs.depth
+    assert 3 <= len(drawn) <= runs.LIVE_REDRAWS + 2, drawn
