@@ -4,8 +4,8 @@ Problem (the explorer's default): N = 256, Fourier, multilevel 25 % (seed 0), Ha
 maximal levels, level weights from the image, lam = 2.5e-4, noiseless, complex64, one
 torch thread. Images: Shepp-Logan and a held-out random-ellipse image
 (``solver.datasets.example_image(800000, 256)``). Networks: the adaptive schedule
-(``--layers`` layers), the paper's 5 x 5 (ergodic) and RECOMMENDED (15 x 20, last
-iterate). For each, a worst-case measurement perturbation (``worst_case_perturbation``,
+(``--layers`` layers; ``adaptive_dc``: with the data-consistent candidate), the
+paper's 5 x 5 (ergodic) and RECOMMENDED (15 x 20, last iterate). For each, a worst-case measurement perturbation (``worst_case_perturbation``,
 ``--steps`` steps, seed 0) at each budget; printed: the relative perturbation ``||e||/||y||``,
 the relative output change ``||f(y+e) - f(y)|| / ||f(y)||``, their ratio ``K`` and the
 relative error to the true image before and after.
@@ -32,6 +32,7 @@ from solver.firenet import FIRENET, PAPER_DEFAULTS, RECOMMENDED  # noqa: E402
 from solver.operators import SubsampledFourier, WaveletMeasurement  # noqa: E402
 from solver.phantoms import shepp_logan  # noqa: E402
 from solver.sampling import make_mask  # noqa: E402
+from solver.schedules import AdaptiveRule  # noqa: E402
 from solver.wavelets import Wavelet2D, level_weights  # noqa: E402
 
 
@@ -46,7 +47,8 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--budgets", type=float, nargs="+", default=[0.01, 0.05])
     parser.add_argument("--images", nargs="+", default=["shepp_logan", "ellipse_800000"])
-    parser.add_argument("--networks", nargs="+", default=["adaptive", "paper", "recommended"])
+    parser.add_argument("--networks", nargs="+", default=["adaptive", "paper", "recommended"],
+                        choices=("adaptive", "adaptive_dc", "paper", "recommended"))
     parser.add_argument("--checkpoint", choices=("auto", "off"), default="auto",
                         help="'off' keeps the whole graph (faster; ~1 GB per 300 layers at N = 256)")
     args = parser.parse_args(argv)
@@ -64,6 +66,8 @@ def main(argv=None) -> None:
         w = level_weights(truth.double(), A.wavelet, domain="image")
         nets = {
             "adaptive": (f"adaptive {args.layers}", FIRENET(A, weights=w, schedule="adaptive", max_layers=args.layers)),
+            "adaptive_dc": (f"adaptive {args.layers}, data-c.", FIRENET(
+                A, weights=w, schedule="adaptive", max_layers=args.layers, rule=AdaptiveRule(data_consistent=True))),
             "paper": ("paper 5 x 5 ergodic", FIRENET(A, weights=w, **{**PAPER_DEFAULTS, "restarts": 5})),
             "recommended": ("RECOMMENDED 15 x 20", FIRENET(A, weights=w, **RECOMMENDED)),
         }
