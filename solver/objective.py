@@ -238,11 +238,13 @@ def polish_dual(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: A
                 coeffs: torch.Tensor, iterations: int = 30, rounds: int = 2) -> torch.Tensor:
     """A dual candidate at least as good as ``z`` for the certificate of ``coeffs``.
 
-    Moves ``z`` by the gap's worth of dual ascent and removes the resulting and existing
-    violations of ``|A^* z| <= lam w`` by the smallest correction (linearised at ``z``;
-    see the module's ``_polish``), ``rounds`` times with ``iterations`` projected-gradient
-    steps each, one ``A`` and one ``A^*`` per step. Useful where :func:`dual_value` is
-    limited by ``z``'s violations rather than its distance to the optimum.
+    Moves ``z`` by the gap's worth of dual ascent along ``y`` and removes the resulting and
+    existing violations of ``|A^* z| <= lam w`` by the smallest correction, to first order
+    in the moduli of the near-active coefficients (a non-negative least-squares problem),
+    ``rounds`` times with ``iterations`` accelerated projected-gradient steps each, one
+    ``A`` and one ``A^*`` per step. Useful where :func:`dual_value` is limited by ``z``'s
+    violations (rescaling costs their size in full) rather than by its distance to the
+    optimum, as on radial and line masks.
 
     Parameters
     ----------
