@@ -149,27 +149,31 @@ def dual_value(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: An
         A lower bound on ``F*``.
     """
     _check_lam(lam)
-    atz = A.adjoint(z).abs()
-    w = _as_weights(weights, atz)
-    bound = lam if w is None else lam * w
-    # largest s with s |A^* z|_i <= lam w_i for every i
-    ratio_max = (atz / bound).amax(dim=(-2, -1))
-    znorm = norm_last(z)
-    denom = torch.maximum(torch.maximum(ratio_max, znorm), torch.ones_like(znorm))
-    inner = (z.conj() * y).sum(dim=-1)
-    return inner.abs() / denom
+    atz = A.adjoint(z)
+    return _dual_from_adjoint(z, atz, y, _bound(lam, weights, atz).reciprocal().square())
+
+
+def _bound(lam: float, weights: Any, like: torch.Tensor) -> torch.Tensor:
+    """``lam w`` (``lam`` for unit weights) as a tensor in the real dtype of ``like``."""
+    w = _as_weights(weights, like)
+    if w is None:
+        return torch.tensor(lam, dtype=like.real.dtype, device=like.device)
+    return lam * w
 
 
 def _dual_from_adjoint(z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, inv_thr2: torch.Tensor,
                        factor: torch.Tensor | None = None) -> torch.Tensor:
-    """:func:`dual_value` of ``factor z`` from a known ``A^* z`` (no autograd).
+    """:func:`dual_value` of ``factor z`` from a known ``A^* z``.
 
-    ``inv_thr2`` is ``1 / (lam w)^2``: the largest ratio ``|A^* z| / (lam w)`` is the root
-    of the largest squared one, so no complex ``abs`` (several times slower per entry than
-    ``re^2 + im^2``) is taken. ``factor`` (per batch element) scales ``z`` without a copy
-    of ``A^* z`` (a running average is a sum times ``1/count``).
+    ``z`` is rescaled by the largest factor keeping it feasible,
+    ``min(1, 1/||z||, min_i lam w_i / |(A^* z)_i|)``. ``inv_thr2`` is ``1 / (lam w)^2``:
+    the largest ratio ``|A^* z| / (lam w)`` is the root of the largest squared one, so no
+    complex ``abs`` (several times slower per entry than ``re^2 + im^2``) is taken.
+    ``factor`` (per batch element) scales ``z`` without a copy of ``A^* z`` (a running
+    average is a sum times ``1/count``).
     """
-    ratio = squared_magnitude(atz).mul_(inv_thr2).amax(dim=(-2, -1)).sqrt_()
+    # largest s with s |A^* z|_i <= lam w_i for every i
+    ratio = squared_magnitude(atz).mul_(inv_thr2).amax(dim=(-2, -1)).sqrt()
     norm, inner = norm_last(z), (z.conj() * y).sum(dim=-1).abs()
     if factor is not None:
         ratio, norm, inner = ratio * factor, norm * factor, inner * factor
@@ -180,7 +184,7 @@ def _dual_from_adjoint(z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, inv_
 def _polish(A: Any, z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, thr_unit: torch.Tensor,
             gap: torch.Tensor, *, iterations: int, rounds: int, norm: float = 1.0,
             band: float = 1e-2) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A dual point near ``z`` with a higher certified value; returns ``(z', A^* z', D(z'))``.
+    """A dual point near ``z`` with a higher certified value; returns ``(z', D(z'))``.
 
     Rescaling ``z`` into the feasible set (:func:`dual_value`) costs ``D`` times its
     largest violation ``max_i |A^* z|_i / (lam w_i) - 1``. Where the dual optimum has
@@ -198,22 +202,22 @@ def _polish(A: Any, z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, thr_uni
     is a valid lower bound whatever the linearisation misses; per batch element the better
     of ``z`` and the polished point is returned.
     """
-    best_z, best_atz = z, atz
+    best_z = z
     inv_thr2 = thr_unit.reciprocal().square()
     best_d = _dual_from_adjoint(z, atz, y, inv_thr2)
     primal = best_d + gap
     y_norm2 = norm_last(y) ** 2
     aty = A.adjoint(y)
     step = 1.0 / norm**2
+    tiny = torch.finfo(y_norm2.dtype).tiny
     for _ in range(rounds):
         inner = (z.conj() * y).sum(dim=-1)
-        phase = torch.where(inner.abs() > 0, inner.conj() / inner.abs().clamp(min=torch.finfo(y_norm2.dtype).tiny),
-                            torch.ones_like(inner))
-        k = (gap.clamp(min=0) / y_norm2.clamp(min=torch.finfo(y_norm2.dtype).tiny)) * phase
+        phase = torch.where(inner.abs() > 0, inner.conj() / inner.abs().clamp(min=tiny), torch.ones_like(inner))
+        k = (gap.clamp(min=0) / y_norm2.clamp(min=tiny)) * phase
         c, atc = k[..., None] * y, k[..., None, None] * aty
         modulus = atz.abs()
         near = modulus >= (1.0 - band) * thr_unit
-        s = torch.where(near, atz / modulus.clamp(min=torch.finfo(modulus.dtype).tiny), torch.zeros_like(atz))
+        s = torch.where(near, atz / modulus.clamp(min=tiny), torch.zeros_like(atz))
         h = torch.where(near, thr_unit - modulus - (s.conj() * atc).real, torch.zeros_like(modulus))
         mu = torch.zeros_like(modulus)
         momentum, t_k = mu, 1.0
@@ -229,9 +233,8 @@ def _polish(A: Any, z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, thr_uni
         better = value > best_d
         best_d = torch.where(better, value, best_d)
         best_z = torch.where(better[..., None], z, best_z)
-        best_atz = torch.where(better[..., None, None], atz, best_atz)
         gap = primal - best_d  # the next round asks for what is left
-    return best_z, best_atz, best_d
+    return best_z, best_d
 
 
 def polish_dual(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: Any = None, *,
@@ -271,8 +274,7 @@ def polish_dual(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: A
     check_int("iterations", iterations, low=1)
     check_int("rounds", rounds, low=1)
     atz = A.adjoint(z)
-    w = _as_weights(weights, atz.abs())
-    thr_unit = torch.full((), lam, dtype=atz.real.dtype, device=atz.device) if w is None else lam * w
+    thr_unit = _bound(lam, weights, atz)
     gap = objective(coeffs, y, A, lam, weights) - _dual_from_adjoint(z, atz, y, thr_unit.reciprocal().square())
     return _polish(A, z, atz, y, thr_unit, gap.detach(), iterations=iterations, rounds=rounds)[0]
 

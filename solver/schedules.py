@@ -394,7 +394,7 @@ def adaptive_primal_dual(
                 if worth:
                     polish_work += polish_cost
                     with torch.no_grad():
-                        z_pol, _, d_pol = _polish(A, best_z, A.adjoint(best_z), y, thr_unit, f_out - best_d,
+                        z_pol, d_pol = _polish(A, best_z, A.adjoint(best_z), y, thr_unit, f_out - best_d,
                                                   iterations=rule.polish_iterations, rounds=rule.polish_rounds,
                                                   norm=norm)
                         polished = d_pol > best_d
