@@ -12,6 +12,7 @@ Run::
 
     python benchmarks/patterns_firenet.py --sizes 128 256 512 --rates 0.1 0.5
     python benchmarks/patterns_firenet.py --sizes 256 --patterns multilevel --rates 0.25 --image ellipse_800000
+    python benchmarks/patterns_firenet.py --patterns lines_random lines_equispaced radial spiral --max-layers 8000
 """
 
 from __future__ import annotations
