@@ -12,7 +12,8 @@ from explorer.specs import METHOD_LABELS
 if TYPE_CHECKING:
     from explorer.results import Results
 
-__all__ = ["CHART", "STABILITY_BUDGETS", "stability_networks", "convergence_curves", "draw_convergence"]
+__all__ = ["CHART", "STABILITY_BUDGETS", "stability_networks", "convergence_curves", "certificate_note",
+           "draw_convergence"]
 
 #: Plotly chart options of every chart on the page.
 CHART = {"displaylogo": False, "scrollZoom": True}
@@ -72,13 +73,63 @@ def convergence_curves(settings: Settings, results: Results, extra: dict[str, An
     return curves, firenet.restart_layers, eps, fs.depth
 
 
+#: Below this the page's single-precision gaps are rounding noise (README: "Values below
+#: about 1e-4 on the default problem are at the limit of the app's single precision").
+SINGLE_PRECISION_GAP = 1e-4
+
+
+def certificate_note(own: list[float], layers: list[int], *, max_layers: int, target_gap: float) -> str:
+    """One line under the convergence chart: what the adaptive FIRENET certified about its
+    own output at its last layer, and whether it met the target gap ("" when it certified
+    nothing).
+
+    Parameters
+    ----------
+    own : list of float
+        Its own certificate at the recorded layers (:func:`solver.trace.own_certificate`).
+    layers : list of int
+        The recorded layers (the last is where it stopped).
+    max_layers : int
+        Its depth limit.
+    target_gap : float
+        The early-stop target (0: none).
+    """
+    if not own or not layers or not own[-1] == own[-1]:  # nan: no dual value yet
+        return ""
+    gap, last = own[-1], layers[-1]
+    if target_gap > 0 and last < max_layers:
+        return (f"FIRENET reached the target gap {target_gap:.1e} at layer {last:,} and stopped "
+                f"there; its own certified relative gap: {gap:.1e}.")
+    note = f"FIRENET's own certified relative gap after {last:,} layers: {gap:.1e}"
+    if target_gap <= 0:
+        return note + "."
+    if gap <= target_gap:
+        return note + f", within the target {target_gap:.1e}."
+    note += f", above the target {target_gap:.1e}: more layers lower it"
+    if target_gap < SINGLE_PRECISION_GAP:
+        note += (f"; in the page's single precision it jitters below about "
+                 f"{SINGLE_PRECISION_GAP:.0e}")
+    return note + ". A certified 1e-6 takes thousands of layers on line, spiral and 10 % radial masks (About)."
+
+
 def draw_convergence(settings: Settings, results: Results, slot: Any, *, key: str = "conv_fig",
                      extra: dict[str, Any] | None = None) -> None:
-    """Error and certified gap against layer, with restarts and the eps_k schedule."""
+    """Error and certified gap against layer, with restarts and the eps_k schedule; under
+    them, for the adaptive schedule, what FIRENET certified about itself."""
     curves, restart_layers, eps, depth = convergence_curves(settings, results, extra)
     if not curves:
         slot.info("FIRENET did not run.")
         return
     fig = compute.figure("convergence_figure", curves, restart_layers=tuple(restart_layers),
                          eps=tuple(eps), depth=settings.view.depth, last_layer=depth)
-    slot.plotly_chart(fig, key=key, config=CHART)
+    fs = settings.firenet
+    firenet = curves.get("FIRENET")
+    note = (certificate_note(list(firenet["own"]), list(firenet["layer"]), max_layers=fs.max_layers,
+                             target_gap=fs.target_gap)
+            if fs.adaptive and firenet is not None else "")
+    if not note:
+        slot.plotly_chart(fig, key=key, config=CHART)
+        return
+    box = slot.container()
+    box.plotly_chart(fig, key=key, config=CHART)
+    box.caption(note)

@@ -278,6 +278,25 @@ def test_data_consistent_toggle_builds_and_runs_that_firenet(monkeypatch):
     assert float(residual) <= 1e-5
 
 
+def test_convergence_panel_says_what_firenet_certified():
+    """Under the convergence chart the adaptive FIRENET's own certificate at its last layer,
+    and whether it met the target gap: stopped early at a loose target, all layers and
+    "above the target" at one single precision cannot certify."""
+    at = small_app(schedule="adaptive", max_layers="300", target_gap="0.01", show="firenet").run()
+    assert_page_ok(at)
+    notes = [c.value for c in at.caption if "certified relative gap" in c.value]
+    assert len(notes) == 1 and notes[0].startswith("FIRENET reached the target gap 1.0e-02 at layer ")
+    stopped = int(notes[0].split("at layer ")[1].split(" ")[0].replace(",", ""))
+    assert 10 <= stopped < 300
+    gap = float(notes[0].rstrip(".").rsplit(": ", 1)[1])
+    assert 0 < gap <= 0.01
+    at.number_input(key="target_gap").set_value(1e-9).run()
+    assert_page_ok(at)
+    notes = [c.value for c in at.caption if "certified relative gap" in c.value]
+    assert len(notes) == 1 and notes[0].startswith("FIRENET's own certified relative gap after 300 layers: ")
+    assert "above the target 1.0e-09: more layers lower it; in the page's single precision" in notes[0]
+
+
 # --------------------------------------------------------------------------------------
 # The URL holds the page
 # --------------------------------------------------------------------------------------

@@ -262,3 +262,26 @@ def test_live_convergence_redraws_are_bounded_on_a_slow_server(monkeypatch):
     assert len(fs.stops) == 15 and trace.layer[-1] == fs.depth
     assert drawn[0] == fs.stops[0] and drawn[-1] == fs.depth
     assert 3 <= len(drawn) <= runs.LIVE_REDRAWS + 2, drawn
+
+
+def test_certificate_note_says_whether_the_target_was_met():
+    from explorer.charts import certificate_note
+
+    own, layers = [1e-2, 1e-3, 4e-4], [100, 200, 300]
+    assert certificate_note(own, layers, max_layers=300, target_gap=0.0) == (
+        "FIRENET's own certified relative gap after 300 layers: 4.0e-04.")
+    # Stopped before its depth limit: the target was reached there.
+    assert certificate_note(own, [10, 20, 180], max_layers=300, target_gap=1e-3) == (
+        "FIRENET reached the target gap 1.0e-03 at layer 180 and stopped there; "
+        "its own certified relative gap: 4.0e-04.")
+    # Reached only at the last layer (the final polish can do that) ...
+    assert certificate_note(own, layers, max_layers=300, target_gap=5e-4).endswith(", within the target 5.0e-04.")
+    # ... or not at all: say so, and where a small target cannot show in single precision.
+    missed = certificate_note(own, [100, 200, 2000], max_layers=2000, target_gap=1e-6)
+    assert missed.startswith("FIRENET's own certified relative gap after 2,000 layers: 4.0e-04, above the "
+                             "target 1.0e-06: more layers lower it; in the page's single precision")
+    assert "10 % radial masks (About)." in missed
+    assert "single precision" not in certificate_note(own, layers, max_layers=300, target_gap=2e-4)
+    # Nothing certified yet (no positive dual value): no line.
+    assert certificate_note([float("nan")], [10], max_layers=300, target_gap=0.0) == ""
+    assert certificate_note([], [], max_layers=300, target_gap=0.0) == ""
