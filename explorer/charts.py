@@ -3,6 +3,8 @@ live redraws while methods run."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from explorer import compute
@@ -78,23 +80,23 @@ def convergence_curves(settings: Settings, results: Results, extra: dict[str, An
 SINGLE_PRECISION_GAP = 1e-4
 
 
-def certificate_note(own: list[float], layers: list[int], *, max_layers: int, target_gap: float) -> str:
+def certificate_note(own: Sequence[float], layers: Sequence[int], *, max_layers: int, target_gap: float) -> str:
     """One line under the convergence chart: what the adaptive FIRENET certified about its
     own output at its last layer, and whether it met the target gap ("" when it certified
     nothing).
 
     Parameters
     ----------
-    own : list of float
+    own : sequence of float
         Its own certificate at the recorded layers (:func:`solver.trace.own_certificate`).
-    layers : list of int
+    layers : sequence of int
         The recorded layers (the last is where it stopped).
     max_layers : int
         Its depth limit.
     target_gap : float
         The early-stop target (0: none).
     """
-    if not own or not layers or not own[-1] == own[-1]:  # nan: no dual value yet
+    if not own or not layers or math.isnan(own[-1]):  # nan: no dual value yet
         return ""
     gap, last = own[-1], layers[-1]
     if target_gap > 0 and last < max_layers:
@@ -124,7 +126,7 @@ def draw_convergence(settings: Settings, results: Results, slot: Any, *, key: st
                          eps=tuple(eps), depth=settings.view.depth, last_layer=depth)
     fs = settings.firenet
     firenet = curves.get("FIRENET")
-    note = (certificate_note(list(firenet["own"]), list(firenet["layer"]), max_layers=fs.max_layers,
+    note = (certificate_note(firenet["own"], firenet["layer"], max_layers=fs.max_layers,
                              target_gap=fs.target_gap)
             if fs.adaptive and firenet is not None else "")
     if not note:

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import torch
 
+from solver.primal_dual import threshold_unit
 from solver.prox import norm_last, squared_magnitude
 from solver.validation import check_int
 
@@ -150,15 +151,7 @@ def dual_value(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: An
     """
     _check_lam(lam)
     atz = A.adjoint(z)
-    return _dual_from_adjoint(z, atz, y, _bound(lam, weights, atz).reciprocal().square())
-
-
-def _bound(lam: float, weights: Any, like: torch.Tensor) -> torch.Tensor:
-    """``lam w`` (``lam`` for unit weights) as a tensor in the real dtype of ``like``."""
-    w = _as_weights(weights, like)
-    if w is None:
-        return torch.tensor(lam, dtype=like.real.dtype, device=like.device)
-    return lam * w
+    return _dual_from_adjoint(z, atz, y, threshold_unit(lam, _as_weights(weights, atz), atz).reciprocal().square())
 
 
 def _dual_from_adjoint(z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, inv_thr2: torch.Tensor,
@@ -183,7 +176,7 @@ def _dual_from_adjoint(z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, inv_
 @torch.no_grad()
 def _polish(A: Any, z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, thr_unit: torch.Tensor,
             gap: torch.Tensor, *, iterations: int, rounds: int, norm: float = 1.0,
-            band: float = 1e-2) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            band: float = 1e-2) -> tuple[torch.Tensor, torch.Tensor]:
     """A dual point near ``z`` with a higher certified value; returns ``(z', D(z'))``.
 
     Rescaling ``z`` into the feasible set (:func:`dual_value`) costs ``D`` times its
@@ -274,7 +267,7 @@ def polish_dual(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: A
     check_int("iterations", iterations, low=1)
     check_int("rounds", rounds, low=1)
     atz = A.adjoint(z)
-    thr_unit = _bound(lam, weights, atz)
+    thr_unit = threshold_unit(lam, _as_weights(weights, atz), atz)
     gap = objective(coeffs, y, A, lam, weights) - _dual_from_adjoint(z, atz, y, thr_unit.reciprocal().square())
     return _polish(A, z, atz, y, thr_unit, gap.detach(), iterations=iterations, rounds=rounds)[0]
 

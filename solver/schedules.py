@@ -321,6 +321,7 @@ def adaptive_primal_dual(
     restarts = torch.zeros(batch, dtype=torch.long, device=device)
     tiny = torch.finfo(real).tiny
     polish_work = 0  # layers' worth of A and A^* spent polishing the dual
+    polish_cost = rule.polish_rounds * (rule.polish_iterations + 1)  # of one polish
     # the polish serves the certificate alone (the output does not change): skip it when
     # no record or target reads it, e.g. inside an attack's forward passes
     certificate_read = callback is not None or target_gap is not None
@@ -382,7 +383,6 @@ def adaptive_primal_dual(
             if bool(improved.any()):
                 z_best = _pick(d_avg > d_cur, sz * inv[..., None], z_new) if averaged else z_new
                 best_z = _pick(improved, z_best, best_z)
-            polish_cost = rule.polish_rounds * (rule.polish_iterations + 1)
             if rule.polish_iterations and certificate_read and not bool(done.all()) and (
                     layer == max_layers
                     or (target_gap is not None and polish_work + polish_cost <= rule.polish_share * layer)):
