@@ -1,13 +1,15 @@
 # The two commands a newcomer needs: `make app` and `make test`.
-# Options: CPU=1 installs torch's CPU-only build from the PyTorch wheel index (about 0.2 GB
-# instead of 2.7 GB on Linux); PYTHON=python3.12 picks the interpreter (3.11 or newer).
+# scripts/setup.sh picks torch's build by itself: CUDA where an NVIDIA GPU is found, the CPU
+# build otherwise. CPU=1 forces the CPU build, CPU=0 PyPI's (CUDA on Linux); PYTHON=python3.12
+# picks the interpreter (3.11 or newer). Download sizes: README.
 .PHONY: app test bench
 
-SETUP_FLAGS = $(if $(CPU),--cpu)
+SETUP_FLAGS = $(if $(filter 1,$(CPU)),--cpu,$(if $(filter 0,$(CPU)),--cuda))
 export PYTHON
 
 app:
 	scripts/setup.sh $(SETUP_FLAGS)
+	@echo "Starting the app; open the Local URL below. Ctrl+C stops it."
 	.venv/bin/python -m streamlit run app.py
 
 test:
