@@ -5,7 +5,8 @@ operators, wavelets, FIRENET (Colbrook, Antun and Hansen, PNAS 2022) and the bas
 the trained U-Net, worst-case perturbations and stability curves. Everything is a
 ``torch.nn.Module`` mapping data ``y`` to an image, so attacks differentiate through it.
 
-The names below are importable from ``solver`` directly; each module is imported when
+The names below are importable from ``solver`` directly, and so is every module of the
+package (``solver.problem``, ``solver.kspace``, ...); each module is imported when it or
 one of its names is first used, so ``import solver`` stays cheap.
 
 Examples
@@ -23,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any
 
 #: Public name -> the module that defines it.
@@ -57,14 +59,21 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
+def _submodules() -> list[str]:
+    return [info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")]
+
+
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
-    if module is None:
+    if module is not None:
+        value = getattr(importlib.import_module(f"solver.{module}"), name)
+    elif name in _submodules():
+        value = importlib.import_module(f"solver.{name}")
+    else:
         raise AttributeError(f"module 'solver' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"solver.{module}"), name)
     globals()[name] = value  # the next lookup is a plain attribute
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_submodules()))
