@@ -6,7 +6,8 @@ plots have rendered, changes the sampling rate and checks that a shown metric ch
 Screenshots are kept in ``test-artifacts/`` (git-ignored) for a human to look at. Then
 several visitors: three pages at once each get their own complete page, and a long run
 stops within two seconds of its tab closing or its Cancel button (the server's CPU time
-stops growing).
+stops growing). Times and CPU use are measured against a busy thread of the test in the
+same second, so a loaded machine slows the expectations with the server.
 """
 
 from __future__ import annotations
@@ -142,13 +143,25 @@ def assert_zoom_is_linked(page) -> None:
     page.mouse.move(left + 0.5 * axis["w"], top + 0.45 * axis["h"], steps=8)
     page.mouse.move(left + 0.6 * axis["w"], top + 0.6 * axis["h"], steps=8)
     page.mouse.up()
-    page.wait_for_timeout(800)
-    ranges = plot.evaluate(r"""gd => {
+    axis_ranges = r"""gd => {
         const L = gd._fullLayout, out = {};
         for (const k of Object.keys(L)) if (/^[xy]axis\d*$/.test(k) && L[k].visible !== false)
             out[k] = L[k].range;
         return out;
-    }""")
+    }"""
+    # Until every panel shows the dragged region (at the machine's pace, not after a fixed
+    # wait); if that never happens, the assertions below say what the panels show.
+    try:
+        page.wait_for_function(
+            f"""gd => {{
+                const ranges = Object.entries(({axis_ranges})(gd)).filter(([k]) => k.startsWith('x'));
+                const first = JSON.stringify(ranges[0][1].map(v => v.toFixed(3)));
+                return Math.abs(ranges[0][1][1] - ranges[0][1][0]) < 64
+                    && ranges.every(([, r]) => JSON.stringify(r.map(v => v.toFixed(3))) === first);
+            }}""", arg=plot.element_handle(), timeout=30_000, polling=100)
+    except playwright.TimeoutError:
+        pass
+    ranges = plot.evaluate(axis_ranges)
     page.screenshot(path=str(ARTIFACTS / "browser_zoomed.png"), full_page=True)
     x_ranges = {k: tuple(round(v, 3) for v in r) for k, r in ranges.items() if k.startswith("x")}
     assert len(set(x_ranges.values())) == 1, x_ranges
@@ -260,29 +273,54 @@ def start_long_run(server: str, page, seed: int) -> None:
     page.wait_for_timeout(1000)
 
 
-def assert_server_goes_idle(server: str, within: float = 2.0) -> None:
-    """The server's CPU time grows by less than 0.1 s over the second after ``within``."""
-    time.sleep(within)
+def server_and_own_cpu(server: str, seconds: float = 1.0) -> tuple[float, float]:
+    """CPU seconds the server used, and CPU seconds a busy thread of this test got, over
+    the same ``seconds`` of wall time.
+
+    The second number is the machine's pace at that moment: on an idle machine about
+    ``seconds``, under load (other processes on the cores) less, by as much as the server
+    is slowed down too. Assertions compare the server against it rather than against fixed
+    times, so that load does not fail them.
+    """
     before = server_cpu_seconds(server)
-    time.sleep(1.0)
-    used = server_cpu_seconds(server) - before
-    assert used < 0.1, f"the server used {used:.2f} s of CPU in the second from {within} s on"
+    own_before = time.thread_time()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+    own = time.thread_time() - own_before
+    return server_cpu_seconds(server) - before, own
+
+
+def assert_server_runs(server: str) -> float:
+    """The server computes at least a third of what a busy thread gets; returns that thread's
+    share of a core (the machine's pace, 1 when idle)."""
+    used, own = server_and_own_cpu(server)
+    assert used > own / 3, f"the server used {used:.2f} s of CPU in a second where a busy thread got {own:.2f} s"
+    return own
+
+
+def assert_server_goes_idle(server: str, pace: float, within: float = 2.0) -> None:
+    """Within ``within`` seconds at the machine's ``pace`` (so longer on a loaded machine),
+    the server's CPU use falls below a tenth of what a busy thread gets in a second."""
+    time.sleep(within / max(pace, 0.1))
+    used, own = server_and_own_cpu(server)
+    assert used < own / 10, (f"the server used {used:.2f} s of CPU in the second from {within} s "
+                             f"(at pace {pace:.2f}) on, where a busy thread got {own:.2f} s")
 
 
 def test_a_run_stops_when_its_tab_closes(server, browser):
     page = browser.new_page()
     start_long_run(server, page, seed=41)
-    before = server_cpu_seconds(server)
-    time.sleep(1.0)
-    assert server_cpu_seconds(server) - before > 0.2  # it was running
+    pace = assert_server_runs(server)
     page.close()
-    assert_server_goes_idle(server)
+    assert_server_goes_idle(server, pace)
 
 
 def test_cancel_stops_a_run(server, browser):
     page = browser.new_page()
     start_long_run(server, page, seed=42)
+    pace = assert_server_runs(server)
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text("was cancelled").wait_for(timeout=10_000)
-    assert_server_goes_idle(server, within=1.0)
+    assert_server_goes_idle(server, pace, within=1.0)
     assert page.get_by_role("button", name=re.compile("^Run it")).count() == 1
