@@ -32,7 +32,7 @@ The page's FIRENET restarts when its own certified duality gap says so and balan
 two step sizes from the moves since the last restart (the adaptive schedule; each layer an
 over-relaxed primal-dual step): no per-problem table, and its certificate is its own.
 
-**What the measurements say here** (README, "What the sweep measured"). With the paper's
+**What the measurements say here** (docs/sweep.md). With the paper's
 5 x 5 layers FIRENET stalls far from the minimiser of the sqrt-LASSO: it is 12 dB less
 accurate than the U-Net and clearly more stable (its output moves about twice as much as
 the data, relatively, under its own worst case; the U-Net's three times; under the
@@ -67,13 +67,13 @@ PANELS = """
   it ran: its objective against the best of its own dual values so far, nothing
   borrowed; where it meets the solid curve, its certificate is as good as the best bound
   of all runs. At the last layer FIRENET polishes its best dual where small violations
-  of |A* z| <= lam w are what limit the certificate (README, "FIRENET's schedules"),
+  of |A* z| <= lam w are what limit the certificate (docs/schedules.md),
   so both curves can drop there. On line, spiral and 10 % radial masks the certificate
   falls far more slowly than on 2-D random ones: in double precision 3,500-7,300 layers
-  to 1e-6 where 2-D random masks need 230-1,870, and on some not within 8,000 (README,
-  "FIRENET's schedules"). Values
+  to 1e-6 where 2-D random masks need 230-1,870, and on some not within 8,000
+  (docs/schedules.md). Values
   below about 1e-4 on the default problem are at the limit of the app's single precision
-  (the gap then jitters); the README's tables are in double precision.
+  (the gap then jitters); the tables in docs/schedules.md are in double precision.
 - **Stability**: output change against perturbation size, log-log, worst case (solid)
   and random (dashed) for each network; the dotted diagonal is "change = perturbation".
 

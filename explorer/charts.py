@@ -75,8 +75,8 @@ def convergence_curves(settings: Settings, results: Results, extra: dict[str, An
     return curves, firenet.restart_layers, eps, fs.depth
 
 
-#: Below this the page's single-precision gaps are rounding noise (README: "Values below
-#: about 1e-4 on the default problem are at the limit of the app's single precision").
+#: Below this the page's single-precision gaps are rounding noise: values below about 1e-4
+#: on the default problem are at the limit of the app's single precision.
 SINGLE_PRECISION_GAP = 1e-4
 
 

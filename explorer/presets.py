@@ -70,7 +70,7 @@ PRESETS: dict[str, Preset] = {
         "FIRENET's own worst case at 2%",
         "The default page with the perturbation searched against FIRENET itself (run to "
         "convergence) instead of the U-Net: 2% of ||y||, 20 gradient steps through all of "
-        "its layers (a minute or more). The measured table in the README has the outcome "
+        "its layers (a minute or more). The measured table in docs/sweep.md has the outcome "
         "for both FIRENETs and the U-Net.",
         {"image": "random_ellipses", "size": 256, "image_seed": 800_000, "pattern": "multilevel",
          "rate": 0.25, "perturbation": "worst_firenet", "budget": 0.02,

@@ -7,7 +7,8 @@ pip's report names every file it would fetch but not its size. This reads each f
 size from the server (an HTTP HEAD request; a local path is measured on disk) and, for
 wheels, the unpacked size of their contents from the zip's central directory (read with
 HTTP range requests, so nothing is downloaded in full). The unpacked sum is what the
-installed files take on disk before Python compiles them to bytecode.
+installed files take on disk before Python compiles them to bytecode. A local directory
+in the report (``pip install .``: the project itself) is left out and named.
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = json.loads(args.report.read_text())
     urls = [item["download_info"]["url"] for item in report["install"]]
+    # A local directory (the project itself, built in place) is not downloaded.
+    local_dirs = [url for url in urls if (path := _local_path(url)) is not None and path.is_dir()]
+    urls = [url for url in urls if url not in local_dirs]
+    for url in local_dirs:
+        print(f"left out, a local directory built in place: {_local_path(url)}")
     with ThreadPoolExecutor(max_workers=8) as pool:
         sizes = list(pool.map(file_sizes, urls))
     download = sum(size for size, _ in sizes)

@@ -59,8 +59,8 @@ METHODS: dict[str, Method] = {
                       "(weights computed, not trained)."),
     "firenet_paper": Method("FIRENET, paper's 5 x 5", True, False,
                             "FIRENET with the paper's schedule: 5 restarts of 5 layers, nu = 1/e, "
-                            "C = 1, ergodic output (it stops far from the minimiser; see the "
-                            "README)."),
+                            "C = 1, ergodic output (it stops far from the minimiser; see "
+                            "docs/schedules.md)."),
     "unet": Method("U-Net", False, True, "The trained U-Net applied to the zero-filled image."),
     "unet_firenet": Method("U-Net then FIRENET", True, True,
                            "FIRENET started from the U-Net's output."),

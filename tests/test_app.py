@@ -57,7 +57,7 @@ def assert_page_ok(at: AppTest) -> None:
 def test_default_page_shows_the_measured_paradox_on_its_first_screen():
     """The default page: a held-out ellipse image of the U-Net's kind, its training mask,
     and a 5 % perturbation found against the U-Net, given to every method. The numbers
-    asserted are those the sweep measured (README, "What the sweep measured") with a
+    asserted are those the sweep measured (docs/sweep.md) with a
     margin: the U-Net and FIRENET run to convergence are about as accurate (47.5 and 47.6
     dB), FIRENET with the paper's 5 x 5 schedule 12 dB less; the perturbation multiplies
     the U-Net's error by 7.7 (47.5 -> 29.8 dB) and the paper's FIRENET's by 1.4 (35.3 ->

@@ -44,7 +44,7 @@ def _overrides(pairs: tuple[str, ...]) -> dict:
 def _options(function):
     options = [
         click.option("--preset", type=click.Choice(["small", "full"]), default="small", show_default=True,
-                     help="small: < 2 min on 2 cores; full: the paper's scale (see README for its cost)."),
+                     help="small: < 2 min on 2 cores; full: the paper's scale (cost: docs/reproduce.md)."),
         click.option("--out", type=click.Path(file_okay=False), default=None,
                      help="Output directory [default: results/EXPERIMENT-PRESET]."),
         click.option("--images", type=click.IntRange(min=1), default=None,

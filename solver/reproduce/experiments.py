@@ -10,9 +10,9 @@ runs one task in whatever process it lands in and returns its measured values.
 
 Presets
 -------
-``small`` runs in well under two minutes on two cores (used by the tests and the README);
+``small`` runs in well under two minutes on two cores (used by the tests and docs/reproduce.md);
 ``full`` is the size of a paper figure or table; its cost, measured with
-``benchmarks/bench_reproduce.py --full-cost``, is in the README. The U-Net was trained for N = 256 (Fourier, multilevel 25 %, mask
+``benchmarks/bench_reproduce.py --full-cost``, is in docs/reproduce.md. The U-Net was trained for N = 256 (Fourier, multilevel 25 %, mask
 seed 0), so every preset that includes it works at N = 256; the others use N = 64.
 """
 
