@@ -130,11 +130,19 @@ def test_an_object_whose_str_fails_is_shown_by_its_type():
 def test_a_huge_value_costs_no_more_than_a_short_one():
     import time
 
+    def fastest(function) -> float:  # the least disturbed of five runs
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
     big = "x" * 50_000_000
-    start = time.perf_counter()
-    out = plain(big)
-    assert time.perf_counter() - start < 0.05
-    assert commonmark_text(out).endswith("… (50,000,000 characters)")
+    # Against the machine's own pace: one scan of the value (a C-speed linear pass), timed
+    # alongside; showing it must not read the whole value (measured about 80x faster).
+    assert fastest(lambda: plain(big)) < fastest(lambda: big.find("y")) / 5
+    assert commonmark_text(plain(big)).endswith("… (50,000,000 characters)")
 
 
 def test_streamlit_shows_the_escaped_values_unchanged():
