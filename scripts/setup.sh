@@ -84,7 +84,7 @@ elif [ -n "$asked_build" ]; then
     build_reason="asked for with --$asked_build"
 elif [ -n "$(recorded_build)" ]; then
     build=$(recorded_build)
-    build_reason="the build $venv already has (--cpu or --cuda changes it)"
+    build_reason="kept from the existing $venv; --cpu or --cuda changes it"
 elif gpu=$(nvidia_gpu) && [ -n "$gpu" ]; then
     build=cuda
     build_reason="NVIDIA GPU found: $gpu"
@@ -197,7 +197,7 @@ if needs_install; then
             say "installing torch $torch_pin, CPU build, from $torch_cpu_index (a few hundred MB)"
             "$venv/bin/python" -m pip install --index-url "$torch_cpu_index" "torch==$torch_pin+cpu"
         else
-            say "$torch_cpu_index cannot be reached: torch==$torch_pin comes from pip's configured source (on Linux from PyPI, the CUDA build)"
+            say "$torch_cpu_index cannot be reached: torch==$torch_pin comes from pip's configured source instead (from PyPI that is the CUDA build on Linux)"
         fi
     fi
     if [ "$build" = cuda ] && ! "$venv/bin/python" -m pip show torch >/dev/null 2>&1; then

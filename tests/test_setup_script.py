@@ -132,7 +132,7 @@ def test_an_existing_venv_keeps_its_build_unless_a_flag_changes_it(checkout):
     (checkout / ".venv").mkdir()
     (checkout / ".venv" / ".setup-done").write_text("torch-build cuda\n")
     kept = setup_dry_run(checkout, gpu=None)
-    assert kept[0] == "torch build: cuda (the build .venv already has (--cpu or --cuda changes it))"
+    assert kept[0] == "torch build: cuda (kept from the existing .venv; --cpu or --cuda changes it)"
     changed = setup_dry_run(checkout, "--cpu", gpu=None)
     assert changed[0] == "torch build: cpu (asked for with --cpu)"
     assert changed[1].startswith("would rebuild .venv: ")
