@@ -195,15 +195,16 @@ if needs_install; then
         # torch==X in the requirements is satisfied by X+cpu, so the install below keeps it.
         if cpu_index_reachable; then
             say "installing torch $torch_pin, CPU build, from $torch_cpu_index (a few hundred MB)"
-            "$venv/bin/python" -m pip install --index-url "$torch_cpu_index" "torch==$torch_pin+cpu"
+            "$venv/bin/python" -m pip install --index-url "$torch_cpu_index" "torch==$torch_pin+cpu" \
+                || say "the CPU build did not install from $torch_cpu_index (see above): torch==$torch_pin comes from pip's configured source instead"
         else
             say "$torch_cpu_index cannot be reached: torch==$torch_pin comes from pip's configured source instead (from PyPI that is the CUDA build on Linux)"
         fi
     fi
-    if [ "$build" = cuda ] && ! "$venv/bin/python" -m pip show torch >/dev/null 2>&1; then
-        say "installing $requirements, with torch's CUDA build and NVIDIA libraries (about 3 GB from PyPI)"
-    else
+    if "$venv/bin/python" -m pip show torch >/dev/null 2>&1; then
         say "installing $requirements (a few hundred MB)"
+    else
+        say "installing $requirements with torch (from PyPI on Linux: the CUDA build with NVIDIA's libraries, about 3 GB)"
     fi
     "$venv/bin/python" -m pip install -r "$requirements"
     modules=$runtime_modules
