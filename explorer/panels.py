@@ -23,6 +23,7 @@ from explorer.charts import (
     stability_networks,
 )
 from explorer.downloads import arrays_npz, png_zip
+from explorer.outside import read_outside
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
@@ -141,9 +142,12 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
 
         given = results.problems.get("unet", base)
         ms = settings.measurement
-        for message in check_compatibility(card, ms.pattern, given.rate, given.size,
-                                           ms.transform, given.mask):
-            st.warning(f"U-Net: {message}")
+        # The card's text fields are quoted in these messages: shown literally, never as
+        # markdown (a field could hold a link or an image address).
+        messages, refusal = read_outside("U-Net model card", None, lambda: check_compatibility(
+            card, ms.pattern, given.rate, given.size, ms.transform, given.mask))
+        for message in messages if refusal is None else [refusal]:
+            st.warning(plain(f"U-Net: {message}", limit=600))
     return {"Ground truth": truth, **images}
 
 
