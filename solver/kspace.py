@@ -627,7 +627,10 @@ def load_kspace(
         mask = stored_mask
     elif mask is not None and stored_mask is not None:
         notes.append("The mask given replaced the one stored in the file.")
-    return prepare_kspace(
-        arr, mask=mask, convention=convention, layout=layout, size=size, resize=resize,
-        normalise=normalise, notes=notes,
-    )
+    try:
+        return prepare_kspace(
+            arr, mask=mask, convention=convention, layout=layout, size=size, resize=resize,
+            normalise=normalise, notes=notes,
+        )
+    except ValueError as error:  # name the file: the message reaches the person who sent it
+        raise ValueError(f"{filename}: {error}") from None
