@@ -224,8 +224,9 @@ def test_every_uploader_gives_a_message_and_keeps_the_previous_file(corpus):
     good = io.BytesIO()
     np.save(good, k)
     at.file_uploader(key="kspace_file").set_value(("good.npy", good.getvalue(), "application/octet-stream")).run()
-    mask = np.zeros((128, 128), np.uint8)
-    mask[:, 40:90] = 1
+    side = int(at.session_state["size"])
+    mask = np.zeros((side, side), np.uint8)
+    mask[:, side // 4: side // 2 + side // 4] = 1
     good_mask = io.BytesIO()
     np.save(good_mask, mask)
     at.file_uploader(key="mask_file").set_value(("good_mask.npy", good_mask.getvalue(), "application/octet-stream")).run()
@@ -244,3 +245,28 @@ def test_every_uploader_gives_a_message_and_keeps_the_previous_file(corpus):
         assert at.session_state["user_kspace"][0][0] == "good.npy"
         assert at.session_state["user_mask"][0] == "good_mask.npy"
         assert at.session_state["user_upload"][0] == "good_image.npy"
+
+
+# ------------------------------------------------------------------ the model card's text
+def test_card_text_fields_with_markdown_show_as_literal_text():
+    from explorer.panels import unet_card_warnings
+    from tests.test_text import commonmark_text
+
+    link = "[Session expired: log in again](https://evil.example/login)"
+    image = "![x](https://evil.example/pixel.png)"
+    card = {"sampling": {"pattern": link + " " + image, "rate": 0.25, "seed": image, "mask_sha256": link},
+            "image_size": 64, "operator": image + " <img src=https://evil.example/i.png>",
+            "architecture": {"depth": 2}}
+    mask = np.ones((64, 64), bool)
+    warnings = unet_card_warnings(card, "radial", 0.5, 128, "fourier", mask)
+    shown = [commonmark_text(w).replace("\u2060", "") for w in warnings]  # every markdown character escaped
+    assert any(link in text for text in shown) and any(image in text for text in shown)
+    assert any("<img src" in text for text in shown)
+    # Same setting but another mask: the seed (from the card) is quoted, literally.
+    same = {**card, "sampling": {**card["sampling"], "pattern": "radial", "rate": 0.5}, "image_size": 128,
+            "operator": "fourier"}
+    (only,) = unet_card_warnings(same, "radial", 0.5, 128, "fourier", mask)
+    assert image in commonmark_text(only).replace("\u2060", "")
+    # A card whose fields break the check itself: one warning naming the card, no traceback.
+    (broken,) = unet_card_warnings({"sampling": {"rate": "lots"}}, "radial", 0.5, 128, "fourier", mask)
+    assert "U-Net model card rejected" in commonmark_text(broken)

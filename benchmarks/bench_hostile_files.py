@@ -1,0 +1,83 @@
+"""Peak memory and time per hostile file: what each file of ``tests/hostile_files.py`` costs.
+
+Each file is read by the loader it targets in a fresh process (``resource.getrusage``:
+peak RSS of the reading process above its baseline after imports; for HDF5 also the
+peak of the capped child process that parses the file, ``RUSAGE_CHILDREN``), and the
+outcome (refused, with the start of the message) is printed as a markdown table.
+
+Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_hostile_files.py [--out table.md]``
+(about a minute on one core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+_PROBE = r"""
+import json, resource, sys, time
+from solver.kspace import load_kspace
+from solver.mask_files import load_mask
+from solver.uploads import decode_upload
+path, name, kind = sys.argv[1:4]
+data = open(path, "rb").read()
+loaders = {"kspace": lambda: load_kspace(data, name), "mask": lambda: load_mask(data, name),
+           "image": lambda: decode_upload(data, filename=name)}
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+try:
+    loaders[kind]()
+    outcome = "ACCEPTED"
+except ValueError as error:
+    outcome = "refused: " + str(error)
+except BaseException as error:
+    outcome = f"CRASHED {type(error).__name__}: {error}"
+seconds = time.perf_counter() - start
+own = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"outcome": outcome, "seconds": seconds, "rss_mb": own, "child_mb": child}))
+"""
+
+
+def measure(folder: Path, name: str, kind: str) -> dict:
+    """One file in a fresh process: its outcome, time and peak RSS."""
+    done = subprocess.run([sys.executable, "-c", _PROBE, str(folder / name), name, kind],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    if done.returncode != 0:
+        return {"outcome": f"PROCESS ENDED {done.returncode}", "seconds": float("nan"),
+                "rss_mb": float("nan"), "child_mb": float("nan")}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    from tests.hostile_files import build
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None, help="Also write the table to this file.")
+    options = parser.parse_args()
+    lines = ["| file | size (bytes) | loader | peak RSS above baseline (MB) | HDF5 reader process peak (MB) "
+             "| seconds | outcome |", "|---|---:|---|---:|---:|---:|---|"]
+    with tempfile.TemporaryDirectory() as folder:
+        files = build(folder)
+        for item in files:
+            (Path(folder) / item.name).write_bytes(item.data)
+            row = measure(Path(folder), item.name, item.kind)
+            child = f"{row['child_mb']:.0f}" if item.name.endswith(".h5") else "-"
+            outcome = row["outcome"].replace("|", "/")[:90]
+            lines.append(f"| {item.name} | {len(item.data):,} | {item.kind} | {row['rss_mb']:.1f} | {child} "
+                         f"| {row['seconds']:.2f} | {outcome} |")
+            print(lines[-1], flush=True)
+    if options.out is not None:
+        options.out.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
