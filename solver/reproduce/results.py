@@ -162,7 +162,7 @@ def _read_csv(path: Path, needed_only: bool, max_bytes: int, max_rows: int) -> p
     except Exception as error:  # noqa: BLE001 - ParserError, UnicodeDecodeError, ...
         raise ValueError(f"{path}: not a readable CSV table ({str(error)[:200]})") from None
     if len(frame) > max_rows:
-        raise ValueError(f"{path}: more than {max_rows:,} rows")
+        raise ValueError(f"{path}: more than the {max_rows:,} rows read")
     for column in frame.columns:
         if frame[column].map(lambda v: isinstance(v, str) and v.startswith("[")).all():
             try:
