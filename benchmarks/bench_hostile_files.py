@@ -6,7 +6,8 @@ peak of the capped child process that parses the file, ``RUSAGE_CHILDREN``), and
 outcome (refused, with the start of the message) is printed as a markdown table.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_hostile_files.py [--out table.md]``
-(about a minute on one core).
+(about two minutes on one core). Two valid files of realistic size close the table, for
+comparison.
 """
 
 from __future__ import annotations
@@ -57,6 +58,29 @@ def measure(folder: Path, name: str, kind: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _valid_files() -> list:
+    """Two valid files of realistic size, for comparison: a fastMRI-like single-coil HDF5
+    (10 slices of 640 x 368 complex64, 19 MB) and the same stack as a compressed NPZ."""
+    import io
+
+    import h5py
+    import numpy as np
+
+    from tests.hostile_files import Hostile
+
+    rng = np.random.default_rng(0)
+    stack = (rng.standard_normal((10, 640, 368)) + 1j * rng.standard_normal((10, 640, 368))).astype(np.complex64)
+    stack[:, :, ::3] = 0  # undersampled columns
+    h5 = io.BytesIO()
+    with h5py.File(h5, "w") as f:
+        f["kspace"] = stack
+        f["mask"] = (np.arange(368) % 3 != 0).astype(np.float32)
+    npz = io.BytesIO()
+    np.savez_compressed(npz, kspace=stack)
+    return [Hostile("valid_fastmri_like.h5", h5.getvalue(), "kspace", "valid"),
+            Hostile("valid_stack.npz", npz.getvalue(), "kspace", "valid")]
+
+
 def main() -> None:
     from tests.hostile_files import build
 
@@ -66,7 +90,7 @@ def main() -> None:
     lines = ["| file | size (bytes) | loader | peak RSS above baseline (MB) | HDF5 reader process peak (MB) "
              "| seconds | outcome |", "|---|---:|---|---:|---:|---:|---|"]
     with tempfile.TemporaryDirectory() as folder:
-        files = build(folder)
+        files = build(folder) + _valid_files()
         for item in files:
             (Path(folder) / item.name).write_bytes(item.data)
             row = measure(Path(folder), item.name, item.kind)
