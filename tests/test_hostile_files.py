@@ -212,6 +212,10 @@ if st.session_state["upload_error"]:
 """
 
 
+def _upload(at, key: str, name: str, data: bytes) -> None:
+    at.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
+
+
 def test_every_uploader_gives_a_message_and_keeps_the_previous_file(corpus):
     from streamlit.testing.v1 import AppTest
 
@@ -223,22 +227,22 @@ def test_every_uploader_gives_a_message_and_keeps_the_previous_file(corpus):
     k = _phantom_kspace(128).astype(np.complex64)
     good = io.BytesIO()
     np.save(good, k)
-    at.file_uploader(key="kspace_file").set_value(("good.npy", good.getvalue(), "application/octet-stream")).run()
+    _upload(at, "kspace_file", "good.npy", good.getvalue())
     side = int(at.session_state["size"])
     mask = np.zeros((side, side), np.uint8)
     mask[:, side // 4: side // 2 + side // 4] = 1
     good_mask = io.BytesIO()
     np.save(good_mask, mask)
-    at.file_uploader(key="mask_file").set_value(("good_mask.npy", good_mask.getvalue(), "application/octet-stream")).run()
+    _upload(at, "mask_file", "good_mask.npy", good_mask.getvalue())
     assert not at.exception and at.session_state["user_kspace"][0][0] == "good.npy"
     assert at.session_state["user_mask"][0] == "good_mask.npy"
     image = io.BytesIO()
     np.save(image, np.outer(np.arange(64.0), np.ones(64)))
-    at.file_uploader(key="upload_file").set_value(("good_image.npy", image.getvalue(), "application/octet-stream")).run()
+    _upload(at, "upload_file", "good_image.npy", image.getvalue())
     assert at.session_state["user_upload"][0] == "good_image.npy"
     keys = {"kspace": "kspace_file", "mask": "mask_file", "image": "upload_file"}
     for item in files.values():
-        at.file_uploader(key=keys[item.kind]).set_value((item.name, item.data, "application/octet-stream")).run()
+        _upload(at, keys[item.kind], item.name, item.data)
         assert not at.exception, (item.name, [e.value for e in at.exception])
         errors = "\n".join(str(e.value) for e in at.error).replace("\\", "").replace(WORD_JOINER, "")
         assert "rejected" in errors and item.name in errors, (item.name, errors)

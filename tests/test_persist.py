@@ -1,5 +1,10 @@
-"""Long results persisted on disk: round trips, misses, and files that are not ours."""
+"""Long results persisted on disk: round trips, misses, files that are not ours, entries
+edited with their key kept, planted links and folders, and the size bound."""
 
+import json
+import os
+
+import pytest
 import torch
 
 from explorer import persist
@@ -38,12 +43,6 @@ def test_code_version_names_the_weights_in_use():
 
 
 # ---------------------------------------------------------------------------- tampering
-import json  # noqa: E402
-import os  # noqa: E402
-
-import pytest  # noqa: E402
-
-
 def _cache(tmp_path, monkeypatch):
     folder = tmp_path / "cache"
     monkeypatch.setenv("FIRENET_CACHE_DIR", str(folder))
