@@ -10,8 +10,9 @@ asks for the memory, and a 3 MB NPZ whose member inflates to 3 GB is inflated. H
   ``read_array_header_1_0/2_0``, header at most 10,000 bytes), the dtype must be a plain
   number (no objects, so no pickle; no structured or sub-array types), and
   ``prod(shape) * itemsize`` is checked against a cap and against the bytes present;
-- an NPZ's directory is checked before any member is opened: at most
-  :data:`MAX_MEMBERS` members, no encrypted member, only stored or deflated members
+- an NPZ's directory is checked before any member is opened: its size from the end
+  record first (at most :data:`MAX_DIRECTORY_BYTES`), then at most :data:`MAX_MEMBERS`
+  members, no encrypted member, only stored or deflated members
   (what ``np.savez`` and ``np.savez_compressed`` write), each member's stated size at most
   the cap and the sum of stated sizes at most :data:`MAX_NPZ_TOTAL_BYTES`. A member is
   then read through :mod:`zipfile`, which never returns more than the directory's size
@@ -24,6 +25,7 @@ Every refusal is a ``ValueError`` whose message names the file and the reason.
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -31,6 +33,7 @@ from typing import BinaryIO
 import numpy as np
 
 __all__ = [
+    "MAX_DIRECTORY_BYTES",
     "MAX_MEMBERS",
     "MAX_NPZ_TOTAL_BYTES",
     "NpyHeader",
@@ -41,6 +44,8 @@ __all__ = [
 
 #: Most members an NPZ may have.
 MAX_MEMBERS = 64
+#: Largest zip directory read (64 members with names of up to 4 KiB).
+MAX_DIRECTORY_BYTES = 64 * (46 + 4096)
 #: Largest sum of the members' uncompressed sizes an NPZ may state (what inflating all of
 #: it would cost in time, not memory: members are read one at a time).
 MAX_NPZ_TOTAL_BYTES = 2**30
@@ -126,6 +131,27 @@ def read_npy_header(stream: BinaryIO, filename: str, *, what: str = "array") -> 
     return NpyHeader(tuple(int(n) for n in shape), bool(fortran), dtype, offset)
 
 
+def _check_directory_size(data: bytes, filename: str) -> None:
+    """Refuse a zip whose central directory is larger than :data:`MAX_DIRECTORY_BYTES`.
+
+    ``zipfile`` builds an object per directory entry before anything can be checked: a
+    200 MB file of empty entries would cost gigabytes. The directory's size is read from
+    the end record (or its zip64 form) first.
+    """
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or end + 22 > len(data):
+        raise ValueError(f"{filename}: not a readable NPZ archive (no zip directory)")
+    (size,) = struct.unpack("<I", data[end + 12: end + 16])
+    locator = end - 20
+    if locator >= 0 and data[locator: locator + 4] == b"PK\x06\x07":
+        (record,) = struct.unpack("<Q", data[locator + 8: locator + 16])
+        if data[record: record + 4] == b"PK\x06\x06" and record + 56 <= len(data):
+            (size,) = struct.unpack("<Q", data[record + 40: record + 48])
+    if size > MAX_DIRECTORY_BYTES:
+        raise ValueError(f"{filename}: its zip directory is {size:,} bytes, more than the "
+                         f"{MAX_DIRECTORY_BYTES:,} allowed (too many members); refused before reading it")
+
+
 def _reason(error: BaseException) -> str:
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     return text[:200]
@@ -206,6 +232,7 @@ class NpzArchive:
     def __init__(self, data: bytes, filename: str, *, max_member_bytes: int) -> None:
         self.filename = filename
         self._max = int(max_member_bytes)
+        _check_directory_size(data, filename)
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zip.infolist()

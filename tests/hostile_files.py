@@ -220,11 +220,30 @@ def _kspace_files(secret: Path, source: Path) -> list[Hostile]:
     with zipfile.ZipFile(raw, "w") as archive:
         archive.writestr("kspace", b"not an array")
     files.append(Hostile("raw_member.npz", raw.getvalue(), "kspace", "a member that is not NPY"))
+    files.append(Hostile("many_members.npz", _many_members(100_000), "kspace",
+                         "100,000 empty members (a directory that costs memory to list)"))
     files.append(Hostile("claims_1e10.npy", _npy_header((100_000, 100_000)) + bytes(64), "kspace",
                          "a 128-byte NPY stating 1e10 elements"))
     files.append(Hostile("object.npy", _npy_header((2,), "|O") + b"\x80\x04N.", "kspace",
                          "an NPY of pickled objects"))
     return files
+
+
+def _many_members(count: int) -> bytes:
+    """A zip archive of ``count`` empty stored members."""
+    local, central = [], []
+    offset = 0
+    for index in range(count):
+        name = f"m{index}.npy".encode()
+        header = struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0) + name
+        central.append(struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, len(name),
+                                   0, 0, 0, 0, 0, offset) + name)
+        local.append(header)
+        offset += len(header)
+    directory = b"".join(central)
+    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, min(count, 0xFFFF), min(count, 0xFFFF),
+                      len(directory), offset, 0)
+    return b"".join(local) + directory + end
 
 
 def _crc_zeros(prefix: bytes, count: int) -> int:
