@@ -306,3 +306,14 @@ def test_out_must_be_a_writable_folder_before_the_first_task(tmp_path, monkeypat
                                        "--no-progress"])
     assert result.exit_code == 2 and "is not a writable folder" in result.output
     assert not (tmp_path / "results").exists()
+
+
+def test_a_task_file_of_another_structure_or_key_is_computed_again(tmp_path):
+    from solver.reproduce.runner import _read_json
+
+    path = tmp_path / "task.json"
+    for text in ("[1, 2]", '{"key": "k"}', '{"key": "k", "settings": [], "status": "ok"}', "{" * 100_000):
+        path.write_text(text)
+        assert _read_json(path) is None
+    path.write_text('{"key": "k", "settings": {"size": 64}, "status": "ok", "values": {"error": 0.1}}')
+    assert _read_json(path)["values"] == {"error": 0.1}
