@@ -39,6 +39,12 @@ needs fully sampled data.
 
 The mask: from the file (fastMRI ``mask`` of the last axis, an NPZ ``mask``), from the
 caller, or else the nonzero samples.
+
+Files come from outside: NPY and NPZ are read header first (:mod:`solver.array_files`:
+stated sizes, dtypes, zip methods and encryption checked before anything is
+decompressed), HDF5 in a capped child process that refuses links, virtual datasets and
+external storage before reading (:mod:`solver.hdf5_files`); one slice has at most
+:data:`MAX_KSPACE_ELEMENTS` elements. Every refusal is a ``ValueError`` naming the file.
 """
 
 from __future__ import annotations
