@@ -10,8 +10,8 @@ The folder is outside the page's control, so nothing read from it is believed:
 
 - Tensors are stored with safetensors and curves as JSON: nothing is ever unpickled.
 - Every entry carries a keyed digest (HMAC-SHA256) of its key and its content. The digest
-  key is :data:`SECRET_VARIABLE` if set, else a random key made once in the folder's
-  ``.secret`` file (mode 0600). An entry whose digest does not match (edited values,
+  key is :data:`SECRET_VARIABLE` if set, else a random key made at the first write in the
+  folder's ``.secret`` file (mode 0600; the folder is made with mode 0700). An entry whose digest does not match (edited values,
   another key's entry copied over, a truncated or foreign file), that is malformed,
   holds NaN or Inf, or has another shape or structure than the caller expects is a
   *miss*: the result is computed again, and the bad entry is never shown. Someone who can
@@ -142,7 +142,7 @@ def _write(path: Path, data: bytes) -> bool:
     """Write ``data`` at ``path`` atomically; False when it could not be written."""
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_folder(folder)
         fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}.", suffix=".partial")
     except OSError:
         return False
@@ -162,16 +162,16 @@ def _write(path: Path, data: bytes) -> bool:
 _SECRETS: dict[str, bytes] = {}
 
 
-def _secret_for(folder: str, variable: str | None) -> bytes | None:
+def _secret_for(folder: str, variable: str | None, create: bool) -> bytes | None:
     if variable:
         return hashlib.sha256(variable.encode()).digest()
     if folder in _SECRETS:
         return _SECRETS[folder]
     path = Path(folder) / _SECRET_FILE
     found = _read(path, 1024)
-    if found is None:
+    if found is None and create:
         try:
-            Path(folder).mkdir(parents=True, exist_ok=True)
+            _make_folder(Path(folder))
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         except FileExistsError:
             found = _read(path, 1024)  # another process made it meanwhile
@@ -187,9 +187,15 @@ def _secret_for(folder: str, variable: str | None) -> bytes | None:
     return found
 
 
-def _secret() -> bytes | None:
-    """The digest key; None (no caching) when none can be had."""
-    return _secret_for(str(cache_dir()), os.environ.get(SECRET_VARIABLE) or None)
+def _secret(*, create: bool) -> bytes | None:
+    """The digest key; None (no caching) when none can be had. Only a write makes one: a
+    read without one is a miss."""
+    return _secret_for(str(cache_dir()), os.environ.get(SECRET_VARIABLE) or None, create)
+
+
+def _make_folder(folder: Path) -> None:
+    """The cache folder, private to this user when this process makes it."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
 def _digest(secret: bytes, key: Any, *parts: bytes) -> str:
@@ -267,7 +273,7 @@ def save_tensor(key: Any, tensor: torch.Tensor) -> None:
     """
     from safetensors.torch import save
 
-    secret = _secret()
+    secret = _secret(create=True)
     plain = tensor.detach().contiguous().cpu()
     if secret is None or not bool(torch.isfinite(plain).all()):
         return
@@ -295,7 +301,7 @@ def load_tensor(key: Any, *, shape: tuple | None = None, dtype: torch.dtype | No
     that does not match, NaN or Inf, or another ``shape`` / ``dtype`` than given."""
     from safetensors.torch import load
 
-    secret = _secret()
+    secret = _secret(create=False)
     path = _path(key, ".safetensors")
     data = None if secret is None else _read(path, max_bytes())
     if data is None:
@@ -335,7 +341,7 @@ def _no_constant(name: str) -> Any:
 def save_json(key: Any, value: Any) -> None:
     """Write a JSON-serialisable ``value`` (finite numbers only) under ``key`` with its
     digest; failures are ignored, as above."""
-    secret = _secret()
+    secret = _secret(create=True)
     if secret is None:
         return
     try:
@@ -350,7 +356,7 @@ def save_json(key: Any, value: Any) -> None:
 def load_json(key: Any, check: Callable[[Any], bool] | None = None) -> Any:
     """The value stored under ``key``, or None: missing, malformed, another key's, a digest
     that does not match, NaN or Inf, or (with ``check``) a value ``check`` does not accept."""
-    secret = _secret()
+    secret = _secret(create=False)
     path = _path(key, ".json")
     data = None if secret is None else _read(path, max_bytes())
     if data is None:

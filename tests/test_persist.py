@@ -176,3 +176,11 @@ def test_max_bytes_reads_the_variable(monkeypatch):
     for bad in ("", "lots", "-1"):
         monkeypatch.setenv("FIRENET_CACHE_MAX_BYTES", bad)
         assert persist.max_bytes() == persist.DEFAULT_MAX_BYTES == 2 * 2**30
+
+
+def test_a_read_creates_nothing_and_the_folder_is_private(tmp_path, monkeypatch):
+    folder = _cache(tmp_path, monkeypatch)
+    assert persist.load_json(("nothing",)) is None and not folder.exists()
+    persist.save_json(("x",), 1)
+    assert folder.stat().st_mode & 0o077 == 0
+    assert (folder / ".secret").stat().st_mode & 0o777 == 0o600
