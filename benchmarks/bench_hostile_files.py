@@ -38,8 +38,12 @@ def status(field):
     for line in open("/proc/self/status"):
         if line.startswith(field):
             return int(line.split()[1]) / 1024
-open("/proc/self/clear_refs", "w").write("5")  # the peak (VmHWM) starts again from here
-base = status("VmRSS")
+try:
+    open("/proc/self/clear_refs", "w").write("5")  # the peak (VmHWM) starts again from here
+    base, peak = status("VmRSS"), lambda: status("VmHWM")
+except OSError:  # not Linux: the process's peak so far (imports included) is the baseline
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 start = time.perf_counter()
 try:
     loaders[kind]()
@@ -49,7 +53,7 @@ except ValueError as error:
 except BaseException as error:
     outcome = f"CRASHED {type(error).__name__}: {error}"
 seconds = time.perf_counter() - start
-own = status("VmHWM") - base
+own = peak() - base
 child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"outcome": outcome, "seconds": seconds, "rss_mb": own, "child_mb": child}))
 """
