@@ -33,6 +33,7 @@ import streamlit as st
 import torch
 
 from explorer import sources
+from explorer.outside import read_outside
 from explorer.settings import FirenetSettings, ImageSettings, MeasurementSettings
 from explorer.sources import DTYPE
 from solver.problem import Problem
@@ -79,10 +80,10 @@ def _load_unet(path: str, stamp: float | None) -> tuple[Any, dict[str, Any] | No
     """The trained U-Net and its card, or ``(None, None, reason)``."""
     from solver.networks import load_network
 
-    try:
-        model, card = load_network(path)
-    except (FileNotFoundError, ValueError) as error:
-        return None, None, f"The trained U-Net is not available: {error}"
+    loaded, refusal = read_outside("U-Net weights file", path, lambda: load_network(path))
+    if refusal is not None:
+        return None, None, f"The trained U-Net is not available. {refusal}"
+    model, card = loaded
     return model, card, None
 
 

@@ -23,6 +23,7 @@ import streamlit as st
 from explorer import compute, sources
 from explorer import specs as K
 from explorer.figures import coloured_png
+from explorer.outside import read_outside, show_refusal
 from explorer.results import Results
 from explorer.settings import FirenetSettings, Settings
 from explorer.specs import METHOD_LABELS
@@ -74,12 +75,11 @@ def mask_controls() -> None:
     if uploaded is not None and _file_id(uploaded) != ss["_mask_seen"]:
         ss["_mask_seen"] = _file_id(uploaded)
         data = uploaded.getvalue()
-        try:
-            sources.user_mask(data, uploaded.name, int(ss["size"]), ss["transform"])
-        except ValueError as error:
+        _, refusal = read_outside("Mask file", uploaded.name, lambda: sources.user_mask(
+            data, uploaded.name, int(ss["size"]), ss["transform"]))
+        if refusal is not None:
             kept = "the previous mask is kept" if ss["user_mask"] else "no mask is in use yet"
-            ss["mask_error"] = (f"Mask file {uploaded.name} rejected: {error}. Nothing was "
-                                f"changed ({kept}).")
+            ss["mask_error"] = f"{refusal}. Nothing was changed ({kept})."
         else:
             ss["user_mask"] = (uploaded.name, data)
             ss["mask_error"] = None
@@ -87,10 +87,11 @@ def mask_controls() -> None:
         show_error(ss["mask_error"])
     if ss["user_mask"]:
         name, data = ss["user_mask"]
-        try:
-            mask, _ = sources.user_mask(data, name, int(ss["size"]), ss["transform"])
-        except ValueError:
+        found, refusal = read_outside("Mask file", name, lambda: sources.user_mask(
+            data, name, int(ss["size"]), ss["transform"]))
+        if refusal is not None:
             return  # reported with the problem (another size or transform)
+        mask, _ = found
         st.caption(plain(f"In use: {name}, achieved rate {mask.mean():.2%} "
                          f"({int(mask.sum()):,} of {mask.size:,})."))
 
@@ -115,13 +116,12 @@ def kspace_controls(specs: Mapping[str, K.Spec]) -> None:
     ident = tuple(_file_id(f) for f in (uploaded or ()))
     if files and ident != ss["_kspace_seen"]:
         ss["_kspace_seen"] = ident
-        try:
-            sources.measured_kspace(files, ss["kspace_convention"], int(ss["size"]))
-        except ValueError as error:
+        names = " + ".join(name for name, _ in files)
+        _, refusal = read_outside("k-space file", names, lambda: sources.measured_kspace(
+            files, ss["kspace_convention"], int(ss["size"])))
+        if refusal is not None:
             kept = "the previous k-space is kept" if ss["user_kspace"] else "no k-space is in use yet"
-            names = " + ".join(name for name, _ in files)
-            ss["kspace_error"] = (f"k-space file {names} rejected: {error}. Nothing was changed "
-                                  f"({kept}).")
+            ss["kspace_error"] = f"{refusal}. Nothing was changed ({kept})."
         else:
             ss["user_kspace"] = files
             ss["kspace_error"] = None
@@ -139,13 +139,13 @@ def measured(size: int, convention: str) -> Problem | None:
             st.info("Upload a measured k-space in the sidebar (Image). Until then the "
                     "previous image is shown.")
         return None
-    try:
-        problem = sources.measured_problem(files, convention, size)
-    except ValueError as error:
-        show_error(f"The k-space cannot be used at N = {size}: {error}")
+    names = " + ".join(name for name, _ in files)
+    problem, refusal = read_outside("k-space file", names,
+                                    lambda: sources.measured_problem(files, convention, size))
+    if refusal is not None:
+        show_refusal(f"At N = {size}: {refusal}")
         return None
     data = sources.measured_kspace(files, convention, size)
-    names = " + ".join(name for name, _ in files)
     st.caption(plain(f"Measured k-space {names}: stored {data.original_shape[0]} x "
                      f"{data.original_shape[1]}, used {data.size} x {data.size}, "
                      f"{data.rate:.2%} sampled; convention: {data.convention}, layout: "

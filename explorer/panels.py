@@ -23,6 +23,7 @@ from explorer.charts import (
     stability_networks,
 )
 from explorer.downloads import arrays_npz, png_zip
+from explorer.outside import read_outside
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
@@ -39,6 +40,7 @@ __all__ = [
     "reconstructions",
     "sampling",
     "section",
+    "unet_card_warnings",
     "share",
     "stability",
 ]
@@ -137,14 +139,26 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
                       help="||x - x_true|| / ||x_true||")
     card, _ = compute.unet_status()
     if card is not None and any(m in shown for m in ("unet", "unet_firenet")):
-        from solver.networks import check_compatibility
-
         given = results.problems.get("unet", base)
         ms = settings.measurement
-        for message in check_compatibility(card, ms.pattern, given.rate, given.size,
-                                           ms.transform, given.mask):
-            st.warning(f"U-Net: {message}")
+        for warning in unet_card_warnings(card, ms.pattern, given.rate, given.size, ms.transform, given.mask):
+            st.warning(warning)
     return {"Ground truth": truth, **images}
+
+
+def unet_card_warnings(card: Any, pattern: str, rate: float, size: int, transform: str, mask: Any) -> list[str]:
+    """The U-Net's warnings for this setting, as markdown that shows literally.
+
+    The model card's text fields (its training pattern, operator, seed) are quoted in
+    them: a card is a file from outside, so a field holding ``[text](address)`` or
+    ``![x](address)`` must show as those characters, never as a link or an image the
+    browser fetches. A card that trips the check gives one warning naming it.
+    """
+    from solver.networks import check_compatibility
+
+    messages, refusal = read_outside("U-Net model card", None, lambda: check_compatibility(
+        card, pattern, rate, size, transform, mask))
+    return [plain(f"U-Net: {message}", limit=600) for message in (messages if refusal is None else [refusal])]
 
 
 # --------------------------------------------------------------------------------------

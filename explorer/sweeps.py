@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from explorer.charts import CHART
+from explorer.outside import read_outside, show_refusal
 from explorer.text import plain
 
 __all__ = ["results_panel", "RESULTS_ROOT"]
@@ -24,7 +25,7 @@ def _result_files(root: Path) -> list[Path]:
 def _load(path: str, stamp: float) -> tuple:
     from solver.reproduce import build_figures, load, table
 
-    frame = load(path)
+    frame = load(path, needed_only=True)  # checked against the schema, within the caps
     return table(frame), build_figures(frame), len(frame)
 
 
@@ -37,11 +38,11 @@ def results_panel() -> None:
                    "--preset small` from the project folder; its results appear here.")
         return
     chosen = st.selectbox("Results file", files, format_func=lambda p: str(p.parent.name), key="sweep_file")
-    try:
-        summary, figures, rows = _load(str(chosen), chosen.stat().st_mtime)
-    except (OSError, ValueError) as error:
-        st.error(plain(f"{chosen} cannot be shown: {error}", limit=400))
+    loaded, refusal = read_outside("Results file", chosen, lambda: _load(str(chosen), chosen.stat().st_mtime))
+    if refusal is not None:
+        show_refusal(f"{refusal}. Nothing else was changed.")
         return
+    summary, figures, rows = loaded
     st.caption(plain(f"{rows} tasks; summary table (mean and spread over images and seeds) and "
                      f"the figures of {chosen.parent.name}.", limit=300))
     st.dataframe(summary)

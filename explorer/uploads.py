@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from explorer.outside import read_outside
 from explorer.specs import SIZES
 
 __all__ = ["accept", "KEPT_SIDE"]
@@ -46,12 +47,13 @@ def accept(uploaded: Any) -> tuple[str, str, np.ndarray, tuple[str, ...]] | None
     ss["_upload_seen"] = file_id
     data = uploaded.getvalue()
     digest = hashlib.sha256(data).hexdigest()
-    try:
-        image, notes = decode_upload(data, filename=uploaded.name, max_side=KEPT_SIDE)
-    except ValueError as error:
+    decoded, refusal = read_outside(
+        "Upload", None, lambda: decode_upload(data, filename=uploaded.name, max_side=KEPT_SIDE))
+    if refusal is not None:
         kept = "the previous upload is kept" if ss["user_upload"] else "the previous image is kept"
-        ss["upload_error"] = f"Upload rejected: {error}. Nothing was changed ({kept})."
+        ss["upload_error"] = f"{refusal}. Nothing was changed ({kept})."
     else:
+        image, notes = decoded
         ss["user_upload"] = (uploaded.name, digest, image, tuple(notes))
         ss["upload_error"] = None
     return ss["user_upload"]

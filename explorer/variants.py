@@ -96,7 +96,8 @@ def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationS
     key = attack_key(target, problem, fs, ps)
 
     def lookup() -> torch.Tensor | None:
-        return _stored(key, persist.load_tensor)
+        # A stored perturbation must fit the data it perturbs: anything else is a miss.
+        return _stored(key, lambda k: persist.load_tensor(k, shape=tuple(problem.y.shape), dtype=problem.y.dtype))
 
     found = lookup()
     if found is not None or not run:
@@ -197,6 +198,24 @@ def variant(base: Problem, ps: PerturbationSettings, fs: FirenetSettings,
 # --------------------------------------------------------------------------------------
 # Stability curves
 # --------------------------------------------------------------------------------------
+def _are_curves(value: Any, names: tuple[str, ...]) -> bool:
+    """Whether a stored value has the shape :func:`stability` returns for ``names``."""
+    from solver.methods import METHODS
+
+    expected = {f"{METHODS[n].label}, {kind}" for n in names for kind in ("worst case", "random")}
+    if not isinstance(value, dict) or set(value) != expected:
+        return False
+    for curve in value.values():
+        if not isinstance(curve, dict) or set(curve) != {"size", "change"}:
+            return False
+        sizes, changes = curve["size"], curve["change"]
+        if not (isinstance(sizes, list) and isinstance(changes, list) and len(sizes) == len(changes)):
+            return False
+        if not all(persist.finite_number(v) for v in sizes + changes):
+            return False
+    return True
+
+
 def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], budgets: tuple[float, ...],
               steps: int, progress: Callable[[float, str], None] | None = None,
               run: bool = True, on_curves: Callable[[dict], None] | None = None,
@@ -210,7 +229,7 @@ def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], bud
     from solver.methods import METHODS
 
     key = ("stability", digest(problem), fs, budgets, steps, names, persist.code_version(unet_version()))
-    found = _stored(key, persist.load_json)
+    found = _stored(key, lambda k: persist.load_json(k, check=lambda value: _are_curves(value, names)))
     if found is not None or not run:
         return found
     from solver.stability import stability_curve

@@ -39,22 +39,30 @@ needs fully sampled data.
 
 The mask: from the file (fastMRI ``mask`` of the last axis, an NPZ ``mask``), from the
 caller, or else the nonzero samples.
+
+Files come from outside: NPY and NPZ are read header first (:mod:`solver.array_files`:
+stated sizes, dtypes, zip methods and encryption checked before anything is
+decompressed), HDF5 in a capped child process that refuses links, virtual datasets and
+external storage before reading (:mod:`solver.hdf5_files`); one slice has at most
+:data:`MAX_KSPACE_ELEMENTS` elements. Every refusal is a ``ValueError`` naming the file.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
 
+from solver.array_files import NpzArchive, read_npy
+from solver.hdf5_files import read_fastmri
 from solver.validation import check_choice, check_int
 
 __all__ = [
     "CONVENTIONS",
     "LAYOUTS",
+    "MAX_KSPACE_ELEMENTS",
+    "MAX_KSPACE_FILE_BYTES",
     "MAX_KSPACE_SIDE",
     "MAX_SIZE",
     "MIN_SIZE",
@@ -81,6 +89,12 @@ MIN_SIZE = 32
 MAX_SIZE = 512
 #: Largest side of a stored k-space array accepted (before cropping).
 MAX_KSPACE_SIDE = 4096
+#: Most elements of the one 2-D slice taken from a file (e.g. 2048 x 1024; a fastMRI
+#: slice is 640 x 368): checked from the file's header or metadata before anything is read.
+MAX_KSPACE_ELEMENTS = 2**21
+#: Largest array an NPY or NPZ member may state (a stack of slices is read whole):
+#: 64 MiB, e.g. 2048 x 2048 complex128 or 35 slices of 640 x 368 complex64.
+MAX_KSPACE_FILE_BYTES = 64 * 2**20
 
 # Central quarter vs corners: decided only when one exceeds the other by this factor.
 _AMBIGUOUS_RATIO = 1.1
@@ -204,18 +218,20 @@ def _select_slice(arr: np.ndarray, slice_index, what: str) -> tuple[np.ndarray, 
     return arr[slice_index], notes
 
 
-def _pick_npz(archive, filename: str) -> tuple[np.ndarray, np.ndarray | None, str]:
-    keys = list(archive.keys())
-    mask = archive["mask"] if "mask" in keys else None
-    if "kspace" in keys:
-        return archive["kspace"], mask, "kspace"
-    candidates = [k for k in keys if np.iscomplexobj(archive[k]) and archive[k].ndim in (2, 3)]
+def _pick_npz(archive: NpzArchive, filename: str) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """The k-space member (and a 'mask' member), chosen from the headers; only those are read."""
+    headers = archive.headers
+    keys = list(headers)
+    mask = archive.read("mask") if "mask" in headers else None
+    if "kspace" in headers:
+        return archive.read("kspace"), mask, "kspace"
+    candidates = [k for k in keys if headers[k].dtype.kind == "c" and len(headers[k].shape) in (2, 3)]
     if len(candidates) != 1:
         raise ValueError(
             f"{filename}: cannot tell which array is the k-space (arrays {keys}); name it "
             "'kspace', or keep exactly one complex 2-D/3-D array in the file"
         )
-    return archive[candidates[0]], mask, candidates[0]
+    return archive.read(candidates[0]), mask, candidates[0]
 
 
 def _read_cfl(cfl: bytes, hdr: bytes | str, filename: str) -> np.ndarray:
@@ -279,16 +295,10 @@ def read_kspace_array(
     notes: list[str] = []
     mask = None
     if ext == ".npy":
-        try:
-            arr = np.load(io.BytesIO(data), allow_pickle=False)
-        except ValueError as exc:
-            raise ValueError(f"{filename}: not a readable .npy array ({exc})") from None
+        arr = read_npy(data, filename, max_bytes=MAX_KSPACE_FILE_BYTES, what="k-space")
     elif ext == ".npz":
-        try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-                arr, mask, key = _pick_npz(archive, filename)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise ValueError(f"{filename}: not a readable .npz archive ({exc})") from None
+        with NpzArchive(bytes(data), filename, max_member_bytes=MAX_KSPACE_FILE_BYTES) as archive:
+            arr, mask, key = _pick_npz(archive, filename)
         notes.append(f"Array {key!r} of the archive was read as k-space.")
     elif ext == ".cfl":
         if hdr is None:
@@ -298,46 +308,18 @@ def read_kspace_array(
         arr = _read_cfl(bytes(data), hdr, filename)
         notes.append("BART .cfl/.hdr: BART's first dimension is taken as the rows.")
     elif ext in (".h5", ".hdf5"):
-        arr, mask, h5notes = _read_h5(bytes(data), filename, slice_index)
+        arr, mask, h5notes = read_fastmri(bytes(data), filename, slice_index,
+                                          max_elements=MAX_KSPACE_ELEMENTS)
         return arr, mask, notes + h5notes
     else:
         raise ValueError(f"filename must end in .npy, .npz, .cfl, .h5 or .hdf5, got {filename!r}")
     if arr.dtype.kind not in "biufc":
         raise ValueError(f"{filename}: k-space must be numeric, got dtype {arr.dtype}")
     arr, slice_notes = _select_slice(arr, slice_index, filename)
+    if arr.size > MAX_KSPACE_ELEMENTS:
+        raise ValueError(f"{filename}: a k-space slice of shape {arr.shape} has {arr.size:,} elements, "
+                         f"more than the {MAX_KSPACE_ELEMENTS:,} allowed")
     return arr, mask, notes + slice_notes
-
-
-def _read_h5(data: bytes, filename: str, slice_index) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
-    import h5py  # only when an HDF5 file is read
-
-    notes = []
-    try:
-        handle = h5py.File(io.BytesIO(data), "r")
-    except OSError as exc:
-        raise ValueError(f"{filename}: not a readable HDF5 file ({exc})") from None
-    with handle as f:
-        if "kspace" not in f:
-            raise ValueError(f"{filename}: no 'kspace' dataset (fastMRI layout); datasets: {list(f.keys())}")
-        ds = f["kspace"]
-        if ds.ndim == 2:
-            arr = ds[()]
-        elif ds.ndim == 3:
-            n = ds.shape[0]
-            if slice_index is None:
-                slice_index = n // 2
-                notes.append(f"Slice {slice_index} of {n} (the middle one) was taken.")
-            slice_index = check_int("slice_index", slice_index, 0, n - 1)
-            arr = ds[slice_index]  # reads one slice only
-        else:
-            raise ValueError(
-                f"{filename}: 'kspace' has shape {ds.shape}; single-coil (slices, rows, cols) "
-                "is supported (multi-coil data must be combined first)"
-            )
-        mask = f["mask"][()] if "mask" in f else None
-    with_mask = " and its 'mask'." if mask is not None else "."
-    notes.append("HDF5 (fastMRI layout): dataset 'kspace'" + with_mask)
-    return arr, mask, notes
 
 
 # ----------------------------------------------------------------------------- preparing
@@ -651,7 +633,10 @@ def load_kspace(
         mask = stored_mask
     elif mask is not None and stored_mask is not None:
         notes.append("The mask given replaced the one stored in the file.")
-    return prepare_kspace(
-        arr, mask=mask, convention=convention, layout=layout, size=size, resize=resize,
-        normalise=normalise, notes=notes,
-    )
+    try:
+        return prepare_kspace(
+            arr, mask=mask, convention=convention, layout=layout, size=size, resize=resize,
+            normalise=normalise, notes=notes,
+        )
+    except ValueError as error:  # name the file: the message reaches the person who sent it
+        raise ValueError(f"{filename}: {error}") from None

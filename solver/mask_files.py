@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from solver.array_files import read_npy
 from solver.sampling import MAX_SIZE, MIN_SIZE, user_mask
 from solver.validation import check_choice, check_int
 
@@ -76,6 +77,10 @@ class LoadedMask:
         return float(self.mask.mean())
 
 
+class _Refused(ValueError):
+    """A refusal raised inside the decoding block, passed on as it is."""
+
+
 def _decode(data: bytes, filename: str) -> np.ndarray:
     if not isinstance(data, (bytes, bytearray)):
         raise ValueError(f"data must be bytes, got {type(data).__name__}")
@@ -90,7 +95,7 @@ def _decode(data: bytes, filename: str) -> np.ndarray:
         try:
             with Image.open(io.BytesIO(data)) as im:
                 if im.width * im.height > MAX_SIZE * MAX_SIZE:
-                    raise ValueError(
+                    raise _Refused(
                         f"{filename}: the image is too big ({im.width} x {im.height}; at most "
                         f"{MAX_SIZE} x {MAX_SIZE})"
                     )
@@ -98,15 +103,17 @@ def _decode(data: bytes, filename: str) -> np.ndarray:
                     arr = np.array(im)
                 else:
                     arr = np.array(im.convert("L"))
-        except (OSError, SyntaxError) as exc:
-            raise ValueError(f"{filename}: not a readable PNG ({exc})") from None
+        except _Refused:
+            raise
+        except Image.DecompressionBombError:
+            raise ValueError(f"{filename}: the PNG states an enormous image (a decompression bomb); "
+                             "refused before decoding") from None
+        except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise OSError, SyntaxError, ValueError, ...
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise ValueError(f"{filename}: not a readable PNG ({reason})") from None
         return arr
     if is_npy:
-        try:
-            arr = np.load(io.BytesIO(data), allow_pickle=False)
-        except ValueError as exc:
-            raise ValueError(f"{filename}: not a readable .npy array ({exc})") from None
-        return arr
+        return np.array(read_npy(data, filename, max_bytes=MAX_SIZE * MAX_SIZE * 8, what="mask"))
     raise ValueError(f"filename: a mask must be a .png or .npy file, got {filename!r}")
 
 

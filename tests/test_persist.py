@@ -1,5 +1,10 @@
-"""Long results persisted on disk: round trips, misses, and files that are not ours."""
+"""Long results persisted on disk: round trips, misses, files that are not ours, entries
+edited with their key kept, planted links and folders, and the size bound."""
 
+import json
+import os
+
+import pytest
 import torch
 
 from explorer import persist
@@ -35,3 +40,147 @@ def test_code_version_names_the_weights_in_use():
     a = persist.code_version(("a.safetensors", 1.0))
     assert a != persist.code_version(("a.safetensors", 2.0))
     assert a.startswith(persist.code_version())
+
+
+# ---------------------------------------------------------------------------- tampering
+def _cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("FIRENET_CACHE_DIR", str(folder))
+    monkeypatch.delenv("FIRENET_CACHE_SECRET", raising=False)
+    monkeypatch.delenv("FIRENET_CACHE_MAX_BYTES", raising=False)
+    return folder
+
+
+def _rewrite_tensor(path, transform):
+    """Rewrite a stored tensor's values, keeping its metadata (key and digest)."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(path), framework="pt") as f:
+        metadata, value = f.metadata(), f.get_tensor("value")
+    save_file({"value": transform(value)}, str(path), metadata=metadata)
+
+
+@pytest.mark.parametrize("transform", [lambda v: 100 * v, lambda v: torch.full_like(v, float("nan")),
+                                       lambda v: v[:-1]], ids=["scaled", "nan", "shorter"])
+def test_a_tensor_edited_with_its_key_kept_is_a_miss(tmp_path, monkeypatch, transform):
+    folder = _cache(tmp_path, monkeypatch)
+    e = torch.randn(40, dtype=torch.complex64, generator=torch.Generator().manual_seed(1))
+    key = ("attack", "unet", "k", 0.05)
+    persist.save_tensor(key, e)
+    (path,) = folder.glob("*.safetensors")
+    _rewrite_tensor(path, transform)
+    assert persist.load_tensor(key) is None
+    persist.save_tensor(key, e)  # recomputed and written again: a hit with the true values
+    assert torch.equal(persist.load_tensor(key, shape=(40,), dtype=torch.complex64), e)
+
+
+def test_a_tensor_of_another_shape_or_dtype_than_asked_is_a_miss(tmp_path, monkeypatch):
+    _cache(tmp_path, monkeypatch)
+    e = torch.ones(8, dtype=torch.complex64)
+    persist.save_tensor(("k",), e)
+    assert persist.load_tensor(("k",), shape=(9,)) is None
+    assert persist.load_tensor(("k",), dtype=torch.complex128) is None
+    assert persist.load_tensor(("k",), shape=(8,), dtype=torch.complex64) is not None
+    persist.save_tensor(("nan",), torch.full((3,), float("nan")))  # never written
+    assert persist.load_tensor(("nan",)) is None
+
+
+def test_an_entry_copied_from_another_key_is_a_miss(tmp_path, monkeypatch):
+    folder = _cache(tmp_path, monkeypatch)
+    persist.save_json(("a",), {"v": [1.0]})
+    persist.save_json(("b",), {"v": [2.0]})
+    a, b = (folder / f"{persist._name(k)}.json" for k in (("a",), ("b",)))
+    entry = json.loads(a.read_text())
+    entry["key"] = repr(("b",))  # a's value and digest under b's name and key
+    b.write_text(json.dumps(entry))
+    assert persist.load_json(("b",)) is None
+    assert persist.load_json(("a",)) == {"v": [1.0]}
+
+
+@pytest.mark.parametrize("edit", ["scaled", "nan", "structure", "digest"])
+def test_edited_json_is_a_miss(tmp_path, monkeypatch, edit):
+    folder = _cache(tmp_path, monkeypatch)
+    curves = {"U-Net, worst case": {"size": [0.01, 0.05], "change": [0.03, 0.2]}}
+    key = ("stability", 3)
+    persist.save_json(key, curves)
+    (path,) = folder.glob("*.json")
+    entry = json.loads(path.read_text())
+    if edit == "scaled":
+        entry["value"]["U-Net, worst case"]["change"] = [30.0, 200.0]
+        text = json.dumps(entry)
+    elif edit == "nan":
+        text = json.dumps(entry).replace("0.2", "NaN")
+    elif edit == "structure":
+        entry["value"] = [1, 2, 3]
+        text = json.dumps(entry)
+    else:
+        entry["digest"] = "0" * 64
+        text = json.dumps(entry)
+    path.write_text(text)
+    assert persist.load_json(key) is None
+    # A structure check refuses a value with a valid digest too.
+    persist.save_json(key, {"other": 1})
+    assert persist.load_json(key) == {"other": 1}
+    assert persist.load_json(key, check=lambda v: "U-Net, worst case" in v) is None
+
+
+def test_planted_partial_folder_and_symlink_are_never_written_through(tmp_path, monkeypatch):
+    folder = _cache(tmp_path, monkeypatch)
+    folder.mkdir()
+    key = ("stability", 7)
+    stem = persist._name(key)
+    (folder / f"{stem}.partial").mkdir()  # what the old writer used as its temporary name
+    outside = tmp_path / "outside.txt"
+    outside.write_text("the server's own file")
+    (folder / f"{stem}.json").symlink_to(outside)
+    assert persist.load_json(key) is None  # the link is not followed for reading
+    persist.save_json(key, {"v": [1.5]})
+    assert outside.read_text() == "the server's own file"
+    assert not (folder / f"{stem}.json").is_symlink()
+    assert persist.load_json(key) == {"v": [1.5]}
+    # An entry that is a folder is a miss, and writing it fails quietly.
+    tensor_key = ("attack", 1)
+    (folder / f"{persist._name(tensor_key)}.safetensors").mkdir()
+    persist.save_tensor(tensor_key, torch.ones(3))
+    assert persist.load_tensor(tensor_key) is None
+    assert not [p for p in folder.iterdir() if p.name.endswith(".partial") and p.is_file()]
+
+
+def test_the_folder_is_bounded_least_recently_used_first(tmp_path, monkeypatch):
+    folder = _cache(tmp_path, monkeypatch)
+    one = torch.zeros(1000, dtype=torch.float32)  # 4,000 bytes of data, about 4.2 kB a file
+    persist.save_tensor(("t", 0), one)
+    size = next(folder.glob("*.safetensors")).stat().st_size
+    monkeypatch.setenv("FIRENET_CACHE_MAX_BYTES", str(3 * size + size // 2))
+    for i in range(1, 3):
+        persist.save_tensor(("t", i), one)
+    stamp = 1_000_000_000
+    for i in range(3):  # entry 0 oldest; then used again: entry 1 becomes the oldest
+        os.utime(folder / f"{persist._name(('t', i))}.safetensors", (stamp + i, stamp + i))
+    assert persist.load_tensor(("t", 0)) is not None
+    persist.save_tensor(("t", 3), one)
+    kept = {i for i in range(4) if (folder / f"{persist._name(('t', i))}.safetensors").exists()}
+    assert kept == {0, 2, 3}
+    assert sum(p.stat().st_size for p in folder.glob("*.safetensors")) <= 3 * size + size // 2
+    # A file that is not an entry is never deleted, whatever the bound.
+    (folder / "notes.txt").write_text("x" * 10 * size)
+    monkeypatch.setenv("FIRENET_CACHE_MAX_BYTES", "0")
+    persist.save_tensor(("t", 4), one)
+    assert (folder / "notes.txt").exists() and not list(folder.glob("*.safetensors"))
+
+
+def test_max_bytes_reads_the_variable(monkeypatch):
+    monkeypatch.setenv("FIRENET_CACHE_MAX_BYTES", "12345")
+    assert persist.max_bytes() == 12345
+    for bad in ("", "lots", "-1"):
+        monkeypatch.setenv("FIRENET_CACHE_MAX_BYTES", bad)
+        assert persist.max_bytes() == persist.DEFAULT_MAX_BYTES == 2 * 2**30
+
+
+def test_a_read_creates_nothing_and_the_folder_is_private(tmp_path, monkeypatch):
+    folder = _cache(tmp_path, monkeypatch)
+    assert persist.load_json(("nothing",)) is None and not folder.exists()
+    persist.save_json(("x",), 1)
+    assert folder.stat().st_mode & 0o077 == 0
+    assert (folder / ".secret").stat().st_mode & 0o777 == 0o600

@@ -247,3 +247,73 @@ def test_the_page_shows_a_results_file_without_recomputing(convergence, tmp_path
     monkeypatch.chdir(tmp_path / "results")  # no results folder here: a hint, no error
     empty = AppTest.from_string("from explorer import sweeps\nsweeps.results_panel()\n").run()
     assert not empty.exception and "python -m solver.reproduce" in empty.caption[0].value
+
+
+# --------------------------------------------------------------------------------------
+# results files and --out from outside (no cluster)
+# --------------------------------------------------------------------------------------
+def _stability_rows() -> pd.DataFrame:
+    rows = [dict(task_key=f"{m}{b}", experiment="stability", status="ok", error_message=None, code_version="v",
+                 method=m, budget=b, perturbation=b, worst_change=2 * b, random_change=b / 2, amplification=2.0,
+                 seconds=1.0, worker="w", size=64, unread_column="x")
+            for m in ("unet", "firenet_5x5") for b in (0.01, 0.05)]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_a_results_file_is_checked_against_its_schema_before_use(tmp_path, suffix):
+    frame = _stability_rows()
+    good = load(save(frame, tmp_path / f"good.{suffix}"), needed_only=True)
+    assert len(good) == 4 and "unread_column" not in good.columns and "worst_change" in good.columns
+    bad = {
+        "no_status": (frame.drop(columns=["status"]), "needs the columns status"),
+        "unknown": (frame.assign(experiment="nope"), "unknown experiment 'nope'"),
+        "two": (frame.assign(experiment=["stability", "detail"] * 2), "one experiment"),
+        "text": (frame.assign(worst_change="lots"), "'worst_change' must hold numbers"),
+        "method": (frame.assign(method="<a href='x'>m</a>"), "unknown methods"),
+    }
+    for name, (table_, message) in bad.items():
+        with pytest.raises(ValueError, match=message):
+            load(save(table_, tmp_path / f"{name}.{suffix}"), needed_only=True)
+    with pytest.raises(ValueError, match="more than the 3 "):
+        load(tmp_path / f"good.{suffix}", max_rows=3)
+    with pytest.raises(ValueError, match="more than the 100 read"):
+        load(tmp_path / f"good.{suffix}", max_bytes=100)
+
+
+def test_the_page_shows_a_bad_results_file_as_a_message(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    folder = tmp_path / "results" / "stability-bad"
+    folder.mkdir(parents=True)
+    save(_stability_rows().drop(columns=["status"]), folder / "results.parquet")
+    monkeypatch.chdir(tmp_path)
+    page = AppTest.from_string("from explorer import sweeps\nsweeps.results_panel()\n", default_timeout=60).run()
+    assert not page.exception, [e.value for e in page.exception]
+    (error,) = page.error
+    assert "rejected" in error.value and "status" in error.value
+
+
+@pytest.mark.parametrize("out", ["afile.txt/sub", "/proc/firenet-out"])
+def test_out_must_be_a_writable_folder_before_the_first_task(tmp_path, monkeypatch, out):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile.txt").write_text("a file, not a folder")
+    result = CliRunner().invoke(main, ["stability", "--preset", "small", "--out", out, "--no-figures",
+                                       "--no-progress"])
+    assert result.exit_code == 2 and "is not a writable folder" in result.output
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_task_file_of_another_structure_or_key_is_computed_again(tmp_path):
+    from solver.reproduce.runner import _read_json
+
+    path = tmp_path / "task.json"
+    for text in ("[1, 2]", '{"key": "k"}', '{"key": "k", "settings": [], "status": "ok"}', "{" * 100_000):
+        path.write_text(text)
+        assert _read_json(path) is None
+    path.write_text('{"key": "k", "settings": {"size": 64}, "status": "ok", "values": {"error": 0.1}}')
+    assert _read_json(path)["values"] == {"error": 0.1}

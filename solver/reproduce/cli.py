@@ -41,6 +41,16 @@ def _overrides(pairs: tuple[str, ...]) -> dict:
     return out
 
 
+def _writable(directory) -> None:
+    """Fail before the first task when ``--out`` cannot be written."""
+    from solver.reproduce.sweep import check_output_folder
+
+    try:
+        check_output_folder(directory)
+    except ValueError as error:
+        raise click.BadParameter(str(error).removeprefix("out: "), param_hint="--out") from None
+
+
 def _options(function):
     options = [
         click.option("--preset", type=click.Choice(["small", "full"]), default="small", show_default=True,
@@ -98,6 +108,7 @@ def _command(experiment: str):
             click.echo(f"{experiment} {preset}: {len(tasks)} tasks, {done} already in {directory}/tasks "
                        f"(code version {version})")
             return
+        _writable(directory)
         line = "python -m solver.reproduce " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         output = run_experiment(experiment, preset, directory, images=images,
                                 overrides=_overrides(settings), scheduler=scheduler,
@@ -133,6 +144,7 @@ def figures_command(results_file, out, browser) -> None:
     from solver.reproduce.sweep import write_outputs
 
     path = Path(results_file)
+    _writable(out or path.parent)
     output = write_outputs(load(path), out or path.parent, browser=browser, results_name=path.name)
     for note in output.notes:
         click.echo(note, err=True)

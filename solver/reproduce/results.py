@@ -19,6 +19,9 @@ import pandas as pd
 
 __all__ = [
     "FIRST_COLUMNS",
+    "MAX_RESULTS_BYTES",
+    "MAX_RESULTS_ROWS",
+    "check_schema",
     "certified_gaps",
     "experiment_of",
     "load",
@@ -70,35 +73,193 @@ def save(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def load(path: str | Path) -> pd.DataFrame:
-    """Read a results file written by :func:`save` (or by ``python -m solver.reproduce``).
+#: Largest results file read (bytes on disk), and largest uncompressed data of the columns
+#: read (parquet metadata) or CSV file: a results table is data from outside.
+MAX_RESULTS_BYTES = 128 * 2**20
+#: Most rows (tasks) a results file may have.
+MAX_RESULTS_ROWS = 200_000
 
-    List columns (convergence curves) come back as lists of floats in either format.
+# What each experiment's table and figures read: numbers per task, and curves (lists of
+# numbers) for convergence. Every file must have these for its experiment.
+_COMMON_COLUMNS = ("experiment", "status", "method")
+_NUMBERS = {
+    "convergence": ("error", "psnr", "depth", "seconds", "image_seed"),
+    "stability": ("budget", "perturbation", "worst_change", "random_change", "amplification"),
+    "robustness": ("budget", "clean_error", "perturbed_error", "clean_psnr", "perturbed_psnr",
+                   "amplification"),
+    "detail": ("contrast", "contrast_ratio", "kept", "region_error"),
+    "sampling_change": ("extra", "achieved_rate", "error", "psnr", "rate"),
+}
+_CURVES = {"convergence": ("curve_layer", "curve_error", "curve_objective", "curve_dual")}
+
+
+def _needed(experiment: str) -> set[str]:
+    return (set(FIRST_COLUMNS) | set(_COMMON_COLUMNS) | set(_NUMBERS[experiment])
+            | set(_CURVES.get(experiment, ())) | set(_PROBLEM_KEYS) | _SETTING_NAMES | {"seconds", "worker"})
+
+
+def _experiment_name(values: Iterable[Any], path: Path) -> str:
+    from solver.reproduce.experiments import EXPERIMENTS
+
+    names = sorted({str(v) for v in values if isinstance(v, str)})
+    if len(names) != 1:
+        raise ValueError(f"{path}: a results file holds one experiment, this one {names[:5]}")
+    if names[0] not in EXPERIMENTS:
+        raise ValueError(f"{path}: unknown experiment {names[0][:80]!r} (known: {', '.join(EXPERIMENTS)})")
+    return names[0]
+
+
+def _read_parquet(path: Path, needed_only: bool, max_bytes: int, max_rows: int) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    try:
+        handle = pq.ParquetFile(path)
+        names = handle.schema_arrow.names
+        rows = handle.metadata.num_rows
+    except Exception as error:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, ...
+        raise ValueError(f"{path}: not a readable parquet file ({str(error)[:200]})") from None
+    if rows > max_rows:
+        raise ValueError(f"{path}: {rows:,} rows, more than the {max_rows:,} read")
+    if "experiment" not in names:
+        raise ValueError(f"{path} is not a results table (it has no 'experiment' column)")
+    try:
+        experiment = _experiment_name(handle.read(columns=["experiment"]).column(0).to_pylist(), path)
+    except ValueError:
+        raise
+    except Exception as error:  # noqa: BLE001
+        raise ValueError(f"{path}: its 'experiment' column cannot be read ({str(error)[:200]})") from None
+    columns = [c for c in names if c in _needed(experiment)] if needed_only else list(names)
+    metadata = handle.metadata
+    size = sum(metadata.row_group(g).column(i).total_uncompressed_size
+               for g in range(metadata.num_row_groups) for i in range(metadata.num_columns)
+               if metadata.row_group(g).column(i).path_in_schema.split(".")[0] in columns)
+    if size > max_bytes:
+        raise ValueError(f"{path}: its columns hold {size:,} bytes uncompressed, more than the "
+                         f"{max_bytes:,} read")
+    try:
+        frame = handle.read(columns=columns).to_pandas()
+    except Exception as error:  # noqa: BLE001 - ArrowInvalid, ArrowMemoryError, ...
+        raise ValueError(f"{path}: the table cannot be read ({str(error)[:200]})") from None
+    for column in frame.columns:
+        if frame[column].map(lambda v: isinstance(v, np.ndarray)).any():
+            frame[column] = frame[column].map(lambda v: v.tolist() if isinstance(v, np.ndarray) else v)
+    return frame
+
+
+def _read_csv(path: Path, needed_only: bool, max_bytes: int, max_rows: int) -> pd.DataFrame:
+    if path.stat().st_size > max_bytes:
+        raise ValueError(f"{path}: {path.stat().st_size:,} bytes, more than the {max_bytes:,} read")
+    try:
+        names = list(pd.read_csv(path, nrows=0).columns)
+        if "experiment" not in names:
+            raise ValueError(f"{path} is not a results table (it has no 'experiment' column)")
+        experiment = _experiment_name(pd.read_csv(path, usecols=["experiment"], nrows=max_rows + 1,
+                                                  dtype=str)["experiment"], path)
+        columns = [c for c in names if c in _needed(experiment)] if needed_only else names
+        frame = pd.read_csv(path, usecols=columns, nrows=max_rows + 1)
+    except ValueError:
+        raise
+    except Exception as error:  # noqa: BLE001 - ParserError, UnicodeDecodeError, ...
+        raise ValueError(f"{path}: not a readable CSV table ({str(error)[:200]})") from None
+    if len(frame) > max_rows:
+        raise ValueError(f"{path}: more than the {max_rows:,} rows read")
+    for column in frame.columns:
+        if frame[column].map(lambda v: isinstance(v, str) and v.startswith("[")).all():
+            try:
+                frame[column] = frame[column].map(json.loads)
+            except ValueError:
+                raise ValueError(f"{path}: column {column!r} holds lists that are not JSON") from None
+    return frame
+
+
+def check_schema(frame: pd.DataFrame, where: str = "results table") -> str:
+    """Check that a results table has what its experiment's table and figures read.
+
+    One known experiment; the columns ``experiment``, ``status`` and ``method``; in the
+    rows whose status is ``"ok"``, a known method, and the experiment's value columns as
+    numbers (curves as lists of numbers).
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+    where : str
+        Names the table in messages.
+
+    Returns
+    -------
+    str
+        The experiment.
 
     Raises
     ------
     ValueError
-        If the file is not a results table (no ``experiment`` column) or has another suffix.
+        Naming the first column that is missing or holds something else.
+    """
+    from solver.reproduce.experiments import METHOD_VARIANTS
+
+    if "experiment" not in frame.columns:
+        raise ValueError(f"{where} is not a results table (it has no 'experiment' column)")
+    experiment = _experiment_name(frame["experiment"].dropna(), Path(where))
+    required = (*_COMMON_COLUMNS, *_NUMBERS[experiment], *_CURVES.get(experiment, ()))
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{where}: a {experiment} table needs the columns {', '.join(missing)}")
+    ok = frame[frame["status"] == "ok"]
+    unknown = sorted({str(m)[:40] for m in ok["method"] if m not in METHOD_VARIANTS})
+    if unknown:
+        raise ValueError(f"{where}: unknown methods {unknown[:5]}")
+    for column in _NUMBERS[experiment]:
+        values = ok[column]
+        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+            if not values.map(lambda v: isinstance(v, (int, float, bool, np.number))).all():
+                raise ValueError(f"{where}: column {column!r} must hold numbers")
+    for column in _CURVES.get(experiment, ()):
+        def is_curve(value: Any) -> bool:
+            return isinstance(value, (list, tuple, np.ndarray)) and all(
+                isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in value)
+
+        if not ok[column].map(is_curve).all():
+            raise ValueError(f"{where}: column {column!r} must hold lists of numbers")
+    return experiment
+
+
+def load(path: str | Path, *, needed_only: bool = False, max_bytes: int = MAX_RESULTS_BYTES,
+         max_rows: int = MAX_RESULTS_ROWS) -> pd.DataFrame:
+    """Read a results file written by :func:`save` (or by ``python -m solver.reproduce``).
+
+    The file is from outside: its size, its row count and (parquet) the uncompressed size
+    of the columns read are checked from its metadata before the data are read, and the
+    table is checked against its experiment's schema (:func:`check_schema`). List
+    columns (convergence curves) come back as lists of floats in either format.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.parquet`` or ``.csv`` file.
+    needed_only : bool, keyword-only
+        Read only the columns the summary table, the figures and the summary's settings
+        use (the page's choice); default every column.
+    max_bytes, max_rows : int, keyword-only
+        The caps (:data:`MAX_RESULTS_BYTES`, :data:`MAX_RESULTS_ROWS`).
+
+    Raises
+    ------
+    ValueError
+        If the file is too large, not a results table of one known experiment, lacks a
+        column its experiment needs or holds something else there, or has another suffix.
     FileNotFoundError
         If it does not exist.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"results file not found: {path}")
-    if path.suffix == ".parquet":
-        frame = pd.read_parquet(path, engine="pyarrow")
-        for column in frame.columns:
-            if frame[column].map(lambda v: isinstance(v, np.ndarray)).any():
-                frame[column] = frame[column].map(lambda v: v.tolist() if isinstance(v, np.ndarray) else v)
-    elif path.suffix == ".csv":
-        frame = pd.read_csv(path)
-        for column in frame.columns:
-            if frame[column].map(lambda v: isinstance(v, str) and v.startswith("[")).all():
-                frame[column] = frame[column].map(json.loads)
-    else:
+    if path.suffix not in (".parquet", ".csv"):
         raise ValueError(f"path must end in .parquet or .csv, got {str(path)!r}")
-    if "experiment" not in frame.columns:
-        raise ValueError(f"{path} is not a results table (it has no 'experiment' column)")
+    if path.stat().st_size > max_bytes:
+        raise ValueError(f"{path}: {path.stat().st_size:,} bytes, more than the {max_bytes:,} read")
+    reader = _read_parquet if path.suffix == ".parquet" else _read_csv
+    frame = reader(path, needed_only, max_bytes, max_rows)
+    check_schema(frame, str(path))
     return frame
 
 

@@ -157,9 +157,15 @@ def _write_json(path: Path, record: Mapping[str, Any]) -> None:
 
 def _read_json(path: Path) -> dict | None:
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):  # missing or cut short: compute again
+        record = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError):  # missing or cut short: compute again
         return None
+    # A file of another structure (edited, or not ours) is computed again too.
+    if not isinstance(record, dict) or not {"key", "settings", "status"} <= set(record):
+        return None
+    if not isinstance(record["settings"], dict) or not isinstance(record.get("values") or {}, dict):
+        return None
+    return record
 
 
 @contextlib.contextmanager
@@ -247,6 +253,8 @@ def run_tasks(
     pending = []
     for key, settings in zip(keys, tasks):
         earlier = _read_json(task_path(directory, key))
+        if earlier is not None and earlier["key"] != key:  # another task's file under this name
+            earlier = None
         if earlier is not None and not (retry_failed and earlier.get("status") != "ok"):
             records[key] = {**earlier, "computed": False}
         else:

@@ -20,7 +20,33 @@ import pandas as pd
 from solver.reproduce import experiments, results
 from solver.reproduce.runner import SweepReport, run_tasks
 
-__all__ = ["ExperimentOutput", "run_experiment", "write_outputs"]
+__all__ = ["ExperimentOutput", "check_output_folder", "run_experiment", "write_outputs"]
+
+
+def check_output_folder(directory: str | Path) -> Path:
+    """Make sure ``directory`` is a folder this process can write, before any task runs.
+
+    It is created if missing; a file is written there and removed again. So a path
+    under a file (``afile.txt/sub``), in ``/proc`` or without permission fails at once,
+    not when the first finished task is to be saved (and lost).
+
+    Raises
+    ------
+    ValueError
+        Naming the folder and why it cannot be written.
+    """
+    import tempfile
+
+    folder = Path(directory)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is not a folder")
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as error:
+        raise ValueError(f"out: {str(folder)!r} is not a writable folder ({error.strerror or error})") from None
+    return folder
 
 
 @dataclass
