@@ -25,12 +25,22 @@ and the table says so):
   gradient; the step 1 is ``1 / ||A||^2``, so no power iteration), timed the same way.
 
 The lam of the peers (``--peer-lam``) only sets their threshold: the time of an
-iteration does not depend on it. The load average (``os.getloadavg``) is printed with
+iteration does not depend on it.
+
+With ``--psnr-size N`` a second table gives, on the problem at N with 5 Haar levels (that
+of ``bench_firenet.py``'s "bart" problem), the iterations each method needs until its
+image's PSNR against the phantom is within 0.1 dB of its own PSNR after
+``--psnr-iterations`` (its minimiser's, to that accuracy), and that count times its median
+per-iteration CPU time from the first table at the same N. The problems are not
+matched: each method converges to the minimiser of its own objective (ours the
+square-root LASSO with lam = ``LAM``, the peers the LASSO with ``--peer-lam``), so the
+final PSNRs are printed beside the counts. BART restarts for every count (it has no
+callback), on the grid ``BART_COUNTS``. The load average (``os.getloadavg``) is printed with
 each table: on a shared machine absolute times are inflated, the ratios less so.
 
 Run::
 
-    python benchmarks/bench_peers.py --sizes 128 256 1024 --rounds 7
+    python benchmarks/bench_peers.py --sizes 128 256 1024 --rounds 7 --psnr-size 256
 """
 
 from __future__ import annotations
@@ -56,6 +66,7 @@ import torch  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from solver.firenet import FIRENET  # noqa: E402
+from solver.metrics import psnr  # noqa: E402
 from solver.operators import SubsampledFourier, WaveletMeasurement  # noqa: E402
 from solver.phantoms import shepp_logan  # noqa: E402
 from solver.sampling import make_mask  # noqa: E402
@@ -63,12 +74,15 @@ from solver.wavelets import Wavelet2D  # noqa: E402
 
 LAM = 0.0093  # ours (square-root LASSO, unit weights), as bench_firenet's "bart" problem
 PEER_LAM = 0.005  # the peers' (LASSO); see --peer-lam
+PSNR_LEVELS = 5  # Haar levels of the PSNR problem (bench_firenet's "bart" problem)
+PSNR_MARGIN = 0.1  # dB below the final PSNR that counts as reached
+BART_COUNTS = (5, 10, 15, 20, 30, 40, 50, 60, 80, 100, 130, 160, 200, 250, 300, 400, 500)
 
 
-def build(size: int):
+def build(size: int, levels: int | None = None):
     """Operator, mask (numpy bool), truth and complex64 data of the problem at ``size``."""
     mask = make_mask("variable_density", size, 0.25, seed=0)
-    A = WaveletMeasurement(SubsampledFourier(mask), Wavelet2D("haar", None, size))
+    A = WaveletMeasurement(SubsampledFourier(mask), Wavelet2D("haar", levels, size))
     truth = torch.as_tensor(shepp_logan(size), dtype=torch.float64)
     y = A.sampling.forward(truth).to(torch.complex64)
     return A, np.asarray(mask, dtype=bool), truth, y
@@ -107,6 +121,16 @@ class BartPeer:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
+    def image(self, iterations: int) -> np.ndarray:
+        """The (N, N) complex image of a run of ``iterations`` iterations."""
+        self.run(iterations)
+        size = int(np.sqrt(np.fromfile(os.path.join(self.folder, "sens.cfl"), dtype=np.complex64).size))
+        out = np.fromfile(os.path.join(self.folder, "out.cfl"), dtype=np.complex64)
+        return out.reshape(size, size, order="F")
+
+    def psnr_curve(self, truth: np.ndarray, last: int) -> dict:
+        return {k: psnr(self.image(k), truth) for k in (*[c for c in BART_COUNTS if c < last], last)}
+
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -132,6 +156,16 @@ class SigpyPeer:
                                 alpha=1.0, max_iter=iterations, show_pbar=False).run()
         return time.process_time() - start
 
+    def psnr_curve(self, truth: np.ndarray, last: int) -> dict:
+        """PSNR after every iteration of one run of ``last`` iterations."""
+        app = self.app.L1WaveletRecon(self.kspace, self.mps, self.lam, weights=self.weights, wave_name="haar",
+                                      alpha=1.0, max_iter=last, show_pbar=False)
+        curve = {}
+        for k in range(1, last + 1):
+            app.alg.update()
+            curve[k] = psnr(np.asarray(app.x), truth)
+        return curve
+
     def close(self) -> None:
         pass
 
@@ -156,7 +190,9 @@ def find_peers() -> tuple[dict, dict]:
 def per_iteration(run, iterations: int) -> float:
     """CPU seconds of one iteration: two runs, ``iterations`` and a fifth of them."""
     short = max(1, iterations // 5)
-    return (run(iterations) - run(short)) / (iterations - short)
+    difference = run(iterations) - run(short)
+    # on a busy machine a tiny problem can time the shorter run longer: no estimate then
+    return difference / (iterations - short) if difference > 0 else math.nan
 
 
 def ratios(times: dict, num: str, den: str) -> str:
@@ -199,6 +235,42 @@ def run_size(size: int, layers: int, rounds: int, peer_iterations: int, peer_lam
     return {"times": times, "loads": loads, "M": A.num_measurements}
 
 
+def first_within(curve: dict, margin: float) -> tuple[int, float]:
+    """First count whose PSNR is within ``margin`` dB of the last one's, and the last PSNR."""
+    final = curve[max(curve)]
+    return min(k for k, v in curve.items() if v >= final - margin), final
+
+
+def psnr_table(size: int, last: int, peer_lam: float, peers: dict, per_iteration_ms: dict) -> None:
+    A, mask, truth, y = build(size, PSNR_LEVELS)
+    reference = truth.numpy()
+    curves = {}
+    record = {}
+
+    def callback(r):
+        record[r.layer] = psnr(A.wavelet.inverse(r.coeffs), reference)
+
+    with torch.no_grad():
+        FIRENET(A, lam=LAM, schedule="adaptive", max_layers=last).solve(y, callback=callback)
+    curves["adaptive"] = record
+    for name, make in peers.items():
+        peer = make(A, mask, y, peer_lam)
+        try:
+            curves[name] = peer.psnr_curve(reference, last)
+        finally:
+            peer.close()
+    print(f"\nN = {size}, Haar {PSNR_LEVELS} levels: iterations until the PSNR is within {PSNR_MARGIN} dB of "
+          f"its value after {last}, and that many times the median iteration time above; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    print("| method | final PSNR (dB) | iterations | CPU s | / adaptive |")
+    print("|---|---|---|---|---|")
+    seconds = {}
+    for name, curve in curves.items():
+        count, final = first_within(curve, PSNR_MARGIN)
+        seconds[name] = count * per_iteration_ms[name] / 1e3
+        print(f"| {name} | {final:.2f} | {count} | {seconds[name]:.2f} | {seconds[name] / seconds['adaptive']:.2f} |")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 1024])
@@ -208,7 +280,13 @@ def main(argv=None) -> None:
                         help="iterations of the longer of a peer's two timed runs")
     parser.add_argument("--peer-lam", type=float, default=PEER_LAM)
     parser.add_argument("--no-peers", action="store_true", help="time the project only")
+    parser.add_argument("--psnr-size", type=int, default=None,
+                        help="also the iterations to a PSNR within 0.1 dB of the final one at this N "
+                             "(one of --sizes)")
+    parser.add_argument("--psnr-iterations", type=int, default=500)
     args = parser.parse_args(argv)
+    if args.psnr_size is not None and args.psnr_size not in args.sizes:
+        raise SystemExit(f"--psnr-size must be one of --sizes {args.sizes}, got {args.psnr_size}")
     if args.layers < 1 or args.rounds < 1 or args.peer_iterations < 2:
         raise SystemExit("--layers and --rounds must be >= 1, --peer-iterations >= 2")
     torch.set_num_threads(1)
@@ -236,6 +314,11 @@ def main(argv=None) -> None:
         print(f"| {size} | {ratios(t, 'fixed', 'pair')} | {ratios(t, 'adaptive', 'pair')} "
               f"| {ratios(t, 'adaptive', 'BART')} | {ratios(t, 'adaptive', 'sigpy')} "
               f"| {min(res['loads']):.1f}-{max(res['loads']):.1f} |")
+    if args.psnr_size is not None:
+        t = results[args.psnr_size]["times"]
+        per_iteration_ms = {"adaptive": statistics.median(t["adaptive"]) * 1e3,
+                            **{name: statistics.median(t[name]) * 1e3 for name in peers}}
+        psnr_table(args.psnr_size, args.psnr_iterations, args.peer_lam, peers, per_iteration_ms)
 
 
 if __name__ == "__main__":
