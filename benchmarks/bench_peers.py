@@ -301,9 +301,10 @@ def main(argv=None) -> None:
         results[size] = run_size(size, args.layers, args.rounds, args.peer_iterations, args.peer_lam, peers)
         t = results[size]["times"]
         loads = results[size]["loads"]
-        print(f"N = {size}: A + A* {statistics.median(t['pair']) * 1e3:.2f} ms, fixed layer "
-              f"{statistics.median(t['fixed']) * 1e3:.2f} ms, adaptive layer {statistics.median(t['adaptive']) * 1e3:.2f} ms"
-              + "".join(f", {name} iteration {statistics.median(t[name]) * 1e3:.2f} ms" for name in peers)
+        ms = {name: statistics.median(v) * 1e3 for name, v in t.items()}
+        print(f"N = {size}: A + A* {ms['pair']:.2f} ms, fixed layer {ms['fixed']:.2f} ms, "
+              f"adaptive layer {ms['adaptive']:.2f} ms"
+              + "".join(f", {name} iteration {ms[name]:.2f} ms" for name in peers)
               + f" (CPU, medians); load average {min(loads):.1f}-{max(loads):.1f}", flush=True)
     print()
     print("| N | fixed layer / (A + A*) | adaptive layer / (A + A*) | adaptive / BART iteration "
