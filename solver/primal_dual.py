@@ -18,7 +18,7 @@ from typing import Any, Callable, NamedTuple
 
 import torch
 
-from solver.prox import extrapolate, norm_last, project_ball, soft_threshold, soft_threshold_
+from solver.prox import extrapolate, project_ball, project_ball_, soft_threshold, soft_threshold_
 
 __all__ = [
     "LayerRecord",
@@ -108,7 +108,7 @@ def step_(A: Any, x: torch.Tensor, ax: torch.Tensor, z: torch.Tensor, atz: torch
         v = torch.add(z, v, alpha=sigma, out=v).sub_(sy)
     else:
         v = v.mul_(sigma).sub_(sy).add_(z)
-    return x_new, ax_new, v.div_(norm_last(v, keepdim=True).clamp_(min=1.0))
+    return x_new, ax_new, project_ball_(v)
 
 
 class BlockResult(NamedTuple):

@@ -168,3 +168,99 @@ def test_bad_inputs():
         level_weights(np.ones((32, 32)), "haar")
     with pytest.raises(ValueError, match="wavelet"):
         Wavelet2D.max_levels("bior2.2", 32)
+
+
+# The Haar fast path as it was before its views became as_strided calls and its dense
+# tail a transposed product: the regression oracle for the present one.
+def _previous_haar_analysis(x, fast_levels, dense):
+    batch, n = x.shape[:-2], x.shape[-1]
+    out = torch.empty_like(x)
+    cur = x
+    for lvl in range(fast_levels):
+        h = n // 2
+        v0, v1 = cur.reshape(*batch, h, 2, h, 2).unbind(-1)
+        p0, p1 = torch.add(v0, v1).mul_(0.5).unbind(-2)
+        q0, q1 = torch.sub(v0, v1).mul_(0.5).unbind(-2)
+        last = lvl == fast_levels - 1 and dense is None
+        nxt = out[..., :h, :h] if last else torch.empty(*batch, h, h, dtype=x.dtype)
+        torch.add(p0, p1, out=nxt)
+        torch.add(q0, q1, out=out[..., :h, h:n])
+        torch.sub(p0, p1, out=out[..., h:n, :h])
+        torch.sub(q0, q1, out=out[..., h:n, h:n])
+        cur, n = nxt, h
+    if dense is not None:
+        flat = cur.reshape(*batch, n * n)
+        if flat.is_complex():
+            res = torch.view_as_complex(torch.matmul(dense, torch.view_as_real(flat)))
+        else:
+            res = torch.matmul(flat, dense.T)
+        out[..., :n, :n] = res.reshape(*batch, n, n)
+    return out
+
+
+def _previous_haar_synthesis(c, fast_levels, dense):
+    batch, n = c.shape[:-2], c.shape[-1] >> fast_levels
+    if dense is not None:
+        flat = c[..., :n, :n].reshape(*batch, n * n)
+        if flat.is_complex():
+            res = torch.view_as_complex(torch.matmul(dense.T, torch.view_as_real(flat)))
+        else:
+            res = torch.matmul(flat, dense)
+        cur = res.reshape(*batch, n, n)
+    else:
+        cur = c[..., :n, :n]
+    for _ in range(fast_levels):
+        h, n = n, 2 * n
+        ad, da, dd = c[..., :h, h:n], c[..., h:n, :h], c[..., h:n, h:n]
+        p0, p1, q0, q1 = cur + da, cur - da, ad + dd, ad - dd
+        new = torch.empty(*batch, h, 2, h, 2, dtype=c.dtype)
+        torch.add(p0, q0, out=new[..., :, 0, :, 0])
+        torch.sub(p0, q0, out=new[..., :, 0, :, 1])
+        torch.add(p1, q1, out=new[..., :, 1, :, 0])
+        torch.sub(p1, q1, out=new[..., :, 1, :, 1])
+        cur = new.mul_(0.5).view(*batch, n, n)
+    return cur
+
+
+HAAR_LAYOUTS = [(2, 1), (8, 3), (32, 1), (32, 2), (32, 5), (64, 6), (128, 4), (256, 8)]
+
+
+@pytest.mark.parametrize("size,levels", HAAR_LAYOUTS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.complex64, torch.complex128])
+def test_haar_equals_previous_fast_path(size, levels, dtype):
+    # the butterflies are the same additions in the same order, so they agree bit for bit;
+    # the dense tail sums its products in another order: one rounding of the real dtype
+    W = Wavelet2D("haar", levels, size)
+    g = torch.Generator().manual_seed(size + levels)
+    x = torch.randn(3, size, size, dtype=dtype, generator=g)
+    dense = W._haar_dense(dtype)
+    tol = 1e-6 if dtype in (torch.float32, torch.complex64) else 1e-12
+    new_c, old_c = W.forward(x), _previous_haar_analysis(x, W._haar_fast, dense)
+    new_x, old_x = W.inverse(x), _previous_haar_synthesis(x, W._haar_fast, dense)
+    assert new_c.dtype == dtype and new_x.dtype == dtype
+    scale = float(x.abs().max())
+    assert float((new_c - old_c).abs().max()) <= tol * scale
+    assert float((new_x - old_x).abs().max()) <= tol * scale
+    if dense is None:
+        assert torch.equal(new_c, old_c) and torch.equal(new_x, old_x)
+    # and the fast path stays PyWavelets' transform
+    xd = x.to(torch.complex128).numpy()
+    ref = pywt_packed(xd.real, "haar", levels) + 1j * pywt_packed(xd.imag, "haar", levels)
+    np.testing.assert_allclose(new_c.to(torch.complex128).numpy(), ref, rtol=0, atol=100 * tol * scale)
+
+
+def test_haar_batch_views_and_offsets():
+    # leading dims, a non-contiguous input and a view with a storage offset
+    W = Wavelet2D("haar", None, 64)
+    g = torch.Generator().manual_seed(5)
+    base = torch.randn(2, 3, 2, 64, 64, dtype=torch.complex128, generator=g)
+    x = base[:, :, 1]  # storage offset, non-contiguous
+    c = W.forward(x)
+    assert c.shape == x.shape
+    for i in range(2):
+        for j in range(3):
+            assert torch.equal(c[i, j], W.forward(x[i, j].clone()))
+    assert torch.allclose(W.inverse(c), x, rtol=0, atol=1e-12)
+    shifted = torch.randn(64 * 64 + 7, dtype=torch.complex128, generator=g)[7:].view(64, 64)
+    assert torch.equal(W.forward(shifted), W.forward(shifted.clone()))
+    assert torch.equal(W.inverse(shifted), W.inverse(shifted.clone()))
