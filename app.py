@@ -28,6 +28,7 @@ from explorer import (  # noqa: E402,E501
     uploads,
 )
 from explorer import specs as K  # noqa: E402
+from solver.methods import FIRENET  # noqa: E402
 from explorer import state as S  # noqa: E402
 
 process.configure()
@@ -100,7 +101,7 @@ with panels.section("Stability against perturbation size", presenting=settings.v
     stab_slot = panels.stability(settings, base, results)
 
 with st.expander("Sampling: mask and k-space", expanded=False), timing.section("sampling"):
-    panels.sampling(results.problems.get("firenet", base), base)
+    panels.sampling(results.problems.get(FIRENET, base), base)
 
 with st.expander("Share and download", expanded=False):
     panels.share(settings, shown, base, variant)

@@ -28,6 +28,7 @@ from explorer.settings import (
     ViewSettings,
 )
 from explorer.widgets import widget
+from solver.methods import FIRENET
 
 __all__ = [
     "sidebar",
@@ -100,7 +101,7 @@ def sidebar(specs: Mapping[str, K.Spec], patterns: Mapping[str, Any]) -> Any:
                        "the test images.")
     with sb.expander("Noise and perturbation", expanded=True):
         _perturbation_controls(specs)
-    with sb.expander("FIRENET", expanded=False):
+    with sb.expander(K.METHOD_LABELS[FIRENET], expanded=False):
         _firenet_controls(specs)
     with sb.expander("Advanced FIRENET", expanded=False):
         own_data.advanced_controls(specs)

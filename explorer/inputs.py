@@ -17,6 +17,7 @@ from explorer import compute, own_data, sources, variants
 from explorer.settings import ImageSettings, MeasurementSettings, Settings
 from explorer.specs import PERTURBATIONS
 from explorer.text import plain
+from solver.methods import FIRENET
 from solver.problem import Problem
 
 __all__ = ["ground_truth", "problem", "checked_firenet", "perturbed", "searched", "search_estimate"]
@@ -121,15 +122,13 @@ def perturbed(settings: Settings, base: Problem) -> variants.Variant | None:
 def search_estimate(settings: Settings, results: Any) -> float:
     """Seconds the worst-case searches of ``settings``' perturbation should take here,
     calibrated on this machine (``explorer.estimates``)."""
-    from explorer import estimates
-
     targets = variants.SEARCH_TARGETS.get(settings.perturbation.kind, ())
-    given = results.problems.get("firenet")
+    given = results.problems.get(FIRENET)
     if not targets or given is None:
         return 0.0
     memory = float(st.session_state["attack_memory_mb"]) * 2**20
     try:
-        return estimates.search_seconds(targets, given, settings.firenet, settings.perturbation, memory)
+        return variants.search_seconds(targets, given, settings.firenet, settings.perturbation, memory)
     except (RuntimeError, ValueError):
         return 0.0
 

@@ -27,6 +27,7 @@ from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
+from solver.methods import METHODS, UNET
 from solver.problem import Problem
 from solver.trace import Trace
 
@@ -136,10 +137,10 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
                       delta_color="inverse",
                       help="||x - x_true|| / ||x_true||")
     card, _ = compute.unet_status()
-    if card is not None and any(m in shown for m in ("unet", "unet_firenet")):
+    if card is not None and any(METHODS[m].learned for m in shown):
         from solver.networks import check_compatibility
 
-        given = results.problems.get("unet", base)
+        given = results.problems.get(UNET, base)
         ms = settings.measurement
         for message in check_compatibility(card, ms.pattern, given.rate, given.size,
                                            ms.transform, given.mask):

@@ -8,16 +8,21 @@ can set is always one the widget can show: a URL value outside the range is clam
 it, one of the wrong type or an unknown option is replaced by the default, and each such
 change comes back as a note for the page to show.
 
-FIRENET's defaults come from the solver (``solver.firenet``) and the sampling patterns'
-own parameters from the solver's pattern registry (:func:`pattern_specs`).
+Every default of a reconstruction comes from the solver: lam, the wavelet, its levels, the
+weights, the sampling pattern and rate from ``solver.recipe``, FIRENET's schedule from
+``solver.firenet``, the methods (their labels, the ones shown first) from the registry
+``solver.methods``, and the sampling patterns' own parameters from the solver's pattern
+registry (:func:`pattern_specs`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from solver import methods, recipe
 
 __all__ = [
     "Spec",
@@ -219,15 +224,30 @@ PERTURBATIONS = {
 }
 #: Perturbations that need a gradient-ascent search (run on demand, with progress).
 SEARCHED_PERTURBATIONS = ("worst_unet", "worst_firenet", "transfer")
-METHOD_LABELS = {
-    "zero_filled": "Zero-filled",
-    "firenet": "FIRENET",
-    "firenet_paper": "FIRENET, paper's 5 x 5",
-    "unet": "U-Net",
-    "unet_firenet": "U-Net then FIRENET",
-    "cp": "Chambolle-Pock",
-    "cp_adaptive": "Chambolle-Pock, adaptive steps",
-}
+
+
+class _MethodLabels(Mapping):
+    """Method key -> label, read from the solver's registry each time (a method added to
+    ``solver.methods.METHODS`` is on the page at once)."""
+
+    def __getitem__(self, key: str) -> str:
+        from solver.methods import METHODS
+
+        return METHODS[key].label
+
+    def __iter__(self) -> Iterator[str]:
+        from solver.methods import METHODS
+
+        return iter(tuple(METHODS))
+
+    def __len__(self) -> int:
+        from solver.methods import METHODS
+
+        return len(METHODS)
+
+
+#: Method key -> label, as the registry says (``solver.methods.METHODS``).
+METHOD_LABELS: Mapping[str, str] = _MethodLabels()
 WEIGHTINGS = {"uniform": "Uniform (all ones)", "levels": "Per level, from the image's sparsity",
               "authors": "Per level, the published scheme (absolute threshold)",
               "typed": "Per level, from typed sparsities"}
@@ -263,11 +283,11 @@ def _firenet_specs() -> dict[str, Spec]:
                    help="eps_k = nu (delta + eps_(k-1)); the paper uses e^-1 = 0.3679."),
         "C": Spec(float(r["sharpness"]), "Sharpness scale C", low=1e-3, high=1e6, format="%.3g",
                   param="sharpness", help="Rescaling alpha = 2 ||A|| / (C eps p); 1 = the paper."),
-        "lam": Spec(float(r["lam"]), "lam", low=1e-7, high=1.0, step=1e-4, format="%.2e",
+        "lam": Spec(recipe.LAM, "lam", low=1e-7, high=1.0, step=1e-4, format="%.2e",
                     help="Weight of the l1 term of the sqrt-LASSO."),
-        "wavelet": Spec("haar", "Wavelet", widget="select", options=WAVELETS),
-        "levels": Spec(0, "Levels (0 = max)", low=0, high=9, step=1),
-        "weights": Spec("levels", "l1 weights", widget="radio", options=tuple(WEIGHTINGS),
+        "wavelet": Spec(recipe.WAVELET, "Wavelet", widget="select", options=WAVELETS),
+        "levels": Spec(recipe.LEVELS, "Levels (0 = max)", low=0, high=9, step=1),
+        "weights": Spec(recipe.WEIGHTS, "l1 weights", widget="radio", options=tuple(WEIGHTINGS),
                         labels=WEIGHTINGS,
                         help="Per level: w_j = sqrt(s / s_j) from the significant wavelet "
                              "coefficients of the ground truth on each level."),
@@ -326,8 +346,8 @@ def _base_specs() -> dict[str, Spec]:
         # Measurement
         "transform": Spec("fourier", "Transform", widget="segmented", options=tuple(TRANSFORMS),
                           labels=TRANSFORMS),
-        "pattern": Spec("multilevel", "Sampling pattern", widget="select"),
-        "rate": Spec(0.25, "Sampling rate", widget="slider", low=0.02, high=1.0, step=0.005,
+        "pattern": Spec(recipe.PATTERN, "Sampling pattern", widget="select"),
+        "rate": Spec(recipe.RATE, "Sampling rate", widget="slider", low=0.02, high=1.0, step=0.005,
                      format="%.3f"),
         "mask_seed": Spec(0, "Mask seed", low=0, high=SEED_MAX, step=1),
         # Noise and perturbation (both relative to ||y||)
@@ -347,8 +367,8 @@ def _base_specs() -> dict[str, Spec]:
                                      "few steps per size suffice."),
         **_firenet_specs(),
         # What to show
-        "show": Spec(("zero_filled", "firenet_paper", "firenet", "unet"), "Methods", widget="pills",
-                     options=tuple(METHOD_LABELS), labels=METHOD_LABELS),
+        "show": Spec(methods.SHOWN_FIRST, "Methods", widget="pills", options=tuple(METHOD_LABELS),
+                     labels=METHOD_LABELS),
         "depth": Spec(0, "Depth", widget="", low=0, high=100_000, step=1),
         "cmap": Spec("gray", "Colour map", widget="select", options=COLOURMAPS),
         "error_max": Spec(0.25, "Error map range (|error| shown up to)", widget="slider",
@@ -397,6 +417,7 @@ def all_specs(patterns: Mapping[str, Any] | None = None) -> dict[str, Spec]:
     """:data:`SPECS` with the pattern choice and the patterns' parameters from the
     registry (when given)."""
     specs = dict(SPECS)
+    specs["show"] = replace(SPECS["show"], options=tuple(METHOD_LABELS))  # the registry now
     if patterns:
         specs["pattern"] = replace(SPECS["pattern"], options=(*patterns, "user"),
                                    labels={**{k: v.label or k for k, v in patterns.items()},

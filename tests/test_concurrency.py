@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import sources, work
 from solver import methods
-from solver.attacks import _run_network
+from solver.attacks import run_network
 from solver.phantoms import shepp_logan
 from solver.problem import make_problem
 from solver.sampling import make_mask
@@ -185,7 +185,7 @@ def test_segments_give_the_network_and_its_gradient(problem, output):
     (g1,) = torch.autograd.grad(0.5 * (plain ** 2).sum(), y1)
     beats = []
     y2 = problem.y.clone().requires_grad_(True)
-    out = _run_network(Segmented(net, chunk=3, heartbeat=lambda: beats.append(1)), y2, True)
+    out = run_network(Segmented(net, chunk=3, heartbeat=lambda: beats.append(1)), y2, checkpoint=True)
     (g2,) = torch.autograd.grad(0.5 * (out ** 2).sum(), y2)
     assert torch.equal(out.detach(), plain.detach())
     assert float((g1 - g2).abs().max() / g1.abs().max()) < 1e-12
@@ -206,7 +206,7 @@ def test_an_exception_in_the_backward_heartbeat_ends_the_step(problem):
             raise Left
 
     y = problem.y.clone().requires_grad_(True)
-    out = _run_network(Segmented(net, chunk=3, heartbeat=heartbeat), y, True)
+    out = run_network(Segmented(net, chunk=3, heartbeat=heartbeat), y, checkpoint=True)
     with pytest.raises(Left):
         torch.autograd.grad((out ** 2).sum(), y)
 
