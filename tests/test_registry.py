@@ -6,7 +6,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 from solver import methods
 
@@ -76,3 +78,179 @@ def test_the_literal_default_of_lam_is_written_once():
         places += [f"{path.relative_to(ROOT)}:{node.lineno}" for node in ast.walk(tree)
                    if isinstance(node, ast.Constant) and type(node.value) is float and node.value == LAM]
     assert places == ["solver/recipe.py:" + places[0].split(":")[1]] and len(places) == 1, places
+
+
+# --------------------------------------------------------------------------------------
+# Imports
+# --------------------------------------------------------------------------------------
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports, at module level or inside functions
+    (``explorer`` and ``solver``; a name imported from a package counts as its module
+    when it is one)."""
+    modules = {_module_name(p): p for p in CODE if p.name != "app.py"}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+            else:
+                continue
+            edges |= {t for t in targets if t in modules and t != name}
+        graph[name] = edges
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of ``graph`` as the list of its modules, or None (depth-first search)."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def test_the_explorer_and_solver_modules_import_each_other_without_a_cycle():
+    graph = import_graph()
+    assert "explorer.variants" in graph["explorer.runs"]  # the graph sees the imports
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
+
+
+def test_the_cycle_search_finds_a_cycle_hidden_in_a_function():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_no_solver_module_imports_the_explorer_or_streamlit():
+    for name, edges in import_graph().items():
+        if name.startswith("solver"):
+            assert not any(e.startswith("explorer") for e in edges), name
+
+
+# --------------------------------------------------------------------------------------
+# A method added in one place
+# --------------------------------------------------------------------------------------
+TOY = "toy_half"
+
+
+class _Half(torch.nn.Module):
+    """Half the zero-filled image: a method no file of the project knows."""
+
+    def __init__(self, A):
+        super().__init__()
+        from solver.baselines import zero_filled
+
+        self.inner = zero_filled(A)
+
+    def forward(self, y, x0=None, callback=None):
+        return 0.5 * self.inner(y)
+
+
+@pytest.fixture
+def toy():
+    """A method registered for one test (its entry is all there is), removed after."""
+    entry = methods.Method("Toy: half the zero-filled image", "#123456", "Half of A* y.",
+                           lambda parts: _Half(parts.A), depends_on=("wavelet", "levels"))
+    methods.METHODS[TOY] = entry
+    try:
+        yield entry
+    finally:
+        del methods.METHODS[TOY]
+
+
+def test_a_registered_method_is_built_estimated_and_keyed_by_what_it_depends_on(toy):
+    from dataclasses import replace
+
+    from explorer import compute, estimates
+    from explorer.settings import FirenetSettings
+    from solver.phantoms import shepp_logan
+    from solver.problem import make_problem
+    from solver.sampling import make_mask
+
+    problem = make_problem(shepp_logan(32), make_mask("multilevel", 32, 0.25, seed=0))
+    fs = FirenetSettings()
+    net = compute.network(TOY, problem, fs)
+    zero = compute.network(methods.ZERO_FILLED, problem, fs)
+    with torch.no_grad():
+        assert torch.allclose(net(problem.y), 0.5 * zero(problem.y))
+    assert 0 < estimates.reconstruction_seconds(TOY, problem, fs) < 5
+    key = compute.reconstruction_key(TOY, problem, fs)
+    # its output depends on the wavelet and levels, not on lam or FIRENET's schedule
+    assert compute.reconstruction_key(TOY, problem, replace(fs, lam=1e-3, restarts=2)) == key
+    assert compute.reconstruction_key(TOY, problem, replace(fs, wavelet="db2")) != key
+    trace = compute.reconstruct(TOY, problem, fs)
+    with torch.no_grad():
+        assert np.allclose(trace.image, 0.5 * zero(problem.y).numpy())
+
+
+def test_a_registered_method_runs_in_a_sweep_and_is_drawn_in_its_figure(toy):
+    from solver.reproduce import build_figures
+    from solver.reproduce.experiments import execute, plan
+    from solver.reproduce.results import to_frame
+
+    tasks = plan("sampling_change", "small", images=1,
+                 overrides={"method": [TOY, methods.ZERO_FILLED], "size": 32, "extra": [0.0, 0.2]})
+    assert [t["method"] for t in tasks] == [TOY, TOY, methods.ZERO_FILLED, methods.ZERO_FILLED]
+    records = [{"key": str(i), "settings": t, "status": "ok", "values": execute(t)} for i, t in enumerate(tasks)]
+    frame = to_frame(records)
+    errors = frame.set_index(["method", "extra"])["error"]
+    # The same problem built here: the sweep's error is that of half the zero-filled image.
+    from solver.datasets import example_image
+    from solver.metrics import relative_error
+    from solver.problem import make_problem
+    from solver.sampling import make_mask
+
+    task = tasks[0]
+    problem = make_problem(example_image(task["image_seed"], 32),
+                           make_mask(task["pattern"], 32, task["rate"], seed=task["mask_seed"]))
+    with torch.no_grad():
+        zero = methods.build(methods.ZERO_FILLED, problem.measurement(task["wavelet"]))(problem.y).numpy()
+    assert errors[(TOY, 0.0)] == pytest.approx(relative_error(0.5 * zero, problem.truth), rel=1e-6)
+    assert errors[(methods.ZERO_FILLED, 0.0)] == pytest.approx(relative_error(zero, problem.truth), rel=1e-6)
+    (figure,) = build_figures(frame).values()
+    drawn = {trace.name: trace.line.color for trace in figure.data}
+    assert drawn[toy.label] == toy.colour
+    assert drawn[methods.METHODS[methods.ZERO_FILLED].label] == methods.METHODS[methods.ZERO_FILLED].colour
+
+
+@pytest.mark.slow
+def test_a_registered_method_is_offered_and_shown_on_the_page(toy):
+    from streamlit.testing.v1 import AppTest
+
+    app = str(ROOT / "app.py")
+    at = AppTest.from_file(app, default_timeout=240)
+    at.query_params.update({"size": "128", "schedule": "fixed", "n": "2", "p": "4", "perturbation": "none",
+                            "show": f"{methods.ZERO_FILLED},{TOY}"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert TOY in at.session_state["show"]
+    assert any(f"**{toy.label}**" in m.value for m in at.markdown)
