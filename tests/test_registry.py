@@ -254,3 +254,39 @@ def test_a_registered_method_is_offered_and_shown_on_the_page(toy):
     assert not at.exception, [e.value for e in at.exception]
     assert TOY in at.session_state["show"]
     assert any(f"**{toy.label}**" in m.value for m in at.markdown)
+
+
+# --------------------------------------------------------------------------------------
+# What the registry fixed
+# --------------------------------------------------------------------------------------
+def test_every_method_the_sweeps_plan_is_one_the_registry_builds():
+    from solver.reproduce.experiments import PRESETS, plan
+
+    planned = {task["method"] for experiment, presets in PRESETS.items() for preset in presets
+               for task in plan(experiment, preset, images=1)}
+    assert methods.CP_TUNED in planned and methods.FISTA in planned
+    for name in planned:
+        key, label, colour = methods.sweep_entry(name)
+        assert key in methods.METHODS and label and colour.startswith("#")
+
+
+def test_the_tuned_chambolle_pock_takes_the_measured_ratio_of_its_size_and_weights():
+    from solver.baselines import TUNED_RATIO, TUNED_RATIO_UNIFORM
+    from solver.phantoms import shepp_logan
+    from solver.problem import make_problem
+    from solver.sampling import make_mask
+
+    problem = make_problem(shepp_logan(64), make_mask("multilevel", 64, 0.25, seed=0))
+    A = problem.measurement("haar")
+    assert methods.build(methods.CP_TUNED, A).ratio == TUNED_RATIO_UNIFORM[64]
+    assert methods.build(methods.CP_TUNED, A, weights=torch.ones(64, 64)).ratio == TUNED_RATIO[64]
+
+
+def test_each_method_has_one_colour_on_the_page_and_in_the_sweep_figures():
+    from explorer.figures import convergence_figure
+
+    curve = {"layer": [1, 2], "error": [0.5, 0.4], "gap": [1e-2, 1e-3], "seconds": [0.1, 0.2]}
+    figure = convergence_figure({m.label: curve for m in methods.METHODS.values()})
+    drawn = {trace.name: trace.line.color for trace in figure.data if trace.name}
+    assert drawn == {m.label: m.colour for m in methods.METHODS.values()}
+    assert len({m.colour for m in methods.METHODS.values()}) == len(methods.METHODS)
