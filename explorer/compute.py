@@ -102,11 +102,15 @@ def unet_status() -> tuple[dict[str, Any] | None, str | None]:
 # The problem and the networks
 # --------------------------------------------------------------------------------------
 def base_problem(image: ImageSettings, truth: np.ndarray, ms: MeasurementSettings, noise: float,
-                 noise_seed: int) -> Problem:
+                 noise_seed: int, *, user_mask: tuple[str, bytes] | None = None) -> Problem:
     """The unperturbed problem (raises ``ValueError`` from the sampling code, or when the
-    "user" pattern has no valid mask file for this size)."""
+    "user" pattern has no valid mask file for this size).
+
+    ``user_mask`` is the uploaded mask file as ``(file name, bytes)``, read by the "user"
+    pattern; the page passes it in (this layer reads no session state).
+    """
     if ms.pattern == "user":
-        upload = st.session_state.get("user_mask")
+        upload = user_mask
         if upload is None:
             raise ValueError("no mask file has been uploaded yet (Measurement: mask file)")
         mask, notes = sources.user_mask(upload[1], upload[0], image.size, ms.transform)

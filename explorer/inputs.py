@@ -62,14 +62,15 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
     ms = settings.measurement
     if image.name == "kspace":  # valid measured data (ground_truth checked)
         return sources.measured_problem(ss["user_kspace"], ss["kspace_convention"], image.size)
+    upload = ss.get("user_mask")
     try:
-        result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
+        result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed, user_mask=upload)
     except ValueError as error:
         previous = ss.get("_last_good_ms") or MeasurementSettings()
         st.error(plain(f"Sampling not possible: {error}. The previous sampling "
                        f"({previous.pattern}, {previous.rate:.0%}) is used instead.", limit=400))
         try:
-            result = compute.base_problem(image, truth, previous, ps.noise, ps.noise_seed)
+            result = compute.base_problem(image, truth, previous, ps.noise, ps.noise_seed, user_mask=upload)
         except ValueError:
             result = compute.base_problem(image, truth, MeasurementSettings(), ps.noise, ps.noise_seed)
     else:
