@@ -266,7 +266,7 @@ def _firenet_specs() -> dict[str, Spec]:
                          help="Adaptive: restarts and step balance chosen by FIRENET's own "
                               "certified duality gap, no per-problem table. Fixed: the paper's "
                               "schedule eps_k = nu (delta + eps_(k-1)), n restarts of p layers."),
-        "max_layers": Spec(300, "Layers (adaptive: at most)", low=10, high=20_000, step=10),
+        "max_layers": Spec(recipe.ITERATIONS, "Layers (adaptive: at most)", low=10, high=20_000, step=10),
         "target_gap": Spec(0.0, "Stop at certified gap (0 = run all layers)", low=0.0, high=0.1,
                            format="%.1e", help="Adaptive schedule only: stop early once the "
                                                "certified relative gap is below this."),
@@ -300,14 +300,15 @@ def _firenet_specs() -> dict[str, Spec]:
 
 def _advanced_firenet_specs() -> dict[str, Spec]:
     """FIRENET's less common parameters (the "Advanced FIRENET" group)."""
+    from solver.firenet import PAPER_DEFAULTS as r
     from solver.sparsity_weights import DEFAULT_THRESHOLD
 
     return {
-        "tau": Spec(1.0, "tau (primal step)", low=1e-3, high=1.0, step=0.05, format="%.3g",
+        "tau": Spec(float(r["tau"]), "tau (primal step)", low=1e-3, high=1.0, step=0.05, format="%.3g",
                     help="Primal step of the rescaled problem; tau sigma ||A||^2 <= 1 (||A|| = 1)."),
-        "sigma": Spec(1.0, "sigma (dual step)", low=1e-3, high=1000.0, step=0.05, format="%.3g",
+        "sigma": Spec(float(r["sigma"]), "sigma (dual step)", low=1e-3, high=1000.0, step=0.05, format="%.3g",
                       help="Dual step of the rescaled problem; tau sigma <= 1."),
-        "delta": Spec(1e-9, "delta (accuracy floor)", low=0.0, high=1.0, format="%.2e",
+        "delta": Spec(float(r["delta"]), "delta (accuracy floor)", low=0.0, high=1.0, format="%.2e",
                       help="eps_k = nu (delta + eps_(k-1))."),
         "eps0": Spec(0.0, "eps0 (0 = ||y||)", low=0.0, high=1e6, format="%.4g",
                      help="The first accuracy target; 0 uses ||y|| (= F(0))."),
@@ -344,7 +345,7 @@ def _base_specs() -> dict[str, Spec]:
                                        "the four corners. Detect compares the zero-filled "
                                        "image's border in both."),
         # Measurement
-        "transform": Spec("fourier", "Transform", widget="segmented", options=tuple(TRANSFORMS),
+        "transform": Spec(recipe.TRANSFORM, "Transform", widget="segmented", options=tuple(TRANSFORMS),
                           labels=TRANSFORMS),
         "pattern": Spec(recipe.PATTERN, "Sampling pattern", widget="select"),
         "rate": Spec(recipe.RATE, "Sampling rate", widget="slider", low=0.02, high=1.0, step=0.005,

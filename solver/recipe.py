@@ -36,6 +36,7 @@ __all__ = [
     "LEVELS",
     "PATTERN",
     "RATE",
+    "TRANSFORM",
     "WAVELET",
     "WEIGHTS",
     "WEIGHT_SCHEMES",
@@ -46,7 +47,9 @@ __all__ = [
 
 #: Weight of the l1 term of the sqrt-LASSO (the paper's value).
 LAM = 2.5e-4
-#: Sampling pattern and rate of a fresh problem (those the U-Net was trained with).
+#: Transform, sampling pattern and rate of a fresh problem (those the U-Net was trained
+#: with).
+TRANSFORM = "fourier"
 PATTERN = "multilevel"
 RATE = 0.25
 #: Wavelet and its number of levels (0: as many as the size allows).
@@ -58,7 +61,8 @@ LEVELS = 0
 #: level (``solver.sparsity_weights.weights_from_sparsities``).
 WEIGHT_SCHEMES = ("uniform", "levels", "authors", "typed")
 WEIGHTS = "levels"
-#: Depth of the fixed-depth baselines (Chambolle-Pock, FISTA).
+#: Depth of the fixed-depth baselines (Chambolle-Pock, FISTA), and the page's limit on the
+#: adaptive FIRENET's layers.
 ITERATIONS = 300
 #: Dtype of the data in the app (float32 images); tests use complex128.
 DTYPE = torch.complex64

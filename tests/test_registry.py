@@ -290,3 +290,69 @@ def test_each_method_has_one_colour_on_the_page_and_in_the_sweep_figures():
     drawn = {trace.name: trace.line.color for trace in figure.data if trace.name}
     assert drawn == {m.label: m.colour for m in methods.METHODS.values()}
     assert len({m.colour for m in methods.METHODS.values()}) == len(methods.METHODS)
+
+
+# --------------------------------------------------------------------------------------
+# The recipe and the page's defaults
+# --------------------------------------------------------------------------------------
+def test_the_page_and_the_sweeps_take_their_defaults_from_the_recipe():
+    from explorer import specs as K
+    from explorer.settings import FirenetSettings, MeasurementSettings
+    from solver import recipe
+    from solver.reproduce.experiments import plan
+
+    ms, fs = MeasurementSettings(), FirenetSettings()
+    assert (ms.transform, ms.pattern, ms.rate) == (recipe.TRANSFORM, recipe.PATTERN, recipe.RATE)
+    made = fs.recipe(methods.CP)
+    default = recipe.Recipe(methods.CP)
+    assert (made.lam, made.wavelet, made.levels, made.weights, made.threshold) == (
+        default.lam, default.wavelet, default.levels, default.weights, default.threshold)
+    assert K.SPECS["show"].default == methods.SHOWN_FIRST
+    task = plan("convergence", "small", images=1)[0]
+    assert (task["lam"], task["rate"], task["wavelet"], task["weights"]) == (
+        recipe.LAM, recipe.RATE, recipe.WAVELET, recipe.WEIGHTS)
+
+
+@pytest.mark.parametrize(("field", "value"), [("lam", 0.0), ("levels", -1), ("weights", "sparse"),
+                                              ("iterations", 0)])
+def test_a_recipe_names_the_setting_it_cannot_take(field, value):
+    from solver.recipe import Recipe
+
+    with pytest.raises(ValueError, match=f"^{field}"):
+        Recipe(methods.FIRENET, **{field: value})
+
+
+def test_the_l1_weights_of_each_scheme_are_the_solvers(tmp_path):
+    from solver import recipe
+    from solver.phantoms import shepp_logan
+    from solver.sparsity_weights import sparsity_level_weights
+    from solver.wavelets import Wavelet2D, level_weights
+
+    image = shepp_logan(32)
+    transform = Wavelet2D("haar", levels=None, size=32)
+    assert recipe.l1_weights("uniform", "haar", 0, 32) is None
+    assert torch.equal(recipe.l1_weights("levels", "haar", 0, 32, reference=image),
+                       level_weights(torch.as_tensor(image, dtype=torch.float32), transform,
+                                     domain="image").to(torch.float32))
+    assert torch.equal(recipe.l1_weights("authors", "haar", 0, 32, reference=image, threshold=0.2),
+                       sparsity_level_weights(image, transform, threshold=0.2).to(torch.float32))
+    with pytest.raises(ValueError, match="^reference"):
+        recipe.l1_weights("levels", "haar", 0, 32)
+
+
+def test_the_caching_layer_takes_the_uploaded_mask_as_an_argument():
+    import io
+
+    from explorer import compute
+    from explorer.settings import ImageSettings, MeasurementSettings
+    from solver.phantoms import shepp_logan
+
+    mask = np.zeros((32, 32), dtype=bool)
+    mask[::2] = True
+    buffer = io.BytesIO()
+    np.save(buffer, mask)
+    settings = ImageSettings(size=32), shepp_logan(32), MeasurementSettings(pattern="user"), 0.0, 0
+    problem = compute.base_problem(*settings, user_mask=("mask.npy", buffer.getvalue()))
+    assert np.array_equal(problem.mask, mask)
+    with pytest.raises(ValueError, match="no mask file"):
+        compute.base_problem(*settings)

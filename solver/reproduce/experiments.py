@@ -50,7 +50,7 @@ _PROBLEM = {
     "pattern": recipe.PATTERN,
     "rate": recipe.RATE,
     "mask_seed": 0,
-    "transform": "fourier",
+    "transform": recipe.TRANSFORM,
     "wavelet": recipe.WAVELET,
     "levels": recipe.LEVELS,    # 0 = the maximal number of levels
     "lam": recipe.LAM,
