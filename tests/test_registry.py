@@ -356,3 +356,39 @@ def test_the_caching_layer_takes_the_uploaded_mask_as_an_argument():
     assert np.array_equal(problem.mask, mask)
     with pytest.raises(ValueError, match="no mask file"):
         compute.base_problem(*settings)
+
+
+# --------------------------------------------------------------------------------------
+# One pass per rerun
+# --------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_each_reconstruction_is_computed_once_per_rerun_and_a_rerun_without_change_computes_none(monkeypatch):
+    from collections import Counter
+
+    from streamlit.testing.v1 import AppTest
+
+    from explorer import compute
+
+    computed: Counter = Counter()
+    store = compute.store()
+    put = store.put
+
+    def counting(key, value):
+        if key[0] == "recon":
+            computed[key[1], key[2]] += 1  # method, data digest
+        put(key, value)
+
+    monkeypatch.setattr(store, "put", counting)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    # noise_seed 97: data no other test of the process computed
+    at.query_params.update({"size": "128", "schedule": "fixed", "n": "2", "p": "3", "perturbation": "random",
+                            "budget": "0.03", "noise_seed": "97",
+                            "show": f"{methods.ZERO_FILLED},{methods.FIRENET},{methods.CP}"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    # three methods on the clean and on the perturbed data, each computed once
+    assert sorted(computed.values()) == [1] * 6
+    assert {method for method, _ in computed} == {methods.ZERO_FILLED, methods.FIRENET, methods.CP}
+    computed.clear()
+    at.run()
+    assert not at.exception and not computed
