@@ -260,6 +260,7 @@ def test_the_estimate_of_a_run_is_near_its_time(one_torch_thread):
 SMALL = {"size": "128", "schedule": "fixed", "n": "2", "p": "5", "perturbation": "none", "show": "zero_filled,firenet"}
 
 
+@pytest.mark.slow
 def test_work_over_the_budget_waits_for_the_go_ahead():
     at = AppTest.from_file(APP, default_timeout=240)
     at.query_params.update({**SMALL, "mask_seed": "9191"})
@@ -274,6 +275,7 @@ def test_work_over_the_budget_waits_for_the_go_ahead():
     assert "PSNR" in [m.label for m in at.metric]
 
 
+@pytest.mark.slow
 def test_cancel_stops_the_run_and_it_waits_until_asked_again(monkeypatch):
     import streamlit as st
 
