@@ -380,9 +380,9 @@ def test_each_reconstruction_is_computed_once_per_rerun_and_a_rerun_without_chan
 
     monkeypatch.setattr(store, "put", counting)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-    # noise_seed 97: data no other test of the process computed
+    # image seed 97: an image no other test of the process reconstructs
     at.query_params.update({"size": "128", "schedule": "fixed", "n": "2", "p": "3", "perturbation": "random",
-                            "budget": "0.03", "noise_seed": "97",
+                            "budget": "0.03", "image_seed": "97",
                             "show": f"{methods.ZERO_FILLED},{methods.FIRENET},{methods.CP}"})
     at.run()
     assert not at.exception, [e.value for e in at.exception]
