@@ -73,8 +73,6 @@ with panels.section("Convergence against depth", presenting=settings.view.presen
     conv_slot = st.empty()
     fs = settings.firenet
     controls.depth_slider(fs.stops, None if fs.adaptive else fs.layers)
-settings = inputs.checked_firenet(  # the view and depth widgets were drawn since
-    controls.settings_from_state(specs, upload), quiet=True)
 
 with timing.section("methods"):
     results = runs.run_methods(settings, base, variant, conv_slot, progress_slot)

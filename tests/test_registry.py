@@ -362,7 +362,7 @@ def test_the_caching_layer_takes_the_uploaded_mask_as_an_argument():
 # One pass per rerun
 # --------------------------------------------------------------------------------------
 @pytest.mark.slow
-def test_each_reconstruction_is_computed_once_per_rerun_and_a_rerun_without_change_computes_none(monkeypatch):
+def test_the_page_builds_its_settings_and_computes_each_reconstruction_once_per_run(monkeypatch):
     from collections import Counter
 
     from streamlit.testing.v1 import AppTest
@@ -379,6 +379,11 @@ def test_each_reconstruction_is_computed_once_per_rerun_and_a_rerun_without_chan
         put(key, value)
 
     monkeypatch.setattr(store, "put", counting)
+    from explorer import controls
+
+    built = []
+    build = controls.settings_from_state
+    monkeypatch.setattr(controls, "settings_from_state", lambda *args: built.append(1) or build(*args))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
     # image seed 97: an image no other test of the process reconstructs
     at.query_params.update({"size": "128", "schedule": "fixed", "n": "2", "p": "3", "perturbation": "random",
@@ -389,6 +394,16 @@ def test_each_reconstruction_is_computed_once_per_rerun_and_a_rerun_without_chan
     # three methods on the clean and on the perturbed data, each computed once
     assert sorted(computed.values()) == [1] * 6
     assert {method for method, _ in computed} == {methods.ZERO_FILLED, methods.FIRENET, methods.CP}
+    assert len(built) == 1  # the settings are built once per run
     computed.clear()
     at.run()
-    assert not at.exception and not computed
+    assert not at.exception and not computed and len(built) == 2
+
+
+def test_the_settings_carry_the_depth_the_slider_settles_on():
+    from explorer.controls import settled_depth
+
+    stops = [5, 10, 15]
+    assert settled_depth(10, stops) == 10
+    assert settled_depth(None, stops) == settled_depth(0, stops) == 15  # all layers
+    assert settled_depth(7, stops) == 5 and settled_depth(13, stops) == 15 and settled_depth(400, stops) == 15
