@@ -28,6 +28,7 @@ from explorer import (  # noqa: E402,E501
     uploads,
 )
 from explorer import specs as K  # noqa: E402
+from solver.methods import FIRENET  # noqa: E402
 from explorer import state as S  # noqa: E402
 
 process.configure()
@@ -72,8 +73,6 @@ with panels.section("Convergence against depth", presenting=settings.view.presen
     conv_slot = st.empty()
     fs = settings.firenet
     controls.depth_slider(fs.stops, None if fs.adaptive else fs.layers)
-settings = inputs.checked_firenet(  # the view and depth widgets were drawn since
-    controls.settings_from_state(specs, upload), quiet=True)
 
 with timing.section("methods"):
     results = runs.run_methods(settings, base, variant, conv_slot, progress_slot)
@@ -100,7 +99,7 @@ with panels.section("Stability against perturbation size", presenting=settings.v
     stab_slot = panels.stability(settings, base, results)
 
 with st.expander("Sampling: mask and k-space", expanded=False), timing.section("sampling"):
-    panels.sampling(results.problems.get("firenet", base), base)
+    panels.sampling(results.problems.get(FIRENET, base), base)
 
 with st.expander("Share and download", expanded=False):
     panels.share(settings, shown, base, variant)

@@ -10,12 +10,16 @@ from typing import TYPE_CHECKING, Any
 from explorer import compute
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
+from solver.methods import FIRENET, METHODS, STABILITY_NETWORKS
 
 if TYPE_CHECKING:
     from explorer.results import Results
 
-__all__ = ["CHART", "STABILITY_BUDGETS", "stability_networks", "convergence_curves", "certificate_note",
+__all__ = ["CHART", "FIRENET_LABEL", "STABILITY_BUDGETS", "stability_networks", "convergence_curves", "certificate_note",
            "draw_convergence"]
+
+#: FIRENET's curve in the convergence chart (curves are named by their labels).
+FIRENET_LABEL = METHODS[FIRENET].label
 
 #: Plotly chart options of every chart on the page.
 CHART = {"displaylogo": False, "scrollZoom": True}
@@ -26,17 +30,12 @@ STABILITY_BUDGETS = (0.01, 0.02, 0.05)
 
 
 def stability_networks(settings: Settings) -> tuple[str, ...]:
-    """The networks of the stability curves: the U-Net (when available), FIRENET and,
-    when shown, FIRENET with the paper's schedule and U-Net then FIRENET."""
+    """The networks of the stability curves (``solver.methods.STABILITY_NETWORKS``): the
+    U-Net (when available) and FIRENET always, the others when shown; learned ones only
+    when the U-Net is available."""
     card, _ = compute.unet_status()
-    names = ["firenet"]
-    if "firenet_paper" in settings.view.show:
-        names.insert(0, "firenet_paper")
-    if card is not None:
-        names.insert(0, "unet")
-        if "unet_firenet" in settings.view.show:
-            names.append("unet_firenet")
-    return tuple(names)
+    return tuple(m for m, always in STABILITY_NETWORKS
+                 if (always or m in settings.view.show) and (card is not None or not METHODS[m].learned))
 
 
 def convergence_curves(settings: Settings, results: Results, extra: dict[str, Any] | None = None
@@ -47,18 +46,20 @@ def convergence_curves(settings: Settings, results: Results, extra: dict[str, An
     from solver.trace import certify, own_certificate
 
     fs = settings.firenet
-    given = results.problems.get("firenet")
+    given = results.problems.get(FIRENET)
     raw: dict[str, Any] = {}
-    firenet = results.main.get("firenet")
+    firenet = results.main.get(FIRENET)
     if firenet is not None and firenet.layer:
-        raw["FIRENET"] = firenet
-    for method in ("cp", "cp_adaptive", "unet_firenet"):
+        raw[FIRENET_LABEL] = firenet
+    for method, entry in METHODS.items():
+        if not entry.convergence:
+            continue
         # Only runs on the same data share the lower bound (a transferred perturbation
         # gives U-Net then FIRENET other data).
         if given is None or compute.digest(results.problems.get(method, given)) != compute.digest(given):
             continue
         result = results.main.get(method)
-        if result is None and method != "unet_firenet":
+        if result is None and entry.baseline:  # run after the page by "Compare"
             result = compute.cached_reconstruction(method, given, fs)
         if result is not None and result.layer:
             raw[METHOD_LABELS[method]] = result
@@ -66,9 +67,9 @@ def convergence_curves(settings: Settings, results: Results, extra: dict[str, An
     gaps, bound = certify(raw)
     curves = {name: {"layer": trace.layer, "error": trace.error, "gap": gaps[name], "seconds": trace.time}
               for name, trace in raw.items()}
-    if "FIRENET" in curves:
+    if FIRENET_LABEL in curves:
         # beside the gap certified by every run's best dual: what FIRENET certifies alone
-        curves["FIRENET"]["own"] = own_certificate(raw["FIRENET"])
+        curves[FIRENET_LABEL]["own"] = own_certificate(raw[FIRENET_LABEL])
     if firenet is None:
         return curves, [], [], fs.depth
     eps = [e / bound for e in firenet.eps] if bound > 0 else []
@@ -125,7 +126,7 @@ def draw_convergence(settings: Settings, results: Results, slot: Any, *, key: st
     fig = compute.figure("convergence_figure", curves, restart_layers=tuple(restart_layers),
                          eps=tuple(eps), depth=settings.view.depth, last_layer=depth)
     fs = settings.firenet
-    firenet = curves.get("FIRENET")
+    firenet = curves.get(FIRENET_LABEL)
     note = (certificate_note(firenet["own"], firenet["layer"], max_layers=fs.max_layers,
                              target_gap=fs.target_gap)
             if fs.adaptive and firenet is not None else "")

@@ -36,7 +36,9 @@ from explorer import sources
 from explorer.outside import read_outside
 from explorer.settings import FirenetSettings, ImageSettings, MeasurementSettings
 from explorer.sources import DTYPE
+from solver.methods import METHODS, from_recipe
 from solver.problem import Problem
+from solver.recipe import l1_weights, wavelet_transform
 from solver.trace import Trace
 
 __all__ = [
@@ -101,11 +103,15 @@ def unet_status() -> tuple[dict[str, Any] | None, str | None]:
 # The problem and the networks
 # --------------------------------------------------------------------------------------
 def base_problem(image: ImageSettings, truth: np.ndarray, ms: MeasurementSettings, noise: float,
-                 noise_seed: int) -> Problem:
+                 noise_seed: int, *, user_mask: tuple[str, bytes] | None = None) -> Problem:
     """The unperturbed problem (raises ``ValueError`` from the sampling code, or when the
-    "user" pattern has no valid mask file for this size)."""
+    "user" pattern has no valid mask file for this size).
+
+    ``user_mask`` is the uploaded mask file as ``(file name, bytes)``, read by the "user"
+    pattern; the page passes it in (this layer reads no session state).
+    """
     if ms.pattern == "user":
-        upload = st.session_state.get("user_mask")
+        upload = user_mask
         if upload is None:
             raise ValueError("no mask file has been uploaded yet (Measurement: mask file)")
         mask, notes = sources.user_mask(upload[1], upload[0], image.size, ms.transform)
@@ -136,36 +142,15 @@ def digest(problem: Problem) -> str:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _measurement(transform: str, mask: np.ndarray, wavelet: str, levels: int) -> Any:
     from solver.operators import WaveletMeasurement, make_operator
-    from solver.wavelets import Wavelet2D
 
-    return WaveletMeasurement(make_operator(transform, mask),
-                              Wavelet2D(wavelet, levels=levels or None, size=mask.shape[0]))
+    return WaveletMeasurement(make_operator(transform, mask), wavelet_transform(wavelet, levels, mask.shape[0]))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _level_weights(truth: np.ndarray, wavelet: str, levels: int) -> torch.Tensor:
-    from solver.wavelets import Wavelet2D, level_weights
-
-    w = Wavelet2D(wavelet, levels=levels or None, size=truth.shape[0])
-    return level_weights(torch.as_tensor(truth, dtype=torch.float32), w, domain="image").to(torch.float32)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _published_weights(reference: np.ndarray, wavelet: str, levels: int, threshold: float) -> torch.Tensor:
-    from solver.sparsity_weights import sparsity_level_weights
-    from solver.wavelets import Wavelet2D
-
-    w = Wavelet2D(wavelet, levels=levels or None, size=reference.shape[0])
-    return sparsity_level_weights(reference, w, threshold=threshold).to(torch.float32)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _typed_weights(text: str, wavelet: str, levels: int, size: int) -> torch.Tensor:
-    from solver.sparsity_weights import parse_sparsities, weights_from_sparsities
-    from solver.wavelets import Wavelet2D
-
-    w = Wavelet2D(wavelet, levels=levels or None, size=size)
-    return weights_from_sparsities(parse_sparsities(text), w).to(torch.float32)
+def _weights(scheme: str, wavelet: str, levels: int, size: int, reference: np.ndarray | None,
+             threshold: float, sparsities: str) -> torch.Tensor | None:
+    return l1_weights(scheme, wavelet, levels, size, reference=reference, threshold=threshold,
+                      sparsities=sparsities)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -182,36 +167,31 @@ def zero_filled_image(problem: Problem) -> np.ndarray:
 def weights_check(text: str, wavelet: str, levels: int, size: int) -> None:
     """Raise ``ValueError`` (quoting the bad entry or the count expected) when the typed
     sparsities ``text`` cannot give weights for these wavelet levels."""
-    _typed_weights(text, wavelet, levels, size)
+    _weights("typed", wavelet, levels, size, None, 0.0, text)
 
 
 def weights(problem: Problem, fs: FirenetSettings) -> torch.Tensor | None:
     """FIRENET's l1 weights as ``fs.weights`` says (None: unit weights). The per-level
     schemes read the ground truth, or for measured data (no truth) the zero-filled image's
     magnitude. Raises ``ValueError`` for a typed list that does not fit the levels."""
-    if fs.weights == "uniform":
-        return None
-    if fs.weights == "typed":
-        return _typed_weights(fs.sparsities, fs.wavelet, fs.levels, problem.size)
+    if fs.weights in ("uniform", "typed"):  # no reference image read
+        return _weights(fs.weights, fs.wavelet, fs.levels, problem.size, None, 0.0,
+                        fs.sparsities if fs.weights == "typed" else "")
     # The per-level schemes need a real image: the truth's magnitude, or without a truth
     # the zero-filled image's.
     reference = np.abs(problem.truth if problem.has_truth else zero_filled_image(problem))
-    if fs.weights == "authors":
-        return _published_weights(reference, fs.wavelet, fs.levels, fs.threshold)
-    return _level_weights(reference, fs.wavelet, fs.levels)
+    threshold = fs.threshold if fs.weights == "authors" else 0.0
+    return _weights(fs.weights, fs.wavelet, fs.levels, problem.size, reference, threshold, "")
 
 
 def network(method: str, problem: Problem, fs: FirenetSettings) -> torch.nn.Module:
     """``method`` built by the solver's registry for ``problem`` (``ValueError`` when it
     cannot be built, e.g. the U-Net is not available)."""
-    from solver.methods import build
-
     model, _, reason = _unet()
-    if method in ("unet", "unet_firenet") and model is None:
+    if METHODS[method].learned and model is None:
         raise ValueError(reason)
-    return build(method, _measurement(problem.transform, problem.mask, fs.wavelet, fs.levels),
-                 lam=fs.lam, weights=weights(problem, fs), iterations=fs.depth, firenet=fs.network_options(),
-                 unet=model)
+    return from_recipe(fs.recipe(method), _measurement(problem.transform, problem.mask, fs.wavelet, fs.levels),
+                       weights=weights(problem, fs), unet=model)
 
 
 # --------------------------------------------------------------------------------------
@@ -246,18 +226,23 @@ def store() -> _Store:
     return _Store(64)
 
 
+def _setting_key(fs: FirenetSettings, name: str) -> Any:
+    """The part of ``fs`` behind the recipe field ``name`` (``solver.methods.Method.depends_on``)."""
+    if name == "schedule":
+        return fs  # FIRENET's whole schedule: every setting counts
+    if name == "iterations":
+        return fs.depth, tuple(fs.stops)  # the depth and the layers kept as snapshots
+    if name == "weights":
+        return fs.weights, fs.threshold, fs.sparsities
+    return getattr(fs, name)
+
+
 def reconstruction_key(method: str, problem: Problem, fs: FirenetSettings) -> tuple:
-    """What a reconstruction's result is stored under (content digest and settings)."""
-    if method in ("unet", "zero_filled"):
-        relevant: Any = None  # they do not depend on FIRENET's settings
-    elif method in ("cp", "cp_adaptive"):
-        relevant = (fs.depth, tuple(fs.stops), fs.lam, fs.wavelet, fs.levels, fs.weights, fs.threshold,
-                    fs.sparsities)
-    elif method == "firenet_paper":  # its own fixed schedule: only the problem's settings count
-        relevant = (fs.lam, fs.wavelet, fs.levels, fs.weights, fs.threshold, fs.sparsities)
-    else:
-        relevant = fs
-    weights = unet_version() if method in ("unet", "unet_firenet") else None
+    """What a reconstruction's result is stored under: the content digest, the settings
+    the registry says the method depends on, and for a learned method the weights."""
+    entry = METHODS[method]
+    relevant = tuple(_setting_key(fs, name) for name in entry.depends_on) or None
+    weights = unet_version() if entry.learned else None
     return ("recon", method, digest(problem), relevant, weights)
 
 

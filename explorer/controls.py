@@ -28,12 +28,14 @@ from explorer.settings import (
     ViewSettings,
 )
 from explorer.widgets import widget
+from solver.methods import FIRENET
 
 __all__ = [
     "sidebar",
     "depth_slider",
     "view_controls",
     "settings_from_state",
+    "settled_depth",
     "firenet_values",
     "apply_values",
     "apply_preset",
@@ -100,7 +102,7 @@ def sidebar(specs: Mapping[str, K.Spec], patterns: Mapping[str, Any]) -> Any:
                        "the test images.")
     with sb.expander("Noise and perturbation", expanded=True):
         _perturbation_controls(specs)
-    with sb.expander("FIRENET", expanded=False):
+    with sb.expander(K.METHOD_LABELS[FIRENET], expanded=False):
         _firenet_controls(specs)
     with sb.expander("Advanced FIRENET", expanded=False):
         own_data.advanced_controls(specs)
@@ -188,10 +190,7 @@ def depth_slider(stops: list[int], layers_per_restart: int | None = None) -> int
     """The "show the reconstruction after L layers" slider over the kept depths
     (``FirenetSettings.stops``); with the fixed schedule each stop is a restart."""
     ss = st.session_state
-    if ss.get("depth") not in stops:
-        # A depth from the URL or from other settings: the nearest stop (0 = all layers).
-        wanted = ss.get("depth") or stops[-1]
-        ss["depth"] = min(stops, key=lambda v: abs(v - wanted))
+    ss["depth"] = settled_depth(ss.get("depth"), stops)
     if len(stops) == 1:
         st.caption(f"Depth: {stops[0]} layers.")
         return stops[0]
@@ -200,14 +199,26 @@ def depth_slider(stops: list[int], layers_per_restart: int | None = None) -> int
         format_func=(lambda v: f"{v} ({v // layers_per_restart} restarts)") if layers_per_restart else str)
 
 
+def settled_depth(depth: int | None, stops: list[int]) -> int:
+    """``depth`` if it is one of ``stops``, else the nearest stop (None or 0: the last):
+    what the depth slider will hold."""
+    if depth in stops:
+        return int(depth)
+    wanted = depth or stops[-1]
+    return min(stops, key=lambda v: abs(v - wanted))
+
+
 def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, str, Any, Any] | None) -> Settings:
-    """Build the frozen settings from the session state (after the widgets ran)."""
+    """Build the frozen settings from the session state (after the sidebar's widgets ran;
+    the depth is the one the depth slider will settle on, so the page builds its settings
+    once per run)."""
     ss = st.session_state
     pattern = ss["pattern"]
     prefix = K.pattern_key(pattern, "")
     params = tuple(sorted((k[len(prefix):], ss.get(k, s.default)) for k, s in specs.items()
                           if k.startswith(prefix)))
     upload_id = upload[:2] if ss["image"] == "upload" and upload is not None else None
+    firenet = FirenetSettings(**{(specs[k].param or k): ss[k] for k in K.FIRENET_KEYS})
     return Settings(
         image=ImageSettings(name=ss["image"], size=int(ss["size"]), seed=int(ss["image_seed"]),
                             upload=upload_id, phase=bool(ss["phase"]) and ss["image"] != "kspace"),
@@ -218,9 +229,9 @@ def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, str, Any
                                           kind=ss["perturbation"], budget=float(ss["budget"]),
                                           steps=int(ss["attack_steps"]),
                                           stability_steps=int(ss["stability_steps"])),
-        firenet=FirenetSettings(**{(specs[k].param or k): ss[k] for k in K.FIRENET_KEYS}),
+        firenet=firenet,
         view=ViewSettings(show=tuple(m for m in K.METHOD_LABELS if m in (ss["show"] or ())),
-                          depth=int(ss.get("depth") or 0), cmap=ss["cmap"],
+                          depth=settled_depth(ss.get("depth"), firenet.stops), cmap=ss["cmap"],
                           error_max=float(ss["error_max"]), live=bool(ss["live"]),
                           compare=bool(ss["compare"]), present=bool(ss["present"])),
     )

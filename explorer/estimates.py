@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from explorer.settings import FirenetSettings, PerturbationSettings
+from solver.methods import FIRENET, METHODS
 from solver.problem import Problem
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "duration",
     "forget",
     "reconstruction_seconds",
-    "search_seconds",
 ]
 
 #: Layers of the short networks timed for calibration.
@@ -109,18 +109,19 @@ def _one_shot(method: str, problem: Problem, fs: FirenetSettings) -> float:
 
 
 def reconstruction_seconds(method: str, problem: Problem, fs: FirenetSettings) -> float:
-    """Seconds ``explorer.compute.reconstruct(method, problem, fs)`` will take here."""
+    """Seconds ``explorer.compute.reconstruct(method, problem, fs)`` will take here: a
+    one-shot method timed once, an iterative one per layer times the depth, a method of
+    stages (``solver.methods.Method.stages``) the sum of its stages."""
     from solver.trace import recorded_layers
 
-    if method in ("zero_filled", "unet"):
+    entry = METHODS[method]
+    if entry.stages:
+        return sum(reconstruction_seconds(stage, problem, fs) for stage in entry.stages)
+    if not entry.iterative:
         return _one_shot(method, problem, fs)
-    inner = "firenet" if method == "unet_firenet" else method
     depth = fs.depth
-    per_layer, per_record = _layer_costs(inner, problem, fs)
-    seconds = depth * per_layer + recorded_layers(depth, fs.restarts, fs.restarts) * per_record
-    if method == "unet_firenet":
-        seconds += _one_shot("unet", problem, fs)
-    return seconds
+    per_layer, per_record = _layer_costs(method, problem, fs)
+    return depth * per_layer + recorded_layers(depth, fs.restarts, fs.restarts) * per_record
 
 
 # --------------------------------------------------------------------------------------
@@ -138,7 +139,7 @@ def _layer_bytes(problem: Problem, fs: FirenetSettings) -> float:
     from solver.segments import graph_bytes_per_layer
 
     def measure() -> float:
-        return graph_bytes_per_layer(network("firenet", problem, _short(fs, 4)), problem.y)
+        return graph_bytes_per_layer(network(FIRENET, problem, _short(fs, 4)), problem.y)
 
     return _cached(("bytes", _shape(problem, fs), fs.output), measure)
 
@@ -160,7 +161,7 @@ def attack_memory_bytes(target: str, problem: Problem, fs: FirenetSettings, memo
     chosen for ``memory_bytes``; the U-Net: its measured graph)."""
     from solver.segments import segment_memory
 
-    if target != "firenet":
+    if not METHODS[target].iterative:
         return 0.0
     chunk = attack_chunk(problem, fs, memory_bytes)
     if not chunk:
@@ -173,10 +174,11 @@ def _gradient_seconds(target: str, problem: Problem, fs: FirenetSettings, chunk:
     checkpoint segments of ``chunk`` layers as the search does, or whole for 0) or in all
     (a one-shot network)."""
     from explorer.compute import network
-    from solver.attacks import _run_network
+    from solver.attacks import run_network
     from solver.segments import Segmented
 
-    if target == "firenet":
+    layered = METHODS[target].iterative
+    if layered:
         # Two restarts of segments as long as the search's (up to the calibration's
         # length): each segment has a fixed cost (the restart's schedule) besides its layers.
         # A whole graph is timed on 48 layers: a backward pass through a graph larger than
@@ -191,14 +193,14 @@ def _gradient_seconds(target: str, problem: Problem, fs: FirenetSettings, chunk:
         net = network(target, problem, short)
         wrapped = Segmented(net, chunk=max(chunk, 1))
         best = float("inf")
-        for attempt in range(3 if target == "firenet" else 2):  # the first is a warm-up
+        for attempt in range(3 if layered else 2):  # the first is a warm-up
             start = time.perf_counter()
             data = problem.y.detach().clone().requires_grad_(True)
-            out = _run_network(wrapped, data, chunk > 0)
+            out = run_network(wrapped, data, checkpoint=chunk > 0)
             torch.autograd.grad(0.5 * torch.sum(out * out), data)
             if attempt:
                 best = min(best, time.perf_counter() - start)
-        return best / (short.depth if target == "firenet" else 1)
+        return best / (short.depth if layered else 1)
 
     return _cached(("gradient", target, _shape(problem, fs), fs.output, short.layers, chunk > 0), measure)
 
@@ -208,20 +210,11 @@ def attack_seconds(target: str, problem: Problem, fs: FirenetSettings, ps: Pertu
     """Seconds of a worst-case search of ``ps.steps`` steps against ``target`` within
     ``memory_bytes`` per step: two plain forward passes and one forward + backward per
     step (checkpointed when the graph does not fit)."""
-    if target == "firenet":
-        per_layer, _ = _layer_costs("firenet", problem, fs)
+    if METHODS[target].iterative:
+        per_layer, _ = _layer_costs(target, problem, fs)
         chunk = attack_chunk(problem, fs, memory_bytes)
-        return fs.depth * (2 * per_layer + ps.steps * _gradient_seconds("firenet", problem, fs, chunk))
+        return fs.depth * (2 * per_layer + ps.steps * _gradient_seconds(target, problem, fs, chunk))
     return 2 * _one_shot(target, problem, fs) + ps.steps * _gradient_seconds(target, problem, fs, 0)
-
-
-def search_seconds(targets: tuple[str, ...], problem: Problem, fs: FirenetSettings, ps: PerturbationSettings,
-                   memory_bytes: float) -> float:
-    """Seconds of the worst-case searches against ``targets`` that are not stored yet."""
-    from explorer.variants import attack
-
-    return sum(attack_seconds(t, problem, fs, ps, memory_bytes) for t in targets
-               if attack(t, problem, fs, ps, run=False) is None)
 
 
 def duration(seconds: float) -> str:

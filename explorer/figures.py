@@ -285,8 +285,9 @@ def convergence_figure(
         subplot_titles=("Relative error to the truth", "Certified gap (>= (F - F*) / F*) against layers",
                         "Certified gap against seconds"),
     )
-    palette = {"FIRENET": "#d62728", "Chambolle-Pock": "#1f77b4",
-               "Chambolle-Pock, tuned ratio": "#2ca02c", "U-Net then FIRENET": "#9467bd"}
+    from solver.methods import METHODS
+
+    palette = {method.label: method.colour for method in METHODS.values()}  # one colour per method
     for name, curve in curves.items():
         colour = palette.get(name)
         layers = list(curve["layer"])

@@ -17,6 +17,7 @@ from explorer import compute, own_data, sources, variants
 from explorer.settings import ImageSettings, MeasurementSettings, Settings
 from explorer.specs import PERTURBATIONS
 from explorer.text import plain
+from solver.methods import FIRENET
 from solver.problem import Problem
 
 __all__ = ["ground_truth", "problem", "checked_firenet", "perturbed", "searched", "search_estimate"]
@@ -61,14 +62,15 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
     ms = settings.measurement
     if image.name == "kspace":  # valid measured data (ground_truth checked)
         return sources.measured_problem(ss["user_kspace"], ss["kspace_convention"], image.size)
+    upload = ss.get("user_mask")
     try:
-        result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
+        result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed, user_mask=upload)
     except ValueError as error:
         previous = ss.get("_last_good_ms") or MeasurementSettings()
         st.error(plain(f"Sampling not possible: {error}. The previous sampling "
                        f"({previous.pattern}, {previous.rate:.0%}) is used instead.", limit=400))
         try:
-            result = compute.base_problem(image, truth, previous, ps.noise, ps.noise_seed)
+            result = compute.base_problem(image, truth, previous, ps.noise, ps.noise_seed, user_mask=upload)
         except ValueError:
             result = compute.base_problem(image, truth, MeasurementSettings(), ps.noise, ps.noise_seed)
     else:
@@ -121,15 +123,13 @@ def perturbed(settings: Settings, base: Problem) -> variants.Variant | None:
 def search_estimate(settings: Settings, results: Any) -> float:
     """Seconds the worst-case searches of ``settings``' perturbation should take here,
     calibrated on this machine (``explorer.estimates``)."""
-    from explorer import estimates
-
     targets = variants.SEARCH_TARGETS.get(settings.perturbation.kind, ())
-    given = results.problems.get("firenet")
+    given = results.problems.get(FIRENET)
     if not targets or given is None:
         return 0.0
     memory = float(st.session_state["attack_memory_mb"]) * 2**20
     try:
-        return estimates.search_seconds(targets, given, settings.firenet, settings.perturbation, memory)
+        return variants.search_seconds(targets, given, settings.firenet, settings.perturbation, memory)
     except (RuntimeError, ValueError):
         return 0.0
 

@@ -29,6 +29,7 @@ from explorer.settings import FirenetSettings, Settings
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
 from explorer.widgets import widget
+from solver.methods import FIRENET, METHODS, UNET, ZERO_FILLED
 from solver.problem import Problem
 
 __all__ = [
@@ -259,7 +260,7 @@ def first_screen(settings: Settings, results: Results, base: Problem) -> None:
     """The first screen for measured data: zero-filled and FIRENET with their residuals."""
     st.info(_NO_TRUTH)
     depth = settings.view.depth
-    images = {m: results.main[m].at_depth(depth) for m in ("zero_filled", "firenet", "unet")
+    images = {m: results.main[m].at_depth(depth) for m in (ZERO_FILLED, FIRENET, UNET)
               if m in results.main}
     if not images:
         return
@@ -294,7 +295,7 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
                 st.metric("Certified gap", f"{gap:.3g}",
                           help="(F(x) - L) / L with L the best dual value: a certified bound "
                                "on the distance to the sqrt-LASSO optimum.")
-    if any(m in shown for m in ("unet", "unet_firenet")):
+    if any(METHODS[m].learned for m in shown):
         st.warning("U-Net: it was trained on real, simulated images (random ellipses) with "
                    "another mask; on measured data its output means little.")
     return images

@@ -28,6 +28,7 @@ from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
+from solver.methods import METHODS, UNET
 from solver.problem import Problem
 from solver.trace import Trace
 
@@ -138,8 +139,8 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
                       delta_color="inverse",
                       help="||x - x_true|| / ||x_true||")
     card, _ = compute.unet_status()
-    if card is not None and any(m in shown for m in ("unet", "unet_firenet")):
-        given = results.problems.get("unet", base)
+    if card is not None and any(METHODS[m].learned for m in shown):
+        given = results.problems.get(UNET, base)
         ms = settings.measurement
         for warning in unet_card_warnings(card, ms.pattern, given.rate, given.size, ms.transform, given.mask):
             st.warning(warning)

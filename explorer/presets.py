@@ -11,6 +11,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from solver import methods as M
+from solver.recipe import LAM
+
 __all__ = ["Preset", "PRESETS"]
 
 
@@ -45,7 +48,7 @@ PRESETS: dict[str, Preset] = {
         "these values FIRENET stalls here; press 'Recommended' to compare.",
         {"image": "shepp_logan", "size": 256, "pattern": "multilevel", "rate": 0.15,
          "noise": 0.02, "perturbation": "none", "schedule": "fixed", "n": 16, "p": 5, "nu": math.exp(-1.0), "C": 1.0, "output": "ergodic",
-         "show": ("zero_filled", "firenet", "cp", "cp_adaptive")},
+         "show": (M.ZERO_FILLED, M.FIRENET, M.CP, M.CP_ADAPTIVE)},
     ),
     "detail": Preset(
         "\"Can u see it?\": a small detail",
@@ -53,7 +56,7 @@ PRESETS: dict[str, Preset] = {
         "(the U-Net's training setting). Zoom into the text: all panels zoom together.",
         {"image": "ellipses_text", "size": 256, "image_seed": 7, "pattern": "multilevel",
          "rate": 0.25, "perturbation": "none",
-         "show": ("zero_filled", "firenet", "unet", "unet_firenet")},
+         "show": (M.ZERO_FILLED, M.FIRENET, M.UNET, M.UNET_FIRENET)},
     ),
     "worst_case": Preset(
         "Worst case at 2%: U-Net vs FIRENET",
@@ -63,7 +66,7 @@ PRESETS: dict[str, Preset] = {
         "it did to each network.",
         {"image": "random_ellipses", "size": 256, "image_seed": 800_000, "pattern": "multilevel",
          "rate": 0.25, "perturbation": "worst_unet", "budget": 0.02,
-         "show": ("zero_filled", "firenet_paper", "firenet", "unet")},
+         "show": (M.ZERO_FILLED, M.FIRENET_PAPER, M.FIRENET, M.UNET)},
         request=("attack",),
     ),
     "own_worst_case": Preset(
@@ -74,7 +77,7 @@ PRESETS: dict[str, Preset] = {
         "for both FIRENETs and the U-Net.",
         {"image": "random_ellipses", "size": 256, "image_seed": 800_000, "pattern": "multilevel",
          "rate": 0.25, "perturbation": "worst_firenet", "budget": 0.02,
-         "show": ("zero_filled", "firenet_paper", "firenet", "unet")},
+         "show": (M.ZERO_FILLED, M.FIRENET_PAPER, M.FIRENET, M.UNET)},
         request=("attack",),
     ),
     "noise": Preset(
@@ -84,7 +87,7 @@ PRESETS: dict[str, Preset] = {
         "or compute the stability curves below (random and worst case, every size).",
         {"image": "random_ellipses", "size": 256, "image_seed": 5, "pattern": "multilevel",
          "rate": 0.25, "noise": 0.05, "perturbation": "random", "budget": 0.1,
-         "show": ("zero_filled", "firenet", "unet")},
+         "show": (M.ZERO_FILLED, M.FIRENET, M.UNET)},
     ),
     "more_samples": Preset(
         "More samples than trained",
@@ -92,7 +95,7 @@ PRESETS: dict[str, Preset] = {
         "mask). FIRENET uses the extra data; the trained network may get worse.",
         {"image": "random_ellipses", "size": 256, "image_seed": 11, "pattern": "multilevel",
          "rate": 0.25, "perturbation": "more_samples", "budget": 0.15,
-         "show": ("zero_filled", "firenet", "unet")},
+         "show": (M.ZERO_FILLED, M.FIRENET, M.UNET)},
     ),
     # The published scripts' set-ups, as closely as the page's settings allow.
     "published_convergence": Preset(
@@ -105,9 +108,9 @@ PRESETS: dict[str, Preset] = {
         "draw, not the published mask file.",
         {"image": "shepp_logan", "size": 256, "pattern": "das", "pp_das_reference": "shepp_logan",
          "rate": 0.15, "noise": 0.02, "schedule": "fixed", "n": 16, "p": 5, "nu": math.exp(-1.0), "C": 1.0,
-         "lam": 2.5e-4, "output": "ergodic", "levels": 7, "weights": "authors", "threshold": 0.1,
+         "lam": LAM, "output": "ergodic", "levels": 7, "weights": "authors", "threshold": 0.1,
          "perturbation": "none",
-         "show": ("zero_filled", "firenet", "cp", "cp_adaptive")},
+         "show": (M.ZERO_FILLED, M.FIRENET, M.CP, M.CP_ADAPTIVE)},
     ),
     "published_ellipses": Preset(
         "Ellipse experiment (published script): tau = sigma = 0.6",
@@ -118,7 +121,7 @@ PRESETS: dict[str, Preset] = {
         {"image": "random_ellipses", "size": 256, "image_seed": 3, "pattern": "das",
          "rate": 0.25, "tau": 0.6, "sigma": 0.6, "lam": 1e-3, "delta": 1e-6,
          "weights": "uniform", "levels": 7, "schedule": "fixed", "n": 5, "p": 5, "nu": math.exp(-1.0), "C": 1.0,
-         "output": "ergodic", "perturbation": "none", "show": ("zero_filled", "firenet", "unet")},
+         "output": "ergodic", "perturbation": "none", "show": (M.ZERO_FILLED, M.FIRENET, M.UNET)},
     ),
     "published_detail": Preset(
         "\"Can u see it?\" figure, published weights (threshold 0.5)",
@@ -127,8 +130,8 @@ PRESETS: dict[str, Preset] = {
         "Differs: N = 256 instead of 1024 (7 Haar levels instead of 9), our ellipse image.",
         {"image": "ellipses_text", "size": 256, "image_seed": 7, "pattern": "das", "rate": 0.15,
          "weights": "authors", "threshold": 0.5, "levels": 7, "schedule": "fixed", "n": 5, "p": 5,
-         "nu": math.exp(-1.0), "C": 1.0, "lam": 2.5e-4, "output": "ergodic", "perturbation": "none",
-         "show": ("zero_filled", "firenet", "unet", "unet_firenet")},
+         "nu": math.exp(-1.0), "C": 1.0, "lam": LAM, "output": "ergodic", "perturbation": "none",
+         "show": (M.ZERO_FILLED, M.FIRENET, M.UNET, M.UNET_FIRENET)},
     ),
     "published_stability": Preset(
         "Worst case on FIRENET (stability figure), typed sparsities",
@@ -139,9 +142,9 @@ PRESETS: dict[str, Preset] = {
         "the image is our ellipse image.",
         {"image": "random_ellipses", "size": 256, "image_seed": 3, "pattern": "das",
          "rate": 0.25, "levels": 6, "weights": "typed", "sparsities": "4, 12, 48, 50, 100, 100",
-         "schedule": "fixed", "n": 5, "p": 5, "nu": math.exp(-1.0), "C": 1.0, "lam": 2.5e-4, "output": "ergodic",
+         "schedule": "fixed", "n": 5, "p": 5, "nu": math.exp(-1.0), "C": 1.0, "lam": LAM, "output": "ergodic",
          "perturbation": "worst_firenet", "budget": 0.05,
-         "show": ("zero_filled", "firenet", "unet")},
+         "show": (M.ZERO_FILLED, M.FIRENET, M.UNET)},
         request=("attack",),
     ),
 }

@@ -16,6 +16,7 @@ import streamlit as st
 from explorer import compute, estimates, figures, timing, variants
 from explorer.charts import (
     CHART,
+    FIRENET_LABEL,
     STABILITY_BUDGETS,
     draw_convergence,
     stability_networks,
@@ -25,6 +26,7 @@ from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
+from solver.methods import FIRENET, METHODS
 from solver.problem import Problem
 from solver.trace import Trace
 
@@ -158,9 +160,9 @@ def _live_drawer(slot: Any, settings: Settings, tag: str) -> Any:
                                                or layer - last[1] < fs.depth / LIVE_REDRAWS):
             return
         last[0], last[1] = now, layer
-        gaps, bound = certify({"FIRENET": partial})
-        curves = {"FIRENET": {"layer": partial.layer, "error": partial.error, "gap": gaps["FIRENET"],
-                              "seconds": partial.time, "own": own_certificate(partial)}}
+        gaps, bound = certify({FIRENET_LABEL: partial})
+        curves = {FIRENET_LABEL: {"layer": partial.layer, "error": partial.error, "gap": gaps[FIRENET_LABEL],
+                                  "seconds": partial.time, "own": own_certificate(partial)}}
         eps = [e / bound for e in partial.eps] if bound > 0 else None
         fig = figures.convergence_figure(curves, restart_layers=partial.restart_layers, eps=eps,
                                          last_layer=layer)
@@ -184,13 +186,13 @@ def run_methods(settings: Settings, base: Problem, variant: variants.Variant | N
     _drop_stale_attack(settings, base)
     fs = settings.firenet
     live = settings.view.live and (variant is None or variant.pending is None)
-    methods = ["firenet", *[m for m in settings.view.show if m != "firenet"]]
+    methods = [FIRENET, *[m for m in settings.view.show if m != FIRENET]]
     perturbed = variant is not None and variant.pending is None
     card, reason = compute.unet_status()
     out = Results()
     wanted: list[tuple[str, Problem]] = []
     for method in methods:
-        if method in ("unet", "unet_firenet") and card is None:
+        if METHODS[method].learned and card is None:
             out.errors[method] = reason or "The U-Net is not available."
             continue
         given = variant.problems[method] if perturbed else base
@@ -218,7 +220,7 @@ def run_methods(settings: Settings, base: Problem, variant: variants.Variant | N
             continue
         given = out.problems[method]
         drawer = None
-        if method == "firenet" and live and compute.cached_reconstruction(method, given, fs) is None:
+        if method == FIRENET and live and compute.cached_reconstruction(method, given, fs) is None:
             drawer = _live_drawer(conv_slot, settings, compute.digest(given)[:12])
         try:
             out.main[method] = compute.reconstruct(method, given, fs, drawer, tick=tick)
@@ -261,9 +263,10 @@ def finish_long_tasks(settings: Settings, base: Problem, results: Results, conv_
     """
     ss = st.session_state
     fs = settings.firenet
-    given = results.problems.get("firenet")
-    if given is not None and settings.view.compare and "firenet" in results.main:
-        missing = [m for m in ("cp", "cp_adaptive") if compute.cached_reconstruction(m, given, fs) is None]
+    given = results.problems.get(FIRENET)
+    if given is not None and settings.view.compare and FIRENET in results.main:
+        missing = [m for m, entry in METHODS.items()
+                   if entry.baseline and compute.cached_reconstruction(m, given, fs) is None]
         if missing:
             _run_baselines(settings, results, given, missing, conv_slot)
 
@@ -331,14 +334,14 @@ def search(settings: Settings, base: Problem, slot: Any) -> bool:
         return False
     targets = variants.SEARCH_TARGETS[ps.kind]
     try:
-        estimate = estimates.search_seconds(targets, base, fs, ps, memory)
+        estimate = variants.search_seconds(targets, base, fs, ps, memory)
     except (RuntimeError, ValueError):
         estimate = 0.0
     with slot.container():
         ss["_attack_started"] = job
         tick = running(job, "The worst-case search", estimate, st.empty())
         for target in targets:
-            name = "the U-Net" if target == "unet" else "FIRENET"
+            name = METHODS[target].name_in_text
             bar = st.progress(0.0, text=f"Worst-case search against {name}")
 
             def report(fraction: float, text: str, bar: Any = bar, name: str = name) -> None:

@@ -144,6 +144,15 @@ class FirenetSettings:
                 "sharpness": self.sharpness, "output": self.output, "delta": self.delta,
                 "eps0": self.eps0 or None, "tau": self.tau, "sigma": self.sigma}
 
+    def recipe(self, method: str) -> Any:
+        """The ``solver.recipe.Recipe`` of ``method`` with these settings (the fixed-depth
+        baselines run as many layers as FIRENET)."""
+        from solver.recipe import Recipe
+
+        return Recipe(method, lam=self.lam, wavelet=self.wavelet, levels=self.levels, weights=self.weights,
+                      threshold=self.threshold, sparsities=self.sparsities, schedule=self.network_options(),
+                      iterations=self.depth)
+
 
 @dataclass(frozen=True)
 class ViewSettings:

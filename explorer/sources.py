@@ -17,9 +17,7 @@ import streamlit as st
 import torch
 
 from solver.problem import Problem
-
-#: Complex dtype of all app computations (float32 precision, twice the speed of float64).
-DTYPE = torch.complex64
+from solver.recipe import DTYPE  # complex64: float32 precision, twice the speed of float64
 
 __all__ = ["DTYPE", "complex_truth", "kspace_log", "measured_kspace", "measured_problem", "pattern_registry", "sampling_mask", "test_image", "user_image", "user_mask"]
 

@@ -8,16 +8,21 @@ can set is always one the widget can show: a URL value outside the range is clam
 it, one of the wrong type or an unknown option is replaced by the default, and each such
 change comes back as a note for the page to show.
 
-FIRENET's defaults come from the solver (``solver.firenet``) and the sampling patterns'
-own parameters from the solver's pattern registry (:func:`pattern_specs`).
+Every default of a reconstruction comes from the solver: lam, the wavelet, its levels, the
+weights, the sampling pattern and rate from ``solver.recipe``, FIRENET's schedule from
+``solver.firenet``, the methods (their labels, the ones shown first) from the registry
+``solver.methods``, and the sampling patterns' own parameters from the solver's pattern
+registry (:func:`pattern_specs`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from solver import methods, recipe
 
 __all__ = [
     "Spec",
@@ -219,15 +224,30 @@ PERTURBATIONS = {
 }
 #: Perturbations that need a gradient-ascent search (run on demand, with progress).
 SEARCHED_PERTURBATIONS = ("worst_unet", "worst_firenet", "transfer")
-METHOD_LABELS = {
-    "zero_filled": "Zero-filled",
-    "firenet": "FIRENET",
-    "firenet_paper": "FIRENET, paper's 5 x 5",
-    "unet": "U-Net",
-    "unet_firenet": "U-Net then FIRENET",
-    "cp": "Chambolle-Pock",
-    "cp_adaptive": "Chambolle-Pock, adaptive steps",
-}
+
+
+class _MethodLabels(Mapping):
+    """Method key -> label, read from the solver's registry each time (a method added to
+    ``solver.methods.METHODS`` is on the page at once)."""
+
+    def __getitem__(self, key: str) -> str:
+        from solver.methods import METHODS
+
+        return METHODS[key].label
+
+    def __iter__(self) -> Iterator[str]:
+        from solver.methods import METHODS
+
+        return iter(tuple(METHODS))
+
+    def __len__(self) -> int:
+        from solver.methods import METHODS
+
+        return len(METHODS)
+
+
+#: Method key -> label, as the registry says (``solver.methods.METHODS``).
+METHOD_LABELS: Mapping[str, str] = _MethodLabels()
 WEIGHTINGS = {"uniform": "Uniform (all ones)", "levels": "Per level, from the image's sparsity",
               "authors": "Per level, the published scheme (absolute threshold)",
               "typed": "Per level, from typed sparsities"}
@@ -246,7 +266,7 @@ def _firenet_specs() -> dict[str, Spec]:
                          help="Adaptive: restarts and step balance chosen by FIRENET's own "
                               "certified duality gap, no per-problem table. Fixed: the paper's "
                               "schedule eps_k = nu (delta + eps_(k-1)), n restarts of p layers."),
-        "max_layers": Spec(300, "Layers (adaptive: at most)", low=10, high=20_000, step=10),
+        "max_layers": Spec(recipe.ITERATIONS, "Layers (adaptive: at most)", low=10, high=20_000, step=10),
         "target_gap": Spec(0.0, "Stop at certified gap (0 = run all layers)", low=0.0, high=0.1,
                            format="%.1e", help="Adaptive schedule only: stop early once the "
                                                "certified relative gap is below this."),
@@ -263,11 +283,11 @@ def _firenet_specs() -> dict[str, Spec]:
                    help="eps_k = nu (delta + eps_(k-1)); the paper uses e^-1 = 0.3679."),
         "C": Spec(float(r["sharpness"]), "Sharpness scale C", low=1e-3, high=1e6, format="%.3g",
                   param="sharpness", help="Rescaling alpha = 2 ||A|| / (C eps p); 1 = the paper."),
-        "lam": Spec(float(r["lam"]), "lam", low=1e-7, high=1.0, step=1e-4, format="%.2e",
+        "lam": Spec(recipe.LAM, "lam", low=1e-7, high=1.0, step=1e-4, format="%.2e",
                     help="Weight of the l1 term of the sqrt-LASSO."),
-        "wavelet": Spec("haar", "Wavelet", widget="select", options=WAVELETS),
-        "levels": Spec(0, "Levels (0 = max)", low=0, high=9, step=1),
-        "weights": Spec("levels", "l1 weights", widget="radio", options=tuple(WEIGHTINGS),
+        "wavelet": Spec(recipe.WAVELET, "Wavelet", widget="select", options=WAVELETS),
+        "levels": Spec(recipe.LEVELS, "Levels (0 = max)", low=0, high=9, step=1),
+        "weights": Spec(recipe.WEIGHTS, "l1 weights", widget="radio", options=tuple(WEIGHTINGS),
                         labels=WEIGHTINGS,
                         help="Per level: w_j = sqrt(s / s_j) from the significant wavelet "
                              "coefficients of the ground truth on each level."),
@@ -280,14 +300,15 @@ def _firenet_specs() -> dict[str, Spec]:
 
 def _advanced_firenet_specs() -> dict[str, Spec]:
     """FIRENET's less common parameters (the "Advanced FIRENET" group)."""
+    from solver.firenet import PAPER_DEFAULTS as r
     from solver.sparsity_weights import DEFAULT_THRESHOLD
 
     return {
-        "tau": Spec(1.0, "tau (primal step)", low=1e-3, high=1.0, step=0.05, format="%.3g",
+        "tau": Spec(float(r["tau"]), "tau (primal step)", low=1e-3, high=1.0, step=0.05, format="%.3g",
                     help="Primal step of the rescaled problem; tau sigma ||A||^2 <= 1 (||A|| = 1)."),
-        "sigma": Spec(1.0, "sigma (dual step)", low=1e-3, high=1000.0, step=0.05, format="%.3g",
+        "sigma": Spec(float(r["sigma"]), "sigma (dual step)", low=1e-3, high=1000.0, step=0.05, format="%.3g",
                       help="Dual step of the rescaled problem; tau sigma <= 1."),
-        "delta": Spec(1e-9, "delta (accuracy floor)", low=0.0, high=1.0, format="%.2e",
+        "delta": Spec(float(r["delta"]), "delta (accuracy floor)", low=0.0, high=1.0, format="%.2e",
                       help="eps_k = nu (delta + eps_(k-1))."),
         "eps0": Spec(0.0, "eps0 (0 = ||y||)", low=0.0, high=1e6, format="%.4g",
                      help="The first accuracy target; 0 uses ||y|| (= F(0))."),
@@ -324,10 +345,10 @@ def _base_specs() -> dict[str, Spec]:
                                        "the four corners. Detect compares the zero-filled "
                                        "image's border in both."),
         # Measurement
-        "transform": Spec("fourier", "Transform", widget="segmented", options=tuple(TRANSFORMS),
+        "transform": Spec(recipe.TRANSFORM, "Transform", widget="segmented", options=tuple(TRANSFORMS),
                           labels=TRANSFORMS),
-        "pattern": Spec("multilevel", "Sampling pattern", widget="select"),
-        "rate": Spec(0.25, "Sampling rate", widget="slider", low=0.02, high=1.0, step=0.005,
+        "pattern": Spec(recipe.PATTERN, "Sampling pattern", widget="select"),
+        "rate": Spec(recipe.RATE, "Sampling rate", widget="slider", low=0.02, high=1.0, step=0.005,
                      format="%.3f"),
         "mask_seed": Spec(0, "Mask seed", low=0, high=SEED_MAX, step=1),
         # Noise and perturbation (both relative to ||y||)
@@ -347,8 +368,8 @@ def _base_specs() -> dict[str, Spec]:
                                      "few steps per size suffice."),
         **_firenet_specs(),
         # What to show
-        "show": Spec(("zero_filled", "firenet_paper", "firenet", "unet"), "Methods", widget="pills",
-                     options=tuple(METHOD_LABELS), labels=METHOD_LABELS),
+        "show": Spec(methods.SHOWN_FIRST, "Methods", widget="pills", options=tuple(METHOD_LABELS),
+                     labels=METHOD_LABELS),
         "depth": Spec(0, "Depth", widget="", low=0, high=100_000, step=1),
         "cmap": Spec("gray", "Colour map", widget="select", options=COLOURMAPS),
         "error_max": Spec(0.25, "Error map range (|error| shown up to)", widget="slider",
@@ -397,6 +418,7 @@ def all_specs(patterns: Mapping[str, Any] | None = None) -> dict[str, Spec]:
     """:data:`SPECS` with the pattern choice and the patterns' parameters from the
     registry (when given)."""
     specs = dict(SPECS)
+    specs["show"] = replace(SPECS["show"], options=tuple(METHOD_LABELS))  # the registry now
     if patterns:
         specs["pattern"] = replace(SPECS["pattern"], options=(*patterns, "user"),
                                    labels={**{k: v.label or k for k, v in patterns.items()},

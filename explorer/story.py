@@ -21,6 +21,7 @@ from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
+from solver.methods import FIRENET, FIRENET_PAPER, METHODS, UNET
 from solver.problem import Problem
 
 __all__ = ["first_screen", "headline", "IMAGE_WIDTH", "NETWORKS"]
@@ -31,7 +32,7 @@ IMAGE_WIDTH = 150
 
 
 #: The networks of the first screen, in column order (those the visitor shows).
-NETWORKS = ("unet", "firenet_paper", "firenet")
+NETWORKS = (UNET, FIRENET_PAPER, FIRENET)
 
 
 def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, float]] | None,
@@ -75,7 +76,7 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
 
 
 #: The networks as the sentence and the captions name them (short: the pictures are small).
-_NAMES = {"unet": "the U-Net", "firenet_paper": "FIRENET 5x5 (paper)", "firenet": "FIRENET"}
+_NAMES = {m: METHODS[m].name_in_text for m in NETWORKS}
 
 
 def _short(method: str) -> str:
@@ -107,8 +108,8 @@ def first_screen(settings: Settings, results: Results, base: Problem,
         own_data.first_screen(settings, results, base)
         return
     networks = [m for m in NETWORKS if m in results.main]
-    if "unet" not in networks or len(networks) < 2:
-        reason = results.errors.get("unet") or "show the U-Net and FIRENET (sidebar: Reconstructions shown)."
+    if UNET not in networks or len(networks) < 2:
+        reason = results.errors.get(UNET) or "show the U-Net and FIRENET (sidebar: Reconstructions shown)."
         st.info(plain("The first screen compares the U-Net with FIRENET: " + reason, limit=400))
         return
     depth = settings.view.depth

@@ -10,12 +10,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from explorer import persist
+from explorer import estimates, persist
 from explorer.compute import digest, network, store, unet_version
 from explorer.settings import FirenetSettings, MeasurementSettings, PerturbationSettings
+from solver.methods import FIRENET, METHODS, UNET
 from solver.problem import Problem
 
-__all__ = ["ATTACK_MEMORY_BYTES", "SEARCH_TARGETS", "Variant", "attack", "attack_key", "stability", "variant"]
+__all__ = ["ATTACK_MEMORY_BYTES", "SEARCH_TARGETS", "Variant", "attack", "attack_key", "search_seconds",
+           "stability", "variant"]
 
 
 # --------------------------------------------------------------------------------------
@@ -46,7 +48,7 @@ class Variant:
 
 
 #: The networks each searched perturbation is computed against.
-SEARCH_TARGETS = {"worst_unet": ("unet",), "worst_firenet": ("firenet",), "transfer": ("unet", "firenet")}
+SEARCH_TARGETS = {"worst_unet": (UNET,), "worst_firenet": (FIRENET,), "transfer": (UNET, FIRENET)}
 
 
 def _stored(key: tuple, load: Callable[[tuple], Any]) -> Any:
@@ -59,9 +61,6 @@ def _stored(key: tuple, load: Callable[[tuple], Any]) -> Any:
     return found
 
 
-_METHODS = ("zero_filled", "firenet", "firenet_paper", "unet", "unet_firenet", "cp", "cp_adaptive")
-
-
 def _adjoint_image(problem: Problem, e: torch.Tensor) -> np.ndarray:
     with torch.no_grad():
         return problem.operator.adjoint(e).abs().numpy().astype(np.float32)
@@ -69,7 +68,7 @@ def _adjoint_image(problem: Problem, e: torch.Tensor) -> np.ndarray:
 
 def attack_key(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationSettings) -> tuple:
     """What a worst-case search's result is stored under (memory and disk)."""
-    relevant = fs if target == "firenet" else None
+    relevant = fs if METHODS[target].depends_on else None
     return ("attack", target, digest(problem), relevant, ps.budget, ps.steps, ps.noise_seed,
             persist.code_version(unet_version()))
 
@@ -83,7 +82,8 @@ def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationS
            progress: Callable[[float, str], None] | None = None, run: bool = True, *,
            tick: Callable[[float | None, str | None], Any] | None = None,
            memory_bytes: float = ATTACK_MEMORY_BYTES) -> torch.Tensor | None:
-    """Worst-case measurement perturbation ``e`` against ``target`` ("unet" or "firenet").
+    """Worst-case measurement perturbation ``e`` against ``target`` (a key of
+    ``solver.methods.METHODS``: the U-Net or FIRENET).
 
     Returns the stored perturbation, or runs the search when ``run`` (reporting progress
     as a fraction after every step), else returns None. The search takes turns with other
@@ -103,7 +103,6 @@ def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationS
     if found is not None or not run:
         return found
     from explorer import work
-    from explorer.estimates import attack_chunk
     from solver.attacks import worst_case_perturbation
     from solver.segments import Segmented
 
@@ -123,7 +122,7 @@ def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationS
                                   f"output change {step.relative_output_change:.3f}")
 
         net = network(target, problem, fs)
-        chunk = attack_chunk(problem, fs, memory_bytes) if target == "firenet" else 0
+        chunk = estimates.attack_chunk(problem, fs, memory_bytes) if METHODS[target].iterative else 0
         with workers.turn(work.visitor(), waiting) as turn:
             def heartbeat() -> None:
                 if tick is not None:
@@ -159,40 +158,50 @@ def variant(base: Problem, ps: PerturbationSettings, fs: FirenetSettings,
         return None
     if kind == "random":
         perturbed, e = P.with_random_perturbation(base, ps.budget, seed=ps.noise_seed + 1)
-        return Variant(dict.fromkeys(_METHODS, perturbed), _adjoint_image(base, e), "|A* e| (random)",
+        return Variant(dict.fromkeys(METHODS, perturbed), _adjoint_image(base, e), "|A* e| (random)",
                        f"Random complex Gaussian perturbation, ||e|| = {ps.budget:.3f} ||y||.")
     if kind in ("worst_unet", "worst_firenet"):
-        target = "unet" if kind == "worst_unet" else "firenet"
-        name = "the U-Net" if target == "unet" else "FIRENET"
+        (target,) = SEARCH_TARGETS[kind]
+        name = METHODS[target].name_in_text
         e = attack(target, base, fs, ps, run=False)
         if e is None:
             return Variant({}, None, "", "", pending=f"worst-case search against {name}")
         rel = float(torch.linalg.vector_norm(e) / torch.linalg.vector_norm(base.y))
-        return Variant(dict.fromkeys(_METHODS, P.with_perturbation(base, e)), _adjoint_image(base, e),
+        return Variant(dict.fromkeys(METHODS, P.with_perturbation(base, e)), _adjoint_image(base, e),
                        f"|A* e| (worst case vs {name})",
                        f"Worst-case perturbation against {name} ({ps.steps} gradient steps), "
                        f"||e|| = {rel:.3f} ||y||, given to every method.")
     if kind == "transfer":
-        found = {t: attack(t, base, fs, ps, run=False) for t in ("unet", "firenet")}
-        missing = [n for t, n in (("unet", "the U-Net"), ("firenet", "FIRENET")) if found[t] is None]
+        found = {t: attack(t, base, fs, ps, run=False) for t in SEARCH_TARGETS[kind]}
+        missing = [METHODS[t].name_in_text for t, e in found.items() if e is None]
         if missing:
             return Variant({}, None, "", "", pending="worst-case searches against " + " and ".join(missing))
-        problems = dict.fromkeys(_METHODS, P.with_perturbation(base, found["unet"]))
-        problems["unet"] = problems["unet_firenet"] = P.with_perturbation(base, found["firenet"])
-        return Variant(problems, _adjoint_image(base, found["firenet"]), "|A* e| found against FIRENET",
+        # The learned methods get the perturbation found against FIRENET, the others the
+        # one found against the U-Net.
+        against_unet = P.with_perturbation(base, found[UNET])
+        against_firenet = P.with_perturbation(base, found[FIRENET])
+        problems = {m: against_firenet if entry.learned else against_unet for m, entry in METHODS.items()}
+        return Variant(problems, _adjoint_image(base, found[FIRENET]), "|A* e| found against FIRENET",
                        "Transferred: the U-Net (and U-Net then FIRENET) get the perturbation found "
                        "against FIRENET; every other method gets the one found against the U-Net.")
     if kind == "detail":
         detailed = P.with_text_detail(base, ps.budget)
-        return Variant(dict.fromkeys(_METHODS, detailed), (detailed.truth - base.truth).astype(np.float32),
+        return Variant(dict.fromkeys(METHODS, detailed), (detailed.truth - base.truth).astype(np.float32),
                        "inserted detail",
                        f"A small text detail of contrast {ps.budget:.3f} inserted into the image "
                        "(absent from the U-Net's training images in this form).")
     if kind == "more_samples":
         more = P.with_more_samples(base, ps.budget, pattern=ms.pattern, seed=ms.seed, **ms.param_dict)
-        return Variant(dict.fromkeys(_METHODS, more), (more.mask & ~base.mask).astype(np.float32),
+        return Variant(dict.fromkeys(METHODS, more), (more.mask & ~base.mask).astype(np.float32),
                        "added samples", more.notes[-1])
     raise ValueError(f"perturbation kind unknown: {kind!r}")
+
+
+def search_seconds(targets: tuple[str, ...], problem: Problem, fs: FirenetSettings, ps: PerturbationSettings,
+                   memory_bytes: float) -> float:
+    """Seconds of the worst-case searches against ``targets`` that are not stored yet."""
+    return sum(estimates.attack_seconds(t, problem, fs, ps, memory_bytes) for t in targets
+               if attack(t, problem, fs, ps, run=False) is None)
 
 
 # --------------------------------------------------------------------------------------
@@ -226,8 +235,6 @@ def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], bud
     when not stored and ``run`` is False. ``on_curves(curves so far)`` is called after
     every finished budget while running, so the plot can grow as the points arrive.
     """
-    from solver.methods import METHODS
-
     key = ("stability", digest(problem), fs, budgets, steps, names, persist.code_version(unet_version()))
     found = _stored(key, lambda k: persist.load_json(k, check=lambda value: _are_curves(value, names)))
     if found is not None or not run:

@@ -66,6 +66,7 @@ __all__ = [
     "worst_case_image_perturbation",
     "PerturbationEffect",
     "evaluate_perturbation",
+    "run_network",
     "transfer",
 ]
 
@@ -281,8 +282,9 @@ def _use_checkpoint(network, checkpoint) -> bool:
     return bool(checkpoint)
 
 
-def _run_network(network, data: torch.Tensor, checkpoint: bool) -> torch.Tensor:
-    """``network(data)``, checkpointed segment by segment when asked and possible.
+def run_network(network, data: torch.Tensor, *, checkpoint: bool = False) -> torch.Tensor:
+    """``network(data)``, checkpointed segment by segment when asked and possible (a
+    ``solver.segments.Segmented`` network): the forward pass a search differentiates.
 
     Non-reentrant checkpointing keeps only each segment's input and recomputes the
     segment in the backward pass; gradients still reach tensors the segments capture
@@ -369,7 +371,7 @@ def _ascent(
         last_k = 0
         for k in range(int(steps)):
             p.requires_grad_(True)
-            out = _run_network(network, data_of(p), checkpoint)
+            out = run_network(network, data_of(p), checkpoint=checkpoint)
             diff = out - clean_out
             # J = 1/2 ||f(data(p)) - f(data)||^2 - mu/2 ||p||^2; for complex p, autograd's
             # gradient of a real loss is dJ/dRe + i dJ/dIm, the steepest-ascent direction.

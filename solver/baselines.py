@@ -38,6 +38,7 @@ from solver.primal_dual import (
 )
 from solver.prox import norm_last, soft_threshold
 from solver.schedules import AdaptiveRule, adaptive_primal_dual, check_rule
+from solver.recipe import LAM
 from solver.validation import check_choice, check_int, check_positive
 
 __all__ = [
@@ -121,7 +122,7 @@ class ChambollePock(_Iterative):
     Parameters
     ----------
     A : WaveletMeasurement
-    lam : float, default 2.5e-4
+    lam : float, default solver.recipe.LAM (2.5e-4)
     weights : array_like, shape broadcastable to (N, N), optional
     iterations : int, default 500
         Depth (number of layers), >= 1.
@@ -138,7 +139,7 @@ class ChambollePock(_Iterative):
     def __init__(
         self,
         A: Any,
-        lam: float = 2.5e-4,
+        lam: float = LAM,
         weights: Any = None,
         iterations: int = 500,
         tau: float | None = None,
@@ -197,7 +198,7 @@ class AdaptiveChambollePock(_Iterative):
     Parameters
     ----------
     A : WaveletMeasurement
-    lam : float, default 2.5e-4
+    lam : float, default solver.recipe.LAM (2.5e-4)
     weights : array_like, shape broadcastable to (N, N), optional
     iterations : int, default 500
         Depth, >= 1.
@@ -210,7 +211,7 @@ class AdaptiveChambollePock(_Iterative):
     def __init__(
         self,
         A: Any,
-        lam: float = 2.5e-4,
+        lam: float = LAM,
         weights: Any = None,
         iterations: int = 500,
         *,
@@ -251,7 +252,7 @@ class FISTA(_Iterative):
     Parameters
     ----------
     A : WaveletMeasurement
-    lam : float, default 2.5e-4
+    lam : float, default solver.recipe.LAM (2.5e-4)
         The sqrt-LASSO weight being matched.
     weights : array_like, optional
     iterations : int, default 500
@@ -270,7 +271,7 @@ class FISTA(_Iterative):
     def __init__(
         self,
         A: Any,
-        lam: float = 2.5e-4,
+        lam: float = LAM,
         weights: Any = None,
         iterations: int = 500,
         residual: float | None = None,

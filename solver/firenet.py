@@ -61,6 +61,7 @@ from solver.primal_dual import (
 )
 from solver.prox import norm_last, project_ball, soft_threshold
 from solver.schedules import AdaptiveRule, adaptive_primal_dual, check_rule, restart_targets
+from solver.recipe import LAM
 from solver.validation import check_choice, check_int, check_positive
 
 __all__ = [
@@ -83,7 +84,7 @@ __all__ = [
 #: The paper's parameters (PNAS 2022; 16 restarts as in its convergence experiment,
 #: 5 in its other experiments).
 PAPER_DEFAULTS: dict[str, Any] = {
-    "lam": 2.5e-4,
+    "lam": LAM,
     "layers": 5,
     "restarts": 16,
     "tau": 1.0,
@@ -106,7 +107,7 @@ PAPER_DEFAULTS: dict[str, Any] = {
 #: every p tried. The step ratio inside FIRENET needs no separate setting: tau/sigma = r
 #: with tau sigma = 1 is the same as C sqrt(r).
 RECOMMENDED: dict[str, Any] = {
-    "lam": 2.5e-4,
+    "lam": LAM,
     "layers": 20,
     "restarts": 15,
     "tau": 1.0,
@@ -158,7 +159,7 @@ class FIRENET(nn.Module):
     A : WaveletMeasurement
         ``A = P F W^-1`` with ``forward``, ``adjoint``, ``norm`` (= 1), ``wavelet``
         (``forward``/``inverse`` for images) and ``num_measurements``.
-    lam : float, default 2.5e-4
+    lam : float, default solver.recipe.LAM (2.5e-4)
         Sparsity weight, > 0.
     weights : array_like, shape broadcastable to (N, N), optional
         Per-coefficient weights ``w_i > 0`` (e.g. ``solver.wavelets.level_weights``);
@@ -212,7 +213,7 @@ class FIRENET(nn.Module):
     def __init__(
         self,
         A: Any,
-        lam: float = 2.5e-4,
+        lam: float = LAM,
         weights: Any = None,
         restarts: int = 16,
         layers: int = 5,

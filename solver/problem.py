@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from solver.recipe import TRANSFORM
 from solver.validation import check_choice, check_positive, check_seed
 
 __all__ = [
@@ -118,7 +119,7 @@ def make_problem(
     truth: Any,
     mask: Any,
     *,
-    transform: str = "fourier",
+    transform: str = TRANSFORM,
     noise: float = 0.0,
     noise_seed: int = 0,
     dtype: torch.dtype = torch.complex64,

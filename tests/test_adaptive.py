@@ -118,6 +118,7 @@ def first_layer_below(rows, target):
     return next((layer for layer, _, gap, d, _ in rows if d > 0 and gap <= target * d), None)
 
 
+@pytest.mark.slow
 def test_references_are_certified(problems, references):
     """The reference runs certify themselves: (F - D)/D <= 1e-10 (measured 8e-12 to 1e-11);
     radial lines after 4,000 layers <= 1e-6 (measured 1.1e-7)."""
@@ -125,6 +126,7 @@ def test_references_are_certified(problems, references):
         assert (f_ref - d_ref) / d_ref <= (1e-6 if name.startswith("radial") else 1e-10), name
 
 
+@pytest.mark.slow
 def test_vd_reference_agrees_with_cvxpy(problems, references):
     cvxpy = pytest.importorskip("cvxpy")
     A, y, w = problems["vd32-levels"]
@@ -141,6 +143,7 @@ def test_vd_reference_agrees_with_cvxpy(problems, references):
     assert abs(f_cvx - f_ref) / f_ref < 1e-6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["vd32-levels", "multilevel64-unit", "complex32-levels"])
 def test_adaptive_certifies_1e8_within_1000_layers(runs, name):
     # measured (layers to certified 1e-6 / 1e-8): vd32-levels 245 / 320,
@@ -151,6 +154,7 @@ def test_adaptive_certifies_1e8_within_1000_layers(runs, name):
     assert first_layer_below(rows, 1e-8) <= 400
 
 
+@pytest.mark.slow
 def test_primal_weight_starts_near_the_solutions_ratio(problems, runs):
     """The start min(1, ||lam w||_2) / ||y|| is within 2x of ||z*|| / ||x*|| (the
     solutions' ratio, read off the 1,000-layer runs: measured 1.3-1.6x above it); the
@@ -165,6 +169,7 @@ def test_primal_weight_starts_near_the_solutions_ratio(problems, runs):
         assert (1.0 / y_norm) / ratio >= 50, name
 
 
+@pytest.mark.slow
 def test_relaxation_saves_layers(problems, runs):
     """Over-relaxed steps (1.9) against plain ones (1.0), same rule otherwise: layers to a
     certified 1e-6 fall 1.7-1.8x on every test problem (measured 445 -> 245, 515 -> 280,
@@ -176,6 +181,7 @@ def test_relaxation_saves_layers(problems, runs):
         assert first_layer_below(plain, 1e-6) >= 1.5 * first_layer_below(runs[name], 1e-6), name
 
 
+@pytest.mark.slow
 def test_adaptive_on_radial_lines_is_slow_but_converges(runs):
     """Radial lines are the hard case, for every fixed step ratio too: measured certified
     3.7e-5 after 1,000 layers (4.3e-5 before the last layer's dual polish; plain steps
@@ -190,6 +196,7 @@ def test_adaptive_on_radial_lines_is_slow_but_converges(runs):
     assert gaps[-1] < 1e-3 * gaps[len(gaps) // 10]  # three decades from layer 100 to 1,000
 
 
+@pytest.mark.slow
 def test_data_consistent_candidate_certifies_radial_lines(problems, references):
     """With the candidate also corrected onto {A x = y} (one A^* per check), radial lines
     reach a certified 1e-6 (measured at layer 1,250; 1.8e-7 at 1,500) and the output fits
@@ -207,6 +214,7 @@ def test_data_consistent_candidate_certifies_radial_lines(problems, references):
     assert residual <= 1e-12
 
 
+@pytest.mark.slow
 def test_certificate_is_never_below_the_true_gap_and_tight(runs, references):
     """F - D_own >= F - F* at every layer; certified / true gap <= 2 from layer 50 on
     wherever the true gap is resolved by the reference (measured max 1.40; in the first
@@ -225,6 +233,7 @@ def test_certificate_is_never_below_the_true_gap_and_tight(runs, references):
         assert max(ratios) <= 2.0, (name, max(ratios))
 
 
+@pytest.mark.slow
 def test_record_gap_is_the_records_own_certificate(runs, problems):
     A, y, w = problems["vd32-levels"]
     for _, f, gap, d, record in runs["vd32-levels"][::10]:
@@ -253,6 +262,7 @@ def test_parameter_free_cp_certifies_1e6_within_1000(problems):
     assert layer < BUDGET  # stopped early at the target
 
 
+@pytest.mark.slow
 def test_target_gap_stops_early_with_a_certified_output(problems, references):
     A, y, w = problems["vd32-levels"]
     net = FIRENET(A, weights=w, schedule="adaptive", max_layers=BUDGET, target_gap=1e-4)
@@ -411,6 +421,7 @@ class _CountingA:
         return self.A.adjoint(z)
 
 
+@pytest.mark.slow
 def test_polished_dual_certifies_radial_lines_tighter_and_stays_a_lower_bound(problems, references):
     """On radial lines the data-consistent run's own dual after 1,000 layers certifies
     7.2e-6, limited by its violations of |A^* z| <= lam w (a rescaling costs their size
@@ -454,6 +465,7 @@ def test_polish_never_lowers_the_dual_value_batched_as_one_by_one(problems):
     assert bool((after >= before).all())
 
 
+@pytest.mark.slow
 def test_schedule_polishes_its_dual_only_where_it_is_read(problems):
     """The polish serves the certificate: the last record of a data-consistent run on
     radial lines certifies 1.4e-6 with it, 7.2e-6 without (measured); without a

@@ -23,6 +23,9 @@ from explorer.presets import PRESETS
 from explorer.text import WORD_JOINER
 from solver.sampling import PATTERNS
 
+#: Every test here drives the whole page (seconds to a minute each): the slow tier.
+pytestmark = pytest.mark.slow
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 240
 #: Small and fast: N = 128, 2 x 4 layers of fixed-schedule FIRENET, no perturbation (each

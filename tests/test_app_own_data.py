@@ -100,6 +100,7 @@ def mask():
 # --------------------------------------------------------------------------------------
 # 1. Mask files
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_uploaded_mask_is_used_by_every_method_and_a_bad_one_changes_nothing(phantom):
     at = small_app(pattern="user", show="zero_filled,firenet,unet").run()
     ok(at)
@@ -142,6 +143,7 @@ def cfl_pair(k: np.ndarray) -> list[tuple[str, bytes, str]]:
     return [("scan.cfl", cfl, "application/octet-stream"), ("scan.hdr", hdr.encode(), "text/plain")]
 
 
+@pytest.mark.slow
 def test_bart_and_unshifted_kspace_reconstruct_to_the_same_image(phantom, mask):
     at = small_app(image="kspace", weights="uniform", show="zero_filled,firenet").run()
     ok(at)
@@ -180,6 +182,7 @@ def test_bart_and_unshifted_kspace_reconstruct_to_the_same_image(phantom, mask):
     assert shown
 
 
+@pytest.mark.slow
 def test_fastmri_hdf5_and_a_bad_kspace_file(phantom):
     h5py = pytest.importorskip("h5py")
     rows, cols = 160, 144
@@ -219,6 +222,7 @@ def test_fastmri_hdf5_and_a_bad_kspace_file(phantom):
 # --------------------------------------------------------------------------------------
 # 3. Advanced FIRENET, 4. Walsh in the published order
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_advanced_firenet_settings_reach_the_solver(phantom):
     at = small_app(tau="0.5", sigma="2", delta="1e-6", eps0="5", levels="4", weights="authors",
                    threshold="0.2", show="zero_filled,firenet").run()
@@ -244,6 +248,7 @@ def test_advanced_firenet_settings_reach_the_solver(phantom):
     assert "tau sigma = 1.5 > 1" in texts(at.error)
 
 
+@pytest.mark.slow
 def test_walsh_in_the_published_order(phantom):
     at = small_app(transform="walsh", show="zero_filled,firenet").run()
     ok(at)
@@ -266,6 +271,7 @@ def test_walsh_in_the_published_order(phantom):
 # --------------------------------------------------------------------------------------
 # 6. Complex images
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_complex_image_keeps_its_phase_end_to_end(phantom):
     from solver.complex_images import complex_test_image
     from solver.metrics import psnr
@@ -294,6 +300,7 @@ def test_complex_image_keeps_its_phase_end_to_end(phantom):
 # --------------------------------------------------------------------------------------
 # 5. The MR slice, 7. the published presets
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_mri_slice_with_its_licence():
     at = small_app(image="mni_t1", show="firenet").run()
     ok(at)
@@ -301,6 +308,7 @@ def test_mri_slice_with_its_licence():
     assert "McGill University" in texts(at.caption)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in PRESETS if n.startswith("published_")])
 def test_published_presets_run(name):
     at = small_app(show="firenet").run()

@@ -326,6 +326,7 @@ def shipped():
     return x, y, unet_net, fire, attack_unet, attack_fire
 
 
+@pytest.mark.slow
 def test_worst_case_multiplies_the_unet_error(shipped):
     x, _, unet_net, _, attack_unet, _ = shipped
     assert attack_unet.relative_norm <= BUDGET * (1 + 1e-6)
@@ -335,6 +336,7 @@ def test_worst_case_multiplies_the_unet_error(shipped):
     assert eff.error_increase >= UNET_ERROR_FACTOR
 
 
+@pytest.mark.slow
 def test_worst_case_moves_firenet_only_in_proportion(shipped):
     x, _, _, fire, _, attack_fire = shipped
     assert attack_fire.relative_norm <= BUDGET * (1 + 1e-6)
@@ -343,6 +345,7 @@ def test_worst_case_moves_firenet_only_in_proportion(shipped):
     assert eff.relative_output_change <= FIRENET_AMPLIFICATION * eff.relative_perturbation
 
 
+@pytest.mark.slow
 def test_unet_amplifies_its_worst_case_more_than_firenet_does(shipped):
     """Output change per perturbation size: 3.0 for the U-Net, 1.9 for FIRENET (measured)."""
     *_, attack_unet, attack_fire = shipped
@@ -351,6 +354,7 @@ def test_unet_amplifies_its_worst_case_more_than_firenet_does(shipped):
     assert unet_amp >= 1.3 * fire_amp
 
 
+@pytest.mark.slow
 def test_random_noise_of_the_same_norm_moves_the_unet_much_less(shipped):
     x, y, unet_net, _, attack_unet, _ = shipped
     e = complex_gaussian_noise(y, attack_unet.relative_norm, seed=1)

@@ -86,6 +86,7 @@ def test_tuned_ratio_beats_unit_steps(problem):
     assert gaps[1] < 1e-3
 
 
+@pytest.mark.slow
 def test_fista_matched_lam2_shares_the_sqrt_lasso_minimiser(problem):
     """KKT: with r = ||A x* - y|| > 0, the squared LASSO with lam2 = lam r has the same
     minimiser. lam = 0.05 (lam ||w||_2 = 1.6 > 1, so r > 0); x* from certified CP."""

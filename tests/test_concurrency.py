@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import sources, work
 from solver import methods
-from solver.attacks import _run_network
+from solver.attacks import run_network
 from solver.phantoms import shepp_logan
 from solver.problem import make_problem
 from solver.sampling import make_mask
@@ -186,7 +186,7 @@ def test_segments_give_the_network_and_its_gradient(problem, output):
     (g1,) = torch.autograd.grad(0.5 * (plain ** 2).sum(), y1)
     beats = []
     y2 = problem.y.clone().requires_grad_(True)
-    out = _run_network(Segmented(net, chunk=3, heartbeat=lambda: beats.append(1)), y2, True)
+    out = run_network(Segmented(net, chunk=3, heartbeat=lambda: beats.append(1)), y2, checkpoint=True)
     (g2,) = torch.autograd.grad(0.5 * (out ** 2).sum(), y2)
     assert torch.equal(out.detach(), plain.detach())
     assert float((g1 - g2).abs().max() / g1.abs().max()) < 1e-12
@@ -207,7 +207,7 @@ def test_an_exception_in_the_backward_heartbeat_ends_the_step(problem):
             raise Left
 
     y = problem.y.clone().requires_grad_(True)
-    out = _run_network(Segmented(net, chunk=3, heartbeat=heartbeat), y, True)
+    out = run_network(Segmented(net, chunk=3, heartbeat=heartbeat), y, checkpoint=True)
     with pytest.raises(Left):
         torch.autograd.grad((out ** 2).sum(), y)
 
@@ -238,6 +238,7 @@ def test_the_chunk_is_the_longest_that_fits():
 # --------------------------------------------------------------------------------------
 # Estimates
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_estimate_of_a_run_is_near_its_time(one_torch_thread):
     from explorer import compute, estimates
     from explorer.settings import FirenetSettings, ImageSettings, MeasurementSettings
@@ -261,6 +262,7 @@ def test_the_estimate_of_a_run_is_near_its_time(one_torch_thread):
 SMALL = {"size": "128", "schedule": "fixed", "n": "2", "p": "5", "perturbation": "none", "show": "zero_filled,firenet"}
 
 
+@pytest.mark.slow
 def test_work_over_the_budget_waits_for_the_go_ahead():
     at = AppTest.from_file(APP, default_timeout=240)
     at.query_params.update({**SMALL, "mask_seed": "9191"})
@@ -275,6 +277,7 @@ def test_work_over_the_budget_waits_for_the_go_ahead():
     assert "PSNR" in [m.label for m in at.metric]
 
 
+@pytest.mark.slow
 def test_cancel_stops_the_run_and_it_waits_until_asked_again(monkeypatch):
     import streamlit as st
 

@@ -193,6 +193,7 @@ def test_firenet_equals_the_literal_rescaled_algorithm(subsampled, output, nu, C
 # ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_full_sampling_optimum_matches_cvxpy(full, full_optimum):
     """The closed form agrees with Clarabel on the same problem written with A unitary
     (||A x - y|| = ||x - A^* y||), to the solver's accuracy."""
@@ -205,6 +206,7 @@ def test_full_sampling_optimum_matches_cvxpy(full, full_optimum):
     assert abs(problem.value - full_optimum) < 2e-6 * full_optimum
 
 
+@pytest.mark.slow
 def test_full_sampling_paper_parameters_reach_1e8_within_25_restarts(full, full_optimum):
     net = FIRENET(full.A, **{**PAPER_DEFAULTS, "restarts": 25})
     rows = run(net, full.y, every=net.layers)
@@ -214,6 +216,7 @@ def test_full_sampling_paper_parameters_reach_1e8_within_25_restarts(full, full_
     assert min(gaps) > -1e-12  # never below the exact optimum
 
 
+@pytest.mark.slow
 def test_subsampled_optimum_cvxpy_and_certified_cp_agree(subsampled_reference):
     ref = subsampled_reference
     # CP's own certificate: F_cp - D <= 1e-8 F* proves F_cp is within 1e-8 of F*
@@ -223,6 +226,7 @@ def test_subsampled_optimum_cvxpy_and_certified_cp_agree(subsampled_reference):
     assert abs(ref.cvx - ref.f_star) / ref.f_star < 1e-6
 
 
+@pytest.mark.slow
 def test_tuned_ratio_chambolle_pock_reaches_1e8(subsampled_reference):
     ref = subsampled_reference
     gap_cvx = [(float(g.objective) - ref.cvx) / ref.cvx for _, g in ref.cp_rows]
@@ -233,6 +237,7 @@ def test_tuned_ratio_chambolle_pock_reaches_1e8(subsampled_reference):
     assert gap_cvx[-1] < 1e-8
 
 
+@pytest.mark.slow
 def test_subsampled_paper_parameters_stall(subsampled, subsampled_reference):
     """The fixed eps_k schedule freezes the iterate: the gap floors far above 0."""
     f_star = subsampled_reference.f_star
@@ -246,6 +251,7 @@ def test_subsampled_paper_parameters_stall(subsampled, subsampled_reference):
     assert float(rows[-1][2].eps) < 1e-6 * float(torch.linalg.vector_norm(subsampled.y))
 
 
+@pytest.mark.slow
 def test_subsampled_chosen_parameters_reach_1e4(subsampled, subsampled_reference):
     f_star = subsampled_reference.f_star
     p = CHOSEN["layers"]
@@ -262,6 +268,7 @@ def test_subsampled_chosen_parameters_reach_1e4(subsampled, subsampled_reference
 # ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_certified_gap_is_never_below_the_true_gap(subsampled, subsampled_reference):
     """F - D(z) >= F - F* for FIRENET's and CP's records, and for arbitrary z."""
     A, y = subsampled.A, subsampled.y
@@ -283,6 +290,7 @@ def test_certified_gap_is_never_below_the_true_gap(subsampled, subsampled_refere
         assert float(dual_value(z, y, A, LAM)) <= lower * (1 + 1e-12)
 
 
+@pytest.mark.slow
 def test_certified_gap_vanishes_at_convergence(subsampled_reference, full, full_optimum):
     # tuned CP: its own dual iterate certifies below 1e-6 (measured 7.7e-14 at the end)
     _, last = subsampled_reference.cp_rows[-1]
@@ -298,6 +306,7 @@ def test_certified_gap_vanishes_at_convergence(subsampled_reference, full, full_
     assert float(final.gap) >= float(final.objective) - full_optimum - 1e-15
 
 
+@pytest.mark.slow
 def test_a_dual_from_another_run_certifies_firenet(subsampled, subsampled_reference):
     """Subsampled, FIRENET's own duals certify poorly; tuned CP's best dual value (same
     y) certifies FIRENET's primal point, and the bound holds (measured after 650
@@ -331,6 +340,7 @@ def test_record_metrics_matches_objective_and_certified_gap(subsampled):
 # ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_full_sampling_converges_linearly_and_plain_cp_sublinearly(full, full_optimum):
     """log(gap) is a straight line in the layer count for FIRENET; the same block without
     restarts (plain CP, tau = sigma = 1, ergodic output) decays like 1/k."""
@@ -374,6 +384,7 @@ def test_full_sampling_converges_linearly_and_plain_cp_sublinearly(full, full_op
         (dict(CHOSEN, restarts=12), 4.0),
     ],
 )
+@pytest.mark.slow
 def test_output_change_is_bounded_by_perturbation(subsampled, params, bound):
     A, y = subsampled.A, subsampled.y
     net = FIRENET(A, **params)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, playwright, server  # noqa: F401
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: Websocket bytes the default page may send a visitor (images travel as PNG/WebP, the
 #: live redraws are throttled): measured ~500 kB.

@@ -221,6 +221,7 @@ def test_bad_options_are_named(phantom):
         prepare_kspace(k, mask=np.ones(5))
 
 
+@pytest.mark.slow
 def test_firenet_on_files_matches_the_project_operator(tmp_path, phantom, mask, one_torch_thread):
     """FIRENET from a BART file and from fftshift(fft2(x)) data: the same error as from A x."""
     W = Wavelet2D("haar", size=N)

@@ -104,6 +104,7 @@ def held_out(shipped):
     return truth, y, _mean_psnr(unet, truth)
 
 
+@pytest.mark.slow
 def test_unet_beats_zero_filled_on_held_out_ellipses(shipped, held_out):
     """In distribution the trained network is far better than the zero-filled image."""
     operator = shipped[3]
@@ -117,6 +118,7 @@ def test_unet_beats_zero_filled_on_held_out_ellipses(shipped, held_out):
 
 # Measured with the shipped weights: U-Net 48.42 dB, FIRENET (RECOMMENDED) 46.48 dB,
 # zero-filled 33.54 dB mean PSNR on the 32 held-out images.
+@pytest.mark.slow
 def test_unet_beats_firenet_on_held_out_ellipses(shipped, held_out):
     """The claim the explorer starts from: in distribution, the trained network wins."""
     from solver.firenet import FIRENET, RECOMMENDED

@@ -91,6 +91,7 @@ def convergence(client, tmp_path_factory):
                                progress=False)
 
 
+@pytest.mark.slow
 def test_results_file_has_one_row_per_task_with_every_setting_and_the_code_version(convergence):
     out, _ = convergence
     frame = load(out / "results.parquet")
@@ -113,6 +114,7 @@ def test_results_file_has_one_row_per_task_with_every_setting_and_the_code_versi
     assert (gaps >= 1e-7).all() and (gaps < 10).all()  # an upper bound on a relative gap
 
 
+@pytest.mark.slow
 def test_figures_are_written_as_png_and_svg_and_the_summary_links_them(convergence):
     out, output = convergence
     assert not output.notes, output.notes
@@ -126,6 +128,7 @@ def test_figures_are_written_as_png_and_svg_and_the_summary_links_them(convergen
     assert "figures/convergence.png" in summary and "| method |" in summary
 
 
+@pytest.mark.slow
 def test_resume_computes_only_the_tasks_whose_files_are_missing(convergence, client):
     out, output = convergence
     first = output.report.records
@@ -136,6 +139,7 @@ def test_resume_computes_only_the_tasks_whose_files_are_missing(convergence, cli
     pd.testing.assert_frame_equal(_values(again.frame), _values(output.frame))
 
 
+@pytest.mark.slow
 def test_a_rerun_from_scratch_gives_identical_numbers(convergence, client, tmp_path):
     _, output = convergence
     fresh = run_experiment("convergence", "small", tmp_path, images=1, overrides=CONVERGENCE, client=client,
@@ -147,6 +151,7 @@ def test_a_rerun_from_scratch_gives_identical_numbers(convergence, client, tmp_p
 # --------------------------------------------------------------------------------------
 # a failing task
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_task_that_raises_is_recorded_with_its_error_and_the_sweep_goes_on(client, tmp_path):
     good, bad = experiments.plan("convergence", "small", images=1, overrides={**CONVERGENCE, "method": "cp",
                                                                               "lam": [2.5e-4, -1.0]})
@@ -165,6 +170,7 @@ def test_a_task_that_raises_is_recorded_with_its_error_and_the_sweep_goes_on(cli
 # --------------------------------------------------------------------------------------
 # the other experiments, each against a fact that does not come from the sweep
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_stability_perturbations_stay_in_their_budget(client, tmp_path):
     overrides = {"size": 64, "method": ["firenet_5x5", "zero_filled"], "budget": [0.02, 0.1], "steps": 3}
     output = run_experiment("stability", "small", tmp_path, overrides=overrides, client=client, progress=False,
@@ -176,6 +182,7 @@ def test_stability_perturbations_stay_in_their_budget(client, tmp_path):
     assert len(build_figures(frame)["stability"].data) == 2 * 2 + 1  # worst, random per method + diagonal
 
 
+@pytest.mark.slow
 def test_robustness_clean_error_is_the_library_reconstruction_error(client, tmp_path):
     from solver.baselines import zero_filled
     from solver.datasets import example_image
@@ -196,6 +203,7 @@ def test_robustness_clean_error_is_the_library_reconstruction_error(client, tmp_
     assert summary["clean error std"].iloc[0] == pytest.approx(frame["clean_error"].std(), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_detail_of_a_linear_method_has_the_same_contrast_ratio_at_every_contrast(client, tmp_path):
     # zero-filling is linear, so its response to the detail scales with the contrast
     overrides = {"size": 128, "method": "zero_filled", "contrast": [0.05, 0.1]}
@@ -208,6 +216,7 @@ def test_detail_of_a_linear_method_has_the_same_contrast_ratio_at_every_contrast
     assert 0 < low < 1
 
 
+@pytest.mark.slow
 def test_sampling_change_adds_the_asked_samples_and_the_unet_wins_at_its_own_rate(client, tmp_path):
     overrides = {"method": ["unet", "zero_filled"], "extra": [0.0, 0.1]}
     frame = run_experiment("sampling_change", "small", tmp_path, overrides=overrides, client=client,
@@ -221,6 +230,7 @@ def test_sampling_change_adds_the_asked_samples_and_the_unet_wins_at_its_own_rat
     assert table(frame)["error mean"].notna().all()
 
 
+@pytest.mark.slow
 def test_an_existing_cluster_is_used_through_its_scheduler_address(client, tmp_path):
     tasks = experiments.plan("convergence", "small", images=1, overrides={**CONVERGENCE, "method": "cp"})
     report = run_tasks(tasks, tmp_path, scheduler=client.scheduler.address, progress=False)
@@ -229,6 +239,7 @@ def test_an_existing_cluster_is_used_through_its_scheduler_address(client, tmp_p
     assert report.records[0]["worker"] in workers  # computed by the cluster's own workers
 
 
+@pytest.mark.slow
 def test_the_page_shows_a_results_file_without_recomputing(convergence, tmp_path, monkeypatch):
     import shutil
 

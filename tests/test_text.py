@@ -145,6 +145,7 @@ def test_a_huge_value_costs_no_more_than_a_short_one():
     assert commonmark_text(plain(big)).endswith("… (50,000,000 characters)")
 
 
+@pytest.mark.slow
 def test_streamlit_shows_the_escaped_values_unchanged():
     """Through a real Streamlit script run: every value reaches the page as escaped, one
     error box each, and nothing fails (e.g. a lone surrogate in the protobuf message)."""

@@ -40,6 +40,7 @@ VALUES = ["nan", "inf", "-inf", "1e308", "-1e308", "-1", "0", "", "abc", "x" * 1
           "\u00fc\U0001f642", "[a](https://example.org)", "2.5", "1,2", "true"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", VALUES, ids=lambda t: t[:12] or "empty")
 def test_every_key_at_an_extreme_keeps_the_settings_page_running(text):
     at = AppTest.from_string(SETTINGS_PAGE, default_timeout=60)
@@ -64,6 +65,7 @@ def test_every_key_at_an_extreme_keeps_the_settings_page_running(text):
     assert max(len(line) for line in notes.splitlines()) < 400
 
 
+@pytest.mark.slow
 def test_repeated_and_out_of_range_values_on_the_whole_page():
     at = AppTest.from_file(APP, default_timeout=240)
     at.query_params.update({"size": "128", "schedule": "fixed", "n": ["1000", "2"], "p": "5", "compare": "0",
@@ -80,6 +82,7 @@ def test_repeated_and_out_of_range_values_on_the_whole_page():
     assert "PSNR" in [m.label for m in at.metric]
 
 
+@pytest.mark.slow
 def test_url_values_are_shown_as_text_not_markdown():
     from tests.test_text import commonmark_text
 

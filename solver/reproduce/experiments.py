@@ -27,12 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from solver import methods as M
+from solver import recipe
 from solver.validation import check_choice, check_int
 
 __all__ = [
     "EXPERIMENTS",
     "KEPT_RATIO",
-    "METHOD_VARIANTS",
     "PRESETS",
     "execute",
     "method_settings",
@@ -43,34 +44,17 @@ __all__ = [
 #: inserted contrast (the same network's reconstruction without the detail as reference).
 KEPT_RATIO = 0.5
 
-#: Method names of the sweeps -> (name in ``solver.methods.METHODS``, how its parameters
-#: are chosen). "firenet" uses the measured defaults for the size, "firenet_paper" the
-#: paper's 16 x 5 ergodic schedule, "firenet_5x5" the paper's 5 x 5 network of its
-#: stability and detail experiments (shallow enough to attack: a worst-case step through
-#: the 300-layer default costs ~6 s at N = 64, through 5 x 5 ~0.2 s).
-METHOD_VARIANTS: dict[str, str] = {
-    "zero_filled": "zero_filled",
-    "firenet": "firenet",
-    "firenet_paper": "firenet",
-    "firenet_5x5": "firenet",
-    "cp": "cp",
-    "cp_tuned": "cp_tuned",
-    "fista": "fista",
-    "unet": "unet",
-    "unet_firenet": "unet_firenet",
-}
-
 # Settings every task of an experiment shares unless the preset says otherwise.
 _PROBLEM = {
     "size": 64,
-    "pattern": "multilevel",
-    "rate": 0.25,
+    "pattern": recipe.PATTERN,
+    "rate": recipe.RATE,
     "mask_seed": 0,
-    "transform": "fourier",
-    "wavelet": "haar",
-    "levels": 0,          # 0 = the maximal number of levels
-    "lam": 2.5e-4,
-    "weights": "levels",  # l1 weights per level from the truth's sparsity (the page's default)
+    "transform": recipe.TRANSFORM,
+    "wavelet": recipe.WAVELET,
+    "levels": recipe.LEVELS,    # 0 = the maximal number of levels
+    "lam": recipe.LAM,
+    "weights": recipe.WEIGHTS,  # l1 weights per level from the truth's sparsity (the page's default)
     "noise": 0.0,
     "noise_seed": 0,
 }
@@ -82,38 +66,38 @@ _ATTACK = {"steps": 100, "lr": 0.002, "momentum": 0.9, "mu": 0.002, "random_tria
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "convergence": {
         "small": {"size": 64, "images": 2, "noise": 0.02,
-                  "method": ["firenet", "firenet_paper", "cp", "fista"], "iterations": 300},
+                  "method": [M.FIRENET, M.FIRENET_PAPER, M.CP, M.FISTA], "iterations": 300},
         "full": {"size": 256, "images": 50, "noise": 0.02,
-                 "method": ["firenet", "firenet_paper", "cp", "cp_tuned", "fista", "unet_firenet"],
+                 "method": [M.FIRENET, M.FIRENET_PAPER, M.CP, M.CP_TUNED, M.FISTA, M.UNET_FIRENET],
                  "iterations": 300},
     },
     "stability": {
-        "small": {"size": 256, "images": 1, "method": ["unet", "firenet_5x5", "zero_filled"],
+        "small": {"size": 256, "images": 1, "method": [M.UNET, M.FIRENET_5X5, M.ZERO_FILLED],
                   "budget": [0.01, 0.03, 0.1], "steps": 8, "lr": 0.01, "attack_seed": [0]},
         "full": {"size": 256, "images": 5,
-                 "method": ["unet", "firenet_5x5", "unet_firenet", "cp", "zero_filled"],
+                 "method": [M.UNET, M.FIRENET_5X5, M.UNET_FIRENET, M.CP, M.ZERO_FILLED],
                  "budget": [0.005, 0.01, 0.02, 0.05, 0.1, 0.2], "steps": 100, "attack_seed": [0, 1],
                  "iterations": 25, "random_trials": 3},
     },
     "robustness": {
-        "small": {"size": 256, "images": 2, "method": ["unet", "firenet_5x5", "zero_filled"],
+        "small": {"size": 256, "images": 2, "method": [M.UNET, M.FIRENET_5X5, M.ZERO_FILLED],
                   "budget": [0.05], "steps": 8, "lr": 0.01, "attack_seed": [0]},
         "full": {"size": 256, "images": 200,
-                 "method": ["unet", "firenet_5x5", "unet_firenet", "cp", "zero_filled"],
+                 "method": [M.UNET, M.FIRENET_5X5, M.UNET_FIRENET, M.CP, M.ZERO_FILLED],
                  "budget": [0.02, 0.05], "steps": 100, "attack_seed": [0, 1, 2], "iterations": 25},
     },
     "detail": {
-        "small": {"size": 256, "images": 2, "method": ["unet", "firenet_5x5", "zero_filled"],
+        "small": {"size": 256, "images": 2, "method": [M.UNET, M.FIRENET_5X5, M.ZERO_FILLED],
                   "contrast": [0.05, 0.15], "text": "Can u see it?"},
         "full": {"size": 256, "images": 50,
-                 "method": ["unet", "firenet", "firenet_5x5", "unet_firenet", "zero_filled"],
+                 "method": [M.UNET, M.FIRENET, M.FIRENET_5X5, M.UNET_FIRENET, M.ZERO_FILLED],
                  "contrast": [0.02, 0.05, 0.1, 0.2], "text": "Can u see it?"},
     },
     "sampling_change": {
-        "small": {"size": 256, "images": 1, "method": ["unet", "firenet_5x5", "zero_filled"],
+        "small": {"size": 256, "images": 1, "method": [M.UNET, M.FIRENET_5X5, M.ZERO_FILLED],
                   "extra": [0.0, 0.05, 0.15, 0.3], "extra_pattern": "uniform"},
         "full": {"size": 256, "images": 20,
-                 "method": ["unet", "firenet", "firenet_5x5", "unet_firenet", "zero_filled"],
+                 "method": [M.UNET, M.FIRENET, M.FIRENET_5X5, M.UNET_FIRENET, M.ZERO_FILLED],
                  "extra": [0.0, 0.02, 0.05, 0.1, 0.15, 0.25, 0.4], "extra_pattern": "uniform"},
     },
 }
@@ -121,28 +105,28 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 EXPERIMENTS = tuple(PRESETS)
 
 
-def method_settings(method: str, size: int, *, iterations: int = 300) -> dict[str, Any]:
+def method_settings(method: str, size: int, *, iterations: int = recipe.ITERATIONS) -> dict[str, Any]:
     """Every parameter ``method`` is built with at image side ``size``, resolved now.
 
+    ``method`` is a key of ``solver.methods.METHODS`` or of its ``SWEEP_VARIANTS``
+    (``firenet_paper`` is the paper's 16 x 5 network here, ``firenet_5x5`` its 5 x 5 one).
     FIRENET's keys (``restarts``, ``layers``, ``nu``, ``sharpness``, ``output``,
     ``tau``, ``sigma``, ``delta``) are None for methods without FIRENET; ``iterations``
     is None for methods without a fixed iteration count.
     """
-    check_choice("method", method, METHOD_VARIANTS)
-    from solver.firenet import PAPER_DEFAULTS, recommended
-
-    keys = ("restarts", "layers", "nu", "sharpness", "output", "tau", "sigma", "delta")
-    out: dict[str, Any] = {k: None for k in keys}
+    key = M.sweep_entry(method)[0]
+    schedule = M.sweep_schedule(method, size)
+    out: dict[str, Any] = {k: None for k in _SCHEDULE_KEYS}
     out["iterations"] = None
-    if method in ("firenet", "firenet_paper", "firenet_5x5", "unet_firenet"):
-        if method == "firenet":
-            params = recommended(size)
-        else:  # the paper's network; the tail after the U-Net is its 5 x 5 one too
-            params = dict(PAPER_DEFAULTS, restarts=16 if method == "firenet_paper" else 5)
-        out.update({k: params[k] for k in keys})
-    elif method in ("cp", "cp_tuned", "fista"):
+    if schedule is not None:
+        out.update({k: schedule[k] for k in _SCHEDULE_KEYS})
+    if "iterations" in M.METHODS[key].depends_on:
         out["iterations"] = check_int("iterations", iterations, low=1)
     return out
+
+
+#: FIRENET's parameters a task carries.
+_SCHEDULE_KEYS = ("restarts", "layers", "nu", "sharpness", "output", "tau", "sigma", "delta")
 
 
 @functools.lru_cache(maxsize=1)
@@ -199,7 +183,7 @@ def plan(experiment: str, preset: str = "small", *, images: int | None = None,
         task = {"experiment": experiment, "preset": preset, **base, "image_seed": image_seed,
                 **dict(zip(names, values))}
         task.update(method_settings(task["method"], int(task["size"]), iterations=iterations))
-        if METHOD_VARIANTS[task["method"]] in ("unet", "unet_firenet"):
+        if M.METHODS[M.sweep_entry(task["method"])[0]].learned:
             task["unet_sha256"] = _weights_sha256()
         tasks.append(task)
     return tasks
@@ -227,27 +211,21 @@ def _problem(s: Mapping[str, Any]) -> Any:
                         noise=float(s["noise"]), noise_seed=int(s["noise_seed"]))
 
 
+def _recipe(s: Mapping[str, Any]) -> recipe.Recipe:
+    """The task's reconstruction (its settings were resolved by :func:`plan`)."""
+    key = M.sweep_entry(s["method"])[0]
+    schedule = {k: s[k] for k in _SCHEDULE_KEYS if s.get(k) is not None}
+    return recipe.Recipe(key, lam=float(s["lam"]), wavelet=s["wavelet"], levels=int(s["levels"]),
+                         weights=s["weights"], schedule=schedule, iterations=int(s["iterations"] or 1))
+
+
 def _network(s: Mapping[str, Any], problem: Any) -> Any:
-    import torch
-
-    from solver import methods
-    from solver.wavelets import Wavelet2D, level_weights
-
-    levels = int(s["levels"]) or None
-    A = problem.measurement(s["wavelet"], levels)
-    weights = None
-    if s["weights"] == "levels":
-        wavelet = Wavelet2D(s["wavelet"], levels=levels, size=problem.size)
-        weights = level_weights(torch.as_tensor(problem.truth, dtype=torch.float32), wavelet,
-                                domain="image").to(torch.float32)
-    elif s["weights"] != "uniform":
-        raise ValueError(f"weights must be 'levels' or 'uniform', got {s['weights']!r}")
-    firenet = {k: s[k] for k in ("restarts", "layers", "nu", "sharpness", "output", "tau", "sigma",
-                                 "delta") if s.get(k) is not None}
-    name = METHOD_VARIANTS[s["method"]]
-    unet = _unet() if methods.METHODS[name].learned else None
-    return methods.build(name, A, lam=float(s["lam"]), weights=weights,
-                         iterations=int(s["iterations"] or 1), firenet=firenet, unet=unet)
+    r = _recipe(s)
+    truth = problem.truth if problem.has_truth else None
+    weights = recipe.l1_weights(r.weights, r.wavelet, r.levels, problem.size, reference=truth,
+                                threshold=r.threshold, sparsities=r.sparsities)
+    unet = _unet() if M.METHODS[r.method].learned else None
+    return M.from_recipe(r, r.measurement(problem), weights=weights, unet=unet)
 
 
 def _image_metrics(image: Any, truth: np.ndarray, prefix: str = "") -> dict[str, float]:

@@ -19,25 +19,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from solver.methods import sweep_entry, sweep_names
 from solver.reproduce.results import certified_gaps, experiment_of, successful
 
-__all__ = ["LABELS", "FigureExportError", "build_figures", "export_figures", "find_browser"]
+__all__ = ["FigureExportError", "build_figures", "export_figures", "find_browser"]
 
-#: Names shown for the methods of the sweeps.
-LABELS = {
-    "zero_filled": "Zero-filled",
-    "firenet": "FIRENET",
-    "firenet_paper": "FIRENET, paper 16 x 5",
-    "firenet_5x5": "FIRENET 5 x 5",
-    "cp": "Chambolle-Pock",
-    "cp_tuned": "Chambolle-Pock, tuned ratio",
-    "fista": "FISTA",
-    "unet": "U-Net",
-    "unet_firenet": "U-Net then FIRENET",
-}
-_COLOURS = {"firenet": "#d62728", "firenet_paper": "#ff9896", "firenet_5x5": "#e377c2",
-            "cp": "#1f77b4", "cp_tuned": "#2ca02c", "fista": "#ff7f0e", "unet": "#9467bd",
-            "unet_firenet": "#8c564b", "zero_filled": "#7f7f7f"}
 _FONT = dict(size=12)
 
 
@@ -46,7 +32,14 @@ class FigureExportError(RuntimeError):
 
 
 def _label(method: str) -> str:
-    return LABELS.get(method, method)
+    """What the figures call a sweep's method (the registry's label; the name itself for
+    one the registry no longer has)."""
+    return sweep_entry(method)[1] if method in sweep_names() else method
+
+
+def _colour(method: str) -> str:
+    """The method's colour in every chart (the registry's)."""
+    return sweep_entry(method)[2] if method in sweep_names() else "#333333"
 
 
 def _band(fig: go.Figure, x: Sequence, low: np.ndarray, high: np.ndarray, colour: str,
@@ -74,7 +67,7 @@ def convergence_figure(frame: pd.DataFrame) -> go.Figure:
         group = group[group["curve_layer"].map(len) > 0]
         if group.empty:
             continue
-        colour = _COLOURS.get(method, "#333333")
+        colour = _colour(method)
         layers = list(group["curve_layer"].iloc[0])
         for col, column in ((1, "curve_error"), (2, "gap")):
             values = _stack(group[column])
@@ -97,7 +90,7 @@ def stability_figure(frame: pd.DataFrame) -> go.Figure:
     ok = successful(frame)
     fig = go.Figure()
     for method, group in ok.groupby("method", sort=False):
-        colour = _COLOURS.get(method, "#333333")
+        colour = _colour(method)
         mean = group.groupby("budget").agg(size=("perturbation", "mean"), worst=("worst_change", "mean"),
                                            random=("random_change", "mean"))
         for column, dash, kind in (("worst", "solid", "worst case"), ("random", "dash", "random")):
@@ -155,7 +148,7 @@ def sampling_figure(frame: pd.DataFrame) -> go.Figure:
         stats = group.groupby("extra").agg(rate=("achieved_rate", "mean"), error=("error", "mean"),
                                            spread=("error", "std"))
         fig.add_trace(go.Scatter(x=stats["rate"], y=stats["error"], mode="lines+markers", name=_label(method),
-                                 line=dict(color=_COLOURS.get(method, "#333333")),
+                                 line=dict(color=_colour(method)),
                                  error_y=dict(type="data", array=stats["spread"].fillna(0.0))))
     trained = ok["rate"].iloc[0] if len(ok) else None
     if trained is not None and not (isinstance(trained, float) and math.isnan(trained)):
