@@ -9,8 +9,14 @@ runs the presets as they are.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -72,10 +78,108 @@ def test_plan_resolves_each_method_parameter_and_sweeps_the_grid():
 
 
 def test_plan_names_a_bad_override():
-    with pytest.raises(ValueError, match="overrides key"):
+    with pytest.raises(ValueError, match="unknown setting 'budget' for detail"):
         experiments.plan("detail", "small", overrides={"budget": 0.1})
     with pytest.raises(ValueError, match="preset"):
         experiments.plan("detail", "huge")
+
+
+def test_values_are_normalised_before_the_task_keys_are_hashed():
+    # the CLI parses "noise=0" as the int 0; the default is the float 0.0: one task
+    typed = experiments.plan("detail", "small", overrides={"noise": 0, "lam": 1})
+    written = experiments.plan("detail", "small", overrides={"noise": 0.0, "lam": 1.0})
+    assert [task_key(t, "v") for t in typed] == [task_key(t, "v") for t in written]
+    assert isinstance(typed[0]["noise"], float) and isinstance(typed[0]["size"], int)
+
+
+def test_every_sweep_method_is_built_by_the_method_registry():
+    from solver.methods import METHODS
+    from solver.reproduce.figures import LABELS
+
+    assert set(experiments.METHOD_VARIANTS.values()) <= set(METHODS)
+    assert experiments.available_methods() == tuple(experiments.METHOD_VARIANTS)
+    for experiment, presets in experiments.PRESETS.items():
+        for preset, grid in presets.items():
+            assert set(grid["method"]) <= set(experiments.available_methods()), (experiment, preset)
+    assert set(experiments.available_methods()) <= set(LABELS)
+
+
+def test_a_method_the_registry_drops_is_refused_at_planning(monkeypatch):
+    from solver import methods
+
+    monkeypatch.setattr(methods, "METHODS", {k: v for k, v in methods.METHODS.items() if k != "cp"})
+    assert "cp" not in experiments.available_methods()
+    with pytest.raises(ValueError, match="method must be one of .*; got 'cp'"):
+        experiments.plan("convergence", "small", overrides={"method": "cp"})
+    with pytest.raises(ValueError, match="got 'cp'"):  # a preset that lists it stops too
+        experiments.plan("robustness", "full")
+
+
+# --------------------------------------------------------------------------------------
+# the command line fails loudly and early
+# --------------------------------------------------------------------------------------
+HOSTILE = [
+    ("robustness", ["budget=abc"], "budget must be a real number"),
+    ("robustness", ["budget=-1"], "budget must be in"),
+    ("robustness", ["rate=2"], "rate must be in"),
+    ("convergence", ["lam=0"], "lam must be > 0"),
+    ("convergence", ["pattern=spiralx"], "pattern must be one of"),
+    ("robustness", ["steps=0"], "steps must be an integer"),
+    ("sampling-change", ["extra=5"], "extra must be in"),
+    ("sampling-change", ["extra=0.8"], "extra must be at most 1 - rate"),
+    ("convergence", ["extra=5"], "unknown setting 'extra' for convergence"),
+    ("convergence", ["size=abc"], "size must be an integer"),
+    ("convergence", ["size=100"], "size must be a power of two"),
+    ("robustness", ["method=unet", "size=128"], "U-Net trained only at size 256"),
+    ("convergence", ["method=firenet,firenet"], "method lists 'firenet' more than once"),
+    ("convergence", ["noise=0,0.0"], "noise lists 0.0 more than once"),
+    ("convergence", ["method=cp_tuned"], "method must be one of"),
+    ("convergence", ["size=64", "size=128"], "size is set twice"),
+    ("convergence", ["levels=9"], "levels must be in [0, 6]"),
+    ("detail", ["text=" + "x" * 30, "size=64", "method=zero_filled"], "larger than the 64 x 64 image"),
+]
+
+
+@pytest.mark.parametrize("command, pairs, message", HOSTILE, ids=[" ".join(h[1])[:30] for h in HOSTILE])
+def test_a_hostile_setting_stops_the_command_before_anything_runs(command, pairs, message, tmp_path):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+
+    arguments = [command, "--out", str(tmp_path / "out"), "--no-figures", "--no-progress"]
+    for pair in pairs:
+        arguments += ["--set", pair]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--set'" in result.output and message in result.output
+    assert not (tmp_path / "out").exists()  # no cluster, no task, no file
+
+
+def test_help_lists_the_settings_the_methods_and_each_presets_contents():
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+
+    text = CliRunner().invoke(main, ["stability", "--help"]).output
+    for word in ("budget", "steps", "attack_seed", "random_trials", "cp_adaptive", "firenet_5x5",
+                 "small: size = 256; images = 1;", "budget = 0.005,0.01,0.02,0.05,0.1,0.2"):
+        assert word in text, word
+    assert "contrast" not in text  # a detail setting: not the stability sweep's
+
+
+def test_dry_run_prints_the_task_count_and_the_estimated_cpu_hours(tmp_path):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+    from solver.reproduce.costs import estimate
+
+    result = CliRunner().invoke(main, ["robustness", "--preset", "full", "--dry-run", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    tasks = experiments.plan("robustness", "full")
+    hours = estimate(tasks).cpu_seconds / 3600
+    assert f"{len(tasks)} tasks, 0 already in" in result.output
+    assert f"estimated {hours:.2f} CPU hours" in result.output and "no measured cost" not in result.output
+    assert 1 < hours < 1000  # 6,000 worst-case searches of 100 steps, 0.1-60 s each
 
 
 # --------------------------------------------------------------------------------------
@@ -230,8 +334,6 @@ def test_an_existing_cluster_is_used_through_its_scheduler_address(client, tmp_p
 
 
 def test_the_page_shows_a_results_file_without_recomputing(convergence, tmp_path, monkeypatch):
-    import shutil
-
     from streamlit.testing.v1 import AppTest
 
     out, _ = convergence
@@ -247,3 +349,202 @@ def test_the_page_shows_a_results_file_without_recomputing(convergence, tmp_path
     monkeypatch.chdir(tmp_path / "results")  # no results folder here: a hint, no error
     empty = AppTest.from_string("from explorer import sweeps\nsweeps.results_panel()\n").run()
     assert not empty.exception and "python -m solver.reproduce" in empty.caption[0].value
+
+
+# --------------------------------------------------------------------------------------
+# failures reach the exit code; the cluster is checked before the first task
+# --------------------------------------------------------------------------------------
+@pytest.fixture
+def threads_cluster():
+    """A scheduler with one worker thread in this process, so a patched function reaches it."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster) as dask:
+        yield cluster, dask
+
+
+def test_a_run_with_one_failing_task_exits_non_zero_with_the_count(threads_cluster, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+
+    cluster, _ = threads_cluster
+    computed = experiments._RUNNERS["convergence"]
+
+    def fails_for_cp(settings):
+        if settings["method"] == "cp":
+            raise FloatingPointError("the solver diverged")
+        return computed(settings)
+
+    monkeypatch.setitem(experiments._RUNNERS, "convergence", fails_for_cp)
+    arguments = ["convergence", "--images", "1", "--set", "size=32", "--set", "method=firenet_paper,cp",
+                 "--out", str(tmp_path), "--scheduler", cluster.scheduler_address, "--no-figures", "--no-progress"]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 1, result.output
+    assert "1 of 2 tasks failed" in result.output
+    frame = load(tmp_path / "results.parquet")
+    assert frame.set_index("method")["status"].to_dict() == {"firenet_paper": "ok", "cp": "error"}
+    monkeypatch.setitem(experiments._RUNNERS, "convergence", computed)
+    again = CliRunner().invoke(main, arguments)  # the failed task is computed again, and now succeeds
+    assert again.exit_code == 0, again.output
+    assert "2 tasks: 1 computed, 1 reused, 0 failed" in again.output
+
+
+def test_a_row_from_a_worker_whose_code_changed_after_the_check_is_refused(threads_cluster, tmp_path, monkeypatch):
+    from solver.reproduce import runner
+
+    _, dask = threads_cluster
+    tasks = experiments.plan("convergence", "small", images=1, overrides={**CONVERGENCE, "method": "cp"})
+    # the check before the first task passes; the rows then report another version
+    monkeypatch.setattr(runner, "code_version", lambda: "0123456789ab")
+    report = run_tasks(tasks, tmp_path, client=dask, progress=False, version=code_version())
+    assert (report.computed, report.failed, report.refused) == (1, 1, 1)
+    record = report.records[0]
+    assert record["status"] == "refused" and "runs code version 0123456789ab" in record["error"]
+    assert not task_path(tmp_path, record["key"]).exists()  # never reused
+    assert (tmp_path / "quarantine" / f"{record['key']}.json").is_file()
+
+
+def test_an_unreachable_scheduler_fails_within_five_seconds_with_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    arguments = ["convergence", "--images", "1", "--set", "size=32", "--set", "method=cp", "--out", str(tmp_path),
+                 "--scheduler", f"tcp://127.0.0.1:{port}", "--no-figures", "--no-progress"]
+    start = time.perf_counter()
+    result = CliRunner().invoke(main, arguments)
+    assert time.perf_counter() - start < 5
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: no Dask scheduler answers at 'tcp://127.0.0.1:{port}'")
+
+
+def _start(command: list[str], env: dict, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def loopback_cluster(tmp_path):
+    """A dask scheduler and three workers as separate processes on loopback: one on this
+    code, one on a copy whose relative error is 1.5 times too large, one without the package."""
+    from distributed import Client
+
+    root = Path(__file__).resolve().parent.parent
+    edited = tmp_path / "edited"
+    shutil.copytree(root / "solver", edited / "solver", ignore=shutil.ignore_patterns("__pycache__"))
+    with open(edited / "solver" / "metrics.py", "a") as source:
+        source.write("\n\n_exact_relative_error = relative_error\n\n\n"
+                     "def relative_error(x, ref, *, part='real'):\n"
+                     "    return 1.5 * _exact_relative_error(x, ref, part=part)\n")
+    dask = str(Path(sys.executable).parent / "dask")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["OMP_NUM_THREADS"] = "1"
+    file = tmp_path / "scheduler.json"
+    processes = [_start([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                         "--scheduler-file", str(file)], env, tmp_path)]
+    try:
+        deadline = time.monotonic() + 60
+        while not file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        worker = [dask, "worker", "--scheduler-file", str(file), "--nthreads", "1", "--no-nanny", "--no-dashboard"]
+        for name, path in (("good", str(root)), ("edited", str(edited)), ("bare", None)):
+            processes.append(_start(worker + ["--name", name], {**env, "PYTHONPATH": path} if path else env,
+                                    tmp_path))
+        with Client(scheduler_file=str(file), timeout=30) as client:
+            client.wait_for_workers(3, timeout=90)
+            yield client, processes
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_only_workers_on_the_clients_code_version_add_rows(loopback_cluster, tmp_path):
+    from solver.reproduce.runner import ClusterError, agreeing_workers, execute_task
+
+    client, processes = loopback_cluster
+    by_name = {info["name"]: address for address, info in client.scheduler_info()["workers"].items()}
+    version = code_version()
+    tasks = experiments.plan("convergence", "small", images=2, overrides={**CONVERGENCE, "method": ["cp", "fista"]})
+    # the edited worker really computes other numbers under the same settings
+    ours = execute_task(tasks[0])
+    theirs = client.submit(execute_task, tasks[0], workers=[by_name["edited"]], pure=False).result()
+    assert theirs["worker_code_version"] != version == ours["worker_code_version"]
+    assert theirs["values"]["error"] == pytest.approx(1.5 * ours["values"]["error"], rel=1e-9)
+
+    agreeing, notes = agreeing_workers(client, version)
+    assert agreeing == [by_name["good"]]
+    assert len(notes) == 2
+    assert any(f"worker {by_name['edited']} runs code version {theirs['worker_code_version']}" in n for n in notes)
+    assert any(f"worker {by_name['bare']} cannot import 'solver': install" in n for n in notes)
+
+    # an older run had stored the edited worker's row under the client's key: not reused
+    key = task_key(tasks[0], version)
+    stale = {"key": key, "code_version": version, "settings": tasks[0], **theirs}
+    task_path(tmp_path, key).parent.mkdir(parents=True)
+    task_path(tmp_path, key).write_text(json.dumps(stale))
+    report = run_tasks(tasks, tmp_path, scheduler=client.scheduler.address, progress=False)
+    assert (report.computed, report.reused, report.failed) == (4, 0, 0)
+    assert report.notes == notes
+    good_pid = client.run(os.getpid, workers=[by_name["good"]])[by_name["good"]]
+    assert {r["worker"].rsplit(":", 1)[1] for r in report.records} == {str(good_pid)}
+    assert {r["worker_code_version"] for r in report.records} == {version}
+    assert report.records[0]["values"]["error"] == pytest.approx(ours["values"]["error"], rel=1e-9)
+
+    processes[1].terminate()  # the good worker leaves: nobody may compute
+    processes[1].wait(timeout=20)
+    deadline = time.monotonic() + 30
+    while by_name["good"] in client.scheduler_info()["workers"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    with pytest.raises(ClusterError, match="no worker runs the client's code version") as error:
+        run_tasks([{**tasks[0], "noise_seed": 1}], tmp_path / "again", scheduler=client.scheduler.address,
+                  progress=False)
+    assert "\n" not in str(error.value) and "cannot import 'solver'" in str(error.value)
+
+
+# --------------------------------------------------------------------------------------
+# figures of an existing results file
+# --------------------------------------------------------------------------------------
+def test_figures_again_keep_the_runs_command_and_wall_time(convergence, tmp_path):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+    from solver.reproduce.sweep import write_outputs
+
+    out, output = convergence
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    write_outputs(output.frame, copy, figures=False, command="python -m solver.reproduce convergence --images 1",
+                  wall_seconds=12.5)
+    result = CliRunner().invoke(main, ["figures", str(copy / "results.parquet"), "--browser", "/nonexistent"])
+    assert result.exit_code == 0, result.output
+    summary = (copy / "summary.md").read_text()
+    assert "python -m solver.reproduce convergence --images 1" in summary
+    assert "this run took 12.5 s of wall time" in summary
+    assert "Figures not exported" in summary  # the export failed, and said so
+
+
+@pytest.mark.parametrize("content, name, message", [
+    ("# FIRENET Explorer\n", "README.md", "must end in .parquet or .csv"),
+    ("a,b\n1,2\n", "table.csv", "it has no column 'task_key'"),
+    ("not parquet at all", "results.parquet", "is not a results table: ArrowInvalid"),
+])
+def test_figures_refuse_a_file_that_is_not_a_results_table(content, name, message, tmp_path):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+
+    (tmp_path / name).write_text(content)
+    result = CliRunner().invoke(main, ["figures", str(tmp_path / name)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and message in result.output, result.output
+    assert not (tmp_path / "summary.md").exists()

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from solver.reproduce import settings as setting_checks
 from solver.validation import check_choice, check_int
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "KEPT_RATIO",
     "METHOD_VARIANTS",
     "PRESETS",
+    "available_methods",
     "execute",
     "method_settings",
     "plan",
@@ -54,7 +56,7 @@ METHOD_VARIANTS: dict[str, str] = {
     "firenet_paper": "firenet",
     "firenet_5x5": "firenet",
     "cp": "cp",
-    "cp_tuned": "cp_tuned",
+    "cp_adaptive": "cp_adaptive",
     "fista": "fista",
     "unet": "unet",
     "unet_firenet": "unet_firenet",
@@ -84,7 +86,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "small": {"size": 64, "images": 2, "noise": 0.02,
                   "method": ["firenet", "firenet_paper", "cp", "fista"], "iterations": 300},
         "full": {"size": 256, "images": 50, "noise": 0.02,
-                 "method": ["firenet", "firenet_paper", "cp", "cp_tuned", "fista", "unet_firenet"],
+                 "method": ["firenet", "firenet_paper", "cp", "cp_adaptive", "fista", "unet_firenet"],
                  "iterations": 300},
     },
     "stability": {
@@ -140,7 +142,7 @@ def method_settings(method: str, size: int, *, iterations: int = 300) -> dict[st
         else:  # the paper's network; the tail after the U-Net is its 5 x 5 one too
             params = dict(PAPER_DEFAULTS, restarts=16 if method == "firenet_paper" else 5)
         out.update({k: params[k] for k in keys})
-    elif method in ("cp", "cp_tuned", "fista"):
+    elif method in ("cp", "cp_adaptive", "fista"):
         out["iterations"] = check_int("iterations", iterations, low=1)
     return out
 
@@ -178,14 +180,13 @@ def plan(experiment: str, preset: str = "small", *, images: int | None = None,
     check_choice("experiment", experiment, EXPERIMENTS)
     check_choice("preset", preset, PRESETS[experiment])
     grid = dict(PRESETS[experiment][preset])
-    allowed = set(grid) | set(_PROBLEM) | {"iterations"} | ({"text"} if experiment == "detail" else set()) | (
-        set(_ATTACK) | {"budget", "attack_seed"} if experiment in ("stability", "robustness") else set())
-    for name, value in dict(overrides or {}).items():
-        check_choice("overrides key", name, sorted(allowed))
-        grid[name] = list(value) if isinstance(value, tuple) else value
     preset_images = grid.pop("images")
+    grid.update(overrides or {})
+    grid = {name: setting_checks.normalise(experiment, name, value) for name, value in grid.items()}
     count = check_int("images", preset_images if images is None else images, low=1)
-    iterations = check_int("iterations", grid.pop("iterations", 300 if experiment == "convergence" else 25), low=1)
+    iterations = grid.pop("iterations", 300 if experiment == "convergence" else 25)
+    if isinstance(iterations, list):  # methods without a fixed depth would repeat a task
+        raise ValueError(f"iterations takes one value, not a list, got {iterations}")
     first_image = check_int("first_image", first_image, low=0)
     from solver.datasets import split_seed
 
@@ -198,11 +199,69 @@ def plan(experiment: str, preset: str = "small", *, images: int | None = None,
     for image_seed, values in itertools.product(seeds, itertools.product(*swept.values())):
         task = {"experiment": experiment, "preset": preset, **base, "image_seed": image_seed,
                 **dict(zip(names, values))}
+        _check_combination(task)
         task.update(method_settings(task["method"], int(task["size"]), iterations=iterations))
         if METHOD_VARIANTS[task["method"]] in ("unet", "unet_firenet"):
             task["unet_sha256"] = _weights_sha256()
         tasks.append(task)
     return tasks
+
+
+def available_methods() -> tuple[str, ...]:
+    """The methods a sweep can run: those of :data:`METHOD_VARIANTS` whose network
+    :data:`solver.methods.METHODS` builds."""
+    from solver.methods import METHODS
+
+    return tuple(name for name, built in METHOD_VARIANTS.items() if built in METHODS)
+
+
+@functools.lru_cache(maxsize=1)
+def _unet_training() -> tuple[int, str]:
+    # The size and measurement the shipped U-Net was trained for, from its model card.
+    from solver.networks import load_network
+
+    card = load_network()[1]
+    return int(card["image_size"]), str(card["operator"])
+
+
+@functools.lru_cache(maxsize=256)
+def _check_problem(pattern: str, size: int, rate: float, mask_seed: int, wavelet: str, levels: int) -> None:
+    from solver.sampling import make_mask
+    from solver.wavelets import Wavelet2D
+
+    make_mask(pattern, size, rate, seed=mask_seed)  # a rate the pattern cannot reach, a size it cannot take
+    deepest = Wavelet2D.max_levels(wavelet, size)
+    if levels > deepest:
+        raise ValueError(f"levels must be in [0, {deepest}] for wavelet {wavelet!r} at size {size}, got {levels}")
+
+
+def _check_combination(task: Mapping[str, Any]) -> None:
+    """Checks of settings that are only wrong together (each value alone was checked)."""
+    method = task["method"]
+    from solver.methods import METHODS
+
+    if METHODS[METHOD_VARIANTS[method]].learned:
+        size, transform = _unet_training()
+        if task["size"] != size or task["transform"] != transform:
+            raise ValueError(f"method {method!r} uses the U-Net trained only at size {size} with {transform} "
+                             f"measurements, got size {task['size']} and transform {task['transform']!r}")
+    _check_problem(task["pattern"], task["size"], task["rate"], task["mask_seed"], task["wavelet"], task["levels"])
+    if "extra" in task and task["rate"] + task["extra"] > 1:
+        raise ValueError(f"extra must be at most 1 - rate = {1 - task['rate']:g}, got {task['extra']:g}")
+    if "text" in task:
+        _check_text(task["size"], task["text"])
+
+
+def _detail_height(size: int) -> int:
+    # Height of the inserted text in pixels: readable at N = 64 and up, the paper's scale at 256.
+    return max(6, size // 24)
+
+
+@functools.lru_cache(maxsize=64)
+def _check_text(size: int, text: str) -> None:
+    from solver.phantoms import text_detail
+
+    text_detail(size, text, height=_detail_height(size))  # a text too wide for the image
 
 
 # --------------------------------------------------------------------------------------
@@ -301,7 +360,7 @@ def _detail(s: Mapping[str, Any]) -> dict[str, Any]:
 
     problem = _problem(s)
     net = _network(s, problem)
-    detail = text_detail(problem.size, s["text"], height=max(6, problem.size // 24))
+    detail = text_detail(problem.size, s["text"], height=_detail_height(problem.size))
     found = detail_insertion({s["method"]: net}, problem.operator, problem.truth, detail,
                              float(s["contrast"]))[s["method"]]
     return {"true_contrast": found.true_contrast, "recovered_contrast": found.recovered_contrast,

@@ -30,13 +30,13 @@ LABELS = {
     "firenet_paper": "FIRENET, paper 16 x 5",
     "firenet_5x5": "FIRENET 5 x 5",
     "cp": "Chambolle-Pock",
-    "cp_tuned": "Chambolle-Pock, tuned ratio",
+    "cp_adaptive": "Chambolle-Pock, adaptive steps",
     "fista": "FISTA",
     "unet": "U-Net",
     "unet_firenet": "U-Net then FIRENET",
 }
 _COLOURS = {"firenet": "#d62728", "firenet_paper": "#ff9896", "firenet_5x5": "#e377c2",
-            "cp": "#1f77b4", "cp_tuned": "#2ca02c", "fista": "#ff7f0e", "unet": "#9467bd",
+            "cp": "#1f77b4", "cp_adaptive": "#2ca02c", "fista": "#ff7f0e", "unet": "#9467bd",
             "unet_firenet": "#8c564b", "zero_filled": "#7f7f7f"}
 _FONT = dict(size=12)
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 __all__ = [
     "FIRST_COLUMNS",
+    "MEASURED_COLUMNS",
     "certified_gaps",
     "experiment_of",
     "load",
@@ -49,6 +50,7 @@ def to_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         row.update(record["settings"])
         row.update(record.get("values") or {})
         row["worker"] = record.get("worker")
+        row["worker_code_version"] = record.get("worker_code_version")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -78,28 +80,61 @@ def load(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        If the file is not a results table (no ``experiment`` column) or has another suffix.
+        If the file is not a results table: another suffix, not readable as its format,
+        without the columns every results file has, not one known experiment, or
+        without the measured columns of its experiment.
     FileNotFoundError
         If it does not exist.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"results file not found: {path}")
-    if path.suffix == ".parquet":
-        frame = pd.read_parquet(path, engine="pyarrow")
-        for column in frame.columns:
-            if frame[column].map(lambda v: isinstance(v, np.ndarray)).any():
-                frame[column] = frame[column].map(lambda v: v.tolist() if isinstance(v, np.ndarray) else v)
-    elif path.suffix == ".csv":
-        frame = pd.read_csv(path)
-        for column in frame.columns:
-            if frame[column].map(lambda v: isinstance(v, str) and v.startswith("[")).all():
-                frame[column] = frame[column].map(json.loads)
-    else:
-        raise ValueError(f"path must end in .parquet or .csv, got {str(path)!r}")
-    if "experiment" not in frame.columns:
-        raise ValueError(f"{path} is not a results table (it has no 'experiment' column)")
+    if path.suffix not in (".parquet", ".csv"):
+        raise ValueError(f"{path} is not a results table: it must end in .parquet or .csv")
+    try:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path, engine="pyarrow")
+            for column in frame.columns:
+                if frame[column].map(lambda v: isinstance(v, np.ndarray)).any():
+                    frame[column] = frame[column].map(lambda v: v.tolist() if isinstance(v, np.ndarray) else v)
+        else:
+            frame = pd.read_csv(path)
+            for column in frame.columns:
+                if frame[column].map(lambda v: isinstance(v, str) and v.startswith("[")).all():
+                    frame[column] = frame[column].map(json.loads)
+    except (ValueError, OSError) as error:  # pyarrow's and pandas' parse errors are ValueErrors
+        raise ValueError(f"{path} is not a results table: {type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else ''}") from None
+    _check_table(frame, path)
     return frame
+
+
+#: Measured columns each experiment's table and figures read.
+MEASURED_COLUMNS = {
+    "convergence": ("error", "psnr", "depth", "seconds", "curve_layer", "curve_error", "curve_objective",
+                    "curve_dual"),
+    "stability": ("perturbation", "worst_change", "random_change", "amplification", "budget"),
+    "robustness": ("clean_error", "perturbed_error", "clean_psnr", "perturbed_psnr", "amplification", "budget"),
+    "detail": ("contrast_ratio", "kept", "region_error", "contrast"),
+    "sampling_change": ("achieved_rate", "error", "psnr", "extra", "rate"),
+}
+
+
+def _check_table(frame: pd.DataFrame, path: Path) -> None:
+    from solver.reproduce.experiments import EXPERIMENTS
+
+    missing = [c for c in FIRST_COLUMNS + ("method",) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path} is not a results table: it has no column {', '.join(map(repr, missing))}")
+    names = frame["experiment"].dropna().unique()
+    if len(names) != 1 or names[0] not in EXPERIMENTS:
+        raise ValueError(f"{path} is not a results table of one experiment of {', '.join(EXPERIMENTS)}: "
+                         f"its experiment column holds {[str(n) for n in names][:5]}")
+    if (frame["status"] == "ok").any():
+        missing = [c for c in MEASURED_COLUMNS[names[0]] if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{path} is not a complete {names[0]} results table: it has no column "
+                             f"{', '.join(map(repr, missing))}")
 
 
 def successful(frame: pd.DataFrame) -> pd.DataFrame:
