@@ -38,7 +38,7 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from solver.reproduce.version import code_version, worker_state
+from solver.reproduce.version import code_version, package_folder, worker_state
 from solver.validation import check_int
 
 __all__ = [
@@ -88,6 +88,12 @@ class OneTorchThread(WorkerPlugin):
         import torch
 
         torch.set_num_threads(self.threads)
+
+
+def _set_torch_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
 
 
 def execute_task(settings: Mapping[str, Any], runner: Callable[[Mapping[str, Any]], dict] | None = None) -> dict:
@@ -217,7 +223,8 @@ def agreeing_workers(client: Any, version: str) -> tuple[list[str], list[str]]:
     """The workers of ``client`` that run code version ``version``, and a line per other one.
 
     Each worker reports :func:`solver.reproduce.version.worker_state`; a worker that cannot
-    import the package, or runs other code, is left out with a line saying why.
+    import the package, or runs other code, is left out with a line saying why. The
+    scheduler must import the package too (it unpickles every task).
 
     Returns
     -------
@@ -229,14 +236,22 @@ def agreeing_workers(client: Any, version: str) -> tuple[list[str], list[str]]:
     Raises
     ------
     ClusterError
-        If no worker joins within :data:`WORKER_WAIT_SECONDS`, or none agrees (the
-        message joins the reasons into one line).
+        If the scheduler cannot import the package, no worker joins within
+        :data:`WORKER_WAIT_SECONDS`, or none agrees (the message joins the reasons into
+        one line).
     """
     try:
         client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
     except TimeoutError:
         raise ClusterError(f"no Dask worker joined the scheduler within {WORKER_WAIT_SECONDS} s: start workers "
                            "with `dask worker ADDRESS` (see docs/remote-cluster.md)") from None
+    try:  # the scheduler unpickles each task, so it needs the package too
+        client.run_on_scheduler(package_folder)
+    except Exception as error:  # whatever the scheduler's import raised, sent back
+        missing = _MISSING_MODULE.search(str(error))
+        what = f"cannot import {missing.group(1)!r}" if missing else f"failed: {type(error).__name__}: {error}"
+        raise ClusterError(f"the scheduler {what}: install the project's requirements.txt where it runs and put "
+                           "the project folder on its PYTHONPATH (it unpickles every task)") from None
     states = client.run(worker_state, on_error="return")
     agreeing, notes = [], []
     for address, state in sorted(states.items()):
@@ -344,7 +359,8 @@ def run_tasks(
         with _client(client, scheduler, workers, threads) as dask:
             agreeing, report.notes = agreeing_workers(dask, version)
             if client is None and scheduler:
-                dask.register_plugin(OneTorchThread(threads))
+                # Only on the agreeing workers: a worker without the package could not load a plugin.
+                dask.run(_set_torch_threads, threads, workers=agreeing)
             # A fresh Dask key per call: a result the scheduler still holds from an earlier
             # call must not stand in for a computation asked for again.
             call = uuid.uuid4().hex[:8]

@@ -16,7 +16,7 @@ import functools
 import hashlib
 from pathlib import Path
 
-__all__ = ["PRESENTATION_FILES", "code_version", "worker_state"]
+__all__ = ["PRESENTATION_FILES", "code_version", "package_folder", "worker_state"]
 
 _SOLVER = Path(__file__).resolve().parent.parent
 
@@ -48,6 +48,12 @@ def code_version() -> str:
             continue
         digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
+
+
+def package_folder() -> str:
+    """Where the ``solver`` package of this process lives (a scheduler's import check:
+    unpickling this function imports the package, computing it needs no torch)."""
+    return str(_SOLVER)
 
 
 def worker_state() -> dict[str, str]:
