@@ -73,7 +73,8 @@ def _reduced(task: dict, scale: int) -> dict:
     attack steps): two scales give the fixed and the per-unit cost of solver.reproduce.costs."""
     task = dict(task)
     if "steps" in task:
-        task["steps"], task["random_trials"] = 2 * scale, 1
+        # every step taken: the paper's rule may stop a search early
+        task["steps"], task["random_trials"], task["on_budget"] = 2 * scale, 1, "project"
     elif task.get("restarts"):
         task["restarts"] = scale
     elif task.get("iterations"):

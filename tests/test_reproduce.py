@@ -73,7 +73,9 @@ def test_plan_resolves_each_method_parameter_and_sweeps_the_grid():
     assert (paper["restarts"], paper["layers"], paper["output"]) == (16, 5, PAPER_DEFAULTS["output"])
     assert {t["image_seed"] for t in tasks} == {800000, 800001}  # held-out test seeds
     robust = experiments.plan("robustness", "full")
-    assert len(robust) == 200 * 5 * 2 * 3
+    assert len(robust) == 200 * 6 * 2 * 3
+    assert {t["on_budget"] for t in robust} == {"stop"}  # the paper's rule, and its 100 steps
+    assert {t["steps"] for t in robust} == {100}
     assert all(t["unet_sha256"] for t in robust if t["method"] == "unet")
 
 

@@ -8,12 +8,19 @@ parameter is resolved when the sweep is planned (e.g. FIRENET's restarts and lay
 rerun of the same settings (one torch thread) reproduces every number. :func:`execute`
 runs one task in whatever process it lands in and returns its measured values.
 
+:func:`plan` checks every setting (:mod:`solver.reproduce.settings`) and the
+combinations that only fail together (a rate the pattern cannot reach, too many wavelet
+levels, the U-Net away from its training size, a text wider than the image) before any
+task runs. A convergence task also records its problem's reference optimum: a long run of
+the adaptive FIRENET, which certifies its own gap (:data:`REFERENCE_LAYERS`).
+
 Presets
 -------
-``small`` runs in well under two minutes on two cores (used by the tests and the README);
-``full`` is the size of a paper figure or table; its cost, measured with
-``benchmarks/bench_reproduce.py --full-cost``, is in the README. The U-Net was trained for N = 256 (Fourier, multilevel 25 %, mask
-seed 0), so every preset that includes it works at N = 256; the others use N = 64.
+``small`` runs in about two minutes on two cores (used by the README);
+``full`` is the size of a paper figure or table; ``--dry-run`` prints its cost, estimated
+from the per-task costs ``benchmarks/bench_reproduce.py --full-cost --write`` measured
+(:mod:`solver.reproduce.costs`). The U-Net was trained for N = 256 (Fourier, multilevel
+25 %, mask seed 0), so every preset that includes it works at N = 256; the others use N = 64.
 """
 
 from __future__ import annotations
@@ -80,7 +87,7 @@ _PROBLEM = {
     "noise_seed": 0,
 }
 
-_ATTACK = {"steps": 100, "lr": 0.002, "momentum": 0.9, "mu": 0.002, "random_trials": 1}
+_ATTACK = {"steps": 100, "lr": 0.002, "momentum": 0.9, "mu": 0.002, "random_trials": 1, "on_budget": "project"}
 
 #: Grids of each experiment and preset. Lists are swept (Cartesian product); ``images``
 #: is a number of held-out test images (seeds 800000, 800001, ...).
@@ -95,16 +102,16 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "stability": {
         "small": {"size": 256, "images": 1, "method": ["unet", "firenet_5x5", "zero_filled"],
                   "budget": [0.01, 0.03, 0.1], "steps": 8, "lr": 0.01, "attack_seed": [0]},
-        "full": {"size": 256, "images": 5,
-                 "method": ["unet", "firenet_5x5", "unet_firenet", "cp", "zero_filled"],
+        "full": {"size": 256, "images": 5, "on_budget": "stop",
+                 "method": ["unet", "firenet", "firenet_5x5", "unet_firenet", "cp", "zero_filled"],
                  "budget": [0.005, 0.01, 0.02, 0.05, 0.1, 0.2], "steps": 100, "attack_seed": [0, 1],
                  "iterations": 25, "random_trials": 3},
     },
     "robustness": {
         "small": {"size": 256, "images": 2, "method": ["unet", "firenet_5x5", "zero_filled"],
                   "budget": [0.05], "steps": 8, "lr": 0.01, "attack_seed": [0]},
-        "full": {"size": 256, "images": 200,
-                 "method": ["unet", "firenet_5x5", "unet_firenet", "cp", "zero_filled"],
+        "full": {"size": 256, "images": 200, "on_budget": "stop",
+                 "method": ["unet", "firenet", "firenet_5x5", "unet_firenet", "cp", "zero_filled"],
                  "budget": [0.02, 0.05], "steps": 100, "attack_seed": [0, 1, 2], "iterations": 25},
     },
     "detail": {
@@ -376,7 +383,7 @@ def _attack(s: Mapping[str, Any]) -> dict[str, Any]:
     net = _network(s, problem)
     found = worst_case_perturbation(net, problem.y, budget=float(s["budget"]), steps=int(s["steps"]),
                                     lr=float(s["lr"]), momentum=float(s["momentum"]), mu=float(s["mu"]),
-                                    seed=int(s["attack_seed"]))
+                                    seed=int(s["attack_seed"]), on_budget=s["on_budget"])
     clean = found.clean_output.detach().numpy()
     worst = found.perturbed_output.detach().numpy()
     changes = []

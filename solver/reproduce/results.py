@@ -428,5 +428,5 @@ _CLAIMS = {"convergence": convergence_claim, "stability": stability_claim, "robu
            "detail": detail_claim, "sampling_change": sampling_claim}
 
 _SETTING_NAMES = {"preset", "size", "pattern", "rate", "mask_seed", "transform", "wavelet", "levels", "lam",
-                  "weights", "noise", "noise_seed", "steps", "lr", "momentum", "mu", "random_trials",
+                  "weights", "noise", "noise_seed", "steps", "lr", "momentum", "mu", "random_trials", "on_budget",
                   "budget", "text", "extra_pattern", "iterations"}

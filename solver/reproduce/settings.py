@@ -129,6 +129,8 @@ SETTINGS: dict[str, Setting] = {
     "momentum": Setting("Nesterov momentum of the search, in [0, 1)", _fraction_below_one, _ATTACKS),
     "mu": Setting("weight of the search's penalty mu/2 ||e||^2, >= 0", _non_negative, _ATTACKS),
     "attack_seed": Setting("seed of the search's random start, integer >= 0", _integer(0), _ATTACKS),
+    "on_budget": Setting("the search at the budget: project (onto the ball) or stop (the paper's rule)",
+                         lambda name, value: check_choice(name, value, ("project", "stop")), _ATTACKS),
     "random_trials": Setting("random perturbations of the worst case's size, integer in [1, 100]",
                              _integer(1, 100), _ATTACKS),
     "contrast": Setting("contrast of the inserted text, in (0, 1]", _fraction, ("detail",)),
