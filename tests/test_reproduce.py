@@ -574,3 +574,26 @@ def test_the_page_firenet_gap_to_a_certified_optimum_falls_three_decades(client,
     sentence = convergence_claim(frame)
     assert sentence.startswith("Reproduced: the page's FIRENET's gap to the optimum fell")
     assert "**The paper's claim.** Reproduced" in output.summary_path.read_text()
+
+
+def test_each_summary_says_from_its_numbers_whether_the_claim_reproduced():
+    from solver.reproduce.results import robustness_claim, sampling_claim, stability_claim
+
+    def rows(column, values):
+        return pd.DataFrame([{"experiment": "x", "status": "ok", "method": m, column: v} for m, v in values])
+
+    unstable = rows("amplification", [("unet", 3.0), ("firenet_5x5", 0.5), ("firenet", 0.9)])
+    assert stability_claim(unstable).startswith("Reproduced")
+    sentence = stability_claim(unstable)
+    assert "the U-Net's mean worst-case amplification" in sentence and "firenet 0.9" in sentence
+    stable = rows("amplification", [("unet", 0.8), ("firenet_5x5", 0.5), ("firenet", 0.9)])
+    assert stability_claim(stable).startswith("Not reproduced")  # the accurate FIRENET amplifies more
+    assert "not tested" in stability_claim(rows("amplification", [("firenet", 1.0), ("zero_filled", 1.0)]))
+    attacked = pd.DataFrame([{"experiment": "x", "status": "ok", "method": m, "clean_error": c, "perturbed_error": p}
+                             for m, c, p in (("unet", 0.02, 0.08), ("firenet", 0.02, 0.2))])
+    assert robustness_claim(attacked).startswith("Not reproduced")  # growth 4 against 10
+    sampled = pd.DataFrame([{"experiment": "x", "status": "ok", "method": m, "extra": e, "error": v}
+                            for m, e, v in (("unet", 0.0, 0.02), ("unet", 0.3, 0.07), ("firenet_5x5", 0.0, 0.08),
+                                            ("firenet_5x5", 0.3, 0.004))])
+    sentence = sampling_claim(sampled)
+    assert sentence.startswith("Reproduced") and "unet 0.02 -> 0.07, firenet_5x5 0.08 -> 0.004" in sentence

@@ -364,8 +364,9 @@ def run_tasks(
             # A fresh Dask key per call: a result the scheduler still holds from an earlier
             # call must not stand in for a computation asked for again.
             call = uuid.uuid4().hex[:8]
-            futures = {dask.submit(execute_task, settings, runner, key=f"{settings.get('experiment', 'task')}-{key}-{call}",
-                                   pure=False, workers=agreeing, allow_other_workers=False): (key, settings)
+            futures = {dask.submit(execute_task, settings, runner,
+                                   key=f"{settings.get('experiment', 'task')}-{key}-{call}", pure=False,
+                                   workers=agreeing, allow_other_workers=False): (key, settings)
                        for key, settings in pending}
             from distributed import as_completed
 
