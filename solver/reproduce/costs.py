@@ -8,7 +8,9 @@ depth (layers, or iterations), times the passes of a worst-case search (its step
 the clean pass and the random trials). Both parts come from timing each task at two
 amounts of work; for a size that was not measured, the nearest measured size's costs are
 scaled by ``(N / N0)^2`` (every layer transforms an N x N image), which overestimates
-small sizes, where the per-layer bookkeeping dominates.
+small sizes, where the per-layer bookkeeping dominates. A convergence sweep adds each
+image's reference run (:data:`solver.reproduce.experiments.REFERENCE_LAYERS` layers of
+FIRENET at most) once; a worker that gets tasks of an image it has not seen runs it again.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class Estimate:
     Attributes
     ----------
     cpu_seconds : float
-        Sum over the tasks with a measured cost for their kind and method.
+        Sum over the tasks with a measured cost for their kind and method, and the
+        convergence sweeps' reference runs.
     unknown : int
         Tasks without one (not in the sum).
     """
@@ -108,14 +111,25 @@ def estimate(tasks: Sequence[Mapping[str, Any]], entries: Sequence[Mapping[str, 
     for entry in entries:
         measured.setdefault((entry["kind"], entry["method"]), {})[entry["size"]] = (
             entry["cpu_seconds_fixed"], entry["cpu_seconds_per_unit"])
-    total, unknown = 0.0, 0
-    for task in tasks:
-        sizes = measured.get((kind(task), task["method"]))
+    def cost(kind_: str, method: str, size: int, units: float) -> float | None:
+        sizes = measured.get((kind_, method))
         if not sizes:
-            unknown += 1
-            continue
-        size = task["size"]
+            return None
         nearest = min(sizes, key=lambda n: abs(math.log2(n / size)))
         fixed, per_unit = sizes[nearest]
-        total += (fixed + per_unit * work(task)) * (size / nearest) ** 2
+        return (fixed + per_unit * units) * (size / nearest) ** 2
+
+    from solver.reproduce.experiments import PROBLEM_KEYS, REFERENCE_LAYERS
+
+    total, unknown, references = 0.0, 0, set()
+    for task in tasks:
+        seconds = cost(kind(task), task["method"], task["size"], work(task))
+        if seconds is None:
+            unknown += 1
+            continue
+        total += seconds
+        if kind(task) == "convergence":
+            references.add(tuple(task[k] for k in PROBLEM_KEYS))
+    for problem in references:  # each image's reference run, at its most layers, once
+        total += cost("convergence", "firenet", dict(zip(PROBLEM_KEYS, problem))["size"], REFERENCE_LAYERS) or 0.0
     return Estimate(total, unknown)
