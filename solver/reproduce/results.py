@@ -262,7 +262,8 @@ def _versus(ok: pd.DataFrame, column: str, claim: str, unet_worse: str) -> str:
 
 def stability_claim(frame: pd.DataFrame) -> str:
     """One sentence: is the U-Net's worst-case amplification above every FIRENET's."""
-    return _versus(successful(frame), "amplification", "the trained U-Net is unstable, FIRENET is not",
+    return _versus(successful(frame), "amplification",
+                   "a worst-case perturbation changes the trained U-Net more, for its size, than FIRENET",
                    "worst-case amplification ||f(y+e) - f(y)|| / ||e|| (relative)")
 
 

@@ -12,13 +12,12 @@ Output directory layout::
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import json
-import math
 
 import pandas as pd
 
