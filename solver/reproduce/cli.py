@@ -17,7 +17,7 @@ from solver.reproduce.experiments import EXPERIMENTS, PRESETS
 __all__ = ["main"]
 
 _HELP = {
-    "convergence": "Error and certified gap against layers, per method, over several images.",
+    "convergence": "Error and gap to a certified optimum against layers, per method, over several images.",
     "stability": "Output change against perturbation size, worst case and random, per method.",
     "robustness": "Accuracy unperturbed and under a worst-case budget, per method, over a test set.",
     "detail": "Is an inserted text detail ('Can u see it?') kept or lost, per method and contrast.",
@@ -121,7 +121,7 @@ def main() -> None:
     Each experiment writes OUT/results.parquet (one row per task, every setting and the
     code version), OUT/figures/*.png and *.svg, and OUT/summary.md. Finished tasks are kept
     in OUT/tasks/, so a rerun of an interrupted sweep computes only what is missing.
-    ``EXPERIMENT --help`` lists its presets, settings and methods. Exit code 1 when a task
+    EXPERIMENT --help lists its presets, settings and methods. Exit code 1 when a task
     failed, 2 for a bad option.
     """
 
@@ -183,8 +183,17 @@ def _command(experiment: str):
     return command
 
 
+class _ExperimentCommand(click.Command):
+    """An experiment's command, whose help (presets, settings, methods) is built only when
+    shown: it reads the method and sampling registries, which import torch."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.help = _experiment_help(self.name.replace("-", "_"))
+        super().format_help_text(ctx, formatter)
+
+
 for _name in EXPERIMENTS:
-    main.command(name=_name.replace("_", "-"), help=_experiment_help(_name))(_command(_name))
+    main.command(name=_name.replace("_", "-"), cls=_ExperimentCommand, short_help=_HELP[_name])(_command(_name))
 
 
 @main.command(name="figures")
