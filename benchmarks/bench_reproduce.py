@@ -6,26 +6,28 @@ tasks per minute and the ratio; the scheduler's overhead per task (wall time per
 on one worker minus the task's own time), and the bare round trip of a task that does
 nothing. The load average is printed: the cores may be shared with other work.
 
-``--full-cost``: time one task per method of every full preset in this process (one
-torch thread; attack tasks with 10 steps, scaled to the preset's steps, since a step's
-cost does not depend on the step) and extrapolate to the whole grid.
+``--full-cost``: time each kind of task, method and size of every preset in this process
+(one torch thread) at two small amounts of work (1 and 2 restarts, 10 and 20 iterations,
+2 and 4 attack steps), which give its fixed cost and its cost per unit of work
+(:func:`solver.reproduce.costs.work`), and extrapolate to each full grid; ``--write`` stores the per-unit costs in
+``solver/reproduce/task_costs.json``, from which ``--dry-run`` estimates a sweep's CPU hours.
 
-    .venv/bin/python benchmarks/bench_reproduce.py [--tasks 16] [--full-cost]
+    .venv/bin/python benchmarks/bench_reproduce.py [--tasks 16] [--full-cost [--write]]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from solver.reproduce import experiments
+from solver.reproduce import costs, experiments
 from solver.reproduce.runner import local_client, run_tasks
 
 
@@ -54,7 +56,7 @@ def throughput(count: int) -> None:
             with tempfile.TemporaryDirectory() as out:
                 report = run_tasks(tasks, out, client=client, progress=False)
             with tempfile.TemporaryDirectory() as out:
-                noop = run_tasks(tasks, out, client=client, progress=False, runner=_nothing, version="noop")
+                noop = run_tasks(tasks, out, client=client, progress=False, runner=_nothing)
         own = [r["values"]["seconds"] for r in report.records]
         cpu = [r["values"]["cpu_seconds"] for r in report.records]
         assert report.failed == 0, [r["error"] for r in report.records if r["status"] != "ok"]
@@ -66,41 +68,69 @@ def throughput(count: int) -> None:
     print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}x tasks per minute; load average after: {_load()}")
 
 
-def full_cost() -> None:
-    print(f"Full presets, one task per method timed here (one torch thread); load average {_load()}")
-    print(f"{'experiment':<16} {'method':<14} {'tasks':>6} {'CPU s/task':>11} {'CPU h':>7}")
+def _reduced(task: dict, scale: int) -> dict:
+    """The same task with ``scale`` times a small amount of work (restarts, iterations or
+    attack steps): two scales give the fixed and the per-unit cost of solver.reproduce.costs."""
+    task = dict(task)
+    if "steps" in task:
+        # every step taken: the paper's rule may stop a search early
+        task["steps"], task["random_trials"], task["on_budget"] = 2 * scale, 1, "project"
+    elif task.get("restarts"):
+        task["restarts"] = scale
+    elif task.get("iterations"):
+        task["iterations"] = 10 * scale
+    return task
+
+
+def full_cost(write: bool) -> None:
+    """Time each kind, method and size of every preset at two amounts of work, print the
+    cost of each full preset, and with ``write`` store the costs for --dry-run."""
     import torch
 
     torch.set_num_threads(1)
-    measured: dict[tuple, float] = {}
+    print(f"Each kind, method and size timed at two amounts of work (one torch thread); load average {_load()}")
+    print(f"{'kind':<16} {'method':<14} {'size':>5} {'units':>11} {'CPU s':>13} {'fixed s':>8} {'s/unit':>9}")
+    entries: dict[tuple, dict] = {}
+    for experiment in experiments.EXPERIMENTS:
+        for preset in ("small", "full"):
+            for task in experiments.plan(experiment, preset, images=1):
+                identity = (costs.kind(task), task["method"], task["size"])
+                if identity in entries:
+                    continue
+                small, large = _reduced(task, 1), _reduced(task, 2)
+                experiments.execute(small)  # loads what the method needs once (the U-Net's weights)
+                units = (costs.work(small), costs.work(large))
+                seconds = (experiments.execute(small)["cpu_seconds"], experiments.execute(large)["cpu_seconds"])
+                if units[1] > units[0]:
+                    per_unit = max(0.0, (seconds[1] - seconds[0]) / (units[1] - units[0]))
+                else:  # a method without depth: one fixed cost
+                    per_unit = 0.0
+                fixed = max(0.0, seconds[1] - per_unit * units[1])
+                entries[identity] = {"kind": identity[0], "method": identity[1], "size": identity[2],
+                                     "cpu_seconds_fixed": fixed, "cpu_seconds_per_unit": per_unit}
+                print(f"{identity[0]:<16} {identity[1]:<14} {identity[2]:>5} {units[0]:>5.0f},{units[1]:>5.0f} "
+                      f"{seconds[0]:>6.2f},{seconds[1]:>6.2f} {fixed:>8.3f} {per_unit:>9.5f}")
+    measured = list(entries.values())
+    print(f"\n{'experiment':<16} {'full tasks':>10} {'CPU h':>7}")
     for experiment in experiments.EXPERIMENTS:
         tasks = experiments.plan(experiment, "full")
-        per_method = Counter(t["method"] for t in tasks)
-        total = 0.0
-        for method, number in per_method.items():
-            task = dict(next(t for t in tasks if t["method"] == method))
-            scale = 1.0
-            if "steps" in task:
-                scale, task["steps"] = task["steps"] / 10, 10
-            # an attack task costs the same in the stability and robustness sweeps
-            key = ("attack" if experiment in ("stability", "robustness") else experiment, method)
-            if key not in measured:
-                values = experiments.execute(task)
-                measured[key] = values["cpu_seconds"] * scale
-            total += measured[key] * number
-            print(f"{experiment:<16} {method:<14} {number:>6} {measured[key]:>11.2f} "
-                  f"{measured[key] * number / 3600:>7.2f}")
-        print(f"{experiment:<16} {'all':<14} {len(tasks):>6} {'':>11} {total / 3600:>7.2f}"
-              f"   (~{total / 3600 / 2:.1f} h on 2 workers)")
+        hours = costs.estimate(tasks, measured).cpu_seconds / 3600
+        print(f"{experiment:<16} {len(tasks):>10} {hours:>7.2f}   (~{hours / 2:.1f} h on 2 workers)")
+    if write:
+        record = {"measured_with": "benchmarks/bench_reproduce.py --full-cost --write",
+                  "date": time.strftime("%Y-%m-%d"), "load_average": _load(), "entries": measured}
+        costs.COSTS_FILE.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"written: {costs.COSTS_FILE}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=16)
     parser.add_argument("--full-cost", action="store_true")
+    parser.add_argument("--write", action="store_true", help="with --full-cost: store the costs for --dry-run")
     args = parser.parse_args()
     if args.full_cost:
-        full_cost()
+        full_cost(args.write)
     else:
         throughput(args.tasks)
 

@@ -9,8 +9,14 @@ runs the presets as they are.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +24,7 @@ import pytest
 import torch
 
 from solver.reproduce import build_figures, experiments, load, table
-from solver.reproduce.results import FIRST_COLUMNS, save
+from solver.reproduce.results import FIRST_COLUMNS, save, to_frame
 from solver.reproduce.runner import (
     code_version,
     local_client,
@@ -67,15 +73,114 @@ def test_plan_resolves_each_method_parameter_and_sweeps_the_grid():
     assert (paper["restarts"], paper["layers"], paper["output"]) == (16, 5, PAPER_DEFAULTS["output"])
     assert {t["image_seed"] for t in tasks} == {800000, 800001}  # held-out test seeds
     robust = experiments.plan("robustness", "full")
-    assert len(robust) == 200 * 5 * 2 * 3
+    assert len(robust) == 200 * 6 * 2 * 3
+    assert {t["on_budget"] for t in robust} == {"stop"}  # the paper's rule, and its 100 steps
+    assert {t["steps"] for t in robust} == {100}
     assert all(t["unet_sha256"] for t in robust if t["method"] == "unet")
 
 
 def test_plan_names_a_bad_override():
-    with pytest.raises(ValueError, match="overrides key"):
+    with pytest.raises(ValueError, match="unknown setting 'budget' for detail"):
         experiments.plan("detail", "small", overrides={"budget": 0.1})
     with pytest.raises(ValueError, match="preset"):
         experiments.plan("detail", "huge")
+
+
+def test_values_are_normalised_before_the_task_keys_are_hashed():
+    # the CLI parses "noise=0" as the int 0; the default is the float 0.0: one task
+    typed = experiments.plan("detail", "small", overrides={"noise": 0, "lam": 1})
+    written = experiments.plan("detail", "small", overrides={"noise": 0.0, "lam": 1.0})
+    assert [task_key(t, "v") for t in typed] == [task_key(t, "v") for t in written]
+    assert isinstance(typed[0]["noise"], float) and isinstance(typed[0]["size"], int)
+
+
+def test_every_sweep_method_is_built_by_the_method_registry():
+    from solver.methods import METHODS, sweep_entry
+
+    for experiment, presets in experiments.PRESETS.items():
+        for preset, grid in presets.items():
+            assert set(grid["method"]) <= set(experiments.available_methods()), (experiment, preset)
+    for name in experiments.available_methods():
+        key, label, colour = sweep_entry(name)
+        assert key in METHODS and label and colour.startswith("#")
+
+
+def test_a_method_the_registry_drops_is_refused_at_planning(monkeypatch):
+    from solver import methods
+
+    monkeypatch.setattr(methods, "METHODS", {k: v for k, v in methods.METHODS.items() if k != "cp"})
+    assert "cp" not in experiments.available_methods()
+    with pytest.raises(ValueError, match="method must be one of .*; got 'cp'"):
+        experiments.plan("convergence", "small", overrides={"method": "cp"})
+    with pytest.raises(ValueError, match="got 'cp'"):  # a preset that lists it stops too
+        experiments.plan("robustness", "full")
+
+
+# --------------------------------------------------------------------------------------
+# the command line fails loudly and early
+# --------------------------------------------------------------------------------------
+HOSTILE = [
+    ("robustness", ["budget=abc"], "budget must be a real number"),
+    ("robustness", ["budget=-1"], "budget must be in"),
+    ("robustness", ["rate=2"], "rate must be in"),
+    ("convergence", ["lam=0"], "lam must be > 0"),
+    ("convergence", ["pattern=spiralx"], "pattern must be one of"),
+    ("robustness", ["steps=0"], "steps must be an integer"),
+    ("sampling-change", ["extra=5"], "extra must be in"),
+    ("sampling-change", ["extra=0.8"], "extra must be at most 1 - rate"),
+    ("convergence", ["extra=5"], "unknown setting 'extra' for convergence"),
+    ("convergence", ["size=abc"], "size must be an integer"),
+    ("convergence", ["size=100"], "size must be a power of two"),
+    ("robustness", ["method=unet", "size=128"], "U-Net trained only at size 256"),
+    ("convergence", ["method=firenet,firenet"], "method lists 'firenet' more than once"),
+    ("convergence", ["noise=0,0.0"], "noise lists 0.0 more than once"),
+    ("convergence", ["method=cp_turned"], "method must be one of"),
+    ("convergence", ["size=64", "size=128"], "size is set twice"),
+    ("convergence", ["levels=9"], "levels must be in [0, 6]"),
+    ("detail", ["text=" + "x" * 30, "size=64", "method=zero_filled"], "larger than the 64 x 64 image"),
+]
+
+
+@pytest.mark.parametrize("command, pairs, message", HOSTILE, ids=[" ".join(h[1])[:30] for h in HOSTILE])
+def test_a_hostile_setting_stops_the_command_before_anything_runs(command, pairs, message, tmp_path):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+
+    arguments = [command, "--out", str(tmp_path / "out"), "--no-figures", "--no-progress"]
+    for pair in pairs:
+        arguments += ["--set", pair]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--set'" in result.output and message in result.output
+    assert not (tmp_path / "out").exists()  # no cluster, no task, no file
+
+
+def test_help_lists_the_settings_the_methods_and_each_presets_contents():
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+
+    text = CliRunner().invoke(main, ["stability", "--help"]).output
+    for word in ("budget", "steps", "attack_seed", "random_trials", "cp_adaptive", "firenet_5x5",
+                 "small: size = 256; images = 1;", "budget = 0.005,0.01,0.02,0.05,0.1,0.2"):
+        assert word in text, word
+    assert "contrast" not in text  # a detail setting: not the stability sweep's
+
+
+def test_dry_run_prints_the_task_count_and_the_estimated_cpu_hours(tmp_path):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+    from solver.reproduce.costs import estimate
+
+    result = CliRunner().invoke(main, ["robustness", "--preset", "full", "--dry-run", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    tasks = experiments.plan("robustness", "full")
+    hours = estimate(tasks).cpu_seconds / 3600
+    assert f"{len(tasks)} tasks, 0 already in" in result.output
+    assert f"estimated {hours:.2f} CPU hours" in result.output and "no measured cost" not in result.output
+    assert 1 < hours < 1000  # 6,000 worst-case searches of 100 steps, 0.1-60 s each
 
 
 # --------------------------------------------------------------------------------------
@@ -153,18 +258,20 @@ def test_a_rerun_from_scratch_gives_identical_numbers(convergence, client, tmp_p
 # --------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_a_task_that_raises_is_recorded_with_its_error_and_the_sweep_goes_on(client, tmp_path):
-    good, bad = experiments.plan("convergence", "small", images=1, overrides={**CONVERGENCE, "method": "cp",
-                                                                              "lam": [2.5e-4, -1.0]})
+    from solver.reproduce.sweep import write_outputs
+
+    good = experiments.plan("convergence", "small", images=1, overrides={**CONVERGENCE, "method": "cp"})[0]
+    bad = {**good, "lam": -1.0}  # planning refuses it; a task list written by hand reaches the worker
     report = run_tasks([good, bad], tmp_path, client=client, progress=False)
     assert (report.computed, report.failed) == (2, 1)
     ok, failed = report.records
     assert ok["status"] == "ok" and failed["status"] == "error"
     assert failed["error"].startswith("ValueError: lam must be > 0")
-    frame = run_experiment("convergence", "small", tmp_path, images=1, client=client, progress=False,
-                           figures=False, overrides={**CONVERGENCE, "method": "cp", "lam": [2.5e-4, -1.0]})
+    again = run_tasks([good, bad], tmp_path, client=client, progress=False)
     # the failed task is tried again (and fails again); the good one is reused
-    assert (frame.report.computed, frame.report.reused, frame.report.failed) == (1, 1, 1)
-    assert "Failed tasks" in frame.summary_path.read_text()
+    assert (again.computed, again.reused, again.failed) == (1, 1, 1)
+    output = write_outputs(to_frame(again.records), tmp_path, figures=False)
+    assert "Failed tasks" in output.summary_path.read_text()
 
 
 # --------------------------------------------------------------------------------------
@@ -241,8 +348,6 @@ def test_an_existing_cluster_is_used_through_its_scheduler_address(client, tmp_p
 
 @pytest.mark.slow
 def test_the_page_shows_a_results_file_without_recomputing(convergence, tmp_path, monkeypatch):
-    import shutil
-
     from streamlit.testing.v1 import AppTest
 
     out, _ = convergence
@@ -328,3 +433,247 @@ def test_a_task_file_of_another_structure_or_key_is_computed_again(tmp_path):
         assert _read_json(path) is None
     path.write_text('{"key": "k", "settings": {"size": 64}, "status": "ok", "values": {"error": 0.1}}')
     assert _read_json(path)["values"] == {"error": 0.1}
+
+
+# --------------------------------------------------------------------------------------
+# failures reach the exit code; the cluster is checked before the first task
+# --------------------------------------------------------------------------------------
+@pytest.fixture
+def threads_cluster():
+    """A scheduler with one worker thread in this process, so a patched function reaches it."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster) as dask:
+        yield cluster, dask
+
+
+def test_a_run_with_one_failing_task_exits_non_zero_with_the_count(threads_cluster, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+
+    cluster, _ = threads_cluster
+    computed = experiments._RUNNERS["convergence"]
+
+    def fails_for_cp(settings):
+        if settings["method"] == "cp":
+            raise FloatingPointError("the solver diverged")
+        return computed(settings)
+
+    monkeypatch.setitem(experiments._RUNNERS, "convergence", fails_for_cp)
+    arguments = ["convergence", "--images", "1", "--set", "size=32", "--set", "method=firenet_paper,cp",
+                 "--out", str(tmp_path), "--scheduler", cluster.scheduler_address, "--no-figures", "--no-progress"]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 1, result.output
+    assert "1 of 2 tasks failed" in result.output
+    frame = load(tmp_path / "results.parquet")
+    assert frame.set_index("method")["status"].to_dict() == {"firenet_paper": "ok", "cp": "error"}
+    monkeypatch.setitem(experiments._RUNNERS, "convergence", computed)
+    again = CliRunner().invoke(main, arguments)  # the failed task is computed again, and now succeeds
+    assert again.exit_code == 0, again.output
+    assert "2 tasks: 1 computed, 1 reused, 0 failed" in again.output
+
+
+def test_a_row_from_a_worker_whose_code_changed_after_the_check_is_refused(threads_cluster, tmp_path, monkeypatch):
+    from solver.reproduce import runner
+
+    _, dask = threads_cluster
+    tasks = experiments.plan("convergence", "small", images=1, overrides={**CONVERGENCE, "method": "cp"})
+    # the check before the first task passes; the rows then report another version
+    monkeypatch.setattr(runner, "code_version", lambda: "0123456789ab")
+    report = run_tasks(tasks, tmp_path, client=dask, progress=False, version=code_version())
+    assert (report.computed, report.failed, report.refused) == (1, 1, 1)
+    record = report.records[0]
+    assert record["status"] == "refused" and "runs code version 0123456789ab" in record["error"]
+    assert not task_path(tmp_path, record["key"]).exists()  # never reused
+    assert (tmp_path / "quarantine" / f"{record['key']}.json").is_file()
+
+
+def test_an_unreachable_scheduler_fails_within_five_seconds_with_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    arguments = ["convergence", "--images", "1", "--set", "size=32", "--set", "method=cp", "--out", str(tmp_path),
+                 "--scheduler", f"tcp://127.0.0.1:{port}", "--no-figures", "--no-progress"]
+    start = time.perf_counter()
+    result = CliRunner().invoke(main, arguments)
+    assert time.perf_counter() - start < 5
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: no Dask scheduler answers at 'tcp://127.0.0.1:{port}'")
+
+
+def _start(command: list[str], env: dict, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def loopback_cluster(tmp_path):
+    """A dask scheduler and three workers as separate processes on loopback: one on this
+    code, one on a copy whose relative error is 1.5 times too large, one without the package
+    (the scheduler unpickles the tasks, so it has the package)."""
+    from distributed import Client
+
+    root = Path(__file__).resolve().parent.parent
+    edited = tmp_path / "edited"
+    shutil.copytree(root / "solver", edited / "solver", ignore=shutil.ignore_patterns("__pycache__"))
+    with open(edited / "solver" / "metrics.py", "a") as source:
+        source.write("\n\n_exact_relative_error = relative_error\n\n\n"
+                     "def relative_error(x, ref, *, part='real'):\n"
+                     "    return 1.5 * _exact_relative_error(x, ref, part=part)\n")
+    dask = str(Path(sys.executable).parent / "dask")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["OMP_NUM_THREADS"] = "1"
+    file = tmp_path / "scheduler.json"
+    processes = [_start([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                         "--scheduler-file", str(file)], {**env, "PYTHONPATH": str(root)}, tmp_path)]
+    try:
+        deadline = time.monotonic() + 60
+        while not file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        worker = [dask, "worker", "--scheduler-file", str(file), "--nthreads", "1", "--no-nanny", "--no-dashboard"]
+        for name, path in (("good", str(root)), ("edited", str(edited)), ("bare", None)):
+            processes.append(_start(worker + ["--name", name], {**env, "PYTHONPATH": path} if path else env,
+                                    tmp_path))
+        with Client(scheduler_file=str(file), timeout=30) as client:
+            client.wait_for_workers(3, timeout=90)
+            yield client, processes
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_only_workers_on_the_clients_code_version_add_rows(loopback_cluster, tmp_path):
+    from solver.reproduce.runner import ClusterError, agreeing_workers, execute_task
+
+    client, processes = loopback_cluster
+    by_name = {info["name"]: address for address, info in client.scheduler_info()["workers"].items()}
+    version = code_version()
+    tasks = experiments.plan("convergence", "small", images=1, overrides={**CONVERGENCE, "method": ["cp", "fista"]})
+    theirs = client.submit(execute_task, tasks[0], workers=[by_name["edited"]], pure=False).result()
+    assert theirs["status"] == "ok" and theirs["worker_code_version"] != version
+
+    agreeing, notes = agreeing_workers(client, version)
+    assert agreeing == [by_name["good"]]
+    assert len(notes) == 2
+    assert any(f"worker {by_name['edited']} runs code version {theirs['worker_code_version']}" in n for n in notes)
+    assert any(f"worker {by_name['bare']} cannot import 'solver': install" in n for n in notes)
+
+    # an older run had stored the edited worker's row under the client's key: not reused
+    key = task_key(tasks[0], version)
+    stale = {"key": key, "code_version": version, "settings": tasks[0], **theirs}
+    task_path(tmp_path, key).parent.mkdir(parents=True)
+    task_path(tmp_path, key).write_text(json.dumps(stale))
+    report = run_tasks(tasks, tmp_path, scheduler=client.scheduler.address, progress=False)
+    assert (report.computed, report.reused, report.failed) == (2, 0, 0)
+    assert report.notes == notes
+    good_pid = client.run(os.getpid, workers=[by_name["good"]])[by_name["good"]]
+    assert {r["worker"].rsplit(":", 1)[1] for r in report.records} == {str(good_pid)}
+    assert {r["worker_code_version"] for r in report.records} == {version}
+    # the edited worker's numbers were really other numbers under the same settings
+    assert theirs["values"]["error"] == pytest.approx(1.5 * report.records[0]["values"]["error"], rel=1e-9)
+
+    processes[1].terminate()  # the good worker leaves: nobody may compute
+    processes[1].wait(timeout=20)
+    deadline = time.monotonic() + 30
+    while by_name["good"] in client.scheduler_info()["workers"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    with pytest.raises(ClusterError, match="no worker runs the client's code version") as error:
+        run_tasks([{**tasks[0], "noise_seed": 1}], tmp_path / "again", scheduler=client.scheduler.address,
+                  progress=False)
+    assert "\n" not in str(error.value) and "cannot import 'solver'" in str(error.value)
+
+
+# --------------------------------------------------------------------------------------
+# figures of an existing results file
+# --------------------------------------------------------------------------------------
+def test_figures_again_keep_the_runs_command_and_wall_time(convergence, tmp_path):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+    from solver.reproduce.sweep import write_outputs
+
+    out, output = convergence
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    write_outputs(output.frame, copy, figures=False, command="python -m solver.reproduce convergence --images 1",
+                  wall_seconds=12.5)
+    result = CliRunner().invoke(main, ["figures", str(copy / "results.parquet")])
+    assert result.exit_code == 0, result.output
+    summary = (copy / "summary.md").read_text()
+    assert "python -m solver.reproduce convergence --images 1" in summary
+    assert "this run took 12.5 s of wall time" in summary
+    assert "figures/convergence.png" in summary
+
+
+@pytest.mark.parametrize("content, name, message", [
+    ("# FIRENET Explorer\n", "README.md", "must end in .parquet or .csv"),
+    ("a,b\n1,2\n", "table.csv", "no 'experiment' column"),
+    ("not parquet at all", "results.parquet", "not a readable parquet file"),
+])
+def test_figures_refuse_a_file_that_is_not_a_results_table(content, name, message, tmp_path):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+
+    (tmp_path / name).write_text(content)
+    result = CliRunner().invoke(main, ["figures", str(tmp_path / name)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and message in result.output, result.output
+    assert not (tmp_path / "summary.md").exists()
+
+
+# --------------------------------------------------------------------------------------
+# the figures carry the paper's claims
+# --------------------------------------------------------------------------------------
+def test_the_page_firenet_gap_to_a_certified_optimum_falls_three_decades(client, tmp_path):
+    from solver.reproduce.results import certified_gaps, convergence_claim, optimum_gaps
+
+    output = run_experiment("convergence", "small", tmp_path, images=1, client=client, progress=False,
+                            figures=False, overrides={"size": 32, "method": ["firenet", "cp"], "iterations": 300})
+    frame = output.frame
+    assert (frame["status"] == "ok").all()
+    gaps, resolution = optimum_gaps(frame)
+    certified = certified_gaps(frame)
+    for index in frame.index:
+        # F* >= L (weak duality), so the gap to F* is at most the certified gap at every layer
+        assert all(g <= c * (1 + 1e-6) for g, c in zip(gaps[index], certified[index]))
+    assert resolution.max() < 1e-4  # the reference run pins F* down
+    firenet = gaps[frame.index[frame["method"] == "firenet"][0]]
+    assert firenet[0] / firenet[-1] >= 1e3
+    sentence = convergence_claim(frame)
+    assert sentence.startswith("Reproduced: the page's FIRENET's gap to the optimum fell")
+    assert "**The paper's claim.** Reproduced" in output.summary_path.read_text()
+
+
+def test_each_summary_says_from_its_numbers_whether_the_claim_reproduced():
+    from solver.reproduce.results import robustness_claim, sampling_claim, stability_claim
+
+    def rows(column, values):
+        return pd.DataFrame([{"experiment": "x", "status": "ok", "method": m, column: v} for m, v in values])
+
+    unstable = rows("amplification", [("unet", 3.0), ("firenet_5x5", 0.5), ("firenet", 0.9)])
+    assert stability_claim(unstable).startswith("Reproduced")
+    sentence = stability_claim(unstable)
+    assert "the U-Net's mean worst-case amplification" in sentence and "firenet 0.9" in sentence
+    stable = rows("amplification", [("unet", 0.8), ("firenet_5x5", 0.5), ("firenet", 0.9)])
+    assert stability_claim(stable).startswith("Not reproduced")  # the accurate FIRENET amplifies more
+    assert "not tested" in stability_claim(rows("amplification", [("firenet", 1.0), ("zero_filled", 1.0)]))
+    attacked = pd.DataFrame([{"experiment": "x", "status": "ok", "method": m, "clean_error": c, "perturbed_error": p}
+                             for m, c, p in (("unet", 0.02, 0.08), ("firenet", 0.02, 0.2))])
+    assert robustness_claim(attacked).startswith("Not reproduced")  # growth 4 against 10
+    sampled = pd.DataFrame([{"experiment": "x", "status": "ok", "method": m, "extra": e, "error": v}
+                            for m, e, v in (("unet", 0.0, 0.02), ("unet", 0.3, 0.07), ("firenet_5x5", 0.0, 0.08),
+                                            ("firenet_5x5", 0.3, 0.004))])
+    sentence = sampling_claim(sampled)
+    assert sentence.startswith("Reproduced") and "unet 0.02 -> 0.07, firenet_5x5 0.08 -> 0.004" in sentence

@@ -17,15 +17,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from solver.methods import FIRENET, FIRENET_5X5, FIRENET_PAPER, UNET
+from solver.reproduce.experiments import PROBLEM_KEYS
+
 __all__ = [
     "FIRST_COLUMNS",
     "MAX_RESULTS_BYTES",
     "MAX_RESULTS_ROWS",
     "check_schema",
+    "MEASURED_COLUMNS",
+    "CLAIMED_DECADES",
+    "CLAIMED_METHOD",
     "certified_gaps",
+    "convergence_claim",
+    "detail_claim",
+    "robustness_claim",
+    "sampling_claim",
+    "stability_claim",
     "experiment_of",
     "load",
     "markdown_table",
+    "optimum_gaps",
     "save",
     "successful",
     "summary_markdown",
@@ -36,10 +48,6 @@ __all__ = [
 #: Columns that come first in every results file.
 FIRST_COLUMNS = ("task_key", "experiment", "status", "error_message", "code_version")
 
-# Settings that say which problem a task solved: tasks agreeing on all of them share the
-# data y, so their dual values bound one optimum (certified gaps).
-_PROBLEM_KEYS = ("image_seed", "size", "pattern", "rate", "mask_seed", "transform", "wavelet",
-                 "levels", "lam", "weights", "noise", "noise_seed")
 
 
 def to_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
@@ -52,6 +60,7 @@ def to_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         row.update(record["settings"])
         row.update(record.get("values") or {})
         row["worker"] = record.get("worker")
+        row["worker_code_version"] = record.get("worker_code_version")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -91,11 +100,13 @@ _NUMBERS = {
     "sampling_change": ("extra", "achieved_rate", "error", "psnr", "rate"),
 }
 _CURVES = {"convergence": ("curve_layer", "curve_error", "curve_objective", "curve_dual")}
+# Read when present: the convergence reference optimum and the worker's code version.
+_OPTIONAL = {"reference_objective", "reference_bound", "worker_code_version"}
 
 
 def _needed(experiment: str) -> set[str]:
     return (set(FIRST_COLUMNS) | set(_COMMON_COLUMNS) | set(_NUMBERS[experiment])
-            | set(_CURVES.get(experiment, ())) | set(_PROBLEM_KEYS) | _SETTING_NAMES | {"seconds", "worker"})
+            | set(_CURVES.get(experiment, ())) | set(PROBLEM_KEYS) | _SETTING_NAMES | {"seconds", "worker"} | _OPTIONAL)
 
 
 def _experiment_name(values: Iterable[Any], path: Path) -> str:
@@ -195,7 +206,7 @@ def check_schema(frame: pd.DataFrame, where: str = "results table") -> str:
     ValueError
         Naming the first column that is missing or holds something else.
     """
-    from solver.reproduce.experiments import METHOD_VARIANTS
+    from solver.methods import sweep_names
 
     if "experiment" not in frame.columns:
         raise ValueError(f"{where} is not a results table (it has no 'experiment' column)")
@@ -205,7 +216,7 @@ def check_schema(frame: pd.DataFrame, where: str = "results table") -> str:
     if missing:
         raise ValueError(f"{where}: a {experiment} table needs the columns {', '.join(missing)}")
     ok = frame[frame["status"] == "ok"]
-    unknown = sorted({str(m)[:40] for m in ok["method"] if m not in METHOD_VARIANTS})
+    unknown = sorted({str(m)[:40] for m in ok["method"] if m not in sweep_names()})
     if unknown:
         raise ValueError(f"{where}: unknown methods {unknown[:5]}")
     for column in _NUMBERS[experiment]:
@@ -263,6 +274,11 @@ def load(path: str | Path, *, needed_only: bool = False, max_bytes: int = MAX_RE
     return frame
 
 
+#: Measured columns each experiment's table and figures read.
+#: The measured columns each experiment's results must have (numbers, and curves).
+MEASURED_COLUMNS = {name: (*numbers, *_CURVES.get(name, ())) for name, numbers in _NUMBERS.items()}
+
+
 def successful(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows whose task finished without an error."""
     return frame[frame["status"] == "ok"]
@@ -279,13 +295,143 @@ def certified_gaps(frame: pd.DataFrame) -> pd.Series:
 
     gaps = pd.Series([[] for _ in range(len(frame))], index=frame.index, dtype=object)
     ok = successful(frame)
-    keys = [k for k in _PROBLEM_KEYS if k in ok.columns]
+    # Tasks agreeing on the problem's settings share the data y, so their dual values
+    # bound one optimum.
+    keys = [k for k in PROBLEM_KEYS if k in ok.columns]
     for _, group in ok.groupby(keys, dropna=False):
         curves = {index: {"objective": list(row.curve_objective), "dual": list(row.curve_dual)}
                   for index, row in group.iterrows() if len(row.curve_objective)}
         for index, values in certify(curves)[0].items():
             gaps[index] = values
     return gaps
+
+
+def optimum_gaps(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Relative gap to the optimum ``(F(x_k) - F*) / F*`` per convergence row, as lists, and
+    how well ``F*`` is known.
+
+    ``F*`` is the lowest objective found on the problem: by its long reference run
+    (:data:`solver.reproduce.experiments.REFERENCE_LAYERS` layers of the adaptive FIRENET)
+    or by any method run on it. ``L``, the best dual value of all of them, certifies
+    ``L <= F* (true) <= F*``, so gaps below ``(F* - L) / L`` (the second series, one
+    number per row) are not resolved. Gaps are floored at :data:`solver.trace.GAP_FLOOR`.
+
+    Returns
+    -------
+    gaps : pandas.Series of lists
+        Empty for rows without a curve or a reference.
+    resolution : pandas.Series of float
+        ``(F* - L) / L`` of each row's problem (nan without a reference).
+    """
+    from solver.trace import GAP_FLOOR
+
+    gaps = pd.Series([[] for _ in range(len(frame))], index=frame.index, dtype=object)
+    resolution = pd.Series(math.nan, index=frame.index, dtype=float)
+    ok = successful(frame)
+    if "reference_objective" not in ok.columns:
+        return gaps, resolution
+    keys = [k for k in PROBLEM_KEYS if k in ok.columns]
+    for _, group in ok.groupby(keys, dropna=False):
+        optimum = min([float(v) for v in group["reference_objective"]]
+                      + [min(c) for c in group["curve_objective"] if len(c)])
+        bound = max([float(v) for v in group["reference_bound"] if math.isfinite(float(v))]
+                    + [d for c in group["curve_dual"] for d in c if math.isfinite(d)], default=math.nan)
+        for index, row in group.iterrows():
+            gaps[index] = [max((f - optimum) / optimum, GAP_FLOOR) for f in row.curve_objective]
+            resolution[index] = max((optimum - bound) / bound, GAP_FLOOR) if bound > 0 else math.nan
+    return gaps, resolution
+
+
+#: The method whose convergence the paper claims: the page's FIRENET, and the decades its
+#: gap must fall by for the claim to count as reproduced.
+CLAIMED_METHOD = FIRENET
+CLAIMED_DECADES = 3.0
+
+
+def convergence_claim(frame: pd.DataFrame) -> str:
+    """One sentence: did the paper's exponential convergence of FIRENET show, from the numbers.
+
+    The median over images of the page's FIRENET's gap to the optimum
+    (:func:`optimum_gaps`) from its first recorded layer to its last, in decades, against
+    :data:`CLAIMED_DECADES`, beside the other methods' final gaps.
+    """
+    ok = successful(frame)
+    gaps, resolution = optimum_gaps(ok)
+    ok = ok.assign(gap=gaps)
+    ours = ok[(ok["method"] == CLAIMED_METHOD) & (ok["gap"].map(len) > 0)]
+    if ours.empty:
+        return (f"The paper's claim (FIRENET's gap falls exponentially with depth) was not tested: no "
+                f"successful '{CLAIMED_METHOD}' run with a reference optimum.")
+    first = float(np.median([g[0] for g in ours["gap"]]))
+    last = float(np.median([g[-1] for g in ours["gap"]]))
+    depth = int(ours["depth"].max())
+    decades = math.log10(first / last)
+    others = ", ".join(f"{m} {float(np.median([g[-1] for g in group['gap']])):.2g}"
+                       for m, group in ok[ok["gap"].map(len) > 0].groupby("method", sort=False)
+                       if m != CLAIMED_METHOD)
+    verdict = "Reproduced" if decades >= CLAIMED_DECADES else "Not reproduced"
+    return (f"{verdict}: the page's FIRENET's gap to the optimum fell {decades:.1f} decades (from {first:.2g} "
+            f"at its first layer to {last:.2g} at layer {depth}, median over {ours['image_seed'].nunique()} "
+            f"images; the claim needs {CLAIMED_DECADES:g}, the optimum is resolved to "
+            f"{float(np.nanmax(resolution.to_numpy())):.1g}); final gaps of the others: {others}.")
+
+
+_FIRENETS = (FIRENET, FIRENET_PAPER, FIRENET_5X5)
+
+
+def _per_method(ok: pd.DataFrame, column: str) -> dict[str, float]:
+    return {m: float(v) for m, v in ok.groupby("method", sort=False)[column].mean().items()}
+
+
+def _versus(ok: pd.DataFrame, column: str, claim: str, unet_worse: str) -> str:
+    """Compare the U-Net with every FIRENET variant on ``column`` (mean over tasks): the
+    claim reproduced when the U-Net's value is above all of them."""
+    values = _per_method(ok, column)
+    firenets = {m: v for m, v in values.items() if m in _FIRENETS}
+    if UNET not in values or not firenets:
+        return f"The paper's claim ({claim}) was not tested: it needs the U-Net and a FIRENET."
+    reproduced = all(values[UNET] > v for v in firenets.values())
+    shown = ", ".join(f"{m} {v:.3g}" for m, v in values.items())
+    return (f"{'Reproduced' if reproduced else 'Not reproduced'} ({claim}): the U-Net's mean {unet_worse} is "
+            f"{values[UNET]:.3g}, {'above' if reproduced else 'not above'} every FIRENET's ({shown}).")
+
+
+def stability_claim(frame: pd.DataFrame) -> str:
+    """One sentence: is the U-Net's worst-case amplification above every FIRENET's."""
+    return _versus(successful(frame), "amplification",
+                   "a worst-case perturbation changes the trained U-Net more, for its size, than FIRENET",
+                   "worst-case amplification ||f(y+e) - f(y)|| / ||e|| (relative)")
+
+
+def robustness_claim(frame: pd.DataFrame) -> str:
+    """One sentence: does the U-Net's error grow more under attack than every FIRENET's."""
+    ok = successful(frame)
+    ok = ok.assign(growth=ok["perturbed_error"].astype(float) / ok["clean_error"].astype(float))
+    return _versus(ok, "growth", "a worst-case perturbation in the budget hurts the U-Net more than FIRENET",
+                   "error growth (perturbed / unperturbed error)")
+
+
+def detail_claim(frame: pd.DataFrame) -> str:
+    """One sentence: does FIRENET keep more of the detail's contrast than the U-Net."""
+    ok = successful(frame)
+    ok = ok.assign(loss=1.0 - ok["contrast_ratio"].astype(float))
+    return _versus(ok, "loss", "the U-Net loses a small detail FIRENET keeps",
+                   "lost contrast (1 - recovered / inserted)")
+
+
+def sampling_claim(frame: pd.DataFrame) -> str:
+    """One sentence: do more samples make the U-Net worse and FIRENET better."""
+    ok = successful(frame)
+    claim = "more samples make the U-Net worse and FIRENET better"
+    low, high = ok["extra"].min(), ok["extra"].max()
+    at = {e: _per_method(ok[ok["extra"] == e], "error") for e in (low, high)}
+    firenets = [m for m in at[low] if m in _FIRENETS and m in at[high]]
+    if low == high or UNET not in at[low] or UNET not in at[high] or not firenets:
+        return f"The paper's claim ({claim}) was not tested: it needs the U-Net, a FIRENET and two extra rates."
+    reproduced = at[high][UNET] > at[low][UNET] and all(at[high][m] < at[low][m] for m in firenets)
+    shown = ", ".join(f"{m} {at[low][m]:.3g} -> {at[high][m]:.3g}" for m in [UNET, *firenets])
+    return (f"{'Reproduced' if reproduced else 'Not reproduced'} ({claim}): mean error from extra {low:g} to "
+            f"{high:g}: {shown}.")
 
 
 def _spread(group: pd.Series) -> tuple[float, float]:
@@ -315,9 +461,11 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
     if ok.empty:
         return pd.DataFrame()
     if experiment == "convergence":
-        ok = ok.assign(final_gap=[g[-1] if len(g) else math.nan for g in certified_gaps(ok)])
-        return _aggregate(ok, ["method"], {"error": "error", "psnr": "PSNR", "final_gap": "certified gap",
-                                           "depth": "layers", "seconds": "seconds"})
+        ok = ok.assign(final_gap=[g[-1] if len(g) else math.nan for g in certified_gaps(ok)],
+                       optimum_gap=[g[-1] if len(g) else math.nan for g in optimum_gaps(ok)[0]])
+        return _aggregate(ok, ["method"], {"error": "error", "psnr": "PSNR", "optimum_gap": "gap to optimum",
+                                           "final_gap": "certified gap", "depth": "layers",
+                                           "seconds": "seconds"})
     if experiment in ("stability", "robustness"):
         columns = ({"perturbation": "||e||/||y||", "worst_change": "worst change",
                     "random_change": "random change", "amplification": "amplification"}
@@ -390,7 +538,10 @@ def summary_markdown(frame: pd.DataFrame, *, command: str = "", figures: Sequenc
                          if k in _SETTING_NAMES and v is not None and not (isinstance(v, float) and math.isnan(v)))
     failed = frame[frame["status"] != "ok"]
     lines += [f"{len(frame)} tasks ({len(failed)} failed), code version {frame['code_version'].iloc[0]}.",
-              f"Shared settings: {settings}.", "", markdown_table(table(frame))]
+              f"Shared settings: {settings}.", ""]
+    if experiment in _CLAIMS and not successful(frame).empty:
+        lines += [f"**The paper's claim.** {_CLAIMS[experiment](frame)}", ""]
+    lines += [markdown_table(table(frame))]
     cost = f"Task time {frame['seconds'].astype(float).sum():.1f} s in all"
     if wall_seconds is not None:
         cost += f"; this run took {wall_seconds:.1f} s of wall time"
@@ -409,6 +560,10 @@ def summary_markdown(frame: pd.DataFrame, *, command: str = "", figures: Sequenc
     return "\n".join(lines).rstrip() + "\n"
 
 
+#: Experiment -> the sentence saying whether its paper claim reproduced.
+_CLAIMS = {"convergence": convergence_claim, "stability": stability_claim, "robustness": robustness_claim,
+           "detail": detail_claim, "sampling_change": sampling_claim}
+
 _SETTING_NAMES = {"preset", "size", "pattern", "rate", "mask_seed", "transform", "wavelet", "levels", "lam",
-                  "weights", "noise", "noise_seed", "steps", "lr", "momentum", "mu", "random_trials",
+                  "weights", "noise", "noise_seed", "steps", "lr", "momentum", "mu", "random_trials", "on_budget",
                   "budget", "text", "extra_pattern", "iterations"}

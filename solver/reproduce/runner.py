@@ -11,6 +11,12 @@ and traceback; the sweep goes on.
 Workers are processes with one thread each, and each sets torch to one thread when it
 starts (:class:`OneTorchThread`): on shared cores OpenMP threads spin-wait on each other,
 and one process per core is what makes two cores give twice the throughput.
+
+Workers must agree on the code: before the first task, every worker reports its code
+version (:mod:`solver.reproduce.version`) and only those on the client's get tasks; every
+row carries the version of the worker that computed it, and a row from another version is
+refused (kept apart in ``quarantine/``, never reused). A ``--scheduler`` that does not
+answer within :data:`CONNECT_SECONDS` is a :class:`ClusterError` with one line.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import socket
 import tempfile
 import time
@@ -31,11 +38,14 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from solver.reproduce.version import code_version, package_folder, worker_state
 from solver.validation import check_int
 
 __all__ = [
+    "ClusterError",
     "OneTorchThread",
     "SweepReport",
+    "agreeing_workers",
     "code_version",
     "execute_task",
     "local_client",
@@ -44,25 +54,15 @@ __all__ = [
     "task_path",
 ]
 
-_SOLVER = Path(__file__).resolve().parent.parent
-# Files of this package that do not change any number (the command line, figures,
-# tables): editing them keeps the task keys.
-_PRESENTATION = {"__init__.py", "__main__.py", "cli.py", "figures.py", "results.py", "runner.py", "sweep.py"}
+#: Seconds to wait for a ``--scheduler`` to answer before giving up.
+CONNECT_SECONDS = 3
+#: Seconds to wait for the first worker of a ``--scheduler`` to join.
+WORKER_WAIT_SECONDS = 30
 
 
-def code_version() -> str:
-    """A short hash of the numerics' source (every solver module except the presentation
-    files of this package) and the torch and numpy versions."""
-    import numpy
-    import torch
-
-    digest = hashlib.sha256(f"torch {torch.__version__} numpy {numpy.__version__}".encode())
-    for path in sorted(_SOLVER.rglob("*.py")):
-        relative = path.relative_to(_SOLVER)
-        if relative.parts[0] == "reproduce" and relative.name in _PRESENTATION:
-            continue
-        digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:12]
+class ClusterError(RuntimeError):
+    """The cluster cannot run the sweep: no scheduler answers at the address, or no worker
+    runs the client's code version. The message is one line saying what to do."""
 
 
 def task_key(settings: Mapping[str, Any], version: str) -> str:
@@ -90,6 +90,12 @@ class OneTorchThread(WorkerPlugin):
         torch.set_num_threads(self.threads)
 
 
+def _set_torch_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
 def execute_task(settings: Mapping[str, Any], runner: Callable[[Mapping[str, Any]], dict] | None = None) -> dict:
     """Run one task where it lands; never raises: an error becomes the record's ``error``.
 
@@ -104,7 +110,10 @@ def execute_task(settings: Mapping[str, Any], runner: Callable[[Mapping[str, Any
     Returns
     -------
     dict
-        ``{"status": "ok" | "error", "error": str | None, "values": dict, "worker": str}``.
+        ``{"status": "ok" | "error", "error": str | None, "values": dict, "worker": str,
+        "worker_code_version": str}``; the last is the code version of the process that
+        computed it (:func:`solver.reproduce.version.code_version`), which the client
+        compares with its own.
     """
     if runner is None:
         from solver.reproduce.experiments import execute as runner
@@ -115,8 +124,10 @@ def execute_task(settings: Mapping[str, Any], runner: Callable[[Mapping[str, Any
     except Exception as error:  # recorded, not fatal: the sweep goes on
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__)[-6:])
         return {"status": "error", "error": f"{type(error).__name__}: {error}\n{text}",
-                "values": {"seconds": time.perf_counter() - start}, "worker": worker}
-    return {"status": "ok", "error": None, "values": values, "worker": worker}
+                "values": {"seconds": time.perf_counter() - start}, "worker": worker,
+                "worker_code_version": code_version()}
+    return {"status": "ok", "error": None, "values": values, "worker": worker,
+            "worker_code_version": code_version()}
 
 
 @dataclass
@@ -126,20 +137,29 @@ class SweepReport:
     Attributes
     ----------
     records : list of dict
-        One per task, in the order of the tasks: ``key``, ``settings``, ``status``,
-        ``error``, ``values``, ``worker``, ``code_version``.
+        One per task, in the order of the tasks: ``key``, ``settings``, ``status``
+        (``"ok"``, ``"error"``, or ``"refused"`` for a row from a worker on other code),
+        ``error``, ``values``, ``worker``, ``code_version`` (the client's, in the key) and
+        ``worker_code_version``.
     computed, reused, failed : int
-        Tasks computed in this call, found in earlier result files, and recorded with an
-        error (among the computed and reused ones).
+        Tasks computed in this call, found in earlier result files, and not ``"ok"``
+        (among the computed and reused ones).
+    refused : int
+        Rows refused because the worker's code version was not the client's; they are
+        kept in ``directory/quarantine/`` and computed again by the next run.
     wall_seconds : float
         Time of this call, cluster start included.
+    notes : list of str
+        One line per worker left out of the sweep, and why.
     """
 
     records: list[dict] = field(default_factory=list)
     computed: int = 0
     reused: int = 0
     failed: int = 0
+    refused: int = 0
     wall_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def task_seconds(self) -> float:
@@ -190,12 +210,80 @@ def _client(client: Any, scheduler: str | None, workers: int, threads: int) -> I
     elif scheduler:
         from distributed import Client
 
-        with Client(scheduler) as remote:
-            remote.register_plugin(OneTorchThread(threads))
+        try:
+            remote = Client(scheduler, timeout=CONNECT_SECONDS)
+        except (OSError, TimeoutError, ValueError) as error:  # refused, timed out, or not an address
+            raise ClusterError(f"no Dask scheduler answers at {scheduler!r} within {CONNECT_SECONDS} s "
+                               f"({error}); start one with `dask scheduler` or correct --scheduler") from None
+        with remote:
             yield remote
     else:
         with local_client(workers, threads) as local:
             yield local
+
+
+_MISSING_MODULE = re.compile(r"No module named '([^']+)'")
+
+
+def agreeing_workers(client: Any, version: str) -> tuple[list[str], list[str]]:
+    """The workers of ``client`` that run code version ``version``, and a line per other one.
+
+    Each worker reports :func:`solver.reproduce.version.worker_state`; a worker that cannot
+    import the package, or runs other code, is left out with a line saying why. The
+    scheduler must import the package too (it unpickles every task).
+
+    Returns
+    -------
+    agreeing : list of str
+        Worker addresses.
+    notes : list of str
+        One line per worker left out.
+
+    Raises
+    ------
+    ClusterError
+        If the scheduler cannot import the package, no worker joins within
+        :data:`WORKER_WAIT_SECONDS`, or none agrees (the message joins the reasons into
+        one line).
+    """
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
+    except TimeoutError:
+        raise ClusterError(f"no Dask worker joined the scheduler within {WORKER_WAIT_SECONDS} s: start workers "
+                           "with `dask worker ADDRESS` (see docs/remote-cluster.md)") from None
+    try:  # the scheduler unpickles each task, so it needs the package too
+        client.run_on_scheduler(package_folder)
+    except Exception as error:  # whatever the scheduler's import raised, sent back
+        missing = _MISSING_MODULE.search(str(error))
+        what = f"cannot import {missing.group(1)!r}" if missing else f"failed: {type(error).__name__}: {error}"
+        raise ClusterError(f"the scheduler {what}: install the project's requirements.txt where it runs and put "
+                           "the project folder on its PYTHONPATH (it unpickles every task)") from None
+    states = client.run(worker_state, on_error="return")
+    agreeing, notes = [], []
+    for address, state in sorted(states.items()):
+        if isinstance(state, BaseException):
+            missing = _MISSING_MODULE.search(str(state))
+            if missing:
+                notes.append(f"worker {address} cannot import {missing.group(1)!r}: install the project's "
+                             "requirements.txt there and put the project folder on its PYTHONPATH")
+            else:
+                notes.append(f"worker {address} could not report its code version: {state}")
+        elif state.get("code_version") != version:
+            notes.append(f"worker {address} runs code version {state.get('code_version')} (solver at "
+                         f"{state.get('solver')}), not the client's {version}: it gets no task")
+        else:
+            agreeing.append(address)
+    if not agreeing:
+        raise ClusterError(f"no worker runs the client's code version {version}: " + "; ".join(notes))
+    return agreeing, notes
+
+
+def _refusal(outcome: Mapping[str, Any], version: str) -> str | None:
+    """Why a worker's row cannot join a sweep on code version ``version`` (None: it can)."""
+    theirs = outcome.get("worker_code_version")
+    if theirs == version:
+        return None
+    return f"refused: worker {outcome.get('worker')} runs code version {theirs}, not {version}"
 
 
 def run_tasks(
@@ -212,6 +300,12 @@ def run_tasks(
     version: str | None = None,
 ) -> SweepReport:
     """Compute the tasks without a result file under ``directory`` and collect them all.
+
+    Only workers on the client's code version get tasks (:func:`agreeing_workers`); a row
+    that still comes back from another version (a worker restarted on edited files) is
+    refused: written to ``directory/quarantine/<key>.json``, never to ``tasks/``, and
+    counted as failed, so the next run computes it again. Earlier result files count only
+    when their worker's code version is the key's.
 
     Parameters
     ----------
@@ -235,11 +329,18 @@ def run_tasks(
     runner : callable, optional
         Function of the settings computing the values (default: the experiments').
     version : str, optional
-        Code version in the keys (default :func:`code_version`).
+        Code version in the keys, which the workers must run (default
+        :func:`code_version`).
 
     Returns
     -------
     SweepReport
+
+    Raises
+    ------
+    ClusterError
+        If ``scheduler`` does not answer within :data:`CONNECT_SECONDS`, or no worker
+        runs the code version.
     """
     from tqdm.auto import tqdm
 
@@ -253,20 +354,27 @@ def run_tasks(
     pending = []
     for key, settings in zip(keys, tasks):
         earlier = _read_json(task_path(directory, key))
-        if earlier is not None and earlier["key"] != key:  # another task's file under this name
+        if earlier is not None and earlier.get("key") != key:  # another task's file under this name
             earlier = None
-        if earlier is not None and not (retry_failed and earlier.get("status") != "ok"):
+        usable = (earlier is not None and _refusal(earlier, version) is None
+                  and not (retry_failed and earlier.get("status") != "ok"))
+        if usable:
             records[key] = {**earlier, "computed": False}
         else:
             pending.append((key, dict(settings)))
     report = SweepReport(reused=len(records))
     if pending:
         with _client(client, scheduler, workers, threads) as dask:
+            agreeing, report.notes = agreeing_workers(dask, version)
+            if client is None and scheduler:
+                # Only on the agreeing workers: a worker without the package could not load a plugin.
+                dask.run(_set_torch_threads, threads, workers=agreeing)
             # A fresh Dask key per call: a result the scheduler still holds from an earlier
             # call must not stand in for a computation asked for again.
             call = uuid.uuid4().hex[:8]
-            futures = {dask.submit(execute_task, settings, runner, key=f"{settings.get('experiment', 'task')}-{key}-{call}",
-                                   pure=False): (key, settings)
+            futures = {dask.submit(execute_task, settings, runner,
+                                   key=f"{settings.get('experiment', 'task')}-{key}-{call}", pure=False,
+                                   workers=agreeing, allow_other_workers=False): (key, settings)
                        for key, settings in pending}
             from distributed import as_completed
 
@@ -279,9 +387,15 @@ def run_tasks(
                         outcome = future.result()
                     except Exception as error:  # the worker died, or the task could not be sent
                         outcome = {"status": "error", "error": f"{type(error).__name__}: {error}",
-                                   "values": {}, "worker": None}
+                                   "values": {}, "worker": None, "worker_code_version": version}
                     record = {"key": key, "code_version": version, "settings": settings, **outcome}
-                    _write_json(task_path(directory, key), record)
+                    refusal = _refusal(outcome, version)
+                    if refusal is None:
+                        _write_json(task_path(directory, key), record)
+                    else:
+                        _write_json(directory / "quarantine" / f"{key}.json", record)
+                        record = {**record, "status": "refused", "error": refusal, "values": {}}
+                        report.refused += 1
                     records[key] = {**record, "computed": True}
                     report.computed += 1
                     bar.update()
@@ -293,4 +407,3 @@ def run_tasks(
     report.failed = sum(r.get("status") != "ok" for r in report.records)
     report.wall_seconds = time.perf_counter() - start
     return report
-

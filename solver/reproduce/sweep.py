@@ -6,10 +6,14 @@ Output directory layout::
     OUT/results.parquet      the tidy table, one row per task
     OUT/figures/<name>.png   and .svg
     OUT/summary.md           the command, the shared settings, the table, the figures
+    OUT/run.json             the command and wall time of the run (kept when the figures
+                             are exported again)
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +24,11 @@ import pandas as pd
 from solver.reproduce import experiments, results
 from solver.reproduce.runner import SweepReport, run_tasks
 
-__all__ = ["ExperimentOutput", "check_output_folder", "run_experiment", "write_outputs"]
+__all__ = ["RUN_RECORD", "ExperimentOutput", "check_output_folder", "read_run_record", "run_experiment",
+           "write_outputs"]
+
+#: The file beside the results that keeps the run's command and wall time.
+RUN_RECORD = "run.json"
 
 
 def check_output_folder(directory: str | Path) -> Path:
@@ -74,12 +82,35 @@ class ExperimentOutput:
     notes: list[str] = field(default_factory=list)
 
 
+def read_run_record(directory: str | Path) -> dict[str, Any]:
+    """The command and wall time of the run that wrote ``directory`` (empty if unknown).
+
+    Returns
+    -------
+    dict
+        ``{"command": str, "wall_seconds": float or None}``, or ``{}`` when the file is
+        missing or is not such a record.
+    """
+    try:
+        record = json.loads((Path(directory) / RUN_RECORD).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict) or not isinstance(record.get("command"), str):
+        return {}
+    seconds = record.get("wall_seconds")
+    valid_seconds = (isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+                     and math.isfinite(seconds) and seconds >= 0)
+    return {"command": record["command"], "wall_seconds": float(seconds) if valid_seconds else None}
+
+
 def write_outputs(frame: pd.DataFrame, out: str | Path, *, figures: bool = True, browser: str | None = None,
                   command: str = "", wall_seconds: float | None = None,
                   results_name: str = "results.parquet") -> ExperimentOutput:
     """Write the table, the figures (PNG and SVG) and the summary of one experiment.
 
     A figure export failure is not fatal: it is noted in the summary and the returned notes.
+    A ``command`` is kept in ``out/run.json`` with ``wall_seconds``, for a later export
+    (:func:`read_run_record`).
     """
     from solver.reproduce.figures import (
         FigureExportError,
@@ -103,6 +134,8 @@ def write_outputs(frame: pd.DataFrame, out: str | Path, *, figures: bool = True,
         notes=notes, wall_seconds=wall_seconds)
     summary_path = out / "summary.md"
     summary_path.write_text(summary)
+    if command:
+        (out / RUN_RECORD).write_text(json.dumps({"command": command, "wall_seconds": wall_seconds}) + "\n")
     return ExperimentOutput(frame, None, results_path, summary_path, paths, notes)
 
 
