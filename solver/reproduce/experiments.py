@@ -4,7 +4,7 @@ A *task* is a flat dict of plain settings (JSON scalars): the experiment, the me
 every parameter it is built with, the problem (image seed, size, sampling, noise) and the
 experiment's own settings (budget, contrast, extra samples) with their seeds. Every
 parameter is resolved when the sweep is planned (e.g. FIRENET's restarts and layers from
-:func:`solver.firenet.recommended`), so the settings alone say what was computed, and a
+:func:`solver.legacy.fixed_schedule`), so the settings alone say what was computed, and a
 rerun of the same settings (one torch thread) reproduces every number. :func:`execute`
 runs one task in whatever process it lands in and returns its measured values.
 
@@ -129,14 +129,15 @@ def method_settings(method: str, size: int, *, iterations: int = 300) -> dict[st
     is None for methods without a fixed iteration count.
     """
     check_choice("method", method, METHOD_VARIANTS)
-    from solver.firenet import PAPER_DEFAULTS, recommended
+    from solver.firenet import PAPER_DEFAULTS
+    from solver.legacy import fixed_schedule
 
     keys = ("restarts", "layers", "nu", "sharpness", "output", "tau", "sigma", "delta")
     out: dict[str, Any] = {k: None for k in keys}
     out["iterations"] = None
     if method in ("firenet", "firenet_paper", "firenet_5x5", "unet_firenet"):
         if method == "firenet":
-            params = recommended(size)
+            params = fixed_schedule(size)
         else:  # the paper's network; the tail after the U-Net is its 5 x 5 one too
             params = dict(PAPER_DEFAULTS, restarts=16 if method == "firenet_paper" else 5)
         out.update({k: params[k] for k in keys})
