@@ -30,6 +30,15 @@ every test problem. Optionally (``data_consistent``) the candidate is also corre
 beats the candidate whenever ``lam ||w||_2 <= 1``; its objective then converges faster
 than the dual can certify it.
 
+The gaps that choose the candidate and the restarts are computed in the working
+precision from the kept ``A x`` and ``A^* z``. What is returned and certified is evaluated
+in double precision (:mod:`solver.objective`: in single precision ``F`` can read 2e-4 of
+``F*`` low): at every check the candidate's objective (one ``A``), and, when a record or a
+target reads the certificate, the better of the two dual points (one ``A^*``). The output
+is the point of lowest such objective over all checks so far, and with it the smallest
+certified gap against the best dual value: a restart moves the iterate, never the output,
+and more layers never return a worse one.
+
 Where the dual optimum has more active bounds ``|A^* z| = lam w`` than there are
 measurements (radial, line and spiral masks) the dual iterates approach it with small
 violations spread over all of them, and rescaling into the feasible set costs their size
