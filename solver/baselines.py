@@ -177,9 +177,11 @@ class AdaptiveChambollePock(_Iterative):
     ``omega = min(1, ||lam w||_2) / ||y||``, as in the adaptive FIRENET schedule
     (:mod:`solver.schedules`); at the moments that schedule would restart, ``omega``
     moves halfway (in log scale) to the ratio of the dual and primal moves since the
-    previous such moment, and the iteration simply continues. It replaces the
-    per-size tables :data:`solver.legacy.CP_FIXED_RATIO` / ``CP_FIXED_RATIO_UNIFORM``. The records carry
-    the certified gap (``gap``) and the best dual point (``dual``).
+    previous such moment, and the iteration simply continues. It replaces the per-size
+    tables :data:`solver.legacy.CP_FIXED_RATIO` / ``CP_FIXED_RATIO_UNIFORM``. The output is
+    the point of lowest objective certified at the checks so far (never a later worse one);
+    the records carry it, its certified gap (``gap``, in double precision) and the best dual
+    point (``dual``).
 
     Parameters
     ----------
