@@ -16,7 +16,9 @@ With ``--floor``: the single-precision floor instead (``solver.objective.SINGLE_
 complex64 runs of 1,000 layers on the page's default problem (N = 256, multilevel, level
 weights), N = 64 (multilevel, unit weights) and N = 32 (variable density, level weights),
 Shepp-Logan at 25 %, default and data-consistent, printing the certified relative gap
-(evaluated in double precision) every 100 layers and its smallest value.
+(evaluated in double precision) every 100 layers and its smallest value; with
+``--property-problems`` the same every 100 layers on the 27 multilevel and uniform
+problems of ``tests/certificate_problems.py`` (complex64 data, N = 16-64).
 
 Run from the repository root (about 20 minutes on one idle core, mostly the references of
 the radial and line masks; ``--floor`` about 5)::
@@ -108,6 +110,24 @@ def floor(layers: int = 1000) -> None:
                   f"at layer {smallest[0]}; " + " ".join(f"{k}:{g:.1e}" for k, g in rows[9::10]), flush=True)
 
 
+def floor_property_problems(layers: int = 1000) -> None:
+    """The same for the multilevel and uniform problems of the certificate's property test
+    (``tests/certificate_problems.py``), every 100 layers."""
+    from tests.certificate_problems import SEEDS, build
+
+    for seed in SEEDS:
+        p = build(seed)
+        if p.spec.pattern not in ("multilevel", "uniform"):
+            continue
+        rows = []
+        net = FIRENET(p.A, lam=LAM, weights=p.w, schedule="adaptive", max_layers=layers,
+                      rule=AdaptiveRule(data_consistent=bool((seed // 4) % 2)))
+        with torch.no_grad():
+            net.solve(p.y.to(torch.complex64), callback=lambda r: rows.append(float(r.gap / r.dual_value))
+                      if r.layer % 100 == 0 else None)
+        print(f"problem {seed} ({p.spec.pattern}, N = {p.spec.size}): " + " ".join(f"{g:.1e}" for g in rows), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=32)
@@ -115,10 +135,12 @@ def main() -> None:
     parser.add_argument("--reference-layers", type=int, default=30_000)
     parser.add_argument("--patterns", nargs="+", default=list(PATTERNS), choices=PATTERNS)
     parser.add_argument("--floor", action="store_true", help="measure the single-precision floor instead")
+    parser.add_argument("--property-problems", action="store_true",
+                        help="with --floor: on the property test's multilevel and uniform problems")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.floor:
-        floor()
+        floor_property_problems() if args.property_problems else floor()
         return
     print(f"N = {args.size}, {args.layers} layers; ratio = certified gap / true gap at the checks\n")
     print("| pattern | output | reference certified | median ratio (layer >= 50) | max ratio | "

@@ -77,7 +77,7 @@ PANELS = """
   to 1e-6 where 2-D random masks need 230-1,870, and on some not within 8,000 (README,
   "FIRENET's schedules"). Values
   below about 1e-4 are at the limit of the app's single precision: its runs stall at
-  certified gaps of 1e-5 to 8e-5 (measured); the README's tables are in double precision.
+  certified gaps of 4e-6 to 8e-5 (measured); the README's tables are in double precision.
 - **Stability**: output change against perturbation size, log-log, worst case (solid)
   and random (dashed) for each network; the dotted diagonal is "change = perturbation".
 
