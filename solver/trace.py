@@ -29,9 +29,9 @@ __all__ = ["GAP_FLOOR", "HEARTBEAT_SECONDS", "Trace", "certify", "depth_of", "ow
 
 #: Smallest relative gap reported (a log scale needs a positive one). The objective and
 #: dual values of a run are evaluated in double precision whatever the run's dtype
-#: (:mod:`solver.objective`), with rounding of about 1e-16 ||y||, below 1e-13 of F where
-#: ||y|| / F* <= 500 (150-460 on the test problems); a single-precision run stops far above
-#: this, at :data:`solver.objective.SINGLE_PRECISION_FLOOR`.
+#: (:mod:`solver.objective`; they match a dense numpy evaluation to 1e-12 of F in the
+#: tests); a single-precision run stalls far above this, below
+#: :data:`solver.objective.SINGLE_PRECISION_FLOOR`.
 GAP_FLOOR = 1e-12
 
 #: Shortest time between two calls of :func:`run`'s ``heartbeat`` (seconds).
