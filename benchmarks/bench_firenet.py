@@ -12,8 +12,8 @@ Methods: FIRENET with the paper's parameters (5 layers per restart, ergodic), wi
 RECOMMENDED (20 layers per restart, last iterate), with the adaptive schedule (the
 default; with the data-consistent candidate, ``DC``; with plain unrelaxed steps,
 ``rho=1``);
-Chambolle-Pock with the tuned ratio of ``TUNED_RATIO`` (level weights) or
-``TUNED_RATIO_UNIFORM`` (unit weights), parameter-free Chambolle-Pock
+Chambolle-Pock with the fixed ratio of ``solver.legacy.CP_FIXED_RATIO`` (level weights) or
+``CP_FIXED_RATIO_UNIFORM`` (unit weights), parameter-free Chambolle-Pock
 (``AdaptiveChambollePock``), and FISTA on the matched squared LASSO (``residual`` taken
 from the reference minimiser; with ``||A x* - y|| ~ 0`` no lam2 matches and FISTA
 converges to a different problem).
@@ -45,14 +45,9 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from solver.baselines import (  # noqa: E402
-    FISTA,
-    TUNED_RATIO,
-    TUNED_RATIO_UNIFORM,
-    AdaptiveChambollePock,
-    ChambollePock,
-)
+from solver.baselines import FISTA, AdaptiveChambollePock, ChambollePock  # noqa: E402
 from solver.firenet import FIRENET, PAPER_DEFAULTS, RECOMMENDED  # noqa: E402
+from solver.legacy import CP_FIXED_RATIO, CP_FIXED_RATIO_UNIFORM  # noqa: E402
 from solver.schedules import AdaptiveRule  # noqa: E402
 from solver.objective import dual_value, objective  # noqa: E402
 from solver.operators import SubsampledFourier, WaveletMeasurement  # noqa: E402
@@ -136,7 +131,7 @@ def interleaved_medians(fns: dict, rounds: int) -> dict:
 
 
 def methods(A, w, lam, size, residual):
-    ratio = (TUNED_RATIO if w is not None else TUNED_RATIO_UNIFORM).get(size, 300.0)
+    ratio = (CP_FIXED_RATIO if w is not None else CP_FIXED_RATIO_UNIFORM).get(size, 300.0)
 
     def firenet(params):
         return lambda layers: FIRENET(A, weights=w, **{**params, "lam": lam,

@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from explorer import own_data
+from explorer.charts import target_note
 from explorer import specs as K
 from explorer import state as S
 from explorer.presets import PRESETS
@@ -163,8 +164,11 @@ def _firenet_controls(specs: Mapping[str, K.Spec]) -> None:
                                     "follow FIRENET's own certified gap.")
     widget("schedule", specs)
     if ss["schedule"] == "adaptive":
-        for column, key in zip(st.columns(2), ("max_layers", "target_gap")):
-            widget(key, specs, container=column)
+        values = {key: widget(key, specs, container=column)
+                  for column, key in zip(st.columns(2), ("max_layers", "target_gap"))}
+        note = target_note(values["target_gap"] or 0.0)
+        if note:
+            st.caption(note)
         widget("consistent", specs)
     else:
         for pair in (("n", "p"), ("nu", "C")):

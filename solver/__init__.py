@@ -42,11 +42,12 @@ _EXPORTS = {
     "Wavelet2D": "wavelets", "level_weights": "wavelets",
     # networks
     "FIRENET": "firenet", "PAPER_DEFAULTS": "firenet", "RECOMMENDED": "firenet",
-    "recommended": "firenet", "LayerRecord": "firenet",
+    "LayerRecord": "firenet",
     "ChambollePock": "baselines", "FISTA": "baselines", "ZeroFilled": "baselines",
     "UNet": "networks", "LearnedReconstruction": "networks", "load_network": "networks",
     # objective, metrics, images
     "objective": "objective", "dual_value": "objective", "polish_dual": "objective",
+    "SINGLE_PRECISION_FLOOR": "objective",
     "psnr": "metrics", "ssim": "metrics", "relative_error": "metrics",
     "make_test_image": "phantoms", "shepp_logan": "phantoms",
     # perturbations and stability

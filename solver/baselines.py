@@ -36,6 +36,7 @@ from solver.primal_dual import (
     threshold_unit,
     to_image,
 )
+from solver.objective import wide
 from solver.prox import norm_last, soft_threshold
 from solver.schedules import AdaptiveRule, adaptive_primal_dual, check_rule
 from solver.recipe import LAM
@@ -47,23 +48,9 @@ __all__ = [
     "ChambollePock",
     "AdaptiveChambollePock",
     "FISTA",
-    "TUNED_RATIO",
-    "TUNED_RATIO_UNIFORM",
 ]
 
 OUTPUTS = ("last", "ergodic")
-
-#: Measured good step ratios tau/sigma for plain Chambolle-Pock on the sqrt-LASSO with
-#: lam = 2.5e-4, level weights (``solver.wavelets.level_weights`` of the image), Haar
-#: with maximal levels and multilevel 25 % Fourier sampling, by N (Shepp-Logan and random
-#: ellipses; the best of a factor-3 grid after 600 iterations). 1024 is extrapolated.
-#: The good ratio depends on the mask, the weights and the image, so treat these as
-#: starting points; :class:`AdaptiveChambollePock` needs none.
-TUNED_RATIO: dict[int, float] = {32: 1e5, 64: 1e4, 128: 1e3, 256: 300.0, 512: 300.0, 1024: 300.0}
-
-#: The same for unit weights (which prefer larger ratios).
-TUNED_RATIO_UNIFORM: dict[int, float] = {32: 3e5, 64: 1e5, 128: 1e4, 256: 3e3, 512: 3e3, 1024: 3e3}
-
 
 class _Base(nn.Module):
     def __init__(self, A: Any) -> None:
@@ -131,7 +118,7 @@ class ChambollePock(_Iterative):
     ratio : float, optional
         Step ratio ``tau/sigma`` with ``tau sigma = 1/||A||^2``: ``tau = sqrt(ratio)``,
         ``sigma = 1/sqrt(ratio)`` (for ``||A|| = 1``). Cannot be combined with ``tau`` or
-        ``sigma``. :data:`TUNED_RATIO` lists measured values.
+        ``sigma``. :data:`solver.legacy.CP_FIXED_RATIO` lists values measured on one problem family.
     output : {"last", "ergodic"}, default "last"
         The last iterate (converges much faster here) or the ergodic average.
     """
@@ -191,9 +178,11 @@ class AdaptiveChambollePock(_Iterative):
     ``omega = min(1, ||lam w||_2) / ||y||``, as in the adaptive FIRENET schedule
     (:mod:`solver.schedules`); at the moments that schedule would restart, ``omega``
     moves halfway (in log scale) to the ratio of the dual and primal moves since the
-    previous such moment, and the iteration simply continues. It replaces the
-    per-size tables :data:`TUNED_RATIO` / :data:`TUNED_RATIO_UNIFORM`. The records carry
-    the certified gap (``gap``) and the best dual point (``dual``).
+    previous such moment, and the iteration simply continues. It replaces the per-size
+    tables :data:`solver.legacy.CP_FIXED_RATIO` / ``CP_FIXED_RATIO_UNIFORM``. The output is
+    the point of lowest objective certified at the checks so far (never a later worse one);
+    the records carry it, its certified gap (``gap``, in double precision) and the best dual
+    point (``dual``).
 
     Parameters
     ----------
@@ -228,7 +217,7 @@ class AdaptiveChambollePock(_Iterative):
     def solve(self, y: torch.Tensor, x0: Any = None, callback: Callback | None = None) -> torch.Tensor:
         """Complex wavelet coefficients after ``iterations`` layers (see FIRENET.solve)."""
         y = check_measurements(y, self.num_measurements)
-        thr_unit = threshold_unit(self.lam, self.weights, y)
+        thr_unit = threshold_unit(self.lam, self.weights, wide(y))  # float64: the certificate's
         x = start_coeffs(self.A, x0, y.shape[:-1], y.dtype, y.device)
         return adaptive_primal_dual(
             self.A, y, x, thr_unit, max_layers=self.iterations, norm=self.norm, restart=False,

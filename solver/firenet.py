@@ -30,7 +30,8 @@ Notes
 * With the paper's ``p = 5`` and subsampled data, the iteration stalls: ``eps_k`` keeps
   shrinking on a fixed clock, the primal step ``tau C eps_k p / 2`` goes to zero and
   the iterate freezes well above the minimiser. :data:`RECOMMENDED` holds measured
-  parameters that avoid this on the explorer's default problem only.
+  parameters that avoid this on the explorer's default problem only (:mod:`solver.legacy`
+  keeps the small-image table and Chambolle-Pock's ratios as comparison points).
 * ``schedule="adaptive"`` (:mod:`solver.schedules`) needs no table: restarts, restart
   point and the primal/dual step balance follow the certified duality gap, the dual is
   never reset, and every record carries the network's own certified gap.
@@ -59,6 +60,7 @@ from solver.primal_dual import (
     threshold_unit,
     to_image,
 )
+from solver.objective import wide
 from solver.prox import norm_last, project_ball, soft_threshold
 from solver.schedules import AdaptiveRule, adaptive_primal_dual, check_rule, restart_targets
 from solver.recipe import LAM
@@ -69,8 +71,6 @@ __all__ = [
     "LayerRecord",
     "PAPER_DEFAULTS",
     "RECOMMENDED",
-    "RECOMMENDED_SMALL",
-    "recommended",
     "SCHEDULES",
     # re-exported from solver.primal_dual and solver.prox for existing importers
     "primal_dual_block",
@@ -117,27 +117,6 @@ RECOMMENDED: dict[str, Any] = {
     "sharpness": 1.0,
     "output": "last",
 }
-
-#: Measured for N <= 128 (same problems, level weights, 300 layers): the 15 x 20, C = 1
-#: schedule leaves Shepp-Logan at 0.057 image error against the minimiser's 0.021 at
-#: N = 128 and 0.30 against 0.18 at N = 64; 10 x 30 with C = 3 gives 0.029 and 0.184
-#: (gaps 1e-4), and within 3 % of (or below) the minimiser's error on random ellipses and at
-#: N = 32.
-#: The good step ratio grows quickly as N shrinks (see solver.baselines.TUNED_RATIO), so
-#: smaller images need a larger C p.
-RECOMMENDED_SMALL: dict[str, Any] = {**RECOMMENDED, "layers": 30, "restarts": 10, "sharpness": 3.0}
-
-
-def recommended(size: int) -> dict[str, Any]:
-    """Measured FIRENET parameters for images of side ``size``.
-
-    :data:`RECOMMENDED` for ``size >= 256`` (also measured at 512), else
-    :data:`RECOMMENDED_SMALL`. Returns a new dict.
-    """
-    if isinstance(size, bool) or not isinstance(size, int) or size < 2:
-        raise ValueError(f"size must be an integer >= 2, got {size!r}")
-    return dict(RECOMMENDED if size >= 256 else RECOMMENDED_SMALL)
-
 
 OUTPUTS = ("ergodic", "last")
 SCHEDULES = ("fixed", "adaptive")
@@ -375,7 +354,7 @@ class FIRENET(nn.Module):
         inplace = not needs_grad(y, psi, self.weights)
         if self.adaptive:
             return adaptive_primal_dual(
-                self.A, y, psi, self.threshold_unit(y), max_layers=self.max_layers, norm=self.norm,
+                self.A, y, psi, self.threshold_unit(wide(y)), max_layers=self.max_layers, norm=self.norm,
                 rule=self.rule, target_gap=self.target_gap, callback=callback, inplace=inplace,
             )
         a_psi = torch.zeros_like(y) if (inplace and x0 is None) else None  # A psi, reused

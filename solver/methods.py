@@ -209,10 +209,11 @@ def _cp_adaptive(p: Parts) -> nn.Module:
 
 
 def _cp_tuned(p: Parts) -> nn.Module:
-    from solver.baselines import TUNED_RATIO, TUNED_RATIO_UNIFORM, ChambollePock
+    from solver.baselines import ChambollePock
+    from solver.legacy import CP_FIXED_RATIO, CP_FIXED_RATIO_UNIFORM
 
     # measured for every size the sampling code allows (powers of two, 32 to 1024)
-    table = TUNED_RATIO_UNIFORM if p.weights is None else TUNED_RATIO
+    table = CP_FIXED_RATIO_UNIFORM if p.weights is None else CP_FIXED_RATIO
     return ChambollePock(p.A, lam=p.lam, weights=p.weights, iterations=p.iterations,
                          ratio=table[p.A.size])
 
@@ -223,10 +224,10 @@ def _fista(p: Parts) -> nn.Module:
     return Network(p.A, lam=p.lam, weights=p.weights, iterations=p.iterations)
 
 
-def _recommended(size: int) -> dict[str, Any]:
-    from solver.firenet import recommended
+def _fixed_schedule(size: int) -> dict[str, Any]:
+    from solver.legacy import fixed_schedule
 
-    return recommended(size)
+    return fixed_schedule(size)
 
 
 def _paper_5x5(size: int) -> dict[str, Any]:
@@ -241,7 +242,7 @@ METHODS: dict[str, Method] = {
                         _zero_filled),
     FIRENET: Method("FIRENET", "#d62728",
                     "Restarted primal-dual network for the weighted sqrt-LASSO (weights computed, not trained).",
-                    _firenet, _ALL, iterative=True, sweep_schedule=_recommended),
+                    _firenet, _ALL, iterative=True, sweep_schedule=_fixed_schedule),
     FIRENET_PAPER: Method("FIRENET, paper's 5 x 5", "#e377c2",
                           "FIRENET with the paper's schedule: 5 restarts of 5 layers, nu = 1/e, C = 1, ergodic "
                           "output (it stops far from the minimiser; see docs/schedules.md).",
@@ -260,7 +261,7 @@ METHODS: dict[str, Method] = {
                         _cp_adaptive, _DEPTH, iterative=True, convergence=True, baseline=True),
     CP_TUNED: Method("Chambolle-Pock, tuned ratio", "#2ca02c",
                      "Chambolle-Pock with the step ratio measured best for the size "
-                     "(solver.baselines.TUNED_RATIO; unit weights: TUNED_RATIO_UNIFORM).",
+                     "(solver.legacy.CP_FIXED_RATIO; unit weights: CP_FIXED_RATIO_UNIFORM).",
                      _cp_tuned, _DEPTH, iterative=True, convergence=True),
     FISTA: Method("FISTA", "#ff7f0e", "FISTA on the matching squared LASSO (lam2 = lam * expected residual).",
                   _fista, _DEPTH, iterative=True, convergence=True),

@@ -16,8 +16,15 @@ one, so ``|<z, y>|`` (after rescaling ``z`` into the set) is also a dual value; 
 the certificate independent of the sign convention of whichever primal-dual method
 produced ``z``.
 
-All sums are accumulated in the real dtype that matches the input (float64 for
-complex128); pass complex128 tensors when gaps below ~1e-6 relative must be resolved.
+Both values are evaluated in double precision whatever the input's dtype: the point is
+cast to complex128 (exactly: every complex64 number is a complex128 one) and ``A`` is
+applied and every sum accumulated there. In single precision the residual
+``A x - y`` of a good point is a difference of two vectors of norm ``||y||``, and
+``||y|| / F*`` was 150-460 on five problems at N = 32 and 64, where ``F`` computed in
+float32 lay 2.3e-5 to 2e-4 of ``F*`` below its value (measured), so a gap computed from it
+was no bound at all. Cast up, the rounding left is about 1e-16 ``||y||``: the certificate
+is an upper bound to far below :data:`SINGLE_PRECISION_FLOOR`, near which single-precision
+runs stall.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from solver.prox import norm_last, squared_magnitude
 from solver.validation import check_int
 
 __all__ = [
+    "SINGLE_PRECISION_FLOOR",
     "objective",
     "certified_gap",
     "record_metrics",
@@ -39,9 +47,27 @@ __all__ = [
     "dual_value",
     "polish_dual",
     "weighted_l1",
+    "wide",
     "GapReport",
     "GapTracker",
 ]
+
+
+#: Relative gap that single-precision (complex64) runs of the adaptive FIRENET certify
+#: on every problem measured, and near which they stall: in float32 the dual step's
+#: residual ``A x - y`` is rounding noise of about 1e-7 ``||y||``, hundreds of times
+#: ``F*``, so the iterates stop improving there. Measured with the certificate evaluated
+#: in double precision (this module), N = 32-256, Shepp-Logan, 25 % sampling, 1,000
+#: layers: the certified gap stalls at 8.0e-5 on the page's default problem (N = 256,
+#: multilevel, level weights; 3.5e-6 after the last layer's dual polish), 1.8e-5 at
+#: N = 64 (multilevel, unit weights), 9.5e-6 at N = 32 (variable density, level
+#: weights); the data-consistent output: 8.2e-5 (6.1e-6), 2.8e-5, 1.2e-5
+#: (``benchmarks/tightness_certificates.py --floor``). On the 27 multilevel and uniform
+#: problems of the certificate's property test (N = 16-64, random ellipses, complex64) it
+#: is below this by layer 400 on every one and stalls between 4.1e-6 and 5.6e-5
+#: (``--floor --property-problems``). A smaller target gap may never be met in single
+#: precision; double precision certifies down to about 1e-12.
+SINGLE_PRECISION_FLOOR = 1e-4
 
 
 class GapReport(NamedTuple):
@@ -49,11 +75,11 @@ class GapReport(NamedTuple):
 
     Attributes
     ----------
-    objective : torch.Tensor, shape (...), real
+    objective : torch.Tensor, shape (...), float64
         ``F(x)``.
-    gap : torch.Tensor, shape (...), real
+    gap : torch.Tensor, shape (...), float64
         ``F(x) - D(z_feasible) >= F(x) - F*``.
-    dual_value : torch.Tensor, shape (...), real
+    dual_value : torch.Tensor, shape (...), float64
         ``D(z_feasible) <= F*``.
     """
 
@@ -72,6 +98,35 @@ def _as_weights(weights: Any, coeffs: torch.Tensor) -> torch.Tensor | None:
 def _check_lam(lam: float) -> None:
     if not lam > 0:
         raise ValueError(f"lam must be > 0, got {lam}")
+
+
+#: Double-precision dtype of each single- or half-precision one.
+_WIDE = {torch.complex64: torch.complex128, torch.float32: torch.float64, torch.float16: torch.float64,
+         torch.bfloat16: torch.float64}
+
+
+def wide(t: torch.Tensor) -> torch.Tensor:
+    """``t`` in double precision (complex128 or float64); ``t`` itself if it already is.
+
+    Casting up is exact, so the wide tensor is the same point, and what is computed from it
+    carries double-precision rounding only.
+    """
+    dtype = _WIDE.get(t.dtype)
+    return t if dtype is None else t.to(dtype)
+
+
+def _primal_wide(A: Any, coeffs: torch.Tensor, y_wide: torch.Tensor, thr_wide: torch.Tensor) -> torch.Tensor:
+    """``F(x) = sum lam w |x| + ||A x - y||`` with ``x`` cast to double precision, ``A``
+    applied there; ``y_wide`` and ``thr_wide = lam w`` already in double precision."""
+    x = wide(coeffs)
+    return (x.abs() * thr_wide).sum(dim=(-2, -1)) + norm_last(A.forward(x) - y_wide)
+
+
+def _dual_wide(A: Any, z: torch.Tensor, y_wide: torch.Tensor, inv_thr2_wide: torch.Tensor) -> torch.Tensor:
+    """:func:`dual_value` of ``z`` cast to double precision, ``A^*`` applied there;
+    ``inv_thr2_wide = 1 / (lam w)^2`` in double precision."""
+    z = wide(z)
+    return _dual_from_adjoint(z, A.adjoint(z), y_wide, inv_thr2_wide)
 
 
 def weighted_l1(coeffs: torch.Tensor, weights: Any = None) -> torch.Tensor:
@@ -114,8 +169,9 @@ def objective(
 
     Returns
     -------
-    torch.Tensor, shape (...), real
-        ``F(x)`` per batch element.
+    torch.Tensor, shape (...), float64
+        ``F(x)`` per batch element, evaluated in double precision (see the module
+        docstring).
 
     Raises
     ------
@@ -123,8 +179,8 @@ def objective(
         If ``lam <= 0``.
     """
     _check_lam(lam)
-    resid = A.forward(coeffs) - y
-    return lam * weighted_l1(coeffs, weights) + norm_last(resid)
+    y = wide(y)
+    return _primal_wide(A, coeffs, y, threshold_unit(lam, _as_weights(weights, y), y))
 
 
 def dual_value(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: Any = None) -> torch.Tensor:
@@ -146,12 +202,13 @@ def dual_value(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: An
 
     Returns
     -------
-    torch.Tensor, shape (...), real
-        A lower bound on ``F*``.
+    torch.Tensor, shape (...), float64
+        A lower bound on ``F*``, evaluated in double precision (see the module
+        docstring).
     """
     _check_lam(lam)
-    atz = A.adjoint(z)
-    return _dual_from_adjoint(z, atz, y, threshold_unit(lam, _as_weights(weights, atz), atz).reciprocal().square())
+    y = wide(y)
+    return _dual_wide(A, z, y, threshold_unit(lam, _as_weights(weights, y), y).reciprocal().square())
 
 
 def _dual_from_adjoint(z: torch.Tensor, atz: torch.Tensor, y: torch.Tensor, inv_thr2: torch.Tensor,
@@ -268,7 +325,7 @@ def polish_dual(z: torch.Tensor, y: torch.Tensor, A: Any, lam: float, weights: A
     check_int("rounds", rounds, low=1)
     atz = A.adjoint(z)
     thr_unit = threshold_unit(lam, _as_weights(weights, atz), atz)
-    gap = objective(coeffs, y, A, lam, weights) - _dual_from_adjoint(z, atz, y, thr_unit.reciprocal().square())
+    gap = (objective(coeffs, y, A, lam, weights) - dual_value(z, y, A, lam, weights)).to(atz.real.dtype)
     return _polish(A, z, atz, y, thr_unit, gap.detach(), iterations=iterations, rounds=rounds)[0]
 
 
@@ -326,12 +383,16 @@ def record_metrics(record: Any, y: torch.Tensor, A: Any, lam: float, weights: An
     Returns
     -------
     GapReport
-        ``(objective, gap, dual_value)``; the relative certified gap is
-        ``gap / dual_value`` (an upper bound on ``(F - F*)/F*`` when ``dual_value > 0``).
-        For the adaptive FIRENET schedule and :class:`solver.baselines.AdaptiveChambollePock`
-        the record's ``dual`` is the best dual point of the run, and this gap equals the
-        record's own ``gap`` (measured within 1.4x of the true gap from layer 50 on).
+        ``(objective, gap, dual_value)``, in double precision; the relative certified gap
+        is ``gap / dual_value`` (an upper bound on ``(F - F*)/F*`` when
+        ``dual_value > 0``). Records of the adaptive FIRENET schedule and of
+        :class:`solver.baselines.AdaptiveChambollePock` carry the gap and dual value the
+        network evaluated (in double precision, for the record's ``coeffs`` and its best
+        dual point ``dual``); they are returned as they are, with no ``A`` applied.
     """
+    bound = getattr(record, "dual_value", None)
+    if record.gap is not None and bound is not None:
+        return GapReport(record.gap + bound, record.gap, bound)  # evaluated by the network already
     with torch.no_grad():
         f = objective(record.coeffs, y, A, lam, weights)
         d = dual_value(record.dual, y, A, lam, weights)

@@ -53,8 +53,9 @@ class LayerRecord:
     coeffs : torch.Tensor, shape (..., N, N), complex
         The network's output if it stopped here, in wavelet coefficients: the running
         ergodic average of the current block, or the current iterate for
-        ``output="last"``; for the adaptive schedule, at a check the better certified of
-        the iterate and the running average, else the iterate. Unscaled.
+        ``output="last"``; for the adaptive schedule, the point with the lowest objective
+        (so the smallest certified gap) among those it certified at its checks so far.
+        Unscaled.
     dual : torch.Tensor, shape (..., M), complex
         A dual point ``z`` (||z|| <= 1). Rescaled into the dual-feasible set it certifies
         a gap for ``y`` (see :func:`solver.objective.certified_gap`). For the fixed
@@ -66,9 +67,13 @@ class LayerRecord:
         fixed restart schedule).
     iterate : torch.Tensor, shape (..., N, N), complex
         The current primal iterate ``x`` (equals ``coeffs`` for ``output="last"``).
-    gap : torch.Tensor or None, shape (...), real
-        The method's own certified gap ``F(coeffs) - D(dual) >= F(coeffs) - F*``
-        (adaptive schedule; ``None`` for methods that do not compute one).
+    gap : torch.Tensor or None, shape (...), float64
+        The method's own certified gap ``F(coeffs) - D(dual) >= F(coeffs) - F*``,
+        evaluated in double precision (adaptive schedule; ``None`` for methods that do
+        not compute one).
+    dual_value : torch.Tensor or None, shape (...), float64
+        ``D(dual)`` in double precision, the lower bound on ``F*`` behind ``gap`` (``None``
+        with it).
     """
 
     layer: int
@@ -78,6 +83,7 @@ class LayerRecord:
     eps: torch.Tensor | None
     iterate: torch.Tensor
     gap: torch.Tensor | None = None
+    dual_value: torch.Tensor | None = None
 
 
 Callback = Callable[[LayerRecord], Any]

@@ -30,6 +30,15 @@ every test problem. Optionally (``data_consistent``) the candidate is also corre
 beats the candidate whenever ``lam ||w||_2 <= 1``; its objective then converges faster
 than the dual can certify it.
 
+The gaps that choose the candidate and the restarts are computed in the working
+precision from the kept ``A x`` and ``A^* z``. What is returned and certified is evaluated
+in double precision (:mod:`solver.objective`: in single precision ``F`` can read 2e-4 of
+``F*`` low): at every check the candidate's objective (one ``A``), and, when a record or a
+target reads the certificate, the better of the two dual points (one ``A^*``). The output
+is the point of lowest such objective over all checks so far, and with it the smallest
+certified gap against the best dual value: a restart moves the iterate, never the output,
+and more layers never return a worse one.
+
 Where the dual optimum has more active bounds ``|A^* z| = lam w`` than there are
 measurements (radial, line and spiral masks) the dual iterates approach it with small
 violations spread over all of them, and rescaling into the feasible set costs their size
@@ -57,7 +66,7 @@ from typing import Any
 
 import torch
 
-from solver.objective import _dual_from_adjoint, _polish
+from solver.objective import _dual_from_adjoint, _dual_wide, _polish, _primal_wide, wide
 from solver.primal_dual import Callback, LayerRecord, step_
 from solver.prox import extrapolate, lerp, lerp_, norm_last, project_ball, soft_threshold, squared_magnitude
 from solver.validation import check_fraction, check_int
@@ -243,7 +252,9 @@ def adaptive_primal_dual(
     x : torch.Tensor, shape (..., N, N), complex
         Starting point (the dual starts at 0).
     thr_unit : torch.Tensor, broadcastable to (..., N, N), real
-        ``lam * w``.
+        ``lam * w``; the iteration uses it in the real dtype of ``y``, the certificate in
+        double precision (pass it in float64 so that the certificate is for the exact
+        weights).
     max_layers : int
         Depth (>= 1).
     norm : float
@@ -257,23 +268,33 @@ def adaptive_primal_dual(
         continues (parameter-free Chambolle-Pock).
     rule : AdaptiveRule
     target_gap : float, optional
-        Stop once every batch element's certified relative gap ``(F - D)/D`` is at most
-        this (an element that reached it keeps its output from then on).
+        Stop once every batch element's certified relative gap ``(F - D)/D`` of its
+        output is at most this (an element that reached it keeps its output from then
+        on). In single precision gaps below :data:`solver.objective.SINGLE_PRECISION_FLOOR`
+        are out of reach.
     callback : callable, optional
-        Called with a :class:`solver.primal_dual.LayerRecord` after every layer
-        (``gap`` filled in); returning ``True`` stops after that layer.
+        Called with a :class:`solver.primal_dual.LayerRecord` after every layer (the
+        output so far as ``coeffs``, the best dual point as ``dual``, their ``gap`` and
+        ``dual_value`` in double precision); returning ``True`` stops after that layer.
     inplace : bool
         Reuse buffers in place (only when no gradient is needed).
 
     Returns
     -------
     torch.Tensor, shape (..., N, N)
-        The output: at the last layer (or when stopped), the best certified of the
-        iterate, the running average and its data-consistent correction.
+        The output: of the points certified at the checks so far (at each, the better
+        certified of the iterate and the running average, or its data-consistent
+        correction), the one with the lowest objective evaluated in double precision, so
+        the smallest certified gap; a later check replaces it only by a lower one.
     """
     batch = y.shape[:-1]
     real = y.real.dtype
     device = y.device
+    # the certificate's copies in double precision (see solver.objective): the given
+    # lam w as it is (pass it in float64), y cast up exactly
+    thr_wide = wide(torch.as_tensor(thr_unit, device=device))
+    inv_thr2_wide = thr_wide.reciprocal().square()
+    y_wide = wide(y)
     thr_unit = torch.as_tensor(thr_unit, dtype=real, device=device)
     inv_thr2 = thr_unit.reciprocal().square()
     one = torch.ones((), dtype=real, device=device)
@@ -312,20 +333,22 @@ def adaptive_primal_dual(
     anchor_x, anchor_z = x, z
     with torch.no_grad():
         gap_restart = _primal_value(x, ax, y, thr_unit)  # D(0) = 0
+        # the output: the point of lowest objective certified so far, and that objective
+        held_f = _primal_wide(A, x, y_wide, thr_wide)
+    held = x
     gap_prev = torch.full_like(gap_restart, math.inf)
-    best_d = torch.zeros_like(gap_restart)
+    best_d = torch.zeros_like(held_f)  # D(best_z) in double precision
     best_z = z
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     any_done = False
-    result, result_gap = x, gap_restart
     restarts = torch.zeros(batch, dtype=torch.long, device=device)
     tiny = torch.finfo(real).tiny
     polish_work = 0  # layers' worth of A and A^* spent polishing the dual
     polish_cost = rule.polish_rounds * (rule.polish_iterations + 1)  # of one polish
-    # the polish serves the certificate alone (the output does not change): skip it when
-    # no record or target reads it, e.g. inside an attack's forward passes
+    # the dual side serves the certificate alone (the output does not depend on it): skip
+    # its evaluation and polish when no record or target reads it, e.g. inside an
+    # attack's forward passes
     certificate_read = callback is not None or target_gap is not None
-    out = x
     owned = False  # whether x, ax, z, atz are buffers no caller or record can see
     for layer in range(1, max_layers + 1):
         x_new, ax_new, z_new, atz_new = _step(
@@ -344,7 +367,6 @@ def adaptive_primal_dual(
             z, atz = lerp(z, z_new, relaxation), lerp(atz, atz_new, relaxation)
             owned = True  # fresh buffers of this loop alone: the next layers update them in place
         pending += 1
-        gap = None
         if layer % rule.check_every == 0 or layer == max_layers:
             count = count + pending
             pending = 0
@@ -358,9 +380,6 @@ def adaptive_primal_dual(
                 use_avg = (f_avg - d_avg) < (f_cur - d_cur)
                 g_cand = torch.where(use_avg, f_avg - d_avg, f_cur - d_cur)
                 f_cand = torch.where(use_avg, f_avg, f_cur)
-                d_new = torch.maximum(d_cur, d_avg)
-                improved = d_new > best_d
-                best_d = torch.maximum(best_d, d_new)
             averaged = bool(use_avg.any())
             if averaged:
                 xa = sx * inv[..., None, None]
@@ -368,7 +387,7 @@ def adaptive_primal_dual(
                 cand_ax = _pick(use_avg, sax * inv[..., None], ax_new)
             else:
                 cand_x, cand_ax = x_new, ax_new
-            out, f_out = cand_x, f_cand
+            out = cand_x
             if aty is not None:
                 # the candidate moved onto {A x = y}: x + A^*(y - A x) has no residual
                 # (A A^* = I), so its objective is lam ||x||_{1,w} alone; it is the better
@@ -378,38 +397,54 @@ def adaptive_primal_dual(
                 with torch.no_grad():
                     f_consistent = _weighted_l1(consistent, thr_unit)
                     use_consistent = f_consistent < f_cand
-                    f_out = torch.minimum(f_cand, f_consistent)
                 out = _pick(use_consistent, consistent, cand_x)
-            if bool(improved.any()):
-                z_best = _pick(d_avg > d_cur, sz * inv[..., None], z_new) if averaged else z_new
-                best_z = _pick(improved, z_best, best_z)
+            with torch.no_grad():
+                # the output changes only to a point of lower objective, in double precision:
+                # a longer run, or one past a restart, never returns a worse point
+                f_wide = _primal_wide(A, out, y_wide, thr_wide)
+                better = (f_wide < held_f) & ~done
+                held_f = torch.where(better, f_wide, held_f)
+            held = _pick(better, out, held)
+            if certificate_read and not bool(done.all()):
+                # the better dual point of the two, by the working precision's values, is
+                # evaluated in double precision at every check: in single precision D is
+                # itself uncertain by ~1e-5 of F* where ||y|| / F* is in the hundreds, so a
+                # screen by it would keep better points out
+                z_check = _pick(d_avg > d_cur, sz * inv[..., None], z_new)
+                with torch.no_grad():
+                    d_wide = _dual_wide(A, z_check, y_wide, inv_thr2_wide)
+                    improved = (d_wide > best_d) & ~done
+                    best_d = torch.where(improved, d_wide, best_d)
+                best_z = _pick(improved, z_check, best_z)
             if rule.polish_iterations and certificate_read and not bool(done.all()) and (
                     layer == max_layers
                     or (target_gap is not None and polish_work + polish_cost <= rule.polish_share * layer)):
                 with torch.no_grad():
                     # what rescaling the best dual into the feasible set costs: polish only
                     # where that is most of the certificate (the dual is infeasible, not far)
-                    rescale_loss = (best_z.conj() * y).sum(dim=-1).abs() - best_d
-                    worth = bool((~done & (rescale_loss > 0.5 * (f_out - best_d))).any())
+                    rescale_loss = (wide(best_z).conj() * y_wide).sum(dim=-1).abs() - best_d
+                    worth = bool((~done & (rescale_loss > 0.5 * (held_f - best_d))).any())
                 if worth:
                     polish_work += polish_cost
                     with torch.no_grad():
-                        z_pol, d_pol = _polish(A, best_z, A.adjoint(best_z), y, thr_unit, f_out - best_d,
-                                                  iterations=rule.polish_iterations, rounds=rule.polish_rounds,
-                                                  norm=norm)
-                        polished = d_pol > best_d
-                        best_d = torch.maximum(best_d, d_pol)
+                        z_pol, _ = _polish(A, best_z, A.adjoint(best_z), y, thr_unit, (held_f - best_d).to(real),
+                                           iterations=rule.polish_iterations, rounds=rule.polish_rounds,
+                                           norm=norm)
+                        d_pol = _dual_wide(A, z_pol, y_wide, inv_thr2_wide)
+                        polished = (d_pol > best_d) & ~done
+                        best_d = torch.where(polished, d_pol, best_d)
                     best_z = _pick(polished, z_pol, best_z)
             with torch.no_grad():
-                cert = f_out - best_d
                 do_restart = (
                     (g_cand <= rule.sufficient * gap_restart)
                     | ((g_cand <= rule.necessary * gap_restart) & (g_cand > gap_prev))
                     | (count >= rule.artificial * layer)
                 ) & ~done
-                reached = torch.zeros_like(done)
                 if target_gap is not None:
-                    reached = (best_d > 0) & (cert <= target_gap * best_d) & ~done
+                    # an element that reached the target keeps its output and certificate
+                    reached = (best_d > 0) & (held_f - best_d <= target_gap * best_d) & ~done
+                    done = done | reached
+                    any_done = any_done or bool(reached.any())
             if bool(do_restart.any()):
                 if averaged:
                     cand_z = _pick(use_avg, sz * inv[..., None], z_new)
@@ -442,28 +477,11 @@ def adaptive_primal_dual(
                 gap_restart = torch.where(do_restart, g_cand, gap_restart)
                 gap_prev = torch.where(do_restart, torch.full_like(g_cand, math.inf), g_cand)
                 restarts = restarts + do_restart.long()
-            if bool(reached.any()):
-                result_gap = torch.where(reached, cert, result_gap)
-                result = _pick(reached, out, result)
-                done = done | reached
-                any_done = True
-            if any_done:
-                out = _pick(done, result, out)
-                gap = torch.where(done, result_gap, cert)
-            else:
-                gap = cert
-        else:
-            out = _pick(done, result, x_new) if any_done else x_new
         stop = any_done and bool(done.all())
         if callback is not None:
-            if gap is None:
-                with torch.no_grad():
-                    gap = _primal_value(x_new, ax_new, y, thr_unit) - best_d
-                    if any_done:
-                        gap = torch.where(done, result_gap, gap)
-            record = LayerRecord(layer, int(restarts.max()), out, best_z, None, x_new, gap)
+            record = LayerRecord(layer, int(restarts.max()), held, best_z, None, x_new, held_f - best_d, best_d)
             if callback(record) is True:
                 stop = True
         if stop:
             break
-    return out
+    return held

@@ -27,9 +27,12 @@ import torch
 __all__ = ["GAP_FLOOR", "HEARTBEAT_SECONDS", "Trace", "certify", "depth_of", "own_certificate",
            "recorded_layers", "run"]
 
-#: Smallest relative gap reported: in single precision F - D is rounding noise below
-#: about 1e-7 of F.
-GAP_FLOOR = 1e-7
+#: Smallest relative gap reported (a log scale needs a positive one). The objective and
+#: dual values of a run are evaluated in double precision whatever the run's dtype
+#: (:mod:`solver.objective`; they match a dense numpy evaluation to 1e-12 of F in the
+#: tests); a single-precision run stalls far above this, below
+#: :data:`solver.objective.SINGLE_PRECISION_FLOOR`.
+GAP_FLOOR = 1e-12
 
 #: Shortest time between two calls of :func:`run`'s ``heartbeat`` (seconds).
 HEARTBEAT_SECONDS = 0.25
@@ -49,7 +52,9 @@ class Trace:
         The output (real dtype of the data: float32 for complex64).
     layer, error, objective, dual : list
         For iterative methods, at the recorded layers: relative error to the reference
-        (nan without one), ``F(x_k)`` and ``D(z_k)`` of the method's own dual iterate.
+        (nan without one), ``F(x_k)`` and ``D(z_k)`` of the method's own dual iterate,
+        both evaluated in double precision (``x_k`` is the output the network would
+        return if stopped there: for the adaptive schedule, the best it certified).
     time : list of float
         At the recorded layers: seconds the network had computed to get there (the
         recording itself excluded).
@@ -267,7 +272,9 @@ def certify(curves: Mapping[str, Any]) -> tuple[dict[str, list[float]], float]:
 
     Every dual-feasible point gives ``D(z) <= F*``, whichever run produced it, so the
     best dual value ``L`` over all the given runs (which must solve the same problem,
-    same data) certifies every primal point: ``F(x_k) - F* <= F(x_k) - L``.
+    same data) certifies every primal point: ``F(x_k) - F* <= F(x_k) - L``. The values
+    recorded by :func:`run` are evaluated in double precision whatever the run's dtype,
+    so this holds for single-precision runs too (:mod:`solver.objective`).
 
     Parameters
     ----------

@@ -293,11 +293,15 @@ def test_convergence_panel_says_what_firenet_certified():
     assert 10 <= stopped < 300
     gap = float(notes[0].rstrip(".").rsplit(": ", 1)[1])
     assert 0 < gap <= 0.01
+    assert not [c.value for c in at.caption if c.value.startswith("Below ")]
     at.number_input(key="target_gap").set_value(1e-9).run()
     assert_page_ok(at)
     notes = [c.value for c in at.caption if "certified relative gap" in c.value]
     assert len(notes) == 1 and notes[0].startswith("FIRENET's own certified relative gap after 300 layers: ")
     assert "above the target 1.0e-09: more layers lower it; in the page's single precision" in notes[0]
+    # ... and the control says so before the run: the target lies below what single precision certifies
+    below = [c.value for c in at.caption if c.value.startswith("Below 1e-04: the page computes in single precision")]
+    assert len(below) == 1
 
 
 # --------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from solver.baselines import FISTA, TUNED_RATIO, ChambollePock, ZeroFilled, zero_filled
+from solver.baselines import FISTA, ChambollePock, ZeroFilled, zero_filled
+from solver.legacy import CP_FIXED_RATIO
 from solver.objective import certified_gap, objective
 from solver.operators import SubsampledFourier, WaveletMeasurement
 from solver.phantoms import shepp_logan
@@ -76,7 +77,7 @@ def test_tuned_ratio_beats_unit_steps(problem):
     relative certified gap 0.91 with tau = sigma = 1, 9.9e-5 with ratio 1e5)."""
     A, y, _ = problem
     gaps = []
-    for net in (ChambollePock(A, iterations=500), ChambollePock(A, iterations=500, ratio=TUNED_RATIO[N])):
+    for net in (ChambollePock(A, iterations=500), ChambollePock(A, iterations=500, ratio=CP_FIXED_RATIO[N])):
         rec = []
         with torch.no_grad():
             net.solve(y, callback=lambda r: rec.append(r) if r.layer == 500 else None)
@@ -147,6 +148,6 @@ def test_wrong_measurement_length_raises(problem):
             net(y[:-3])
 
 
-def test_tuned_ratio_table_covers_app_sizes():
-    assert all(TUNED_RATIO[n] > 0 for n in (32, 64, 128, 256, 512, 1024))
-    assert math.isfinite(sum(TUNED_RATIO.values()))
+def test_fixed_ratio_table_covers_app_sizes():
+    assert all(CP_FIXED_RATIO[n] > 0 for n in (32, 64, 128, 256, 512, 1024))
+    assert math.isfinite(sum(CP_FIXED_RATIO.values()))

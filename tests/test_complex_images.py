@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from solver.complex_images import complex_test_image, smooth_phase
-from solver.firenet import FIRENET, recommended
+from solver.firenet import FIRENET
+from solver.legacy import fixed_schedule
 from solver.metrics import psnr, relative_error, ssim
 from solver.operators import SubsampledFourier, WaveletMeasurement
 from solver.phantoms import shepp_logan
@@ -69,7 +70,7 @@ def test_firenet_keeps_the_phase_when_the_page_uses_the_coefficients(one_torch_t
     truth = complex_test_image(shepp_logan(n), seed=1)
     mask = make_mask("multilevel", n, 0.25, seed=3)
     A = WaveletMeasurement(SubsampledFourier(mask), Wavelet2D("haar", size=n))
-    net = FIRENET(A, **recommended(n))
+    net = FIRENET(A, **fixed_schedule(n))
     y = SubsampledFourier(mask).forward(torch.from_numpy(truth))
     complex_rec = A.wavelet.inverse(net.solve(y))
     real_rec = net(y)

@@ -285,3 +285,13 @@ def test_certificate_note_says_whether_the_target_was_met():
     # Nothing certified yet (no positive dual value): no line.
     assert certificate_note([float("nan")], [10], max_layers=300, target_gap=0.0) == ""
     assert certificate_note([], [], max_layers=300, target_gap=0.0) == ""
+
+
+def test_target_note_flags_targets_below_the_single_precision_floor():
+    from explorer.charts import target_note
+    from solver.objective import SINGLE_PRECISION_FLOOR
+
+    assert target_note(0.0) == "" and target_note(SINGLE_PRECISION_FLOOR) == "" and target_note(1e-3) == ""
+    note = target_note(SINGLE_PRECISION_FLOOR / 10)
+    assert note.startswith(f"Below {SINGLE_PRECISION_FLOOR:.0e}: the page computes in single precision")
+    assert "may never be met" in note

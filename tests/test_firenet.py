@@ -26,10 +26,9 @@ from solver.firenet import (
     FIRENET,
     PAPER_DEFAULTS,
     RECOMMENDED,
-    RECOMMENDED_SMALL,
     LayerRecord,
-    recommended,
 )
+from solver.legacy import FIXED_SCHEDULE_SMALL, fixed_schedule
 from solver.objective import (
     GapTracker,
     certified_gap,
@@ -473,18 +472,18 @@ def test_callback_streams_every_layer_and_can_stop(subsampled):
 
 
 def test_defaults_are_valid_and_documented(subsampled):
-    assert recommended(256) == RECOMMENDED and recommended(1024) == RECOMMENDED
-    assert recommended(128) == RECOMMENDED_SMALL
+    assert fixed_schedule(256) == RECOMMENDED and fixed_schedule(1024) == RECOMMENDED
+    assert fixed_schedule(128) == FIXED_SCHEDULE_SMALL
     with pytest.raises(ValueError, match="size"):
-        recommended(0)
-    for params in (PAPER_DEFAULTS, RECOMMENDED, RECOMMENDED_SMALL):
+        fixed_schedule(0)
+    for params in (PAPER_DEFAULTS, RECOMMENDED, FIXED_SCHEDULE_SMALL):
         net = FIRENET(subsampled.A, **params)
         assert net.depth == params["restarts"] * params["layers"]
     assert PAPER_DEFAULTS["layers"] == 5 and PAPER_DEFAULTS["sharpness"] == 1.0
     assert PAPER_DEFAULTS["nu"] == pytest.approx(math.exp(-1))
     assert PAPER_DEFAULTS["output"] == "ergodic" and PAPER_DEFAULTS["lam"] == 2.5e-4
     # the live app: at most ~600 layers and the first restart within 1 s at ~3 ms/layer
-    for params in (RECOMMENDED, RECOMMENDED_SMALL):
+    for params in (RECOMMENDED, FIXED_SCHEDULE_SMALL):
         assert params["restarts"] * params["layers"] <= 600
         assert params["layers"] * 3e-3 < 1.0
 

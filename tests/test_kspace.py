@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from solver.firenet import FIRENET, recommended
+from solver.firenet import FIRENET
+from solver.legacy import fixed_schedule
 from solver.kspace import image_to_kspace, kspace_to_image, load_kspace, prepare_kspace
 from solver.metrics import relative_error
 from solver.operators import SubsampledFourier, WaveletMeasurement
@@ -226,7 +227,7 @@ def test_firenet_on_files_matches_the_project_operator(tmp_path, phantom, mask, 
     """FIRENET from a BART file and from fftshift(fft2(x)) data: the same error as from A x."""
     W = Wavelet2D("haar", size=N)
     A = WaveletMeasurement(SubsampledFourier(mask), W)
-    net = FIRENET(A, **recommended(N))
+    net = FIRENET(A, **fixed_schedule(N))
 
     def error(y):
         return relative_error(net(torch.from_numpy(np.asarray(y, np.complex128))), phantom)
@@ -258,7 +259,7 @@ def test_kspace_made_by_bart_reconstructs_like_the_project_operator(phantom, mas
     # BART stores complex64: agreement to single precision
     assert np.abs(data.y - y_project).max() < 1e-6 * np.abs(y_project).max()
     A = WaveletMeasurement(SubsampledFourier(mask), Wavelet2D("haar", size=N))
-    net = FIRENET(A, **recommended(N))
+    net = FIRENET(A, **fixed_schedule(N))
     errors = [
         relative_error(net(torch.from_numpy(y.astype(np.complex128))), phantom) for y in (data.y, y_project)
     ]

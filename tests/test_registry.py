@@ -271,7 +271,7 @@ def test_every_method_the_sweeps_plan_is_one_the_registry_builds():
 
 
 def test_the_tuned_chambolle_pock_takes_the_measured_ratio_of_its_size_and_weights():
-    from solver.baselines import TUNED_RATIO, TUNED_RATIO_UNIFORM
+    from solver.legacy import CP_FIXED_RATIO as TUNED_RATIO, CP_FIXED_RATIO_UNIFORM as TUNED_RATIO_UNIFORM
     from solver.phantoms import shepp_logan
     from solver.problem import make_problem
     from solver.sampling import make_mask

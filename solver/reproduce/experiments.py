@@ -4,7 +4,7 @@ A *task* is a flat dict of plain settings (JSON scalars): the experiment, the me
 every parameter it is built with, the problem (image seed, size, sampling, noise) and the
 experiment's own settings (budget, contrast, extra samples) with their seeds. Every
 parameter is resolved when the sweep is planned (e.g. FIRENET's restarts and layers from
-:func:`solver.firenet.recommended`), so the settings alone say what was computed, and a
+:func:`solver.legacy.fixed_schedule`), so the settings alone say what was computed, and a
 rerun of the same settings (one torch thread) reproduces every number. :func:`execute`
 runs one task in whatever process it lands in and returns its measured values.
 
