@@ -37,6 +37,12 @@ table1, Table1Row
 band_path
     The minimiser along the segment of inputs from ``(A, y)`` to ``(A_n, y_n)``: where it
     jumps.
+null_space_ratio
+    Why FIRENET's stability theorem does not cover the instance: its kernel holds a
+    2-sparse vector that breaks every null space property.
+compare_on_band, BandComparison
+    Everything the paradox page shows for one ``(K, n)``: the two instances, each method's
+    output on ``(A_n, y_n)``, distances, digits and the band path.
 """
 
 from __future__ import annotations
@@ -62,6 +68,9 @@ __all__ = [
     "Table1Row",
     "table1",
     "band_path",
+    "null_space_ratio",
+    "BandComparison",
+    "compare_on_band",
     "K_VALUES",
     "N_VALUES",
 ]
@@ -582,3 +591,87 @@ def band_path(exact: InexactInstance, inexact: InexactInstance, steps: np.ndarra
         vertices = _structured_minimisers(row, exact.N2, exact.lam)
         distances[index] = max(distance_to_minimisers(v, exact) for v in vertices)
     return {"input_distance": steps * gap, "distance": distances}
+
+
+def null_space_ratio(instance: InexactInstance) -> float:
+    """``max ||v_S||_1 / ||v_{S^c}||_1`` over the kernel of ``A`` and sets ``|S| = 1``.
+
+    The kernel of ``A`` is ``{(u, 0) : row . u = 0}``: for ``N1 = 2`` the line through
+    ``v = (row_2, -row_1, 0, ..., 0)``. With ``S`` the coordinate of the larger entry,
+    ``||v_S||_1 / ||v_{S^c}||_1 = max(row) / min(row) > 1``. A null space property of order
+    ``s >= 1`` (robust, weighted or in levels, as FIRENET's stability theorem assumes) needs
+    this ratio below some ``rho < 1`` for every kernel vector, so none holds here.
+
+    Returns
+    -------
+    float
+        ``max(row) / min(row)`` for ``N1 = 2``; for ``N1 > 2`` the largest ratio over the
+        kernel vectors ``row_i e_k - row_k e_i``, the same number.
+    """
+    if not isinstance(instance, InexactInstance):
+        raise ValueError(f"instance must be an InexactInstance, got {type(instance).__name__}")
+    return float(instance.row.max() / instance.row.min())
+
+
+@dataclass(frozen=True)
+class BandComparison:
+    """What the paradox page shows for one ``(K, n)``.
+
+    Attributes
+    ----------
+    exact, inexact : InexactInstance
+        ``(A, y)`` and ``(A_n, y_n)``.
+    outputs : dict str -> np.ndarray, shape (N1 + N2,)
+        Each method's output on ``(A_n, y_n)``: ``"firenet"``, ``"lista"`` (when given),
+        ``"hedging"`` and ``"input_minimiser"`` (the exact minimiser of the given input).
+    distances : dict str -> float
+        Distance of each output to the minimiser set of ``(A, y)``.
+    input_gap : float
+        ``||A_n - A||_2`` (``y_n = y`` here).
+    path : dict
+        :func:`band_path` over ``t`` from 1e-4 to 10 (log-spaced, with 1/2 on both sides).
+    null_space_ratio : float
+        See :func:`null_space_ratio` (for ``A``).
+    """
+
+    exact: InexactInstance
+    inexact: InexactInstance
+    outputs: dict
+    distances: dict
+    input_gap: float
+    path: dict
+    null_space_ratio: float
+
+    def digits(self) -> dict[str, int]:
+        """Correct digits of each output."""
+        return {name: correct_digits(d) for name, d in self.distances.items()}
+
+
+def compare_on_band(K: int, n: int, lista: Callable[[np.ndarray], np.ndarray] | None = None, *,
+                    points: int = 241, **instance_options) -> BandComparison:
+    """Build ``(A, y)`` (j = 1) and ``(A_n, y_n)`` (j = 2), run FIRENET (the paper's
+    schedule) and ``lista`` on ``(A_n, y_n)``, and measure everything against ``(A, y)``.
+
+    Parameters
+    ----------
+    K, n : int
+    lista : callable ``y_n (m,) -> x (N,)``, optional
+    points : int >= 8
+        Number of ``t`` values on the band path.
+    **instance_options
+        ``delta, lam, N1, N2, use_dct``.
+    """
+    points = _check_int("points", points, 8, 100_000)
+    exact = inexact_instance(K, n, j=1, **instance_options)
+    inexact = inexact_instance(K, n, j=2, **instance_options)
+    outputs = {"firenet": firenet(inexact.A, inexact.y, lam=exact.lam),
+               "hedging": hedging_point(exact, inexact),
+               "input_minimiser": minimiser_vertices(inexact)[0]}
+    if lista is not None:
+        outputs["lista"] = np.asarray(lista(inexact.y), dtype=np.float64).reshape(-1)
+    steps = np.unique(np.concatenate([np.logspace(-4, 1, points), [0.5 * (1 - 1e-9), 0.5 * (1 + 1e-9)]]))
+    return BandComparison(
+        exact=exact, inexact=inexact, outputs=outputs,
+        distances={name: distance_to_minimisers(x, exact) for name, x in outputs.items()},
+        input_gap=float(np.linalg.norm(inexact.A - exact.A, 2)),
+        path=band_path(exact, inexact, steps), null_space_ratio=null_space_ratio(exact))

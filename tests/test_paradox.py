@@ -164,3 +164,27 @@ def test_firenet_rejects_mismatched_shapes():
         P.firenet(np.zeros((3, 4)), np.zeros(5))
     with pytest.raises(ValueError, match="restarts"):
         P.firenet(np.eye(3), np.ones(3), restarts=0)
+
+
+def test_kernel_vector_breaks_every_null_space_property():
+    import scipy.linalg
+
+    instance = P.inexact_instance(3, 10, j=1)
+    kernel = scipy.linalg.null_space(instance.A)
+    assert kernel.shape[1] == 1  # one direction, on the first two coordinates
+    v = kernel[:, 0]
+    np.testing.assert_allclose(v[2:], 0, atol=1e-12)
+    ratio = max(abs(v[0]) / abs(v[1]), abs(v[1]) / abs(v[0]))
+    assert ratio == pytest.approx(P.null_space_ratio(instance), rel=1e-9)
+    assert P.null_space_ratio(instance) > 1
+
+
+def test_compare_on_band_measures_each_output():
+    view = P.compare_on_band(3, 10, lista=lambda y: np.zeros(22))
+    assert view.distances["input_minimiser"] == pytest.approx(3e-3, rel=1e-3)
+    assert view.distances["hedging"] == pytest.approx(1.5e-3, rel=1e-3)
+    assert view.distances["lista"] == pytest.approx(np.linalg.norm(view.exact.x), rel=1e-12)
+    assert view.digits()["firenet"] == 2
+    jump = np.flatnonzero(np.diff(view.path["distance"]) > 1e-3)
+    assert jump.size == 1
+    np.testing.assert_allclose(view.path["input_distance"][jump[0] + 1], view.input_gap / 2, rtol=1e-6)
