@@ -230,15 +230,17 @@ def render() -> None:
     _warm_cache()
 
 
-def _warm_cache() -> None:
-    """Compute every other setting once, after the page is drawn: the caches are shared by
-    all sessions, so from then on every slider change is a cache hit (about 0.15 s each the
-    first time, 9 (K, n) rows and 36 networks)."""
+@st.cache_resource(show_spinner=False)
+def _warm_cache() -> bool:
+    """Compute every other setting once per server, after the first page is drawn: the caches
+    are shared by all sessions, so from then on every slider change is a cache hit (about
+    0.15 s each the first time, 9 (K, n) rows and 36 networks)."""
     for K in K_OPTIONS:
         for n in N_OPTIONS:
             _comparison(K, n)
             for L in L_OPTIONS:
                 _lista_output(K, n, L)
+    return True
 
 
 def _explain(view, distances: dict, K: int, n: int, L: int) -> None:
