@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -225,7 +226,8 @@ def render() -> None:
                      "correct digits": digits,
                      f"K = {K} digits?": "yes" if digits >= K else "no",
                      "x_1": f"{outputs[name][0]:.4e}", "x_2": f"{outputs[name][1]:.4e}"})
-    st.dataframe(rows, hide_index=True, width="stretch")
+    # A plain HTML table: the data grid widget costs the browser far more to redraw.
+    st.table(pd.DataFrame(rows).set_index("output on (A_n, y_n)"))
     _explain(view, distances, K, n, L)
     _warm_cache()
 

@@ -465,9 +465,8 @@ def hedging_point(exact: InexactInstance, inexact: InexactInstance) -> np.ndarra
 def correct_digits(distance: float) -> int:
     """Correct digits in the paper's sense: the largest ``k`` with ``distance <= 10^-k``.
 
-    Returns ``0`` for a distance above 1 is not allowed to go negative: a distance of 3
-    has no correct digit either way, so the result is ``max(k, 0)``; a zero distance has 16
-    (float64's resolution).
+    Never negative (a distance above 1 has 0 correct digits); a zero distance counts as 16,
+    float64's resolution. The ``1e-12`` keeps ``10^-k`` itself, rounded in float64, at ``k``.
     """
     distance = float(distance)
     if not distance >= 0:

@@ -19,8 +19,8 @@ def page(**query: str) -> AppTest:
 
 
 def table(at: AppTest) -> dict:
-    frame = at.dataframe[0].value
-    return {row["output on (A_n, y_n)"].split(",")[0].split(" (")[0]: row for _, row in frame.iterrows()}
+    frame = at.table[0].value
+    return {name.split(",")[0].split(" (")[0]: row for name, row in frame.iterrows()}
 
 
 def test_default_page_shows_firenet_at_k_minus_1_digits():
