@@ -30,9 +30,9 @@ SETTING_KEYS = tuple(_KEYS.values())
 
 _NAMES = {"firenet": "FIRENET (p = 50, 30 restarts)", "lista": "LISTA (trained)",
           "hedging": "Best possible: halfway point", "input_minimiser": "Exact minimiser of the given input"}
-_COLOURS = {"firenet": "#d62728", "lista": "#1f77b4", "hedging": "#2ca02c", "input_minimiser": "#7f7f7f"}
+_COLOURS = {"firenet": "#d62728", "lista": "#1f77b4", "hedging": "#2ca02c", "input_minimiser": "#000000"}
 _SYMBOLS = {"firenet": "circle-open", "lista": "square", "hedging": "diamond", "input_minimiser": "x"}
-_SIZES = {"firenet": 20, "lista": 11, "hedging": 10, "input_minimiser": 11}
+_SIZES = {"firenet": 20, "lista": 14, "hedging": 10, "input_minimiser": 9}
 
 
 # --------------------------------------------------------------------------------------
@@ -93,12 +93,13 @@ def band_figure(view, distances: dict, K: int, n: int) -> go.Figure:
     from (A, y), with the band of inputs within 2^-n, the digit lines and each method's point."""
     path_x, path_y = view.path["input_distance"], view.path["distance"]
     keep = path_x > 0
-    floor = 10.0 ** (-K - 9)
+    moving = path_y[(path_y > 0) & keep]  # the minimiser's continuous drift before the jump
+    floor = 10.0 ** math.floor(math.log10(moving.min())) if moving.size else 10.0 ** (-K - 9)
     x_low, x_high = float(path_x[keep].min()), float(path_x.max())
     y_low, y_high = floor, 10.0 ** (-K + 2.5)
     figure = go.Figure()
     figure.add_trace(go.Scatter(
-        x=[x_low, 2.0**-n, 2.0**-n, x_low], y=[y_low, y_low, y_high, y_high], fill="toself",
+        x=[x_low, 2.0**-n, 2.0**-n, x_low], y=[y_low, y_low, y_high, y_high], mode="lines", fill="toself",
         fillcolor="rgba(255, 193, 7, 0.18)", line={"width": 0}, hoverinfo="skip",
         name=f"inputs within 2^-{n} of (A, y)"))
     figure.add_trace(go.Scatter(
@@ -109,9 +110,9 @@ def band_figure(view, distances: dict, K: int, n: int) -> go.Figure:
         level = 10.0**-digits
         figure.add_trace(go.Scatter(
             x=[x_low, x_high], y=[level, level], mode="lines+text", line={"color": "#555", "dash": dash, "width": 1},
-            text=["", f"{digits} digits (10^-{digits})" if digits > 0 else "0 digits (1)"],
+            text=["", f"{digits} digit{'' if digits == 1 else 's'} (10^-{digits})" if digits > 0 else "0 digits (1)"],
             textposition="top left", hoverinfo="skip", showlegend=False))
-    for name in ("input_minimiser", "firenet", "lista", "hedging"):
+    for name in ("lista", "input_minimiser", "firenet", "hedging"):  # the x over LISTA's square
         if name not in distances:
             continue
         figure.add_trace(go.Scatter(
