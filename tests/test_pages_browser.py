@@ -56,3 +56,25 @@ def test_every_page_opens_by_its_address_without_an_exception(server):  # noqa: 
                 page.close()
         finally:
             browser.close()
+
+
+def test_reconstruction_settings_survive_a_visit_to_another_page(server):  # noqa: F811
+    """Through the sidebar's links: the reconstruction page's settings (here N = 128 from
+    the URL) are still there, and in the address, after a visit to the paradox page."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{server}/?{QUERY}")
+            _settle(page, "FIRENET Explorer")
+            assert "size=128" in page.url
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            nav.get_by_text("The paradox, computed").click()
+            _settle(page, "The paradox, computed")
+            assert "size=128" not in page.url
+            nav.get_by_text("Reconstruction and stability").click()
+            _settle(page, "FIRENET Explorer")
+            page.wait_for_function("() => window.location.search.includes('size=128')", timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()
