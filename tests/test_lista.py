@@ -94,3 +94,20 @@ def test_card_that_lists_a_missing_network_is_refused(tmp_path):
 def test_missing_weights_are_a_value_error(tmp_path):
     with pytest.raises(ValueError, match="not found"):
         Li.load_networks(tmp_path / "none.safetensors")
+
+
+@shipped
+def test_command_line_prints_table1_from_the_shipped_networks(one_torch_thread):
+    from click.testing import CliRunner
+
+    from solver.reproduce.cli import main
+
+    result = CliRunner().invoke(main, ["paradox", "--shipped"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines() if line.split()[:1] in (["1"], ["3"], ["6"])]
+    assert [(int(r[0]), int(r[1])) for r in rows] == [(K, n) for K in (1, 3, 6) for n in (10, 20, 30)]
+    for r in rows:
+        K, firenet_digits, lista_digits = int(r[0]), int(r[5]), int(r[7])
+        assert firenet_digits == lista_digits == K - 1
+    bad = CliRunner().invoke(main, ["paradox", "--sizes", "ten"])
+    assert bad.exit_code != 0 and "--sizes" in bad.output
