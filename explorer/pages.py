@@ -16,20 +16,33 @@ import streamlit as st
 __all__ = ["all_pages", "keep_settings"]
 
 
+def _arrive(name: str) -> None:
+    """Note which page this run draws. Switching pages empties the address's query, so a
+    page that keeps its settings there must write them again on arrival."""
+    state = st.session_state
+    if state.get("_page") != name and name == "reconstruction":
+        state["_last_query"] = None  # explorer.sharing.write_url writes only changes
+    state["_page"] = name
+
+
 def _reconstruction() -> None:
     from explorer import reconstruction_page
 
+    _arrive("reconstruction")
     reconstruction_page.render()
 
 
 def _paradox() -> None:
     from explorer import paradox_page
 
+    _arrive("paradox")
     paradox_page.render()
 
 
 def _sweeps() -> None:
     from explorer import sweeps
+
+    _arrive("sweeps")
 
     st.title("Results of a sweep")
     st.caption("Tables and figures of an experiment run beforehand with `python -m solver.reproduce`; "
@@ -40,6 +53,7 @@ def _sweeps() -> None:
 def _about() -> None:
     from explorer import panels
 
+    _arrive("about")
     st.title("About")
     panels.about()
 
