@@ -225,3 +225,29 @@ def figures_command(results_file, out, browser) -> None:
     click.echo(f"summary: {output.summary_path}")
     for figure in output.figure_paths:
         click.echo(f"figure: {figure}")
+
+
+@main.command(name="paradox")
+@click.option("--shipped", is_flag=True,
+              help="Use the shipped networks (solver/weights/lista_paradox.*) instead of training.")
+@click.option("--sizes", default="8000", show_default=True, metavar="L[,L...]",
+              help="Training-set sizes; one network per (K, n) and size. Table 1 uses the largest.")
+@click.option("--epochs", type=click.IntRange(min=1), default=4000, show_default=True,
+              help="Epochs per network (the authors' 4000).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the initial weights.")
+@click.option("--out", type=click.Path(dir_okay=False), default="results/paradox/lista_paradox.safetensors",
+              show_default=True, help="Where the trained networks and their card go.")
+def paradox_command(shipped, sizes, epochs, seed, out) -> None:
+    """The paper's Table 1: train the nine LISTA networks, print each method's distance to the
+    minimiser set of the exact problem and its correct digits."""
+    from solver.reproduce.paradox import run
+
+    try:
+        size_list = [int(s) for s in sizes.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"expected integers separated by commas, got {sizes!r}",
+                                 param_hint="--sizes") from None
+    if any(s < 1 for s in size_list):
+        raise click.BadParameter(f"sizes must be >= 1, got {sizes!r}", param_hint="--sizes")
+    line = "python -m solver.reproduce " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    run(shipped=shipped, sizes=size_list, epochs=epochs, seed=seed, out=out, command=line, log=click.echo)

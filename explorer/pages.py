@@ -1,0 +1,85 @@
+"""The app's pages for ``st.navigation``, each with the address a link reproduces.
+
+The reconstruction page is the root (``/?size=128&...`` as before); the others live at
+``/paradox``, ``/sweeps`` and ``/about``. The convergence panel and the visitor's own data
+stay on the reconstruction page: the convergence curve streams while that page's methods
+run, and an uploaded image, mask or k-space is that page's input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import streamlit as st
+
+__all__ = ["all_pages", "keep_settings"]
+
+
+def _arrive(name: str) -> None:
+    """Note which page this run draws. Switching pages empties the address's query, so a
+    page that keeps its settings there must write them again on arrival."""
+    state = st.session_state
+    if state.get("_page") != name and name == "reconstruction":
+        state["_last_query"] = None  # explorer.sharing.write_url writes only changes
+    state["_page"] = name
+
+
+def _reconstruction() -> None:
+    from explorer import reconstruction_page
+
+    _arrive("reconstruction")
+    reconstruction_page.render()
+
+
+def _paradox() -> None:
+    from explorer import paradox_page
+
+    _arrive("paradox")
+    paradox_page.render()
+
+
+def _sweeps() -> None:
+    from explorer import sweeps
+
+    _arrive("sweeps")
+
+    st.title("Results of a sweep")
+    st.caption("Tables and figures of an experiment run beforehand with `python -m solver.reproduce`; "
+               "nothing is recomputed here.")
+    sweeps.results_panel()
+
+
+def _about() -> None:
+    from explorer import panels
+
+    _arrive("about")
+    st.title("About")
+    panels.about()
+
+
+def all_pages() -> list:
+    """The pages, the reconstruction page first (the default, at the root address)."""
+    return [
+        st.Page(_reconstruction, title="Reconstruction and stability", icon=":material/image:",
+                url_path="reconstruction", default=True),
+        st.Page(_paradox, title="The paradox, computed", icon=":material/calculate:", url_path="paradox"),
+        st.Page(_sweeps, title="Sweep results", icon=":material/table:", url_path="sweeps"),
+        st.Page(_about, title="About", icon=":material/info:", url_path="about"),
+    ]
+
+
+def keep_settings(state: MutableMapping[str, Any]) -> None:
+    """Keep every page's widget values while another page is shown.
+
+    Streamlit forgets a widget's value when a run does not draw the widget; writing the
+    value back at the start of every run, before any page draws, keeps it (Streamlit's
+    documented way to keep widget state across pages).
+    """
+    from explorer import sources
+    from explorer import specs as K
+    from explorer.paradox_page import SETTING_KEYS
+
+    for key in (*K.all_specs(sources.pattern_registry()), *SETTING_KEYS):
+        if key in state:
+            state[key] = state[key]

@@ -1,0 +1,80 @@
+"""Every page of the app in Chromium, opened by its own address: each renders its title and
+no exception, and the paradox page draws its chart and table from its URL's settings.
+
+Uses the real server of ``tests/test_browser.py`` (``streamlit run`` on a free port).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, QUERY, playwright, server  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+#: Address -> a text the page must show once it has finished.
+PAGES = {
+    f"/?{QUERY}": "FIRENET Explorer",
+    f"/reconstruction?{QUERY}": "FIRENET Explorer",
+    "/paradox": "The paradox, computed",
+    "/paradox?K=6&n=30&L=100": "The paradox, computed",
+    "/sweeps": "Results of a sweep",
+    "/about": "About",
+}
+
+
+def _settle(page, text: str, timeout_ms: int = 300_000) -> None:
+    page.get_by_text(text).first.wait_for(timeout=timeout_ms)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                           timeout=timeout_ms)
+    page.wait_for_timeout(800)
+
+
+def test_every_page_opens_by_its_address_without_an_exception(server):  # noqa: F811
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for address, text in PAGES.items():
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"{server}{address}")
+                _settle(page, text)
+                if address.startswith("/paradox"):  # for a human to look at, once the chart is drawn
+                    page.wait_for_selector(".js-plotly-plot .scatterlayer", timeout=120_000)
+                    page.screenshot(path=str(ARTIFACTS / f"page_paradox_{len(address)}.png"), timeout=120_000)
+                assert page.locator('[data-testid="stException"]').count() == 0, address
+                # The navigation lists every page on every page.
+                for title in ("Reconstruction and stability", "The paradox, computed", "Sweep results", "About"):
+                    assert page.locator('[data-testid="stSidebarNav"]').get_by_text(title).count() == 1
+                if address.startswith("/paradox"):
+                    assert page.locator(".js-plotly-plot").count() == 1
+                    body = page.locator('[data-testid="stMain"]').inner_text()
+                    assert "FIRENET (p = 50, 30 restarts)" in body
+                if address == "/paradox?K=6&n=30&L=100":
+                    assert "K = 6 correct digits" in page.locator('[data-testid="stMain"]').inner_text()
+                    assert "K=6" in page.url  # the settings stay in the address
+                page.close()
+        finally:
+            browser.close()
+
+
+def test_reconstruction_settings_survive_a_visit_to_another_page(server):  # noqa: F811
+    """Through the sidebar's links: the reconstruction page's settings (here N = 128 from
+    the URL) are still there, and in the address, after a visit to the paradox page."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{server}/?{QUERY}")
+            _settle(page, "FIRENET Explorer")
+            assert "size=128" in page.url
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            nav.get_by_text("The paradox, computed").click()
+            _settle(page, "The paradox, computed")
+            assert "size=128" not in page.url
+            nav.get_by_text("Reconstruction and stability").click()
+            _settle(page, "FIRENET Explorer")
+            page.wait_for_function("() => window.location.search.includes('size=128')", timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()
