@@ -24,6 +24,12 @@ NOT_METHODS = {
     ("solver/__init__.py", methods.METHODS[methods.FIRENET].label),
     ("solver/__init__.py", methods.METHODS[methods.FISTA].label),
     ("solver/trace.py", methods.FIRENET),
+    # The paradox's Table 1 has its own FIRENET (the paper's restarted solver for the
+    # inexact-input square-root LASSO, solver.paradox.firenet), not the page's method.
+    ("solver/paradox.py", methods.FIRENET),
+    ("solver/reproduce/paradox.py", methods.FIRENET),
+    ("solver/reproduce/paradox.py", methods.METHODS[methods.FIRENET].label),
+    ("explorer/paradox_page.py", methods.FIRENET),
 }
 
 
