@@ -1,12 +1,23 @@
-"""Stability curves and empirical Lipschitz estimates of reconstruction networks.
+"""Stability curves, the error to the truth under perturbation, and Lipschitz estimates.
 
 For a grid of relative budgets ``eta``, each network ``f`` is attacked (worst-case
 perturbation ``e`` with ``||e|| <= eta ||y||``, :func:`solver.attacks.worst_case_perturbation`)
-and also hit with random complex Gaussian noise of the same norm. The curve plots the
-relative output change ``||f(y + e) - f(y)|| / ||f(y)||`` against ``eta``: a stable
-network stays near the diagonal (or below), an unstable one rises far above it, and the
-gap between the worst-case and the random curve shows that instabilities are rare,
-special directions, not a general sensitivity to noise.
+and also hit with random complex Gaussian noise of the same norm. Two quantities are kept:
+
+* the **error to the truth** ``||f(y + e) - x||`` against ``||e||`` (when the truth ``x``
+  is given). This is what FIRENET's stability theorem bounds (Colbrook, Antun & Hansen,
+  PNAS 2022, SI Theorem 3, under the weighted robust null space property in levels):
+  ``||Phi(y + e) - x|| <= C1 sigma_{s,M}(x) / sqrt(s) + C2 ||e|| + (a term falling
+  exponentially in the number of restarts)``, for the fixed restart schedule. The
+  theorem's ``C2`` is not computed here (it needs the rNSPL constants of the mask); what
+  is measured is the least-squares slope of the error against ``||e||``
+  (:func:`error_slope`), the counterpart of ``C2`` for the perturbations found;
+* the relative **output change** ``||f(y + e) - f(y)|| / ||f(y)||``. It is not what the
+  theorem bounds: an output that moves more than the data can still stay within the
+  theorem's error bound, and one that moves little can be far from the truth.
+
+The gap between the worst-case and the random curve shows that large changes come from
+special directions, not from a general sensitivity to noise.
 
 The empirical Lipschitz estimate is ``max ||f(y + e) - f(y)|| / ||e||`` over all the
 perturbations tried. Since the attack maximises the output change only approximately, it
@@ -18,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -27,7 +38,7 @@ from solver.attacks import PAPER_ATTACK, AttackStep, evaluate_perturbation, wors
 from solver.perturbations import complex_gaussian_noise
 from solver.validation import check_int, check_seed
 
-__all__ = ["StabilityProgress", "StabilityCurve", "stability_curve", "lipschitz_estimate"]
+__all__ = ["StabilityProgress", "StabilityCurve", "stability_curve", "lipschitz_estimate", "error_slope"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,13 @@ class StabilityCurve:
         bound; module docstring).
     perturbations : dict[str, list[torch.Tensor]]
         Name -> the worst-case perturbation at each budget, (..., M) complex.
+    worst_error, random_error : dict[str, np.ndarray]
+        Name -> ``||f(y + e) - x||`` (absolute) for the worst-case and the random ``e``
+        (mean over trials), (B,); empty without a truth.
+    clean_error : dict[str, float]
+        Name -> ``||f(y) - x||``; empty without a truth.
+    data_norm : float
+        ``||y||``, to turn the relative sizes into ``||e||``.
     """
 
     budgets: np.ndarray
@@ -86,6 +104,10 @@ class StabilityCurve:
     perturbation_norms: dict
     lipschitz: dict
     perturbations: dict
+    worst_error: dict = field(default_factory=dict)
+    random_error: dict = field(default_factory=dict)
+    clean_error: dict = field(default_factory=dict)
+    data_norm: float = float("nan")
 
 
 def stability_curve(
@@ -102,6 +124,7 @@ def stability_curve(
     warm_start: bool = True,
     checkpoint: bool | str = "auto",
     callback: Callable[[StabilityProgress], None] | None = None,
+    truth: np.ndarray | torch.Tensor | None = None,
 ) -> StabilityCurve:
     """Worst-case and random output change of each network over a grid of budgets.
 
@@ -125,6 +148,9 @@ def stability_curve(
         which saves steps; the first budget starts at random.
     callback : callable(StabilityProgress), optional
         Progress, called once per attack step and once per finished budget.
+    truth : array, shape (N, N), real, optional
+        The true image ``x``: with it the curve also records the error to the truth
+        ``||f(y + e) - x||`` of every perturbation and ``||f(y) - x||``.
 
     Returns
     -------
@@ -134,7 +160,7 @@ def stability_curve(
     ------
     ValueError
         If ``networks`` or ``budgets`` is empty, a budget is not a finite positive number,
-        ``random_trials < 1`` or ``seed < 0``.
+        ``random_trials < 1``, ``seed < 0`` or ``truth`` is not a finite real image.
     """
     if not networks:
         raise ValueError("networks must contain at least one network, got an empty mapping")
@@ -146,6 +172,17 @@ def stability_curve(
             raise ValueError(f"budgets must be finite and > 0, got {b}")
     random_trials = check_int("random_trials", random_trials, low=1)
     seed = check_seed(seed)
+    x = None
+    if truth is not None:
+        x = torch.as_tensor(np.asarray(truth) if not torch.is_tensor(truth) else truth).detach()
+        if (x.is_complex() or not x.is_floating_point() or x.ndim != 2 or x.shape[0] != x.shape[1]
+                or not bool(torch.isfinite(x).all())):
+            raise ValueError(f"truth must be a finite real image (N, N), got {tuple(x.shape)} {x.dtype}")
+
+    def error_of(out: torch.Tensor) -> float:
+        if out.numel() != x.numel():
+            raise ValueError(f"truth must have the networks' output shape {tuple(out.shape)}, got {tuple(x.shape)}")
+        return float(torch.linalg.vector_norm(out.detach().double().reshape(x.shape) - x.double()))
 
     n_b = len(grid)
     total = len(networks) * n_b
@@ -154,6 +191,9 @@ def stability_curve(
     norms = {name: np.zeros(n_b) for name in networks}
     lips = {name: 0.0 for name in networks}
     perts: dict[str, list] = {name: [] for name in networks}
+    worst_err = {name: np.zeros(n_b) for name in networks} if x is not None else {}
+    rand_err = {name: np.zeros(n_b) for name in networks} if x is not None else {}
+    clean_err: dict[str, float] = {}
     done = 0
     for name, net in networks.items():
         previous = None
@@ -169,24 +209,33 @@ def stability_curve(
             )
             previous = res.perturbation
             perts[name].append(res.perturbation)
+            if x is not None:
+                clean_err[name] = error_of(res.clean_output)
+                worst_err[name][i] = error_of(res.perturbed_output)
             worst[name][i] = res.relative_output_change
             norms[name][i] = res.relative_norm
             if res.norm > 0:
                 lips[name] = max(lips[name], res.output_change / res.norm)
-            changes = []
+            changes, errors = [], []
             for t in range(random_trials):
                 # same norm as the worst case; distinct seeds per budget and trial
                 e = complex_gaussian_noise(y.detach(), res.relative_norm, seed=seed + 1 + i * random_trials + t)
                 eff = evaluate_perturbation(net, y.detach(), y.detach() + e)
                 changes.append(eff.relative_output_change)
+                if x is not None:
+                    errors.append(error_of(eff.perturbed_output))
                 if eff.perturbation_norm > 0:
                     lips[name] = max(lips[name], eff.output_change / eff.perturbation_norm)
             rand[name][i] = float(np.mean(changes))
+            if x is not None:
+                rand_err[name][i] = float(np.mean(errors))
             done += 1
             if callback is not None:
                 point = (float(norms[name][i]), float(worst[name][i]), float(rand[name][i]))
                 callback(StabilityProgress(name, i, eta, done / total, None, point))
-    return StabilityCurve(np.asarray(grid), worst, rand, norms, lips, perts)
+    data_norm = float(torch.linalg.vector_norm(y.detach().to(torch.complex128)))
+    return StabilityCurve(np.asarray(grid), worst, rand, norms, lips, perts, worst_err, rand_err, clean_err,
+                          data_norm)
 
 
 def lipschitz_estimate(
@@ -216,3 +265,42 @@ def lipschitz_estimate(
     """
     curve = stability_curve({"network": network}, y, budgets, **kwargs)
     return curve.lipschitz["network"]
+
+
+def error_slope(sizes: Sequence[float], errors: Sequence[float]) -> tuple[float, float]:
+    """Least-squares line ``error = intercept + slope * size`` through measured points.
+
+    With ``size = ||e||`` and ``error = ||f(y + e) - x||`` (the clean error at size 0
+    among the points) the slope is the measured counterpart of the ``C2`` of FIRENET's
+    stability theorem, and the intercept of its ``C1 sigma / sqrt(s) + depth term``, for
+    the perturbations that were tried: an estimate from below of what the worst case can
+    do, not a bound.
+
+    Parameters
+    ----------
+    sizes, errors : sequence of float, same length >= 2
+        Perturbation norms (>= 0, not all equal) and errors to the truth.
+
+    Returns
+    -------
+    intercept, slope : float
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, fewer than two points are given, a value is not finite or
+        all sizes are equal.
+    """
+    s = np.asarray(sizes, dtype=np.float64).ravel()
+    e = np.asarray(errors, dtype=np.float64).ravel()
+    if s.shape != e.shape:
+        raise ValueError(f"sizes and errors must have the same length, got {s.size} and {e.size}")
+    if s.size < 2:
+        raise ValueError(f"sizes must hold at least two points, got {s.size}")
+    if not (np.isfinite(s).all() and np.isfinite(e).all()):
+        raise ValueError("sizes and errors must be finite")
+    if np.ptp(s) == 0:
+        raise ValueError(f"sizes must not all be equal, got {s[0]} for every point")
+    design = np.stack([np.ones_like(s), s], axis=1)
+    (intercept, slope), *_ = np.linalg.lstsq(design, e, rcond=None)
+    return float(intercept), float(slope)
