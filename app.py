@@ -1,4 +1,4 @@
-"""FIRENET Explorer: stable (FIRENET) versus unstable (trained U-Net) image reconstruction.
+"""FIRENET Explorer: FIRENET (computed) and a trained U-Net, accuracy and error under perturbation.
 
 Run with ``streamlit run app.py``. This script reads top to bottom as the page; the
 settings are specified in ``explorer.specs`` and drawn by ``explorer.controls``, the
@@ -58,7 +58,7 @@ with timing.section("problem"):
     settings = inputs.checked_firenet(settings)
     variant = inputs.perturbed(settings, base)
 
-# First screen: the paradox, filled in once the methods have run.
+# First screen: one perturbation and each network's error, filled in once the methods have run.
 story_slot = st.empty()
 progress_slot = st.empty()
 
@@ -108,7 +108,7 @@ with st.expander("Share and download", expanded=False):
 with st.expander("Results of a sweep (python -m solver.reproduce)", expanded=False):
     sweeps.results_panel()
 
-with st.expander("About: the paradox, FIRENET and these panels", expanded=False):
+with st.expander("About: the paper's claims, FIRENET and these panels", expanded=False):
     panels.about()
 
 # Long work last, so that the page above is on screen (and usable) while it runs.

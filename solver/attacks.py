@@ -50,8 +50,8 @@ effect. ``benchmarks/bench_attacks.py`` measures time and peak memory.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -623,9 +623,10 @@ class PerturbationEffect:
     relative_output_change : float
         ``||f(y + e) - f(y)|| / ||f(y)||``.
     amplification : float
-        ``relative_output_change / relative_perturbation``: about 1 or below for a stable
-        network, much larger for an unstable one (inf for a zero perturbation that moves
-        the output, nan for a zero perturbation that does not).
+        ``relative_output_change / relative_perturbation``: how many times the data's
+        relative change the output moved (inf for a zero perturbation that moves the
+        output, nan for a zero perturbation that does not). Not the paper's measure of
+        stability, which bounds the error to the truth (``solver.stability``).
     clean_error, perturbed_error : float or None
         ``||f(.) - x|| / ||x||`` against the truth ``x`` when it is given.
     """
@@ -792,6 +793,9 @@ class PaperAttackResult:
         ``A x`` and ``A(x + r)``.
     clean_output, perturbed_output : torch.Tensor, shape (N, N), real
         ``f(A x)`` and ``f(A(x + r))``.
+    milestones : dict[float, torch.Tensor]
+        Relative norm -> the first iterate that reached it, scaled back onto it (only the
+        ``milestones`` asked for that the search reached).
     """
 
     perturbation: torch.Tensor
@@ -807,11 +811,21 @@ class PaperAttackResult:
     perturbed_data: torch.Tensor
     clean_output: torch.Tensor
     perturbed_output: torch.Tensor
+    milestones: dict = field(default_factory=dict)
 
     @property
     def norm(self) -> float:
         """``||r||`` of the returned perturbation."""
         return float(_norm(self.perturbation))
+
+
+def _onto_sphere(r: torch.Tensor, norm: float, radius: float) -> torch.Tensor:
+    """``r`` (of norm ``norm`` > ``radius``) scaled onto ``||r|| <= radius``, rounding
+    included: shrunk by a few ulps until the norm holds."""
+    r = r * (radius / norm)
+    while float(_norm(r)) > radius:
+        r = r * (1.0 - 4.0 * torch.finfo(r.real.dtype).eps)
+    return r
 
 
 def paper_image_attack(
@@ -827,6 +841,7 @@ def paper_image_attack(
     max_steps: int = PAPER_IMAGE_ATTACK["max_steps"],
     start_scale: float = PAPER_IMAGE_ATTACK["start_scale"],
     seed: int = 0,
+    milestones: Sequence[float] = (),
     callback: Callable[[int, float, float], None] | None = None,
 ) -> PaperAttackResult:
     """The paper's image-domain worst-case search, step for step as the authors run it.
@@ -866,6 +881,10 @@ def paper_image_attack(
         and ``stab_tau`` (:data:`PAPER_IMAGE_ATTACK`).
     seed : int
         Seed (>= 0) of the uniform start.
+    milestones : sequence of float
+        Relative norms below ``relative_norm`` at which to keep the first iterate that
+        reaches them (scaled back onto them): one search gives the perturbation at every
+        size of a stability curve.
     callback : callable(step, norm, objective), optional
         Called for the start and after each step.
 
@@ -894,6 +913,9 @@ def paper_image_attack(
     if reference not in ("measurements", "image"):
         raise ValueError(f"reference must be 'measurements' or 'image', got {reference!r}")
     seed = _check_seed(seed)
+    marks = sorted(float(m) for m in milestones)
+    if any(not (math.isfinite(m) and 0 < m <= relative_norm) for m in marks):
+        raise ValueError(f"milestones must be in (0, relative_norm = {relative_norm}], got {list(milestones)!r}")
     x = torch.as_tensor(image)
     if x.is_complex() or not x.is_floating_point():
         raise ValueError(f"image must be a real floating-point image (N, N), got dtype {x.dtype}")
@@ -925,6 +947,7 @@ def paper_image_attack(
         objective: list[float] = []
         steps = 0
         reached = False
+        kept: dict[float, torch.Tensor] = {}
         while True:
             r_re.requires_grad_(True)
             r_im.requires_grad_(True)
@@ -936,6 +959,10 @@ def paper_image_attack(
             objective.append(float(obj.detach()))
             if callback is not None:
                 callback(steps, norm, objective[-1])
+            for mark in marks:
+                if steps > 0 and mark not in kept and norm >= mark * ref:
+                    iterate = torch.complex(r_re.detach(), r_im.detach())
+                    kept[mark] = iterate if norm == mark * ref else _onto_sphere(iterate, norm, mark * ref)
             if steps > 0 and norm >= max_norm:
                 reached = True
             if reached or steps == max_steps:
@@ -951,10 +978,7 @@ def paper_image_attack(
             steps += 1
         r = torch.complex(r_re, r_im)
         if reached and norms[-1] > max_norm:
-            r = r * (max_norm / norms[-1])
-            # Rounding can leave the rescaled norm an ulp above max_norm: shrink until it holds.
-            while float(_norm(r)) > max_norm:
-                r = r * (1.0 - 4.0 * torch.finfo(r.real.dtype).eps)
+            r = _onto_sphere(r, norms[-1], max_norm)
             with torch.no_grad():
                 last_out = network(data_of(r.real, r.imag))
         with torch.no_grad():
@@ -976,4 +1000,5 @@ def paper_image_attack(
         perturbed_data=perturbed_data,
         clean_output=clean_out,
         perturbed_output=last_out,
+        milestones=kept,
     )

@@ -1,9 +1,13 @@
 """The trained reconstruction network: a U-Net on the zero-filled image.
 
-This is the *learned* side of the comparison: a U-Net shaped like the one in Colbrook,
-Antun & Hansen (PNAS 2022) maps the zero-filled reconstruction ``A* y`` (two channels,
-real and imaginary part) to the image. Its weights are trained (``solver.train``), not
-computed, and are shipped as safetensors with a JSON model card beside them.
+This is the *learned* side of the comparison: a U-Net with the layout of the one in
+Colbrook, Antun & Hansen (PNAS 2022) maps the zero-filled reconstruction ``A* y`` (two
+channels, real and imaginary part) to the image. Its weights are trained
+(``solver.train``), not computed, and are shipped as safetensors with a JSON model card
+beside them. The paper's U-Net is plain (32 base features, no residual, no
+data-consistency layer: ``residual=False, data_consistency=False, base_width=32``); the
+explorer's default network adds a residual connection and a data-consistency last layer,
+a design that makes it more accurate and is only mildly unstable (worst-case K about 3).
 
 Public surface
 --------------
@@ -16,7 +20,7 @@ data_consistency
     The parameter-free last layer ``x + Re A*(y - A x)``: put the measured Fourier
     coefficients back into the network's image.
 UNetThenFIRENET
-    FIRENET started from the U-Net's output: a stabilising tail for the trained network.
+    FIRENET started from the U-Net's output: FIRENET's computed layers after the trained network.
 save_network, load_network
     Safetensors weights plus a model card that records the architecture, the training
     configuration and the sha256 of the weights file; loading checks both.

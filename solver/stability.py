@@ -34,11 +34,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from solver.attacks import PAPER_ATTACK, AttackStep, evaluate_perturbation, worst_case_perturbation
+from solver.attacks import (
+    PAPER_ATTACK,
+    PAPER_IMAGE_ATTACK,
+    AttackStep,
+    evaluate_perturbation,
+    paper_image_attack,
+    worst_case_perturbation,
+)
 from solver.perturbations import complex_gaussian_noise
 from solver.validation import check_int, check_seed
 
-__all__ = ["StabilityProgress", "StabilityCurve", "stability_curve", "lipschitz_estimate", "error_slope"]
+__all__ = ["StabilityProgress", "StabilityCurve", "stability_curve", "paper_stability_curve", "lipschitz_estimate",
+           "error_slope"]
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,10 @@ class StabilityCurve:
     clean_error : dict[str, float]
         Name -> ``||f(y) - x||``; empty without a truth.
     data_norm : float
-        ``||y||``, to turn the relative sizes into ``||e||``.
+        ``||y||`` (the reference norm of the sizes).
+    data_perturbation : dict[str, np.ndarray]
+        Name -> ``||e||``, the norm of the data perturbation the network saw at each
+        budget (image domain: ``||A r||``), (B,).
     """
 
     budgets: np.ndarray
@@ -108,6 +119,7 @@ class StabilityCurve:
     random_error: dict = field(default_factory=dict)
     clean_error: dict = field(default_factory=dict)
     data_norm: float = float("nan")
+    data_perturbation: dict = field(default_factory=dict)
 
 
 def stability_curve(
@@ -235,7 +247,133 @@ def stability_curve(
                 callback(StabilityProgress(name, i, eta, done / total, None, point))
     data_norm = float(torch.linalg.vector_norm(y.detach().to(torch.complex128)))
     return StabilityCurve(np.asarray(grid), worst, rand, norms, lips, perts, worst_err, rand_err, clean_err,
-                          data_norm)
+                          data_norm, {name: norms[name] * data_norm for name in networks})
+
+
+def paper_stability_curve(
+    networks: Mapping[str, torch.nn.Module],
+    operator,
+    truth: np.ndarray | torch.Tensor,
+    budgets: Sequence[float],
+    *,
+    max_steps: int = PAPER_IMAGE_ATTACK["max_steps"],
+    seed: int = 0,
+    callback: Callable[[StabilityProgress], None] | None = None,
+) -> StabilityCurve:
+    """The stability curve with the paper's image-domain search.
+
+    One search per network (:func:`solver.attacks.paper_image_attack`, up to
+    ``max_steps`` steps, stopped at the largest budget) gives the perturbation ``r`` at
+    every budget ``||r|| = eta ||A x||``: the first iterate that reached it, scaled back
+    onto it. Budgets the search did not reach get its last iterate (a smaller ``||r||``,
+    recorded in ``perturbation_norms``). Random complex Gaussian image noise of the same
+    norm gives the random curve.
+
+    Parameters
+    ----------
+    networks : Mapping[str, nn.Module]
+        Name -> reconstruction network ``y (M,) complex -> image (N, N) real``.
+    operator : object with ``forward(image (N, N) complex) -> y (M,) complex``
+        The sampling operator ``A``.
+    truth : array, shape (N, N), real
+        The clean image ``x``; its dtype sets the data's (float32 -> complex64).
+    budgets : sequence of float
+        Relative sizes ``eta = ||r|| / ||A x||`` > 0, sorted ascending.
+    max_steps, seed
+        As in :func:`solver.attacks.paper_image_attack`.
+    callback : callable(StabilityProgress), optional
+        Called after every step of a search and once per finished budget.
+
+    Returns
+    -------
+    StabilityCurve
+        ``perturbation_norms`` are ``||r|| / ||A x||``, ``data_perturbation`` the data's
+        ``||A r||``, ``data_norm`` is ``||A x||``, ``perturbations`` the complex images ``r``
+        and ``lipschitz`` the largest ``||f(A(x + r)) - f(A x)|| / ||A r||``.
+
+    Raises
+    ------
+    ValueError
+        If ``networks`` or ``budgets`` is empty, a budget is not a finite positive number,
+        or ``truth`` is not a finite real square image.
+    """
+    if not networks:
+        raise ValueError("networks must contain at least one network, got an empty mapping")
+    grid = sorted(float(b) for b in budgets)
+    if not grid:
+        raise ValueError("budgets must contain at least one budget, got an empty sequence")
+    for b in grid:
+        if not (math.isfinite(b) and b > 0):
+            raise ValueError(f"budgets must be finite and > 0, got {b}")
+    seed = check_seed(seed)
+    x = torch.as_tensor(np.asarray(truth) if not torch.is_tensor(truth) else truth).detach()
+    if (x.is_complex() or not x.is_floating_point() or x.ndim != 2 or x.shape[0] != x.shape[1]
+            or not bool(torch.isfinite(x).all())):
+        raise ValueError(f"truth must be a finite real image (N, N), got {tuple(x.shape)} {x.dtype}")
+    cdtype = torch.complex128 if x.dtype == torch.float64 else torch.complex64
+
+    def norm(t: torch.Tensor) -> float:
+        return float(torch.linalg.vector_norm(t.detach().to(torch.complex128 if t.is_complex() else torch.float64)))
+
+    n_b = len(grid)
+    empty = {name: np.zeros(n_b) for name in networks}
+    worst, rand, norms, data_pert = (dict((k, v.copy()) for k, v in empty.items()) for _ in range(4))
+    worst_err, rand_err = (dict((k, v.copy()) for k, v in empty.items()) for _ in range(2))
+    lips = {name: 0.0 for name in networks}
+    perts: dict[str, list] = {name: [] for name in networks}
+    clean_err: dict[str, float] = {}
+    data_norm = float("nan")
+    for index, (name, net) in enumerate(networks.items()):
+        def on_step(step: int, size: float, objective: float, name=name, index=index) -> None:
+            if callback is not None and step > 0:
+                progress = min(step / max(max_steps, 1), 1.0)
+                callback(StabilityProgress(name, 0, grid[-1], (index + progress) / len(networks), None))
+
+        res = paper_image_attack(net, operator, x, relative_norm=grid[-1], max_steps=max_steps, seed=seed,
+                                 milestones=grid[:-1], callback=on_step)
+        data_norm = res.reference_norm
+        clean = res.clean_output
+        clean_err[name] = norm(clean.reshape(x.shape).to(x.dtype) - x)
+        clean_out_norm = max(norm(clean), 1e-300)
+        was_training = getattr(net, "training", False)
+        if hasattr(net, "eval"):
+            net.eval()
+        try:
+            for i, eta in enumerate(grid):
+                r = res.milestones.get(eta, res.perturbation) if i < n_b - 1 else res.perturbation
+                perts[name].append(r)
+                with torch.no_grad():
+                    data = operator.forward((x + r).to(cdtype))
+                    out = net(data)
+                    noise = _image_noise(x.shape, norm(r), seed + 1 + i).to(cdtype)
+                    data_noise = operator.forward(x.to(cdtype) + noise)
+                    out_noise = net(data_noise)
+                e_norm = norm(data - res.clean_data)
+                norms[name][i] = norm(r) / data_norm
+                data_pert[name][i] = e_norm
+                change = norm(out - clean)
+                worst[name][i] = change / clean_out_norm
+                rand[name][i] = norm(out_noise - clean) / clean_out_norm
+                worst_err[name][i] = norm(out.reshape(x.shape).to(x.dtype) - x)
+                rand_err[name][i] = norm(out_noise.reshape(x.shape).to(x.dtype) - x)
+                if e_norm > 0:
+                    lips[name] = max(lips[name], change / e_norm)
+                if callback is not None:
+                    point = (float(norms[name][i]), float(worst[name][i]), float(rand[name][i]))
+                    callback(StabilityProgress(name, i, eta, (index + 1) / len(networks), None, point))
+        finally:
+            if hasattr(net, "train"):
+                net.train(was_training)
+    return StabilityCurve(np.asarray(grid), worst, rand, norms, lips, perts, worst_err, rand_err, clean_err,
+                          data_norm, data_pert)
+
+
+def _image_noise(shape: tuple[int, ...], size: float, seed: int) -> torch.Tensor:
+    """Complex Gaussian image noise of norm ``size`` (float64, drawn on the CPU from ``seed``)."""
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    g = torch.complex(torch.randn(shape, generator=gen, dtype=torch.float64),
+                      torch.randn(shape, generator=gen, dtype=torch.float64))
+    return g * (size / float(torch.linalg.vector_norm(g)))
 
 
 def lipschitz_estimate(

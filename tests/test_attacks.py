@@ -37,7 +37,7 @@ from solver.operators import WaveletMeasurement, make_operator
 from solver.perturbations import complex_gaussian_noise
 from solver.phantoms import random_ellipses
 from solver.sampling import make_mask
-from solver.stability import error_slope, lipschitz_estimate, stability_curve
+from solver.stability import error_slope, lipschitz_estimate, paper_stability_curve, stability_curve
 from solver.wavelets import Wavelet2D, level_weights
 
 N = 64
@@ -391,6 +391,29 @@ def test_paper_attack_on_fourier_data_is_complex_and_holds_the_norm(small):
     torch.testing.assert_close(res.perturbed_data, A.forward(torch.as_tensor(x, dtype=torch.complex128) + res.perturbation))
     image_ref = paper_image_attack(net, A, x, reference="image", max_steps=0)
     assert image_ref.reference_norm == pytest.approx(float(np.linalg.norm(x)), rel=1e-12)
+
+
+def test_paper_stability_curve_takes_each_size_from_one_search(small):
+    """The zero-filled map f(y) = Re A* y (gain 1 > sqrt(penalty)): the search reaches every
+    size, and each point's error is ||Re A*A(x + r) - x|| for the r it returns."""
+    x, A, _, _, _ = small
+    zf = ZeroFilled(WaveletMeasurement(A, Wavelet2D("haar", None, N)))
+    budgets = [0.01, 0.02, 0.05]
+    curve = paper_stability_curve({"zf": zf}, A, x, budgets, max_steps=300)
+    xt = torch.as_tensor(x)
+    y = A.forward(xt.to(torch.complex128))
+    assert curve.data_norm == pytest.approx(float(torch.linalg.vector_norm(y)), rel=1e-12)
+    np.testing.assert_allclose(curve.perturbation_norms["zf"], budgets, rtol=1e-9)
+    for i, r in enumerate(curve.perturbations["zf"]):
+        assert float(torch.linalg.vector_norm(r)) <= budgets[i] * curve.data_norm
+        e = A.forward(xt.to(torch.complex128) + r) - y
+        assert curve.data_perturbation["zf"][i] == pytest.approx(float(torch.linalg.vector_norm(e)), rel=1e-10)
+        expected = float(torch.linalg.vector_norm(A.adjoint(y + e).real - xt))
+        assert curve.worst_error["zf"][i] == pytest.approx(expected, rel=1e-10)
+    # 1-Lipschitz map: the estimate is at most 1.
+    assert 0 < curve.lipschitz["zf"] <= 1 + 1e-9
+    with pytest.raises(ValueError, match="milestones"):
+        paper_image_attack(zf, A, x, relative_norm=0.02, milestones=[0.05])
 
 
 @pytest.mark.parametrize("kwargs, match", [
