@@ -14,7 +14,7 @@ from explorer.specs import METHOD_LABELS
 if TYPE_CHECKING:
     from explorer.results import Results
 
-__all__ = ["CHART", "STABILITY_BUDGETS", "stability_networks", "convergence_curves", "certificate_note",
+__all__ = ["CHART", "STABILITY_BUDGETS", "stability_networks", "kernel_networks", "convergence_curves", "certificate_note",
            "draw_convergence"]
 
 #: Plotly chart options of every chart on the page.
@@ -26,17 +26,23 @@ STABILITY_BUDGETS = (0.01, 0.02, 0.05)
 
 
 def stability_networks(settings: Settings) -> tuple[str, ...]:
-    """The networks of the stability curves: the U-Net (when available), FIRENET and,
-    when shown, FIRENET with the paper's schedule and U-Net then FIRENET."""
+    """The networks of the stability curves: the U-Net (when available), FIRENET with the
+    paper's fixed schedules (5 x 5 and 5 x 10: the ones its stability theorem covers), the
+    page's FIRENET and, when shown, U-Net then FIRENET."""
     card, _ = compute.unet_status()
-    names = ["firenet"]
-    if "firenet_paper" in settings.view.show:
-        names.insert(0, "firenet_paper")
+    names = ["firenet_paper", "firenet_paper_10", "firenet"]
     if card is not None:
         names.insert(0, "unet")
         if "unet_firenet" in settings.view.show:
             names.append("unet_firenet")
     return tuple(names)
+
+
+def kernel_networks(settings: Settings, computed: Sequence[str]) -> tuple[str, ...]:
+    """The networks of the kernel bound: those of the stability curves and every other
+    method on the page (``computed``: the methods with a result)."""
+    shown = [m for m in settings.view.show if m in computed]
+    return tuple(dict.fromkeys([*stability_networks(settings), *shown]))
 
 
 def convergence_curves(settings: Settings, results: Results, extra: dict[str, Any] | None = None

@@ -20,8 +20,10 @@ from explorer.charts import (
     CHART,
     STABILITY_BUDGETS,
     draw_convergence,
+    kernel_networks,
     stability_networks,
 )
+from explorer.specs import STABILITY_PROTOCOLS
 from explorer.downloads import arrays_npz, png_zip
 from explorer.results import Results
 from explorer.settings import Settings
@@ -237,33 +239,106 @@ def seconds_per_step(results: Results, names: tuple[str, ...]) -> float:
 
 
 def stability(settings: Settings, base: Problem, results: Results) -> Any:
-    """The stability panel; returns the slot where a requested computation reports."""
-    steps = settings.perturbation.stability_steps
+    """The stability panel: the error to the truth against ||e|| with each network's
+    fitted line beside it, and the kernel lower bound; returns the slot where a requested
+    computation reports."""
+    from solver.attacks import PAPER_IMAGE_ATTACK
+    from solver.methods import METHODS
+
+    ps = settings.perturbation
+    steps, protocol = ps.stability_steps, ps.stability_protocol
     names = stability_networks(settings)
-    estimate = seconds_per_step(results, names) * steps * len(STABILITY_BUDGETS)
+    per_size = PAPER_IMAGE_ATTACK["max_steps"] / len(STABILITY_BUDGETS) if protocol == "image" else steps
+    estimate = seconds_per_step(results, names) * per_size * len(STABILITY_BUDGETS)
+    sizes = ", ".join(map(str, STABILITY_BUDGETS))
+    where = (f"data perturbations e with ||e|| / ||y|| in {{{sizes}}} (gradient ascent, {steps} steps per size, "
+             "each size starting from the last one's perturbation)" if protocol == "measurements" else
+             f"the paper's image perturbations r with ||r|| / ||A x|| in {{{sizes}}} (Nesterov ascent on "
+             "1/2 ||f(A(x + r)) - f(A x)||^2 - 0.005 ||r||^2, lr 0.01, one search per network stopped at the "
+             "largest size or after 300 steps; the data perturbation is e = A r)")
     st.caption(
-        "Output change ||f(y + e) - f(y)|| / ||f(y)|| against the perturbation size "
-        f"||e|| / ||y|| in {{{', '.join(map(str, STABILITY_BUDGETS))}}}, for "
-        f"{', '.join(METHOD_LABELS[n] for n in names)}: worst case (gradient ascent, {steps} "
-        "steps per size, each size starting from the last one's perturbation) and random "
-        "noise of the same size. A stable network stays near the dotted diagonal.")
-    stored = variants.stability(base, settings.firenet, names, STABILITY_BUDGETS, steps,
-                               run=False)
-    c1, c2 = st.columns([1, 3])
+        f"The error to the truth ||f(y + e) - x|| against ||e|| for {', '.join(METHODS[n].label for n in names)}: "
+        f"worst case found against each network (solid) and random noise of the same size (dashed), {where}. "
+        "This is what FIRENET's stability theorem bounds (SI, Theorem 3, under the robust null space property "
+        "in levels): ||Phi(y + e) - x|| <= C1 sigma_{s,M}(x) / sqrt(s) + C2 ||e|| + a term falling exponentially "
+        "in the number of restarts. It covers the paper's fixed schedules (5 x 5, 5 x 10); the page's adaptive "
+        "FIRENET decides its restarts from y, so its stability is measured here, not proved. The table fits each "
+        "worst-case line: its slope is the measured counterpart of C2 for the perturbations found (a lower "
+        "estimate of the worst case, not a bound).")
+    c1, c2, c3 = st.columns([1, 2, 2])
     c1.number_input("Gradient steps per size", min_value=1, max_value=200, step=1,
-                    key="stability_steps")
-    slot = c2.empty()
+                    key="stability_steps", disabled=protocol == "image")
+    c2.selectbox("Perturbation", options=tuple(STABILITY_PROTOCOLS), format_func=STABILITY_PROTOCOLS.get,
+                 key="stability_protocol")
+    slot = c3.empty()
+    stored = variants.stability(base, settings.firenet, names, STABILITY_BUDGETS, steps, run=False,
+                                protocol=protocol)
     if stored is not None:
         slot.empty()
-        st.plotly_chart(compute.figure("stability_figure", stored), key="stab_fig",
-                        config=CHART)
+        c_fig, c_table = st.columns([3, 2])
+        c_fig.plotly_chart(compute.figure("stability_figure", stored), key="stab_fig", config=CHART)
+        with c_table:
+            _slope_table(stored, float(np.linalg.norm(base.truth)) if base.has_truth else None)
+        _kernel_panel(base, settings, kernel_networks(settings, tuple(results.main)))
         return st.container()
     if not st.session_state["stability_request"]:
-        slot.button(f"Compute the stability curves (about {_duration(estimate)})",
+        slot.button(f"Compute the stability curves and the kernel bound ({'up to ' if protocol == 'image' else ''}"
+                    f"about {_duration(estimate)})",
                     key="run_stability", on_click=_request, args=("stability_request",),
                     help="Runs worst-case searches against each network at every size; "
                          "the rest of the page stays usable and the progress is shown.")
     return st.container()
+
+
+def _slope_table(curves: Mapping[str, Mapping[str, Any]], truth_norm: float | None) -> None:
+    """Least-squares line error = a + b ||e|| through each worst-case curve and its clean
+    error: the measured counterparts of the theorem's C1 sigma + depth term (a) and C2 (b)."""
+    from solver.stability import error_slope
+
+    rows = []
+    for name, curve in curves.items():
+        if not name.endswith("worst case") or "error" not in curve:
+            continue
+        sizes, errors = [0.0, *curve["norm"]], [curve["clean_error"], *curve["error"]]
+        try:
+            intercept, slope = error_slope(sizes, errors)
+        except ValueError:  # e.g. every perturbation of size 0 (a search that never moved)
+            continue
+        rows.append({"network": name.removesuffix(", worst case"), "error, clean": curve["clean_error"],
+                     "error at the largest e": errors[-1], "fit a": intercept, "slope b (cf. C2)": slope})
+    if not rows:
+        st.caption("No error to the truth here (measured data have none): the plot shows the output change.")
+        return
+    st.dataframe(rows, hide_index=True, column_config={
+        k: st.column_config.NumberColumn(format="%.3g") for k in rows[0] if k != "network"})
+    st.caption("Fit: error = a + b ||e|| (least squares over the clean point and the worst cases). Errors and "
+               f"||e|| are Euclidean norms over all pixels and measurements (||x|| = {truth_norm:.3g}).")
+
+
+def _kernel_panel(base: Problem, settings: Settings, names: tuple[str, ...]) -> None:
+    """The kernel lower bound of each network on the page's pair (when computed)."""
+    bounds = variants.kernel_bounds(base, settings.firenet, names, run=False)
+    if bounds is None:
+        return
+    x, other = variants.kernel_pair(base)
+    st.markdown("**The kernel lower bound** (the paper's explanation of instability)")
+    c_pic, c_table = st.columns([1, 3])
+    difference = other - x
+    top = float(np.abs(difference).max()) or 1.0
+    c_pic.image(compute.figure("image_png", np.abs(difference), (0.0, top)),
+                caption=f"|x' - x|: a faint text (contrast {variants.KERNEL_DETAIL_CONTRAST:g}) less what the "
+                        f"mask measures, scaled to {top:.3g}", width=180)
+    rows = [{"network": label, "bound": b["bound"], "||f(Ax) - f(Ax')|| / ||A(x - x')||": b["quotient"],
+             "err(x)": b["error"], "err(x')": b["error_other"]} for label, b in bounds.items()]
+    first = next(iter(bounds.values()))
+    with c_table:
+        st.dataframe(rows, hide_index=True, column_config={
+            k: st.column_config.NumberColumn(format="%.3g") for k in rows[0] if k != "network"})
+        st.caption(
+            f"||x - x'|| = {first['distance']:.3g} while ||A(x - x')|| = {first['data_distance']:.3g}: the mask hardly "
+            "measures the detail. A map that recovers both images has local Lipschitz constant at least "
+            "(||x - x'|| - err(x) - err(x')) / ||A(x - x')||; a bound of 0 or below means the network does not "
+            "recover both (it misses the detail), so the argument forces nothing on it.")
 
 
 def _duration(seconds: float) -> str:

@@ -61,6 +61,9 @@ METHODS: dict[str, Method] = {
                             "FIRENET with the paper's schedule: 5 restarts of 5 layers, nu = 1/e, "
                             "C = 1, ergodic output (it stops far from the minimiser; see the "
                             "README)."),
+    "firenet_paper_10": Method("FIRENET, paper's 5 x 10", True, False,
+                               "FIRENET with the paper's schedule for its brain image: 5 restarts of 10 "
+                               "layers, otherwise as the 5 x 5 one."),
     "unet": Method("U-Net", False, True, "The trained U-Net applied to the zero-filled image."),
     "unet_firenet": Method("U-Net then FIRENET", True, True,
                            "FIRENET started from the U-Net's output."),
@@ -132,8 +135,10 @@ def build(
         return UNetThenFIRENET(learned, FIRENET(A, lam=lam, weights=weights, **options))
     if name == "firenet":
         return FIRENET(A, lam=lam, weights=weights, **options)
-    if name == "firenet_paper":
+    if name in ("firenet_paper", "firenet_paper_10"):
         schedule = {k: PAPER_DEFAULTS[k] for k in ("layers", "nu", "sharpness", "tau", "sigma", "delta", "output")}
+        if name == "firenet_paper_10":
+            schedule["layers"] = 10
         return FIRENET(A, lam=lam, weights=weights, restarts=5, **schedule)
     iterations = check_int("iterations", iterations, low=1)
     if name == "cp":

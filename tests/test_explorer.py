@@ -179,11 +179,15 @@ def test_convergence_figure_is_log_scale_with_restarts_and_schedule():
     assert len(fig.layout.shapes) == 6
 
 
-def test_stability_figure_is_log_log_with_diagonal():
-    curves = {"U-Net, worst case": {"size": [0.01, 0.1], "change": [0.2, 2.0]}}
+def test_stability_figure_plots_the_error_to_the_truth_from_the_clean_error():
+    curves = {"U-Net, worst case": {"size": [0.01, 0.1], "change": [0.2, 2.0], "norm": [0.5, 5.0],
+                                    "error": [1.5, 9.0], "clean_error": 1.0}}
     fig = figures.stability_figure(curves)
-    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
-    assert fig.data[-1].name == "change = perturbation"
+    assert list(fig.data[0].x) == [0.0, 0.5, 5.0] and list(fig.data[0].y) == [1.0, 1.5, 9.0]
+    assert fig.layout.xaxis.type != "log" and "error to the truth" in fig.layout.yaxis.title.text
+    # No truth: the output change, log-log, and no diagonal called "stable".
+    fig = figures.stability_figure({"U-Net, worst case": {"size": [0.01, 0.1], "change": [0.2, 2.0]}})
+    assert fig.layout.xaxis.type == "log" and len(fig.data) == 1
 
 
 def test_downloads_build_valid_files():
