@@ -18,9 +18,13 @@ map does not recover both images well and the argument gives no bound (a map tha
 the detail the mask does not see is not forced to be unstable by it).
 
 :func:`kernel_detail` builds such a pair from any image: a faint detail (text or blob)
-from which the part the mask measures is removed, ``d - Re A*(A d)``; for an operator with
-``A A* = I`` (the subsampled unitary ones here) ``A`` of the complex ``d - A*(A d)`` is
-exactly zero, and taking the real part leaves only a small measured remainder.
+from which the part the mask measures is removed. For an operator with ``A A* = I`` (the
+subsampled unitary ones here) ``d - A*(A d)`` lies exactly in the kernel of ``A`` but is
+complex; its real part is measured again, by up to a quarter (the mask is not symmetric
+under k -> -k). Alternating the two projections, ``d <- Re(d - A*(A d))``, converges to a
+real image in the kernel: five rounds leave 1.5 % of the detail's norm measured for the
+text "Can u see it?" on the multilevel 25 % mask at N = 64 and 256, keeping about 60 % of
+its norm.
 """
 
 from __future__ import annotations
@@ -153,8 +157,8 @@ def kernel_lower_bound(network: torch.nn.Module, operator, image, other) -> Kern
     )
 
 
-def kernel_detail(operator, detail) -> np.ndarray:
-    """The part of ``detail`` the mask does not measure: ``d - Re A*(A d)``.
+def kernel_detail(operator, detail, rounds: int = 5) -> np.ndarray:
+    """The part of ``detail`` the mask hardly measures: ``rounds`` of ``d <- Re(d - A*(A d))``.
 
     Parameters
     ----------
@@ -163,12 +167,15 @@ def kernel_detail(operator, detail) -> np.ndarray:
         ``d - A*(A d)`` lies in the kernel of ``A``.
     detail : np.ndarray or torch.Tensor, shape (N, N), real
         The detail image ``d`` (e.g. ``contrast * solver.phantoms.text_detail(N)``).
+    rounds : int, default 5
+        Rounds of the two projections (>= 1): onto the kernel of ``A``, then onto real
+        images. Each round shrinks the measured part by about half or more.
 
     Returns
     -------
     np.ndarray, shape (N, N), float64
-        The real part of ``d``'s component in the kernel of ``A``; adding it to an image
-        changes the data by ``||A Re(...)|| <= ||A|| ||Im A*(A d)||`` only.
+        A real image close to the kernel of ``A``; exactly in it after one round when the
+        mask is closed under ``k -> -k``.
 
     Raises
     ------
@@ -179,12 +186,14 @@ def kernel_detail(operator, detail) -> np.ndarray:
     _check_operator(operator)
     if not callable(getattr(operator, "adjoint", None)):
         raise ValueError(f"operator must have an adjoint(y) method, got {type(operator).__name__}")
+    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
+        raise ValueError(f"rounds must be an integer >= 1, got {rounds!r}")
     d = _image(detail, "detail").to(torch.float64)
-    z = _complex(d)
     with torch.no_grad():
-        measured = operator.adjoint(operator.forward(z))
-    removed = (z - measured.to(torch.complex128).reshape(z.shape)).real
-    result = removed.numpy()
+        for _ in range(int(rounds)):
+            z = _complex(d)
+            d = (z - operator.adjoint(operator.forward(z)).to(torch.complex128).reshape(z.shape)).real
+    result = d.numpy()
     if not math.isfinite(float(np.abs(result).sum())):
         raise ValueError("detail gives a non-finite kernel component")
     return result
