@@ -1,6 +1,6 @@
 """The first screen: one perturbation and each network's error to the truth under it.
 
-One line says which claim the screen shows. Ground truth, the trained U-Net, FIRENET with
+A lead sentence says which claim the screen shows. Ground truth, the trained U-Net, FIRENET with
 the paper's schedule and the page's FIRENET on the clean data; the perturbation and each
 network's error map |f(y + e) - x| under it, on one colour scale where the damage shows;
 PSNR under each, and a sentence that states what these numbers show (whichever way they
@@ -41,10 +41,10 @@ ERROR_SCALE = 0.1
 NETWORKS = ("unet", "firenet_paper", "firenet")
 
 
-def claim_line(phrase: str) -> str:
-    """The one line that says which of the paper's claims the screen shows."""
-    return (f"Shown: each network's error to the truth under one {phrase}, the quantity FIRENET's "
-            "stability theorem bounds (not the paper's paradox).")
+def claim_line() -> str:
+    """The lead that says which of the paper's claims the screen shows."""
+    return (f"**Shown: each network's error to the truth under one perturbation**, what FIRENET's stability "
+            f"theorem bounds (error maps: white at {ERROR_SCALE:g} or more).")
 
 
 def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, float]] | None,
@@ -70,10 +70,10 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
         return first
     size = f"{phrase} of {budget:.1%} of ||y||"
     if visible is not None:
-        size += f" (largest change of a pixel of the zero-filled image: {visible:.3f}, {visible * 255:.0f} grey levels)"
-    parts = [f"**{perturbed[m]['relative_error']:.3f}** for {label[m]} (from {clean[m]['relative_error']:.3f}; "
-             f"{perturbed[m]['psnr']:.1f} dB)" for m in clean]
-    second = f" With a {size}, the error to the truth ||f(y + e) - x|| / ||x|| is " + ", ".join(parts[:-1]) + \
+        size += f" (largest pixel change of A* e: {visible:.3f})"
+    parts = [f"**{perturbed[m]['relative_error']:.3f}** for {label[m]} (from {clean[m]['relative_error']:.3f})"
+             for m in clean]
+    second = f" With a {size}, the relative error to the truth is " + ", ".join(parts[:-1]) + \
         (" and " if len(parts) > 1 else "") + parts[-1] + "."
     # Say it when the perturbation reverses an order the clean data had (by more than 3 dB).
     for low in ranked[::-1]:
@@ -143,8 +143,7 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     if active and variant.display is not None and kind not in ("detail", "more_samples"):
         visible = float(np.max(np.abs(variant.display)))
     phrase = _PHRASES.get(kind, "perturbation")
-    st.caption(claim_line(phrase))
-    st.markdown(headline(clean, perturbed, phrase, settings.perturbation.budget, visible))
+    st.markdown(claim_line() + " " + headline(clean, perturbed, phrase, settings.perturbation.budget, visible))
     top = st.columns(len(networks) + 1)
     _picture(top[0], base.truth, "Ground truth")
     for column, method in zip(top[1:], networks):
@@ -164,6 +163,5 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     for column, method in zip(bottom[1:], networks):
         psnr = perturbed[method]["psnr"]
         error = results.main[method].at_depth(depth) - results.problems[method].truth
-        _error_map(column, error,
-                   f"{_short(method)}, perturbed: {psnr:.1f} dB; |error|, white >= {ERROR_SCALE:g}"
-                   if math.isfinite(psnr) else f"{_short(method)}, perturbed: |error|")
+        _error_map(column, error, f"{_short(method)}, perturbed: {psnr:.1f} dB" if math.isfinite(psnr)
+                   else f"{_short(method)}, perturbed")

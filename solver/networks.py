@@ -62,6 +62,7 @@ __all__ = [
     "CARD_FORMAT",
     "MAX_PARAMETERS",
     "DEFAULT_WEIGHTS",
+    "PAPER_RECIPE_WEIGHTS",
 ]
 
 #: Version of the model-card layout written by :func:`save_network`.
@@ -69,6 +70,11 @@ CARD_FORMAT = 1
 
 #: The shipped network (trained for the explorer's default preset).
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "unet_multilevel_r25_n256.safetensors"
+
+#: A U-Net trained by the paper's plain recipe (32 base features, input A* y, no residual,
+#: no data-consistency layer) at N = 64, multilevel 25 %: the kind of network the paper
+#: shows unstable. Its card records its measured accuracy, worst-case K and kernel bound.
+PAPER_RECIPE_WEIGHTS = Path(__file__).resolve().parent / "weights" / "unet_plain_multilevel_r25_n64.safetensors"
 
 _NORMS = ("batch", "group", "instance", "none")
 
