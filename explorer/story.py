@@ -70,9 +70,9 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
     size = f"{phrase} of {budget:.1%} of ||y||"
     if visible is not None:
         size += f" (largest pixel change of A* e: {visible:.3f})"
-    parts = [f"**{perturbed[m]['relative_error']:.3f}** for {label[m]} (from {clean[m]['relative_error']:.3f})"
-             for m in clean]
-    second = f" With a {size}, the relative error to the truth is " + ", ".join(parts[:-1]) + \
+    # The errors themselves (the clean ones are in the pictures' captions, as PSNR).
+    parts = [f"**{perturbed[m]['relative_error']:.3f}** for {label[m]}" for m in clean]
+    second = f" With a {size}, the relative errors to the truth are " + ", ".join(parts[:-1]) + \
         (" and " if len(parts) > 1 else "") + parts[-1] + "."
     # Say it when the perturbation reverses an order the clean data had (by more than 3 dB).
     for low in ranked[::-1]:
@@ -82,7 +82,7 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
             gap = min(clean[m]["psnr"] for m in passed) - clean[low]["psnr"]
             names = " and ".join(label[m] for m in passed)
             second += (f" {names[0].upper()}{names[1:]} {'end' if len(passed) > 1 else 'ends'} below "
-                       f"{label[low]}, which was at least {gap:.1f} dB behind on the clean data.")
+                       f"{label[low]}, which was at least {gap:.1f} dB behind unperturbed.")
             break
     return first + second
 
@@ -156,7 +156,10 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     bottom = st.columns(len(networks) + 1)
     display = np.abs(variant.display) if variant.display is not None else np.zeros_like(base.truth)
     top_value = float(display.max()) or 1.0
-    _picture(bottom[0], display, f"{variant.title}, max {top_value:.3g}; error maps: white >= {ERROR_SCALE:g}",
+    # The kind of perturbation is in the sentence; the caption keeps the picture's scale
+    # and the error maps' (two lines at this width).
+    what = variant.title.split(" (")[0]
+    _picture(bottom[0], display, f"{what}, max {top_value:.3g}; error maps white at {ERROR_SCALE:g}",
              (0.0, top_value))
     for column, method in zip(bottom[1:], networks):
         psnr = perturbed[method]["psnr"]
