@@ -326,9 +326,10 @@ def _kernel_panel(base: Problem, settings: Settings, names: tuple[str, ...]) -> 
         return
     x, other = variants.kernel_pair(base)
     st.markdown("**The kernel lower bound** (the paper's explanation of instability)")
-    c_pic, c_table = st.columns([1, 3])
+    c_other, c_pic, c_table = st.columns([1, 1, 3])
     difference = other - x
     top = float(np.abs(difference).max()) or 1.0
+    c_other.image(compute.figure("image_png", other), caption="x': the truth x with the detail", width=180)
     c_pic.image(compute.figure("image_png", np.abs(difference), (0.0, top)),
                 caption=f"|x' - x|: a faint text (contrast {variants.KERNEL_DETAIL_CONTRAST:g}) less what the "
                         f"mask measures, scaled to {top:.3g}", width=180)

@@ -72,7 +72,7 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
         size += f" (largest pixel change of A* e: {visible:.3f})"
     # The errors themselves (the clean ones are in the pictures' captions, as PSNR).
     parts = [f"**{perturbed[m]['relative_error']:.3f}** for {label[m]}" for m in clean]
-    second = f" With a {size}, the relative errors to the truth are " + ", ".join(parts[:-1]) + \
+    second = f" With a {size}, the relative errors are " + ", ".join(parts[:-1]) + \
         (" and " if len(parts) > 1 else "") + parts[-1] + "."
     # Say it when the perturbation reverses an order the clean data had (by more than 3 dB).
     for low in ranked[::-1]:

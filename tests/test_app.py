@@ -82,7 +82,7 @@ def test_default_page_shows_each_networks_error_under_the_unets_worst_case():
     assert psnr["paper"] - perturbed["paper"] <= 4.6
     assert perturbed["paper"] - perturbed["U-Net"] >= 1.5
     story = texts(at.markdown)
-    assert "Unperturbed, " in story and "the relative errors to the truth are" in story
+    assert "Unperturbed, " in story and "the relative errors are" in story
     assert "end below FIRENET 5x5 (paper)" in story or "ends below FIRENET 5x5 (paper)" in story
     # The three downloads are offered; nothing in the URL for the default page.
     assert {b.key for b in at.download_button} == {"dl_png", "dl_npz", "dl_json"}

@@ -214,7 +214,7 @@ def test_the_first_screen_sentence_says_what_the_numbers_show():
     # 0.1 dB apart: no winner is named; 12 dB apart: it is.
     assert text.startswith("Unperturbed, **FIRENET** and **the U-Net** are about as accurate")
     # The errors themselves, not their ratio to the clean error (which favours the larger one).
-    assert "the relative errors to the truth are **0.141** for the U-Net" in text
+    assert "the relative errors are **0.141** for the U-Net" in text
     assert "**0.109** for FIRENET 5x5 (paper)" in text and "**x" not in text
     assert "(largest pixel change of A* e: 0.119)" in text
     assert text.endswith("FIRENET and the U-Net end below FIRENET 5x5 (paper), which was at least 12.2 dB "
