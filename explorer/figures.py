@@ -85,15 +85,14 @@ def coloured_webp_lossless(image: np.ndarray, value_range: tuple[float, float], 
     return buffer.getvalue()
 
 
-def coloured_webp(image: np.ndarray, value_range: tuple[float, float], scale: str = "inferno",
-                  quality: int = 85) -> bytes:
-    """The same as :func:`coloured_png`, as a lossy WebP (``quality`` 85 by default): for
-    error and change maps, noise-like pictures whose PNG is 3-5 times larger and whose
-    every pixel value does not matter to the eye."""
+def coloured_webp(image: np.ndarray, value_range: tuple[float, float], scale: str = "inferno") -> bytes:
+    """The same as :func:`coloured_png`, as a lossy WebP (quality 85): for error and
+    change maps, noise-like pictures whose PNG is 3-5 times larger and whose every pixel
+    value does not matter to the eye."""
     import io
 
     buffer = io.BytesIO()
-    _palette_image(image, value_range, scale).convert("RGB").save(buffer, "WEBP", quality=quality, method=4)
+    _palette_image(image, value_range, scale).convert("RGB").save(buffer, "WEBP", quality=85, method=4)
     return buffer.getvalue()
 
 

@@ -112,9 +112,8 @@ def _picture(column: Any, image: np.ndarray, caption: str, value_range: tuple[fl
 
 def _error_map(column: Any, error: np.ndarray, caption: str) -> None:
     # Lossy WebP: an error map is noise-like, its PNG 3-5 times larger, and no single
-    # pixel value matters to the eye. Quality 40 at 150 px on screen: under half the bytes
-    # of 85 (measured 9.3 against 24.4 kB for a 256 x 256 map), for the page's payload budget.
-    column.image(coloured_webp(np.abs(error), (0.0, ERROR_SCALE), quality=40), caption=caption, width=IMAGE_WIDTH)
+    # pixel value matters to the eye.
+    column.image(coloured_webp(np.abs(error), (0.0, ERROR_SCALE)), caption=caption, width=IMAGE_WIDTH)
 
 
 def first_screen(settings: Settings, results: Results, base: Problem,
