@@ -140,7 +140,8 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     phrase = _PHRASES.get(settings.perturbation.kind, "perturbation")
     # The perturbation's largest pixel is in its picture's caption, not in the sentence:
     # the sentence and two rows of pictures must fit a 1280 x 720 projector.
-    st.markdown(claim_line() + " " + headline(clean, perturbed, phrase, settings.perturbation.budget, None))
+    lead = claim_line() + " " if perturbed is not None else ""
+    st.markdown(lead + headline(clean, perturbed, phrase, settings.perturbation.budget, None))
     top = st.columns(len(networks) + 1)
     _picture(top[0], base.truth, "Ground truth")
     for column, method in zip(top[1:], networks):
