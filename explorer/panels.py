@@ -277,7 +277,7 @@ def stability(settings: Settings, base: Problem, results: Results) -> Any:
                                 protocol=protocol)
     if stored is not None:
         slot.empty()
-        c_fig, c_table = st.columns([3, 2])
+        c_fig, c_table = st.columns([1, 1])
         c_fig.plotly_chart(compute.figure("stability_figure", stored), key="stab_fig", config=CHART)
         with c_table:
             _slope_table(stored, float(np.linalg.norm(base.truth)) if base.has_truth else None)
@@ -307,7 +307,7 @@ def _slope_table(curves: Mapping[str, Mapping[str, Any]], truth_norm: float | No
         except ValueError:  # e.g. every perturbation of size 0 (a search that never moved)
             continue
         rows.append({"network": name.removesuffix(", worst case"), "error, clean": curve["clean_error"],
-                     "error at the largest e": errors[-1], "fit a": intercept, "slope b (cf. C2)": slope})
+                     "error, largest e": errors[-1], "a": intercept, "slope b (cf. C2)": slope})
     if not rows:
         st.caption("No error to the truth here (measured data have none): the plot shows the output change.")
         return
