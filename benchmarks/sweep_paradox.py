@@ -11,7 +11,7 @@ Each row of the CSV is one (image, network, perturbation, budget):
   ``||e|| <= budget ||y||`` (:func:`solver.attacks.worst_case_perturbation`).
 * ``own-image``: its own image-domain worst case, data ``A(x + r)`` with
   ``||r|| <= budget ||x||`` (:func:`solver.attacks.worst_case_image_perturbation`), the
-  instability literature's setting: a stable method returns about ``x + r``.
+  instability literature's setting (the data are those of the image ``x + r``).
 * ``unet-meas`` / ``unet-image``: the shipped U-Net's own worst case given to this
   network (:func:`solver.attacks.transfer`).
 * ``random``: complex Gaussian noise of the budget's norm.
@@ -21,7 +21,7 @@ Columns: ``rel_e`` = ||e|| / ||y|| of the data perturbation actually applied;
 ``img_max`` the largest pixel of that perturbation image (how visible it is: the images
 lie in [0, 1]); ``err_clean`` / ``err_pert`` the relative error to the truth ``x``
 without / with the perturbation (``psnr_*`` likewise), ``growth`` their ratio;
-``err_pert_xr`` the error to ``x + r`` (image domain: what a stable method returns);
+``err_pert_xr`` the error to ``x + r`` (image domain: what an accurate method returns);
 ``change`` = ||f(y + e) - f(y)|| / ||f(y)||; ``K`` = change / rel_e.
 
 Networks (``--networks``, comma separated):

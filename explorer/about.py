@@ -1,24 +1,43 @@
-"""The "About" text: the paradox, FIRENET, what each panel shows, the reference."""
+"""The "About" text: the paper's claims, FIRENET, what each panel shows, the reference."""
 
 from __future__ import annotations
 
 __all__ = ["ABOUT", "PANELS"]
 
 ABOUT = """
-**The paradox.** Trained neural networks for inverse problems, such as a U-Net that turns
-undersampled MRI data into an image, can be very accurate on the kind of images they were
-trained on and still be *unstable*: a perturbation of a few per cent of the data, chosen
-well, produces artefacts, removes real details or hallucinates new ones. Colbrook, Antun
-and Hansen prove that stable and accurate networks *exist* for such problems but in
-general *cannot be computed* (trained) by any algorithm, however much data and computing
-power it has. Under sparsity conditions (robust null space property) they can.
+**What the paper claims.** Colbrook, Antun and Hansen make three claims. (1) *The
+paradox* (their main theorem): for a constructed class of sparse-regression problems
+whose inputs are known only approximately, stable and accurate networks exist, yet no
+algorithm, even a randomised one, can compute one that is correct to K digits with
+probability over 1/2; K-1 digits can be computed but need arbitrarily many training data,
+K-2 digits need at most L. It is about computability on that class, not about MRI.
+(2) Under sparsity in levels and the weighted robust null space property in levels
+(rNSPL; subsampled Fourier or Walsh data with multilevel sampling and wavelets have it
+with high probability), stable and accurate networks *can* be computed: FIRENET. Its
+theorem (SI, Theorem 3) bounds the *error to the truth*,
+||Phi(y + e) - x|| <= C1 sigma_{s,M}(x) / sqrt(s) + C2 ||e|| + a term that falls
+exponentially in the number of restarts, with C1 and C2 set by the rNSPL constants
+(rho, gamma) and the weights (for 7 wavelet levels C2 is at least about 17 gamma). It
+does not promise that the output moves less than the data. (3) Trained networks can be
+very accurate on their training images and unstable; the paper's explanation is the
+kernel of A: a map that recovers two images x, x' well while ||A(x - x')|| is small has
+a local Lipschitz constant of at least (||x - x'|| - the two errors) / ||A(x - x')||.
+This page measures claims (2) and (3) on MRI-like problems; the paradox is computed on
+its own instance (docs/claims.md says which command measures what).
 
-**The U-Net** here is the paper's network (four down-sampling stages, input the
-zero-filled image A* y), trained on random-ellipse images for one sampling mask (N = 256,
-multilevel 25%). Its last layer, x + Re A*(y - A x), has no trained weights: it puts the
-measured Fourier coefficients back, so the U-Net only fills in the ones that were not
-measured. That makes it more accurate on its training images, not more stable: what a
-worst-case perturbation changes is mostly what the U-Net invents.
+**The U-Net** on this page has the layout of the paper's (four down-sampling stages,
+input the zero-filled image A* y) but not its recipe: base width 16 instead of 32, a
+residual connection, and a last layer x + Re A*(y - A x) with no trained weights, which
+puts the measured Fourier coefficients back so the U-Net only fills in the ones that were
+not measured (random ellipses, N = 256, multilevel 25%). That design makes it more
+accurate and comparatively stable for a trained network (its own worst case moves its
+output about 3 times as much as the data, relatively); it is not the paper's unstable
+example (AUTOMAP, and a plain U-Net). A U-Net trained by the paper's plain recipe (32 base
+features, no residual, no data-consistency layer) at N = 64 for 22 CPU minutes ships with
+the library (solver/weights/unet_plain_multilevel_r25_n64); it is not unstable by the
+paper's measure either: its own worst case moves its output about 2.6 times as much as
+the data (FIRENET 5 x 5 at that N: 1.1), and the kernel bound forces nothing on it, since
+its errors are far larger than the faint detail (docs/claims.md).
 
 **FIRENET** (Fast Iterative REstarted NETwork) is their construction. Each layer is one
 primal-dual (Chambolle-Pock) step for the weighted square-root LASSO
@@ -27,20 +46,24 @@ primal-dual (Chambolle-Pock) step for the weighted square-root LASSO
 
 with A = sampling . Fourier (or Walsh) . inverse wavelet. Its weights are *computed*
 from A, not learned. The paper restarts it every p layers with a rescaled problem whose
-accuracy target eps_k shrinks by a factor nu (the fixed schedule: "FIRENET 5x5 (paper)").
-The page's FIRENET restarts when its own certified duality gap says so and balances its
-two step sizes from the moves since the last restart (the adaptive schedule; each layer an
-over-relaxed primal-dual step): no per-problem table, and its certificate is its own.
+accuracy target eps_k shrinks by a factor nu (the fixed schedule: "FIRENET 5x5 (paper)";
+the paper uses 5 x 5 on its ellipse images and 5 x 10 on its brain image). The stability
+theorem covers these fixed schedules, under the rNSPL assumptions. The page's FIRENET
+restarts when its own certified duality gap says so and balances its two step sizes from
+the moves since the last restart (the adaptive schedule; each layer an over-relaxed
+primal-dual step): its decisions depend on y, so the theorem does not cover it; its
+stability is measured here, not proved.
 
 **What the measurements say here** (docs/sweep.md). With the paper's
 5 x 5 layers FIRENET stalls far from the minimiser of the sqrt-LASSO: it is 12 dB less
-accurate than the U-Net and clearly more stable (its output moves about twice as much as
-the data, relatively, under its own worst case; the U-Net's three times; under the
-U-Net's worst case half as much as the U-Net's). Run to the minimiser, FIRENET is as
-accurate as the U-Net on these images and *less* stable: with a small lam the minimiser
-fits the data exactly, and its own worst case moves it 5-7 times as much as the data. So
-in this setting accuracy and stability trade off through FIRENET's depth and lam; the
-sentence at the top of the page states what the numbers on screen show.
+accurate than the U-Net, and under its own worst case its output moves about twice as
+much as the data, relatively (the U-Net's three times). Run to the minimiser, FIRENET is
+as accurate as the U-Net on these images, and its own worst case moves its output 5-7
+times as much as the data. The theorem's measure is the error to the truth against
+||e||: the stability panel plots it and fits its slope for each network, the paper's
+fixed schedules included. In this setting accuracy and the size of that slope trade off
+through FIRENET's depth and lam; the sentence at the top of the page states what the
+numbers on screen show.
 """
 
 PANELS = """
@@ -78,8 +101,16 @@ PANELS = """
   (docs/schedules.md). Values
   below about 1e-4 are at the limit of the app's single precision: its runs stall at
   certified gaps of 4e-6 to 8e-5 (measured); the tables in docs/schedules.md are in double precision.
-- **Stability**: output change against perturbation size, log-log, worst case (solid)
-  and random (dashed) for each network; the dotted diagonal is "change = perturbation".
+- **Stability**: the error to the truth ||f(y + e) - x|| against the perturbation's size
+  ||e||, the quantity FIRENET's theorem bounds (C1 sigma + C2 ||e|| + depth term), for
+  the worst case found against each network (solid) and random noise of the same size
+  (dashed), for the page's networks and the paper's fixed FIRENET schedules (5 x 5 and
+  5 x 10). Beside it, each worst-case line's least-squares intercept and slope: the slope
+  is the measured counterpart of C2 for the perturbations found (a lower estimate of the
+  worst case, not a bound). The perturbation is on the data (e, ||e|| <= eta ||y||) or, as
+  in the paper, on the image (r, Nesterov ascent on the raw gradient, stopped at a norm).
+  Under it, the kernel lower bound: for an image with and without a faint detail that the
+  mask hardly measures, (||x - x'|| - both errors) / ||A(x - x')|| for each network.
 
 Reference: M. J. Colbrook, V. Antun, A. C. Hansen, *The difficulty of computing stable and
 accurate neural networks: On the barriers of deep learning and Smale's 18th problem*,

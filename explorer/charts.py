@@ -15,8 +15,8 @@ from solver.methods import FIRENET, METHODS, STABILITY_NETWORKS
 if TYPE_CHECKING:
     from explorer.results import Results
 
-__all__ = ["CHART", "FIRENET_LABEL", "STABILITY_BUDGETS", "stability_networks", "convergence_curves",
-           "certificate_note", "target_note", "draw_convergence"]
+__all__ = ["CHART", "FIRENET_LABEL", "STABILITY_BUDGETS", "stability_networks", "kernel_networks",
+           "convergence_curves", "certificate_note", "target_note", "draw_convergence"]
 
 #: FIRENET's curve in the convergence chart (curves are named by their labels).
 FIRENET_LABEL = METHODS[FIRENET].label
@@ -31,11 +31,19 @@ STABILITY_BUDGETS = (0.01, 0.02, 0.05)
 
 def stability_networks(settings: Settings) -> tuple[str, ...]:
     """The networks of the stability curves (``solver.methods.STABILITY_NETWORKS``): the
-    U-Net (when available) and FIRENET always, the others when shown; learned ones only
-    when the U-Net is available."""
+    U-Net (when available), FIRENET with the paper's fixed schedules (5 x 5 and 5 x 10: the
+    ones its stability theorem covers) and the page's FIRENET always, the others when
+    shown; learned ones only when the U-Net is available."""
     card, _ = compute.unet_status()
     return tuple(m for m, always in STABILITY_NETWORKS
                  if (always or m in settings.view.show) and (card is not None or not METHODS[m].learned))
+
+
+def kernel_networks(settings: Settings, computed: Sequence[str]) -> tuple[str, ...]:
+    """The networks of the kernel bound: those of the stability curves and every other
+    method on the page (``computed``: the methods with a result)."""
+    shown = [m for m in settings.view.show if m in computed]
+    return tuple(dict.fromkeys([*stability_networks(settings), *shown]))
 
 
 def convergence_curves(settings: Settings, results: Results, extra: dict[str, Any] | None = None

@@ -338,30 +338,37 @@ def convergence_figure(
     return fig
 
 
-def stability_figure(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> go.Figure:
-    """Output change against perturbation size, log-log.
+def stability_figure(curves: Mapping[str, Mapping[str, Any]]) -> go.Figure:
+    """Error to the truth against the data perturbation's size, the theorem's axes.
 
     Parameters
     ----------
     curves : mapping
-        Label (e.g. "U-Net, worst case") -> ``{"size": [...], "change": [...]}``, both
-        relative (``||e|| / ||y||`` and ``||f(y+e) - f(y)|| / ||f(y)||``).
+        Label (e.g. "U-Net, worst case") -> ``{"size": [...], "change": [...]}`` and, when
+        the truth is known, ``"norm"`` (``||e||``), ``"error"`` (``||f(y + e) - x||``) and
+        ``"clean_error"`` (``||f(y) - x||``). With errors, each line starts at its clean
+        error at ``||e|| = 0`` on linear axes (FIRENET's theorem: C1 sigma + C2 ||e|| +
+        depth term, a line in ``||e||``). Without (measured data, or points still
+        arriving), the relative output change against the relative size, log-log.
     """
     fig = go.Figure()
+    with_errors = bool(curves) and all("error" in c for c in curves.values())
     for name, curve in curves.items():
         dash = "dash" if "random" in name.lower() else "solid"
-        fig.add_trace(go.Scatter(x=list(curve["size"]), y=list(curve["change"]), name=name,
-                                 mode="lines+markers", line=dict(dash=dash)))
-    sizes = [s for c in curves.values() for s in c["size"] if s > 0]
-    if sizes:
-        lo, hi = min(sizes), max(sizes)
-        fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], name="change = perturbation",
-                                 mode="lines", line=dict(color="gray", dash="dot")))
-    fig.update_xaxes(type="log", title_text="perturbation size ||e|| / ||y||",
-                     exponentformat="power")
-    fig.update_yaxes(type="log", title_text="output change ||f(y+e) - f(y)|| / ||f(y)||",
-                     exponentformat="power")
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=40), font=_FONT)
+        if with_errors:
+            x = [0.0, *curve["norm"]]
+            y = [curve["clean_error"], *curve["error"]]
+        else:
+            x, y = list(curve["size"]), list(curve["change"])
+        fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines+markers", line=dict(dash=dash)))
+    if with_errors:
+        fig.update_xaxes(title_text="data perturbation ||e||", rangemode="tozero")
+        fig.update_yaxes(title_text="error to the truth ||f(y + e) - x||", rangemode="tozero")
+    else:
+        fig.update_xaxes(type="log", title_text="perturbation size ||e|| / ||y||", exponentformat="power")
+        fig.update_yaxes(type="log", title_text="output change ||f(y+e) - f(y)|| / ||f(y)||",
+                         exponentformat="power")
+    fig.update_layout(height=400, margin=dict(l=10, r=10, t=30, b=40), font=_FONT)
     return fig
 
 

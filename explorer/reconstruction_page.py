@@ -59,7 +59,7 @@ def render() -> None:
         settings = inputs.checked_firenet(settings)
         variant = inputs.perturbed(settings, base)
 
-    # First screen: the comparison, filled in once the methods have run.
+    # First screen: one perturbation and each network's error, filled in once the methods have run.
     story_slot = st.empty()
     progress_slot = st.empty()
 

@@ -19,6 +19,7 @@ from explorer.charts import (
     FIRENET_LABEL,
     STABILITY_BUDGETS,
     draw_convergence,
+    kernel_networks,
     stability_networks,
 )
 from explorer.estimates import duration
@@ -283,15 +284,19 @@ def finish_long_tasks(settings: Settings, base: Problem, results: Results, conv_
             chart.plotly_chart(figures.stability_figure(partial), key=f"stab_fig_partial_{points}", config=CHART)
 
         try:
+            report(0.0, "the kernel bound (two forward passes per network)")
+            variants.kernel_bounds(base, fs, kernel_networks(settings, tuple(results.main)))
             curves = variants.stability(base, fs, names, STABILITY_BUDGETS, settings.perturbation.stability_steps,
-                                        progress=report, on_curves=grow)
+                                        progress=report, on_curves=grow,
+                                        protocol=settings.perturbation.stability_protocol)
         except (RuntimeError, ValueError) as error:
             stab_slot.error(plain(f"The stability curves could not be computed: {error}", limit=400))
             curves = None
         ss["stability_request"] = False
         bar.empty()
         if curves is not None:
-            chart.plotly_chart(compute.figure("stability_figure", curves), key="stab_fig_new", config=CHART)
+            # Stored now: the panel draws the curves, their fitted lines and the kernel bound.
+            st.rerun()
 
 
 def _run_baselines(settings: Settings, results: Results, given: Problem, missing: list[str],

@@ -69,7 +69,9 @@ class PerturbationSettings:
     is its contrast, for more samples the extra sampling rate); ``kind`` is a key of
     ``explorer.state.PERTURBATIONS``; ``steps`` is the number of gradient steps of a
     worst-case search, ``stability_steps`` that of each search of the stability curves
-    (each budget starts from the previous budget's perturbation).
+    (each budget starts from the previous budget's perturbation), ``stability_protocol``
+    whether those curves perturb the data or, as the paper does, the image
+    (``explorer.specs.STABILITY_PROTOCOLS``).
     """
 
     noise: float = _default("noise")
@@ -78,6 +80,7 @@ class PerturbationSettings:
     budget: float = _default("budget")
     steps: int = _default("attack_steps")
     stability_steps: int = _default("stability_steps")
+    stability_protocol: str = _default("stability_protocol")
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,11 @@ PERTURBATIONS = {
     "detail": "Inserted detail (a small text)",
     "more_samples": "More samples than trained",
 }
+#: Where the stability curves perturb: the data, or (the paper's protocol) the image.
+STABILITY_PROTOCOLS = {
+    "measurements": "Data: e with ||e|| <= eta ||y|| (normalised ascent)",
+    "image": "Image, the paper's search: r with ||r|| = eta ||A x|| (up to 300 steps)",
+}
 #: Perturbations that need a gradient-ascent search (run on demand, with progress).
 SEARCHED_PERTURBATIONS = ("worst_unet", "worst_firenet", "transfer")
 
@@ -367,7 +372,10 @@ def _base_specs() -> dict[str, Spec]:
                                   "attacked network (through all of FIRENET's layers)."),
         "stability_steps": Spec(3, "Gradient steps per size", low=1, high=200, step=1,
                                 help="Each size starts from the last size's perturbation, so a "
-                                     "few steps per size suffice."),
+                                     "few steps per size suffice (data perturbations; the paper's "
+                                     "image search runs until it reaches the largest size)."),
+        "stability_protocol": Spec("measurements", "Perturbation of the stability curves", widget="",
+                                   options=tuple(STABILITY_PROTOCOLS), labels=STABILITY_PROTOCOLS),
         **_firenet_specs(),
         # What to show
         "show": Spec(methods.SHOWN_FIRST, "Methods", widget="pills", options=tuple(METHOD_LABELS),

@@ -1,10 +1,11 @@
-"""The first screen: the paradox in two rows of pictures and a sentence computed from them.
+"""The first screen: one perturbation and each network's error to the truth under it.
 
-Ground truth, the trained U-Net, FIRENET with the paper's schedule and FIRENET run to
-convergence on the clean data; the perturbation and the same networks on the perturbed
-data; PSNR under each, and a sentence that states what these numbers show (whichever way
-they come out). Small PNG images, so the screen is
-drawn within a second of the results being there.
+A lead sentence says which claim the screen shows. Ground truth, the trained U-Net, FIRENET with
+the paper's schedule and the page's FIRENET on the clean data; the perturbation and each
+network's error map |f(y + e) - x| under it, on one colour scale where the damage shows;
+PSNR under each, and a sentence that states what these numbers show (whichever way they
+come out). Small images, so the screen is drawn within a second of the results being
+there.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import compute, variants
-from explorer.figures import coloured_png
+from explorer.figures import coloured_png, coloured_webp
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
@@ -24,23 +25,35 @@ from explorer.text import plain
 from solver.methods import FIRENET, FIRENET_PAPER, METHODS, UNET
 from solver.problem import Problem
 
-__all__ = ["first_screen", "headline", "IMAGE_WIDTH", "NETWORKS"]
+__all__ = ["first_screen", "headline", "claim_line", "ERROR_SCALE", "IMAGE_WIDTH", "NETWORKS"]
 
 #: Width of each picture in pixels: four columns of them fit beside the sidebar on a
 #: 1280 x 720 projector, two rows of them above the fold.
 IMAGE_WIDTH = 150
 
 
+#: Error of a pixel shown white on the error maps (black: 0), in image units (the truth
+#: lies in [0, 1]): a tenth of the range, where a perturbed U-Net's artefacts (pixel errors
+#: of 0.02-0.15 on the default page) are plain to see and a clean reconstruction's edges
+#: (under 0.02) stay dark.
+ERROR_SCALE = 0.1
+
 #: The networks of the first screen, in column order (those the visitor shows).
 NETWORKS = (UNET, FIRENET_PAPER, FIRENET)
+
+
+def claim_line() -> str:
+    """The lead that says which of the paper's claims the screen shows."""
+    return "**Shown: each network's error to the truth under one perturbation** (what FIRENET's theorem bounds)."
 
 
 def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, float]] | None,
              phrase: str, budget: float, visible: float | None) -> str:
     """One paragraph (markdown) on what the numbers show, whichever way they come out:
-    which network is the most accurate on the clean data, and by how much each network's
-    error grows under the perturbation. ``clean`` and ``perturbed`` map a method to its
-    metrics (``psnr``, ``relative_error``)."""
+    which network is the most accurate on the clean data, and each network's error to
+    the truth under the perturbation next to its clean error (no ratio of the two: a
+    ratio favours the network whose clean error is larger). ``clean`` and ``perturbed``
+    map a method to its metrics (``psnr``, ``relative_error``)."""
     label = {m: _NAMES.get(m, METHOD_LABELS[m]) for m in clean}
     ranked = sorted(clean, key=lambda m: -clean[m]["psnr"])
     # Within half a dB two networks are "about as accurate": no winner is named.
@@ -57,10 +70,10 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
         return first
     size = f"{phrase} of {budget:.1%} of ||y||"
     if visible is not None:
-        size += f" (largest change of a pixel of the zero-filled image: {visible:.3f}, {visible * 255:.0f} grey levels)"
-    growth = {m: perturbed[m]["relative_error"] / max(clean[m]["relative_error"], 1e-12) for m in clean}
-    parts = [f"**x{growth[m]:.2f}** for {label[m]} ({perturbed[m]['psnr']:.1f} dB)" for m in clean]
-    second = f" With a {size}, the error grows " + ", ".join(parts[:-1]) + \
+        size += f" (largest pixel change of A* e: {visible:.3f})"
+    # The errors themselves (the clean ones are in the pictures' captions, as PSNR).
+    parts = [f"**{perturbed[m]['relative_error']:.3f}** for {label[m]}" for m in clean]
+    second = f" With a {size}, the relative errors are " + ", ".join(parts[:-1]) + \
         (" and " if len(parts) > 1 else "") + parts[-1] + "."
     # Say it when the perturbation reverses an order the clean data had (by more than 3 dB).
     for low in ranked[::-1]:
@@ -70,7 +83,7 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
             gap = min(clean[m]["psnr"] for m in passed) - clean[low]["psnr"]
             names = " and ".join(label[m] for m in passed)
             second += (f" {names[0].upper()}{names[1:]} {'end' if len(passed) > 1 else 'ends'} below "
-                       f"{label[low]}, which was at least {gap:.1f} dB behind on the clean data.")
+                       f"{label[low]}, which was at least {gap:.1f} dB behind unperturbed.")
             break
     return first + second
 
@@ -98,6 +111,12 @@ def _picture(column: Any, image: np.ndarray, caption: str, value_range: tuple[fl
     column.image(coloured_png(image, value_range), caption=caption, width=IMAGE_WIDTH)
 
 
+def _error_map(column: Any, error: np.ndarray, caption: str) -> None:
+    # Lossy WebP: an error map is noise-like, its PNG 3-5 times larger, and no single
+    # pixel value matters to the eye.
+    column.image(coloured_webp(np.abs(error), (0.0, ERROR_SCALE)), caption=caption, width=IMAGE_WIDTH)
+
+
 def first_screen(settings: Settings, results: Results, base: Problem,
                  variant: variants.Variant | None) -> None:
     """Draw the first screen: the truth and each of :data:`NETWORKS` shown, on the clean
@@ -119,12 +138,11 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     if active:
         perturbed = {m: compute.metrics(results.main[m].at_depth(depth), results.problems[m].truth)
                      for m in networks}
-    kind = settings.perturbation.kind
-    visible = None
-    if active and variant.display is not None and kind not in ("detail", "more_samples"):
-        visible = float(np.max(np.abs(variant.display)))
-    st.markdown(headline(clean, perturbed, _PHRASES.get(kind, "perturbation"), settings.perturbation.budget,
-                         visible))
+    phrase = _PHRASES.get(settings.perturbation.kind, "perturbation")
+    # The perturbation's largest pixel is in its picture's caption, not in the sentence:
+    # the sentence and two rows of pictures must fit a 1280 x 720 projector.
+    lead = claim_line() + " " if perturbed is not None else ""
+    st.markdown(lead + headline(clean, perturbed, phrase, settings.perturbation.budget, None))
     top = st.columns(len(networks) + 1)
     _picture(top[0], base.truth, "Ground truth")
     for column, method in zip(top[1:], networks):
@@ -140,9 +158,13 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     bottom = st.columns(len(networks) + 1)
     display = np.abs(variant.display) if variant.display is not None else np.zeros_like(base.truth)
     top_value = float(display.max()) or 1.0
-    _picture(bottom[0], display, f"{variant.title}, scaled to its maximum {top_value:.3g}", (0.0, top_value))
+    # The kind of perturbation is in the sentence; the caption keeps the picture's scale
+    # and the error maps' (two lines at this width).
+    what = variant.title.split(" (")[0]
+    _picture(bottom[0], display, f"{what}, max {top_value:.3g}; error maps white at {ERROR_SCALE:g}",
+             (0.0, top_value))
     for column, method in zip(bottom[1:], networks):
         psnr = perturbed[method]["psnr"]
-        _picture(column, results.main[method].at_depth(depth),
-                 f"{_short(method)}, perturbed: {psnr:.1f} dB" if math.isfinite(psnr)
-                 else f"{_short(method)}, perturbed")
+        error = results.main[method].at_depth(depth) - results.problems[method].truth
+        _error_map(column, error, f"{_short(method)}, perturbed: {psnr:.1f} dB" if math.isfinite(psnr)
+                   else f"{_short(method)}, perturbed")

@@ -16,8 +16,8 @@ from explorer.settings import FirenetSettings, MeasurementSettings, Perturbation
 from solver.methods import FIRENET, METHODS, UNET
 from solver.problem import Problem
 
-__all__ = ["ATTACK_MEMORY_BYTES", "SEARCH_TARGETS", "Variant", "attack", "attack_key", "search_seconds",
-           "stability", "variant"]
+__all__ = ["ATTACK_MEMORY_BYTES", "KERNEL_DETAIL_CONTRAST", "SEARCH_TARGETS", "Variant", "attack", "attack_key",
+           "kernel_bounds", "kernel_pair", "search_seconds", "stability", "variant"]
 
 
 # --------------------------------------------------------------------------------------
@@ -215,31 +215,47 @@ def _are_curves(value: Any, names: tuple[str, ...]) -> bool:
     if not isinstance(value, dict) or set(value) != expected:
         return False
     for curve in value.values():
-        if not isinstance(curve, dict) or set(curve) != {"size", "change"}:
+        # size and change always; norm, error (lists) and clean_error (a number) with a truth
+        if not isinstance(curve, dict) or not {"size", "change"} <= set(curve) <= _CURVE_FIELDS:
             return False
-        sizes, changes = curve["size"], curve["change"]
-        if not (isinstance(sizes, list) and isinstance(changes, list) and len(sizes) == len(changes)):
+        lists = [curve[k] for k in ("size", "change", "norm", "error") if k in curve]
+        if not all(isinstance(v, list) and len(v) == len(lists[0]) for v in lists):
             return False
-        if not all(persist.finite_number(v) for v in sizes + changes):
+        numbers = [v for values in lists for v in values] + ([curve["clean_error"]] if "clean_error" in curve else [])
+        if not all(persist.finite_number(v) for v in numbers):
             return False
     return True
+
+
+_CURVE_FIELDS = {"size", "change", "norm", "error", "clean_error"}
 
 
 def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], budgets: tuple[float, ...],
               steps: int, progress: Callable[[float, str], None] | None = None,
               run: bool = True, on_curves: Callable[[dict], None] | None = None,
-              ) -> dict[str, dict[str, list[float]]] | None:
-    """Output change against perturbation size for each network, worst case and random.
+              protocol: str = "measurements",
+              ) -> dict[str, dict[str, Any]] | None:
+    """Error to the truth and output change against perturbation size for each network,
+    worst case and random.
 
-    Returns ``{"<network>, worst case": {"size": [...], "change": [...]}, ...}``, or None
-    when not stored and ``run`` is False. ``on_curves(curves so far)`` is called after
-    every finished budget while running, so the plot can grow as the points arrive.
+    ``protocol`` is ``"measurements"`` (worst-case ``e`` on the data, ``steps`` normalised
+    ascent steps per size, :func:`solver.stability.stability_curve`) or ``"image"`` (the
+    paper's search on the image, :func:`solver.stability.paper_stability_curve`; it needs
+    the true image). Returns ``{"<network>, worst case": {"size": [...], "change": [...],
+    "norm": [...], "error": [...], "clean_error": float}, "<network>, random": ...}``
+    (``size`` relative, ``norm`` the data perturbation ``||e||``, ``error`` the error to
+    the truth ``||f(y + e) - x||``; the last three only with a truth), or None when not
+    stored and ``run`` is False. ``on_curves(curves so far)`` is called after every
+    finished budget while running, so the plot can grow as the points arrive.
     """
-    key = ("stability", digest(problem), fs, budgets, steps, names, persist.code_version(unet_version()))
+    if protocol not in ("measurements", "image"):
+        raise ValueError(f"protocol must be 'measurements' or 'image', got {protocol!r}")
+    key = ("stability", protocol, digest(problem), fs, budgets, steps if protocol == "measurements" else None,
+           names, persist.code_version(unet_version()))
     found = _stored(key, lambda k: persist.load_json(k, check=lambda value: _are_curves(value, names)))
     if found is not None or not run:
         return found
-    from solver.stability import stability_curve
+    from solver.stability import paper_stability_curve, stability_curve
 
     partial: dict[str, dict[str, list[float]]] = {}
 
@@ -256,13 +272,74 @@ def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], bud
             on_curves(partial)
 
     nets = {name: network(name, problem, fs) for name in names}
-    curve = stability_curve(nets, problem.y, budgets, steps=steps, seed=0, callback=on_progress)
-    out: dict[str, dict[str, list[float]]] = {}
+    real = problem.y.real.dtype
+    if protocol == "image":
+        if not problem.has_truth:
+            raise ValueError("the paper's image-domain search perturbs the true image; measured data have none "
+                             "(choose the data perturbation)")
+        truth = torch.as_tensor(np.asarray(problem.truth), dtype=real)
+        curve = paper_stability_curve(nets, problem.operator, truth, budgets, seed=0, callback=on_progress)
+    else:
+        truth = torch.as_tensor(np.asarray(problem.truth), dtype=real) if problem.has_truth else None
+        curve = stability_curve(nets, problem.y, budgets, steps=steps, seed=0, callback=on_progress, truth=truth)
+    out: dict[str, dict[str, Any]] = {}
     for name in names:
         label = METHODS[name].label
         sizes = [float(s) for s in curve.perturbation_norms[name]]
-        out[f"{label}, worst case"] = {"size": sizes, "change": [float(v) for v in curve.worst[name]]}
-        out[f"{label}, random"] = {"size": sizes, "change": [float(v) for v in curve.random[name]]}
+        for kind, change, error in (("worst case", curve.worst, curve.worst_error),
+                                    ("random", curve.random, curve.random_error)):
+            entry: dict[str, Any] = {"size": sizes, "change": [float(v) for v in change[name]]}
+            if name in error:
+                entry.update(norm=[float(v) for v in curve.data_perturbation[name]],
+                             error=[float(v) for v in error[name]], clean_error=float(curve.clean_error[name]))
+            out[f"{label}, {kind}"] = entry
+    store().put(key, out)
+    persist.save_json(key, out)
+    return out
+
+
+#: The faint detail of the kernel bound's pair: the text of the paper's detail experiment
+#: at this contrast (image units), less the part the mask measures.
+KERNEL_DETAIL_CONTRAST = 0.2
+
+
+def kernel_pair(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """The pair of the kernel bound: the truth ``x`` and ``x'`` = ``x`` plus a faint text
+    from which the part the mask measures is removed (``solver.kernel_bound.kernel_detail``)."""
+    from solver.kernel_bound import kernel_detail
+    from solver.phantoms import text_detail
+
+    size = problem.size
+    detail = KERNEL_DETAIL_CONTRAST * text_detail(size, "Can u see it?", height=max(6, size // 24))
+    x = np.asarray(problem.truth, dtype=np.float64)
+    return x, x + kernel_detail(problem.operator, detail)
+
+
+def kernel_bounds(problem: Problem, fs: FirenetSettings, names: tuple[str, ...],
+                  run: bool = True) -> dict[str, dict[str, float]] | None:
+    """The kernel lower bound (``solver.kernel_bound``) of each network on :func:`kernel_pair`.
+
+    Returns ``{label: {"distance", "error", "error_other", "data_distance", "bound",
+    "quotient"}}``, or None when not stored and ``run`` is False (or the data have no
+    truth). Each network runs twice, forward only.
+    """
+    from solver.kernel_bound import kernel_lower_bound
+    from solver.methods import METHODS
+
+    if not problem.has_truth:
+        return None
+    key = ("kernel_bound", digest(problem), fs, names, KERNEL_DETAIL_CONTRAST, persist.code_version(unet_version()))
+    found = _stored(key, persist.load_json)
+    if found is not None or not run:
+        return found
+    x, other = kernel_pair(problem)
+    real = problem.y.real.dtype
+    out = {}
+    for name in names:
+        result = kernel_lower_bound(network(name, problem, fs), problem.operator,
+                                    torch.as_tensor(x, dtype=real), torch.as_tensor(other, dtype=real))
+        out[METHODS[name].label] = {k: float(getattr(result, k)) for k in
+                                    ("distance", "error", "error_other", "data_distance", "bound", "quotient")}
     store().put(key, out)
     persist.save_json(key, out)
     return out

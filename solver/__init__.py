@@ -1,4 +1,4 @@
-"""FIRENET and friends: stable, computed networks for image reconstruction.
+"""FIRENET and friends: computed (not trained) networks for image reconstruction, and a trained U-Net.
 
 The numerics of FIRENET Explorer as a library: sampling patterns, Fourier and Walsh
 operators, wavelets, FIRENET (Colbrook, Antun and Hansen, PNAS 2022) and the baselines,

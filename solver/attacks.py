@@ -50,8 +50,8 @@ effect. ``benchmarks/bench_attacks.py`` measures time and peak memory.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -68,6 +68,9 @@ __all__ = [
     "evaluate_perturbation",
     "run_network",
     "transfer",
+    "PAPER_IMAGE_ATTACK",
+    "PaperAttackResult",
+    "paper_image_attack",
 ]
 
 #: Networks deeper than this (attribute ``depth``, e.g. FIRENET's ``restarts * layers``)
@@ -81,6 +84,15 @@ CHECKPOINT_DEPTH = 50
 
 #: The paper's search settings (lr and mu on images in [0, 1]; here lr is relative to ||y||).
 PAPER_ATTACK = {"lr": 0.002, "momentum": 0.9, "mu": 0.002}
+
+#: The image-domain search of the paper's FIRENET stability experiments, as the authors'
+#: code runs it (instability/config_ell.yml, config_auto.yml and
+#: Demo_test_firenet_stability_ell.py at commit ce929af): ``stab_eta`` 0.01 (lr),
+#: ``stab_gamma`` 0.9 (Nesterov momentum), ``stab_lambda`` 0.01 (penalty weight, the
+#: objective's ``- stab_lambda * l2_loss(r) = - 0.005 ||r||^2``), ``stab_tau`` 0.001 (the
+#: start's scale), ``max_num_noise_iter`` 300 and ``ell2_err`` 5 (per cent of ``||A x||``).
+PAPER_IMAGE_ATTACK = {"lr": 0.01, "momentum": 0.9, "penalty": 0.01, "start_scale": 0.001,
+                      "max_steps": 300, "relative_norm": 0.05}
 
 
 @dataclass(frozen=True)
@@ -613,9 +625,10 @@ class PerturbationEffect:
     relative_output_change : float
         ``||f(y + e) - f(y)|| / ||f(y)||``.
     amplification : float
-        ``relative_output_change / relative_perturbation``: about 1 or below for a stable
-        network, much larger for an unstable one (inf for a zero perturbation that moves
-        the output, nan for a zero perturbation that does not).
+        ``relative_output_change / relative_perturbation``: how many times the data's
+        relative change the output moved (inf for a zero perturbation that moves the
+        output, nan for a zero perturbation that does not). Not the paper's measure of
+        stability, which bounds the error to the truth (``solver.stability``).
     clean_error, perturbed_error : float or None
         ``||f(.) - x|| / ||x||`` against the truth ``x`` when it is given.
     """
@@ -750,3 +763,244 @@ def transfer(result: AttackResult, network: torch.nn.Module, *, operator=None, t
         y = operator.forward(x.to(cdtype))
         y_pert = operator.forward((x + result.perturbation).to(cdtype))
     return evaluate_perturbation(network, y, y_pert, truth=truth)
+
+
+# --------------------------------------------------------------------------------------
+# the paper's image-domain protocol
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PaperAttackResult:
+    """The outcome of :func:`paper_image_attack`.
+
+    Attributes
+    ----------
+    perturbation : torch.Tensor, shape (N, N), complex
+        The image perturbation ``r`` returned: the iterate at which the search stopped,
+        scaled back onto ``||r|| = max_norm`` if it crossed it.
+    start : torch.Tensor, shape (N, N), complex
+        The seeded random start ``r_0``.
+    max_norm : float
+        The stop norm (``relative_norm`` times ``||A x||`` or ``||x||``).
+    reference_norm : float
+        ``||A x||`` or ``||x||``, whichever ``reference`` named.
+    steps : int
+        Gradient steps taken (at most ``max_steps``).
+    reached : bool
+        Whether the search stopped because ``||r||`` reached ``max_norm``.
+    norms, objective : np.ndarray, shape (steps + 1,), float64
+        ``||r_k||`` (before any scaling) and ``1/2 ||f(A(x + r_k)) - f(A x)||^2 -
+        penalty/2 ||r_k||^2`` for the start and after each step.
+    image : torch.Tensor, shape (N, N), real
+    clean_data, perturbed_data : torch.Tensor, shape (M,), complex
+        ``A x`` and ``A(x + r)``.
+    clean_output, perturbed_output : torch.Tensor, shape (N, N), real
+        ``f(A x)`` and ``f(A(x + r))``.
+    milestones : dict[float, torch.Tensor]
+        Relative norm -> the first iterate that reached it, scaled back onto it (only the
+        ``milestones`` asked for that the search reached).
+    """
+
+    perturbation: torch.Tensor
+    start: torch.Tensor
+    max_norm: float
+    reference_norm: float
+    steps: int
+    reached: bool
+    norms: np.ndarray
+    objective: np.ndarray
+    image: torch.Tensor
+    clean_data: torch.Tensor
+    perturbed_data: torch.Tensor
+    clean_output: torch.Tensor
+    perturbed_output: torch.Tensor
+    milestones: dict = field(default_factory=dict)
+
+    @property
+    def norm(self) -> float:
+        """``||r||`` of the returned perturbation."""
+        return float(_norm(self.perturbation))
+
+
+def _onto_sphere(r: torch.Tensor, norm: float, radius: float) -> torch.Tensor:
+    """``r`` (of norm ``norm`` > ``radius``) scaled onto ``||r|| <= radius``, rounding
+    included: shrunk by a few ulps until the norm holds."""
+    r = r * (radius / norm)
+    while float(_norm(r)) > radius:
+        r = r * (1.0 - 4.0 * torch.finfo(r.real.dtype).eps)
+    return r
+
+
+def paper_image_attack(
+    network: torch.nn.Module,
+    operator,
+    image,
+    *,
+    relative_norm: float = PAPER_IMAGE_ATTACK["relative_norm"],
+    reference: str = "measurements",
+    lr: float = PAPER_IMAGE_ATTACK["lr"],
+    momentum: float = PAPER_IMAGE_ATTACK["momentum"],
+    penalty: float = PAPER_IMAGE_ATTACK["penalty"],
+    max_steps: int = PAPER_IMAGE_ATTACK["max_steps"],
+    start_scale: float = PAPER_IMAGE_ATTACK["start_scale"],
+    seed: int = 0,
+    milestones: Sequence[float] = (),
+    callback: Callable[[int, float, float], None] | None = None,
+) -> PaperAttackResult:
+    """The paper's image-domain worst-case search, step for step as the authors run it.
+
+    A complex image perturbation ``r = r_re + i r_im`` ascends
+
+        Q(r) = 1/2 ||f(A(x + r)) - f(A x)||^2 - penalty/2 ||r||^2
+
+    by TensorFlow's Nesterov momentum on the raw gradient (separately for ``r_re`` and
+    ``r_im``): ``v <- momentum v + grad Q``, ``r <- r + lr (grad Q + momentum v)``, from
+    ``r_0 = start_scale (u_1 + i u_2)`` with ``u`` uniform on [0, 1). It stops after
+    ``max_steps`` steps or at the first step with ``||r|| >= max_norm``, where
+    ``max_norm = relative_norm ||A x||`` (``reference="measurements"``, the authors'
+    ellipse experiment, ``ell2_err`` 5 %) or ``relative_norm ||x||`` (``"image"``). The
+    authors keep that last iterate, which overshoots ``max_norm`` by less than one step;
+    here it is scaled back onto ``||r|| = max_norm``, so the norm holds exactly.
+
+    Unlike :func:`worst_case_image_perturbation` nothing is normalised: ``lr`` acts on
+    the raw gradient, so how fast the search reaches the norm depends on the network's
+    gain (a map whose gain is below ``sqrt(penalty)`` shrinks ``r`` and never gets there).
+
+    Parameters
+    ----------
+    network : nn.Module
+        Reconstruction network ``y (M,) complex -> image (N, N) real``; run in eval mode
+        (restored afterwards), its parameters receive no gradient.
+    operator : object with ``forward(image (N, N) complex) -> y (M,) complex``
+        The sampling operator ``A``, differentiable (torch).
+    image : np.ndarray or torch.Tensor, shape (N, N), real
+        The clean image ``x``; float64 gives complex128 data, float32 complex64.
+    relative_norm : float
+        The stop norm relative to the reference norm (> 0).
+    reference : {"measurements", "image"}
+        Whether ``max_norm`` is relative to ``||A x||`` or to ``||x||``.
+    lr, momentum, penalty, max_steps, start_scale
+        The authors' ``stab_eta``, ``stab_gamma``, ``stab_lambda``, ``max_num_noise_iter``
+        and ``stab_tau`` (:data:`PAPER_IMAGE_ATTACK`).
+    seed : int
+        Seed (>= 0) of the uniform start.
+    milestones : sequence of float
+        Relative norms below ``relative_norm`` at which to keep the first iterate that
+        reaches them (scaled back onto them): one search gives the perturbation at every
+        size of a stability curve.
+    callback : callable(step, norm, objective), optional
+        Called for the start and after each step.
+
+    Returns
+    -------
+    PaperAttackResult
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter that is out of range, or if ``x`` (or ``A x``) is zero.
+    """
+    if not callable(network):
+        raise ValueError(f"network must be a callable nn.Module, got {type(network).__name__}")
+    if not callable(getattr(operator, "forward", None)):
+        raise ValueError(f"operator must have a forward(image) method, got {type(operator).__name__}")
+    for name, value in (("relative_norm", relative_norm), ("lr", lr), ("start_scale", start_scale)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    if not (isinstance(penalty, (int, float)) and math.isfinite(penalty) and penalty >= 0):
+        raise ValueError(f"penalty must be finite and >= 0, got {penalty!r}")
+    if not (isinstance(momentum, (int, float)) and 0 <= momentum < 1):
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 0:
+        raise ValueError(f"max_steps must be an integer >= 0, got {max_steps!r}")
+    if reference not in ("measurements", "image"):
+        raise ValueError(f"reference must be 'measurements' or 'image', got {reference!r}")
+    seed = _check_seed(seed)
+    marks = sorted(float(m) for m in milestones)
+    if any(not (math.isfinite(m) and 0 < m <= relative_norm) for m in marks):
+        raise ValueError(f"milestones must be in (0, relative_norm = {relative_norm}], got {list(milestones)!r}")
+    x = torch.as_tensor(image)
+    if x.is_complex() or not x.is_floating_point():
+        raise ValueError(f"image must be a real floating-point image (N, N), got dtype {x.dtype}")
+    if x.ndim != 2 or x.shape[0] != x.shape[1]:
+        raise ValueError(f"image must have shape (N, N), got {tuple(x.shape)}")
+    x = x.detach()
+    cdtype = _complex_dtype(x.dtype)
+
+    def data_of(r_re: torch.Tensor, r_im: torch.Tensor) -> torch.Tensor:
+        return operator.forward(torch.complex(x + r_re, r_im).to(cdtype))
+
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    start = start_scale * torch.rand((2, *x.shape), generator=gen, dtype=torch.float64)
+    r_re, r_im = (part.to(dtype=x.dtype, device=x.device) for part in start)
+    zero = torch.zeros_like(x)
+    was_training = getattr(network, "training", False)
+    if hasattr(network, "eval"):
+        network.eval()
+    try:
+        with torch.no_grad():
+            clean_data = data_of(zero, zero)
+            clean_out = network(clean_data)
+        ref = float(_norm(clean_data)) if reference == "measurements" else float(_norm(x))
+        if ref == 0:
+            raise ValueError(f"the reference norm ({reference}) is zero: a relative norm is meaningless")
+        max_norm = relative_norm * ref
+        v_re, v_im = torch.zeros_like(r_re), torch.zeros_like(r_im)
+        norms: list[float] = []
+        objective: list[float] = []
+        steps = 0
+        reached = False
+        kept: dict[float, torch.Tensor] = {}
+        while True:
+            r_re.requires_grad_(True)
+            r_im.requires_grad_(True)
+            out = network(data_of(r_re, r_im))
+            diff = out - clean_out
+            obj = 0.5 * torch.sum(diff * diff) - 0.5 * penalty * (torch.sum(r_re * r_re) + torch.sum(r_im * r_im))
+            norm = math.hypot(float(_norm(r_re.detach())), float(_norm(r_im.detach())))
+            norms.append(norm)
+            objective.append(float(obj.detach()))
+            if callback is not None:
+                callback(steps, norm, objective[-1])
+            for mark in marks:
+                if steps > 0 and mark not in kept and norm >= mark * ref:
+                    iterate = torch.complex(r_re.detach(), r_im.detach())
+                    kept[mark] = iterate if norm == mark * ref else _onto_sphere(iterate, norm, mark * ref)
+            if steps > 0 and norm >= max_norm:
+                reached = True
+            if reached or steps == max_steps:
+                last_out = out.detach()
+                r_re, r_im = r_re.detach(), r_im.detach()
+                break
+            g_re, g_im = torch.autograd.grad(obj, (r_re, r_im))
+            r_re, r_im = r_re.detach(), r_im.detach()
+            v_re = momentum * v_re + g_re
+            v_im = momentum * v_im + g_im
+            r_re = r_re + lr * (g_re + momentum * v_re)
+            r_im = r_im + lr * (g_im + momentum * v_im)
+            steps += 1
+        r = torch.complex(r_re, r_im)
+        if reached and norms[-1] > max_norm:
+            r = _onto_sphere(r, norms[-1], max_norm)
+            with torch.no_grad():
+                last_out = network(data_of(r.real, r.imag))
+        with torch.no_grad():
+            perturbed_data = data_of(r.real, r.imag)
+    finally:
+        if hasattr(network, "train"):
+            network.train(was_training)
+    return PaperAttackResult(
+        perturbation=r,
+        start=torch.complex(start[0], start[1]),
+        max_norm=max_norm,
+        reference_norm=ref,
+        steps=steps,
+        reached=reached,
+        norms=np.asarray(norms, dtype=np.float64),
+        objective=np.asarray(objective, dtype=np.float64),
+        image=x,
+        clean_data=clean_data,
+        perturbed_data=perturbed_data,
+        clean_output=clean_out,
+        perturbed_output=last_out,
+        milestones=kept,
+    )

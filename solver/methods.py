@@ -50,6 +50,7 @@ __all__ = [
     "ZERO_FILLED",
     "FIRENET",
     "FIRENET_PAPER",
+    "FIRENET_PAPER_10",
     "UNET",
     "UNET_FIRENET",
     "CP",
@@ -65,6 +66,7 @@ __all__ = [
 ZERO_FILLED = "zero_filled"
 FIRENET = "firenet"
 FIRENET_PAPER = "firenet_paper"
+FIRENET_PAPER_10 = "firenet_paper_10"
 UNET = "unet"
 UNET_FIRENET = "unet_firenet"
 CP = "cp"
@@ -184,6 +186,12 @@ def _firenet_paper(p: Parts) -> nn.Module:
     return Network(p.A, lam=p.lam, weights=p.weights, **_paper_schedule(5))
 
 
+def _firenet_paper_10(p: Parts) -> nn.Module:
+    from solver.firenet import FIRENET as Network
+
+    return Network(p.A, lam=p.lam, weights=p.weights, **{**_paper_schedule(5), "layers": 10})
+
+
 def _learned(p: Parts) -> nn.Module:
     from solver.networks import LearnedReconstruction
 
@@ -248,6 +256,10 @@ METHODS: dict[str, Method] = {
                           "output (it stops far from the minimiser; see docs/schedules.md).",
                           _firenet_paper, _PROBLEM_SETTINGS, iterative=True, in_text="FIRENET 5x5 (paper)",
                           sweep_schedule=_paper_5x5),
+    FIRENET_PAPER_10: Method("FIRENET, paper's 5 x 10", "#bcbd22",
+                             "FIRENET with the paper's schedule for its brain image: 5 restarts of 10 layers, "
+                             "otherwise as the 5 x 5 one.",
+                             _firenet_paper_10, _PROBLEM_SETTINGS, iterative=True),
     UNET: Method("U-Net", "#9467bd", "The trained U-Net applied to the zero-filled image.", _learned,
                  learned=True, in_text="the U-Net"),
     UNET_FIRENET: Method("U-Net then FIRENET", "#8c564b", "FIRENET started from the U-Net's output.",
@@ -272,7 +284,8 @@ SHOWN_FIRST = (ZERO_FILLED, FIRENET_PAPER, FIRENET, UNET)
 
 #: The networks of the page's stability curves in their order, each with whether it is
 #: always there (the U-Net when it is available) or only when shown.
-STABILITY_NETWORKS = ((UNET, True), (FIRENET_PAPER, False), (FIRENET, True), (UNET_FIRENET, False))
+STABILITY_NETWORKS = ((UNET, True), (FIRENET_PAPER, True), (FIRENET_PAPER_10, True), (FIRENET, True),
+                      (UNET_FIRENET, False))
 
 
 @dataclass(frozen=True)

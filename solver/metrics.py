@@ -193,11 +193,13 @@ def stability_ratio(out_perturbed, out_clean, e, y, *, relative: bool = True) ->
     ``out_clean = f(y)``:
 
     - ``relative=True`` (default): ``(||f(y+e) - f(y)|| / ||f(y)||) / (||e|| / ||y||)``,
-      the relative change of the output per relative change of the input: scale-free,
-      so values of about 1 or below mean "stable", values of 10 or more mean a small
-      perturbation had a large effect.
+      the relative change of the output per relative change of the input: scale-free;
+      values of 10 or more mean a small perturbation had a large effect. It is not the
+      paper's measure of stability: FIRENET's theorem bounds the error to the truth,
+      ``C1 sigma + C2 ||e|| + depth term`` (``solver.stability``), and a method can move
+      its output several times as much as the data while staying within that bound.
     - ``relative=False``: ``||f(y+e) - f(y)|| / ||e||``, a lower bound on the local
-      Lipschitz constant of f (with ``||A|| = 1`` a stable method keeps it near 1).
+      Lipschitz constant of f.
 
     Parameters
     ----------

@@ -1,9 +1,13 @@
 """The trained reconstruction network: a U-Net on the zero-filled image.
 
-This is the *learned* side of the comparison: a U-Net shaped like the one in Colbrook,
-Antun & Hansen (PNAS 2022) maps the zero-filled reconstruction ``A* y`` (two channels,
-real and imaginary part) to the image. Its weights are trained (``solver.train``), not
-computed, and are shipped as safetensors with a JSON model card beside them.
+This is the *learned* side of the comparison: a U-Net with the layout of the one in
+Colbrook, Antun & Hansen (PNAS 2022) maps the zero-filled reconstruction ``A* y`` (two
+channels, real and imaginary part) to the image. Its weights are trained
+(``solver.train``), not computed, and are shipped as safetensors with a JSON model card
+beside them. The paper's U-Net is plain (32 base features, no residual, no
+data-consistency layer: ``residual=False, data_consistency=False, base_width=32``); the
+explorer's default network adds a residual connection and a data-consistency last layer,
+a design that makes it more accurate and is only mildly unstable (worst-case K about 3).
 
 Public surface
 --------------
@@ -16,7 +20,7 @@ data_consistency
     The parameter-free last layer ``x + Re A*(y - A x)``: put the measured Fourier
     coefficients back into the network's image.
 UNetThenFIRENET
-    FIRENET started from the U-Net's output: a stabilising tail for the trained network.
+    FIRENET started from the U-Net's output: FIRENET's computed layers after the trained network.
 save_network, load_network
     Safetensors weights plus a model card that records the architecture, the training
     configuration and the sha256 of the weights file; loading checks both.
@@ -58,6 +62,7 @@ __all__ = [
     "CARD_FORMAT",
     "MAX_PARAMETERS",
     "DEFAULT_WEIGHTS",
+    "PAPER_RECIPE_WEIGHTS",
 ]
 
 #: Version of the model-card layout written by :func:`save_network`.
@@ -65,6 +70,11 @@ CARD_FORMAT = 1
 
 #: The shipped network (trained for the explorer's default preset).
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "unet_multilevel_r25_n256.safetensors"
+
+#: A U-Net trained by the paper's plain recipe (32 base features, input A* y, no residual,
+#: no data-consistency layer) at N = 64, multilevel 25 %: the kind of network the paper
+#: shows unstable. Its card records its measured accuracy, worst-case K and kernel bound.
+PAPER_RECIPE_WEIGHTS = Path(__file__).resolve().parent / "weights" / "unet_plain_multilevel_r25_n64.safetensors"
 
 _NORMS = ("batch", "group", "instance", "none")
 

@@ -1,12 +1,23 @@
-"""Stability curves and empirical Lipschitz estimates of reconstruction networks.
+"""Stability curves, the error to the truth under perturbation, and Lipschitz estimates.
 
 For a grid of relative budgets ``eta``, each network ``f`` is attacked (worst-case
 perturbation ``e`` with ``||e|| <= eta ||y||``, :func:`solver.attacks.worst_case_perturbation`)
-and also hit with random complex Gaussian noise of the same norm. The curve plots the
-relative output change ``||f(y + e) - f(y)|| / ||f(y)||`` against ``eta``: a stable
-network stays near the diagonal (or below), an unstable one rises far above it, and the
-gap between the worst-case and the random curve shows that instabilities are rare,
-special directions, not a general sensitivity to noise.
+and also hit with random complex Gaussian noise of the same norm. Two quantities are kept:
+
+* the **error to the truth** ``||f(y + e) - x||`` against ``||e||`` (when the truth ``x``
+  is given). This is what FIRENET's stability theorem bounds (Colbrook, Antun & Hansen,
+  PNAS 2022, SI Theorem 3, under the weighted robust null space property in levels):
+  ``||Phi(y + e) - x|| <= C1 sigma_{s,M}(x) / sqrt(s) + C2 ||e|| + (a term falling
+  exponentially in the number of restarts)``, for the fixed restart schedule. The
+  theorem's ``C2`` is not computed here (it needs the rNSPL constants of the mask); what
+  is measured is the least-squares slope of the error against ``||e||``
+  (:func:`error_slope`), the counterpart of ``C2`` for the perturbations found;
+* the relative **output change** ``||f(y + e) - f(y)|| / ||f(y)||``. It is not what the
+  theorem bounds: an output that moves more than the data can still stay within the
+  theorem's error bound, and one that moves little can be far from the truth.
+
+The gap between the worst-case and the random curve shows that large changes come from
+special directions, not from a general sensitivity to noise.
 
 The empirical Lipschitz estimate is ``max ||f(y + e) - f(y)|| / ||e||`` over all the
 perturbations tried. Since the attack maximises the output change only approximately, it
@@ -18,16 +29,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from solver.attacks import PAPER_ATTACK, AttackStep, evaluate_perturbation, worst_case_perturbation
+from solver.attacks import (
+    PAPER_ATTACK,
+    PAPER_IMAGE_ATTACK,
+    AttackStep,
+    evaluate_perturbation,
+    paper_image_attack,
+    worst_case_perturbation,
+)
 from solver.perturbations import complex_gaussian_noise
 from solver.validation import check_int, check_seed
 
-__all__ = ["StabilityProgress", "StabilityCurve", "stability_curve", "lipschitz_estimate"]
+__all__ = ["StabilityProgress", "StabilityCurve", "stability_curve", "paper_stability_curve", "lipschitz_estimate",
+           "error_slope"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +97,16 @@ class StabilityCurve:
         bound; module docstring).
     perturbations : dict[str, list[torch.Tensor]]
         Name -> the worst-case perturbation at each budget, (..., M) complex.
+    worst_error, random_error : dict[str, np.ndarray]
+        Name -> ``||f(y + e) - x||`` (absolute) for the worst-case and the random ``e``
+        (mean over trials), (B,); empty without a truth.
+    clean_error : dict[str, float]
+        Name -> ``||f(y) - x||``; empty without a truth.
+    data_norm : float
+        ``||y||`` (the reference norm of the sizes).
+    data_perturbation : dict[str, np.ndarray]
+        Name -> ``||e||``, the norm of the data perturbation the network saw at each
+        budget (image domain: ``||A r||``), (B,).
     """
 
     budgets: np.ndarray
@@ -86,6 +115,11 @@ class StabilityCurve:
     perturbation_norms: dict
     lipschitz: dict
     perturbations: dict
+    worst_error: dict = field(default_factory=dict)
+    random_error: dict = field(default_factory=dict)
+    clean_error: dict = field(default_factory=dict)
+    data_norm: float = float("nan")
+    data_perturbation: dict = field(default_factory=dict)
 
 
 def stability_curve(
@@ -102,6 +136,7 @@ def stability_curve(
     warm_start: bool = True,
     checkpoint: bool | str = "auto",
     callback: Callable[[StabilityProgress], None] | None = None,
+    truth: np.ndarray | torch.Tensor | None = None,
 ) -> StabilityCurve:
     """Worst-case and random output change of each network over a grid of budgets.
 
@@ -125,6 +160,9 @@ def stability_curve(
         which saves steps; the first budget starts at random.
     callback : callable(StabilityProgress), optional
         Progress, called once per attack step and once per finished budget.
+    truth : array, shape (N, N), real, optional
+        The true image ``x``: with it the curve also records the error to the truth
+        ``||f(y + e) - x||`` of every perturbation and ``||f(y) - x||``.
 
     Returns
     -------
@@ -134,7 +172,7 @@ def stability_curve(
     ------
     ValueError
         If ``networks`` or ``budgets`` is empty, a budget is not a finite positive number,
-        ``random_trials < 1`` or ``seed < 0``.
+        ``random_trials < 1``, ``seed < 0`` or ``truth`` is not a finite real image.
     """
     if not networks:
         raise ValueError("networks must contain at least one network, got an empty mapping")
@@ -146,6 +184,17 @@ def stability_curve(
             raise ValueError(f"budgets must be finite and > 0, got {b}")
     random_trials = check_int("random_trials", random_trials, low=1)
     seed = check_seed(seed)
+    x = None
+    if truth is not None:
+        x = torch.as_tensor(np.asarray(truth) if not torch.is_tensor(truth) else truth).detach()
+        if (x.is_complex() or not x.is_floating_point() or x.ndim != 2 or x.shape[0] != x.shape[1]
+                or not bool(torch.isfinite(x).all())):
+            raise ValueError(f"truth must be a finite real image (N, N), got {tuple(x.shape)} {x.dtype}")
+
+    def error_of(out: torch.Tensor) -> float:
+        if out.numel() != x.numel():
+            raise ValueError(f"truth must have the networks' output shape {tuple(out.shape)}, got {tuple(x.shape)}")
+        return float(torch.linalg.vector_norm(out.detach().double().reshape(x.shape) - x.double()))
 
     n_b = len(grid)
     total = len(networks) * n_b
@@ -154,6 +203,9 @@ def stability_curve(
     norms = {name: np.zeros(n_b) for name in networks}
     lips = {name: 0.0 for name in networks}
     perts: dict[str, list] = {name: [] for name in networks}
+    worst_err = {name: np.zeros(n_b) for name in networks} if x is not None else {}
+    rand_err = {name: np.zeros(n_b) for name in networks} if x is not None else {}
+    clean_err: dict[str, float] = {}
     done = 0
     for name, net in networks.items():
         previous = None
@@ -169,24 +221,159 @@ def stability_curve(
             )
             previous = res.perturbation
             perts[name].append(res.perturbation)
+            if x is not None:
+                clean_err[name] = error_of(res.clean_output)
+                worst_err[name][i] = error_of(res.perturbed_output)
             worst[name][i] = res.relative_output_change
             norms[name][i] = res.relative_norm
             if res.norm > 0:
                 lips[name] = max(lips[name], res.output_change / res.norm)
-            changes = []
+            changes, errors = [], []
             for t in range(random_trials):
                 # same norm as the worst case; distinct seeds per budget and trial
                 e = complex_gaussian_noise(y.detach(), res.relative_norm, seed=seed + 1 + i * random_trials + t)
                 eff = evaluate_perturbation(net, y.detach(), y.detach() + e)
                 changes.append(eff.relative_output_change)
+                if x is not None:
+                    errors.append(error_of(eff.perturbed_output))
                 if eff.perturbation_norm > 0:
                     lips[name] = max(lips[name], eff.output_change / eff.perturbation_norm)
             rand[name][i] = float(np.mean(changes))
+            if x is not None:
+                rand_err[name][i] = float(np.mean(errors))
             done += 1
             if callback is not None:
                 point = (float(norms[name][i]), float(worst[name][i]), float(rand[name][i]))
                 callback(StabilityProgress(name, i, eta, done / total, None, point))
-    return StabilityCurve(np.asarray(grid), worst, rand, norms, lips, perts)
+    data_norm = float(torch.linalg.vector_norm(y.detach().to(torch.complex128)))
+    return StabilityCurve(np.asarray(grid), worst, rand, norms, lips, perts, worst_err, rand_err, clean_err,
+                          data_norm, {name: norms[name] * data_norm for name in networks})
+
+
+def paper_stability_curve(
+    networks: Mapping[str, torch.nn.Module],
+    operator,
+    truth: np.ndarray | torch.Tensor,
+    budgets: Sequence[float],
+    *,
+    max_steps: int = PAPER_IMAGE_ATTACK["max_steps"],
+    seed: int = 0,
+    callback: Callable[[StabilityProgress], None] | None = None,
+) -> StabilityCurve:
+    """The stability curve with the paper's image-domain search.
+
+    One search per network (:func:`solver.attacks.paper_image_attack`, up to
+    ``max_steps`` steps, stopped at the largest budget) gives the perturbation ``r`` at
+    every budget ``||r|| = eta ||A x||``: the first iterate that reached it, scaled back
+    onto it. Budgets the search did not reach get its last iterate (a smaller ``||r||``,
+    recorded in ``perturbation_norms``). Random complex Gaussian image noise of the same
+    norm gives the random curve.
+
+    Parameters
+    ----------
+    networks : Mapping[str, nn.Module]
+        Name -> reconstruction network ``y (M,) complex -> image (N, N) real``.
+    operator : object with ``forward(image (N, N) complex) -> y (M,) complex``
+        The sampling operator ``A``.
+    truth : array, shape (N, N), real
+        The clean image ``x``; its dtype sets the data's (float32 -> complex64).
+    budgets : sequence of float
+        Relative sizes ``eta = ||r|| / ||A x||`` > 0, sorted ascending.
+    max_steps, seed
+        As in :func:`solver.attacks.paper_image_attack`.
+    callback : callable(StabilityProgress), optional
+        Called after every step of a search and once per finished budget.
+
+    Returns
+    -------
+    StabilityCurve
+        ``perturbation_norms`` are ``||r|| / ||A x||``, ``data_perturbation`` the data's
+        ``||A r||``, ``data_norm`` is ``||A x||``, ``perturbations`` the complex images ``r``
+        and ``lipschitz`` the largest ``||f(A(x + r)) - f(A x)|| / ||A r||``.
+
+    Raises
+    ------
+    ValueError
+        If ``networks`` or ``budgets`` is empty, a budget is not a finite positive number,
+        or ``truth`` is not a finite real square image.
+    """
+    if not networks:
+        raise ValueError("networks must contain at least one network, got an empty mapping")
+    grid = sorted(float(b) for b in budgets)
+    if not grid:
+        raise ValueError("budgets must contain at least one budget, got an empty sequence")
+    for b in grid:
+        if not (math.isfinite(b) and b > 0):
+            raise ValueError(f"budgets must be finite and > 0, got {b}")
+    seed = check_seed(seed)
+    x = torch.as_tensor(np.asarray(truth) if not torch.is_tensor(truth) else truth).detach()
+    if (x.is_complex() or not x.is_floating_point() or x.ndim != 2 or x.shape[0] != x.shape[1]
+            or not bool(torch.isfinite(x).all())):
+        raise ValueError(f"truth must be a finite real image (N, N), got {tuple(x.shape)} {x.dtype}")
+    cdtype = torch.complex128 if x.dtype == torch.float64 else torch.complex64
+
+    def norm(t: torch.Tensor) -> float:
+        return float(torch.linalg.vector_norm(t.detach().to(torch.complex128 if t.is_complex() else torch.float64)))
+
+    n_b = len(grid)
+    empty = {name: np.zeros(n_b) for name in networks}
+    worst, rand, norms, data_pert = (dict((k, v.copy()) for k, v in empty.items()) for _ in range(4))
+    worst_err, rand_err = (dict((k, v.copy()) for k, v in empty.items()) for _ in range(2))
+    lips = {name: 0.0 for name in networks}
+    perts: dict[str, list] = {name: [] for name in networks}
+    clean_err: dict[str, float] = {}
+    data_norm = float("nan")
+    for index, (name, net) in enumerate(networks.items()):
+        def on_step(step: int, size: float, objective: float, name=name, index=index) -> None:
+            if callback is not None and step > 0:
+                progress = min(step / max(max_steps, 1), 1.0)
+                callback(StabilityProgress(name, 0, grid[-1], (index + progress) / len(networks), None))
+
+        res = paper_image_attack(net, operator, x, relative_norm=grid[-1], max_steps=max_steps, seed=seed,
+                                 milestones=grid[:-1], callback=on_step)
+        data_norm = res.reference_norm
+        clean = res.clean_output
+        clean_err[name] = norm(clean.reshape(x.shape).to(x.dtype) - x)
+        clean_out_norm = max(norm(clean), 1e-300)
+        was_training = getattr(net, "training", False)
+        if hasattr(net, "eval"):
+            net.eval()
+        try:
+            for i, eta in enumerate(grid):
+                r = res.milestones.get(eta, res.perturbation) if i < n_b - 1 else res.perturbation
+                perts[name].append(r)
+                with torch.no_grad():
+                    data = operator.forward((x + r).to(cdtype))
+                    out = net(data)
+                    noise = _image_noise(x.shape, norm(r), seed + 1 + i).to(cdtype)
+                    data_noise = operator.forward(x.to(cdtype) + noise)
+                    out_noise = net(data_noise)
+                e_norm = norm(data - res.clean_data)
+                norms[name][i] = norm(r) / data_norm
+                data_pert[name][i] = e_norm
+                change = norm(out - clean)
+                worst[name][i] = change / clean_out_norm
+                rand[name][i] = norm(out_noise - clean) / clean_out_norm
+                worst_err[name][i] = norm(out.reshape(x.shape).to(x.dtype) - x)
+                rand_err[name][i] = norm(out_noise.reshape(x.shape).to(x.dtype) - x)
+                if e_norm > 0:
+                    lips[name] = max(lips[name], change / e_norm)
+                if callback is not None:
+                    point = (float(norms[name][i]), float(worst[name][i]), float(rand[name][i]))
+                    callback(StabilityProgress(name, i, eta, (index + 1) / len(networks), None, point))
+        finally:
+            if hasattr(net, "train"):
+                net.train(was_training)
+    return StabilityCurve(np.asarray(grid), worst, rand, norms, lips, perts, worst_err, rand_err, clean_err,
+                          data_norm, data_pert)
+
+
+def _image_noise(shape: tuple[int, ...], size: float, seed: int) -> torch.Tensor:
+    """Complex Gaussian image noise of norm ``size`` (float64, drawn on the CPU from ``seed``)."""
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    g = torch.complex(torch.randn(shape, generator=gen, dtype=torch.float64),
+                      torch.randn(shape, generator=gen, dtype=torch.float64))
+    return g * (size / float(torch.linalg.vector_norm(g)))
 
 
 def lipschitz_estimate(
@@ -216,3 +403,42 @@ def lipschitz_estimate(
     """
     curve = stability_curve({"network": network}, y, budgets, **kwargs)
     return curve.lipschitz["network"]
+
+
+def error_slope(sizes: Sequence[float], errors: Sequence[float]) -> tuple[float, float]:
+    """Least-squares line ``error = intercept + slope * size`` through measured points.
+
+    With ``size = ||e||`` and ``error = ||f(y + e) - x||`` (the clean error at size 0
+    among the points) the slope is the measured counterpart of the ``C2`` of FIRENET's
+    stability theorem, and the intercept of its ``C1 sigma / sqrt(s) + depth term``, for
+    the perturbations that were tried: an estimate from below of what the worst case can
+    do, not a bound.
+
+    Parameters
+    ----------
+    sizes, errors : sequence of float, same length >= 2
+        Perturbation norms (>= 0, not all equal) and errors to the truth.
+
+    Returns
+    -------
+    intercept, slope : float
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, fewer than two points are given, a value is not finite or
+        all sizes are equal.
+    """
+    s = np.asarray(sizes, dtype=np.float64).ravel()
+    e = np.asarray(errors, dtype=np.float64).ravel()
+    if s.shape != e.shape:
+        raise ValueError(f"sizes and errors must have the same length, got {s.size} and {e.size}")
+    if s.size < 2:
+        raise ValueError(f"sizes must hold at least two points, got {s.size}")
+    if not (np.isfinite(s).all() and np.isfinite(e).all()):
+        raise ValueError("sizes and errors must be finite")
+    if np.ptp(s) == 0:
+        raise ValueError(f"sizes must not all be equal, got {s[0]} for every point")
+    design = np.stack([np.ones_like(s), s], axis=1)
+    (intercept, slope), *_ = np.linalg.lstsq(design, e, rcond=None)
+    return float(intercept), float(slope)

@@ -57,7 +57,7 @@ def assert_page_ok(at: AppTest) -> None:
 # --------------------------------------------------------------------------------------
 # The default page
 # --------------------------------------------------------------------------------------
-def test_default_page_shows_the_measured_paradox_on_its_first_screen():
+def test_default_page_shows_each_networks_error_under_the_unets_worst_case():
     """The default page: a held-out ellipse image of the U-Net's kind, its training mask,
     and a 5 % perturbation found against the U-Net, given to every method. The numbers
     asserted are those the sweep measured (docs/sweep.md) with a
@@ -85,7 +85,7 @@ def test_default_page_shows_the_measured_paradox_on_its_first_screen():
     assert psnr["paper"] - perturbed["paper"] <= 4.6
     assert perturbed["paper"] - perturbed["U-Net"] >= 1.5
     story = texts(at.markdown)
-    assert "Unperturbed, " in story and "the error grows" in story
+    assert "Unperturbed, " in story and "the relative errors are" in story
     assert "end below FIRENET 5x5 (paper)" in story or "ends below FIRENET 5x5 (paper)" in story
     # The three downloads are offered; nothing in the URL for the default page.
     assert {b.key for b in at.download_button} == {"dl_png", "dl_npz", "dl_json"}
@@ -210,14 +210,33 @@ def test_every_preset_runs(name):
 def test_stability_curves_on_demand():
     at = small_app(stability_steps="1", show="firenet").run()
     assert_page_ok(at)
-    assert "Compute the stability curves (about" in at.button(key="run_stability").label
+    assert "Compute the stability curves and the kernel bound (about" in at.button(key="run_stability").label
     at.button(key="run_stability").click().run()
     assert_page_ok(at)
     assert not at.session_state["stability_request"]
-    # Stored: the next run shows the curves instead of the button.
+    # Stored: the page shows the curves, each network's fitted line and the kernel bound.
+    assert not [b for b in at.button if b.key == "run_stability"]
+    tables = [t.value for t in at.dataframe]
+    slopes = next(t for t in tables if "slope b (cf. C2)" in t.columns)
+    assert set(slopes["network"]) == {"U-Net", "FIRENET, paper's 5 x 5", "FIRENET, paper's 5 x 10", "FIRENET"}
+    assert (slopes["error, clean"] > 0).all() and (slopes["error, largest e"] > 0).all()
+    bounds = next(t for t in tables if "bound" in t.columns)
+    assert set(bounds["network"]) == {"U-Net", "FIRENET, paper's 5 x 5", "FIRENET, paper's 5 x 10", "FIRENET"}
+    # The bound is a lower bound of the difference quotient (triangle inequality).
+    assert (bounds["bound"] <= bounds["||f(Ax) - f(Ax')|| / ||A(x - x')||"] + 1e-6).all()
     at.run()
     assert not at.exception
     assert not [b for b in at.button if b.key == "run_stability"]
+
+
+def test_stability_curves_with_the_papers_image_search():
+    at = small_app(show="firenet", stability_protocol="image").run()
+    assert_page_ok(at)
+    assert "up to about" in at.button(key="run_stability").label
+    at.button(key="run_stability").click().run()
+    assert_page_ok(at)
+    slopes = next(t.value for t in at.dataframe if "slope b (cf. C2)" in t.value.columns)
+    assert len(slopes) == 4 and (slopes["error, largest e"] > 0).all()
 
 
 def test_depth_slider_shows_earlier_layers(runs):

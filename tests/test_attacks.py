@@ -16,8 +16,10 @@ import torch
 from torch import nn
 
 from solver.attacks import (
+    PAPER_IMAGE_ATTACK,
     AttackResult,
     evaluate_perturbation,
+    paper_image_attack,
     transfer,
     worst_case_image_perturbation,
     worst_case_perturbation,
@@ -35,7 +37,7 @@ from solver.operators import WaveletMeasurement, make_operator
 from solver.perturbations import complex_gaussian_noise
 from solver.phantoms import random_ellipses
 from solver.sampling import make_mask
-from solver.stability import lipschitz_estimate, stability_curve
+from solver.stability import error_slope, lipschitz_estimate, paper_stability_curve, stability_curve
 from solver.wavelets import Wavelet2D, level_weights
 
 N = 64
@@ -275,6 +277,156 @@ def test_lipschitz_estimate_of_a_linear_network_is_its_largest_singular_value():
     assert 0.995 * net.sigma_max <= est <= net.sigma_max * (1 + 1e-9)
 
 
+def test_stability_curve_records_the_error_to_the_truth_of_each_perturbation(small):
+    """For the linear zero-filled map f(y) = Re A* y the error under a perturbation e is
+    ||f(y) - x + Re A* e||: recomputed here from the perturbations the curve returns."""
+    x, A, y, _, _ = small
+    zf = ZeroFilled(WaveletMeasurement(A, Wavelet2D("haar", None, N)))
+    curve = stability_curve({"zf": zf}, y, [0.01, 0.05], steps=4, lr=0.01, truth=x)
+    xt = torch.as_tensor(x)
+    clean = A.adjoint(y).real - xt
+    assert curve.clean_error["zf"] == pytest.approx(float(torch.linalg.vector_norm(clean)), rel=1e-12)
+    for i, e in enumerate(curve.perturbations["zf"]):
+        expected = float(torch.linalg.vector_norm(clean + A.adjoint(e).real))
+        assert curve.worst_error["zf"][i] == pytest.approx(expected, rel=1e-10)
+    assert curve.data_norm == pytest.approx(float(torch.linalg.vector_norm(y)), rel=1e-12)
+    # The random errors are those of noise of the same norm: within ||Re A* e|| <= ||e||.
+    sizes = curve.perturbation_norms["zf"] * curve.data_norm
+    assert np.all(np.abs(curve.random_error["zf"] - curve.clean_error["zf"]) <= sizes * (1 + 1e-9))
+    with pytest.raises(ValueError, match="truth"):
+        stability_curve({"zf": zf}, y, [0.01], steps=1, truth=np.ones((3, 4)))
+    with pytest.raises(ValueError, match="truth must have the networks' output shape"):
+        stability_curve({"zf": zf}, y, [0.01], steps=1, truth=np.ones((4, 4)))
+
+
+def test_error_slope_is_the_least_squares_line():
+    assert error_slope([0.0, 1.0, 2.0], [0.5, 2.5, 4.5]) == pytest.approx((0.5, 2.0), rel=1e-12)
+    rng = np.random.default_rng(0)
+    sizes, errors = rng.uniform(0, 1, 9), rng.uniform(0, 1, 9)
+    slope, intercept = np.polyfit(sizes, errors, 1)
+    assert error_slope(sizes, errors) == pytest.approx((intercept, slope), rel=1e-10)
+    with pytest.raises(ValueError, match="sizes must not all be equal"):
+        error_slope([1.0, 1.0], [0.0, 1.0])
+    with pytest.raises(ValueError, match="at least two"):
+        error_slope([1.0], [1.0])
+    with pytest.raises(ValueError, match="same length"):
+        error_slope([1.0, 2.0], [1.0])
+
+
+# ------------------------------------------------------ the paper's image-domain search
+class FullSampling:
+    """A = identity on the flattened image: the data are the complex image itself."""
+
+    def forward(self, image):
+        return image.reshape(*image.shape[:-2], -1)
+
+
+class RealPartNetwork(nn.Module):
+    """f(y) = G Re(y), reshaped to (n, n): the objective's gradient is known in closed form."""
+
+    def __init__(self, n: int, gain: float, seed: int = 0):
+        super().__init__()
+        rng = np.random.default_rng(seed)
+        self.n = n
+        self.G = torch.as_tensor(gain * rng.standard_normal((n * n, n * n)) / n)
+
+    def forward(self, y):
+        return (y.real @ self.G.T).reshape(self.n, self.n)
+
+
+def authors_recurrence(G: np.ndarray, start: np.ndarray, steps: int, lr=0.01, momentum=0.9, penalty=0.01):
+    """The authors' loop with TensorFlow's Nesterov momentum, on Q(r) = 1/2 ||G r_re||^2 -
+    penalty/2 ||r||^2, whose gradient is (G^T G - penalty) r_re and -penalty r_im."""
+    r_re, r_im = start.real.ravel().copy(), start.imag.ravel().copy()
+    v_re, v_im = np.zeros_like(r_re), np.zeros_like(r_im)
+    norms = [np.hypot(np.linalg.norm(r_re), np.linalg.norm(r_im))]
+    for _ in range(steps):
+        g_re, g_im = G.T @ (G @ r_re) - penalty * r_re, -penalty * r_im
+        v_re, v_im = momentum * v_re + g_re, momentum * v_im + g_im
+        r_re, r_im = r_re + lr * (g_re + momentum * v_re), r_im + lr * (g_im + momentum * v_im)
+        norms.append(np.hypot(np.linalg.norm(r_re), np.linalg.norm(r_im)))
+    return r_re + 1j * r_im, np.asarray(norms)
+
+
+def test_paper_attack_is_the_authors_nesterov_recurrence():
+    n = 6
+    net = RealPartNetwork(n, gain=3.0)
+    x = torch.as_tensor(np.random.default_rng(1).uniform(0, 1, (n, n)))
+    res = paper_image_attack(net, FullSampling(), x, relative_norm=10.0, max_steps=12, seed=3)
+    assert res.steps == 12 and not res.reached
+    r, norms = authors_recurrence(net.G.numpy(), res.start.numpy(), 12)
+    np.testing.assert_allclose(res.perturbation.numpy().ravel(), r, rtol=0, atol=1e-10 * np.linalg.norm(r))
+    np.testing.assert_allclose(res.norms, norms, rtol=1e-12)
+    # The start is stab_tau * (u1 + i u2) with u uniform on [0, 1).
+    assert 0 <= float(res.start.real.min()) and float(res.start.real.max()) < PAPER_IMAGE_ATTACK["start_scale"]
+    # The authors' default: 5 % of ||A x||, here ||x|| (A is the identity).
+    assert paper_image_attack(net, FullSampling(), x, max_steps=0).max_norm == pytest.approx(
+        0.05 * float(torch.linalg.vector_norm(x)), rel=1e-12)
+
+
+def test_paper_attack_ascends_and_stops_at_the_norm():
+    n = 6
+    net = RealPartNetwork(n, gain=3.0)
+    x = torch.as_tensor(np.random.default_rng(1).uniform(0, 1, (n, n)))
+    res = paper_image_attack(net, FullSampling(), x, relative_norm=0.05, seed=0)
+    assert res.reached and res.steps < PAPER_IMAGE_ATTACK["max_steps"]
+    # Stopped at the first step that reached the norm, scaled back onto it.
+    assert res.norms[-1] >= res.max_norm > res.norms[-2]
+    assert res.max_norm * (1 - 1e-12) <= res.norm <= res.max_norm
+    # The objective rises along the ascent (the map's gain 3 exceeds sqrt(penalty)).
+    assert np.all(np.diff(res.objective) > 0)
+    change = float(torch.linalg.vector_norm(res.perturbed_output - res.clean_output))
+    assert change > res.norm  # gain > 1 along the direction found
+    # A map whose gain is below sqrt(penalty) shrinks r: 300 steps, the norm never reached.
+    weak = paper_image_attack(RealPartNetwork(n, gain=0.01), FullSampling(), x, max_steps=40)
+    assert not weak.reached and weak.norms[-1] < weak.norms[0]
+
+
+def test_paper_attack_on_fourier_data_is_complex_and_holds_the_norm(small):
+    x, A, _, net, _ = small
+    res = paper_image_attack(net, A, x, relative_norm=0.02, max_steps=60, seed=0)
+    assert res.perturbation.is_complex() and res.perturbation.shape == (N, N)
+    assert res.reference_norm == pytest.approx(float(torch.linalg.vector_norm(A.forward(torch.as_tensor(x, dtype=torch.complex128)))), rel=1e-12)
+    assert res.norm <= res.max_norm
+    torch.testing.assert_close(res.perturbed_data, A.forward(torch.as_tensor(x, dtype=torch.complex128) + res.perturbation))
+    image_ref = paper_image_attack(net, A, x, reference="image", max_steps=0)
+    assert image_ref.reference_norm == pytest.approx(float(np.linalg.norm(x)), rel=1e-12)
+
+
+def test_paper_stability_curve_takes_each_size_from_one_search(small):
+    """The zero-filled map f(y) = Re A* y (gain 1 > sqrt(penalty)): the search reaches every
+    size, and each point's error is ||Re A*A(x + r) - x|| for the r it returns."""
+    x, A, _, _, _ = small
+    zf = ZeroFilled(WaveletMeasurement(A, Wavelet2D("haar", None, N)))
+    budgets = [0.01, 0.02, 0.05]
+    curve = paper_stability_curve({"zf": zf}, A, x, budgets, max_steps=300)
+    xt = torch.as_tensor(x)
+    y = A.forward(xt.to(torch.complex128))
+    assert curve.data_norm == pytest.approx(float(torch.linalg.vector_norm(y)), rel=1e-12)
+    np.testing.assert_allclose(curve.perturbation_norms["zf"], budgets, rtol=1e-9)
+    for i, r in enumerate(curve.perturbations["zf"]):
+        assert float(torch.linalg.vector_norm(r)) <= budgets[i] * curve.data_norm
+        e = A.forward(xt.to(torch.complex128) + r) - y
+        assert curve.data_perturbation["zf"][i] == pytest.approx(float(torch.linalg.vector_norm(e)), rel=1e-10)
+        expected = float(torch.linalg.vector_norm(A.adjoint(y + e).real - xt))
+        assert curve.worst_error["zf"][i] == pytest.approx(expected, rel=1e-10)
+    # 1-Lipschitz map: the estimate is at most 1.
+    assert 0 < curve.lipschitz["zf"] <= 1 + 1e-9
+    with pytest.raises(ValueError, match="milestones"):
+        paper_image_attack(zf, A, x, relative_norm=0.02, milestones=[0.05])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"relative_norm": 0.0}, "relative_norm"), ({"lr": -1.0}, "lr"), ({"penalty": -0.1}, "penalty"),
+    ({"momentum": 1.0}, "momentum"), ({"max_steps": -1}, "max_steps"), ({"reference": "y"}, "reference"),
+    ({"seed": -1}, "seed"),
+])
+def test_paper_attack_arguments_are_validated(small, kwargs, match):
+    x, A, _, net, _ = small
+    with pytest.raises(ValueError, match=match):
+        paper_image_attack(net, A, x, **kwargs)
+
+
 # ---------------------------------------------------- the paper's claim at N = 256
 #: Measured with the shipped weights (unet_multilevel_r25_n256: U-Net with the
 #: data-consistency last layer, 3 training stages) on held-out image 800_000, 20 steps at
@@ -337,7 +489,7 @@ def test_worst_case_multiplies_the_unet_error(shipped):
 
 
 @pytest.mark.slow
-def test_worst_case_moves_firenet_only_in_proportion(shipped):
+def test_worst_case_moves_the_paper_firenet_output_at_most_2_5_times_the_perturbation(shipped):
     x, _, _, fire, _, attack_fire = shipped
     assert attack_fire.relative_norm <= BUDGET * (1 + 1e-6)
     eff = transfer(attack_fire, fire, truth=x)

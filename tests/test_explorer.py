@@ -179,11 +179,15 @@ def test_convergence_figure_is_log_scale_with_restarts_and_schedule():
     assert len(fig.layout.shapes) == 6
 
 
-def test_stability_figure_is_log_log_with_diagonal():
-    curves = {"U-Net, worst case": {"size": [0.01, 0.1], "change": [0.2, 2.0]}}
+def test_stability_figure_plots_the_error_to_the_truth_from_the_clean_error():
+    curves = {"U-Net, worst case": {"size": [0.01, 0.1], "change": [0.2, 2.0], "norm": [0.5, 5.0],
+                                    "error": [1.5, 9.0], "clean_error": 1.0}}
     fig = figures.stability_figure(curves)
-    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
-    assert fig.data[-1].name == "change = perturbation"
+    assert list(fig.data[0].x) == [0.0, 0.5, 5.0] and list(fig.data[0].y) == [1.0, 1.5, 9.0]
+    assert fig.layout.xaxis.type != "log" and "error to the truth" in fig.layout.yaxis.title.text
+    # No truth: the output change, log-log, and no diagonal called "stable".
+    fig = figures.stability_figure({"U-Net, worst case": {"size": [0.01, 0.1], "change": [0.2, 2.0]}})
+    assert fig.layout.xaxis.type == "log" and len(fig.data) == 1
 
 
 def test_downloads_build_valid_files():
@@ -209,16 +213,18 @@ def test_the_first_screen_sentence_says_what_the_numbers_show():
     text = headline(clean, hit, "perturbation chosen against the U-Net", 0.05, 0.119)
     # 0.1 dB apart: no winner is named; 12 dB apart: it is.
     assert text.startswith("Unperturbed, **FIRENET** and **the U-Net** are about as accurate")
-    assert "**x7.40** for the U-Net (30.2 dB)" in text and "**x1.40** for FIRENET 5x5 (paper)" in text
-    assert "0.119, 30 grey levels" in text
+    # The errors themselves, not their ratio to the clean error (which favours the larger one).
+    assert "the relative errors are **0.141** for the U-Net" in text
+    assert "**0.109** for FIRENET 5x5 (paper)" in text and "**x" not in text
+    assert "(largest pixel change of A* e: 0.119)" in text
     assert text.endswith("FIRENET and the U-Net end below FIRENET 5x5 (paper), which was at least 12.2 dB "
-                         "behind on the clean data.")
+                         "behind unperturbed.")
     # No reversal, no such sentence; a clear winner is named.
     milder = {m: {"psnr": v["psnr"] - 2, "relative_error": v["relative_error"] * 1.3} for m, v in clean.items()}
     clean["unet"]["psnr"] = 49.0
     text = headline(clean, milder, "random perturbation", 0.01, None)
     assert text.startswith("Unperturbed, **the U-Net** is the most accurate: **49.0 dB**")
-    assert "behind on the clean data" not in text and "grey levels" not in text
+    assert "behind unperturbed" not in text and "largest pixel change" not in text
     assert headline(clean, None, "", 0.0, None).endswith("35.3 dB).")
 
 

@@ -12,6 +12,7 @@ import torch
 from solver import datasets, metrics
 from solver.networks import (
     DEFAULT_WEIGHTS,
+    PAPER_RECIPE_WEIGHTS,
     LearnedReconstruction,
     UNet,
     UNetThenFIRENET,
@@ -55,6 +56,55 @@ def test_shipped_network_loads_and_its_card_matches_the_file(shipped):
     assert card["sampling"]["mask_sha256"] == mask_sha256(mask)
     assert DEFAULT_WEIGHTS.stat().st_size < 10 * 2**20
     assert not model.training
+
+
+@pytest.fixture(scope="module")
+def paper_recipe():
+    """The U-Net trained by the paper's plain recipe, its card and its operator (N = 64)."""
+    model, card = load_network(PAPER_RECIPE_WEIGHTS)
+    sampling = card["sampling"]
+    mask = make_mask(sampling["pattern"], card["image_size"], sampling["rate"], seed=sampling["seed"])
+    assert card["sampling"]["mask_sha256"] == mask_sha256(mask)
+    return model, card, make_operator(card["operator"], mask)
+
+
+def test_paper_recipe_network_is_the_papers_plain_unet(paper_recipe):
+    model, card, _ = paper_recipe
+    assert card["weights_sha256"] == file_sha256(PAPER_RECIPE_WEIGHTS)
+    assert card["architecture"] == model.architecture
+    # The authors' ellipses/networks.py: init_features 32, four poolings, input A* y, no
+    # residual connection, no data-consistency layer.
+    assert (model.base_width, model.depth, model.in_channels) == (32, 4, 2)
+    assert not model.residual and not model.data_consistency
+    assert card["image_size"] == 64 and not model.training
+
+
+def test_paper_recipe_card_states_the_accuracy_it_has(paper_recipe):
+    """The card's validation PSNR, recomputed on the same 32 validation images."""
+    model, card, operator = paper_recipe
+    truth = torch.from_numpy(datasets.images("validation", 0, card["validation"]["images"], 64))
+    y = operator.forward(truth.to(torch.complex64))
+    with torch.no_grad():
+        out = LearnedReconstruction(operator, model)(y).double().numpy()
+    assert _mean_psnr(out, truth.numpy()) == pytest.approx(card["validation"]["psnr_db"], abs=0.01)
+    zero = operator.adjoint(y).real.double().numpy()
+    assert _mean_psnr(zero, truth.numpy()) == pytest.approx(card["validation"]["zero_filled_psnr_db"], abs=0.01)
+
+
+def test_paper_recipe_card_states_the_worst_case_k_it_has(paper_recipe):
+    """Worst case on test image 800000 at 5 % of ||y|| (20 steps, lr 0.005, seed 0, as
+    benchmarks/plain_unet_stability.py): K = 2.81 measured there; the card's mean over
+    three images is 2.60, FIRENET 5 x 5's 1.12."""
+    from solver.attacks import worst_case_perturbation
+
+    model, card, operator = paper_recipe
+    x = datasets.example_image(800_000, 64)
+    y = operator.forward(torch.as_tensor(x, dtype=torch.complex128))
+    res = worst_case_perturbation(LearnedReconstruction(operator, model), y, budget=0.05, steps=20, lr=0.005, seed=0)
+    assert res.relative_output_change / res.relative_norm == pytest.approx(2.81, abs=0.02)
+    measured = card["measured"]
+    assert measured["this_network"]["K_worst_0.05"] > 2 * measured["firenet_paper_5x5"]["K_worst_0.05"]
+    assert measured["this_network"]["kernel_bound"] < 0
 
 
 def test_learned_reconstruction_is_deterministic_at_256(shipped):
