@@ -37,6 +37,7 @@ __all__ = [
     "firenet_values",
     "apply_values",
     "apply_preset",
+    "preset_values",
 ]
 
 
@@ -54,13 +55,19 @@ def firenet_values(which: str) -> dict[str, Any]:
     return {"schedule": "fixed", **{key: type(K.SPECS[key].default)(value) for key, value in values.items()}}
 
 
+def preset_values(name: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The session-state values preset ``name`` writes over the defaults, with
+    ``overrides`` (the ``preset_overrides`` of the session) on top."""
+    return {key: K.widget_value(value) for key, value in {**PRESETS[name].values, **(overrides or {})}.items()}
+
+
 def apply_preset(name: str, specs: Mapping[str, K.Spec]) -> None:
     """``on_click`` of a preset button: defaults, then the preset's values."""
     preset = PRESETS[name]
     ss = st.session_state
     S.reset(ss, specs)
-    for key, value in {**preset.values, **(ss.get("preset_overrides") or {})}.items():
-        ss[key] = K.widget_value(value)
+    for key, value in preset_values(name, ss.get("preset_overrides")).items():
+        ss[key] = value
     ss["attack_request"] = "attack" in preset.request
     ss["stability_request"] = "stability" in preset.request
     ss["preset_note"] = f"**{preset.label}.** {preset.description}"
@@ -200,9 +207,12 @@ def depth_slider(stops: list[int], layers_per_restart: int | None = None) -> int
         format_func=(lambda v: f"{v} ({v // layers_per_restart} restarts)") if layers_per_restart else str)
 
 
-def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, str, Any, Any] | None) -> Settings:
-    """Build the frozen settings from the session state (after the widgets ran)."""
-    ss = st.session_state
+def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, str, Any, Any] | None,
+                        state: Mapping[str, Any] | None = None) -> Settings:
+    """Build the frozen settings from the session state (after the widgets ran), or from
+    ``state``, a mapping of the same keys (``explorer.warm`` builds a preset's settings
+    without a page)."""
+    ss = st.session_state if state is None else state
     pattern = ss["pattern"]
     prefix = K.pattern_key(pattern, "")
     params = tuple(sorted((k[len(prefix):], ss.get(k, s.default)) for k, s in specs.items()
