@@ -74,7 +74,9 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
     else:
         ss["_last_good_ms"] = ms
     for message in result.notes:
-        st.warning(plain(message, limit=400))
+        # An accepted mask file's rate is news, not a warning.
+        note = st.success if message.startswith("Uploaded mask ") else st.warning
+        note(plain(message, limit=400))
     return result
 
 

@@ -154,10 +154,12 @@ def unet_card_warnings(card: Any, pattern: str, rate: float, size: int, transfor
     ``![x](address)`` must show as those characters, never as a link or an image the
     browser fetches. A card that trips the check gives one warning naming it.
     """
+    from explorer.specs import all_specs
     from solver.networks import check_compatibility
 
+    labels = {**all_specs(sources.pattern_registry())["pattern"].labels, "user": "an uploaded mask"}
     messages, refusal = read_outside("U-Net model card", None, lambda: check_compatibility(
-        card, pattern, rate, size, transform, mask))
+        card, pattern, rate, size, transform, mask, labels=labels))
     return [plain(f"U-Net: {message}", limit=600) for message in (messages if refusal is None else [refusal])]
 
 

@@ -38,8 +38,10 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
              phrase: str, budget: float, visible: float | None) -> str:
     """One paragraph (markdown) on what the numbers show, whichever way they come out:
     which network is the most accurate on the clean data, and by how much each network's
-    error grows under the perturbation. ``clean`` and ``perturbed`` map a method to its
-    metrics (``psnr``, ``relative_error``)."""
+    error changes under the perturbation. ``clean`` and ``perturbed`` map a method to its
+    metrics (``psnr``, ``relative_error``); ``phrase`` names the perturbation with
+    ``{budget}`` where its size ``budget`` goes (e.g. ``"a random perturbation of
+    {budget:.1%} of ||y||"``)."""
     label = {m: _NAMES.get(m, METHOD_LABELS[m]) for m in clean}
     ranked = sorted(clean, key=lambda m: -clean[m]["psnr"])
     # Within half a dB two networks are "about as accurate": no winner is named.
@@ -54,12 +56,14 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
     first += f" ({others})." if others else "."
     if perturbed is None:
         return first
-    size = f"{phrase} of {budget:.1%} of ||y||"
+    size = phrase.format(budget=budget)
     if visible is not None:
         size += f" (largest change of a pixel of the zero-filled image: {visible:.3f}, {visible * 255:.0f} grey levels)"
     growth = {m: perturbed[m]["relative_error"] / max(clean[m]["relative_error"], 1e-12) for m in clean}
     parts = [f"**x{growth[m]:.2f}** for {label[m]} ({perturbed[m]['psnr']:.1f} dB)" for m in clean]
-    second = f" With a {size}, the error grows " + ", ".join(parts[:-1]) + \
+    verb = ("grows" if all(g >= 1.0 for g in growth.values())
+            else "falls to" if all(g < 1.0 for g in growth.values()) else "changes")
+    second = f" With {size}, the error {verb} " + ", ".join(parts[:-1]) + \
         (" and " if len(parts) > 1 else "") + parts[-1] + "."
     # Say it when the perturbation reverses an order the clean data had (by more than 3 dB).
     for low in ranked[::-1]:
@@ -82,14 +86,14 @@ def _short(method: str) -> str:
     return _NAMES.get(method, METHOD_LABELS[method]).removeprefix("the ")
 
 
-#: The perturbation kinds as the headline says them ("With a ... of 2.0% of ||y||").
+#: The perturbation kinds as the headline says them, ``{budget}`` its size ("With a ...").
 _PHRASES = {
-    "random": "random perturbation",
-    "worst_unet": "perturbation chosen against the U-Net",
-    "worst_firenet": "perturbation chosen against FIRENET",
-    "transfer": "perturbation chosen against the other network",
-    "detail": "text detail of contrast",
-    "more_samples": "sampling rate raised by",
+    "random": "a random perturbation of {budget:.1%} of ||y||",
+    "worst_unet": "a perturbation chosen against the U-Net of {budget:.1%} of ||y||",
+    "worst_firenet": "a perturbation chosen against FIRENET of {budget:.1%} of ||y||",
+    "transfer": "a perturbation chosen against the other network of {budget:.1%} of ||y||",
+    "detail": "a text detail of contrast {budget:.3f} inserted",
+    "more_samples": "{budget:.1%} more of k-space sampled",
 }
 
 
@@ -122,13 +126,16 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     visible = None
     if active and variant.display is not None and kind not in ("detail", "more_samples"):
         visible = float(np.max(np.abs(variant.display)))
-    st.markdown(headline(clean, perturbed, _PHRASES.get(kind, "perturbation"), settings.perturbation.budget,
+    st.markdown(headline(clean, perturbed, _PHRASES.get(kind, "a perturbation of {budget:.1%} of ||y||"),
+                         settings.perturbation.budget,
                          visible))
     top = st.columns(len(networks) + 1)
     _picture(top[0], base.truth, "Ground truth")
+    # With measurement noise the first row's data are noisy, only not perturbed.
+    row = "clean" if settings.perturbation.noise == 0 else "unperturbed"
     for column, method in zip(top[1:], networks):
         _picture(column, results.clean[method].at_depth(depth),
-                 f"{_short(method)}, clean: {clean[method]['psnr']:.1f} dB")
+                 f"{_short(method)}, {row}: {clean[method]['psnr']:.1f} dB")
     if variant is None:
         st.caption("Choose a perturbation in the sidebar (Noise and perturbation) to see how "
                    "each network reacts.")

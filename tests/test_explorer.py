@@ -206,7 +206,7 @@ def test_the_first_screen_sentence_says_what_the_numbers_show():
              "firenet": {"psnr": 47.6, "relative_error": 0.019}}
     hit = {"unet": {"psnr": 30.2, "relative_error": 0.1406}, "firenet_paper": {"psnr": 32.4, "relative_error": 0.1092},
            "firenet": {"psnr": 31.5, "relative_error": 0.1216}}
-    text = headline(clean, hit, "perturbation chosen against the U-Net", 0.05, 0.119)
+    text = headline(clean, hit, "a perturbation chosen against the U-Net of {budget:.1%} of ||y||", 0.05, 0.119)
     # 0.1 dB apart: no winner is named; 12 dB apart: it is.
     assert text.startswith("Unperturbed, **FIRENET** and **the U-Net** are about as accurate")
     assert "**x7.40** for the U-Net (30.2 dB)" in text and "**x1.40** for FIRENET 5x5 (paper)" in text
@@ -216,10 +216,25 @@ def test_the_first_screen_sentence_says_what_the_numbers_show():
     # No reversal, no such sentence; a clear winner is named.
     milder = {m: {"psnr": v["psnr"] - 2, "relative_error": v["relative_error"] * 1.3} for m, v in clean.items()}
     clean["unet"]["psnr"] = 49.0
-    text = headline(clean, milder, "random perturbation", 0.01, None)
+    text = headline(clean, milder, "a random perturbation of {budget:.1%} of ||y||", 0.01, None)
     assert text.startswith("Unperturbed, **the U-Net** is the most accurate: **49.0 dB**")
     assert "behind on the clean data" not in text and "grey levels" not in text
     assert headline(clean, None, "", 0.0, None).endswith("35.3 dB).")
+
+
+def test_the_first_screen_sentence_names_each_perturbation_with_its_size():
+    from explorer.story import _PHRASES, headline
+
+    clean = {"unet": {"psnr": 30.0, "relative_error": 0.06}, "firenet": {"psnr": 28.0, "relative_error": 0.09}}
+    better = {"unet": {"psnr": 31.0, "relative_error": 0.05}, "firenet": {"psnr": 38.0, "relative_error": 0.03}}
+    text = headline(clean, better, _PHRASES["more_samples"], 0.15, None)
+    assert " With 15.0% more of k-space sampled, the error falls to **x0.83** for the U-Net (31.0 dB) and " \
+           "**x0.33** for FIRENET (38.0 dB)." in text
+    mixed = {"unet": {"psnr": 29.0, "relative_error": 0.07}, "firenet": better["firenet"]}
+    text = headline(clean, mixed, _PHRASES["detail"], 0.1, None)
+    assert " With a text detail of contrast 0.100 inserted, the error changes **x1.17** for the U-Net" in text
+    for kind in ("random", "worst_unet", "worst_firenet", "transfer"):
+        assert _PHRASES[kind].format(budget=0.02).endswith(" of 2.0% of ||y||")
 
 
 def test_live_convergence_redraws_are_bounded_on_a_slow_server(monkeypatch):
