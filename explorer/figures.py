@@ -19,6 +19,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 __all__ = [
+    "METHOD_COLOURS",
+    "log_axis",
+    "method_colour",
     "mask_figure",
     "reconstruction_figure",
     "perturbation_figure",
@@ -285,10 +288,8 @@ def convergence_figure(
         subplot_titles=("Relative error to the truth", "Certified gap (>= (F - F*) / F*) against layers",
                         "Certified gap against seconds"),
     )
-    palette = {"FIRENET": "#d62728", "Chambolle-Pock": "#1f77b4",
-               "Chambolle-Pock, tuned ratio": "#2ca02c", "U-Net then FIRENET": "#9467bd"}
     for name, curve in curves.items():
-        colour = palette.get(name)
+        colour = method_colour(name)
         layers = list(curve["layer"])
         fig.add_trace(go.Scatter(x=layers, y=list(curve["error"]), name=name, mode="lines",
                                  line=dict(color=colour), legendgroup=name),
@@ -326,7 +327,11 @@ def convergence_figure(
             shapes.append(dict(type="line", xref=xref, yref=yref, x0=depth, x1=depth, y0=0, y1=1,
                                line=dict(color="black", width=1.5)))
     fig.update_layout(shapes=shapes)
-    fig.update_yaxes(type="log", exponentformat="power")
+    errors = [v for curve in curves.values() for v in curve["error"]]
+    gaps = [v for curve in curves.values() for key in ("gap", "own") for v in curve.get(key) or ()]
+    fig.update_yaxes(**log_axis(errors), row=1, col=1)
+    fig.update_yaxes(**log_axis([*gaps, *(eps or ())]), row=1, col=2)
+    fig.update_yaxes(**log_axis(gaps), row=1, col=3)
     fig.update_yaxes(title_text="||x - x_true|| / ||x_true||", row=1, col=1)
     fig.update_yaxes(title_text="(F(x) - L) / L", row=1, col=2)
     fig.update_xaxes(title_text="layer (iterations)", row=1, col=1)
@@ -335,6 +340,51 @@ def convergence_figure(
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=40), font=_FONT,
                       legend=dict(orientation="h", y=-0.22))
     return fig
+
+
+#: Each method's colour, the same in every panel and every chart.
+METHOD_COLOURS = {"FIRENET": "#d62728", "FIRENET, paper's 5 x 5": "#ff7f0e", "U-Net": "#1f77b4",
+                  "U-Net then FIRENET": "#9467bd", "Zero-filled": "#7f7f7f", "Chambolle-Pock": "#2ca02c",
+                  "Chambolle-Pock, adaptive steps": "#17becf"}
+_SPARE_COLOURS = ("#8c564b", "#e377c2", "#bcbd22", "#393b79", "#637939")
+
+
+def method_colour(name: str) -> str:
+    """The colour of the curve named ``name`` (a method's label): fixed per method, and
+    for any other name one chosen from the name itself, so it never depends on the
+    order or the panel the curve is drawn in."""
+    import zlib
+
+    found = METHOD_COLOURS.get(name)
+    return found if found is not None else _SPARE_COLOURS[zlib.crc32(name.encode()) % len(_SPARE_COLOURS)]
+
+
+def log_axis(values: Sequence[float]) -> dict[str, Any]:
+    """Properties of a log axis over ``values`` whose labels are whole numbers.
+
+    Over a decade or more: a label at every power of ten, unlabelled minor ticks between.
+    Within less than a decade plotly would label the digits 2 ... 9 alone ("9 8 7 ... 2");
+    here the 1-2-5 values inside (or every digit's value when fewer than two fall inside)
+    are labelled in full.
+    """
+    import math
+
+    positive = [float(v) for v in values if v is not None and math.isfinite(v) and v > 0]
+    axis: dict[str, Any] = {"type": "log", "exponentformat": "power"}
+    if not positive:
+        return axis
+    low, high = min(positive), max(positive)
+    if high >= 10 * low:
+        return {**axis, "dtick": 1, "minor": dict(dtick="D1", ticks="outside", ticklen=3, showgrid=False)}
+    decades = range(math.floor(math.log10(low)), math.floor(math.log10(high)) + 2)
+    ticks: list[float] = []
+    for digits in ((1, 2, 5), range(1, 10)):
+        ticks = [float(f"{m}e{k}") for k in decades for m in digits if low <= float(f"{m}e{k}") <= high]
+        if len(ticks) >= 2:
+            break
+    if len(ticks) < 2:
+        ticks = [float(f"{low:.2g}"), float(f"{high:.2g}")]
+    return {**axis, "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
 
 
 def stability_figure(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> go.Figure:
@@ -349,17 +399,17 @@ def stability_figure(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> go.
     fig = go.Figure()
     for name, curve in curves.items():
         dash = "dash" if "random" in name.lower() else "solid"
+        method = name.rsplit(", ", 1)[0]  # "U-Net, worst case" -> "U-Net"
         fig.add_trace(go.Scatter(x=list(curve["size"]), y=list(curve["change"]), name=name,
-                                 mode="lines+markers", line=dict(dash=dash)))
+                                 mode="lines+markers", line=dict(dash=dash, color=method_colour(method))))
     sizes = [s for c in curves.values() for s in c["size"] if s > 0]
     if sizes:
         lo, hi = min(sizes), max(sizes)
         fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], name="change = perturbation",
                                  mode="lines", line=dict(color="gray", dash="dot")))
-    fig.update_xaxes(type="log", title_text="perturbation size ||e|| / ||y||",
-                     exponentformat="power")
-    fig.update_yaxes(type="log", title_text="output change ||f(y+e) - f(y)|| / ||f(y)||",
-                     exponentformat="power")
+    changes = [v for c in curves.values() for v in c["change"]]
+    fig.update_xaxes(**log_axis(sizes), title_text="perturbation size ||e|| / ||y|| (where each search ended)")
+    fig.update_yaxes(**log_axis([*changes, *sizes]), title_text="output change ||f(y+e) - f(y)|| / ||f(y)||")
     fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=40), font=_FONT)
     return fig
 

@@ -8,7 +8,7 @@ on the page and reports warnings and errors. Running the methods (with live prog
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,7 @@ __all__ = [
     "unet_card_warnings",
     "share",
     "stability",
+    "stability_caption",
 ]
 
 
@@ -257,14 +258,9 @@ def stability(settings: Settings, base: Problem, results: Results) -> Any:
     steps = settings.perturbation.stability_steps
     names = stability_networks(settings)
     estimate = seconds_per_step(results, names) * steps * len(STABILITY_BUDGETS)
-    st.caption(
-        "Output change ||f(y + e) - f(y)|| / ||f(y)|| against the perturbation size "
-        f"||e|| / ||y|| in {{{', '.join(map(str, STABILITY_BUDGETS))}}}, for "
-        f"{', '.join(METHOD_LABELS[n] for n in names)}: worst case (gradient ascent, {steps} "
-        "steps per size, each size starting from the last one's perturbation) and random "
-        "noise of the same size. A stable network stays near the dotted diagonal.")
     stored = variants.stability(base, settings.firenet, names, STABILITY_BUDGETS, steps,
                                run=False)
+    st.caption(stability_caption(names, steps, stored))
     c1, c2 = st.columns([1, 3])
     c1.number_input("Gradient steps per size", min_value=1, max_value=200, step=1,
                     key="stability_steps")
@@ -280,6 +276,22 @@ def stability(settings: Settings, base: Problem, results: Results) -> Any:
                     help="Runs worst-case searches against each network at every size; "
                          "the rest of the page stays usable and the progress is shown.")
     return st.container()
+
+
+def stability_caption(names: Sequence[str], steps: int, curves: Mapping[str, Mapping[str, Sequence[float]]] | None
+                      ) -> str:
+    """What the stability chart plots: where the points sit (the size each search ended
+    at, at most its budget) and, once computed, the range of those sizes."""
+    budgets = ", ".join(map(str, STABILITY_BUDGETS))
+    text = ("Output change ||f(y + e) - f(y)|| / ||f(y)|| against the perturbation size ||e|| / ||y|| "
+            f"each search ended at, for {', '.join(METHOD_LABELS[n] for n in names)}: worst case "
+            f"(gradient ascent within the budgets {budgets}, {steps} steps per budget, each starting from "
+            "the last one's perturbation) and random noise of the same size. ")
+    sizes = [s for curve in (curves or {}).values() for s in curve["size"]]
+    if sizes:
+        text += (f"A search may stop inside its budget: the sizes reached here run from {min(sizes):.3f} "
+                 f"to {max(sizes):.3f}. ")
+    return text + "A stable network stays near the dotted diagonal."
 
 
 def _duration(seconds: float) -> str:

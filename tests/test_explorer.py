@@ -179,6 +179,36 @@ def test_convergence_figure_is_log_scale_with_restarts_and_schedule():
     assert len(fig.layout.shapes) == 6
 
 
+def test_a_method_has_one_colour_in_every_convergence_panel():
+    from explorer.specs import METHOD_LABELS
+
+    assert set(figures.METHOD_COLOURS) == set(METHOD_LABELS.values())
+    assert len(set(figures.METHOD_COLOURS.values())) == len(METHOD_LABELS)
+    curves = {name: {"layer": [1, 2], "error": [0.5, 0.4], "gap": [1.0, 0.1], "seconds": [0.1, 0.2]}
+              for name in ("Chambolle-Pock, adaptive steps", "FIRENET", "Chambolle-Pock", "Some new run")}
+    fig = figures.convergence_figure(curves)
+    for name in curves:
+        colours = {t.line.color for t in fig.data if t.legendgroup == name}
+        assert len(colours) == 1 and None not in colours, name
+    assert {t.line.color for t in fig.data if t.legendgroup == "Chambolle-Pock, adaptive steps"} == {"#17becf"}
+
+
+def test_log_axes_label_whole_values_not_lone_digits():
+    # Within a decade: 1-2-5 values labelled in full (plotly alone labels "2 ... 9").
+    assert figures.log_axis([0.012, 0.021, 0.035]) == {
+        "type": "log", "exponentformat": "power", "tickvals": [0.02, 0.03], "ticktext": ["0.02", "0.03"]}
+    assert figures.log_axis([0.011, 0.05])["ticktext"] == ["0.02", "0.05"]
+    assert figures.log_axis([0.03, 0.09])["ticktext"] == ["0.03", "0.04", "0.05", "0.06", "0.07", "0.08", "0.09"]
+    # Over decades: powers of ten only, minor ticks unlabelled.
+    wide = figures.log_axis([1e-6, 0.3])
+    assert wide["dtick"] == 1 and wide["minor"]["dtick"] == "D1" and "tickvals" not in wide
+    assert figures.log_axis([0.0, float("nan")]) == {"type": "log", "exponentformat": "power"}
+    fig = figures.convergence_figure({"FIRENET": {"layer": [1, 2, 3], "error": [0.09, 0.05, 0.04],
+                                                  "gap": [1.0, 1e-2, 1e-4]}})
+    assert list(fig.layout.yaxis.ticktext) == ["0.04", "0.05", "0.06", "0.07", "0.08", "0.09"]
+    assert fig.layout.yaxis2.dtick == 1
+
+
 def test_stability_figure_is_log_log_with_diagonal():
     curves = {"U-Net, worst case": {"size": [0.01, 0.1], "change": [0.2, 2.0]}}
     fig = figures.stability_figure(curves)
@@ -300,3 +330,16 @@ def test_certificate_note_says_whether_the_target_was_met():
     # Nothing certified yet (no positive dual value): no line.
     assert certificate_note([float("nan")], [10], max_layers=300, target_gap=0.0) == ""
     assert certificate_note([], [], max_layers=300, target_gap=0.0) == ""
+
+
+def test_the_stability_caption_says_where_the_points_sit():
+    from explorer.panels import stability_caption
+
+    before = stability_caption(("unet", "firenet"), 3, None)
+    assert "perturbation size ||e|| / ||y|| each search ended at, for U-Net, FIRENET" in before
+    assert "within the budgets 0.01, 0.02, 0.05, 3 steps per budget" in before
+    assert "sizes reached" not in before
+    curves = {"U-Net, worst case": {"size": [0.01, 0.02, 0.035], "change": [0.1, 0.2, 0.3]},
+              "FIRENET, worst case": {"size": [0.0098, 0.021, 0.021], "change": [0.01, 0.02, 0.02]}}
+    after = stability_caption(("unet", "firenet"), 3, curves)
+    assert "the sizes reached here run from 0.010 to 0.035." in after
