@@ -93,18 +93,20 @@ def sidebar(specs: Mapping[str, K.Spec], patterns: Mapping[str, Any]) -> Any:
     with sb.expander("Measurement", expanded=True):
         widget("transform", specs)
         pattern = patterns.get(ss["pattern"])
-        widget("pattern", specs, help=pattern.description if pattern else None)
-        for param in (pattern.params if pattern else ()):
-            widget(K.pattern_key(ss["pattern"], param.name), specs)
-        if ss["pattern"] == "user":
-            own_data.mask_controls()
-        else:
-            widget("rate", specs)
-        if pattern is not None and pattern.random:
-            widget("mask_seed", specs)
         if ss["image"] == "kspace":
-            st.caption("Measured k-space: its own samples are used; the pattern applies to "
-                       "the test images.")
+            # Measured data come with their own samples: no pattern, rate or mask seed applies.
+            st.caption("Measured k-space: its own samples are used (the sampling pattern, rate "
+                       "and mask seed apply to the test images).")
+        else:
+            widget("pattern", specs, help=pattern.description if pattern else None)
+            for param in (pattern.params if pattern else ()):
+                widget(K.pattern_key(ss["pattern"], param.name), specs)
+            if ss["pattern"] == "user":
+                own_data.mask_controls()
+            else:
+                widget("rate", specs)
+            if pattern is not None and pattern.random:
+                widget("mask_seed", specs)
     with sb.expander("Noise and perturbation", expanded=True):
         _perturbation_controls(specs)
     with sb.expander("FIRENET", expanded=False):

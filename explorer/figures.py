@@ -283,28 +283,34 @@ def convergence_figure(
     last_layer : int, optional
         Where the last restart's ``eps_k`` step ends (FIRENET's depth).
     """
+    import math
+
+    # Measured data have no truth: no error curve, and no empty panel for it.
+    with_error = any(v is not None and math.isfinite(v) for curve in curves.values() for v in curve["error"])
+    first = 1 if with_error else 0  # the gap panels' columns are first + 1 and first + 2
+    titles = ("Certified gap (>= (F - F*) / F*) against layers", "Certified gap against seconds")
     fig = make_subplots(
-        rows=1, cols=3, horizontal_spacing=0.09,
-        subplot_titles=("Relative error to the truth", "Certified gap (>= (F - F*) / F*) against layers",
-                        "Certified gap against seconds"),
+        rows=1, cols=2 + first, horizontal_spacing=0.09,
+        subplot_titles=(("Relative error to the truth",) if with_error else ()) + titles,
     )
     for name, curve in curves.items():
         colour = method_colour(name)
         layers = list(curve["layer"])
-        fig.add_trace(go.Scatter(x=layers, y=list(curve["error"]), name=name, mode="lines",
-                                 line=dict(color=colour), legendgroup=name),
-                      row=1, col=1)
+        if with_error:
+            fig.add_trace(go.Scatter(x=layers, y=list(curve["error"]), name=name, mode="lines",
+                                     line=dict(color=colour), legendgroup=name),
+                          row=1, col=1)
         fig.add_trace(go.Scatter(x=layers, y=list(curve["gap"]), name=name, mode="lines",
-                                 line=dict(color=colour), legendgroup=name, showlegend=False),
-                      row=1, col=2)
+                                 line=dict(color=colour), legendgroup=name, showlegend=not with_error),
+                      row=1, col=first + 1)
         if curve.get("own"):
             fig.add_trace(go.Scatter(x=layers, y=list(curve["own"]), name=f"{name}, its own certificate",
                                      mode="lines", line=dict(color=colour, dash="dot", width=1.5)),
-                          row=1, col=2)
+                          row=1, col=first + 1)
         if curve.get("seconds"):
             fig.add_trace(go.Scatter(x=list(curve["seconds"]), y=list(curve["gap"]), name=name, mode="lines",
                                      line=dict(color=colour), legendgroup=name, showlegend=False),
-                          row=1, col=3)
+                          row=1, col=first + 2)
     if eps is not None and len(eps):
         # eps_k is the accuracy FIRENET's schedule *assumes* after restart k.
         xs, ys = [], []
@@ -315,11 +321,11 @@ def convergence_figure(
             ys += [e, e]
         fig.add_trace(go.Scatter(x=xs, y=ys, name="FIRENET eps_k (schedule)", mode="lines",
                                  line=dict(color="#d62728", dash="dash", width=1)),
-                      row=1, col=2)
-    # Vertical lines as plain layout shapes (add_vline costs ~10 ms per line), on the two
+                      row=1, col=first + 1)
+    # Vertical lines as plain layout shapes (add_vline costs ~10 ms per line), on the
     # panels whose axis is the layer.
     shapes = []
-    for xref, yref in (("x", "y domain"), ("x2", "y2 domain")):
+    for xref, yref in (("x", "y domain"), ("x2", "y2 domain"))[: 1 + first]:
         for layer in restart_layers:
             shapes.append(dict(type="line", xref=xref, yref=yref, x0=layer, x1=layer, y0=0, y1=1,
                                line=dict(color="rgba(120,120,120,0.35)", width=1, dash="dot")))
@@ -327,16 +333,16 @@ def convergence_figure(
             shapes.append(dict(type="line", xref=xref, yref=yref, x0=depth, x1=depth, y0=0, y1=1,
                                line=dict(color="black", width=1.5)))
     fig.update_layout(shapes=shapes)
-    errors = [v for curve in curves.values() for v in curve["error"]]
     gaps = [v for curve in curves.values() for key in ("gap", "own") for v in curve.get(key) or ()]
-    fig.update_yaxes(**log_axis(errors), row=1, col=1)
-    fig.update_yaxes(**log_axis([*gaps, *(eps or ())]), row=1, col=2)
-    fig.update_yaxes(**log_axis(gaps), row=1, col=3)
-    fig.update_yaxes(title_text="||x - x_true|| / ||x_true||", row=1, col=1)
-    fig.update_yaxes(title_text="(F(x) - L) / L", row=1, col=2)
-    fig.update_xaxes(title_text="layer (iterations)", row=1, col=1)
-    fig.update_xaxes(title_text="layer (iterations)", row=1, col=2)
-    fig.update_xaxes(title_text="seconds of computation", row=1, col=3)
+    if with_error:
+        fig.update_yaxes(**log_axis([v for curve in curves.values() for v in curve["error"]]), row=1, col=1)
+        fig.update_yaxes(title_text="||x - x_true|| / ||x_true||", row=1, col=1)
+        fig.update_xaxes(title_text="layer (iterations)", row=1, col=1)
+    fig.update_yaxes(**log_axis([*gaps, *(eps or ())]), row=1, col=first + 1)
+    fig.update_yaxes(**log_axis(gaps), row=1, col=first + 2)
+    fig.update_yaxes(title_text="(F(x) - L) / L", row=1, col=first + 1)
+    fig.update_xaxes(title_text="layer (iterations)", row=1, col=first + 1)
+    fig.update_xaxes(title_text="seconds of computation", row=1, col=first + 2)
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=40), font=_FONT,
                       legend=dict(orientation="h", y=-0.22))
     return fig

@@ -209,6 +209,18 @@ def test_log_axes_label_whole_values_not_lone_digits():
     assert fig.layout.yaxis2.dtick == 1
 
 
+def test_measured_data_draw_no_empty_error_panel():
+    nan = float("nan")
+    curves = {"FIRENET": {"layer": [1, 2, 3], "error": [nan, nan, nan], "gap": [1.0, 0.1, 0.01],
+                          "seconds": [0.1, 0.2, 0.3]}}
+    fig = figures.convergence_figure(curves, restart_layers=[2], eps=[0.5, 0.05], depth=2)
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["Certified gap (>= (F - F*) / F*) against layers", "Certified gap against seconds"]
+    assert fig.layout.yaxis.title.text == "(F(x) - L) / L" and fig.layout.xaxis2.title.text == "seconds of computation"
+    assert {t.xaxis for t in fig.data} == {"x", "x2"}
+    assert len(fig.layout.shapes) == 2  # one restart line and the depth line, on the layer panel
+
+
 def test_stability_figure_is_log_log_with_diagonal():
     curves = {"U-Net, worst case": {"size": [0.01, 0.1], "change": [0.2, 2.0]}}
     fig = figures.stability_figure(curves)
