@@ -103,7 +103,7 @@ with st.expander("Sampling: mask and k-space", expanded=False), timing.section("
     panels.sampling(results.problems.get("firenet", base), base)
 
 with st.expander("Share and download", expanded=False):
-    panels.share(settings, shown, base, variant)
+    panels.share(settings, shown, base, variant, results)
 
 with st.expander("Results of a sweep (python -m solver.reproduce)", expanded=False):
     sweeps.results_panel()

@@ -19,10 +19,11 @@ from explorer.about import ABOUT, PANELS
 from explorer.charts import (
     CHART,
     STABILITY_BUDGETS,
+    convergence_curves,
     draw_convergence,
     stability_networks,
 )
-from explorer.downloads import arrays_npz, png_zip
+from explorer.downloads import arrays_npz, curves_csv, png_zip, result_arrays
 from explorer.outside import read_outside
 from explorer.results import Results
 from explorer.settings import Settings
@@ -304,20 +305,36 @@ def _duration(seconds: float) -> str:
 # Share and download, About
 # --------------------------------------------------------------------------------------
 def share(settings: Settings, shown: Mapping[str, np.ndarray], base: Problem,
-          variant: variants.Variant | None) -> None:
-    """The URL explanation and the three downloads (which record whether the perturbation
-    was applied to the images or is still pending)."""
+          variant: variants.Variant | None, results: Results | None = None) -> None:
+    """The URL explanation and the downloads: images, arrays (with the data, the
+    perturbation and the clean reconstructions), the plotted curves, and the settings
+    (which record whether the perturbation was applied to the images or is still
+    pending)."""
     query = "&".join(f"{k}={v}" for k, v in (st.session_state["_last_query"] or {}).items())
     st.markdown("Every setting is in the page's address (URL query parameters): copy the "
                 "address bar to share exactly this page.")
     st.code("?" + query if query else "(default page: no parameters)", language=None)
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     c1.download_button("Images (PNG, zipped)", png_zip(shown), file_name="firenet_images.zip",
                        mime="application/zip", key="dl_png", on_click="ignore",
                        disabled=not shown)
-    arrays = {**shown, "mask": base.mask}
+    applied_variant = variant is not None and variant.pending is None and results is not None
+    clean = ({METHOD_LABELS[m]: results.clean[m].at_depth(settings.view.depth)
+              for m in settings.view.show if m in results.clean} if applied_variant else None)
+    arrays = result_arrays(shown, base, variant.problems.get("zero_filled") if applied_variant else None,
+                           variant.display if applied_variant else None, clean)
     c2.download_button("Arrays (NPZ)", arrays_npz(arrays), file_name="firenet_arrays.npz",
-                       mime="application/octet-stream", key="dl_npz", on_click="ignore")
+                       mime="application/octet-stream", key="dl_npz", on_click="ignore",
+                       help="The images shown, the mask, the data y and, with a perturbation, the "
+                            "perturbed data, the perturbation e and the clean reconstructions.")
+    convergence = convergence_curves(settings, results)[0] if results is not None else {}
+    stability = variants.stability(base, settings.firenet, stability_networks(settings), STABILITY_BUDGETS,
+                                   settings.perturbation.stability_steps, run=False)
+    c4.download_button("Curves (CSV)", curves_csv(convergence, stability), file_name="firenet_curves.csv",
+                       mime="text/csv", key="dl_csv", on_click="ignore",
+                       disabled=not (convergence or stability),
+                       help="The convergence curves and, once computed, the stability curves: one row "
+                            "per point.")
     if variant is None:
         applied = "none"
     elif variant.pending is not None:

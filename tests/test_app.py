@@ -84,8 +84,8 @@ def test_default_page_shows_the_measured_paradox_on_its_first_screen():
     story = texts(at.markdown)
     assert "Unperturbed, " in story and "the error grows" in story
     assert "end below FIRENET 5x5 (paper)" in story or "ends below FIRENET 5x5 (paper)" in story
-    # The three downloads are offered; nothing in the URL for the default page.
-    assert {b.key for b in at.download_button} == {"dl_png", "dl_npz", "dl_json"}
+    # The four downloads are offered; nothing in the URL for the default page.
+    assert {b.key for b in at.download_button} == {"dl_png", "dl_npz", "dl_csv", "dl_json"}
     assert not {k: v for k, v in at.query_params.items() if k in K.SPECS}
     # A rerun with nothing changed keeps the page.
     at.run()
@@ -517,3 +517,11 @@ def test_each_preset_note_promises_what_the_page_shows(name, monkeypatch):
         assert button in labels, f"the note names a button {button!r} the page does not have"
     if stability:
         assert any(label.startswith("Compute the stability curves") for label in labels)
+
+
+def test_a_perturbed_page_offers_its_arrays_and_curves():
+    at = small_app(perturbation="random", budget="0.05", show="zero_filled,firenet").run()
+    assert_page_ok(at)
+    buttons = {b.key: b for b in at.download_button}
+    assert {"dl_png", "dl_npz", "dl_csv", "dl_json"} <= set(buttons)
+    assert not buttons["dl_csv"].proto.disabled  # the convergence curves are there

@@ -8,6 +8,7 @@ import zipfile
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from explorer import figures
@@ -355,3 +356,48 @@ def test_the_stability_caption_says_where_the_points_sit():
               "FIRENET, worst case": {"size": [0.0098, 0.021, 0.021], "change": [0.01, 0.02, 0.02]}}
     after = stability_caption(("unet", "firenet"), 3, curves)
     assert "the sizes reached here run from 0.010 to 0.035." in after
+
+
+def test_the_npz_carries_the_data_the_perturbation_and_the_clean_reconstructions():
+    from explorer.downloads import result_arrays
+    from solver.problem import make_problem, with_more_samples, with_random_perturbation
+    from solver.sampling import make_mask
+
+    truth = np.linspace(0, 1, 1024).reshape(32, 32)
+    mask = make_mask("uniform", 32, 0.3, seed=0)
+    base = make_problem(truth, mask, noise=0.0, dtype=torch.complex64)
+    perturbed, e = with_random_perturbation(base, 0.05, seed=3)
+    shown = {"Ground truth": truth, "FIRENET": truth * 0.9}
+    arrays = np.load(io.BytesIO(arrays_npz(result_arrays(
+        shown, base, perturbed, np.abs(truth), {"FIRENET": truth * 0.8}))()))
+    assert set(arrays.files) == {"ground_truth", "firenet", "mask", "data_y", "data_y_perturbed", "perturbation_e",
+                                 "perturbation_image", "firenet_clean"}
+    np.testing.assert_array_equal(arrays["data_y"], base.y.numpy())
+    np.testing.assert_allclose(arrays["perturbation_e"], e.numpy(), atol=1e-6)  # (y + e) - y in float32
+    assert np.linalg.norm(arrays["perturbation_e"]) == pytest.approx(0.05 * np.linalg.norm(arrays["data_y"]), rel=1e-4)
+    np.testing.assert_array_equal(arrays["firenet_clean"], truth * 0.8)
+    # More samples: no e (other data), the new mask instead.
+    more = with_more_samples(base, 0.2, pattern="uniform", seed=1)
+    extra = result_arrays(shown, base, more)
+    assert "perturbation e" not in extra and extra["mask perturbed"].sum() > mask.sum()
+    assert set(result_arrays(shown, base)) == {"Ground truth", "FIRENET", "mask", "data y"}
+
+
+def test_the_curves_download_as_csv():
+    import csv
+
+    from explorer.downloads import CURVE_COLUMNS, curves_csv
+
+    nan = float("nan")
+    convergence = {"FIRENET": {"layer": [5, 10], "error": [0.2, 0.1], "gap": [1.0, 0.01], "own": [nan, 0.02],
+                               "seconds": [0.5, 1.0]},
+                   "Chambolle-Pock": {"layer": [5], "error": [0.3], "gap": [2.0]}}
+    stability = {"U-Net, worst case": {"size": [0.01, 0.021], "change": [0.3, 0.5]}}
+    rows = list(csv.DictReader(io.StringIO(curves_csv(convergence, stability)().decode())))
+    assert tuple(rows[0]) == CURVE_COLUMNS and len(rows) == 5
+    assert rows[0] == {"chart": "convergence", "curve": "FIRENET", "layer": "5", "seconds": "0.5",
+                       "relative_error": "0.2", "certified_gap": "1.0", "own_certificate": "",
+                       "perturbation_size": "", "output_change": ""}
+    assert rows[2]["curve"] == "Chambolle-Pock" and rows[2]["seconds"] == "" and rows[2]["certified_gap"] == "2.0"
+    assert [(r["perturbation_size"], r["output_change"]) for r in rows[3:]] == [("0.01", "0.3"), ("0.021", "0.5")]
+    assert curves_csv({}, None)().decode() == ",".join(CURVE_COLUMNS) + "\n"
