@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["STORE_ROOM", "Step", "preset_settings", "preset_steps", "warm_preset", "warm_presets"]
+__all__ = ["PROGRESS_SECONDS", "STORE_ROOM", "Step", "preset_settings", "preset_steps", "warm_preset", "warm_presets"]
 
 
 #: Entries the in-memory result store is given for a warm-up: the shipped presets' 55
@@ -77,8 +77,14 @@ def preset_settings(name: str, overrides: Mapping[str, Any] | None = None) -> An
     return inputs.checked_firenet(settings, quiet=True)
 
 
-def preset_steps(name: str, overrides: Mapping[str, Any] | None = None) -> list[Step]:
-    """The steps that warm preset ``name``, in the order the page needs their results."""
+#: Shortest time between two progress lines inside one long step (seconds).
+PROGRESS_SECONDS = 30.0
+
+
+def preset_steps(name: str, overrides: Mapping[str, Any] | None = None,
+                 progress: Callable[[float, str], None] | None = None) -> list[Step]:
+    """The steps that warm preset ``name``, in the order the page needs their results;
+    the searches and the stability curves call ``progress(fraction, text)`` as they go."""
     from explorer import compute, own_data, sources, variants
     from explorer.charts import STABILITY_BUDGETS, stability_networks
     from explorer.specs import METHOD_LABELS
@@ -91,7 +97,7 @@ def preset_steps(name: str, overrides: Mapping[str, Any] | None = None) -> list[
     base = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
     memory = float(INTERNAL["attack_memory_mb"]) * 2**20
     steps = [Step(f"worst-case search against {'the U-Net' if t == 'unet' else 'FIRENET'}",
-                  lambda t=t: variants.attack(t, base, fs, ps, memory_bytes=memory))
+                  lambda t=t: variants.attack(t, base, fs, ps, progress=progress, memory_bytes=memory))
              for t in variants.SEARCH_TARGETS.get(ps.kind, ())]
 
     def reconstructions() -> list[tuple[str, Any]]:
@@ -120,7 +126,7 @@ def preset_steps(name: str, overrides: Mapping[str, Any] | None = None) -> list[
     steps.append(Step(f"reconstructions ({shown})", reconstruct_all))
     steps.append(Step("stability curves",
                       lambda: variants.stability(base, fs, stability_networks(settings), STABILITY_BUDGETS,
-                                                 ps.stability_steps)))
+                                                 ps.stability_steps, progress=progress)))
     return steps
 
 
@@ -128,12 +134,24 @@ def warm_preset(name: str, overrides: Mapping[str, Any] | None = None,
                 report: Callable[[str], None] | None = None) -> float:
     """Compute (or find stored) everything preset ``name`` shows; the seconds it took.
 
-    ``report(line)`` is called before each step and when the preset is done.
+    ``report(line)`` is called before each step and, inside a long search or stability
+    computation, at most every :data:`PROGRESS_SECONDS` with its fraction done.
     """
     start = time.perf_counter()
-    for step in preset_steps(name, overrides):
+    current = [""]
+    last = [start]
+
+    def progress(fraction: float, text: str) -> None:
+        now = time.perf_counter()
+        if report is not None and now - last[0] >= PROGRESS_SECONDS:
+            last[0] = now
+            report(f"{current[0]}: {fraction:.0%}, {text} ({now - start:.0f} s so far)")
+
+    for step in preset_steps(name, overrides, progress):
+        current[0] = step.what
+        last[0] = time.perf_counter()
         if report is not None:
-            report(f"{step.what} ({time.perf_counter() - start:.0f} s so far)")
+            report(f"{step.what} ({last[0] - start:.0f} s so far)")
         step.run()
     return time.perf_counter() - start
 

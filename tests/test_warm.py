@@ -105,10 +105,29 @@ def test_preset_settings_refuse_unknown_names():
         warm.preset_settings("noise", {"size": 64})
 
 
+def test_long_steps_report_their_progress(monkeypatch):
+    lines: list[str] = []
+
+    def steps(name, overrides=None, progress=None):
+        def search():
+            for fraction in (0.25, 0.5, 1.0):
+                progress(fraction, f"step {int(fraction * 4)}/4")
+
+        return [warm.Step("worst-case search against FIRENET", search)]
+
+    monkeypatch.setattr(warm, "preset_steps", steps)
+    monkeypatch.setattr(warm, "PROGRESS_SECONDS", 0.0)
+    warm.warm_preset("own_worst_case", report=lines.append)
+    assert lines[0].startswith("worst-case search against FIRENET (")
+    assert [line.split(" (")[0] for line in lines[1:]] == [
+        "worst-case search against FIRENET: 25%, step 1/4", "worst-case search against FIRENET: 50%, step 2/4",
+        "worst-case search against FIRENET: 100%, step 4/4"]
+
+
 def test_a_failing_preset_is_reported_and_the_others_go_on(monkeypatch):
     lines: list[str] = []
 
-    def broken(name, overrides=None):
+    def broken(name, overrides=None, progress=None):
         raise ValueError("no mask for this size")
 
     monkeypatch.setattr(warm, "preset_steps", broken)
