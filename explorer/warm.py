@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PROGRESS_SECONDS", "STORE_ROOM", "Step", "preset_settings", "preset_steps", "warm_preset", "warm_presets"]
+__all__ = ["DEFAULT_PAGE", "PROGRESS_SECONDS", "STORE_ROOM", "Step", "preset_settings", "preset_steps", "warm_preset", "warm_presets"]
 
 
 #: Entries the in-memory result store is given for a warm-up: the shipped presets' 55
@@ -51,20 +51,29 @@ class Step:
     run: Callable[[], Any]
 
 
+#: The name :func:`preset_settings` gives the page a visitor first sees (no preset):
+#: warmed first, since a talk opens on it.
+DEFAULT_PAGE = "default"
+
+
 def preset_settings(name: str, overrides: Mapping[str, Any] | None = None) -> Any:
     """The :class:`~explorer.settings.Settings` the page has after preset ``name``'s
-    button (with ``overrides`` as the session's ``preset_overrides``)."""
+    button (with ``overrides`` as the session's ``preset_overrides``), or for
+    :data:`DEFAULT_PAGE` on a fresh page (the defaults, with ``overrides``)."""
     from explorer import controls, inputs, sources
     from explorer import specs as K
     from explorer import state as S
     from explorer.presets import PRESETS
 
-    if name not in PRESETS:
-        raise ValueError(f"name must be one of {', '.join(PRESETS)}, not {name!r}")
+    if name != DEFAULT_PAGE and name not in PRESETS:
+        raise ValueError(f"name must be {DEFAULT_PAGE} or one of {', '.join(PRESETS)}, not {name!r}")
     specs = K.all_specs(sources.pattern_registry())
     state: dict[str, Any] = {}
     S.init(state, specs)
-    state.update(controls.preset_values(name, overrides))
+    if name == DEFAULT_PAGE:
+        state.update({key: K.widget_value(value) for key, value in (overrides or {}).items()})
+    else:
+        state.update(controls.preset_values(name, overrides))
     unknown = sorted(set(state) - set(specs) - set(S.INTERNAL))
     if unknown:
         raise ValueError(f"overrides name no setting: {', '.join(unknown)}")
@@ -158,20 +167,20 @@ def warm_preset(name: str, overrides: Mapping[str, Any] | None = None,
 
 def warm_presets(names: list[str] | None = None, overrides: Mapping[str, Any] | None = None,
                  report: Callable[[str], None] = print) -> dict[str, float | str]:
-    """Warm every preset (or ``names``) in turn, reporting
-    ``"warming preset 3/10: <label>: <step>"`` lines; a preset that fails is reported and
+    """Warm the default page and every preset (or ``names``) in turn, reporting
+    ``"warming preset 3/11: <label>: <step>"`` lines; a preset that fails is reported and
     skipped (the page will show its error in place). Returns name -> seconds, or the
     error message."""
     from explorer import compute
     from explorer.presets import PRESETS
 
-    chosen = list(PRESETS) if names is None else list(names)
+    chosen = [DEFAULT_PAGE, *PRESETS] if names is None else list(names)
     store = compute.store()
     store.capacity = max(store.capacity, STORE_ROOM)
     outcome: dict[str, float | str] = {}
     total = time.perf_counter()
     for number, name in enumerate(chosen, start=1):
-        label = PRESETS[name].label if name in PRESETS else name
+        label = PRESETS[name].label if name in PRESETS else "the page without a preset"
         prefix = f"warming preset {number}/{len(chosen)}: {label}"
         try:
             seconds = warm_preset(name, overrides, lambda line, prefix=prefix: report(f"{prefix}: {line}"))

@@ -96,8 +96,23 @@ def test_preset_settings_are_the_presets_values(name):
         assert settings.firenet.depth == values["n"] * values["p"]
 
 
+def test_the_default_page_is_warmed_first_with_the_defaults(monkeypatch):
+    from explorer.settings import FirenetSettings, ImageSettings, PerturbationSettings
+
+    default = warm.preset_settings(warm.DEFAULT_PAGE)
+    assert (default.image, default.perturbation, default.firenet) == (
+        ImageSettings(), PerturbationSettings(), FirenetSettings())
+    assert warm.preset_settings(warm.DEFAULT_PAGE, {"size": 128}).image.size == 128
+    warmed: list[str] = []
+    monkeypatch.setattr(warm, "warm_preset", lambda name, overrides, report: warmed.append(name) or 1.0)
+    lines: list[str] = []
+    warm.warm_presets(report=lines.append)
+    assert warmed == [warm.DEFAULT_PAGE, *PRESETS]
+    assert lines[0] == "warming preset 1/11: the page without a preset: done in 1 s"
+
+
 def test_preset_settings_refuse_unknown_names():
-    with pytest.raises(ValueError, match="name must be one of"):
+    with pytest.raises(ValueError, match="name must be default or one of"):
         warm.preset_settings("keynote")
     with pytest.raises(ValueError, match="overrides name no setting: sizes"):
         warm.preset_settings("noise", {"sizes": 64})
