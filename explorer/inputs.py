@@ -65,8 +65,9 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
         result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
     except ValueError as error:
         previous = ss.get("_last_good_ms") or MeasurementSettings()
+        name = "an uploaded mask" if previous.pattern == "user" else previous.pattern.replace("_", " ")
         st.error(plain(f"Sampling not possible: {error}. The previous sampling "
-                       f"({previous.pattern}, {previous.rate:.0%}) is used instead.", limit=400))
+                       f"({name}, {previous.rate:.1%}) is used instead.", limit=400))
         try:
             result = compute.base_problem(image, truth, previous, ps.noise, ps.noise_seed)
         except ValueError:

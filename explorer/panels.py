@@ -79,8 +79,8 @@ def sampling(used: Problem, base: Problem) -> None:
         st.plotly_chart(compute.figure("mask_figure", used.mask, kspace, used.rate,
                                        used.transform), key="mask_fig", config=CHART)
     with c2:
-        st.metric("Achieved sampling rate", f"{used.rate:.2%}",
-                  delta=None if used.rate == base.rate else f"{used.rate - base.rate:+.2%} added",
+        st.metric("Achieved sampling rate", f"{used.rate:.1%}",
+                  delta=None if used.rate == base.rate else f"{used.rate - base.rate:+.1%} added",
                   help="Fraction of the N x N coefficients measured.")
         st.metric("Measurements M", f"{int(used.mask.sum()):,}")
         st.metric("Image", f"{used.size} x {used.size}")
