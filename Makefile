@@ -2,7 +2,9 @@
 # scripts/setup.sh picks torch's build by itself: CUDA where an NVIDIA GPU is found, the CPU
 # build otherwise. CPU=1 forces the CPU build, CPU=0 PyPI's (CUDA on Linux); PYTHON=python3.12
 # picks the interpreter (3.11 or newer). Download sizes: README.
-.PHONY: app test bench
+# `make talk` serves the page for a talk and warms every preset (docs/talk.md); NETWORK=1
+# serves it on every network interface instead of this computer only, PORT=8600 another port.
+.PHONY: app talk test bench
 
 SETUP_FLAGS = $(if $(filter 1,$(CPU)),--cpu,$(if $(filter 0,$(CPU)),--cuda))
 export PYTHON
@@ -11,6 +13,10 @@ app:
 	scripts/setup.sh $(SETUP_FLAGS)
 	@echo "Starting the app; open the Local URL below. Ctrl+C stops it."
 	.venv/bin/python -m streamlit run app.py
+
+talk:
+	scripts/setup.sh $(SETUP_FLAGS)
+	.venv/bin/python -m explorer.talk --port $(or $(PORT),8501) $(if $(filter 1,$(NETWORK)),--network)
 
 test:
 	scripts/setup.sh --test $(SETUP_FLAGS)

@@ -40,6 +40,7 @@ __all__ = [
     "firenet_values",
     "apply_values",
     "apply_preset",
+    "preset_values",
 ]
 
 
@@ -57,13 +58,19 @@ def firenet_values(which: str) -> dict[str, Any]:
     return {"schedule": "fixed", **{key: type(K.SPECS[key].default)(value) for key, value in values.items()}}
 
 
+def preset_values(name: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The session-state values preset ``name`` writes over the defaults, with
+    ``overrides`` (the ``preset_overrides`` of the session) on top."""
+    return {key: K.widget_value(value) for key, value in {**PRESETS[name].values, **(overrides or {})}.items()}
+
+
 def apply_preset(name: str, specs: Mapping[str, K.Spec]) -> None:
     """``on_click`` of a preset button: defaults, then the preset's values."""
     preset = PRESETS[name]
     ss = st.session_state
     S.reset(ss, specs)
-    for key, value in {**preset.values, **(ss.get("preset_overrides") or {})}.items():
-        ss[key] = K.widget_value(value)
+    for key, value in preset_values(name, ss.get("preset_overrides")).items():
+        ss[key] = value
     ss["attack_request"] = "attack" in preset.request
     ss["stability_request"] = "stability" in preset.request
     ss["preset_note"] = f"**{preset.label}.** {preset.description}"
@@ -89,18 +96,20 @@ def sidebar(specs: Mapping[str, K.Spec], patterns: Mapping[str, Any]) -> Any:
     with sb.expander("Measurement", expanded=True):
         widget("transform", specs)
         pattern = patterns.get(ss["pattern"])
-        widget("pattern", specs, help=pattern.description if pattern else None)
-        for param in (pattern.params if pattern else ()):
-            widget(K.pattern_key(ss["pattern"], param.name), specs)
-        if ss["pattern"] == "user":
-            own_data.mask_controls()
-        else:
-            widget("rate", specs)
-        if pattern is not None and pattern.random:
-            widget("mask_seed", specs)
         if ss["image"] == "kspace":
-            st.caption("Measured k-space: its own samples are used; the pattern applies to "
-                       "the test images.")
+            # Measured data come with their own samples: no pattern, rate or mask seed applies.
+            st.caption("Measured k-space: its own samples are used (the sampling pattern, rate "
+                       "and mask seed apply to the test images).")
+        else:
+            widget("pattern", specs, help=pattern.description if pattern else None)
+            for param in (pattern.params if pattern else ()):
+                widget(K.pattern_key(ss["pattern"], param.name), specs)
+            if ss["pattern"] == "user":
+                own_data.mask_controls()
+            else:
+                widget("rate", specs)
+            if pattern is not None and pattern.random:
+                widget("mask_seed", specs)
     with sb.expander("Noise and perturbation", expanded=True):
         _perturbation_controls(specs)
     with sb.expander(K.METHOD_LABELS[FIRENET], expanded=False):
@@ -212,11 +221,13 @@ def settled_depth(depth: int | None, stops: list[int]) -> int:
     return min(stops, key=lambda v: abs(v - wanted))
 
 
-def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, str, Any, Any] | None) -> Settings:
+def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, str, Any, Any] | None,
+                        state: Mapping[str, Any] | None = None) -> Settings:
     """Build the frozen settings from the session state (after the sidebar's widgets ran;
     the depth is the one the depth slider will settle on, so the page builds its settings
-    once per run)."""
-    ss = st.session_state
+    once per run), or from ``state``, a mapping of the same keys (``explorer.warm`` builds a
+    preset's settings without a page)."""
+    ss = st.session_state if state is None else state
     pattern = ss["pattern"]
     prefix = K.pattern_key(pattern, "")
     params = tuple(sorted((k[len(prefix):], ss.get(k, s.default)) for k, s in specs.items()

@@ -19,6 +19,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 __all__ = [
+    "log_axis",
+    "method_colour",
     "mask_figure",
     "reconstruction_figure",
     "perturbation_figure",
@@ -280,31 +282,34 @@ def convergence_figure(
     last_layer : int, optional
         Where the last restart's ``eps_k`` step ends (FIRENET's depth).
     """
-    fig = make_subplots(
-        rows=1, cols=3, horizontal_spacing=0.09,
-        subplot_titles=("Relative error to the truth", "Certified gap (>= (F - F*) / F*) against layers",
-                        "Certified gap against seconds"),
-    )
-    from solver.methods import METHODS
+    import math
 
-    palette = {method.label: method.colour for method in METHODS.values()}  # one colour per method
+    # Measured data have no truth: no error curve, and no empty panel for it.
+    with_error = any(v is not None and math.isfinite(v) for curve in curves.values() for v in curve["error"])
+    first = 1 if with_error else 0  # the gap panels' columns are first + 1 and first + 2
+    titles = ("Certified gap (>= (F - F*) / F*) against layers", "Certified gap against seconds")
+    fig = make_subplots(
+        rows=1, cols=2 + first, horizontal_spacing=0.09,
+        subplot_titles=(("Relative error to the truth",) if with_error else ()) + titles,
+    )
     for name, curve in curves.items():
-        colour = palette.get(name)
+        colour = method_colour(name)
         layers = list(curve["layer"])
-        fig.add_trace(go.Scatter(x=layers, y=list(curve["error"]), name=name, mode="lines",
-                                 line=dict(color=colour), legendgroup=name),
-                      row=1, col=1)
+        if with_error:
+            fig.add_trace(go.Scatter(x=layers, y=list(curve["error"]), name=name, mode="lines",
+                                     line=dict(color=colour), legendgroup=name),
+                          row=1, col=1)
         fig.add_trace(go.Scatter(x=layers, y=list(curve["gap"]), name=name, mode="lines",
-                                 line=dict(color=colour), legendgroup=name, showlegend=False),
-                      row=1, col=2)
+                                 line=dict(color=colour), legendgroup=name, showlegend=not with_error),
+                      row=1, col=first + 1)
         if curve.get("own"):
             fig.add_trace(go.Scatter(x=layers, y=list(curve["own"]), name=f"{name}, its own certificate",
                                      mode="lines", line=dict(color=colour, dash="dot", width=1.5)),
-                          row=1, col=2)
+                          row=1, col=first + 1)
         if curve.get("seconds"):
             fig.add_trace(go.Scatter(x=list(curve["seconds"]), y=list(curve["gap"]), name=name, mode="lines",
                                      line=dict(color=colour), legendgroup=name, showlegend=False),
-                          row=1, col=3)
+                          row=1, col=first + 2)
     if eps is not None and len(eps):
         # eps_k is the accuracy FIRENET's schedule *assumes* after restart k.
         xs, ys = [], []
@@ -315,11 +320,11 @@ def convergence_figure(
             ys += [e, e]
         fig.add_trace(go.Scatter(x=xs, y=ys, name="FIRENET eps_k (schedule)", mode="lines",
                                  line=dict(color="#d62728", dash="dash", width=1)),
-                      row=1, col=2)
-    # Vertical lines as plain layout shapes (add_vline costs ~10 ms per line), on the two
+                      row=1, col=first + 1)
+    # Vertical lines as plain layout shapes (add_vline costs ~10 ms per line), on the
     # panels whose axis is the layer.
     shapes = []
-    for xref, yref in (("x", "y domain"), ("x2", "y2 domain")):
+    for xref, yref in (("x", "y domain"), ("x2", "y2 domain"))[: 1 + first]:
         for layer in restart_layers:
             shapes.append(dict(type="line", xref=xref, yref=yref, x0=layer, x1=layer, y0=0, y1=1,
                                line=dict(color="rgba(120,120,120,0.35)", width=1, dash="dot")))
@@ -327,15 +332,64 @@ def convergence_figure(
             shapes.append(dict(type="line", xref=xref, yref=yref, x0=depth, x1=depth, y0=0, y1=1,
                                line=dict(color="black", width=1.5)))
     fig.update_layout(shapes=shapes)
-    fig.update_yaxes(type="log", exponentformat="power")
-    fig.update_yaxes(title_text="||x - x_true|| / ||x_true||", row=1, col=1)
-    fig.update_yaxes(title_text="(F(x) - L) / L", row=1, col=2)
-    fig.update_xaxes(title_text="layer (iterations)", row=1, col=1)
-    fig.update_xaxes(title_text="layer (iterations)", row=1, col=2)
-    fig.update_xaxes(title_text="seconds of computation", row=1, col=3)
+    gaps = [v for curve in curves.values() for key in ("gap", "own") for v in curve.get(key) or ()]
+    if with_error:
+        fig.update_yaxes(**log_axis([v for curve in curves.values() for v in curve["error"]]), row=1, col=1)
+        fig.update_yaxes(title_text="||x - x_true|| / ||x_true||", row=1, col=1)
+        fig.update_xaxes(title_text="layer (iterations)", row=1, col=1)
+    fig.update_yaxes(**log_axis([*gaps, *(eps or ())]), row=1, col=first + 1)
+    fig.update_yaxes(**log_axis(gaps), row=1, col=first + 2)
+    fig.update_yaxes(title_text="(F(x) - L) / L", row=1, col=first + 1)
+    fig.update_xaxes(title_text="layer (iterations)", row=1, col=first + 1)
+    fig.update_xaxes(title_text="seconds of computation", row=1, col=first + 2)
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=40), font=_FONT,
                       legend=dict(orientation="h", y=-0.22))
     return fig
+
+
+#: Colours for curves that are not a method's (a method's colour is its registry entry's).
+_SPARE_COLOURS = ("#8c564b", "#e377c2", "#bcbd22", "#393b79", "#637939")
+
+
+def method_colour(name: str) -> str:
+    """The colour of the curve named ``name`` (a method's label): the method's own, the
+    same in every panel and chart (``solver.methods.METHODS``), and for any other name one
+    chosen from the name itself, so it never depends on the order or the panel the curve
+    is drawn in."""
+    import zlib
+
+    from solver.methods import METHODS
+
+    found = {method.label: method.colour for method in METHODS.values()}.get(name)
+    return found if found is not None else _SPARE_COLOURS[zlib.crc32(name.encode()) % len(_SPARE_COLOURS)]
+
+
+def log_axis(values: Sequence[float]) -> dict[str, Any]:
+    """Properties of a log axis over ``values`` whose labels are whole numbers.
+
+    Over a decade or more: a label at every power of ten, unlabelled minor ticks between.
+    Within less than a decade plotly would label the digits 2 ... 9 alone ("9 8 7 ... 2");
+    here the 1-2-5 values inside (or every digit's value when fewer than two fall inside)
+    are labelled in full.
+    """
+    import math
+
+    positive = [float(v) for v in values if v is not None and math.isfinite(v) and v > 0]
+    axis: dict[str, Any] = {"type": "log", "exponentformat": "power"}
+    if not positive:
+        return axis
+    low, high = min(positive), max(positive)
+    if high >= 10 * low:
+        return {**axis, "dtick": 1, "minor": dict(dtick="D1", ticks="outside", ticklen=3, showgrid=False)}
+    decades = range(math.floor(math.log10(low)), math.floor(math.log10(high)) + 2)
+    ticks: list[float] = []
+    for digits in ((1, 2, 5), range(1, 10)):
+        ticks = [float(f"{m}e{k}") for k in decades for m in digits if low <= float(f"{m}e{k}") <= high]
+        if len(ticks) >= 2:
+            break
+    if len(ticks) < 2:
+        ticks = [float(f"{low:.2g}"), float(f"{high:.2g}")]
+    return {**axis, "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
 
 
 def stability_figure(curves: Mapping[str, Mapping[str, Any]]) -> go.Figure:
@@ -360,14 +414,17 @@ def stability_figure(curves: Mapping[str, Mapping[str, Any]]) -> go.Figure:
             y = [curve["clean_error"], *curve["error"]]
         else:
             x, y = list(curve["size"]), list(curve["change"])
-        fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines+markers", line=dict(dash=dash)))
+        method = name.rsplit(", ", 1)[0]  # "U-Net, worst case" -> "U-Net"
+        fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines+markers",
+                                 line=dict(dash=dash, color=method_colour(method))))
     if with_errors:
         fig.update_xaxes(title_text="data perturbation ||e||", rangemode="tozero")
         fig.update_yaxes(title_text="error to the truth ||f(y + e) - x||", rangemode="tozero")
     else:
-        fig.update_xaxes(type="log", title_text="perturbation size ||e|| / ||y||", exponentformat="power")
-        fig.update_yaxes(type="log", title_text="output change ||f(y+e) - f(y)|| / ||f(y)||",
-                         exponentformat="power")
+        sizes = [s for c in curves.values() for s in c["size"] if s > 0]
+        changes = [v for c in curves.values() for v in c["change"]]
+        fig.update_xaxes(**log_axis(sizes), title_text="perturbation size ||e|| / ||y|| (where each search ended)")
+        fig.update_yaxes(**log_axis([*changes, *sizes]), title_text="output change ||f(y+e) - f(y)|| / ||f(y)||")
     fig.update_layout(height=400, margin=dict(l=10, r=10, t=30, b=40), font=_FONT)
     return fig
 

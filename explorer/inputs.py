@@ -67,8 +67,9 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
         result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed, user_mask=upload)
     except ValueError as error:
         previous = ss.get("_last_good_ms") or MeasurementSettings()
+        name = "an uploaded mask" if previous.pattern == "user" else previous.pattern.replace("_", " ")
         st.error(plain(f"Sampling not possible: {error}. The previous sampling "
-                       f"({previous.pattern}, {previous.rate:.0%}) is used instead.", limit=400))
+                       f"({name}, {previous.rate:.1%}) is used instead.", limit=400))
         try:
             result = compute.base_problem(image, truth, previous, ps.noise, ps.noise_seed, user_mask=upload)
         except ValueError:
@@ -76,7 +77,9 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
     else:
         ss["_last_good_ms"] = ms
     for message in result.notes:
-        st.warning(plain(message, limit=400))
+        # An accepted mask file's rate is news, not a warning.
+        note = st.success if message.startswith("Uploaded mask ") else st.warning
+        note(plain(message, limit=400))
     return result
 
 

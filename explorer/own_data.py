@@ -93,7 +93,7 @@ def mask_controls() -> None:
         if refusal is not None:
             return  # reported with the problem (another size or transform)
         mask, _ = found
-        st.caption(plain(f"In use: {name}, achieved rate {mask.mean():.2%} "
+        st.caption(plain(f"In use: {name}, achieved rate {mask.mean():.1%} "
                          f"({int(mask.sum()):,} of {mask.size:,})."))
 
 
@@ -149,7 +149,7 @@ def measured(size: int, convention: str) -> Problem | None:
     data = sources.measured_kspace(files, convention, size)
     st.caption(plain(f"Measured k-space {names}: stored {data.original_shape[0]} x "
                      f"{data.original_shape[1]}, used {data.size} x {data.size}, "
-                     f"{data.rate:.2%} sampled; convention: {data.convention}, layout: "
+                     f"{data.rate:.1%} sampled; convention: {data.convention}, layout: "
                      f"{data.layout}."))
     with st.expander("What was read and detected", expanded=False):
         for note in data.notes:

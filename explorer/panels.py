@@ -8,7 +8,7 @@ on the page and reports warnings and errors. Running the methods (with live prog
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,12 +19,13 @@ from explorer.about import ABOUT, PANELS
 from explorer.charts import (
     CHART,
     STABILITY_BUDGETS,
+    convergence_curves,
     draw_convergence,
     kernel_networks,
     stability_networks,
 )
 from explorer.specs import STABILITY_PROTOCOLS
-from explorer.downloads import arrays_npz, png_zip
+from explorer.downloads import arrays_npz, curves_csv, png_zip, result_arrays
 from explorer.outside import read_outside
 from explorer.results import Results
 from explorer.settings import Settings
@@ -46,6 +47,7 @@ __all__ = [
     "unet_card_warnings",
     "share",
     "stability",
+    "stability_caption",
 ]
 
 
@@ -80,8 +82,8 @@ def sampling(used: Problem, base: Problem) -> None:
         st.plotly_chart(compute.figure("mask_figure", used.mask, kspace, used.rate,
                                        used.transform), key="mask_fig", config=CHART)
     with c2:
-        st.metric("Achieved sampling rate", f"{used.rate:.2%}",
-                  delta=None if used.rate == base.rate else f"{used.rate - base.rate:+.2%} added",
+        st.metric("Achieved sampling rate", f"{used.rate:.1%}",
+                  delta=None if used.rate == base.rate else f"{used.rate - base.rate:+.1%} added",
                   help="Fraction of the N x N coefficients measured.")
         st.metric("Measurements M", f"{int(used.mask.sum()):,}")
         st.metric("Image", f"{used.size} x {used.size}")
@@ -157,10 +159,12 @@ def unet_card_warnings(card: Any, pattern: str, rate: float, size: int, transfor
     ``![x](address)`` must show as those characters, never as a link or an image the
     browser fetches. A card that trips the check gives one warning naming it.
     """
+    from explorer.specs import all_specs
     from solver.networks import check_compatibility
 
+    labels = {**all_specs(sources.pattern_registry())["pattern"].labels, "user": "an uploaded mask"}
     messages, refusal = read_outside("U-Net model card", None, lambda: check_compatibility(
-        card, pattern, rate, size, transform, mask))
+        card, pattern, rate, size, transform, mask, labels=labels))
     return [plain(f"U-Net: {message}", limit=600) for message in (messages if refusal is None else [refusal])]
 
 
@@ -263,33 +267,21 @@ def stability(settings: Settings, base: Problem, results: Results) -> Any:
     fitted line beside it, and the kernel lower bound; returns the slot where a requested
     computation reports."""
     from solver.attacks import PAPER_IMAGE_ATTACK
-    from solver.methods import METHODS
 
     ps = settings.perturbation
     steps, protocol = ps.stability_steps, ps.stability_protocol
     names = stability_networks(settings)
     per_size = PAPER_IMAGE_ATTACK["max_steps"] / len(STABILITY_BUDGETS) if protocol == "image" else steps
     estimate = seconds_per_step(results, names) * per_size * len(STABILITY_BUDGETS)
-    sizes = ", ".join(map(str, STABILITY_BUDGETS))
-    where = (f"data perturbations e with ||e|| / ||y|| in {{{sizes}}} (gradient ascent, {steps} steps per size, "
-             "each size starting from the last one's perturbation)" if protocol == "measurements" else
-             f"the paper's image perturbations r with ||r|| / ||A x|| in {{{sizes}}} (Nesterov ascent on "
-             "1/2 ||f(A(x + r)) - f(A x)||^2 - 0.005 ||r||^2, lr 0.01, one search per network stopped at the "
-             "largest size or after 300 steps; the data perturbation is e = A r)")
-    st.caption(
-        f"Error to the truth ||f(y + e) - x|| against ||e|| for {', '.join(METHODS[n].label for n in names)}: "
-        f"worst case (solid) and random noise of the same size (dashed), {where}. FIRENET's stability theorem "
-        "bounds this error by C1 sigma + C2 ||e|| + a term falling in the depth, for the paper's fixed schedules "
-        "under its assumptions; the page's adaptive FIRENET is measured, not covered (About). The table fits "
-        "each worst-case line: its slope is the measured counterpart of C2 (an estimate from below, not a bound).")
+    stored = variants.stability(base, settings.firenet, names, STABILITY_BUDGETS, steps, run=False,
+                                protocol=protocol)
+    st.caption(stability_caption(names, steps, protocol, stored))
     c1, c2, c3 = st.columns([1, 2, 2])
     c1.number_input("Gradient steps per size", min_value=1, max_value=200, step=1,
                     key="stability_steps", disabled=protocol == "image")
     c2.selectbox("Perturbation", options=tuple(STABILITY_PROTOCOLS), format_func=STABILITY_PROTOCOLS.get,
                  key="stability_protocol")
     slot = c3.empty()
-    stored = variants.stability(base, settings.firenet, names, STABILITY_BUDGETS, steps, run=False,
-                                protocol=protocol)
     if stored is not None:
         slot.empty()
         c_fig, c_table = st.columns([1, 1])
@@ -305,6 +297,30 @@ def stability(settings: Settings, base: Problem, results: Results) -> Any:
                     help="Runs worst-case searches against each network at every size; "
                          "the rest of the page stays usable and the progress is shown.")
     return st.container()
+
+
+def stability_caption(names: Sequence[str], steps: int, protocol: str,
+                      curves: Mapping[str, Mapping[str, Any]] | None) -> str:
+    """What the stability chart plots: the error to the truth against ||e||, how the
+    perturbations were found, what the theorem says about it, and, once computed, the
+    sizes the searches ended at (a search may stop inside its budget)."""
+    sizes = ", ".join(map(str, STABILITY_BUDGETS))
+    where = (f"data perturbations e with ||e|| / ||y|| up to {{{sizes}}} (gradient ascent, {steps} steps per size, "
+             "each size starting from the last one's perturbation)" if protocol == "measurements" else
+             f"the paper's image perturbations r with ||r|| / ||A x|| up to {{{sizes}}} (Nesterov ascent on "
+             "1/2 ||f(A(x + r)) - f(A x)||^2 - 0.005 ||r||^2, lr 0.01, one search per network stopped at the "
+             "largest size or after 300 steps; the data perturbation is e = A r)")
+    text = (f"Error to the truth ||f(y + e) - x|| against ||e|| for {', '.join(METHOD_LABELS[n] for n in names)}: "
+            f"worst case (solid) and random noise of the same size (dashed), {where}. FIRENET's stability theorem "
+            "bounds this error by C1 sigma + C2 ||e|| + a term falling in the depth, for the paper's fixed schedules "
+            "under its assumptions; the page's adaptive FIRENET is measured, not covered (About). The table fits "
+            "each worst-case line: its slope is the measured counterpart of C2 (an estimate from below, not a "
+            "bound).")
+    reached = [v for curve in (curves or {}).values() for v in curve["size"]]
+    if reached:
+        text += (f" Each point sits where its search ended, at most at its budget: the sizes ||e|| / ||y|| reached "
+                 f"here run from {min(reached):.3f} to {max(reached):.3f}.")
+    return text
 
 
 def _slope_table(curves: Mapping[str, Mapping[str, Any]], truth_norm: float | None) -> None:
@@ -369,20 +385,36 @@ def _duration(seconds: float) -> str:
 # Share and download, About
 # --------------------------------------------------------------------------------------
 def share(settings: Settings, shown: Mapping[str, np.ndarray], base: Problem,
-          variant: variants.Variant | None) -> None:
-    """The URL explanation and the three downloads (which record whether the perturbation
-    was applied to the images or is still pending)."""
+          variant: variants.Variant | None, results: Results | None = None) -> None:
+    """The URL explanation and the downloads: images, arrays (with the data, the
+    perturbation and the clean reconstructions), the plotted curves, and the settings
+    (which record whether the perturbation was applied to the images or is still
+    pending)."""
     query = "&".join(f"{k}={v}" for k, v in (st.session_state["_last_query"] or {}).items())
     st.markdown("Every setting is in the page's address (URL query parameters): copy the "
                 "address bar to share exactly this page.")
     st.code("?" + query if query else "(default page: no parameters)", language=None)
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     c1.download_button("Images (PNG, zipped)", png_zip(shown), file_name="firenet_images.zip",
                        mime="application/zip", key="dl_png", on_click="ignore",
                        disabled=not shown)
-    arrays = {**shown, "mask": base.mask}
+    applied_variant = variant is not None and variant.pending is None and results is not None
+    clean = ({METHOD_LABELS[m]: results.clean[m].at_depth(settings.view.depth)
+              for m in settings.view.show if m in results.clean} if applied_variant else None)
+    arrays = result_arrays(shown, base, variant.problems.get("zero_filled") if applied_variant else None,
+                           variant.display if applied_variant else None, clean)
     c2.download_button("Arrays (NPZ)", arrays_npz(arrays), file_name="firenet_arrays.npz",
-                       mime="application/octet-stream", key="dl_npz", on_click="ignore")
+                       mime="application/octet-stream", key="dl_npz", on_click="ignore",
+                       help="The images shown, the mask, the data y and, with a perturbation, the "
+                            "perturbed data, the perturbation e and the clean reconstructions.")
+    convergence = convergence_curves(settings, results)[0] if results is not None else {}
+    stability = variants.stability(base, settings.firenet, stability_networks(settings), STABILITY_BUDGETS,
+                                   settings.perturbation.stability_steps, run=False)
+    c4.download_button("Curves (CSV)", curves_csv(convergence, stability), file_name="firenet_curves.csv",
+                       mime="text/csv", key="dl_csv", on_click="ignore",
+                       disabled=not (convergence or stability),
+                       help="The convergence curves and, once computed, the stability curves: one row "
+                            "per point.")
     if variant is None:
         applied = "none"
     elif variant.pending is not None:

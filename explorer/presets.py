@@ -45,7 +45,7 @@ PRESETS: dict[str, Preset] = {
         "The paper's convergence experiment (supplement) at N = 256: Shepp-Logan, "
         "multilevel Fourier sampling at 15%, noise ||e|| = 0.02 ||y||, the paper's 16 "
         "restarts of 5 layers. Watch the certified gap against the eps_k schedule: with "
-        "these values FIRENET stalls here; press 'Recommended' to compare.",
+        "these values FIRENET stalls here; press 'Adaptive' (FIRENET settings) to compare.",
         {"image": "shepp_logan", "size": 256, "pattern": "multilevel", "rate": 0.15,
          "noise": 0.02, "perturbation": "none", "schedule": "fixed", "n": 16, "p": 5, "nu": math.exp(-1.0), "C": 1.0, "output": "ergodic",
          "show": (M.ZERO_FILLED, M.FIRENET, M.CP, M.CP_ADAPTIVE)},

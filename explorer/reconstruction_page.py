@@ -102,7 +102,7 @@ def render() -> None:
         panels.sampling(results.problems.get(FIRENET, base), base)
 
     with st.expander("Share and download", expanded=False):
-        panels.share(settings, shown, base, variant)
+        panels.share(settings, shown, base, variant, results)
 
     # Long work last, so that the page above is on screen (and usable) while it runs.
     runs.finish_long_tasks(settings, base, results, conv_slot, stab_slot)

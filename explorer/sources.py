@@ -107,7 +107,7 @@ def user_mask(data: bytes, filename: str, size: int, transform: str) -> tuple[np
     else:
         loaded = load_mask(data, filename, size=size)
         mask, notes = loaded.mask, loaded.notes
-    return mask, (*notes, f"Uploaded mask {filename}: {mask.mean():.2%} of the coefficients sampled.")
+    return mask, (*notes, f"Uploaded mask {filename}: {mask.mean():.1%} of the coefficients sampled.")
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

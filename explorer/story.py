@@ -53,7 +53,9 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
     which network is the most accurate on the clean data, and each network's error to
     the truth under the perturbation next to its clean error (no ratio of the two: a
     ratio favours the network whose clean error is larger). ``clean`` and ``perturbed``
-    map a method to its metrics (``psnr``, ``relative_error``)."""
+    map a method to its metrics (``psnr``, ``relative_error``); ``phrase`` names the
+    perturbation with ``{budget}`` where its size ``budget`` goes (e.g. ``"a random
+    perturbation of {budget:.1%} of ||y||"``)."""
     label = {m: _NAMES.get(m, METHOD_LABELS[m]) for m in clean}
     ranked = sorted(clean, key=lambda m: -clean[m]["psnr"])
     # Within half a dB two networks are "about as accurate": no winner is named.
@@ -68,12 +70,12 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
     first += f" ({others})." if others else "."
     if perturbed is None:
         return first
-    size = f"{phrase} of {budget:.1%} of ||y||"
+    size = phrase.format(budget=budget)
     if visible is not None:
-        size += f" (largest pixel change of A* e: {visible:.3f})"
+        size += f" (largest change of a pixel of the zero-filled image: {visible:.3f}, {visible * 255:.0f} grey levels)"
     # The errors themselves (the clean ones are in the pictures' captions, as PSNR).
     parts = [f"**{perturbed[m]['relative_error']:.3f}** for {label[m]}" for m in clean]
-    second = f" With a {size}, the relative errors are " + ", ".join(parts[:-1]) + \
+    second = f" With {size}, the relative errors are " + ", ".join(parts[:-1]) + \
         (" and " if len(parts) > 1 else "") + parts[-1] + "."
     # Say it when the perturbation reverses an order the clean data had (by more than 3 dB).
     for low in ranked[::-1]:
@@ -96,14 +98,14 @@ def _short(method: str) -> str:
     return _NAMES.get(method, METHOD_LABELS[method]).removeprefix("the ")
 
 
-#: The perturbation kinds as the headline says them ("With a ... of 2.0% of ||y||").
+#: The perturbation kinds as the headline says them, ``{budget}`` its size ("With a ...").
 _PHRASES = {
-    "random": "random perturbation",
-    "worst_unet": "perturbation chosen against the U-Net",
-    "worst_firenet": "perturbation chosen against FIRENET",
-    "transfer": "perturbation chosen against the other network",
-    "detail": "text detail of contrast",
-    "more_samples": "sampling rate raised by",
+    "random": "a random perturbation of {budget:.1%} of ||y||",
+    "worst_unet": "a perturbation chosen against the U-Net of {budget:.1%} of ||y||",
+    "worst_firenet": "a perturbation chosen against FIRENET of {budget:.1%} of ||y||",
+    "transfer": "a perturbation chosen against the other network of {budget:.1%} of ||y||",
+    "detail": "a text detail of contrast {budget:.3f} inserted",
+    "more_samples": "{budget:.1%} more of k-space sampled",
 }
 
 
@@ -138,16 +140,18 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     if active:
         perturbed = {m: compute.metrics(results.main[m].at_depth(depth), results.problems[m].truth)
                      for m in networks}
-    phrase = _PHRASES.get(settings.perturbation.kind, "perturbation")
+    phrase = _PHRASES.get(settings.perturbation.kind, "a perturbation of {budget:.1%} of ||y||")
     # The perturbation's largest pixel is in its picture's caption, not in the sentence:
     # the sentence and two rows of pictures must fit a 1280 x 720 projector.
     lead = claim_line() + " " if perturbed is not None else ""
     st.markdown(lead + headline(clean, perturbed, phrase, settings.perturbation.budget, None))
     top = st.columns(len(networks) + 1)
     _picture(top[0], base.truth, "Ground truth")
+    # With measurement noise the first row's data are noisy, only not perturbed.
+    row = "clean" if settings.perturbation.noise == 0 else "unperturbed"
     for column, method in zip(top[1:], networks):
         _picture(column, results.clean[method].at_depth(depth),
-                 f"{_short(method)}, clean: {clean[method]['psnr']:.1f} dB")
+                 f"{_short(method)}, {row}: {clean[method]['psnr']:.1f} dB")
     if variant is None:
         st.caption("Choose a perturbation in the sidebar (Noise and perturbation) to see how "
                    "each network reacts.")

@@ -871,6 +871,8 @@ def check_compatibility(
     size: int,
     operator_kind: str,
     mask: np.ndarray | torch.Tensor | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Warnings for using a trained network away from its training configuration.
 
@@ -892,6 +894,8 @@ def check_compatibility(
         ``"fourier"`` or ``"walsh"``.
     mask : array or tensor, shape (N, N), bool, optional
         The mask in use; compared with the training mask by sha256.
+    labels : mapping, optional
+        What the warnings call a pattern (name -> label); names without one are quoted.
 
     Returns
     -------
@@ -905,15 +909,20 @@ def check_compatibility(
     trained_size = card.get("image_size")
     trained_kind = card.get("operator")
     depth = card.get("architecture", {}).get("depth", 4)
+    def named(value: Any) -> str:  # the card's value may be anything JSON holds
+        found = labels.get(value) if labels and isinstance(value, str) else None
+        return found if found is not None else f"'{value}'"
+
     if pattern != trained_pattern:
         warnings.append(
-            f"The network was trained for '{trained_pattern}' sampling, not '{pattern}': "
+            f"The network was trained for {named(trained_pattern)} sampling, not {named(pattern)}: "
             "it has never seen these aliasing artefacts."
         )
     if trained_rate is not None and abs(float(rate) - float(trained_rate)) > 1e-9:
+        # At most one decimal: a measured rate such as 12.0819% reads as 12.1%.
         warnings.append(
-            f"The network was trained at sampling rate {float(trained_rate) * 100:g}%, not "
-            f"{float(rate) * 100:g}%."
+            f"The network was trained at sampling rate {round(float(trained_rate) * 100, 1):g}%, not "
+            f"{round(float(rate) * 100, 1):g}%."
             + (
                 " More samples can still make its output worse."
                 if float(rate) > float(trained_rate)

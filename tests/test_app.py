@@ -87,8 +87,8 @@ def test_default_page_shows_each_networks_error_under_the_unets_worst_case():
     story = texts(at.markdown)
     assert "Unperturbed, " in story and "the relative errors are" in story
     assert "end below FIRENET 5x5 (paper)" in story or "ends below FIRENET 5x5 (paper)" in story
-    # The three downloads are offered; nothing in the URL for the default page.
-    assert {b.key for b in at.download_button} == {"dl_png", "dl_npz", "dl_json"}
+    # The four downloads are offered; nothing in the URL for the default page.
+    assert {b.key for b in at.download_button} == {"dl_png", "dl_npz", "dl_csv", "dl_json"}
     assert not {k: v for k, v in at.query_params.items() if k in K.SPECS}
     # A rerun with nothing changed keeps the page.
     at.run()
@@ -460,3 +460,94 @@ def test_converted_upload_warns(upload_page, case):
     assert expected in texts(at.warning)
     assert at.session_state["user_upload"][0] == f"{case}.png"
     assert not at.session_state["upload_error"]
+
+
+# --------------------------------------------------------------------------------------
+# What each preset's note promises is what the page shows
+# --------------------------------------------------------------------------------------
+#: Phrases of the presets' notes that name a setting, and the setting's value they give.
+PROMISES = [
+    (r"N = (\d+)", "size", int),
+    (r"(\d+) restarts of (\d+) layers", ("n", "p"), int),
+    (r"(?:sampling|sampled|DAS) at (\d+)%|trained at (\d+)%", "rate", lambda v: int(v) / 100),
+    (r"noise \|\|e\|\| = ([\d.]+) \|\|y\|\|", "noise", float),
+    (r"(?<![\d.])(\d+)% of \|\|y\|\|", "budget", lambda v: int(v) / 100),
+    (r"gets (\d+)% more k-space", "budget", lambda v: int(v) / 100),
+    (r"\((\d+) steps\)|(\d+) gradient steps", "attack_steps", int),
+    (r"tau = sigma = ([\d.]+)", ("tau", "sigma"), float),
+    (r"lam = ([\d.e-]+)", "lam", float),
+    (r"delta = ([\d.e-]+)", "delta", float),
+    (r"threshold ([\d.]+)", "threshold", float),
+    (r"Haar with (\d+) levels", "levels", int),
+    (r"typed sparsities ([\d, ]+\d)", "sparsities", str),
+]
+
+
+def promises(text: str) -> list[tuple[str, object]]:
+    """(setting, value) pairs a preset's note states."""
+    found = []
+    for pattern, keys, kind in PROMISES:
+        for match in re.finditer(pattern, text):
+            values = [kind(v) for v in match.groups() if v is not None]
+            if isinstance(keys, tuple) and len(values) == 1:  # "tau = sigma = 0.6"
+                values *= len(keys)
+            names = keys if isinstance(keys, tuple) else (keys,) * len(values)
+            found += list(zip(names, values))
+    return found
+
+
+def shown_value(at: AppTest, key: str):
+    """The value the page's widget of ``key`` shows."""
+    for kind in ("slider", "number_input", "selectbox", "text_input", "select_slider"):
+        widgets = [w for w in at.get(kind) if getattr(w, "key", None) == key]
+        if widgets:
+            return widgets[0].value
+    segmented = [w for w in at.get("button_group") if getattr(w, "key", None) == key]
+    if segmented:
+        return segmented[0].value
+    raise AssertionError(f"no widget of {key} on the page")
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_each_preset_note_promises_what_the_page_shows(name, monkeypatch):
+    """Buttons the note names exist; every size, rate, noise, budget and parameter it
+    states is the value of that setting's widget. Nothing is computed: the run budget is
+    zero, so every run waits for its button, and a search the preset asks for fails at
+    once (the page reports it and goes on)."""
+    import solver.attacks
+
+    def no_search(*args, **kwargs):
+        raise RuntimeError("no search in this test")
+
+    monkeypatch.setattr(solver.attacks, "worst_case_perturbation", no_search)
+    at = small_app(show="zero_filled")
+    at.session_state["run_budget_seconds"] = 0.0
+    at.session_state["work_budget_seconds"] = 0.0
+    at.run()
+    at.button(key=f"preset_{name}").click().run()
+    assert not at.exception, texts(at.exception)
+    note = PRESETS[name].description
+    assert note in texts(at.info).replace("\n", " ") or PRESETS[name].label in texts(at.info)
+    stated = promises(note)
+    named = re.findall(r"press '([^']+)'", note)
+    stability = "compute the stability curves" in note
+    assert stated or named or stability, "the note states nothing checkable"
+    for key, value in stated:
+        shown = shown_value(at, key)
+        if isinstance(value, float):
+            assert shown == pytest.approx(value, rel=1e-6), key
+        else:
+            assert shown == value, key
+    labels = [b.label for b in at.button]
+    for button in named:
+        assert button in labels, f"the note names a button {button!r} the page does not have"
+    if stability:
+        assert any(label.startswith("Compute the stability curves") for label in labels)
+
+
+def test_a_perturbed_page_offers_its_arrays_and_curves():
+    at = small_app(perturbation="random", budget="0.05", show="zero_filled,firenet").run()
+    assert_page_ok(at)
+    buttons = {b.key: b for b in at.download_button}
+    assert {"dl_png", "dl_npz", "dl_csv", "dl_json"} <= set(buttons)
+    assert not buttons["dl_csv"].proto.disabled  # the convergence curves are there

@@ -112,8 +112,8 @@ def test_uploaded_mask_is_used_by_every_method_and_a_bad_one_changes_nothing(pha
     ok(at)
     assert at.session_state["user_mask"][0] == "radial.png"
     rate = [m.value for m in at.metric if m.label == "Achieved sampling rate"]
-    assert rate == [f"{centred.mean():.2%}"]
-    assert f"achieved rate {centred.mean():.2%}" in texts(at.caption)
+    assert rate == [f"{centred.mean():.1%}"]
+    assert f"achieved rate {centred.mean():.1%}" in texts(at.caption)
     expected = make_problem(phantom, centred)  # the layout was detected and undone
     fs = page_firenet(at)
     for method in ("zero_filled", "firenet", "unet"):
@@ -155,6 +155,12 @@ def test_bart_and_unshifted_kspace_reconstruct_to_the_same_image(phantom, mask):
     labels = [m.label for m in at.metric]
     assert "PSNR" not in labels and "Data residual" in labels and "Certified gap" in labels
     assert "no ground truth" in texts(at.info)
+    # Measured data bring their own samples: no sampling controls, and no error panel.
+    assert not [w for w in (*at.slider, *at.selectbox, *at.number_input)
+                if w.key in ("rate", "pattern", "mask_seed")]
+    charts = [e.proto.spec for e in at.get("plotly_chart")]
+    assert any("Certified gap against seconds" in c for c in charts)
+    assert not any("Relative error to the truth" in c for c in charts)
     fs = page_firenet(at)
     expected = problem_from_kspace(load_kspace(cfl_pair(bart)[0][1], "scan.cfl", hdr=cfl_pair(bart)[1][1]))
     from_bart = page_image(expected, fs)
@@ -207,7 +213,7 @@ def test_fastmri_hdf5_and_a_bad_kspace_file(phantom):
     image = page_image(expected, page_firenet(at))
     assert relative_error(image, phantom) < 0.5
     rate = [m.value for m in at.metric if m.label == "Achieved sampling rate"]
-    assert rate == [f"{lines.mean():.2%}"]
+    assert rate == [f"{lines.mean():.1%}"]
     # A .hdr without its .cfl: refused, the HDF5 stays.
     at.file_uploader(key="kspace_file").set_value(("only.hdr", b"# Dimensions\n128 128 1\n", "text/plain")).run()
     ok(at)

@@ -8,6 +8,7 @@ import zipfile
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from explorer import figures
@@ -179,6 +180,48 @@ def test_convergence_figure_is_log_scale_with_restarts_and_schedule():
     assert len(fig.layout.shapes) == 6
 
 
+def test_a_method_has_one_colour_in_every_convergence_panel():
+    from solver.methods import METHODS
+
+    assert all(figures.method_colour(m.label) == m.colour for m in METHODS.values())
+    assert len({m.colour for m in METHODS.values()}) == len(METHODS)
+    curves = {name: {"layer": [1, 2], "error": [0.5, 0.4], "gap": [1.0, 0.1], "seconds": [0.1, 0.2]}
+              for name in ("Chambolle-Pock, adaptive steps", "FIRENET", "Chambolle-Pock", "Some new run")}
+    fig = figures.convergence_figure(curves)
+    for name in curves:
+        colours = {t.line.color for t in fig.data if t.legendgroup == name}
+        assert len(colours) == 1 and None not in colours, name
+    assert {t.line.color for t in fig.data if t.legendgroup == "Chambolle-Pock, adaptive steps"} == {"#17becf"}
+
+
+def test_log_axes_label_whole_values_not_lone_digits():
+    # Within a decade: 1-2-5 values labelled in full (plotly alone labels "2 ... 9").
+    assert figures.log_axis([0.012, 0.021, 0.035]) == {
+        "type": "log", "exponentformat": "power", "tickvals": [0.02, 0.03], "ticktext": ["0.02", "0.03"]}
+    assert figures.log_axis([0.011, 0.05])["ticktext"] == ["0.02", "0.05"]
+    assert figures.log_axis([0.03, 0.09])["ticktext"] == ["0.03", "0.04", "0.05", "0.06", "0.07", "0.08", "0.09"]
+    # Over decades: powers of ten only, minor ticks unlabelled.
+    wide = figures.log_axis([1e-6, 0.3])
+    assert wide["dtick"] == 1 and wide["minor"]["dtick"] == "D1" and "tickvals" not in wide
+    assert figures.log_axis([0.0, float("nan")]) == {"type": "log", "exponentformat": "power"}
+    fig = figures.convergence_figure({"FIRENET": {"layer": [1, 2, 3], "error": [0.09, 0.05, 0.04],
+                                                  "gap": [1.0, 1e-2, 1e-4]}})
+    assert list(fig.layout.yaxis.ticktext) == ["0.04", "0.05", "0.06", "0.07", "0.08", "0.09"]
+    assert fig.layout.yaxis2.dtick == 1
+
+
+def test_measured_data_draw_no_empty_error_panel():
+    nan = float("nan")
+    curves = {"FIRENET": {"layer": [1, 2, 3], "error": [nan, nan, nan], "gap": [1.0, 0.1, 0.01],
+                          "seconds": [0.1, 0.2, 0.3]}}
+    fig = figures.convergence_figure(curves, restart_layers=[2], eps=[0.5, 0.05], depth=2)
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["Certified gap (>= (F - F*) / F*) against layers", "Certified gap against seconds"]
+    assert fig.layout.yaxis.title.text == "(F(x) - L) / L" and fig.layout.xaxis2.title.text == "seconds of computation"
+    assert {t.xaxis for t in fig.data} == {"x", "x2"}
+    assert len(fig.layout.shapes) == 2  # one restart line and the depth line, on the layer panel
+
+
 def test_stability_figure_plots_the_error_to_the_truth_from_the_clean_error():
     curves = {"U-Net, worst case": {"size": [0.01, 0.1], "change": [0.2, 2.0], "norm": [0.5, 5.0],
                                     "error": [1.5, 9.0], "clean_error": 1.0}}
@@ -210,7 +253,7 @@ def test_the_first_screen_sentence_says_what_the_numbers_show():
              "firenet": {"psnr": 47.6, "relative_error": 0.019}}
     hit = {"unet": {"psnr": 30.2, "relative_error": 0.1406}, "firenet_paper": {"psnr": 32.4, "relative_error": 0.1092},
            "firenet": {"psnr": 31.5, "relative_error": 0.1216}}
-    text = headline(clean, hit, "perturbation chosen against the U-Net", 0.05, 0.119)
+    text = headline(clean, hit, "a perturbation chosen against the U-Net of {budget:.1%} of ||y||", 0.05, 0.119)
     # 0.1 dB apart: no winner is named; 12 dB apart: it is.
     assert text.startswith("Unperturbed, **FIRENET** and **the U-Net** are about as accurate")
     # The errors themselves, not their ratio to the clean error (which favours the larger one).
@@ -222,10 +265,25 @@ def test_the_first_screen_sentence_says_what_the_numbers_show():
     # No reversal, no such sentence; a clear winner is named.
     milder = {m: {"psnr": v["psnr"] - 2, "relative_error": v["relative_error"] * 1.3} for m, v in clean.items()}
     clean["unet"]["psnr"] = 49.0
-    text = headline(clean, milder, "random perturbation", 0.01, None)
+    text = headline(clean, milder, "a random perturbation of {budget:.1%} of ||y||", 0.01, None)
     assert text.startswith("Unperturbed, **the U-Net** is the most accurate: **49.0 dB**")
     assert "behind unperturbed" not in text and "largest pixel change" not in text
     assert headline(clean, None, "", 0.0, None).endswith("35.3 dB).")
+
+
+def test_the_first_screen_sentence_names_each_perturbation_with_its_size():
+    from explorer.story import _PHRASES, headline
+
+    clean = {"unet": {"psnr": 30.0, "relative_error": 0.06}, "firenet": {"psnr": 28.0, "relative_error": 0.09}}
+    better = {"unet": {"psnr": 31.0, "relative_error": 0.05}, "firenet": {"psnr": 38.0, "relative_error": 0.03}}
+    text = headline(clean, better, _PHRASES["more_samples"], 0.15, None)
+    assert " With 15.0% more of k-space sampled, the error falls to **x0.83** for the U-Net (31.0 dB) and " \
+           "**x0.33** for FIRENET (38.0 dB)." in text
+    mixed = {"unet": {"psnr": 29.0, "relative_error": 0.07}, "firenet": better["firenet"]}
+    text = headline(clean, mixed, _PHRASES["detail"], 0.1, None)
+    assert " With a text detail of contrast 0.100 inserted, the error changes **x1.17** for the U-Net" in text
+    for kind in ("random", "worst_unet", "worst_firenet", "transfer"):
+        assert _PHRASES[kind].format(budget=0.02).endswith(" of 2.0% of ||y||")
 
 
 def test_live_convergence_redraws_are_bounded_on_a_slow_server(monkeypatch):
@@ -301,3 +359,61 @@ def test_target_note_flags_targets_below_the_single_precision_floor():
     note = target_note(SINGLE_PRECISION_FLOOR / 10)
     assert note.startswith(f"Below {SINGLE_PRECISION_FLOOR:.0e}: the page computes in single precision")
     assert "may never be met" in note
+
+
+def test_the_stability_caption_says_where_the_points_sit():
+    from explorer.panels import stability_caption
+
+    before = stability_caption(("unet", "firenet"), 3, "measurements", None)
+    assert "Error to the truth ||f(y + e) - x|| against ||e|| for U-Net, FIRENET" in before
+    assert "||e|| / ||y|| up to {0.01, 0.02, 0.05} (gradient ascent, 3 steps per size" in before
+    assert "sizes ||e|| / ||y|| reached" not in before and "stable" not in before.replace("stability", "")
+    curves = {"U-Net, worst case": {"size": [0.01, 0.02, 0.035], "change": [0.1, 0.2, 0.3]},
+              "FIRENET, worst case": {"size": [0.0098, 0.021, 0.021], "change": [0.01, 0.02, 0.02]}}
+    after = stability_caption(("unet", "firenet"), 3, "measurements", curves)
+    assert "the sizes ||e|| / ||y|| reached here run from 0.010 to 0.035." in after
+
+
+def test_the_npz_carries_the_data_the_perturbation_and_the_clean_reconstructions():
+    from explorer.downloads import result_arrays
+    from solver.problem import make_problem, with_more_samples, with_random_perturbation
+    from solver.sampling import make_mask
+
+    truth = np.linspace(0, 1, 1024).reshape(32, 32)
+    mask = make_mask("uniform", 32, 0.3, seed=0)
+    base = make_problem(truth, mask, noise=0.0, dtype=torch.complex64)
+    perturbed, e = with_random_perturbation(base, 0.05, seed=3)
+    shown = {"Ground truth": truth, "FIRENET": truth * 0.9}
+    arrays = np.load(io.BytesIO(arrays_npz(result_arrays(
+        shown, base, perturbed, np.abs(truth), {"FIRENET": truth * 0.8}))()))
+    assert set(arrays.files) == {"ground_truth", "firenet", "mask", "data_y", "data_y_perturbed", "perturbation_e",
+                                 "perturbation_image", "firenet_clean"}
+    np.testing.assert_array_equal(arrays["data_y"], base.y.numpy())
+    np.testing.assert_allclose(arrays["perturbation_e"], e.numpy(), atol=1e-6)  # (y + e) - y in float32
+    assert np.linalg.norm(arrays["perturbation_e"]) == pytest.approx(0.05 * np.linalg.norm(arrays["data_y"]), rel=1e-4)
+    np.testing.assert_array_equal(arrays["firenet_clean"], truth * 0.8)
+    # More samples: no e (other data), the new mask instead.
+    more = with_more_samples(base, 0.2, pattern="uniform", seed=1)
+    extra = result_arrays(shown, base, more)
+    assert "perturbation e" not in extra and extra["mask perturbed"].sum() > mask.sum()
+    assert set(result_arrays(shown, base)) == {"Ground truth", "FIRENET", "mask", "data y"}
+
+
+def test_the_curves_download_as_csv():
+    import csv
+
+    from explorer.downloads import CURVE_COLUMNS, curves_csv
+
+    nan = float("nan")
+    convergence = {"FIRENET": {"layer": [5, 10], "error": [0.2, 0.1], "gap": [1.0, 0.01], "own": [nan, 0.02],
+                               "seconds": [0.5, 1.0]},
+                   "Chambolle-Pock": {"layer": [5], "error": [0.3], "gap": [2.0]}}
+    stability = {"U-Net, worst case": {"size": [0.01, 0.021], "change": [0.3, 0.5]}}
+    rows = list(csv.DictReader(io.StringIO(curves_csv(convergence, stability)().decode())))
+    assert tuple(rows[0]) == CURVE_COLUMNS and len(rows) == 5
+    assert rows[0] == {"chart": "convergence", "curve": "FIRENET", "layer": "5", "seconds": "0.5",
+                       "relative_error": "0.2", "certified_gap": "1.0", "own_certificate": "",
+                       "perturbation_size": "", "output_change": ""}
+    assert rows[2]["curve"] == "Chambolle-Pock" and rows[2]["seconds"] == "" and rows[2]["certified_gap"] == "2.0"
+    assert [(r["perturbation_size"], r["output_change"]) for r in rows[3:]] == [("0.01", "0.3"), ("0.021", "0.5")]
+    assert curves_csv({}, None)().decode() == ",".join(CURVE_COLUMNS) + "\n"

@@ -317,6 +317,16 @@ def test_compatibility_warns_for_another_mask_of_the_same_pattern(tiny_saved):
     assert len(warnings) == 1 and "mask differs" in warnings[0]
 
 
+def test_compatibility_warnings_name_patterns_by_label_and_round_rates():
+    card = {"sampling": {"pattern": "multilevel", "rate": 0.25}, "image_size": 256,
+            "operator": "fourier", "architecture": {"depth": 4}}
+    pattern, rate = check_compatibility(card, "user", 0.120819, 256, "fourier",
+                                        labels={"multilevel": "Multilevel (DAS)", "user": "an uploaded mask"})
+    assert pattern == ("The network was trained for Multilevel (DAS) sampling, not an uploaded mask: it has "
+                       "never seen these aliasing artefacts.")
+    assert rate == "The network was trained at sampling rate 25%, not 12.1%."
+
+
 def test_more_samples_warning_mentions_the_instability():
     card = {"sampling": {"pattern": "multilevel", "rate": 0.25}, "image_size": 256,
             "operator": "fourier", "architecture": {"depth": 4}}
