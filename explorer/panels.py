@@ -31,7 +31,7 @@ from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
-from solver.methods import FIRENET_PAPER, FIRENET_PAPER_10, METHODS, UNET
+from solver.methods import FIRENET_PAPER, FIRENET_PAPER_10, METHODS, UNET, ZERO_FILLED
 from solver.problem import Problem
 from solver.trace import Trace
 
@@ -401,7 +401,7 @@ def share(settings: Settings, shown: Mapping[str, np.ndarray], base: Problem,
     applied_variant = variant is not None and variant.pending is None and results is not None
     clean = ({METHOD_LABELS[m]: results.clean[m].at_depth(settings.view.depth)
               for m in settings.view.show if m in results.clean} if applied_variant else None)
-    arrays = result_arrays(shown, base, variant.problems.get("zero_filled") if applied_variant else None,
+    arrays = result_arrays(shown, base, variant.problems.get(ZERO_FILLED) if applied_variant else None,
                            variant.display if applied_variant else None, clean)
     c2.download_button("Arrays (NPZ)", arrays_npz(arrays), file_name="firenet_arrays.npz",
                        mime="application/octet-stream", key="dl_npz", on_click="ignore",

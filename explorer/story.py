@@ -72,7 +72,7 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
         return first
     size = phrase.format(budget=budget)
     if visible is not None:
-        size += f" (largest change of a pixel of the zero-filled image: {visible:.3f}, {visible * 255:.0f} grey levels)"
+        size += f" (largest pixel change of A* e: {visible:.3f})"
     # The errors themselves (the clean ones are in the pictures' captions, as PSNR).
     parts = [f"**{perturbed[m]['relative_error']:.3f}** for {label[m]}" for m in clean]
     second = f" With {size}, the relative errors are " + ", ".join(parts[:-1]) + \

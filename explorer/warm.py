@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from solver.methods import FIRENET, METHODS
+
 __all__ = ["DEFAULT_PAGE", "PROGRESS_SECONDS", "STORE_ROOM", "Step", "preset_settings", "preset_steps", "warm_preset", "warm_presets"]
 
 
@@ -106,7 +108,7 @@ def preset_steps(name: str, overrides: Mapping[str, Any] | None = None,
     truth = own_data.with_phase(truth, image)
     base = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
     memory = float(INTERNAL["attack_memory_mb"]) * 2**20
-    steps = [Step(f"worst-case search against {'the U-Net' if t == 'unet' else 'FIRENET'}",
+    steps = [Step(f"worst-case search against {METHODS[t].name_in_text}",
                   lambda t=t: variants.attack(t, base, fs, ps, progress=progress, memory_bytes=memory))
              for t in variants.SEARCH_TARGETS.get(ps.kind, ())]
 
@@ -116,14 +118,14 @@ def preset_steps(name: str, overrides: Mapping[str, Any] | None = None,
         card, _ = compute.unet_status()
         perturbed = variant is not None and variant.pending is None
         pairs = []
-        for method in ["firenet", *[m for m in settings.view.show if m != "firenet"]]:
-            if method in ("unet", "unet_firenet") and card is None:
+        for method in [FIRENET, *[m for m in settings.view.show if m != FIRENET]]:
+            if METHODS[method].learned and card is None:
                 continue
             given = variant.problems[method] if perturbed else base
             pairs += [(method, given)] + ([(method, base)] if given is not base else [])
         if settings.view.compare:
-            given = variant.problems["firenet"] if perturbed else base
-            pairs += [("cp", given), ("cp_adaptive", given)]
+            given = variant.problems[FIRENET] if perturbed else base
+            pairs += [(m, given) for m, entry in METHODS.items() if entry.baseline]
         return list(dict.fromkeys(pairs))
 
     def reconstruct_all() -> int:
@@ -132,11 +134,12 @@ def preset_steps(name: str, overrides: Mapping[str, Any] | None = None,
             compute.reconstruct(method, problem, fs)
         return len(pairs)
 
-    shown = ", ".join(label for m, label in METHOD_LABELS.items() if m == "firenet" or m in settings.view.show)
+    shown = ", ".join(label for m, label in METHOD_LABELS.items() if m == FIRENET or m in settings.view.show)
     steps.append(Step(f"reconstructions ({shown})", reconstruct_all))
     steps.append(Step("stability curves",
                       lambda: variants.stability(base, fs, stability_networks(settings), STABILITY_BUDGETS,
-                                                 ps.stability_steps, progress=progress)))
+                                                 ps.stability_steps, progress=progress,
+                                                 protocol=ps.stability_protocol)))
     return steps
 
 

@@ -277,11 +277,11 @@ def test_the_first_screen_sentence_names_each_perturbation_with_its_size():
     clean = {"unet": {"psnr": 30.0, "relative_error": 0.06}, "firenet": {"psnr": 28.0, "relative_error": 0.09}}
     better = {"unet": {"psnr": 31.0, "relative_error": 0.05}, "firenet": {"psnr": 38.0, "relative_error": 0.03}}
     text = headline(clean, better, _PHRASES["more_samples"], 0.15, None)
-    assert " With 15.0% more of k-space sampled, the error falls to **x0.83** for the U-Net (31.0 dB) and " \
-           "**x0.33** for FIRENET (38.0 dB)." in text
+    assert " With 15.0% more of k-space sampled, the relative errors are **0.050** for the U-Net and " \
+           "**0.030** for FIRENET." in text
     mixed = {"unet": {"psnr": 29.0, "relative_error": 0.07}, "firenet": better["firenet"]}
     text = headline(clean, mixed, _PHRASES["detail"], 0.1, None)
-    assert " With a text detail of contrast 0.100 inserted, the error changes **x1.17** for the U-Net" in text
+    assert " With a text detail of contrast 0.100 inserted, the relative errors are **0.070** for the U-Net" in text
     for kind in ("random", "worst_unet", "worst_firenet", "transfer"):
         assert _PHRASES[kind].format(budget=0.02).endswith(" of 2.0% of ||y||")
 
