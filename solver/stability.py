@@ -174,14 +174,7 @@ def stability_curve(
         If ``networks`` or ``budgets`` is empty, a budget is not a finite positive number,
         ``random_trials < 1``, ``seed < 0`` or ``truth`` is not a finite real image.
     """
-    if not networks:
-        raise ValueError("networks must contain at least one network, got an empty mapping")
-    grid = sorted(float(b) for b in budgets)
-    if not grid:
-        raise ValueError("budgets must contain at least one budget, got an empty sequence")
-    for b in grid:
-        if not (math.isfinite(b) and b > 0):
-            raise ValueError(f"budgets must be finite and > 0, got {b}")
+    grid = _budget_grid(networks, budgets)
     random_trials = check_int("random_trials", random_trials, low=1)
     seed = check_seed(seed)
     x = None
@@ -297,14 +290,7 @@ def paper_stability_curve(
         If ``networks`` or ``budgets`` is empty, a budget is not a finite positive number,
         or ``truth`` is not a finite real square image.
     """
-    if not networks:
-        raise ValueError("networks must contain at least one network, got an empty mapping")
-    grid = sorted(float(b) for b in budgets)
-    if not grid:
-        raise ValueError("budgets must contain at least one budget, got an empty sequence")
-    for b in grid:
-        if not (math.isfinite(b) and b > 0):
-            raise ValueError(f"budgets must be finite and > 0, got {b}")
+    grid = _budget_grid(networks, budgets)
     seed = check_seed(seed)
     x = torch.as_tensor(np.asarray(truth) if not torch.is_tensor(truth) else truth).detach()
     if (x.is_complex() or not x.is_floating_point() or x.ndim != 2 or x.shape[0] != x.shape[1]
@@ -442,3 +428,17 @@ def error_slope(sizes: Sequence[float], errors: Sequence[float]) -> tuple[float,
     design = np.stack([np.ones_like(s), s], axis=1)
     (intercept, slope), *_ = np.linalg.lstsq(design, e, rcond=None)
     return float(intercept), float(slope)
+
+
+def _budget_grid(networks: Mapping[str, Any], budgets: Sequence[float]) -> list[float]:
+    """The budgets in increasing order, after checking that there is a network and that
+    every budget is a finite positive number."""
+    if not networks:
+        raise ValueError("networks must contain at least one network, got an empty mapping")
+    grid = sorted(float(b) for b in budgets)
+    if not grid:
+        raise ValueError("budgets must contain at least one budget, got an empty sequence")
+    for b in grid:
+        if not (math.isfinite(b) and b > 0):
+            raise ValueError(f"budgets must be finite and > 0, got {b}")
+    return grid
