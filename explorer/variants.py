@@ -209,8 +209,6 @@ def search_seconds(targets: tuple[str, ...], problem: Problem, fs: FirenetSettin
 # --------------------------------------------------------------------------------------
 def _are_curves(value: Any, names: tuple[str, ...]) -> bool:
     """Whether a stored value has the shape :func:`stability` returns for ``names``."""
-    from solver.methods import METHODS
-
     expected = {f"{METHODS[n].label}, {kind}" for n in names for kind in ("worst case", "random")}
     if not isinstance(value, dict) or set(value) != expected:
         return False
@@ -324,7 +322,6 @@ def kernel_bounds(problem: Problem, fs: FirenetSettings, names: tuple[str, ...],
     truth). Each network runs twice, forward only.
     """
     from solver.kernel_bound import kernel_lower_bound
-    from solver.methods import METHODS
 
     if not problem.has_truth:
         return None
