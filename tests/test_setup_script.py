@@ -148,12 +148,14 @@ def test_an_unknown_option_is_refused(checkout):
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 @pytest.mark.parametrize(("flag", "setup_options"), [("", ""), ("CPU=1", " --cpu"), ("CPU=0", " --cuda")])
 def test_make_passes_the_cpu_flag_to_setup_and_says_how_to_stop_the_app(flag, setup_options):
-    result = subprocess.run(["make", "-n", "app", *([flag] if flag else [])], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    # Run as a top-level make even when the tests themselves run under `make test`.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    result = subprocess.run(["make", "--no-print-directory", "-n", "app", *([flag] if flag else [])], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
     commands = result.stdout.splitlines()
     assert commands[0].rstrip() == "scripts/setup.sh" + setup_options
     assert any("Ctrl+C stops it" in command for command in commands)
-    test = subprocess.run(["make", "-n", "test", *([flag] if flag else [])], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    test = subprocess.run(["make", "--no-print-directory", "-n", "test", *([flag] if flag else [])], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, env=env)
     assert test.stdout.splitlines()[0].rstrip() == "scripts/setup.sh --test" + setup_options
