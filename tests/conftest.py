@@ -19,11 +19,22 @@ def private_result_cache(tmp_path_factory):
         os.environ["FIRENET_CACHE_DIR"] = before
 
 
-@pytest.fixture(scope="module")
-def one_torch_thread():
-    """One torch thread for the module: with the cores shared, OpenMP threads spin-wait on
-    each other, and a small attack took 4-12 s instead of 0.07 s on two busy cores."""
-    before = torch.get_num_threads()
+@pytest.fixture(autouse=True, scope="session")
+def one_thread_per_process():
+    """One torch/OpenMP thread for the whole run, here and in the servers and commands the
+    tests start (they inherit the environment). With the cores shared, OpenMP threads
+    spin-wait on each other: a small attack took 4-12 s instead of 0.07 s on two busy cores,
+    and the suite beside two busy processes reached 10 % in 9 minutes with two threads."""
+    import os
+
+    saved = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
-    torch.set_num_threads(before)
+    torch.set_num_threads(threads)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -37,8 +37,6 @@ from solver.wavelets import Wavelet2D, level_weights
 LAM = 2.5e-4
 BUDGET = 1000
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 class Problem(NamedTuple):
     A: WaveletMeasurement

@@ -48,8 +48,6 @@ def relative(a, b) -> float:
     return float(torch.linalg.vector_norm(a) / torch.linalg.vector_norm(b))
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 @pytest.fixture(scope="module")
 def small():

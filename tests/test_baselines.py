@@ -22,8 +22,6 @@ from solver.wavelets import Wavelet2D
 N = 32
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 @pytest.fixture(scope="module")
 def problem():

@@ -26,8 +26,6 @@ from solver.schedules import AdaptiveRule
 from solver.trace import certify, run
 from tests.certificate_problems import COUNT, LAM, REFERENCES, SEEDS, build
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 #: Layers of each property run: the complex64 runs on multilevel and uniform masks certify
 #: SINGLE_PRECISION_FLOOR within them (measured: by layer 400 on every one, 300 on all but one).
 LAYERS = 400

@@ -239,7 +239,7 @@ def test_the_chunk_is_the_longest_that_fits():
 # Estimates
 # --------------------------------------------------------------------------------------
 @pytest.mark.slow
-def test_the_estimate_of_a_run_is_near_its_time(one_torch_thread):
+def test_the_estimate_of_a_run_is_near_its_time():
     from explorer import compute, estimates
     from explorer.settings import FirenetSettings, ImageSettings, MeasurementSettings
 

@@ -62,8 +62,6 @@ CHOSEN_BUDGET = 650
 STALL_FLOOR = 0.2
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 class Problem(NamedTuple):
     A: WaveletMeasurement

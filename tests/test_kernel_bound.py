@@ -14,8 +14,6 @@ from solver.operators import make_operator
 from solver.phantoms import blob_detail, random_ellipses
 from solver.sampling import make_mask
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 class Diagonal:
     """A x = a * x (flattened, complex): entry k of the data sees pixel k with gain a_k."""

@@ -223,7 +223,7 @@ def test_bad_options_are_named(phantom):
 
 
 @pytest.mark.slow
-def test_firenet_on_files_matches_the_project_operator(tmp_path, phantom, mask, one_torch_thread):
+def test_firenet_on_files_matches_the_project_operator(tmp_path, phantom, mask):
     """FIRENET from a BART file and from fftshift(fft2(x)) data: the same error as from A x."""
     W = Wavelet2D("haar", size=N)
     A = WaveletMeasurement(SubsampledFourier(mask), W)
@@ -248,7 +248,7 @@ def test_firenet_on_files_matches_the_project_operator(tmp_path, phantom, mask, 
     assert error(wrong.y) > 0.9
 
 
-def test_kspace_made_by_bart_reconstructs_like_the_project_operator(phantom, mask, one_torch_thread):
+def test_kspace_made_by_bart_reconstructs_like_the_project_operator(phantom, mask):
     """tests/data/bart_shepp_logan_64 was made by BART v0.8.00 itself (fft -u 3, fmac; see
     tests/data/make_bart_kspace.py) from the same phantom and mask."""
     path = Path(__file__).parent / "data" / "bart_shepp_logan_64.cfl"

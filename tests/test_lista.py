@@ -16,7 +16,7 @@ from solver import paradox as P
 shipped = pytest.mark.skipif(not Li.DEFAULT_WEIGHTS.is_file(), reason="LISTA weights not shipped")
 
 
-def test_layer_is_the_authors_formula(one_torch_thread):
+def test_layer_is_the_authors_formula():
     """x <- soft(x + (y - A x / c) W_k, theta_k), c = 10 ||A||, written out in numpy."""
     instance = P.inexact_instance(3, 10, j=2)
     model = Li.LISTA(instance.A, layers=3, generator=torch.Generator().manual_seed(1))
@@ -32,7 +32,7 @@ def test_layer_is_the_authors_formula(one_torch_thread):
         np.testing.assert_allclose(model(torch.from_numpy(ys)).numpy(), x, rtol=1e-12, atol=1e-300)
 
 
-def test_training_lowers_the_validation_error(one_torch_thread):
+def test_training_lowers_the_validation_error():
     instance = P.inexact_instance(1, 10, j=2)
     errors = []
     model, info = Li.train_lista(instance, 100, epochs=30, callback=lambda epoch, error: errors.append(error))
@@ -52,7 +52,7 @@ def test_bad_training_arguments_are_named():
 
 
 @shipped
-def test_shipped_lista_misses_k_digits_in_every_row(one_torch_thread):
+def test_shipped_lista_misses_k_digits_in_every_row():
     """The paper's Table 1 for LISTA (L = 8,000): never K digits; measured K - 1 (the
     distance is the jump, 3 x 10^-K: the network returns the minimiser of the problem it was
     trained on)."""
@@ -97,7 +97,7 @@ def test_missing_weights_are_a_value_error(tmp_path):
 
 
 @shipped
-def test_command_line_prints_table1_from_the_shipped_networks(one_torch_thread):
+def test_command_line_prints_table1_from_the_shipped_networks():
     from click.testing import CliRunner
 
     from solver.reproduce.cli import main

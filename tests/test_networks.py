@@ -30,8 +30,6 @@ from solver.sampling import make_mask
 HELD_OUT_IMAGES = 32
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 @pytest.fixture(scope="module")
 def shipped():

@@ -20,8 +20,6 @@ from solver.wavelets import Wavelet2D
 N = 64
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 @pytest.fixture(scope="module")
 def problem():

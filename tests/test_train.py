@@ -16,8 +16,6 @@ from solver.operators import make_operator
 from solver.sampling import make_mask
 from solver.train import train
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 SIZE, CROP, BATCH, WIDTH, STEPS, SEED, LR, VAL_IMAGES = 32, 16, 2, 4, 4, 3, 3e-3, 4
 
 
