@@ -45,8 +45,9 @@ _EXPORTS = {
     "LayerRecord": "firenet",
     "ChambollePock": "baselines", "FISTA": "baselines", "ZeroFilled": "baselines",
     "UNet": "networks", "LearnedReconstruction": "networks", "load_network": "networks",
-    # objective, metrics, images
-    "objective": "objective", "dual_value": "objective", "polish_dual": "objective",
+    # certificates, metrics, images ("objective" is the module solver.objective: a function
+    # of the same name exported here would replace the module depending on import order)
+    "dual_value": "objective", "polish_dual": "objective",
     "SINGLE_PRECISION_FLOOR": "objective",
     "psnr": "metrics", "ssim": "metrics", "relative_error": "metrics",
     "make_test_image": "phantoms", "shepp_logan": "phantoms",

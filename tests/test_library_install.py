@@ -84,3 +84,18 @@ def test_the_console_script_points_at_a_function_that_runs_the_command(capsys):
     assert stopped.value.code == 0
     shown = capsys.readouterr().out
     assert "[OPTIONS] COMMAND [ARGS]" in shown and "Reproduce the paper's experiments" in shown
+
+
+def test_solver_objective_is_the_module_in_either_import_order():
+    """``solver.objective`` names the module whichever way it is reached first (a package
+    export of the function ``objective`` replaced the module after ``import solver``)."""
+    import subprocess
+    import sys
+
+    code = ("import solver, types; first = solver.objective; import solver.objective as m; "
+            "assert isinstance(first, types.ModuleType) and first is m and solver.objective is m; "
+            "print(m.objective.__name__)")
+    for program in (code, "import solver.objective; " + code):
+        out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == "objective"
