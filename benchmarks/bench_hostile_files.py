@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from tests.hostile_files import RSS_PEAK_SINCE_HERE  # noqa: E402 (the path above first)
 
 _PROBE = r"""
 import json, resource, sys, time
@@ -34,16 +35,7 @@ path, name, kind = sys.argv[1:4]
 data = open(path, "rb").read()
 loaders = {"kspace": lambda: load_kspace(data, name), "mask": lambda: load_mask(data, name),
            "image": lambda: decode_upload(data, filename=name)}
-def status(field):
-    for line in open("/proc/self/status"):
-        if line.startswith(field):
-            return int(line.split()[1]) / 1024
-try:
-    open("/proc/self/clear_refs", "w").write("5")  # the peak (VmHWM) starts again from here
-    base, peak = status("VmRSS"), lambda: status("VmHWM")
-except OSError:  # not Linux: the process's peak so far (imports included) is the baseline
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+""" + RSS_PEAK_SINCE_HERE + r"""
 start = time.perf_counter()
 try:
     loaders[kind]()

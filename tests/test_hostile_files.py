@@ -26,7 +26,7 @@ import pytest
 
 from solver.array_files import NpzArchive, read_npy
 from solver.kspace import image_to_kspace, load_kspace
-from tests.hostile_files import SECRET, build
+from tests.hostile_files import RSS_PEAK_SINCE_HERE, SECRET, build
 
 ROOT = Path(__file__).resolve().parents[1]
 # Peak RSS a hostile file may add to the reading process.
@@ -41,16 +41,7 @@ from solver.uploads import decode_upload
 path, name = sys.argv[1], sys.argv[2]
 secret = open(sys.argv[3], "rb").read()
 data = open(path, "rb").read()
-def status(field):
-    for line in open("/proc/self/status"):
-        if line.startswith(field):
-            return int(line.split()[1]) / 1024
-try:
-    open("/proc/self/clear_refs", "w").write("5")  # the peak (VmHWM) starts again from here
-    base, peak = status("VmRSS"), lambda: status("VmHWM")
-except OSError:  # not Linux: the process's peak so far (imports included) is the baseline
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+""" + RSS_PEAK_SINCE_HERE + r"""
 loaders = {"kspace": lambda: load_kspace(data, name), "mask": lambda: load_mask(data, name),
            "image": lambda: decode_upload(data, filename=name)}
 out = {}
