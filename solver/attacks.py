@@ -49,8 +49,9 @@ effect. ``benchmarks/bench_attacks.py`` measures time and peak memory.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -316,6 +317,111 @@ def run_network(network, data: torch.Tensor, *, checkpoint: bool = False) -> tor
 # --------------------------------------------------------------------------------------
 # the search
 # --------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _evaluating(network) -> Iterator[None]:
+    """Run ``network`` in eval mode (batch norm on its running statistics, not the batch's),
+    restoring its mode afterwards."""
+    was_training = getattr(network, "training", False)
+    if hasattr(network, "eval"):
+        network.eval()
+    try:
+        yield
+    finally:
+        if hasattr(network, "train"):
+            network.train(was_training)
+
+
+def _start_point(start, shape, dtype: torch.dtype, device, seed: int, start_scale: float,
+                 radius: float) -> torch.Tensor:
+    """The search's first iterate: ``start`` or a seeded random one, inside the budget ball."""
+    if start is not None:
+        p = start.detach().to(dtype=dtype, device=device).clone()
+        if tuple(p.shape) != tuple(shape):
+            raise ValueError(f"start must have shape {tuple(shape)}, got {tuple(start.shape)}")
+        return _into_ball(p, radius)
+    return _into_ball(_random_direction(shape, dtype, device, seed) * (start_scale * radius), radius)
+
+
+class _Ascent:
+    """Gradient ascent on ``J`` as steps: the gradient, the record of an iterate, the
+    update (Nesterov momentum on the normalised gradient), which also tells when to stop."""
+
+    def __init__(self, network, data_of, clean_out: torch.Tensor, reference_norm: float, radius: float, *,
+                 steps: int, lr: float, momentum: float, mu: float, on_budget: str, checkpoint: bool,
+                 callback) -> None:
+        self.network, self.data_of, self.clean_out = network, data_of, clean_out
+        self.reference_norm, self.radius, self.steps = reference_norm, radius, steps
+        self.step_length = lr * reference_norm
+        self.momentum, self.mu, self.on_budget, self.checkpoint = momentum, mu, on_budget, checkpoint
+        self.callback = callback
+        clean_out_norm = float(_norm(clean_out))
+        self.out_scale = clean_out_norm if clean_out_norm > 0 else 1.0
+        self.rec = {k: [] for k in ("norm", "relative_norm", "output_change", "relative_output_change", "objective")}
+        self.best = (-math.inf, 0, None, None)  # (objective, step, iterate, output)
+        self.velocity = None
+
+    def run(self, p: torch.Tensor) -> None:
+        """All steps from ``p``; the last iterate is recorded unless the search stopped."""
+        self.best = (-math.inf, 0, p.clone(), None)
+        self.velocity = torch.zeros_like(p)
+        for k in range(self.steps):
+            out, grad = self.gradient(p)
+            p = p.detach()
+            self.record(k, p, out.detach())
+            p = self.update(p, grad)
+            if p is None:
+                return
+        with torch.no_grad():
+            self.record(self.steps, p, self.network(self.data_of(p)))
+
+    def gradient(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The network's output at ``p`` and the gradient of ``J`` there."""
+        p.requires_grad_(True)
+        out = run_network(self.network, self.data_of(p), checkpoint=self.checkpoint)
+        diff = out - self.clean_out
+        # J = 1/2 ||f(data(p)) - f(data)||^2 - mu/2 ||p||^2; for complex p, autograd's
+        # gradient of a real loss is dJ/dRe + i dJ/dIm, the steepest-ascent direction.
+        obj = 0.5 * torch.sum(diff * diff) - 0.5 * self.mu * torch.sum(torch.abs(p) ** 2)
+        (grad,) = torch.autograd.grad(obj, p)
+        return out, grad
+
+    def record(self, k: int, p: torch.Tensor, out: torch.Tensor) -> None:
+        """Norms, output change and objective of iterate ``k``; keep it if it is the best."""
+        n = float(_norm(p))
+        ch = float(_norm(out - self.clean_out))
+        obj = 0.5 * ch * ch - 0.5 * self.mu * n * n
+        values = (n, n / self.reference_norm, ch, ch / self.out_scale, obj)
+        for key, value in zip(self.rec, values):
+            self.rec[key].append(value)
+        if obj > self.best[0]:
+            self.best = (obj, k, p.detach().clone(), out.detach().clone())
+        if self.callback is not None:
+            self.callback(AttackStep(k, self.steps, *values))
+
+    def update(self, p: torch.Tensor, grad: torch.Tensor) -> torch.Tensor | None:
+        """The next iterate, or None when the search stops (a non-finite gradient, or the
+        budget with ``on_budget="stop"``)."""
+        if self.on_budget == "project" and float(_norm(p)) >= self.radius * (1 - 1e-6):
+            # On the budget sphere the gradient points mostly outwards (a bigger e moves
+            # the output more); normalising it as is would spend almost the whole step on
+            # a radial move that the projection undoes. Keep only its tangential part,
+            # and likewise drop the velocity's outward part.
+            grad = _drop_outward(grad, p)
+            self.velocity = _drop_outward(self.velocity, p)
+        g_norm = float(_norm(grad))
+        if not math.isfinite(g_norm):
+            return None
+        g = grad / g_norm if g_norm > 0 else grad
+        # Nesterov momentum on the normalised gradient (PyTorch's SGD formulation).
+        self.velocity = self.momentum * self.velocity + g
+        p_new = p + self.step_length * (g + self.momentum * self.velocity)
+        if float(_norm(p_new)) > self.radius:
+            if self.on_budget == "stop":
+                return None
+            p_new = _into_ball(p_new, self.radius)
+        return p_new
+
+
 def _ascent(
     network,
     data_of: Callable[[torch.Tensor], torch.Tensor],
@@ -325,6 +431,8 @@ def _ascent(
     device,
     reference_norm: float,
     *,
+    domain: str,
+    image: torch.Tensor | None = None,
     budget,
     steps,
     lr,
@@ -336,93 +444,25 @@ def _ascent(
     on_budget,
     checkpoint,
     callback,
-):
+) -> AttackResult:
+    """The search of both domains: ``data_of(perturbation)`` gives the data the network sees."""
     radius = budget * reference_norm
     if radius == 0:
         raise ValueError("the reference norm (||y|| or ||x||) is zero: a relative budget is meaningless")
-    step_length = lr * reference_norm
-    checkpoint = _use_checkpoint(network, checkpoint)
-
-    was_training = getattr(network, "training", False)
-    if hasattr(network, "eval"):
-        network.eval()  # batch norm must use its running statistics, not the batch's
-    try:
+    with _evaluating(network):
         with torch.no_grad():
             clean_out = network(clean_data)
-        clean_out_norm = float(_norm(clean_out))
-        out_scale = clean_out_norm if clean_out_norm > 0 else 1.0
-
-        if start is not None:
-            p = start.detach().to(dtype=dtype, device=device).clone()
-            if tuple(p.shape) != tuple(shape):
-                raise ValueError(f"start must have shape {tuple(shape)}, got {tuple(start.shape)}")
-            p = _into_ball(p, radius)
-        else:
-            p = _into_ball(_random_direction(shape, dtype, device, seed) * (start_scale * radius), radius)
-        velocity = torch.zeros_like(p)
-
-        rec = {k: [] for k in ("norm", "relative_norm", "output_change", "relative_output_change", "objective")}
-        best = (-math.inf, 0, p.clone(), None)
-
-        def record(k: int, p_k: torch.Tensor, out_k: torch.Tensor) -> float:
-            nonlocal best
-            n = float(_norm(p_k))
-            ch = float(_norm(out_k - clean_out))
-            obj = 0.5 * ch * ch - 0.5 * mu * n * n
-            rec["norm"].append(n)
-            rec["relative_norm"].append(n / reference_norm)
-            rec["output_change"].append(ch)
-            rec["relative_output_change"].append(ch / out_scale)
-            rec["objective"].append(obj)
-            if obj > best[0]:
-                best = (obj, k, p_k.detach().clone(), out_k.detach().clone())
-            if callback is not None:
-                callback(AttackStep(k, int(steps), n, n / reference_norm, ch, ch / out_scale, obj))
-            return obj
-
-        last_k = 0
-        for k in range(int(steps)):
-            p.requires_grad_(True)
-            out = run_network(network, data_of(p), checkpoint=checkpoint)
-            diff = out - clean_out
-            # J = 1/2 ||f(data(p)) - f(data)||^2 - mu/2 ||p||^2; for complex p, autograd's
-            # gradient of a real loss is dJ/dRe + i dJ/dIm, the steepest-ascent direction.
-            obj = 0.5 * torch.sum(diff * diff) - 0.5 * mu * torch.sum(torch.abs(p) ** 2)
-            (grad,) = torch.autograd.grad(obj, p)
-            p = p.detach()
-            record(k, p, out.detach())
-            if on_budget == "project" and float(_norm(p)) >= radius * (1 - 1e-6):
-                # On the budget sphere the gradient points mostly outwards (a bigger e moves
-                # the output more); normalising it as is would spend almost the whole step on
-                # a radial move that the projection undoes. Keep only its tangential part,
-                # and likewise drop the velocity's outward part.
-                grad = _drop_outward(grad, p)
-                velocity = _drop_outward(velocity, p)
-            g_norm = float(_norm(grad))
-            if not math.isfinite(g_norm):
-                break
-            g = grad / g_norm if g_norm > 0 else grad
-            # Nesterov momentum on the normalised gradient (PyTorch's SGD formulation).
-            velocity = momentum * velocity + g
-            p_new = p + step_length * (g + momentum * velocity)
-            if float(_norm(p_new)) > radius:
-                if on_budget == "stop":
-                    break
-                p_new = _into_ball(p_new, radius)
-            p = p_new
-            last_k = k + 1
-        else:
-            last_k = int(steps)
-        if len(rec["norm"]) == last_k:  # the last step's iterate has not been evaluated yet
-            with torch.no_grad():
-                record(last_k, p, network(data_of(p)))
-    finally:
-        if hasattr(network, "train"):
-            network.train(was_training)
-
-    history = AttackHistory(**{k: np.asarray(v, dtype=np.float64) for k, v in rec.items()})
-    _, best_k, best_p, best_out = best
-    return best_p, best_out, clean_out, history, best_k
+        search = _Ascent(network, data_of, clean_out, reference_norm, radius, steps=int(steps), lr=lr,
+                         momentum=momentum, mu=mu, on_budget=on_budget,
+                         checkpoint=_use_checkpoint(network, checkpoint), callback=callback)
+        search.run(_start_point(start, shape, dtype, device, seed, start_scale, radius))
+    history = AttackHistory(**{k: np.asarray(v, dtype=np.float64) for k, v in search.rec.items()})
+    _, best_k, best_p, best_out = search.best
+    with torch.no_grad():
+        perturbed = data_of(best_p)
+    return AttackResult(perturbation=best_p, domain=domain, clean_data=clean_data, perturbed_data=perturbed,
+                        clean_output=clean_out, perturbed_output=best_out, history=history, best_step=best_k,
+                        budget=float(budget), reference_norm=reference_norm, image=image)
 
 
 def worst_case_perturbation(
@@ -495,24 +535,11 @@ def worst_case_perturbation(
     if not isinstance(y, torch.Tensor) or not y.is_complex():
         raise ValueError(f"y must be a complex torch.Tensor (..., M), got {getattr(y, 'dtype', type(y))}")
     y = y.detach()
-    ref = float(_norm(y))
-    best_p, best_out, clean_out, history, best_k = _ascent(
-        network, lambda e: y + e, y, y.shape, y.dtype, y.device, ref,
+    return _ascent(
+        network, lambda e: y + e, y, y.shape, y.dtype, y.device, float(_norm(y)), domain="measurement",
         budget=budget, steps=steps, lr=lr, momentum=momentum, mu=mu, seed=seed,
         start_scale=start_scale, start=start, on_budget=on_budget, checkpoint=checkpoint,
         callback=callback,
-    )
-    return AttackResult(
-        perturbation=best_p,
-        domain="measurement",
-        clean_data=y,
-        perturbed_data=y + best_p,
-        clean_output=clean_out,
-        perturbed_output=best_out,
-        history=history,
-        best_step=best_k,
-        budget=float(budget),
-        reference_norm=ref,
     )
 
 
@@ -581,27 +608,11 @@ def worst_case_image_perturbation(
 
     with torch.no_grad():
         y = data_of(torch.zeros_like(x))
-    ref = float(_norm(x))
-    best_p, best_out, clean_out, history, best_k = _ascent(
-        network, data_of, y, x.shape, x.dtype, x.device, ref,
+    return _ascent(
+        network, data_of, y, x.shape, x.dtype, x.device, float(_norm(x)), domain="image", image=x,
         budget=budget, steps=steps, lr=lr, momentum=momentum, mu=mu, seed=seed,
         start_scale=start_scale, start=start, on_budget=on_budget, checkpoint=checkpoint,
         callback=callback,
-    )
-    with torch.no_grad():
-        perturbed = data_of(best_p)
-    return AttackResult(
-        perturbation=best_p,
-        domain="image",
-        clean_data=y,
-        perturbed_data=perturbed,
-        clean_output=clean_out,
-        perturbed_output=best_out,
-        history=history,
-        best_step=best_k,
-        budget=float(budget),
-        reference_norm=ref,
-        image=x,
     )
 
 
@@ -831,19 +842,11 @@ def _onto_sphere(r: torch.Tensor, norm: float, radius: float) -> torch.Tensor:
 
 
 def paper_image_attack(
-    network: torch.nn.Module,
-    operator,
-    image,
-    *,
-    relative_norm: float = PAPER_IMAGE_ATTACK["relative_norm"],
-    reference: str = "measurements",
-    lr: float = PAPER_IMAGE_ATTACK["lr"],
-    momentum: float = PAPER_IMAGE_ATTACK["momentum"],
-    penalty: float = PAPER_IMAGE_ATTACK["penalty"],
-    max_steps: int = PAPER_IMAGE_ATTACK["max_steps"],
-    start_scale: float = PAPER_IMAGE_ATTACK["start_scale"],
-    seed: int = 0,
-    milestones: Sequence[float] = (),
+    network: torch.nn.Module, operator, image, *,
+    relative_norm: float = PAPER_IMAGE_ATTACK["relative_norm"], reference: str = "measurements",
+    lr: float = PAPER_IMAGE_ATTACK["lr"], momentum: float = PAPER_IMAGE_ATTACK["momentum"],
+    penalty: float = PAPER_IMAGE_ATTACK["penalty"], max_steps: int = PAPER_IMAGE_ATTACK["max_steps"],
+    start_scale: float = PAPER_IMAGE_ATTACK["start_scale"], seed: int = 0, milestones: Sequence[float] = (),
     callback: Callable[[int, float, float], None] | None = None,
 ) -> PaperAttackResult:
     """The paper's image-domain worst-case search, step for step as the authors run it.
@@ -899,6 +902,30 @@ def paper_image_attack(
     ValueError
         Naming the parameter that is out of range, or if ``x`` (or ``A x``) is zero.
     """
+    seed, marks, x = _check_paper_attack(network, operator, image, relative_norm, reference, lr, momentum,
+                                         penalty, max_steps, start_scale, seed, milestones)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    start = start_scale * torch.rand((2, *x.shape), generator=gen, dtype=torch.float64)
+    search = _PaperAscent(network, operator, x, lr=lr, momentum=momentum, penalty=penalty, max_steps=max_steps,
+                          callback=callback)
+    with _evaluating(network):
+        ref = search.clean(reference)
+        r, perturbed_out = search.run(*(part.to(dtype=x.dtype, device=x.device) for part in start),
+                                      max_norm=relative_norm * ref, marks=marks)
+        with torch.no_grad():
+            perturbed_data = search.data_of(r.real, r.imag)
+    return PaperAttackResult(
+        perturbation=r, start=torch.complex(start[0], start[1]), max_norm=search.max_norm, reference_norm=ref,
+        steps=search.steps, reached=search.reached, norms=np.asarray(search.norms, dtype=np.float64),
+        objective=np.asarray(search.objective, dtype=np.float64), image=x, clean_data=search.clean_data,
+        perturbed_data=perturbed_data, clean_output=search.clean_out, perturbed_output=perturbed_out,
+        milestones=search.kept,
+    )
+
+
+def _check_paper_attack(network, operator, image, relative_norm, reference, lr, momentum, penalty, max_steps,
+                        start_scale, seed, milestones) -> tuple[int, list[float], torch.Tensor]:
+    """The checked seed, sorted milestones and image ``x`` of :func:`paper_image_attack`."""
     if not callable(network):
         raise ValueError(f"network must be a callable nn.Module, got {type(network).__name__}")
     if not callable(getattr(operator, "forward", None)):
@@ -923,84 +950,95 @@ def paper_image_attack(
         raise ValueError(f"image must be a real floating-point image (N, N), got dtype {x.dtype}")
     if x.ndim != 2 or x.shape[0] != x.shape[1]:
         raise ValueError(f"image must have shape (N, N), got {tuple(x.shape)}")
-    x = x.detach()
-    cdtype = _complex_dtype(x.dtype)
+    return seed, marks, x.detach()
 
-    def data_of(r_re: torch.Tensor, r_im: torch.Tensor) -> torch.Tensor:
-        return operator.forward(torch.complex(x + r_re, r_im).to(cdtype))
 
-    gen = torch.Generator(device="cpu").manual_seed(seed)
-    start = start_scale * torch.rand((2, *x.shape), generator=gen, dtype=torch.float64)
-    r_re, r_im = (part.to(dtype=x.dtype, device=x.device) for part in start)
-    zero = torch.zeros_like(x)
-    was_training = getattr(network, "training", False)
-    if hasattr(network, "eval"):
-        network.eval()
-    try:
+class _PaperAscent:
+    """The authors' search as steps: evaluate an iterate, record it, test for the end,
+    update (TensorFlow's Nesterov momentum on the raw gradient, real and imaginary parts
+    apart)."""
+
+    def __init__(self, network, operator, x: torch.Tensor, *, lr: float, momentum: float, penalty: float,
+                 max_steps: int, callback) -> None:
+        self.network, self.operator, self.x = network, operator, x
+        self.cdtype = _complex_dtype(x.dtype)
+        self.lr, self.momentum, self.penalty, self.max_steps = lr, momentum, penalty, max_steps
+        self.callback = callback
+        self.norms: list[float] = []
+        self.objective: list[float] = []
+        self.kept: dict[float, torch.Tensor] = {}
+        self.steps = 0
+        self.reached = False
+        self.clean_data = self.clean_out = None  # set by clean()
+        self.reference_norm = self.max_norm = math.nan  # set by clean() and run()
+
+    def data_of(self, r_re: torch.Tensor, r_im: torch.Tensor) -> torch.Tensor:
+        """``A(x + r)`` for ``r = r_re + i r_im``."""
+        return self.operator.forward(torch.complex(self.x + r_re, r_im).to(self.cdtype))
+
+    def clean(self, reference: str) -> float:
+        """Compute ``A x`` and ``f(A x)``; return the reference norm (``||A x||`` or ``||x||``)."""
+        zero = torch.zeros_like(self.x)
         with torch.no_grad():
-            clean_data = data_of(zero, zero)
-            clean_out = network(clean_data)
-        ref = float(_norm(clean_data)) if reference == "measurements" else float(_norm(x))
+            self.clean_data = self.data_of(zero, zero)
+            self.clean_out = self.network(self.clean_data)
+        ref = float(_norm(self.clean_data)) if reference == "measurements" else float(_norm(self.x))
         if ref == 0:
             raise ValueError(f"the reference norm ({reference}) is zero: a relative norm is meaningless")
-        max_norm = relative_norm * ref
+        self.reference_norm = ref
+        return ref
+
+    def run(self, r_re: torch.Tensor, r_im: torch.Tensor, *, max_norm: float, marks: list[float]
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Search from ``r_re + i r_im``; the perturbation returned and the network's output there."""
+        self.max_norm = max_norm
         v_re, v_im = torch.zeros_like(r_re), torch.zeros_like(r_im)
-        norms: list[float] = []
-        objective: list[float] = []
-        steps = 0
-        reached = False
-        kept: dict[float, torch.Tensor] = {}
         while True:
-            r_re.requires_grad_(True)
-            r_im.requires_grad_(True)
-            out = network(data_of(r_re, r_im))
-            diff = out - clean_out
-            obj = 0.5 * torch.sum(diff * diff) - 0.5 * penalty * (torch.sum(r_re * r_re) + torch.sum(r_im * r_im))
-            norm = math.hypot(float(_norm(r_re.detach())), float(_norm(r_im.detach())))
-            norms.append(norm)
-            objective.append(float(obj.detach()))
-            if callback is not None:
-                callback(steps, norm, objective[-1])
-            for mark in marks:
-                if steps > 0 and mark not in kept and norm >= mark * ref:
-                    iterate = torch.complex(r_re.detach(), r_im.detach())
-                    kept[mark] = iterate if norm == mark * ref else _onto_sphere(iterate, norm, mark * ref)
-            if steps > 0 and norm >= max_norm:
-                reached = True
-            if reached or steps == max_steps:
-                last_out = out.detach()
-                r_re, r_im = r_re.detach(), r_im.detach()
+            out, obj = self.evaluate(r_re, r_im)
+            self.record(r_re.detach(), r_im.detach(), float(obj.detach()), marks)
+            if self.reached or self.steps == self.max_steps:
                 break
-            g_re, g_im = torch.autograd.grad(obj, (r_re, r_im))
-            r_re, r_im = r_re.detach(), r_im.detach()
-            v_re = momentum * v_re + g_re
-            v_im = momentum * v_im + g_im
-            r_re = r_re + lr * (g_re + momentum * v_re)
-            r_im = r_im + lr * (g_im + momentum * v_im)
-            steps += 1
-        r = torch.complex(r_re, r_im)
-        if reached and norms[-1] > max_norm:
-            r = _onto_sphere(r, norms[-1], max_norm)
-            with torch.no_grad():
-                last_out = network(data_of(r.real, r.imag))
+            r_re, r_im, v_re, v_im = self.update(r_re, r_im, v_re, v_im, obj)
+        r = torch.complex(r_re.detach(), r_im.detach())
+        if not (self.reached and self.norms[-1] > max_norm):
+            return r, out.detach()
+        # The authors keep the overshoot; scaled back, the norm holds exactly.
+        r = _onto_sphere(r, self.norms[-1], max_norm)
         with torch.no_grad():
-            perturbed_data = data_of(r.real, r.imag)
-    finally:
-        if hasattr(network, "train"):
-            network.train(was_training)
-    return PaperAttackResult(
-        perturbation=r,
-        start=torch.complex(start[0], start[1]),
-        max_norm=max_norm,
-        reference_norm=ref,
-        steps=steps,
-        reached=reached,
-        norms=np.asarray(norms, dtype=np.float64),
-        objective=np.asarray(objective, dtype=np.float64),
-        image=x,
-        clean_data=clean_data,
-        perturbed_data=perturbed_data,
-        clean_output=clean_out,
-        perturbed_output=last_out,
-        milestones=kept,
-    )
+            return r, self.network(self.data_of(r.real, r.imag))
+
+    def evaluate(self, r_re: torch.Tensor, r_im: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``f(A(x + r))`` and ``Q(r)``, differentiable in ``r_re`` and ``r_im``."""
+        r_re.requires_grad_(True)
+        r_im.requires_grad_(True)
+        out = self.network(self.data_of(r_re, r_im))
+        diff = out - self.clean_out
+        penalty = 0.5 * self.penalty * (torch.sum(r_re * r_re) + torch.sum(r_im * r_im))
+        return out, 0.5 * torch.sum(diff * diff) - penalty
+
+    def record(self, r_re: torch.Tensor, r_im: torch.Tensor, objective: float, marks: list[float]) -> None:
+        """Norm and objective of the iterate, the milestones it reaches, whether it reached the end."""
+        norm = math.hypot(float(_norm(r_re)), float(_norm(r_im)))
+        self.norms.append(norm)
+        self.objective.append(objective)
+        if self.callback is not None:
+            self.callback(self.steps, norm, objective)
+        if self.steps > 0:
+            for mark in marks:
+                if mark not in self.kept and norm >= mark * self.reference_norm:
+                    iterate = torch.complex(r_re, r_im)
+                    radius = mark * self.reference_norm
+                    self.kept[mark] = iterate if norm == radius else _onto_sphere(iterate, norm, radius)
+            self.reached = norm >= self.max_norm
+
+    def update(self, r_re: torch.Tensor, r_im: torch.Tensor, v_re: torch.Tensor, v_im: torch.Tensor,
+               objective: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """One momentum step: the next ``r_re``, ``r_im`` and velocities."""
+        g_re, g_im = torch.autograd.grad(objective, (r_re, r_im))
+        r_re, r_im = r_re.detach(), r_im.detach()
+        v_re = self.momentum * v_re + g_re
+        v_im = self.momentum * v_im + g_im
+        r_re = r_re + self.lr * (g_re + self.momentum * v_re)
+        r_im = r_im + self.lr * (g_im + self.momentum * v_im)
+        self.steps += 1
+        return r_re, r_im, v_re, v_im

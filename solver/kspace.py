@@ -438,6 +438,28 @@ def prepare_kspace(
     if not isinstance(normalise, bool):
         raise ValueError(f"normalise must be True or False, got {normalise!r}")
     notes = list(notes)
+    k, m, size = _checked_kspace(kspace, mask, size, notes)
+    rows, cols = k.shape
+    scores: dict[str, float] = {}
+    k, m, layout = _dc_to_centre(k, m, layout, scores, notes)
+    convention = _image_origin(k, convention, scores, notes)
+    k, m = _resized(k, m, size, resize, convention, notes)
+    if (rows, cols) != (size, size) and (rows % 2 or cols % 2):
+        notes.append("An odd side: the image centre may sit half a pixel off after resizing.")
+    scale = 1.0
+    if normalise:
+        peak = float(np.abs(kspace_to_image(k)).max())
+        scale = peak
+        k = k / peak
+        notes.append(f"Values were divided by {peak:.4g} so that the zero-filled image peaks at 1.")
+    k = np.where(m, k, 0)
+    return KSpaceData(kspace=k, mask=m, y=k[m], convention=convention, layout=layout, scores=scores, scale=scale,
+                      original_shape=(rows, cols), notes=tuple(notes))
+
+
+def _checked_kspace(kspace, mask, size, notes: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
+    """The k-space as complex128 with unmeasured samples zeroed, its mask and the output
+    side, after checking all three."""
     k = np.asarray(kspace)
     if k.ndim != 2:
         raise ValueError(f"kspace must be 2-D (rows, cols), got shape {k.shape}")
@@ -467,12 +489,16 @@ def prepare_kspace(
         k = np.where(m, k, 0)
     if not m.any():
         raise ValueError("mask samples nothing")
+    return k, m, size
 
-    # -- layout: where DC sits
+
+def _dc_to_centre(k: np.ndarray, m: np.ndarray, layout: str, scores: dict[str, float], notes: list[str]
+                  ) -> tuple[np.ndarray, np.ndarray, str]:
+    """Where DC sits (detected for ``layout="auto"``), and the data moved so that it is in the centre."""
     energy = np.abs(k) ** 2
     centre_frac = _quarter_fraction(energy)
     corner_frac = _quarter_fraction(np.fft.fftshift(energy))
-    scores = {"kspace_centre": centre_frac, "kspace_corners": corner_frac}
+    scores.update(kspace_centre=centre_frac, kspace_corners=corner_frac)
     if layout == "auto":
         if corner_frac > _AMBIGUOUS_RATIO * centre_frac:
             layout = "uncentred"
@@ -487,38 +513,49 @@ def prepare_kspace(
             )
     if layout == "uncentred":
         k, m = np.fft.fftshift(k), np.fft.fftshift(m)
+    return k, m, layout
 
-    # -- image origin. MR images have a dark background at the border of the field of
-    # view; read with the wrong convention the image is shifted by half the field of
-    # view, so the object reaches the border and the dark background forms a cross
-    # through the middle. The convention whose border frame holds less energy wins.
+
+def _image_origin(k: np.ndarray, convention: str, scores: dict[str, float], notes: list[str]) -> str:
+    """The data's image-origin convention, detected for ``convention="auto"``.
+
+    MR images have a dark background at the border of the field of view; read with the
+    wrong convention the image is shifted by half the field of view, so the object
+    reaches the border and the dark background forms a cross through the middle. The
+    convention whose border frame holds less energy wins.
+    """
     e_img = np.abs(kspace_to_image(k)) ** 2
     border_centred = _frame_fraction(e_img)  # the border if the data are in this project's
     border_corner = _frame_fraction(np.fft.fftshift(e_img))  # ... if in fftshift(fft2(x))
     scores.update(image_border_centred=border_centred, image_border_corner=border_corner)
-    if convention == "auto":
-        evidence = (
-            f"{border_centred:.0%} of the zero-filled image's energy in the border frame "
-            f"(width N/8) read as this project's convention, {border_corner:.0%} read as "
-            "fftshift(fft2(x))"
+    if convention != "auto":
+        return convention
+    evidence = (
+        f"{border_centred:.0%} of the zero-filled image's energy in the border frame "
+        f"(width N/8) read as this project's convention, {border_corner:.0%} read as "
+        "fftshift(fft2(x))"
+    )
+    if border_centred > _AMBIGUOUS_RATIO * border_corner:
+        notes.append(
+            f"Detected the fftshift(fft2(x)) convention ({evidence}); every sample was "
+            "multiplied by (-1)^(row+col)."
         )
-        if border_centred > _AMBIGUOUS_RATIO * border_corner:
-            convention = "corner"
-            notes.append(
-                f"Detected the fftshift(fft2(x)) convention ({evidence}); every sample was "
-                "multiplied by (-1)^(row+col)."
-            )
-        elif border_corner > _AMBIGUOUS_RATIO * border_centred:
-            convention = "centred"
-            notes.append(f"Detected this project's convention fftshift(fft2(ifftshift(x))) ({evidence}).")
-        else:
-            convention = "centred"
-            notes.append(
-                f"The convention could not be detected ({evidence}); this project's "
-                "fftshift(fft2(ifftshift(x))) was assumed: choose the other if the image looks "
-                "split into its four corners."
-            )
-    # -- size, and the image origin moved to the centre
+        return "corner"
+    if border_corner > _AMBIGUOUS_RATIO * border_centred:
+        notes.append(f"Detected this project's convention fftshift(fft2(ifftshift(x))) ({evidence}).")
+    else:
+        notes.append(
+            f"The convention could not be detected ({evidence}); this project's "
+            "fftshift(fft2(ifftshift(x))) was assumed: choose the other if the image looks "
+            "split into its four corners."
+        )
+    return "centred"
+
+
+def _resized(k: np.ndarray, m: np.ndarray, size: int, resize: str, convention: str, notes: list[str]
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The centred k-space and mask at ``size x size``, with the image origin moved to the centre."""
+    rows, cols = k.shape
     if (rows, cols) == (size, size) or resize == "kspace":
         if (rows, cols) != (size, size):
             k = _fit_axis(_fit_axis(k, size, 0, 0), size, 1, 0)
@@ -531,42 +568,21 @@ def prepare_kspace(
             # half a field of view: (-1)^f per frequency f, i.e. (-1)^(row + col) on the
             # centred grid for N divisible by 4
             k = k * (-1.0) ** np.add.outer(np.arange(size), np.arange(size))
-    else:
-        if not m.all():
-            raise ValueError(
-                f"resize: 'image' needs fully sampled k-space ({m.mean():.1%} sampled); use "
-                "resize='kspace'"
-            )
-        img = kspace_to_image(k)
-        if convention == "corner":
-            img = np.fft.fftshift(img)  # the object from the corners to the centre
-        img = _fit_axis(_fit_axis(img, size, 0, 0), size, 1, 0)
-        k = image_to_kspace(img)
-        m = np.ones((size, size), dtype=bool)
-        notes.append(
-            f"The image {rows} x {cols} was cropped/zero-padded about its centre to {size} x {size} "
-            "(resolution kept, field of view changed)."
+        return k, m
+    if not m.all():
+        raise ValueError(
+            f"resize: 'image' needs fully sampled k-space ({m.mean():.1%} sampled); use "
+            "resize='kspace'"
         )
-    if (rows, cols) != (size, size) and (rows % 2 or cols % 2):
-        notes.append("An odd side: the image centre may sit half a pixel off after resizing.")
-    scale = 1.0
-    if normalise:
-        peak = float(np.abs(kspace_to_image(k)).max())
-        scale = peak
-        k = k / peak
-        notes.append(f"Values were divided by {peak:.4g} so that the zero-filled image peaks at 1.")
-    k = np.where(m, k, 0)
-    return KSpaceData(
-        kspace=k,
-        mask=m,
-        y=k[m],
-        convention=convention,
-        layout=layout,
-        scores=scores,
-        scale=scale,
-        original_shape=(rows, cols),
-        notes=tuple(notes),
+    img = kspace_to_image(k)
+    if convention == "corner":
+        img = np.fft.fftshift(img)  # the object from the corners to the centre
+    img = _fit_axis(_fit_axis(img, size, 0, 0), size, 1, 0)
+    notes.append(
+        f"The image {rows} x {cols} was cropped/zero-padded about its centre to {size} x {size} "
+        "(resolution kept, field of view changed)."
     )
+    return image_to_kspace(img), np.ones((size, size), dtype=bool)
 
 
 def load_kspace(

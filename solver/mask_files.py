@@ -161,6 +161,45 @@ def _density_near(mask: np.ndarray, row: int, col: int) -> float:
     return float(rolled[: 2 * half, : 2 * half].mean())
 
 
+def _line_or_square(mask) -> np.ndarray:
+    """``mask`` as an array, 1-D for a line mask (also given as (1, N) or (N, 1)), checked
+    to be a line or a square of at most ``MAX_SIZE``."""
+    arr = np.asarray(mask)
+    if arr.ndim == 2 and 1 in arr.shape and arr.size > 1:
+        arr = arr.reshape(-1)
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"mask must be 2-D (or a 1-D line mask), got shape {arr.shape}")
+    if arr.ndim == 2 and arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"mask must be square, got shape {arr.shape}")
+    if arr.shape[0] > MAX_SIZE:
+        raise ValueError(f"mask is too big: side {arr.shape[0]}, at most {MAX_SIZE}")
+    return arr
+
+
+def _detect_centred(binary: np.ndarray, notes: list[str]) -> str:
+    """The mask's order, "centred" or "uncentred", from where it samples densest (module notes)."""
+    n = binary.shape[0]
+    at_centre = _density_near(binary, n // 2, n // 2)
+    at_corner = _density_near(binary, 0, 0)
+    if at_corner > _AMBIGUOUS_RATIO * at_centre:
+        notes.append(
+            f"Detected an uncentred mask (DC at the corners): {at_corner:.0%} sampled near the "
+            f"corners against {at_centre:.0%} near the centre; it was fftshift-ed."
+        )
+        return "uncentred"
+    if at_centre > _AMBIGUOUS_RATIO * at_corner:
+        notes.append(
+            f"Detected a centred mask: {at_centre:.0%} sampled near the centre, "
+            f"{at_corner:.0%} near the corners."
+        )
+    else:
+        notes.append(
+            f"Could not tell whether the mask is centred ({at_centre:.0%} sampled near the "
+            f"centre, {at_corner:.0%} near the corners); taken as centred."
+        )
+    return "centred"
+
+
 def prepare_mask(
     mask,
     *,
@@ -198,17 +237,7 @@ def prepare_mask(
     centred = check_choice("centred", centred, ("auto", "centred", "uncentred"))
     lines = check_choice("lines", lines, ("columns", "rows"))
     notes = list(notes)
-    arr = np.asarray(mask)
-    if arr.ndim == 2 and 1 in arr.shape and arr.size > 1:
-        arr = arr.reshape(-1)
-    if arr.ndim not in (1, 2):
-        raise ValueError(f"mask must be 2-D (or a 1-D line mask), got shape {arr.shape}")
-    if arr.ndim == 2 and arr.shape[0] != arr.shape[1]:
-        raise ValueError(f"mask must be square, got shape {arr.shape}")
-    n = arr.shape[0]
-    if n > MAX_SIZE:
-        raise ValueError(f"mask is too big: side {n}, at most {MAX_SIZE}")
-    binary = _binary(arr, "mask")
+    binary = _binary(_line_or_square(mask), "mask")
     if not binary.any():
         raise ValueError("mask is empty: it samples nothing")
     if size is not None:
@@ -223,26 +252,7 @@ def prepare_mask(
         notes.append(f"The 1-D mask was expanded to whole {lines} ({int(binary.sum())} of {n} lines).")
         binary = np.broadcast_to(binary[None, :] if lines == "columns" else binary[:, None], (n, n)).copy()
     if centred == "auto":
-        at_centre = _density_near(binary, n // 2, n // 2)
-        at_corner = _density_near(binary, 0, 0)
-        if at_corner > _AMBIGUOUS_RATIO * at_centre:
-            centred = "uncentred"
-            notes.append(
-                f"Detected an uncentred mask (DC at the corners): {at_corner:.0%} sampled near the "
-                f"corners against {at_centre:.0%} near the centre; it was fftshift-ed."
-            )
-        elif at_centre > _AMBIGUOUS_RATIO * at_corner:
-            centred = "centred"
-            notes.append(
-                f"Detected a centred mask: {at_centre:.0%} sampled near the centre, "
-                f"{at_corner:.0%} near the corners."
-            )
-        else:
-            centred = "centred"
-            notes.append(
-                f"Could not tell whether the mask is centred ({at_centre:.0%} sampled near the "
-                f"centre, {at_corner:.0%} near the corners); taken as centred."
-            )
+        centred = _detect_centred(binary, notes)
     was_centred = centred == "centred"
     if not was_centred:
         binary = np.fft.fftshift(binary)

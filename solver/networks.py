@@ -538,6 +538,19 @@ def load_network(
     FileNotFoundError
         If the weights or the card are missing.
     """
+    path, device, card_file = _weights_files(path, device)
+    card = check_card(_read_card(card_file), where=f"model card {card_file.name}")
+    architecture = {k: v for k, v in card["architecture"].items() if k != "class"}
+    model = _checked_model(architecture, _checked_state(path, card, _expected_tensors(architecture)), path.name)
+    try:
+        model.to(device)
+    except (RuntimeError, AssertionError) as error:  # e.g. CUDA asked for, not available
+        raise ValueError(f"device {str(device)!r} cannot hold the network: {error}") from error
+    return model, card
+
+
+def _weights_files(path: Any, device: Any) -> tuple[Path, torch.device, Path]:
+    """The weights file, the device and the card file, checked to exist (and to be safetensors)."""
     if not isinstance(path, (str, Path, type(None))):
         raise ValueError(f"path must be a str or Path, got {type(path).__name__}")
     path = Path(DEFAULT_WEIGHTS if path is None else path)
@@ -556,9 +569,12 @@ def load_network(
         raise FileNotFoundError(
             f"model card not found: {card_file} (every weights file needs its card)"
         )
-    card = check_card(_read_card(card_file), where=f"model card {card_file.name}")
-    architecture = {k: v for k, v in card["architecture"].items() if k != "class"}
-    expected = _expected_tensors(architecture)
+    return path, device, card_file
+
+
+def _checked_state(path: Path, card: dict[str, Any],
+                   expected: dict[str, tuple[torch.dtype, tuple[int, ...]]]) -> dict[str, torch.Tensor]:
+    """The tensors of ``path``, read once its size, sha256, header and values passed."""
     data = _read_capped(path, _weights_bytes_cap(expected), "weights file")
     actual = hashlib.sha256(data).hexdigest()
     if card["weights_sha256"] != actual:
@@ -572,20 +588,21 @@ def load_network(
     state = _read_safetensors(data, path.name)
     del data
     _check_values(state, path.name)
+    return state
+
+
+def _checked_model(architecture: dict[str, Any], state: dict[str, torch.Tensor], name: str) -> UNet:
+    """The U-Net of ``architecture`` holding ``state``, in eval mode, its probe output finite."""
     model = UNet(**architecture)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:  # names and shapes were checked; anything else it refuses
         raise ValueError(
-            f"weights in {path.name} do not match the card's architecture: {error}"
+            f"weights in {name} do not match the card's architecture: {error}"
         ) from error
     model.eval()
-    _check_probe(model, path.name)
-    try:
-        model.to(device)
-    except (RuntimeError, AssertionError) as error:  # e.g. CUDA asked for, not available
-        raise ValueError(f"device {str(device)!r} cannot hold the network: {error}") from error
-    return model, card
+    _check_probe(model, name)
+    return model
 
 
 def check_card(card: Any, *, where: str = "model card") -> dict[str, Any]:
@@ -902,45 +919,22 @@ def check_compatibility(
     list of str
         Empty when the setting matches the training setting.
     """
-    warnings: list[str] = []
     sampling = card.get("sampling", {})
     trained_pattern = sampling.get("pattern")
     trained_rate = sampling.get("rate")
     trained_size = card.get("image_size")
     trained_kind = card.get("operator")
     depth = card.get("architecture", {}).get("depth", 4)
-    def named(value: Any) -> str:  # the card's value may be anything JSON holds
-        found = labels.get(value) if labels and isinstance(value, str) else None
-        return found if found is not None else f"'{value}'"
-
+    warnings: list[str] = []
     if pattern != trained_pattern:
         warnings.append(
-            f"The network was trained for {named(trained_pattern)} sampling, not {named(pattern)}: "
-            "it has never seen these aliasing artefacts."
+            f"The network was trained for {_named(trained_pattern, labels)} sampling, not "
+            f"{_named(pattern, labels)}: it has never seen these aliasing artefacts."
         )
     if trained_rate is not None and abs(float(rate) - float(trained_rate)) > 1e-9:
-        # At most one decimal: a measured rate such as 12.0819% reads as 12.1%.
-        warnings.append(
-            f"The network was trained at sampling rate {round(float(trained_rate) * 100, 1):g}%, not "
-            f"{round(float(rate) * 100, 1):g}%."
-            + (
-                " More samples can still make its output worse."
-                if float(rate) > float(trained_rate)
-                else ""
-            )
-        )
+        warnings.append(_rate_warning(float(rate), float(trained_rate)))
     if size != trained_size:
-        factor = 2**depth
-        if size % factor:
-            warnings.append(
-                f"The network was trained at {trained_size} x {trained_size}; it cannot run "
-                f"at {size} x {size} (the side must be divisible by {factor})."
-            )
-        else:
-            warnings.append(
-                f"The network was trained at {trained_size} x {trained_size}, not {size} x {size}: "
-                "it runs (it is fully convolutional) but was never trained at this size."
-            )
+        warnings.append(_size_warning(size, trained_size, depth))
     if operator_kind != trained_kind:
         warnings.append(
             f"The network was trained on '{trained_kind}' measurements, not '{operator_kind}'."
@@ -953,3 +947,33 @@ def check_compatibility(
                 f"(trained with seed {sampling.get('seed')}); results may degrade."
             )
     return warnings
+
+
+def _named(value: Any, labels: Mapping[str, str] | None) -> str:
+    """What a warning calls a pattern: its label, else the value quoted (a card may hold anything)."""
+    found = labels.get(value) if labels and isinstance(value, str) else None
+    return found if found is not None else f"'{value}'"
+
+
+def _rate_warning(rate: float, trained_rate: float) -> str:
+    """The warning for a sampling rate other than the training rate."""
+    # At most one decimal: a measured rate such as 12.0819% reads as 12.1%.
+    return (
+        f"The network was trained at sampling rate {round(trained_rate * 100, 1):g}%, not "
+        f"{round(rate * 100, 1):g}%."
+        + (" More samples can still make its output worse." if rate > trained_rate else "")
+    )
+
+
+def _size_warning(size: int, trained_size: Any, depth: int) -> str:
+    """The warning for an image side other than the training side."""
+    factor = 2**depth
+    if size % factor:
+        return (
+            f"The network was trained at {trained_size} x {trained_size}; it cannot run "
+            f"at {size} x {size} (the side must be divisible by {factor})."
+        )
+    return (
+        f"The network was trained at {trained_size} x {trained_size}, not {size} x {size}: "
+        "it runs (it is fully convolutional) but was never trained at this size."
+    )

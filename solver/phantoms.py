@@ -263,6 +263,27 @@ def random_ellipse_parameters(
     EllipseSet
     """
     seed = _check_seed(seed)
+    (kmin, kmax), (amin, amax), (bmin, bmax) = _check_ellipse_ranges(count, axes, margin, gradient, bias)
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(kmin, kmax + 1))
+    reach = 1.0 - margin
+    cx = rng.uniform(-reach, reach, k)
+    cy = rng.uniform(-reach, reach, k)
+    cap = 0.9 * (1.0 - np.maximum(np.abs(cx), np.abs(cy)))
+    a = np.minimum(rng.uniform(amin, amax, k), cap)
+    b = np.minimum(rng.uniform(amin, amax, k), cap)
+    angle = rng.uniform(0.0, np.pi, k)
+    c = rng.uniform(bmin, bmax, k)
+    gx = gradient * rng.standard_normal(k)
+    gy = gradient * rng.standard_normal(k)
+    ellipses = EllipseSet(cx, cy, a, b, angle, gx, gy, c)
+    _redraw_negative_gradients(ellipses, gradient, rng)
+    return ellipses
+
+
+def _check_ellipse_ranges(count, axes, margin, gradient, bias) -> tuple[tuple[int, int], tuple[float, float],
+                                                                      tuple[float, float]]:
+    """The checked ``count``, ``axes`` and ``bias`` ranges of :func:`random_ellipse_parameters`."""
     try:
         kmin, kmax = (int(v) for v in count)
         if (kmin, kmax) != tuple(count):
@@ -281,20 +302,12 @@ def random_ellipse_parameters(
     bmin, bmax = _check_range("bias", bias, 0.0, math.inf)
     if bmax <= 0.0:
         raise ValueError(f"bias must allow positive intensities, got {bias!r}")
+    return (kmin, kmax), (amin, amax), (bmin, bmax)
 
-    rng = np.random.default_rng(seed)
-    k = int(rng.integers(kmin, kmax + 1))
-    reach = 1.0 - margin
-    cx = rng.uniform(-reach, reach, k)
-    cy = rng.uniform(-reach, reach, k)
-    cap = 0.9 * (1.0 - np.maximum(np.abs(cx), np.abs(cy)))
-    a = np.minimum(rng.uniform(amin, amax, k), cap)
-    b = np.minimum(rng.uniform(amin, amax, k), cap)
-    angle = rng.uniform(0.0, np.pi, k)
-    c = rng.uniform(bmin, bmax, k)
-    gx = gradient * rng.standard_normal(k)
-    gy = gradient * rng.standard_normal(k)
-    ellipses = EllipseSet(cx, cy, a, b, angle, gx, gy, c)
+
+def _redraw_negative_gradients(ellipses: EllipseSet, gradient: float, rng: np.random.Generator) -> None:
+    """Redraw, in place, the gradients that make an ellipse's intensity negative somewhere."""
+    gx, gy = ellipses.grad_x, ellipses.grad_y
     # Vectorised rejection: redraw only the gradients that go negative. Acceptance is
     # about 1/3 or better with the defaults, so 20 plain rounds almost always suffice;
     # after that the redraws shrink, so the loop ends after a bounded number of rounds
@@ -312,7 +325,6 @@ def random_ellipse_parameters(
             gx[bad] = 0.0
             gy[bad] = 0.0
         bad = ellipses.min_intensity() < 0.0
-    return ellipses
 
 
 def random_ellipses(size: int, seed: int, **params) -> np.ndarray:

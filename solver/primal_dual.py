@@ -181,48 +181,70 @@ def primal_dual_block(
         ``(out, x, z, stopped, a_out)``.
     """
     ergodic = output == "ergodic"
+    thr, sy, one = _block_constants(x, y, tau, sigma, thr_unit)
+    if inplace and ax is None:
+        ax = A.forward(x)
+    total = a_total = None  # running sums of the ergodic average (of x and of A x)
+    count, stop = 0, False
+    for count in range(1, layers + 1):
+        if inplace:
+            x, ax, z = _layer_inplace(A, x, ax, z, tau, sigma, thr, sy, one)
+            if ergodic:
+                total, a_total = _accumulate(total, x, True), _accumulate(a_total, ax, True)
+        else:
+            x, z = _layer(A, x, z, tau, sigma, thr, sy)
+            if ergodic:
+                total = _accumulate(total, x, False)
+        if callback is not None:
+            current = total / count if ergodic else x
+            stop = callback(LayerRecord(layer_offset + count, restart, current, z, eps, x)) is True
+            if stop:
+                break
+    return _block_result(x, z, ax if inplace else None, total, a_total, count, stop)
+
+
+def _block_constants(x: torch.Tensor, y: torch.Tensor, tau: Any, sigma: Any, thr_unit: torch.Tensor
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The block's fixed threshold ``tau lam w``, dual bias ``sigma y`` and a real one."""
     thr = tau * thr_unit
     if not torch.is_tensor(thr):
         thr = torch.as_tensor(thr)
     thr = thr.to(device=x.device, dtype=x.real.dtype)
-    sy = sigma * y  # the bias of this block's dual step
     one = torch.ones((), dtype=thr.dtype, device=thr.device)
-    total = a_total = None
-    out = x
-    count = 0
-    stop = False
-    if inplace and ax is None:
-        ax = A.forward(x)
-    for i in range(layers):
-        atz = A.adjoint(z)
-        if inplace:
-            if _shares_memory(atz, z):
-                atz = atz.clone()
-            x_new, ax_new, z = step_(A, x, ax, z, atz, tau, sigma, thr, sy, one, overwrite_atz=True)
-            if ergodic:
-                total = x_new.clone() if total is None else total.add_(x_new)
-                a_total = ax_new.clone() if a_total is None else a_total.add_(ax_new)
-            ax = ax_new
-        else:
-            x_new = soft_threshold(x - tau * atz, thr)
-            v = z + (sigma * A.forward(extrapolate(x, x_new)) - sy)
-            z = project_ball(v)
-            if ergodic:
-                total = x_new if total is None else total + x_new
-        x = x_new
-        count = i + 1
-        if callback is not None:
-            out = total / count if ergodic else x
-            stop = callback(LayerRecord(layer_offset + count, restart, out, z, eps, x)) is True
-        if stop or count == layers:
-            break
-    if ergodic and total is not None:
-        out = total / count
-        a_out = a_total / count if a_total is not None else None
-    else:
-        out = x
-        a_out = ax if inplace else None
-    return BlockResult(out, x, z, stop, a_out)
+    return thr, sigma * y, one
+
+
+def _layer(A: Any, x: torch.Tensor, z: torch.Tensor, tau: Any, sigma: Any, thr: torch.Tensor, sy: torch.Tensor
+           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """One differentiable layer: ``(x', z')``."""
+    x_new = soft_threshold(x - tau * A.adjoint(z), thr)
+    v = z + (sigma * A.forward(extrapolate(x, x_new)) - sy)
+    return x_new, project_ball(v)
+
+
+def _layer_inplace(A: Any, x: torch.Tensor, ax: torch.Tensor, z: torch.Tensor, tau: Any, sigma: Any,
+                   thr: torch.Tensor, sy: torch.Tensor, one: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One layer without autograd, in fresh buffers reused in place: ``(x', A x', z')``."""
+    atz = A.adjoint(z)
+    if _shares_memory(atz, z):  # an operator may return its input's storage; z is still needed
+        atz = atz.clone()
+    return step_(A, x, ax, z, atz, tau, sigma, thr, sy, one, overwrite_atz=True)
+
+
+def _accumulate(total: torch.Tensor | None, new: torch.Tensor, inplace: bool) -> torch.Tensor:
+    """``total + new`` (a copy of ``new`` to start with), in ``total``'s buffer when ``inplace``."""
+    if total is None:
+        return new.clone() if inplace else new
+    return total.add_(new) if inplace else total + new
+
+
+def _block_result(x: torch.Tensor, z: torch.Tensor, ax: torch.Tensor | None, total: torch.Tensor | None,
+                  a_total: torch.Tensor | None, count: int, stop: bool) -> BlockResult:
+    """The block's output: the ergodic average over ``count`` layers, or the last iterate."""
+    if total is None:  # output="last", or no layer run
+        return BlockResult(x, x, z, stop, ax)
+    return BlockResult(total / count, x, z, stop, a_total / count if a_total is not None else None)
 
 
 def measurement_count(A: Any) -> int:

@@ -27,8 +27,9 @@ largest budget.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,19 +124,10 @@ class StabilityCurve:
 
 
 def stability_curve(
-    networks: Mapping[str, torch.nn.Module],
-    y: torch.Tensor,
-    budgets: Sequence[float],
-    *,
-    steps: int = 50,
-    lr: float = PAPER_ATTACK["lr"],
-    momentum: float = PAPER_ATTACK["momentum"],
-    mu: float = PAPER_ATTACK["mu"],
-    seed: int = 0,
-    random_trials: int = 1,
-    warm_start: bool = True,
-    checkpoint: bool | str = "auto",
-    callback: Callable[[StabilityProgress], None] | None = None,
+    networks: Mapping[str, torch.nn.Module], y: torch.Tensor, budgets: Sequence[float], *,
+    steps: int = 50, lr: float = PAPER_ATTACK["lr"], momentum: float = PAPER_ATTACK["momentum"],
+    mu: float = PAPER_ATTACK["mu"], seed: int = 0, random_trials: int = 1, warm_start: bool = True,
+    checkpoint: bool | str = "auto", callback: Callable[[StabilityProgress], None] | None = None,
     truth: np.ndarray | torch.Tensor | None = None,
 ) -> StabilityCurve:
     """Worst-case and random output change of each network over a grid of budgets.
@@ -177,80 +169,127 @@ def stability_curve(
     grid = _budget_grid(networks, budgets)
     random_trials = check_int("random_trials", random_trials, low=1)
     seed = check_seed(seed)
-    x = None
-    if truth is not None:
-        x = torch.as_tensor(np.asarray(truth) if not torch.is_tensor(truth) else truth).detach()
-        if (x.is_complex() or not x.is_floating_point() or x.ndim != 2 or x.shape[0] != x.shape[1]
-                or not bool(torch.isfinite(x).all())):
-            raise ValueError(f"truth must be a finite real image (N, N), got {tuple(x.shape)} {x.dtype}")
-
-    def error_of(out: torch.Tensor) -> float:
-        if out.numel() != x.numel():
-            raise ValueError(f"truth must have the networks' output shape {tuple(out.shape)}, got {tuple(x.shape)}")
-        return float(torch.linalg.vector_norm(out.detach().double().reshape(x.shape) - x.double()))
-
-    n_b = len(grid)
-    total = len(networks) * n_b
-    worst = {name: np.zeros(n_b) for name in networks}
-    rand = {name: np.zeros(n_b) for name in networks}
-    norms = {name: np.zeros(n_b) for name in networks}
-    lips = {name: 0.0 for name in networks}
-    perts: dict[str, list] = {name: [] for name in networks}
-    worst_err = {name: np.zeros(n_b) for name in networks} if x is not None else {}
-    rand_err = {name: np.zeros(n_b) for name in networks} if x is not None else {}
-    clean_err: dict[str, float] = {}
+    x = None if truth is None else _checked_truth(truth)
+    tables = _Tables(networks, len(grid), errors=x is not None)
+    total = len(networks) * len(grid)
     done = 0
     for name, net in networks.items():
         previous = None
         for i, eta in enumerate(grid):
-            def on_step(step: AttackStep, name=name, i=i, eta=eta, done=done) -> None:
-                if callback is not None:
-                    frac = (done + step.step / max(step.steps, 1)) / total
-                    callback(StabilityProgress(name, i, eta, min(frac, 1.0), step))
-
             res = worst_case_perturbation(
                 net, y, budget=eta, steps=steps, lr=lr, momentum=momentum, mu=mu, seed=seed,
-                start=previous if warm_start else None, checkpoint=checkpoint, callback=on_step,
+                start=previous if warm_start else None, checkpoint=checkpoint,
+                callback=_attack_progress(callback, name, i, eta, done, total),
             )
             previous = res.perturbation
-            perts[name].append(res.perturbation)
-            if x is not None:
-                clean_err[name] = error_of(res.clean_output)
-                worst_err[name][i] = error_of(res.perturbed_output)
-            worst[name][i] = res.relative_output_change
-            norms[name][i] = res.relative_norm
-            if res.norm > 0:
-                lips[name] = max(lips[name], res.output_change / res.norm)
-            changes, errors = [], []
-            for t in range(random_trials):
-                # same norm as the worst case; distinct seeds per budget and trial
-                e = complex_gaussian_noise(y.detach(), res.relative_norm, seed=seed + 1 + i * random_trials + t)
-                eff = evaluate_perturbation(net, y.detach(), y.detach() + e)
-                changes.append(eff.relative_output_change)
-                if x is not None:
-                    errors.append(error_of(eff.perturbed_output))
-                if eff.perturbation_norm > 0:
-                    lips[name] = max(lips[name], eff.output_change / eff.perturbation_norm)
-            rand[name][i] = float(np.mean(changes))
-            if x is not None:
-                rand_err[name][i] = float(np.mean(errors))
+            tables.add_worst_case(name, i, res, x)
+            # same norm as the worst case; distinct seeds per budget and trial
+            tables.add_random(name, i, net, y.detach(), res.relative_norm,
+                              [seed + 1 + i * random_trials + t for t in range(random_trials)], x)
             done += 1
             if callback is not None:
-                point = (float(norms[name][i]), float(worst[name][i]), float(rand[name][i]))
-                callback(StabilityProgress(name, i, eta, done / total, None, point))
+                callback(StabilityProgress(name, i, eta, done / total, None, tables.point(name, i)))
     data_norm = float(torch.linalg.vector_norm(y.detach().to(torch.complex128)))
-    return StabilityCurve(np.asarray(grid), worst, rand, norms, lips, perts, worst_err, rand_err, clean_err,
-                          data_norm, {name: norms[name] * data_norm for name in networks})
+    return tables.curve(grid, data_norm, {name: tables.norms[name] * data_norm for name in networks})
+
+
+def _checked_truth(truth: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """``truth`` as a tensor, checked to be a finite real square image."""
+    x = torch.as_tensor(np.asarray(truth) if not torch.is_tensor(truth) else truth).detach()
+    if (x.is_complex() or not x.is_floating_point() or x.ndim != 2 or x.shape[0] != x.shape[1]
+            or not bool(torch.isfinite(x).all())):
+        raise ValueError(f"truth must be a finite real image (N, N), got {tuple(x.shape)} {x.dtype}")
+    return x
+
+
+def _error_to(x: torch.Tensor, out: torch.Tensor) -> float:
+    """``||out - x||`` in double precision, for an output of the truth's size."""
+    if out.numel() != x.numel():
+        raise ValueError(f"truth must have the networks' output shape {tuple(out.shape)}, got {tuple(x.shape)}")
+    return float(torch.linalg.vector_norm(out.detach().double().reshape(x.shape) - x.double()))
+
+
+def _attack_progress(callback, name: str, i: int, eta: float, done: int, total: int):
+    """The attack's callback: its steps as the curve's overall progress (None without a callback)."""
+    if callback is None:
+        return None
+
+    def on_step(step: AttackStep) -> None:
+        frac = (done + step.step / max(step.steps, 1)) / total
+        callback(StabilityProgress(name, i, eta, min(frac, 1.0), step))
+
+    return on_step
+
+
+class _Tables:
+    """The per-network values of a stability curve, filled budget by budget."""
+
+    def __init__(self, names, budgets: int, *, errors: bool) -> None:
+        def zeros() -> dict[str, np.ndarray]:
+            return {name: np.zeros(budgets) for name in names}
+
+        self.worst, self.random, self.norms = zeros(), zeros(), zeros()
+        self.worst_error, self.random_error = (zeros(), zeros()) if errors else ({}, {})
+        self.lipschitz = {name: 0.0 for name in names}
+        self.perturbations: dict[str, list] = {name: [] for name in names}
+        self.clean_error: dict[str, float] = {}
+
+    def add_worst_case(self, name: str, i: int, res, x: torch.Tensor | None) -> None:
+        """Budget ``i``'s worst-case search ``res`` (and its errors to the truth ``x``)."""
+        self.perturbations[name].append(res.perturbation)
+        if x is not None:
+            self.clean_error[name] = _error_to(x, res.clean_output)
+            self.worst_error[name][i] = _error_to(x, res.perturbed_output)
+        self.worst[name][i] = res.relative_output_change
+        self.norms[name][i] = res.relative_norm
+        if res.norm > 0:
+            self.lipschitz[name] = max(self.lipschitz[name], res.output_change / res.norm)
+
+    def add_random(self, name: str, i: int, net, y: torch.Tensor, size: float, seeds: list[int],
+                   x: torch.Tensor | None) -> None:
+        """Budget ``i``'s random perturbations of relative norm ``size``, one per seed (their means)."""
+        changes, errors = [], []
+        for seed in seeds:
+            e = complex_gaussian_noise(y, size, seed=seed)
+            eff = evaluate_perturbation(net, y, y + e)
+            changes.append(eff.relative_output_change)
+            if x is not None:
+                errors.append(_error_to(x, eff.perturbed_output))
+            if eff.perturbation_norm > 0:
+                self.lipschitz[name] = max(self.lipschitz[name], eff.output_change / eff.perturbation_norm)
+        self.random[name][i] = float(np.mean(changes))
+        if x is not None:
+            self.random_error[name][i] = float(np.mean(errors))
+
+    def add_paper_point(self, name: str, i: int, r: torch.Tensor, out: torch.Tensor, out_noise: torch.Tensor,
+                        clean: torch.Tensor, clean_out_norm: float, x: torch.Tensor, data_norm: float,
+                        e_norm: float) -> None:
+        """Budget ``i`` of the paper's curve: the image perturbation ``r`` with its data norm
+        ``e_norm``, the outputs it and random noise of its norm give."""
+        self.perturbations[name].append(r)
+        self.norms[name][i] = _norm(r) / data_norm
+        change = _norm(out - clean)
+        self.worst[name][i] = change / clean_out_norm
+        self.random[name][i] = _norm(out_noise - clean) / clean_out_norm
+        self.worst_error[name][i] = _norm(out.reshape(x.shape).to(x.dtype) - x)
+        self.random_error[name][i] = _norm(out_noise.reshape(x.shape).to(x.dtype) - x)
+        if e_norm > 0:
+            self.lipschitz[name] = max(self.lipschitz[name], change / e_norm)
+
+    def point(self, name: str, i: int) -> tuple[float, float, float]:
+        """``(relative norm, worst-case change, random change)`` of ``name`` at budget ``i``."""
+        return float(self.norms[name][i]), float(self.worst[name][i]), float(self.random[name][i])
+
+    def curve(self, grid: list[float], data_norm: float, data_perturbation: dict) -> StabilityCurve:
+        """The finished :class:`StabilityCurve`."""
+        return StabilityCurve(np.asarray(grid), self.worst, self.random, self.norms, self.lipschitz,
+                              self.perturbations, self.worst_error, self.random_error, self.clean_error, data_norm,
+                              data_perturbation)
 
 
 def paper_stability_curve(
-    networks: Mapping[str, torch.nn.Module],
-    operator,
-    truth: np.ndarray | torch.Tensor,
-    budgets: Sequence[float],
-    *,
-    max_steps: int = PAPER_IMAGE_ATTACK["max_steps"],
-    seed: int = 0,
+    networks: Mapping[str, torch.nn.Module], operator, truth: np.ndarray | torch.Tensor, budgets: Sequence[float],
+    *, max_steps: int = PAPER_IMAGE_ATTACK["max_steps"], seed: int = 0,
     callback: Callable[[StabilityProgress], None] | None = None,
 ) -> StabilityCurve:
     """The stability curve with the paper's image-domain search.
@@ -292,66 +331,71 @@ def paper_stability_curve(
     """
     grid = _budget_grid(networks, budgets)
     seed = check_seed(seed)
-    x = torch.as_tensor(np.asarray(truth) if not torch.is_tensor(truth) else truth).detach()
-    if (x.is_complex() or not x.is_floating_point() or x.ndim != 2 or x.shape[0] != x.shape[1]
-            or not bool(torch.isfinite(x).all())):
-        raise ValueError(f"truth must be a finite real image (N, N), got {tuple(x.shape)} {x.dtype}")
+    x = _checked_truth(truth)
     cdtype = torch.complex128 if x.dtype == torch.float64 else torch.complex64
-
-    def norm(t: torch.Tensor) -> float:
-        return float(torch.linalg.vector_norm(t.detach().to(torch.complex128 if t.is_complex() else torch.float64)))
-
-    n_b = len(grid)
-    empty = {name: np.zeros(n_b) for name in networks}
-    worst, rand, norms, data_pert = (dict((k, v.copy()) for k, v in empty.items()) for _ in range(4))
-    worst_err, rand_err = (dict((k, v.copy()) for k, v in empty.items()) for _ in range(2))
-    lips = {name: 0.0 for name in networks}
-    perts: dict[str, list] = {name: [] for name in networks}
-    clean_err: dict[str, float] = {}
+    tables = _Tables(networks, len(grid), errors=True)
+    data_perturbation = {name: np.zeros(len(grid)) for name in networks}
     data_norm = float("nan")
     for index, (name, net) in enumerate(networks.items()):
-        def on_step(step: int, size: float, objective: float, name=name, index=index) -> None:
-            if callback is not None and step > 0:
-                progress = min(step / max(max_steps, 1), 1.0)
-                callback(StabilityProgress(name, 0, grid[-1], (index + progress) / len(networks), None))
-
         res = paper_image_attack(net, operator, x, relative_norm=grid[-1], max_steps=max_steps, seed=seed,
-                                 milestones=grid[:-1], callback=on_step)
+                                 milestones=grid[:-1],
+                                 callback=_search_progress(callback, name, index, grid[-1], max_steps, len(networks)))
         data_norm = res.reference_norm
-        clean = res.clean_output
-        clean_err[name] = norm(clean.reshape(x.shape).to(x.dtype) - x)
-        clean_out_norm = max(norm(clean), 1e-300)
-        was_training = getattr(net, "training", False)
-        if hasattr(net, "eval"):
-            net.eval()
-        try:
+        tables.clean_error[name] = _norm(res.clean_output.reshape(x.shape).to(x.dtype) - x)
+        clean_out_norm = max(_norm(res.clean_output), 1e-300)
+        with _evaluating(net):
             for i, eta in enumerate(grid):
-                r = res.milestones.get(eta, res.perturbation) if i < n_b - 1 else res.perturbation
-                perts[name].append(r)
-                with torch.no_grad():
-                    data = operator.forward((x + r).to(cdtype))
-                    out = net(data)
-                    noise = _image_noise(x.shape, norm(r), seed + 1 + i).to(cdtype)
-                    data_noise = operator.forward(x.to(cdtype) + noise)
-                    out_noise = net(data_noise)
-                e_norm = norm(data - res.clean_data)
-                norms[name][i] = norm(r) / data_norm
-                data_pert[name][i] = e_norm
-                change = norm(out - clean)
-                worst[name][i] = change / clean_out_norm
-                rand[name][i] = norm(out_noise - clean) / clean_out_norm
-                worst_err[name][i] = norm(out.reshape(x.shape).to(x.dtype) - x)
-                rand_err[name][i] = norm(out_noise.reshape(x.shape).to(x.dtype) - x)
-                if e_norm > 0:
-                    lips[name] = max(lips[name], change / e_norm)
+                r = res.milestones.get(eta, res.perturbation) if i < len(grid) - 1 else res.perturbation
+                worst, noisy = _outputs(net, operator, x, r, _image_noise(x.shape, _norm(r), seed + 1 + i), cdtype)
+                e_norm = _norm(worst[0] - res.clean_data)
+                data_perturbation[name][i] = e_norm
+                tables.add_paper_point(name, i, r, worst[1], noisy[1], res.clean_output, clean_out_norm, x,
+                                       data_norm, e_norm)
                 if callback is not None:
-                    point = (float(norms[name][i]), float(worst[name][i]), float(rand[name][i]))
-                    callback(StabilityProgress(name, i, eta, (index + 1) / len(networks), None, point))
-        finally:
-            if hasattr(net, "train"):
-                net.train(was_training)
-    return StabilityCurve(np.asarray(grid), worst, rand, norms, lips, perts, worst_err, rand_err, clean_err,
-                          data_norm, data_pert)
+                    callback(StabilityProgress(name, i, eta, (index + 1) / len(networks), None, tables.point(name, i)))
+    return tables.curve(grid, data_norm, data_perturbation)
+
+
+def _norm(t: torch.Tensor) -> float:
+    """Euclidean norm over all entries, in double precision."""
+    return float(torch.linalg.vector_norm(t.detach().to(torch.complex128 if t.is_complex() else torch.float64)))
+
+
+@contextlib.contextmanager
+def _evaluating(network) -> Iterator[None]:
+    """Run ``network`` in eval mode, restoring its mode afterwards."""
+    was_training = getattr(network, "training", False)
+    if hasattr(network, "eval"):
+        network.eval()
+    try:
+        yield
+    finally:
+        if hasattr(network, "train"):
+            network.train(was_training)
+
+
+def _search_progress(callback, name: str, index: int, budget: float, max_steps: int, count: int):
+    """The paper search's callback: its steps as the curve's overall progress (None without a callback)."""
+    if callback is None:
+        return None
+
+    def on_step(step: int, size: float, objective: float) -> None:
+        if step > 0:
+            progress = min(step / max(max_steps, 1), 1.0)
+            callback(StabilityProgress(name, 0, budget, (index + progress) / count, None))
+
+    return on_step
+
+
+def _outputs(net, operator, x: torch.Tensor, r: torch.Tensor, noise: torch.Tensor, cdtype: torch.dtype
+             ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """``(A(x + r), f(A(x + r)))`` and the same for random image noise in place of ``r``."""
+    with torch.no_grad():
+        data = operator.forward((x + r).to(cdtype))
+        out = net(data)
+        data_noise = operator.forward(x.to(cdtype) + noise.to(cdtype))
+        out_noise = net(data_noise)
+    return (data, out), (data_noise, out_noise)
 
 
 def _image_noise(shape: tuple[int, ...], size: float, seed: int) -> torch.Tensor:

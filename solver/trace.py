@@ -169,77 +169,125 @@ def run(
     truth = None if reference is None else torch.as_tensor(
         np.asarray(reference), dtype=y.dtype if keep_imaginary else y.real.dtype)
     if solver is None or depth == 0:
-        with torch.no_grad():
-            if keep_imaginary and hasattr(net, "solve") and hasattr(net, "A"):
-                image = net.A.wavelet.inverse(net.solve(y))  # the zero-filled image, complex
-            else:
-                image = net(y)
-        return Trace(image=image.numpy(), seconds=time.perf_counter() - start)
-
-    from solver.firenet import to_image
-    from solver.objective import record_metrics
-
-    def image_of(coeffs: torch.Tensor) -> torch.Tensor:
-        return solver.A.wavelet.inverse(coeffs) if keep_imaginary else to_image(solver.A, coeffs)
-
+        return _one_shot(net, y, keep_imaginary, start)
     every = max(1, depth // POINTS) if every is None else max(1, int(every))
     keep = {int(k) for k in snapshots if 0 < int(k) <= depth}
-    trace = Trace(image=np.zeros(0, dtype=np.float32))
-    truth_norm = None if truth is None else float(torch.linalg.vector_norm(truth))
-    previous = {"restart": 0, "layer": 0}
-    last: dict[str, Any] = {}
-    beat = [time.perf_counter()]
-    recording = [0.0]  # seconds spent in this callback, left out of Trace.time
-
-    def callback(record: Any) -> bool:
-        entered = time.perf_counter()
-        try:
-            return record_layer(record, entered)
-        finally:
-            recording[0] += time.perf_counter() - entered
-
-    def record_layer(record: Any, entered: float) -> bool:
-        layer = record.layer
-        if heartbeat is not None:
-            now = time.perf_counter()
-            if now - beat[0] >= HEARTBEAT_SECONDS:
-                beat[0] = now
-                if heartbeat(layer) is True:
-                    trace.stopped = True
-                    return True
-        restarted = record.restart != previous["restart"]
-        if restarted:
-            trace.restart_layers.append(previous["layer"])
-            previous["restart"] = record.restart
-        previous["layer"] = layer
-        if record.eps is not None and (restarted or layer == 1):
-            trace.eps.append(float(record.eps))
-        if layer % every and not restarted and layer != depth and layer not in keep:
-            return False
-        image = image_of(record.coeffs)
-        last["coeffs"] = record.coeffs
-        report = record_metrics(record, y, solver.A, solver.lam, solver.weights)
-        trace.layer.append(layer)
-        trace.error.append(math.nan if not truth_norm  # no reference, or an all-zero one
-                           else float(torch.linalg.vector_norm(image - truth)) / truth_norm)
-        trace.objective.append(float(report.objective))
-        trace.dual.append(float(report.dual_value))
-        trace.time.append(entered - start - recording[0])
-        if layer in keep or layer == depth:
-            trace.snapshots[layer] = image.numpy().copy()
-            if on_progress is not None and on_progress(trace, layer) is True:
-                trace.stopped = True
-                return True
-        return False
-
+    recorder = _Recorder(solver, y, truth, depth=depth, every=every, keep=keep, keep_imaginary=keep_imaginary,
+                         on_progress=on_progress, heartbeat=heartbeat, start=start)
     with torch.no_grad():
-        image = net(y, callback=callback)
-        if keep_imaginary and "coeffs" in last:
+        image = net(y, callback=recorder)
+        if keep_imaginary and recorder.last_coeffs is not None:
             # The last record's coefficients are the network's output (LayerRecord.coeffs).
-            image = image_of(last["coeffs"])
+            image = recorder.image_of(recorder.last_coeffs)
+    trace = recorder.trace
     trace.image = image.numpy()
     trace.seconds = time.perf_counter() - start
     return trace
+
+
+def _one_shot(net: torch.nn.Module, y: torch.Tensor, keep_imaginary: bool, start: float) -> Trace:
+    """The trace of a method without layers: its image only."""
+    with torch.no_grad():
+        if keep_imaginary and hasattr(net, "solve") and hasattr(net, "A"):
+            image = net.A.wavelet.inverse(net.solve(y))  # the zero-filled image, complex
+        else:
+            image = net(y)
+    return Trace(image=image.numpy(), seconds=time.perf_counter() - start)
+
+
+class _Recorder:
+    """The network's per-layer callback in :func:`run`, as steps: the heartbeat, the restart
+    bookkeeping, the test whether a layer is recorded, the record and the snapshot."""
+
+    def __init__(self, solver: Any, y: torch.Tensor, truth: torch.Tensor | None, *, depth: int, every: int,
+                 keep: set[int], keep_imaginary: bool, on_progress: Callable[[Trace, int], Any] | None,
+                 heartbeat: Callable[[int], Any] | None, start: float) -> None:
+        self.solver, self.y, self.truth = solver, y, truth
+        self.truth_norm = None if truth is None else float(torch.linalg.vector_norm(truth))
+        self.depth, self.every, self.keep, self.keep_imaginary = depth, every, keep, keep_imaginary
+        self.on_progress, self.heartbeat, self.start = on_progress, heartbeat, start
+        self.trace = Trace(image=np.zeros(0, dtype=np.float32))
+        self.restart, self.layer = 0, 0  # of the previous record
+        self.last_coeffs: torch.Tensor | None = None  # of the last recorded layer
+        self.beat = time.perf_counter()
+        self.recording = 0.0  # seconds spent in this callback, left out of Trace.time
+
+    def image_of(self, coeffs: torch.Tensor) -> torch.Tensor:
+        """The image of wavelet coefficients (complex, or its real part)."""
+        from solver.firenet import to_image
+
+        A = self.solver.A
+        return A.wavelet.inverse(coeffs) if self.keep_imaginary else to_image(A, coeffs)
+
+    def __call__(self, record: Any) -> bool:
+        """The network's callback: :meth:`step`, its own time kept out of ``Trace.time``."""
+        entered = time.perf_counter()
+        try:
+            return self.step(record, entered)
+        finally:
+            self.recording += time.perf_counter() - entered
+
+    def step(self, record: Any, entered: float) -> bool:
+        """Handle one layer's record; ``True`` stops the network."""
+        if self.heartbeat_stops(record.layer):
+            self.trace.stopped = True
+            return True
+        restarted = self.note_restart(record)
+        if not self.due(record.layer, restarted):
+            return False
+        image = self.record(record, entered)
+        return self.snapshot(record.layer, image)
+
+    def heartbeat_stops(self, layer: int) -> bool:
+        """Call the heartbeat if it is due; whether it asked to stop."""
+        if self.heartbeat is None:
+            return False
+        now = time.perf_counter()
+        if now - self.beat < HEARTBEAT_SECONDS:
+            return False
+        self.beat = now
+        return self.heartbeat(layer) is True
+
+    def note_restart(self, record: Any) -> bool:
+        """Keep the restart layers and FIRENET's targets; whether this layer began a restart."""
+        restarted = record.restart != self.restart
+        if restarted:
+            self.trace.restart_layers.append(self.layer)
+            self.restart = record.restart
+        self.layer = record.layer
+        if record.eps is not None and (restarted or record.layer == 1):
+            self.trace.eps.append(float(record.eps))
+        return restarted
+
+    def due(self, layer: int, restarted: bool) -> bool:
+        """Whether the layer is recorded: every ``every`` layers, at restarts, snapshots and the end."""
+        return not (layer % self.every and not restarted and layer != self.depth and layer not in self.keep)
+
+    def record(self, record: Any, entered: float) -> torch.Tensor:
+        """Error, objective, dual value and time at this layer; the layer's image."""
+        from solver.objective import record_metrics
+
+        image = self.image_of(record.coeffs)
+        self.last_coeffs = record.coeffs
+        report = record_metrics(record, self.y, self.solver.A, self.solver.lam, self.solver.weights)
+        trace = self.trace
+        trace.layer.append(record.layer)
+        trace.error.append(math.nan if not self.truth_norm  # no reference, or an all-zero one
+                           else float(torch.linalg.vector_norm(image - self.truth)) / self.truth_norm)
+        trace.objective.append(float(report.objective))
+        trace.dual.append(float(report.dual_value))
+        trace.time.append(entered - self.start - self.recording)
+        return image
+
+    def snapshot(self, layer: int, image: torch.Tensor) -> bool:
+        """Keep the image at a snapshot depth and report progress; ``True`` stops the network."""
+        if layer not in self.keep and layer != self.depth:
+            return False
+        self.trace.snapshots[layer] = image.numpy().copy()
+        if self.on_progress is not None and self.on_progress(self.trace, layer) is True:
+            self.trace.stopped = True
+            return True
+        return False
 
 
 def own_certificate(curve: Any) -> list[float]:

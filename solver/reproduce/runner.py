@@ -287,17 +287,9 @@ def _refusal(outcome: Mapping[str, Any], version: str) -> str | None:
 
 
 def run_tasks(
-    tasks: Sequence[Mapping[str, Any]],
-    directory: str | Path,
-    *,
-    client: Any = None,
-    scheduler: str | None = None,
-    workers: int = 2,
-    threads: int = 1,
-    progress: bool = True,
-    retry_failed: bool = True,
-    runner: Callable[[Mapping[str, Any]], dict] | None = None,
-    version: str | None = None,
+    tasks: Sequence[Mapping[str, Any]], directory: str | Path, *, client: Any = None, scheduler: str | None = None,
+    workers: int = 2, threads: int = 1, progress: bool = True, retry_failed: bool = True,
+    runner: Callable[[Mapping[str, Any]], dict] | None = None, version: str | None = None,
 ) -> SweepReport:
     """Compute the tasks without a result file under ``directory`` and collect them all.
 
@@ -342,14 +334,32 @@ def run_tasks(
         If ``scheduler`` does not answer within :data:`CONNECT_SECONDS`, or no worker
         runs the code version.
     """
-    from tqdm.auto import tqdm
-
     start = time.perf_counter()
     version = version or code_version()
     directory = Path(directory)
     keys = [task_key(s, version) for s in tasks]
     if len(set(keys)) != len(keys):
         raise ValueError("tasks must be distinct: two tasks have the same settings")
+    records, pending = _earlier_records(directory, keys, tasks, version, retry_failed)
+    report = SweepReport(reused=len(records))
+    if pending:
+        with _client(client, scheduler, workers, threads) as dask:
+            agreeing, report.notes = agreeing_workers(dask, version)
+            if client is None and scheduler:
+                # Only on the agreeing workers: a worker without the package could not load a plugin.
+                dask.run(_set_torch_threads, threads, workers=agreeing)
+            futures = _submit(dask, pending, runner, agreeing)
+            desc = str(tasks[0].get("experiment", "tasks")) if tasks else "tasks"
+            _collect(futures, directory, version, records, report, progress=progress, desc=desc)
+    report.records = [records[key] for key in keys]
+    report.failed = sum(r.get("status") != "ok" for r in report.records)
+    report.wall_seconds = time.perf_counter() - start
+    return report
+
+
+def _earlier_records(directory: Path, keys: list[str], tasks: Sequence[Mapping[str, Any]], version: str,
+                     retry_failed: bool) -> tuple[dict[str, dict], list[tuple[str, dict]]]:
+    """The usable earlier records by key, and the ``(key, settings)`` of the tasks to compute."""
     records: dict[str, dict] = {}
     pending = []
     for key, settings in zip(keys, tasks):
@@ -362,48 +372,53 @@ def run_tasks(
             records[key] = {**earlier, "computed": False}
         else:
             pending.append((key, dict(settings)))
-    report = SweepReport(reused=len(records))
-    if pending:
-        with _client(client, scheduler, workers, threads) as dask:
-            agreeing, report.notes = agreeing_workers(dask, version)
-            if client is None and scheduler:
-                # Only on the agreeing workers: a worker without the package could not load a plugin.
-                dask.run(_set_torch_threads, threads, workers=agreeing)
-            # A fresh Dask key per call: a result the scheduler still holds from an earlier
-            # call must not stand in for a computation asked for again.
-            call = uuid.uuid4().hex[:8]
-            futures = {dask.submit(execute_task, settings, runner,
-                                   key=f"{settings.get('experiment', 'task')}-{key}-{call}", pure=False,
-                                   workers=agreeing, allow_other_workers=False): (key, settings)
-                       for key, settings in pending}
-            from distributed import as_completed
+    return records, pending
 
-            bar = tqdm(total=len(futures), disable=not progress, unit="task", smoothing=0.1,
-                       desc=str(tasks[0].get("experiment", "tasks")) if tasks else "tasks")
-            try:
-                for future in as_completed(futures):
-                    key, settings = futures[future]
-                    try:
-                        outcome = future.result()
-                    except Exception as error:  # the worker died, or the task could not be sent
-                        outcome = {"status": "error", "error": f"{type(error).__name__}: {error}",
-                                   "values": {}, "worker": None, "worker_code_version": version}
-                    record = {"key": key, "code_version": version, "settings": settings, **outcome}
-                    refusal = _refusal(outcome, version)
-                    if refusal is None:
-                        _write_json(task_path(directory, key), record)
-                    else:
-                        _write_json(directory / "quarantine" / f"{key}.json", record)
-                        record = {**record, "status": "refused", "error": refusal, "values": {}}
-                        report.refused += 1
-                    records[key] = {**record, "computed": True}
-                    report.computed += 1
-                    bar.update()
-            finally:
-                bar.close()
-                for future in futures:  # on an interruption: stop what is still queued
-                    future.cancel()
-    report.records = [records[key] for key in keys]
-    report.failed = sum(r.get("status") != "ok" for r in report.records)
-    report.wall_seconds = time.perf_counter() - start
-    return report
+
+def _submit(dask: Any, pending: list[tuple[str, dict]], runner: Any, agreeing: list[str]) -> dict:
+    """Submit the pending tasks to the agreeing workers; future -> ``(key, settings)``."""
+    # A fresh Dask key per call: a result the scheduler still holds from an earlier
+    # call must not stand in for a computation asked for again.
+    call = uuid.uuid4().hex[:8]
+    return {dask.submit(execute_task, settings, runner,
+                        key=f"{settings.get('experiment', 'task')}-{key}-{call}", pure=False,
+                        workers=agreeing, allow_other_workers=False): (key, settings)
+            for key, settings in pending}
+
+
+def _collect(futures: dict, directory: Path, version: str, records: dict[str, dict], report: SweepReport, *,
+             progress: bool, desc: str) -> None:
+    """Store each task's record as it finishes, with a progress bar; on an interruption,
+    cancel what is still queued."""
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(futures), disable=not progress, unit="task", smoothing=0.1, desc=desc)
+    try:
+        for future in as_completed(futures):
+            key, settings = futures[future]
+            records[key] = {**_stored_record(future, key, settings, directory, version, report), "computed": True}
+            report.computed += 1
+            bar.update()
+    finally:
+        bar.close()
+        for future in futures:
+            future.cancel()
+
+
+def _stored_record(future: Any, key: str, settings: dict, directory: Path, version: str,
+                   report: SweepReport) -> dict:
+    """The record of a finished task, written to ``tasks/`` (or, refused, to ``quarantine/``)."""
+    try:
+        outcome = future.result()
+    except Exception as error:  # the worker died, or the task could not be sent
+        outcome = {"status": "error", "error": f"{type(error).__name__}: {error}",
+                   "values": {}, "worker": None, "worker_code_version": version}
+    record = {"key": key, "code_version": version, "settings": settings, **outcome}
+    refusal = _refusal(outcome, version)
+    if refusal is None:
+        _write_json(task_path(directory, key), record)
+        return record
+    _write_json(directory / "quarantine" / f"{key}.json", record)
+    report.refused += 1
+    return {**record, "status": "refused", "error": refusal, "values": {}}
