@@ -996,7 +996,7 @@ class _PaperAscent:
         while True:
             out, obj = self.evaluate(r_re, r_im)
             self.record(r_re.detach(), r_im.detach(), float(obj.detach()), marks)
-            if self.reached or self.steps == self.max_steps:
+            if self.done():
                 break
             r_re, r_im, v_re, v_im = self.update(r_re, r_im, v_re, v_im, obj)
         r = torch.complex(r_re.detach(), r_im.detach())
@@ -1006,6 +1006,10 @@ class _PaperAscent:
         r = _onto_sphere(r, self.norms[-1], max_norm)
         with torch.no_grad():
             return r, self.network(self.data_of(r.real, r.imag))
+
+    def done(self) -> bool:
+        """Whether the search ends at the iterate just recorded: the stop norm or ``max_steps`` reached."""
+        return self.reached or self.steps == self.max_steps
 
     def evaluate(self, r_re: torch.Tensor, r_im: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``f(A(x + r))`` and ``Q(r)``, differentiable in ``r_re`` and ``r_im``."""
