@@ -68,6 +68,7 @@ __all__ = [
     "PerturbationEffect",
     "evaluate_perturbation",
     "run_network",
+    "evaluating",
     "transfer",
     "PAPER_IMAGE_ATTACK",
     "PaperAttackResult",
@@ -318,7 +319,7 @@ def run_network(network, data: torch.Tensor, *, checkpoint: bool = False) -> tor
 # the search
 # --------------------------------------------------------------------------------------
 @contextlib.contextmanager
-def _evaluating(network) -> Iterator[None]:
+def evaluating(network) -> Iterator[None]:
     """Run ``network`` in eval mode (batch norm on its running statistics, not the batch's),
     restoring its mode afterwards."""
     was_training = getattr(network, "training", False)
@@ -449,7 +450,7 @@ def _ascent(
     radius = budget * reference_norm
     if radius == 0:
         raise ValueError("the reference norm (||y|| or ||x||) is zero: a relative budget is meaningless")
-    with _evaluating(network):
+    with evaluating(network):
         with torch.no_grad():
             clean_out = network(clean_data)
         search = _Ascent(network, data_of, clean_out, reference_norm, radius, steps=int(steps), lr=lr,
@@ -908,7 +909,7 @@ def paper_image_attack(
     start = start_scale * torch.rand((2, *x.shape), generator=gen, dtype=torch.float64)
     search = _PaperAscent(network, operator, x, lr=lr, momentum=momentum, penalty=penalty, max_steps=max_steps,
                           callback=callback)
-    with _evaluating(network):
+    with evaluating(network):
         ref = search.clean(reference)
         r, perturbed_out = search.run(*(part.to(dtype=x.dtype, device=x.device) for part in start),
                                       max_norm=relative_norm * ref, marks=marks)

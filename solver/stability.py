@@ -27,9 +27,8 @@ largest budget.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +39,7 @@ from solver.attacks import (
     PAPER_IMAGE_ATTACK,
     AttackStep,
     evaluate_perturbation,
+    evaluating,
     paper_image_attack,
     worst_case_perturbation,
 )
@@ -343,7 +343,7 @@ def paper_stability_curve(
         data_norm = res.reference_norm
         tables.clean_error[name] = _norm(res.clean_output.reshape(x.shape).to(x.dtype) - x)
         clean_out_norm = max(_norm(res.clean_output), 1e-300)
-        with _evaluating(net):
+        with evaluating(net):
             for i, eta in enumerate(grid):
                 r = res.milestones.get(eta, res.perturbation) if i < len(grid) - 1 else res.perturbation
                 worst, noisy = _outputs(net, operator, x, r, _image_noise(x.shape, _norm(r), seed + 1 + i), cdtype)
@@ -359,19 +359,6 @@ def paper_stability_curve(
 def _norm(t: torch.Tensor) -> float:
     """Euclidean norm over all entries, in double precision."""
     return float(torch.linalg.vector_norm(t.detach().to(torch.complex128 if t.is_complex() else torch.float64)))
-
-
-@contextlib.contextmanager
-def _evaluating(network) -> Iterator[None]:
-    """Run ``network`` in eval mode, restoring its mode afterwards."""
-    was_training = getattr(network, "training", False)
-    if hasattr(network, "eval"):
-        network.eval()
-    try:
-        yield
-    finally:
-        if hasattr(network, "train"):
-            network.train(was_training)
 
 
 def _search_progress(callback, name: str, index: int, budget: float, max_steps: int, count: int):
