@@ -426,14 +426,35 @@ def test_out_must_be_a_writable_folder_before_the_first_task(tmp_path, monkeypat
 
 
 def test_a_task_file_of_another_structure_or_key_is_computed_again(tmp_path):
-    from solver.reproduce.runner import _read_json
+    from solver.reproduce.runner import _digest, _read_json, _write_json
 
     path = tmp_path / "task.json"
     for text in ("[1, 2]", '{"key": "k"}', '{"key": "k", "settings": [], "status": "ok"}', "{" * 100_000):
         path.write_text(text)
         assert _read_json(path) is None
-    path.write_text('{"key": "k", "settings": {"size": 64}, "status": "ok", "values": {"error": 0.1}}')
-    assert _read_json(path)["values"] == {"error": 0.1}
+    record = {"key": "k", "settings": {"size": 64}, "status": "ok", "values": {"error": 0.1}}
+    path.write_text(json.dumps(record))  # well formed, but without the digest it was written with
+    assert _read_json(path) is None
+    _write_json(path, record)
+    assert _read_json(path) == record
+    assert json.loads(path.read_text())["digest"] == _digest(record)
+
+
+def test_an_edited_linked_or_huge_task_file_is_computed_again(tmp_path, monkeypatch):
+    from solver.reproduce import runner
+
+    path = tmp_path / "task.json"
+    record = {"key": "k", "settings": {"size": 64}, "status": "ok", "values": {"error": 0.1}}
+    runner._write_json(path, record)
+    assert runner._read_json(path) == record
+    path.write_text(path.read_text().replace("0.1", "0.01"))  # a number edited by hand
+    assert runner._read_json(path) is None
+    runner._write_json(path, record)
+    link = tmp_path / "link.json"
+    link.symlink_to(path)
+    assert runner._read_json(link) is None  # links are not followed
+    monkeypatch.setattr(runner, "MAX_RECORD_BYTES", path.stat().st_size - 1)
+    assert runner._read_json(path) is None  # the size is checked before reading
 
 
 # --------------------------------------------------------------------------------------
@@ -555,6 +576,8 @@ def loopback_cluster(tmp_path):
 
 
 def test_only_workers_on_the_clients_code_version_add_rows(loopback_cluster, tmp_path):
+    from solver.reproduce.runner import _write_json
+
     from solver.reproduce.runner import ClusterError, agreeing_workers, execute_task
 
     client, processes = loopback_cluster
@@ -573,8 +596,7 @@ def test_only_workers_on_the_clients_code_version_add_rows(loopback_cluster, tmp
     # an older run had stored the edited worker's row under the client's key: not reused
     key = task_key(tasks[0], version)
     stale = {"key": key, "code_version": version, "settings": tasks[0], **theirs}
-    task_path(tmp_path, key).parent.mkdir(parents=True)
-    task_path(tmp_path, key).write_text(json.dumps(stale))
+    _write_json(task_path(tmp_path, key), stale)  # with its digest: only its version refuses it
     report = run_tasks(tasks, tmp_path, scheduler=client.scheduler.address, progress=False)
     assert (report.computed, report.reused, report.failed) == (2, 0, 0)
     assert report.notes == notes

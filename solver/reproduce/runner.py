@@ -5,8 +5,9 @@ so the same settings on the same code find their earlier result file and are not
 recomputed, while a change of the numerics (any solver module) recomputes everything.
 Result files are written by the client as the tasks finish (atomically: a temporary file
 renamed into place), so the workers need no shared file system and an interrupted sweep
-loses only the tasks that were running. A task that raises is recorded with its error
-and traceback; the sweep goes on.
+loses only the tasks that were running; each file carries a SHA-256 digest of its content,
+and a file that is a link, too large, cut short or edited is computed again, never reused.
+A task that raises is recorded with its error and traceback; the sweep goes on.
 
 Workers are processes with one thread each, and each sets torch to one thread when it
 starts (:class:`OneTorchThread`): on shared cores OpenMP threads spin-wait on each other,
@@ -167,21 +168,47 @@ class SweepReport:
         return sum(r["values"].get("seconds", 0.0) for r in self.records if r.get("computed"))
 
 
+#: A result file larger than this is not read (a task's record is a few kB).
+MAX_RECORD_BYTES = 16 * 2**20
+
+
+def _digest(record: Mapping[str, Any]) -> str:
+    """SHA-256 of the record's canonical JSON, its own ``digest`` field left out."""
+    body = {name: value for name, value in record.items() if name != "digest"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=True).encode()).hexdigest()
+
+
 def _write_json(path: Path, record: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     with os.fdopen(handle, "w") as stream:
-        json.dump(record, stream, allow_nan=True)
+        json.dump({**record, "digest": _digest(record)}, stream, allow_nan=True)
     os.replace(temporary, path)
 
 
 def _read_json(path: Path) -> dict | None:
+    """The record stored at ``path``, or None where it cannot be reused as it is.
+
+    The folder may have been copied, edited or planted: a link, a file over
+    :data:`MAX_RECORD_BYTES`, one cut short, of another structure, or whose content no
+    longer matches the digest written with it (an edited number) is computed again.
+    """
     try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError, RecursionError):  # missing or cut short: compute again
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:  # missing, or a symbolic link
         return None
-    # A file of another structure (edited, or not ours) is computed again too.
-    if not isinstance(record, dict) or not {"key", "settings", "status"} <= set(record):
+    try:
+        with os.fdopen(handle, "rb") as stream:
+            if os.fstat(stream.fileno()).st_size > MAX_RECORD_BYTES:
+                return None
+            record = json.loads(stream.read())
+    except (OSError, ValueError, RecursionError):  # cut short or not JSON: compute again
+        return None
+    if not isinstance(record, dict) or record.get("digest") != _digest(record):
+        return None
+    record.pop("digest")
+    # A file of another structure (not ours, or from an older version) is computed again too.
+    if not {"key", "settings", "status"} <= set(record):
         return None
     if not isinstance(record["settings"], dict) or not isinstance(record.get("values") or {}, dict):
         return None
