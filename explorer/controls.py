@@ -68,12 +68,13 @@ def apply_preset(name: str, specs: Mapping[str, K.Spec]) -> None:
     """``on_click`` of a preset button: defaults, then the preset's values."""
     preset = PRESETS[name]
     ss = st.session_state
+    memory = S.memory()
     S.reset(ss, specs)
-    for key, value in preset_values(name, ss.get("preset_overrides")).items():
+    for key, value in preset_values(name, memory.preset_overrides).items():
         ss[key] = value
-    ss["attack_request"] = "attack" in preset.request
-    ss["stability_request"] = "stability" in preset.request
-    ss["preset_note"] = f"**{preset.label}.** {preset.description}"
+    memory.attack_request = "attack" in preset.request
+    memory.stability_request = "stability" in preset.request
+    memory.preset_note = f"**{preset.label}.** {preset.description}"
 
 
 def apply_values(values: Mapping[str, Any]) -> None:

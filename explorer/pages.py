@@ -13,16 +13,18 @@ from typing import Any
 
 import streamlit as st
 
+from explorer import state
+
 __all__ = ["all_pages", "keep_settings"]
 
 
 def _arrive(name: str) -> None:
     """Note which page this run draws. Switching pages empties the address's query, so a
     page that keeps its settings there must write them again on arrival."""
-    state = st.session_state
-    if state.get("_page") != name and name == "reconstruction":
-        state["_last_query"] = None  # explorer.sharing.write_url writes only changes
-    state["_page"] = name
+    memory = state.memory()
+    if memory.page != name and name == "reconstruction":
+        memory.last_query = None  # explorer.sharing.write_url writes only changes
+    memory.page = name
 
 
 def _reconstruction() -> None:

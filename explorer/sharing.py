@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from explorer import specs as K
+from explorer import state
 
 __all__ = ["load_url_once", "write_url"]
 
@@ -19,14 +20,15 @@ __all__ = ["load_url_once", "write_url"]
 def load_url_once(specs: Mapping[str, K.Spec]) -> None:
     """Read the URL's query parameters into the session state, once per session."""
     ss = st.session_state
-    if ss["_url_loaded"]:
+    memory = state.memory()
+    if memory.url_loaded:
         return
-    ss["_url_loaded"] = True
+    memory.url_loaded = True
     query = {key: st.query_params.get_all(key) for key in st.query_params}
     values, notes = K.parse_query(query, specs)
     for key, value in values.items():
         ss[key] = K.widget_value(value)
-    ss["_url_notes"] = tuple(notes)
+    memory.url_notes = tuple(notes)
 
 
 def write_url(specs: Mapping[str, K.Spec]) -> None:
@@ -36,6 +38,7 @@ def write_url(specs: Mapping[str, K.Spec]) -> None:
     # The depth slider at its end (all layers) is the default page: keep it out.
     if "depth" in query and int(query["depth"]) >= int(ss["n"]) * int(ss["p"]):
         del query["depth"]
-    if query != ss["_last_query"]:
+    memory = state.memory()
+    if query != memory.last_query:
         st.query_params.from_dict(query)
-        ss["_last_query"] = query
+        memory.last_query = query

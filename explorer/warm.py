@@ -77,7 +77,7 @@ def preset_settings(name: str, overrides: Mapping[str, Any] | None = None) -> An
         state.update({key: K.widget_value(value) for key, value in (overrides or {}).items()})
     else:
         state.update(controls.preset_values(name, overrides))
-    unknown = sorted(set(state) - set(specs) - set(S.INTERNAL))
+    unknown = sorted(set(state) - set(specs) - {S.MEMORY_KEY})
     if unknown:
         raise ValueError(f"overrides name no setting: {', '.join(unknown)}")
     for key, value in (overrides or {}).items():
@@ -100,14 +100,14 @@ def preset_steps(name: str, overrides: Mapping[str, Any] | None = None,
     from explorer import compute, own_data, sources, variants
     from explorer.charts import STABILITY_BUDGETS, stability_networks
     from explorer.specs import METHOD_LABELS
-    from explorer.state import INTERNAL
+    from explorer.state import PageMemory
 
     settings = preset_settings(name, overrides)
     image, ms, ps, fs = settings.image, settings.measurement, settings.perturbation, settings.firenet
     truth, _ = sources.test_image(image.name, image.size, image.seed)
     truth = own_data.with_phase(truth, image)
     base = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
-    memory = float(INTERNAL["attack_memory_mb"]) * 2**20
+    memory = float(PageMemory().attack_memory_mb) * 2**20  # a fresh session's
     steps = [Step(f"worst-case search against {METHODS[t].name_in_text}",
                   lambda t=t: variants.attack(t, base, fs, ps, progress=progress, memory_bytes=memory))
              for t in variants.SEARCH_TARGETS.get(ps.kind, ())]

@@ -32,7 +32,7 @@ controls.sidebar(specs, patterns)
 controls.view_controls(specs)
 settings = controls.settings_from_state(specs, None)
 controls.depth_slider(settings.firenet.stops, settings.firenet.layers)
-for note in st.session_state["_url_notes"]:
+for note in S.memory().url_notes:
     st.text(note)
 """
 
