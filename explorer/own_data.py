@@ -21,11 +21,11 @@ import numpy as np
 import streamlit as st
 
 from explorer import compute, sources, state
-from explorer import specs as K
 from explorer.figures import coloured_png
 from explorer.outside import read_outside, show_refusal
 from explorer.results import Results
 from explorer.settings import FirenetSettings, Settings
+from explorer.spec import Spec
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
 from explorer.widgets import widget
@@ -101,7 +101,7 @@ def mask_controls() -> None:
 # --------------------------------------------------------------------------------------
 # Measured k-space
 # --------------------------------------------------------------------------------------
-def kspace_controls(specs: Mapping[str, K.Spec]) -> None:
+def kspace_controls(specs: Mapping[str, Spec]) -> None:
     """The "Measured k-space" image source: file uploader (a BART pair as two files) and
     the FFT convention."""
 
@@ -183,7 +183,7 @@ def with_phase(truth: np.ndarray, image: Any) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # FIRENET: weights and the advanced settings
 # --------------------------------------------------------------------------------------
-def weight_controls(specs: Mapping[str, K.Spec]) -> None:
+def weight_controls(specs: Mapping[str, Spec]) -> None:
     """The threshold of the published scheme or the typed list, under the weights choice."""
 
     choice = st.session_state["weights"]
@@ -193,7 +193,7 @@ def weight_controls(specs: Mapping[str, K.Spec]) -> None:
         widget("sparsities", specs)
 
 
-def advanced_controls(specs: Mapping[str, K.Spec]) -> None:
+def advanced_controls(specs: Mapping[str, Spec]) -> None:
     """tau, sigma, delta and eps0 (levels and weights are in the FIRENET group)."""
 
     for pair in (("tau", "sigma"), ("delta", "eps0")):

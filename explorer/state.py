@@ -19,16 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
 import streamlit as st
 
-from explorer.specs import Spec, widget_value
-
-if TYPE_CHECKING:
-    import numpy as np
-
-    from explorer.settings import MeasurementSettings
+from explorer.settings import MeasurementSettings
+from explorer.spec import Spec, widget_value
 
 __all__ = ["MEMORY_KEY", "PageMemory", "init", "memory", "reset"]
 

@@ -65,6 +65,7 @@ def preset_settings(name: str, overrides: Mapping[str, Any] | None = None) -> An
     :data:`DEFAULT_PAGE` on a fresh page (the defaults, with ``overrides``)."""
     from explorer import controls, inputs, sources
     from explorer import specs as K
+    from explorer.spec import widget_value
     from explorer import state as S
     from explorer.presets import PRESETS
 
@@ -74,7 +75,7 @@ def preset_settings(name: str, overrides: Mapping[str, Any] | None = None) -> An
     state: dict[str, Any] = {}
     S.init(state, specs)
     if name == DEFAULT_PAGE:
-        state.update({key: K.widget_value(value) for key, value in (overrides or {}).items()})
+        state.update({key: widget_value(value) for key, value in (overrides or {}).items()})
     else:
         state.update(controls.preset_values(name, overrides))
     unknown = sorted(set(state) - set(specs) - {S.MEMORY_KEY})
