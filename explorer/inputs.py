@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, own_data, sources, state, variants
+from explorer import compute, own_data, runs, sources, state, variants
 from explorer.settings import ImageSettings, MeasurementSettings, Settings
 from explorer.specs import PERTURBATIONS
 from explorer.text import plain
 from solver.methods import FIRENET
 from solver.problem import Problem
+from solver.wavelets import Wavelet2D
 
 __all__ = ["ground_truth", "problem", "checked_firenet", "perturbed", "searched", "search_estimate"]
 
@@ -91,8 +92,6 @@ def checked_firenet(settings: Settings, quiet: bool = False) -> Settings:
     Too many levels for the wavelet at this size is reported and replaced by the maximum
     (the page keeps running); a very deep network is flagged as slow.
     """
-    from solver.wavelets import Wavelet2D
-
     fs = settings.firenet
     most = Wavelet2D.max_levels(fs.wavelet, settings.image.size)
     if fs.levels > most:
@@ -148,8 +147,6 @@ def searched(settings: Settings, base: Problem, variant: variants.Variant | None
     Running it here, before the panels are drawn, shows the perturbed page in one pass
     instead of drawing the page twice.
     """
-    from explorer import runs
-
     memory = state.memory()
     if variant is None or variant.pending is None or runs.attack_cancelled():
         return variant

@@ -31,6 +31,7 @@ from explorer.text import plain
 from explorer.widgets import widget
 from solver.methods import FIRENET, METHODS, UNET, ZERO_FILLED
 from solver.problem import Problem
+from solver.trace import certify
 
 __all__ = [
     "advanced_controls",
@@ -244,8 +245,6 @@ _NO_TRUTH = ("Measured data: there is no ground truth, so no PSNR or error map. 
 
 
 def _gap(trace: Any) -> float | None:
-    from solver.trace import certify
-
     if not trace.objective:
         return None
     gaps, _ = certify({"x": trace})

@@ -13,7 +13,8 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import state
+from explorer import panels, paradox_page, reconstruction_page, sources, state, sweeps
+from explorer import specs as K
 
 __all__ = ["all_pages", "keep_settings"]
 
@@ -28,22 +29,16 @@ def _arrive(name: str) -> None:
 
 
 def _reconstruction() -> None:
-    from explorer import reconstruction_page
-
     _arrive("reconstruction")
     reconstruction_page.render()
 
 
 def _paradox() -> None:
-    from explorer import paradox_page
-
     _arrive("paradox")
     paradox_page.render()
 
 
 def _sweeps() -> None:
-    from explorer import sweeps
-
     _arrive("sweeps")
 
     st.title("Results of a sweep")
@@ -53,8 +48,6 @@ def _sweeps() -> None:
 
 
 def _about() -> None:
-    from explorer import panels
-
     _arrive("about")
     st.title("About")
     panels.about()
@@ -78,10 +71,6 @@ def keep_settings(state: MutableMapping[str, Any]) -> None:
     value back at the start of every run, before any page draws, keeps it (Streamlit's
     documented way to keep widget state across pages).
     """
-    from explorer import sources
-    from explorer import specs as K
-    from explorer.paradox_page import SETTING_KEYS
-
-    for key in (*K.all_specs(sources.pattern_registry()), *SETTING_KEYS):
+    for key in (*K.all_specs(sources.pattern_registry()), *paradox_page.SETTING_KEYS):
         if key in state:
             state[key] = state[key]

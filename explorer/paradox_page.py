@@ -13,9 +13,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+import torch
 
 from explorer import state as S
 from explorer.charts import CHART
+
+# solver.paradox and solver.lista are imported where this page uses them: they bring in
+# scipy (about a second of a cold start), which the other pages do not need.
 
 __all__ = ["render", "band_figure", "SETTING_KEYS", "K_OPTIONS", "N_OPTIONS", "L_OPTIONS"]
 
@@ -62,8 +66,6 @@ def _comparison(K: int, n: int):
 @st.cache_data(max_entries=64, show_spinner=False)
 def _lista_output(K: int, n: int, L: int) -> np.ndarray | None:
     """LISTA's output on y_n for row (K, n) and training-set size L (None without weights)."""
-    import torch
-
     networks, _, _ = _networks()
     model = networks.get((K, n, L))
     if model is None:
