@@ -67,7 +67,7 @@ def test_the_memory_is_the_only_key_a_page_run_sets_beside_the_settings():
     assert not at.exception, [e.value for e in at.exception]
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    widgets = _widget_keys(at._tree)
+    widgets = _widget_keys(at.main) | _widget_keys(at.sidebar)
     assert "run_stability" in widgets  # the walk finds the widgets without a setting
     others = set(at.session_state.keys()) - set(specs) - widgets
     assert others == {S.MEMORY_KEY}
