@@ -6,13 +6,10 @@ its ``key=``; they are specified in ``explorer.specs``. Everything else the page
 from one run to the next is a field of one :class:`PageMemory`, stored under
 :data:`MEMORY_KEY` and reached through :func:`memory`.
 
-A test or benchmark that needs other budgets or preset overrides puts its own memory in
-the session before the first run::
+A test or benchmark that needs other budgets or preset overrides sets them on the
+session's memory, before the first run or between runs::
 
-    at.session_state[state.MEMORY_KEY] = state.PageMemory(run_budget_seconds=0.0)
-
-or changes a field of the session's memory between runs
-(``at.session_state[state.MEMORY_KEY].work_budget_seconds = 0.0``).
+    state.memory(at.session_state).run_budget_seconds = 0.0
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ DEFAULT_PAGE = "default"
 
 def preset_settings(name: str, overrides: Mapping[str, Any] | None = None) -> Any:
     """The :class:`~explorer.settings.Settings` the page has after preset ``name``'s
-    button (with ``overrides`` as the session's ``preset_overrides``), or for
+    button (with ``overrides`` as the memory's ``preset_overrides``), or for
     :data:`DEFAULT_PAGE` on a fresh page (the defaults, with ``overrides``)."""
     if name != DEFAULT_PAGE and name not in PRESETS:
         raise ValueError(f"name must be {DEFAULT_PAGE} or one of {', '.join(PRESETS)}, not {name!r}")
