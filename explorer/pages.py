@@ -13,8 +13,9 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import panels, paradox_page, reconstruction_page, sources, state, sweeps
+from explorer import panels, paradox_page, reconstruction_page, sources, sweeps
 from explorer import specs as K
+from explorer import state as S
 
 __all__ = ["all_pages", "keep_settings"]
 
@@ -22,7 +23,7 @@ __all__ = ["all_pages", "keep_settings"]
 def _arrive(name: str) -> None:
     """Note which page this run draws. Switching pages empties the address's query, so a
     page that keeps its settings there must write them again on arrival."""
-    memory = state.memory()
+    memory = S.memory()
     if memory.page != name and name == "reconstruction":
         memory.last_query = None  # explorer.sharing.write_url writes only changes
     memory.page = name
