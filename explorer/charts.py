@@ -11,6 +11,8 @@ from explorer import compute
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
 from solver.methods import FIRENET, METHODS, STABILITY_NETWORKS
+from solver.objective import SINGLE_PRECISION_FLOOR
+from solver.trace import certify, own_certificate
 
 if TYPE_CHECKING:
     from explorer.results import Results
@@ -51,8 +53,6 @@ def convergence_curves(settings: Settings, results: Results, extra: dict[str, An
     """Certified curves of every iterative method run on FIRENET's data (against layers and
     seconds; FIRENET's also with its own certificate), FIRENET's restart layers, its eps_k
     schedule on the same relative scale, and its depth."""
-    from solver.trace import certify, own_certificate
-
     fs = settings.firenet
     given = results.problems.get(FIRENET)
     raw: dict[str, Any] = {}
@@ -85,8 +85,6 @@ def convergence_curves(settings: Settings, results: Results, extra: dict[str, An
 
 
 def _floor() -> float:
-    from solver.objective import SINGLE_PRECISION_FLOOR
-
     return SINGLE_PRECISION_FLOOR
 
 

@@ -32,12 +32,16 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import sources
+from explorer import figures, sources, work
 from explorer.outside import read_outside
 from explorer.settings import FirenetSettings, ImageSettings, MeasurementSettings
 from explorer.sources import DTYPE
+import solver.networks
+import solver.trace  # called through their modules, where the tests replace them
+from solver import metrics as m
 from solver.methods import METHODS, from_recipe
-from solver.problem import Problem
+from solver.operators import WaveletMeasurement, make_operator
+from solver.problem import Problem, make_problem
 from solver.recipe import l1_weights, wavelet_transform
 from solver.trace import Trace
 
@@ -71,18 +75,14 @@ def unet_version() -> tuple[str, float | None]:
     """Which weights: ``$FIRENET_UNET_WEIGHTS`` or the shipped file, and its time stamp
     (part of every U-Net result's key: replaced weights are picked up without a restart
     and never mixed with old results)."""
-    from solver.networks import DEFAULT_WEIGHTS
-
-    path = os.environ.get(WEIGHTS_VARIABLE) or str(DEFAULT_WEIGHTS)
+    path = os.environ.get(WEIGHTS_VARIABLE) or str(solver.networks.DEFAULT_WEIGHTS)
     return path, (os.path.getmtime(path) if os.path.exists(path) else None)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _load_unet(path: str, stamp: float | None) -> tuple[Any, dict[str, Any] | None, str | None]:
     """The trained U-Net and its card, or ``(None, None, reason)``."""
-    from solver.networks import load_network
-
-    loaded, refusal = read_outside("U-Net weights file", path, lambda: load_network(path))
+    loaded, refusal = read_outside("U-Net weights file", path, lambda: solver.networks.load_network(path))
     if refusal is not None:
         return None, None, f"The trained U-Net is not available. {refusal}"
     model, card = loaded
@@ -123,8 +123,6 @@ def base_problem(image: ImageSettings, truth: np.ndarray, ms: MeasurementSetting
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _problem(truth: np.ndarray, mask: np.ndarray, transform: str, noise: float, noise_seed: int,
              notes: tuple[str, ...]) -> Problem:
-    from solver.problem import make_problem
-
     problem = make_problem(truth, mask, transform=transform, noise=noise, noise_seed=noise_seed,
                            dtype=DTYPE)
     return replace(problem, notes=notes)
@@ -141,8 +139,6 @@ def digest(problem: Problem) -> str:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _measurement(transform: str, mask: np.ndarray, wavelet: str, levels: int) -> Any:
-    from solver.operators import WaveletMeasurement, make_operator
-
     return WaveletMeasurement(make_operator(transform, mask), wavelet_transform(wavelet, levels, mask.shape[0]))
 
 
@@ -270,9 +266,6 @@ def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
         the page updates a progress bar there, which is where Streamlit stops the run
         when its visitor leaves or changes a setting.
     """
-    from explorer import work
-    from solver.trace import depth_of, run
-
     key = reconstruction_key(method, problem, fs)
 
     reference = problem.truth if problem.has_truth else None
@@ -281,7 +274,7 @@ def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
 
     def compute(report: Callable[[float], None]) -> Trace:
         net = network(method, problem, fs)
-        depth = max(depth_of(net), 1)
+        depth = max(solver.trace.depth_of(net), 1)
         workers = work.pool()
 
         def waiting() -> None:
@@ -295,8 +288,8 @@ def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
                     tick(layer / depth, None)
                 workers.share(turn, waiting)
 
-            result = run(net, problem.y, reference=reference, snapshots=fs.stops,
-                         on_progress=on_progress, heartbeat=heartbeat, keep_imaginary=complex_images)
+            result = solver.trace.run(net, problem.y, reference=reference, snapshots=fs.stops,
+                                      on_progress=on_progress, heartbeat=heartbeat, keep_imaginary=complex_images)
         if not result.stopped:
             store().put(key, result)
         return result
@@ -319,8 +312,6 @@ def figure(builder: str, *args: Any, **kwargs: Any) -> Any:
     validation), four times the cost of sending it; a rerun that changes nothing in a
     figure reuses it. Shared, not copied: callers must not modify the result.
     """
-    from explorer import figures
-
     return getattr(figures, builder)(*args, **kwargs)
 
 
@@ -331,8 +322,6 @@ def metrics(image: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     For a complex truth PSNR and the relative error compare the complex images (a lost
     phase counts as error) and SSIM, defined for real images, compares the magnitudes.
     """
-    from solver import metrics as m
-
     part = "complex" if np.iscomplexobj(truth) else "real"
     return {
         "psnr": float(m.psnr(image, truth, data_range=1.0, part=part)),

@@ -1,6 +1,6 @@
 """The sidebar: widgets drawn from their specs, a frozen :class:`~explorer.settings.Settings` out.
 
-Every widget is drawn by :func:`widget` from its :class:`~explorer.specs.Spec` (range,
+Every widget is drawn by :func:`widget` from its :class:`~explorer.spec.Spec` (range,
 step, labels, help): one source for the widget, the URL and the defaults. Its value lives
 in ``st.session_state`` under the spec's key (initialised by ``explorer.state.init``), so
 widgets are created without ``value=`` and buttons (presets, "Paper's values") change
@@ -18,6 +18,7 @@ import streamlit as st
 from explorer import own_data
 from explorer.charts import target_note
 from explorer import specs as K
+from explorer.spec import Spec, widget_value
 from explorer import state as S
 from explorer.presets import PRESETS
 from explorer.settings import (
@@ -61,28 +62,29 @@ def firenet_values(which: str) -> dict[str, Any]:
 def preset_values(name: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The session-state values preset ``name`` writes over the defaults, with
     ``overrides`` (the ``preset_overrides`` of the session) on top."""
-    return {key: K.widget_value(value) for key, value in {**PRESETS[name].values, **(overrides or {})}.items()}
+    return {key: widget_value(value) for key, value in {**PRESETS[name].values, **(overrides or {})}.items()}
 
 
-def apply_preset(name: str, specs: Mapping[str, K.Spec]) -> None:
+def apply_preset(name: str, specs: Mapping[str, Spec]) -> None:
     """``on_click`` of a preset button: defaults, then the preset's values."""
     preset = PRESETS[name]
     ss = st.session_state
+    memory = S.memory()
     S.reset(ss, specs)
-    for key, value in preset_values(name, ss.get("preset_overrides")).items():
+    for key, value in preset_values(name, memory.preset_overrides).items():
         ss[key] = value
-    ss["attack_request"] = "attack" in preset.request
-    ss["stability_request"] = "stability" in preset.request
-    ss["preset_note"] = f"**{preset.label}.** {preset.description}"
+    memory.attack_request = "attack" in preset.request
+    memory.stability_request = "stability" in preset.request
+    memory.preset_note = f"**{preset.label}.** {preset.description}"
 
 
 def apply_values(values: Mapping[str, Any]) -> None:
     """Write settings into the session state (used by buttons' ``on_click``)."""
     for key, value in values.items():
-        st.session_state[key] = K.widget_value(value)
+        st.session_state[key] = widget_value(value)
 
 
-def sidebar(specs: Mapping[str, K.Spec], patterns: Mapping[str, Any]) -> Any:
+def sidebar(specs: Mapping[str, Spec], patterns: Mapping[str, Any]) -> Any:
     """Draw the sidebar and return the uploaded file (or ``None``)."""
     ss = st.session_state
     sb = st.sidebar
@@ -122,7 +124,7 @@ def sidebar(specs: Mapping[str, K.Spec], patterns: Mapping[str, Any]) -> Any:
     return uploaded
 
 
-def _image_controls(specs: Mapping[str, K.Spec]) -> Any:
+def _image_controls(specs: Mapping[str, Spec]) -> Any:
     ss = st.session_state
     widget("image", specs)
     widget("size", specs)
@@ -144,7 +146,7 @@ def _image_controls(specs: Mapping[str, K.Spec]) -> Any:
              "resized to N x N; you are told when that happens.")
 
 
-def _perturbation_controls(specs: Mapping[str, K.Spec]) -> None:
+def _perturbation_controls(specs: Mapping[str, Spec]) -> None:
     ss = st.session_state
     widget("noise", specs)
     if ss["noise"] > 0:
@@ -162,7 +164,7 @@ def _perturbation_controls(specs: Mapping[str, K.Spec]) -> None:
         widget("attack_steps", specs)
 
 
-def _firenet_controls(specs: Mapping[str, K.Spec]) -> None:
+def _firenet_controls(specs: Mapping[str, Spec]) -> None:
     ss = st.session_state
     c1, c2 = st.columns(2)
     c1.button("Paper's values", key="btn_paper", on_click=apply_values, args=(firenet_values("paper"),),
@@ -192,7 +194,7 @@ def _firenet_controls(specs: Mapping[str, K.Spec]) -> None:
         widget("output", specs)
 
 
-def view_controls(specs: Mapping[str, K.Spec]) -> None:
+def view_controls(specs: Mapping[str, Spec]) -> None:
     """Colour scale of the reconstructions (drawn in the main area)."""
     c1, c2, _ = st.columns([1, 1, 2])
     widget("cmap", specs, container=c1)
@@ -221,7 +223,7 @@ def settled_depth(depth: int | None, stops: list[int]) -> int:
     return min(stops, key=lambda v: abs(v - wanted))
 
 
-def settings_from_state(specs: Mapping[str, K.Spec], upload: tuple[str, str, Any, Any] | None,
+def settings_from_state(specs: Mapping[str, Spec], upload: tuple[str, str, Any, Any] | None,
                         state: Mapping[str, Any] | None = None) -> Settings:
     """Build the frozen settings from the session state (after the sidebar's widgets ran;
     the depth is the one the depth slider will settle on, so the page builds its settings

@@ -19,9 +19,14 @@ from typing import Any
 
 import torch
 
+from explorer.compute import network
 from explorer.settings import FirenetSettings, PerturbationSettings
+import solver.trace  # run through its module, where the tests replace it
+from solver.attacks import run_network
 from solver.methods import FIRENET, METHODS
 from solver.problem import Problem
+from solver.segments import Segmented, chunk_for_memory, graph_bytes_per_layer, segment_memory
+from solver.trace import recorded_layers
 
 __all__ = [
     "attack_chunk",
@@ -71,21 +76,20 @@ def _short(fs: FirenetSettings, layers: int) -> FirenetSettings:
 
 def _layer_costs(method: str, problem: Problem, fs: FirenetSettings) -> tuple[float, float]:
     """(seconds per layer, extra seconds per recorded layer) of ``method`` in ``run``."""
-    from explorer.compute import network
-    from solver.trace import run
 
     def measure() -> tuple[float, float]:
         short = _short(fs, CALIBRATION_LAYERS)
         net = network(method, problem, short)
         depth = short.depth
-        run(net, problem.y, every=depth)  # warm-up (first calls allocate)
+        reference = problem.truth if problem.has_truth else None
+        solver.trace.run(net, problem.y, every=depth)  # warm-up (first calls allocate)
         plain = recorded = float("inf")
         for _ in range(2):  # the faster of two: a busy moment is not the machine's speed
             start = time.perf_counter()
-            run(net, problem.y, reference=problem.truth if problem.has_truth else None, every=depth)
+            solver.trace.run(net, problem.y, reference=reference, every=depth)
             plain = min(plain, time.perf_counter() - start)
             start = time.perf_counter()
-            run(net, problem.y, reference=problem.truth if problem.has_truth else None, every=1)
+            solver.trace.run(net, problem.y, reference=reference, every=1)
             recorded = min(recorded, time.perf_counter() - start)
         # every=depth records the restarts and the last layer (2 here); every=1 all of them.
         extra = max(recorded - plain, 0.0) / max(depth - 2, 1)
@@ -95,8 +99,6 @@ def _layer_costs(method: str, problem: Problem, fs: FirenetSettings) -> tuple[fl
 
 
 def _one_shot(method: str, problem: Problem, fs: FirenetSettings) -> float:
-    from explorer.compute import network
-
     def measure() -> float:
         net = network(method, problem, fs)
         with torch.no_grad():
@@ -112,8 +114,6 @@ def reconstruction_seconds(method: str, problem: Problem, fs: FirenetSettings) -
     """Seconds ``explorer.compute.reconstruct(method, problem, fs)`` will take here: a
     one-shot method timed once, an iterative one per layer times the depth, a method of
     stages (``solver.methods.Method.stages``) the sum of its stages."""
-    from solver.trace import recorded_layers
-
     entry = METHODS[method]
     if entry.stages:
         return sum(reconstruction_seconds(stage, problem, fs) for stage in entry.stages)
@@ -135,9 +135,6 @@ def _state_bytes(problem: Problem, fs: FirenetSettings) -> float:
 
 
 def _layer_bytes(problem: Problem, fs: FirenetSettings) -> float:
-    from explorer.compute import network
-    from solver.segments import graph_bytes_per_layer
-
     def measure() -> float:
         return graph_bytes_per_layer(network(FIRENET, problem, _short(fs, 4)), problem.y)
 
@@ -148,8 +145,6 @@ def attack_chunk(problem: Problem, fs: FirenetSettings, memory_bytes: float) -> 
     """FIRENET layers per checkpoint segment of a search within ``memory_bytes``, or 0
     when the whole network's graph fits (no checkpointing: it would cost 1.3-1.7x the
     time)."""
-    from solver.segments import chunk_for_memory
-
     layer_bytes = _layer_bytes(problem, fs)
     if fs.depth * layer_bytes <= memory_bytes:
         return 0
@@ -159,8 +154,6 @@ def attack_chunk(problem: Problem, fs: FirenetSettings, memory_bytes: float) -> 
 def attack_memory_bytes(target: str, problem: Problem, fs: FirenetSettings, memory_bytes: float) -> float:
     """Bytes of one gradient step of a search against ``target`` (FIRENET: segments
     chosen for ``memory_bytes``; the U-Net: its measured graph)."""
-    from solver.segments import segment_memory
-
     if not METHODS[target].iterative:
         return 0.0
     chunk = attack_chunk(problem, fs, memory_bytes)
@@ -173,10 +166,6 @@ def _gradient_seconds(target: str, problem: Problem, fs: FirenetSettings, chunk:
     """Seconds of one forward + backward through ``target`` per layer (FIRENET, in
     checkpoint segments of ``chunk`` layers as the search does, or whole for 0) or in all
     (a one-shot network)."""
-    from explorer.compute import network
-    from solver.attacks import run_network
-    from solver.segments import Segmented
-
     layered = METHODS[target].iterative
     if layered:
         # Two restarts of segments as long as the search's (up to the calibration's

@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, own_data, sources, variants
+from explorer import compute, own_data, runs, sources, state, variants
 from explorer.settings import ImageSettings, MeasurementSettings, Settings
 from explorer.specs import PERTURBATIONS
 from explorer.text import plain
 from solver.methods import FIRENET
 from solver.problem import Problem
+from solver.wavelets import Wavelet2D
 
 __all__ = ["ground_truth", "problem", "checked_firenet", "perturbed", "searched", "search_estimate"]
 
@@ -31,11 +32,12 @@ def ground_truth(settings: Settings, upload: tuple[str, str, np.ndarray, tuple[s
     """
     image = settings.image
     ss = st.session_state
+    memory = state.memory()
     if image.name == "kspace":
         found = own_data.measured(image.size, ss["kspace_convention"])
         if found is not None:
             return found.truth, replace(image, upload=own_data.upload_id())
-        name, seed = ss["_last_image"]
+        name, seed = memory.last_image
         image = replace(image, name=name, seed=seed, upload=None)
     elif image.name == "upload":
         if upload is not None:
@@ -44,13 +46,13 @@ def ground_truth(settings: Settings, upload: tuple[str, str, np.ndarray, tuple[s
             for note in (*decode_notes, *notes):
                 st.warning(plain(f"Upload {name} converted: {note}.", limit=300))
             return own_data.with_phase(truth, image), image
-        if not ss["upload_error"]:
+        if not memory.upload_error:
             st.info("Upload a PNG, JPEG or NPY image in the sidebar (Image). Until then the "
                     "previous image is shown.")
-        name, seed = ss["_last_image"]
+        name, seed = memory.last_image
         image = replace(image, name=name, seed=seed, upload=None)
     else:
-        ss["_last_image"] = (image.name, image.seed)
+        memory.last_image = (image.name, image.seed)
     truth, _ = sources.test_image(image.name, image.size, image.seed)
     return own_data.with_phase(truth, image), image
 
@@ -58,15 +60,16 @@ def ground_truth(settings: Settings, upload: tuple[str, str, np.ndarray, tuple[s
 def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Problem:
     """The unperturbed problem; a sampling request that fails keeps the previous one."""
     ss = st.session_state
+    memory = state.memory()
     ps = settings.perturbation
     ms = settings.measurement
     if image.name == "kspace":  # valid measured data (ground_truth checked)
-        return sources.measured_problem(ss["user_kspace"], ss["kspace_convention"], image.size)
-    upload = ss.get("user_mask")
+        return sources.measured_problem(memory.user_kspace, ss["kspace_convention"], image.size)
+    upload = memory.user_mask
     try:
         result = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed, user_mask=upload)
     except ValueError as error:
-        previous = ss.get("_last_good_ms") or MeasurementSettings()
+        previous = memory.last_good_ms or MeasurementSettings()
         name = "an uploaded mask" if previous.pattern == "user" else previous.pattern.replace("_", " ")
         st.error(plain(f"Sampling not possible: {error}. The previous sampling "
                        f"({name}, {previous.rate:.1%}) is used instead.", limit=400))
@@ -75,7 +78,7 @@ def problem(settings: Settings, truth: np.ndarray, image: ImageSettings) -> Prob
         except ValueError:
             result = compute.base_problem(image, truth, MeasurementSettings(), ps.noise, ps.noise_seed)
     else:
-        ss["_last_good_ms"] = ms
+        memory.last_good_ms = ms
     for message in result.notes:
         # An accepted mask file's rate is news, not a warning.
         note = st.success if message.startswith("Uploaded mask ") else st.warning
@@ -89,8 +92,6 @@ def checked_firenet(settings: Settings, quiet: bool = False) -> Settings:
     Too many levels for the wavelet at this size is reported and replaced by the maximum
     (the page keeps running); a very deep network is flagged as slow.
     """
-    from solver.wavelets import Wavelet2D
-
     fs = settings.firenet
     most = Wavelet2D.max_levels(fs.wavelet, settings.image.size)
     if fs.levels > most:
@@ -130,7 +131,7 @@ def search_estimate(settings: Settings, results: Any) -> float:
     given = results.problems.get(FIRENET)
     if not targets or given is None:
         return 0.0
-    memory = float(st.session_state["attack_memory_mb"]) * 2**20
+    memory = float(state.memory().attack_memory_mb) * 2**20
     try:
         return variants.search_seconds(targets, given, settings.firenet, settings.perturbation, memory)
     except (RuntimeError, ValueError):
@@ -146,12 +147,10 @@ def searched(settings: Settings, base: Problem, variant: variants.Variant | None
     Running it here, before the panels are drawn, shows the perturbed page in one pass
     instead of drawing the page twice.
     """
-    from explorer import runs
-
-    ss = st.session_state
+    memory = state.memory()
     if variant is None or variant.pending is None or runs.attack_cancelled():
         return variant
-    if search_estimate(settings, results) > ss["work_budget_seconds"] and not ss["attack_request"]:
+    if search_estimate(settings, results) > memory.work_budget_seconds and not memory.attack_request:
         return variant
     if not runs.search(settings, base, slot):
         return variant

@@ -20,17 +20,18 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, sources
-from explorer import specs as K
+from explorer import compute, sources, state
 from explorer.figures import coloured_png
 from explorer.outside import read_outside, show_refusal
 from explorer.results import Results
 from explorer.settings import FirenetSettings, Settings
+from explorer.spec import Spec
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
 from explorer.widgets import widget
 from solver.methods import FIRENET, METHODS, UNET, ZERO_FILLED
 from solver.problem import Problem
+from solver.trace import certify
 
 __all__ = [
     "advanced_controls",
@@ -68,26 +69,27 @@ def _file_id(uploaded: Any) -> Any:
 def mask_controls() -> None:
     """The "user" sampling choice: a mask file uploader, validated on arrival."""
     ss = st.session_state
+    memory = state.memory()
     uploaded = st.file_uploader(
         "Mask file (PNG or NPY)", type=["png", "npy"], key="mask_file",
         help="Boolean, 0/1 or 0/255; centred (DC in the middle) or not (detected); a 1-D "
              "line mask samples whole columns. For the published Walsh order the file is "
              "read in plain sequency order. Used with every method.")
-    if uploaded is not None and _file_id(uploaded) != ss["_mask_seen"]:
-        ss["_mask_seen"] = _file_id(uploaded)
+    if uploaded is not None and _file_id(uploaded) != memory.mask_seen:
+        memory.mask_seen = _file_id(uploaded)
         data = uploaded.getvalue()
         _, refusal = read_outside("Mask file", uploaded.name, lambda: sources.user_mask(
             data, uploaded.name, int(ss["size"]), ss["transform"]))
         if refusal is not None:
-            kept = "the previous mask is kept" if ss["user_mask"] else "no mask is in use yet"
-            ss["mask_error"] = f"{refusal}. Nothing was changed ({kept})."
+            kept = "the previous mask is kept" if memory.user_mask else "no mask is in use yet"
+            memory.mask_error = f"{refusal}. Nothing was changed ({kept})."
         else:
-            ss["user_mask"] = (uploaded.name, data)
-            ss["mask_error"] = None
-    if ss["mask_error"]:
-        show_error(ss["mask_error"])
-    if ss["user_mask"]:
-        name, data = ss["user_mask"]
+            memory.user_mask = (uploaded.name, data)
+            memory.mask_error = None
+    if memory.mask_error:
+        show_error(memory.mask_error)
+    if memory.user_mask:
+        name, data = memory.user_mask
         found, refusal = read_outside("Mask file", name, lambda: sources.user_mask(
             data, name, int(ss["size"]), ss["transform"]))
         if refusal is not None:
@@ -100,11 +102,12 @@ def mask_controls() -> None:
 # --------------------------------------------------------------------------------------
 # Measured k-space
 # --------------------------------------------------------------------------------------
-def kspace_controls(specs: Mapping[str, K.Spec]) -> None:
+def kspace_controls(specs: Mapping[str, Spec]) -> None:
     """The "Measured k-space" image source: file uploader (a BART pair as two files) and
     the FFT convention."""
 
     ss = st.session_state
+    memory = state.memory()
     uploaded = st.file_uploader(
         "k-space: NPY, NPZ, HDF5 (fastMRI single-coil) or BART .cfl + .hdr",
         type=["npy", "npz", "h5", "hdf5", "cfl", "hdr"], accept_multiple_files=True,
@@ -115,28 +118,28 @@ def kspace_controls(specs: Mapping[str, K.Spec]) -> None:
     widget("kspace_convention", specs)
     files = tuple((f.name, f.getvalue()) for f in (uploaded or ()))
     ident = tuple(_file_id(f) for f in (uploaded or ()))
-    if files and ident != ss["_kspace_seen"]:
-        ss["_kspace_seen"] = ident
+    if files and ident != memory.kspace_seen:
+        memory.kspace_seen = ident
         names = " + ".join(name for name, _ in files)
         _, refusal = read_outside("k-space file", names, lambda: sources.measured_kspace(
             files, ss["kspace_convention"], int(ss["size"])))
         if refusal is not None:
-            kept = "the previous k-space is kept" if ss["user_kspace"] else "no k-space is in use yet"
-            ss["kspace_error"] = f"{refusal}. Nothing was changed ({kept})."
+            kept = "the previous k-space is kept" if memory.user_kspace else "no k-space is in use yet"
+            memory.kspace_error = f"{refusal}. Nothing was changed ({kept})."
         else:
-            ss["user_kspace"] = files
-            ss["kspace_error"] = None
-    if ss["kspace_error"]:
-        show_error(ss["kspace_error"])
+            memory.user_kspace = files
+            memory.kspace_error = None
+    if memory.kspace_error:
+        show_error(memory.kspace_error)
 
 
 def measured(size: int, convention: str) -> Problem | None:
     """The problem of the k-space in use at side ``size`` (None without one; a file that
     cannot be read at this size is reported)."""
-    ss = st.session_state
-    files = ss["user_kspace"]
+    memory = state.memory()
+    files = memory.user_kspace
     if not files:
-        if not ss["kspace_error"]:
+        if not memory.kspace_error:
             st.info("Upload a measured k-space in the sidebar (Image). Until then the "
                     "previous image is shown.")
         return None
@@ -159,7 +162,7 @@ def measured(size: int, convention: str) -> Problem | None:
 
 def upload_id() -> tuple[str, str] | None:
     """``(file names, sha256)`` of the k-space in use (for the settings' identity)."""
-    files = st.session_state["user_kspace"]
+    files = state.memory().user_kspace
     if not files:
         return None
     h = hashlib.sha256()
@@ -181,7 +184,7 @@ def with_phase(truth: np.ndarray, image: Any) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # FIRENET: weights and the advanced settings
 # --------------------------------------------------------------------------------------
-def weight_controls(specs: Mapping[str, K.Spec]) -> None:
+def weight_controls(specs: Mapping[str, Spec]) -> None:
     """The threshold of the published scheme or the typed list, under the weights choice."""
 
     choice = st.session_state["weights"]
@@ -191,7 +194,7 @@ def weight_controls(specs: Mapping[str, K.Spec]) -> None:
         widget("sparsities", specs)
 
 
-def advanced_controls(specs: Mapping[str, K.Spec]) -> None:
+def advanced_controls(specs: Mapping[str, Spec]) -> None:
     """tau, sigma, delta and eps0 (levels and weights are in the FIRENET group)."""
 
     for pair in (("tau", "sigma"), ("delta", "eps0")):
@@ -206,7 +209,7 @@ def checked_advanced(fs: FirenetSettings, size: int, *, quiet: bool = False) -> 
     cannot be used is reported and the previous valid one kept (or, without one, the
     per-level weights from the image used).
     """
-    ss = st.session_state
+    memory = state.memory()
     if fs.tau * fs.sigma > 1.0 + 1e-9:
         if not quiet:
             show_error(f"FIRENET: tau sigma = {fs.tau * fs.sigma:.4g} > 1 does not converge "
@@ -217,7 +220,7 @@ def checked_advanced(fs: FirenetSettings, size: int, *, quiet: bool = False) -> 
     try:
         compute.weights_check(fs.sparsities, fs.wavelet, fs.levels, size)
     except ValueError as error:
-        previous = ss["_last_good_sparsities"]
+        previous = memory.last_good_sparsities
         try:
             compute.weights_check(previous or "", fs.wavelet, fs.levels, size)
         except ValueError:
@@ -227,7 +230,7 @@ def checked_advanced(fs: FirenetSettings, size: int, *, quiet: bool = False) -> 
                     else "the per-level weights from the image are used until a valid list is typed")
             show_error(f"Typed sparsities not used: {error}; {kept}.")
         return replace(fs, sparsities=previous) if previous else replace(fs, weights="levels")
-    ss["_last_good_sparsities"] = fs.sparsities
+    memory.last_good_sparsities = fs.sparsities
     return fs
 
 
@@ -242,8 +245,6 @@ _NO_TRUTH = ("Measured data: there is no ground truth, so no PSNR or error map. 
 
 
 def _gap(trace: Any) -> float | None:
-    from solver.trace import certify
-
     if not trace.objective:
         return None
     gaps, _ = certify({"x": trace})

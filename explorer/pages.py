@@ -13,35 +13,33 @@ from typing import Any
 
 import streamlit as st
 
+from explorer import panels, paradox_page, reconstruction_page, sources, sweeps
+from explorer import specs as K
+from explorer import state as S
+
 __all__ = ["all_pages", "keep_settings"]
 
 
 def _arrive(name: str) -> None:
     """Note which page this run draws. Switching pages empties the address's query, so a
     page that keeps its settings there must write them again on arrival."""
-    state = st.session_state
-    if state.get("_page") != name and name == "reconstruction":
-        state["_last_query"] = None  # explorer.sharing.write_url writes only changes
-    state["_page"] = name
+    memory = S.memory()
+    if memory.page != name and name == "reconstruction":
+        memory.last_query = None  # explorer.sharing.write_url writes only changes
+    memory.page = name
 
 
 def _reconstruction() -> None:
-    from explorer import reconstruction_page
-
     _arrive("reconstruction")
     reconstruction_page.render()
 
 
 def _paradox() -> None:
-    from explorer import paradox_page
-
     _arrive("paradox")
     paradox_page.render()
 
 
 def _sweeps() -> None:
-    from explorer import sweeps
-
     _arrive("sweeps")
 
     st.title("Results of a sweep")
@@ -51,8 +49,6 @@ def _sweeps() -> None:
 
 
 def _about() -> None:
-    from explorer import panels
-
     _arrive("about")
     st.title("About")
     panels.about()
@@ -76,10 +72,6 @@ def keep_settings(state: MutableMapping[str, Any]) -> None:
     value back at the start of every run, before any page draws, keeps it (Streamlit's
     documented way to keep widget state across pages).
     """
-    from explorer import sources
-    from explorer import specs as K
-    from explorer.paradox_page import SETTING_KEYS
-
-    for key in (*K.all_specs(sources.pattern_registry()), *SETTING_KEYS):
+    for key in (*K.all_specs(sources.pattern_registry()), *paradox_page.SETTING_KEYS):
         if key in state:
             state[key] = state[key]

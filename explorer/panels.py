@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, runs, sources, variants
+from explorer import compute, runs, sources, state, variants
 from explorer.about import ABOUT, PANELS
 from explorer.charts import (
     CHART,
@@ -56,17 +56,17 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 def notices() -> None:
     """Messages from the last action: rejected URL values, a preset's note, an upload."""
-    ss = st.session_state
-    for message in ss["_url_notes"]:
+    memory = state.memory()
+    for message in memory.url_notes:
         st.warning(plain(message, limit=400))
-    ss["_url_notes"] = ()
-    if ss["preset_note"]:
-        st.info(ss["preset_note"])
+    memory.url_notes = ()
+    if memory.preset_note:
+        st.info(memory.preset_note)
         # Shown once, but kept while the computation it asked for is still requested.
-        if not (ss["attack_request"] or ss["stability_request"]):
-            ss["preset_note"] = None
-    if ss["upload_error"]:
-        st.error(plain(ss["upload_error"], limit=400))
+        if not (memory.attack_request or memory.stability_request):
+            memory.preset_note = None
+    if memory.upload_error:
+        st.error(plain(memory.upload_error, limit=400))
 
 
 # --------------------------------------------------------------------------------------
@@ -181,8 +181,7 @@ def perturbation(settings: Settings, results: Results, base: Problem,
         if variant.pending is not None:
             from explorer.inputs import search_estimate
 
-            ss = st.session_state
-            budget = ss["work_budget_seconds"]
+            budget = state.memory().work_budget_seconds
             why = ("it was cancelled" if runs.attack_cancelled() else
                    f"that is more than the {_duration(budget)} the page starts by itself")
             st.info(f"This perturbation needs a {variant.pending} (gradient ascent, "
@@ -237,8 +236,9 @@ def _stability_numbers(perturbed: np.ndarray, clean: np.ndarray, given: Problem,
     return {"change": change, "error": error, "error_clean": error_clean, "ratio": ratio}
 
 
-def _request(key: str) -> None:
-    st.session_state[key] = True
+def _request(request: str) -> None:
+    """A button's ``on_click``: the memory's ``request`` (e.g. ``"attack_request"``) set."""
+    setattr(state.memory(), request, True)
 
 
 # --------------------------------------------------------------------------------------
@@ -290,7 +290,7 @@ def stability(settings: Settings, base: Problem, results: Results) -> Any:
             _slope_table(stored, float(np.linalg.norm(base.truth)) if base.has_truth else None)
         _kernel_panel(base, settings, kernel_networks(settings, tuple(results.main)))
         return st.container()
-    if not st.session_state["stability_request"]:
+    if not state.memory().stability_request:
         slot.button(f"Compute the stability curves and the kernel bound ({'up to ' if protocol == 'image' else ''}"
                     f"about {_duration(estimate)})",
                     key="run_stability", on_click=_request, args=("stability_request",),
@@ -390,7 +390,7 @@ def share(settings: Settings, shown: Mapping[str, np.ndarray], base: Problem,
     perturbation and the clean reconstructions), the plotted curves, and the settings
     (which record whether the perturbation was applied to the images or is still
     pending)."""
-    query = "&".join(f"{k}={v}" for k, v in (st.session_state["_last_query"] or {}).items())
+    query = "&".join(f"{k}={v}" for k, v in (state.memory().last_query or {}).items())
     st.markdown("Every setting is in the page's address (URL query parameters): copy the "
                 "address bar to share exactly this page.")
     st.code("?" + query if query else "(default page: no parameters)", language=None)

@@ -13,8 +13,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+import torch
 
+from explorer import state as S
 from explorer.charts import CHART
+
+# solver.paradox and solver.lista are imported where this page uses them: they bring in
+# scipy (about a second of a cold start), which the other pages do not need.
 
 __all__ = ["render", "band_figure", "SETTING_KEYS", "K_OPTIONS", "N_OPTIONS", "L_OPTIONS"]
 
@@ -61,8 +66,6 @@ def _comparison(K: int, n: int):
 @st.cache_data(max_entries=64, show_spinner=False)
 def _lista_output(K: int, n: int, L: int) -> np.ndarray | None:
     """LISTA's output on y_n for row (K, n) and training-set size L (None without weights)."""
-    import torch
-
     networks, _, _ = _networks()
     model = networks.get((K, n, L))
     if model is None:
@@ -136,9 +139,10 @@ def band_figure(view, distances: dict, K: int, n: int) -> go.Figure:
 def _load_url_once() -> None:
     """Read K, n, L from the URL into the widgets once per session; note values that are not offered."""
     state = st.session_state
-    if state.get("_paradox_url_loaded"):
+    memory = S.memory()
+    if memory.paradox_url_loaded:
         return
-    state["_paradox_url_loaded"] = True
+    memory.paradox_url_loaded = True
     notes = []
     for name, key in _KEYS.items():
         text = st.query_params.get(name)
@@ -155,7 +159,7 @@ def _load_url_once() -> None:
         state.setdefault(key, value)
         if text is not None:
             state[key] = value
-    state["_paradox_url_notes"] = tuple(notes)
+    memory.paradox_url_notes = tuple(notes)
 
 
 def _write_url(K: int, n: int, L: int) -> None:
@@ -184,7 +188,7 @@ def render() -> None:
         "even randomised, computes a minimiser to K correct digits on the whole class; K - 1 digits "
         "can be computed. Below, the authors' instance: two inputs that agree to 2^-n, with minimisers "
         "3 x 10^-K apart.")
-    for note in st.session_state.get("_paradox_url_notes", ()):
+    for note in S.memory().paradox_url_notes:
         st.info(note)
 
     left, middle, right = st.columns(3)

@@ -44,7 +44,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import safetensors.torch
 import torch
+
+import solver
 
 __all__ = [
     "CACHE_VARIABLE",
@@ -93,8 +96,6 @@ def max_bytes() -> int:
 
 @functools.cache
 def _solver_digest() -> str:
-    import solver
-
     h = hashlib.blake2b(digest_size=12)
     root = Path(solver.__file__).resolve().parent
     for path in sorted(root.rglob("*.py")):
@@ -271,14 +272,12 @@ def save_tensor(key: Any, tensor: torch.Tensor) -> None:
     Failures to write are ignored (the result stays in memory and the page goes on); a
     tensor with NaN or Inf is not written.
     """
-    from safetensors.torch import save
-
     secret = _secret(create=True)
     plain = tensor.detach().contiguous().cpu()
     if secret is None or not bool(torch.isfinite(plain).all()):
         return
     metadata = {"key": repr(key)[:_KEY_LIMIT], "digest": _digest(secret, key, *_tensor_parts(plain))}
-    _store(_path(key, ".safetensors"), save({"value": plain}, metadata=metadata))
+    _store(_path(key, ".safetensors"), safetensors.torch.save({"value": plain}, metadata=metadata))
 
 
 def _safetensors_metadata(data: bytes) -> dict | None:
@@ -299,8 +298,6 @@ def load_tensor(key: Any, *, shape: tuple | None = None, dtype: torch.dtype | No
                 ) -> torch.Tensor | None:
     """The tensor stored under ``key``, or None: missing, unreadable, another key's, a digest
     that does not match, NaN or Inf, or another ``shape`` / ``dtype`` than given."""
-    from safetensors.torch import load
-
     secret = _secret(create=False)
     path = _path(key, ".safetensors")
     data = None if secret is None else _read(path, max_bytes())
@@ -310,7 +307,7 @@ def load_tensor(key: Any, *, shape: tuple | None = None, dtype: torch.dtype | No
     if metadata is None or metadata.get("key") != repr(key)[:_KEY_LIMIT]:
         return None
     try:
-        tensors = load(data)
+        tensors = safetensors.torch.load(data)
     except Exception:  # noqa: BLE001 - any unreadable file is a cache miss
         return None
     value = tensors.get("value")

@@ -12,6 +12,8 @@ import threading
 import numpy as np
 import torch
 
+from solver.metrics import psnr, ssim
+
 __all__ = ["configure"]
 
 _configured = threading.Event()
@@ -40,7 +42,5 @@ def configure() -> None:
 
 
 def _warm_up() -> None:
-    from solver.metrics import psnr, ssim
-
     image = np.linspace(0.0, 1.0, 64).reshape(8, 8)
     psnr(image, image[::-1]), ssim(image, image[::-1])

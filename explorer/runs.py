@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import compute, estimates, figures, timing, variants
+from explorer import compute, estimates, figures, state, timing, variants
 from explorer.charts import (
     CHART,
     FIRENET_LABEL,
@@ -46,20 +46,20 @@ LIVE_REDRAWS = 6
 # --------------------------------------------------------------------------------------
 def cancel(job: Any) -> None:
     """The Cancel button's action: ``job`` is not started again until asked for."""
-    ss = st.session_state
-    ss["_cancelled"] = job
-    if ss.get("_confirmed") == job:
-        ss["_confirmed"] = None
+    memory = state.memory()
+    memory.cancelled = job
+    if memory.confirmed == job:
+        memory.confirmed = None
     if isinstance(job, tuple) and job and job[0] == "attack":
-        ss["attack_request"] = False
+        memory.attack_request = False
 
 
 def confirm(job: Any) -> None:
     """The Run button's action: start ``job`` even though it is over the budget."""
-    ss = st.session_state
-    ss["_confirmed"] = job
-    if ss.get("_cancelled") == job:
-        ss["_cancelled"] = None
+    memory = state.memory()
+    memory.confirmed = job
+    if memory.cancelled == job:
+        memory.cancelled = None
 
 
 def admitted(job: Any, estimate: float, what: str, slot: Any) -> bool:
@@ -68,15 +68,15 @@ def admitted(job: Any, estimate: float, what: str, slot: Any) -> bool:
     A job the visitor cancelled waits for its button; so does one whose estimate is over
     the session's ``run_budget_seconds``, until confirmed.
     """
-    ss = st.session_state
-    budget = float(ss["run_budget_seconds"])
-    if ss.get("_cancelled") == job:
+    memory = state.memory()
+    budget = float(memory.run_budget_seconds)
+    if memory.cancelled == job:
         with slot.container():
             st.info(f"{what} was cancelled.")
             st.button(f"Run it (about {duration(estimate)})", key=f"confirm_{_tag(job)}", on_click=confirm,
                       args=(job,))
         return False
-    if estimate > budget and ss.get("_confirmed") != job:
+    if estimate > budget and memory.confirmed != job:
         with slot.container():
             st.warning(f"{what} would take about {duration(estimate)} on this server, more than the "
                        f"{duration(budget)} the page starts by itself. Nothing runs until you ask.")
@@ -117,7 +117,7 @@ def running(job: Any, what: str, estimate: float, slot: Any) -> Callable[[float 
 def attack_cancelled() -> bool:
     """Whether the visitor cancelled the worst-case search of the current settings (the
     perturbation panel then does not start it by itself)."""
-    job = st.session_state.get("_cancelled")
+    job = state.memory().cancelled
     return isinstance(job, tuple) and bool(job) and job[0] == "attack"
 
 
@@ -125,14 +125,14 @@ def _drop_stale_attack(settings: Settings, base: Problem) -> None:
     """A worst-case search interrupted by a change of the settings it depends on is not
     restarted on the new settings: its request ends with it. A cancellation holds for
     its own settings only, until the visitor asks again."""
-    ss = st.session_state
+    memory = state.memory()
     job = _attack_job(settings, base)
-    if attack_cancelled() and (ss["_cancelled"] != job or ss["attack_request"]):
-        ss["_cancelled"] = None  # other settings, or the search's button was pressed
-    started = ss.get("_attack_started")
-    if started is not None and (not ss["attack_request"] or started != job):
-        ss["attack_request"] = False
-        ss["_attack_started"] = None
+    if attack_cancelled() and (memory.cancelled != job or memory.attack_request):
+        memory.cancelled = None  # other settings, or the search's button was pressed
+    started = memory.attack_started
+    if started is not None and (not memory.attack_request or started != job):
+        memory.attack_request = False
+        memory.attack_started = None
 
 
 def _attack_job(settings: Settings, base: Problem) -> tuple:
@@ -262,7 +262,7 @@ def finish_long_tasks(settings: Settings, base: Problem, results: Results, conv_
     (worst-case searches run before the panels: :func:`search`). Each shows progress; interacting with the page
     meanwhile interrupts it (and it resumes on the next run while still requested).
     """
-    ss = st.session_state
+    memory = state.memory()
     fs = settings.firenet
     given = results.problems.get(FIRENET)
     if given is not None and settings.view.compare and FIRENET in results.main:
@@ -271,7 +271,7 @@ def finish_long_tasks(settings: Settings, base: Problem, results: Results, conv_
         if missing:
             _run_baselines(settings, results, given, missing, conv_slot)
 
-    if ss["stability_request"]:
+    if memory.stability_request:
         names = stability_networks(settings)
         bar = stab_slot.progress(0.0, text="Stability curves")
         chart = stab_slot.empty()
@@ -292,7 +292,7 @@ def finish_long_tasks(settings: Settings, base: Problem, results: Results, conv_
         except (RuntimeError, ValueError) as error:
             stab_slot.error(plain(f"The stability curves could not be computed: {error}", limit=400))
             curves = None
-        ss["stability_request"] = False
+        memory.stability_request = False
         bar.empty()
         if curves is not None:
             # Stored now: the panel draws the curves, their fitted lines and the kernel bound.
@@ -330,20 +330,20 @@ def search(settings: Settings, base: Problem, slot: Any) -> bool:
     ``explorer.inputs.searched`` calls it before the panels are drawn, for a search within
     the work budget or asked for by its button: the perturbed page then comes in one pass.
     """
-    ss = st.session_state
+    memory = state.memory()
     fs, ps = settings.firenet, settings.perturbation
-    memory = float(ss["attack_memory_mb"]) * 2**20
+    memory_bytes = float(memory.attack_memory_mb) * 2**20
     job = _attack_job(settings, base)
-    if ss.get("_cancelled") == job:  # asked for again only by its button
-        ss["attack_request"] = False
+    if memory.cancelled == job:  # asked for again only by its button
+        memory.attack_request = False
         return False
     targets = variants.SEARCH_TARGETS[ps.kind]
     try:
-        estimate = variants.search_seconds(targets, base, fs, ps, memory)
+        estimate = variants.search_seconds(targets, base, fs, ps, memory_bytes)
     except (RuntimeError, ValueError):
         estimate = 0.0
     with slot.container():
-        ss["_attack_started"] = job
+        memory.attack_started = job
         tick = running(job, "The worst-case search", estimate, st.empty())
         for target in targets:
             name = METHODS[target].name_in_text
@@ -353,12 +353,12 @@ def search(settings: Settings, base: Problem, slot: Any) -> bool:
                 bar.progress(fraction, text=f"Against {name}: {text}")
 
             try:
-                variants.attack(target, base, fs, ps, progress=report, tick=tick, memory_bytes=memory)
+                variants.attack(target, base, fs, ps, progress=report, tick=tick, memory_bytes=memory_bytes)
             except (RuntimeError, ValueError) as error:
                 st.error(plain(f"The worst-case search against {name} failed: {error}", limit=400))
-                ss["attack_request"] = False
-                ss["_attack_started"] = None
+                memory.attack_request = False
+                memory.attack_started = None
                 return False
-    ss["attack_request"] = False
-    ss["_attack_started"] = None
+    memory.attack_request = False
+    memory.attack_started = None
     return True

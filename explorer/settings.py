@@ -13,6 +13,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from explorer.specs import SPECS
+from solver.recipe import Recipe
+from solver.schedules import AdaptiveRule
+
 __all__ = [
     "ImageSettings",
     "MeasurementSettings",
@@ -25,8 +29,6 @@ __all__ = [
 
 def _default(key: str) -> Any:
     """A field's default: its setting's spec (``explorer.specs``), the one source of truth."""
-    from explorer.specs import SPECS
-
     return field(default_factory=lambda: SPECS[key].default)
 
 
@@ -139,8 +141,6 @@ class FirenetSettings:
             options = {"schedule": "adaptive", "max_layers": self.max_layers,
                        "target_gap": self.target_gap or None}
             if self.data_consistent:
-                from solver.schedules import AdaptiveRule
-
                 options["rule"] = AdaptiveRule(data_consistent=True)
             return options
         return {"restarts": self.restarts, "layers": self.layers, "nu": self.nu,
@@ -150,8 +150,6 @@ class FirenetSettings:
     def recipe(self, method: str) -> Any:
         """The ``solver.recipe.Recipe`` of ``method`` with these settings (the fixed-depth
         baselines run as many layers as FIRENET)."""
-        from solver.recipe import Recipe
-
         return Recipe(method, lam=self.lam, wavelet=self.wavelet, levels=self.levels, weights=self.weights,
                       threshold=self.threshold, sparsities=self.sparsities, schedule=self.network_options(),
                       iterations=self.depth)

@@ -11,31 +11,34 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from explorer import specs as K
+from explorer.spec import Spec, parse_query, to_query, widget_value
+from explorer import state
 
 __all__ = ["load_url_once", "write_url"]
 
 
-def load_url_once(specs: Mapping[str, K.Spec]) -> None:
+def load_url_once(specs: Mapping[str, Spec]) -> None:
     """Read the URL's query parameters into the session state, once per session."""
     ss = st.session_state
-    if ss["_url_loaded"]:
+    memory = state.memory()
+    if memory.url_loaded:
         return
-    ss["_url_loaded"] = True
+    memory.url_loaded = True
     query = {key: st.query_params.get_all(key) for key in st.query_params}
-    values, notes = K.parse_query(query, specs)
+    values, notes = parse_query(query, specs)
     for key, value in values.items():
-        ss[key] = K.widget_value(value)
-    ss["_url_notes"] = tuple(notes)
+        ss[key] = widget_value(value)
+    memory.url_notes = tuple(notes)
 
 
-def write_url(specs: Mapping[str, K.Spec]) -> None:
+def write_url(specs: Mapping[str, Spec]) -> None:
     """Write the non-default settings into the URL (only when they changed)."""
     ss = st.session_state
-    query = K.to_query(ss, specs)
+    query = to_query(ss, specs)
     # The depth slider at its end (all layers) is the default page: keep it out.
     if "depth" in query and int(query["depth"]) >= int(ss["n"]) * int(ss["p"]):
         del query["depth"]
-    if query != ss["_last_query"]:
+    memory = state.memory()
+    if query != memory.last_query:
         st.query_params.from_dict(query)
-        ss["_last_query"] = query
+        memory.last_query = query

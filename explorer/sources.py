@@ -16,8 +16,15 @@ import numpy as np
 import streamlit as st
 import torch
 
-from solver.problem import Problem
+from solver.complex_images import complex_test_image
+from solver.kspace import load_kspace
+from solver.mask_files import load_mask, walsh_mask_to_centred
+from solver.operators import make_operator
+from solver.phantoms import make_test_image
+from solver.problem import Problem, problem_from_kspace
 from solver.recipe import DTYPE  # complex64: float32 precision, twice the speed of float64
+from solver.sampling import PATTERNS, RATE_TOLERANCE, make_mask
+from solver.uploads import fit_to_size
 
 __all__ = ["DTYPE", "complex_truth", "kspace_log", "measured_kspace", "measured_problem", "pattern_registry", "sampling_mask", "test_image", "user_image", "user_mask"]
 
@@ -27,8 +34,6 @@ __all__ = ["DTYPE", "complex_truth", "kspace_log", "measured_kspace", "measured_
 @st.cache_resource(show_spinner=False)
 def pattern_registry() -> Mapping[str, Any]:
     """The solver's sampling patterns (name -> ``PatternSpec``)."""
-    from solver.sampling import PATTERNS
-
     return PATTERNS
 
 
@@ -38,8 +43,6 @@ _IMAGE_NAMES = {"random_ellipses": "ellipses"}  # explorer name -> solver regist
 @st.cache_data(max_entries=32, show_spinner=False)
 def test_image(name: str, size: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
     """A test image (N, N) float64 in [0, 1] and its detail mask (or None)."""
-    from solver.phantoms import make_test_image
-
     return make_test_image(_IMAGE_NAMES.get(name, name), size, seed)
 
 
@@ -47,8 +50,6 @@ def test_image(name: str, size: int, seed: int) -> tuple[np.ndarray, np.ndarray 
 def user_image(image: np.ndarray, size: int) -> tuple[np.ndarray, tuple[str, ...]]:
     """A decoded upload (``explorer.uploads``) resized to (N, N) in [0, 1], with what was
     changed on the way."""
-    from solver.uploads import fit_to_size
-
     fitted, notes = fit_to_size(image, size)
     return fitted, tuple(notes)
 
@@ -61,8 +62,6 @@ def sampling_mask(pattern: str, size: int, rate: float, seed: int,
     Raises ``ValueError`` when the pattern cannot reach the rate or a parameter is out of
     range.
     """
-    from solver.sampling import RATE_TOLERANCE, make_mask
-
     mask = np.asarray(make_mask(pattern, size, rate, seed=seed, **dict(params)), dtype=bool)
     achieved = float(mask.mean())
     if abs(achieved - rate) > RATE_TOLERANCE:
@@ -73,8 +72,6 @@ def sampling_mask(pattern: str, size: int, rate: float, seed: int,
 @st.cache_data(max_entries=64, show_spinner=False)
 def kspace_log(image: np.ndarray, transform: str) -> np.ndarray:
     """``log10 |T x|`` of the full (unsampled) transform, for display, float32 (N, N)."""
-    from solver.operators import make_operator
-
     with torch.no_grad():
         full = make_operator(transform, np.ones(image.shape, dtype=bool)).full(
             torch.as_tensor(np.asarray(image)).to(DTYPE))
@@ -92,8 +89,6 @@ def user_mask(data: bytes, filename: str, size: int, transform: str) -> tuple[np
     (sequency s at index s) and is converted; otherwise its layout is detected. Raises
     ``ValueError`` with a message for the user.
     """
-    from solver.mask_files import load_mask, walsh_mask_to_centred
-
     if transform == "walsh_uncentred":
         # Read as it is stored (no Fourier-style shift), then reordered; the reader's DC
         # note is about the stored grid's middle, not sequency 0.
@@ -114,8 +109,6 @@ def user_mask(data: bytes, filename: str, size: int, transform: str) -> tuple[np
 def measured_kspace(files: tuple[tuple[str, bytes], ...], convention: str, size: int) -> Any:
     """A measured k-space (``solver.kspace.KSpaceData``) from uploaded files: one NPY, NPZ
     or HDF5 file, or a BART ``.cfl`` with its ``.hdr``. Raises ``ValueError``."""
-    from solver.kspace import load_kspace
-
     by_ext = {os.path.splitext(name)[1].lower(): (name, data) for name, data in files}
     if ".cfl" in by_ext or ".hdr" in by_ext:
         if not (".cfl" in by_ext and ".hdr" in by_ext):
@@ -132,14 +125,10 @@ def measured_kspace(files: tuple[tuple[str, bytes], ...], convention: str, size:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def measured_problem(files: tuple[tuple[str, bytes], ...], convention: str, size: int) -> Problem:
     """The problem of a measured k-space (no ground truth); raises ``ValueError``."""
-    from solver.problem import problem_from_kspace
-
     return problem_from_kspace(measured_kspace(files, convention, size), dtype=DTYPE)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def complex_truth(magnitude: np.ndarray, seed: int) -> np.ndarray:
     """``magnitude`` times a smooth seeded phase (``solver.complex_images``), complex128."""
-    from solver.complex_images import complex_test_image
-
     return complex_test_image(magnitude, seed=seed)

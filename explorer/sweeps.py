@@ -11,6 +11,8 @@ from explorer.charts import CHART
 from explorer.outside import read_outside, show_refusal
 from explorer.text import plain
 
+from solver.reproduce import build_figures, load, table
+
 __all__ = ["results_panel", "RESULTS_ROOT"]
 
 #: Where ``python -m solver.reproduce`` writes (its ``--out`` default), from the page's folder.
@@ -23,8 +25,6 @@ def _result_files(root: Path) -> list[Path]:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _load(path: str, stamp: float) -> tuple:
-    from solver.reproduce import build_figures, load, table
-
     frame = load(path, needed_only=True)  # checked against the schema, within the caps
     return table(frame), build_figures(frame), len(frame)
 

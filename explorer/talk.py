@@ -25,6 +25,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from explorer import process, warm
+
 __all__ = ["main", "server_arguments"]
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -62,8 +64,6 @@ def _quiet_streamlit() -> None:
 
 
 def _warm_when_up(port: int) -> None:
-    from explorer import process, warm
-
     url = f"http://127.0.0.1:{port}/_stcore/health"
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
@@ -90,8 +90,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="warm the disk cache (worst cases, stability curves) and exit")
     args = parser.parse_args(argv)
     if args.warm_only:
-        from explorer import process, warm
-
         _quiet_streamlit()
         process.configure()
         outcome = warm.warm_presets(report=_say)

@@ -13,10 +13,11 @@ import hashlib
 from typing import Any
 
 import numpy as np
-import streamlit as st
 
+from explorer import state
 from explorer.outside import read_outside
 from explorer.specs import SIZES
+from solver.uploads import decode_upload
 
 __all__ = ["accept", "KEPT_SIDE"]
 
@@ -34,26 +35,24 @@ def accept(uploaded: Any) -> tuple[str, str, np.ndarray, tuple[str, ...]] | None
         What ``st.file_uploader`` returned this run (None once the file is removed,
         which also clears a rejection message about it).
     """
-    from solver.uploads import decode_upload
-
-    ss = st.session_state
+    memory = state.memory()
     if uploaded is None:
-        ss["upload_error"] = None
-        ss["_upload_seen"] = None
-        return ss["user_upload"]
+        memory.upload_error = None
+        memory.upload_seen = None
+        return memory.user_upload
     file_id = getattr(uploaded, "file_id", None) or (uploaded.name, uploaded.size)
-    if file_id == ss["_upload_seen"]:
-        return ss["user_upload"]
-    ss["_upload_seen"] = file_id
+    if file_id == memory.upload_seen:
+        return memory.user_upload
+    memory.upload_seen = file_id
     data = uploaded.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     decoded, refusal = read_outside(
         "Upload", None, lambda: decode_upload(data, filename=uploaded.name, max_side=KEPT_SIDE))
     if refusal is not None:
-        kept = "the previous upload is kept" if ss["user_upload"] else "the previous image is kept"
-        ss["upload_error"] = f"{refusal}. Nothing was changed ({kept})."
+        kept = "the previous upload is kept" if memory.user_upload else "the previous image is kept"
+        memory.upload_error = f"{refusal}. Nothing was changed ({kept})."
     else:
         image, notes = decoded
-        ss["user_upload"] = (uploaded.name, digest, image, tuple(notes))
-        ss["upload_error"] = None
-    return ss["user_upload"]
+        memory.user_upload = (uploaded.name, digest, image, tuple(notes))
+        memory.upload_error = None
+    return memory.user_upload

@@ -10,11 +10,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from explorer import estimates, persist
+from explorer import estimates, persist, work
 from explorer.compute import digest, network, store, unet_version
 from explorer.settings import FirenetSettings, MeasurementSettings, PerturbationSettings
+import solver.attacks  # the searches run through their modules, where the tests replace them
+import solver.stability
+from solver import problem as P
+from solver.kernel_bound import kernel_detail, kernel_lower_bound
 from solver.methods import FIRENET, METHODS, UNET
+from solver.phantoms import text_detail
 from solver.problem import Problem
+from solver.segments import Segmented
 
 __all__ = ["ATTACK_MEMORY_BYTES", "KERNEL_DETAIL_CONTRAST", "SEARCH_TARGETS", "Variant", "attack", "attack_key",
            "kernel_bounds", "kernel_pair", "search_seconds", "stability", "variant"]
@@ -102,10 +108,6 @@ def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationS
     found = lookup()
     if found is not None or not run:
         return found
-    from explorer import work
-    from solver.attacks import worst_case_perturbation
-    from solver.segments import Segmented
-
     def compute(report: Callable[[float], None]) -> torch.Tensor:
         workers = work.pool()
         done = [0.0]
@@ -130,8 +132,9 @@ def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationS
                 workers.share(turn, waiting)
 
             wrapped = Segmented(net, chunk=max(chunk, 1), heartbeat=heartbeat)
-            result = worst_case_perturbation(wrapped, problem.y, budget=max(ps.budget, 1e-6), steps=ps.steps,
-                                             seed=ps.noise_seed, callback=on_step, checkpoint=chunk > 0)
+            result = solver.attacks.worst_case_perturbation(
+                wrapped, problem.y, budget=max(ps.budget, 1e-6), steps=ps.steps, seed=ps.noise_seed,
+                callback=on_step, checkpoint=chunk > 0)
         e = result.perturbation.detach()
         store().put(key, e)
         persist.save_tensor(key, e)
@@ -151,8 +154,6 @@ def variant(base: Problem, ps: PerturbationSettings, fs: FirenetSettings,
     Worst-case searches are only looked up here (``pending`` says so when one is still
     to run); :func:`attack` runs them.
     """
-    from solver import problem as P
-
     kind = ps.kind
     if kind == "none":
         return None
@@ -253,8 +254,6 @@ def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], bud
     found = _stored(key, lambda k: persist.load_json(k, check=lambda value: _are_curves(value, names)))
     if found is not None or not run:
         return found
-    from solver.stability import paper_stability_curve, stability_curve
-
     partial: dict[str, dict[str, list[float]]] = {}
 
     def on_progress(info: Any) -> None:
@@ -276,10 +275,12 @@ def stability(problem: Problem, fs: FirenetSettings, names: tuple[str, ...], bud
             raise ValueError("the paper's image-domain search perturbs the true image; measured data have none "
                              "(choose the data perturbation)")
         truth = torch.as_tensor(np.asarray(problem.truth), dtype=real)
-        curve = paper_stability_curve(nets, problem.operator, truth, budgets, seed=0, callback=on_progress)
+        curve = solver.stability.paper_stability_curve(nets, problem.operator, truth, budgets, seed=0,
+                                                        callback=on_progress)
     else:
         truth = torch.as_tensor(np.asarray(problem.truth), dtype=real) if problem.has_truth else None
-        curve = stability_curve(nets, problem.y, budgets, steps=steps, seed=0, callback=on_progress, truth=truth)
+        curve = solver.stability.stability_curve(nets, problem.y, budgets, steps=steps, seed=0,
+                                                  callback=on_progress, truth=truth)
     out: dict[str, dict[str, Any]] = {}
     for name in names:
         label = METHODS[name].label
@@ -304,9 +305,6 @@ KERNEL_DETAIL_CONTRAST = 0.2
 def kernel_pair(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     """The pair of the kernel bound: the truth ``x`` and ``x'`` = ``x`` plus a faint text
     from which the part the mask measures is removed (``solver.kernel_bound.kernel_detail``)."""
-    from solver.kernel_bound import kernel_detail
-    from solver.phantoms import text_detail
-
     size = problem.size
     detail = KERNEL_DETAIL_CONTRAST * text_detail(size, "Can u see it?", height=max(6, size // 24))
     x = np.asarray(problem.truth, dtype=np.float64)
@@ -321,8 +319,6 @@ def kernel_bounds(problem: Problem, fs: FirenetSettings, names: tuple[str, ...],
     "quotient"}}``, or None when not stored and ``run`` is False (or the data have no
     truth). Each network runs twice, forward only.
     """
-    from solver.kernel_bound import kernel_lower_bound
-
     if not problem.has_truth:
         return None
     key = ("kernel_bound", digest(problem), fs, names, KERNEL_DETAIL_CONTRAST, persist.code_version(unet_version()))

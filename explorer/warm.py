@@ -27,6 +27,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from explorer import compute, controls, inputs, own_data, sources, variants
+from explorer import specs as K
+from explorer import state as S
+from explorer.charts import STABILITY_BUDGETS, stability_networks
+from explorer.presets import PRESETS
+from explorer.spec import widget_value
+from explorer.specs import METHOD_LABELS
+
 from solver.methods import FIRENET, METHODS
 
 __all__ = ["DEFAULT_PAGE", "PROGRESS_SECONDS", "STORE_ROOM", "Step", "preset_settings", "preset_steps", "warm_preset", "warm_presets"]
@@ -61,23 +69,18 @@ DEFAULT_PAGE = "default"
 
 def preset_settings(name: str, overrides: Mapping[str, Any] | None = None) -> Any:
     """The :class:`~explorer.settings.Settings` the page has after preset ``name``'s
-    button (with ``overrides`` as the session's ``preset_overrides``), or for
+    button (with ``overrides`` as the memory's ``preset_overrides``), or for
     :data:`DEFAULT_PAGE` on a fresh page (the defaults, with ``overrides``)."""
-    from explorer import controls, inputs, sources
-    from explorer import specs as K
-    from explorer import state as S
-    from explorer.presets import PRESETS
-
     if name != DEFAULT_PAGE and name not in PRESETS:
         raise ValueError(f"name must be {DEFAULT_PAGE} or one of {', '.join(PRESETS)}, not {name!r}")
     specs = K.all_specs(sources.pattern_registry())
     state: dict[str, Any] = {}
     S.init(state, specs)
     if name == DEFAULT_PAGE:
-        state.update({key: K.widget_value(value) for key, value in (overrides or {}).items()})
+        state.update({key: widget_value(value) for key, value in (overrides or {}).items()})
     else:
         state.update(controls.preset_values(name, overrides))
-    unknown = sorted(set(state) - set(specs) - set(S.INTERNAL))
+    unknown = sorted(set(state) - set(specs) - {S.MEMORY_KEY})
     if unknown:
         raise ValueError(f"overrides name no setting: {', '.join(unknown)}")
     for key, value in (overrides or {}).items():
@@ -97,17 +100,12 @@ def preset_steps(name: str, overrides: Mapping[str, Any] | None = None,
                  progress: Callable[[float, str], None] | None = None) -> list[Step]:
     """The steps that warm preset ``name``, in the order the page needs their results;
     the searches and the stability curves call ``progress(fraction, text)`` as they go."""
-    from explorer import compute, own_data, sources, variants
-    from explorer.charts import STABILITY_BUDGETS, stability_networks
-    from explorer.specs import METHOD_LABELS
-    from explorer.state import INTERNAL
-
     settings = preset_settings(name, overrides)
     image, ms, ps, fs = settings.image, settings.measurement, settings.perturbation, settings.firenet
     truth, _ = sources.test_image(image.name, image.size, image.seed)
     truth = own_data.with_phase(truth, image)
     base = compute.base_problem(image, truth, ms, ps.noise, ps.noise_seed)
-    memory = float(INTERNAL["attack_memory_mb"]) * 2**20
+    memory = float(S.PageMemory().attack_memory_mb) * 2**20  # a fresh session's
     steps = [Step(f"worst-case search against {METHODS[t].name_in_text}",
                   lambda t=t: variants.attack(t, base, fs, ps, progress=progress, memory_bytes=memory))
              for t in variants.SEARCH_TARGETS.get(ps.kind, ())]
@@ -175,9 +173,6 @@ def warm_presets(names: list[str] | None = None, overrides: Mapping[str, Any] | 
     ``"warming preset 3/11: <label>: <step>"`` lines; a preset that fails is reported and
     skipped (the page will show its error in place). Returns name -> seconds, or the
     error message."""
-    from explorer import compute
-    from explorer.presets import PRESETS
-
     chosen = [DEFAULT_PAGE, *PRESETS] if names is None else list(names)
     store = compute.store()
     store.capacity = max(store.capacity, STORE_ROOM)

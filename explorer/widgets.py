@@ -8,12 +8,12 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import specs as K
+from explorer.spec import Spec
 
 __all__ = ["widget"]
 
 
-def widget(key: str, specs: Mapping[str, K.Spec], *, container: Any = st, **overrides: Any) -> Any:
+def widget(key: str, specs: Mapping[str, Spec], *, container: Any = st, **overrides: Any) -> Any:
     """Draw the widget of setting ``key`` as its spec says (``overrides`` replace the
     label or help for this drawing)."""
     spec = specs[key]

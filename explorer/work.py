@@ -31,6 +31,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from solver.validation import check_int, check_positive
+
 __all__ = ["POLL_SECONDS", "WORKERS_VARIABLE", "FairPool", "Turn", "flights", "once", "pool", "visitor"]
 
 #: Environment variable overriding the number of heavy tasks run at once.
@@ -68,8 +72,6 @@ class FairPool:
     """
 
     def __init__(self, slots: int, *, quantum: float = 1.0) -> None:
-        from solver.validation import check_int, check_positive
-
         self.slots = check_int("slots", slots, low=1)
         self.quantum = check_positive("quantum", quantum)
         self._cond = threading.Condition()
@@ -175,8 +177,6 @@ def pool() -> FairPool:
 def visitor() -> Any:
     """Who is asking: the Streamlit session's id, else the thread (scripts, tests)."""
     try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
         ctx = get_script_run_ctx(suppress_warning=True)
     except ImportError:  # pragma: no cover - Streamlit is a dependency
         ctx = None

@@ -19,6 +19,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from explorer import specs as K
+from explorer.state import memory
 from explorer.presets import PRESETS
 from explorer.text import WORD_JOINER
 from solver.sampling import PATTERNS
@@ -99,13 +100,13 @@ def test_firenet_streams_its_curve_while_running():
     # Settings no other test uses, so FIRENET really runs here.
     at = small_app(mask_seed="12345", n="4", p="5").run()
     assert_page_ok(at)
-    timings = at.session_state["_timings"]
+    timings = memory(at.session_state).timings
     # The first restart was drawn before FIRENET (and the page) finished.
     assert 0 < timings["first_restart"] < timings["page"]
     # Live drawing off: no streaming.
     at = small_app(mask_seed="12346", n="4", p="5", live="0").run()
     assert_page_ok(at)
-    assert "first_restart" not in at.session_state["_timings"]
+    assert "first_restart" not in memory(at.session_state).timings
 
 
 @pytest.fixture
@@ -163,7 +164,7 @@ def test_worst_case_searches_over_the_work_budget_wait_for_their_button(kind):
     # A budget of its own per case: searches are cached across the tests of a process.
     budget = {"worst_unet": "0.03", "worst_firenet": "0.04", "transfer": "0.06"}[kind]
     at = small_app(perturbation=kind, attack_steps="2", budget=budget, show="firenet,unet")
-    at.session_state["work_budget_seconds"] = 0.0
+    memory(at.session_state).work_budget_seconds = 0.0
     at.run()
     assert not at.exception, texts(at.exception)
     # Nothing is searched until asked: the page shows the clean data and a button.
@@ -192,8 +193,8 @@ def test_a_cheap_worst_case_search_runs_by_itself_and_fills_the_first_screen():
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_runs(name):
     at = small_app().run()
-    at.session_state["preset_overrides"] = {"size": 128, "n": 2, "p": 5, "max_layers": 20, "attack_steps": 2,
-                                            "compare": False}
+    memory(at.session_state).preset_overrides = {"size": 128, "n": 2, "p": 5, "max_layers": 20, "attack_steps": 2,
+                                                   "compare": False}
     at.button(key=f"preset_{name}").click().run()
     assert_page_ok(at)
     preset = PRESETS[name]
@@ -213,7 +214,7 @@ def test_stability_curves_on_demand():
     assert "Compute the stability curves and the kernel bound (about" in at.button(key="run_stability").label
     at.button(key="run_stability").click().run()
     assert_page_ok(at)
-    assert not at.session_state["stability_request"]
+    assert not memory(at.session_state).stability_request
     # Stored: the page shows the curves, each network's fitted line and the kernel bound.
     assert not [b for b in at.button if b.key == "run_stability"]
     tables = [t.value for t in at.dataframe]
@@ -408,7 +409,7 @@ def upload_page():
     good = (rng.random((100, 100)) * 255).astype(np.uint8)
     at.file_uploader(key="upload_file").upload("good.png", png_bytes(good), "image/png").run()
     assert_page_ok(at)
-    assert at.session_state["user_upload"][0] == "good.png"
+    assert memory(at.session_state).user_upload[0] == "good.png"
     assert "resized from 100 x 100 to 128 x 128" in texts(at.warning)
     return at
 
@@ -434,13 +435,13 @@ def test_bad_upload_is_refused_and_previous_image_kept(upload_page, case):
         data = npy_bytes(array)
     elif case == "3d":
         data = npy_bytes(np.ones((4, 8, 8)))
-    kept = at.session_state["user_upload"][0]
+    kept = memory(at.session_state).user_upload[0]
     at.file_uploader(key="upload_file").clear()
     at.file_uploader(key="upload_file").upload(name, data, "application/octet-stream").run()
     assert_page_ok(at)
     errors = texts(at.error)
     assert "Upload rejected" in errors and message in errors
-    assert at.session_state["user_upload"][0] == kept  # the previous image stays
+    assert memory(at.session_state).user_upload[0] == kept  # the previous image stays
 
 
 @pytest.mark.parametrize("case", ["rgba", "sixteen_bit"])
@@ -458,8 +459,8 @@ def test_converted_upload_warns(upload_page, case):
     at.file_uploader(key="upload_file").upload(f"{case}.png", data, "image/png").run()
     assert_page_ok(at)
     assert expected in texts(at.warning)
-    assert at.session_state["user_upload"][0] == f"{case}.png"
-    assert not at.session_state["upload_error"]
+    assert memory(at.session_state).user_upload[0] == f"{case}.png"
+    assert not memory(at.session_state).upload_error
 
 
 # --------------------------------------------------------------------------------------
@@ -521,8 +522,8 @@ def test_each_preset_note_promises_what_the_page_shows(name, monkeypatch):
 
     monkeypatch.setattr(solver.attacks, "worst_case_perturbation", no_search)
     at = small_app(show="zero_filled")
-    at.session_state["run_budget_seconds"] = 0.0
-    at.session_state["work_budget_seconds"] = 0.0
+    memory(at.session_state).run_budget_seconds = 0.0
+    memory(at.session_state).work_budget_seconds = 0.0
     at.run()
     at.button(key=f"preset_{name}").click().run()
     assert not at.exception, texts(at.exception)

@@ -23,6 +23,7 @@ from explorer import compute
 from explorer import specs as K
 from explorer.presets import PRESETS
 from explorer.settings import FirenetSettings
+from explorer.state import memory
 from explorer.text import WORD_JOINER
 from solver.kspace import image_to_kspace, load_kspace
 from solver.mask_files import walsh_mask_to_uncentred
@@ -110,7 +111,7 @@ def test_uploaded_mask_is_used_by_every_method_and_a_bad_one_changes_nothing(pha
     at.file_uploader(key="mask_file").upload("radial.png", png(np.fft.ifftshift(centred).astype(np.uint8) * 255),
                                               "image/png").run()
     ok(at)
-    assert at.session_state["user_mask"][0] == "radial.png"
+    assert memory(at.session_state).user_mask[0] == "radial.png"
     rate = [m.value for m in at.metric if m.label == "Achieved sampling rate"]
     assert rate == [f"{centred.mean():.1%}"]
     assert f"achieved rate {centred.mean():.1%}" in texts(at.caption)
@@ -129,7 +130,7 @@ def test_uploaded_mask_is_used_by_every_method_and_a_bad_one_changes_nothing(pha
 
     errors = [commonmark_text(str(e.value)).replace(WORD_JOINER, "") for e in at.error]  # all escaped
     assert any("Mask file [x](y)_*m*.npy rejected" in e and "binary" in e for e in errors), errors
-    assert at.session_state["user_mask"][0] == "radial.png"
+    assert memory(at.session_state).user_mask[0] == "radial.png"
     page_image(expected, fs)
 
 
@@ -218,7 +219,7 @@ def test_fastmri_hdf5_and_a_bad_kspace_file(phantom):
     at.file_uploader(key="kspace_file").set_value(("only.hdr", b"# Dimensions\n128 128 1\n", "text/plain")).run()
     ok(at)
     assert "k-space file only.hdr rejected" in texts(at.error) and "needs both" in texts(at.error)
-    assert at.session_state["user_kspace"][0][0] == "file1000001.h5"
+    assert memory(at.session_state).user_kspace[0][0] == "file1000001.h5"
     # Measured data have no truth to insert a detail into: refused with a message.
     at.selectbox(key="perturbation").set_value("detail").run()
     ok(at)
@@ -243,7 +244,7 @@ def test_advanced_firenet_settings_reach_the_solver(phantom):
     at.radio(key="weights").set_value("typed").run()
     at.text_input(key="sparsities").input("4, 12, 48, 50").run()
     ok(at)
-    assert at.session_state["_last_good_sparsities"] == "4, 12, 48, 50"
+    assert memory(at.session_state).last_good_sparsities == "4, 12, 48, 50"
     at.text_input(key="sparsities").input("4, x").run()
     ok(at)
     assert "Typed sparsities not used" in texts(at.error) and "'x'" in texts(at.error)
@@ -318,9 +319,9 @@ def test_mri_slice_with_its_licence():
 @pytest.mark.parametrize("name", [n for n in PRESETS if n.startswith("published_")])
 def test_published_presets_run(name):
     at = small_app(show="firenet").run()
-    at.session_state["preset_overrides"] = {"size": N, "n": 2, "p": 5, "max_layers": 20, "compare": False,
-                                            "perturbation": "none",
-                                            "show": ("zero_filled", "firenet")}
+    memory(at.session_state).preset_overrides = {"size": N, "n": 2, "p": 5, "max_layers": 20, "compare": False,
+                                                   "perturbation": "none",
+                                                   "show": ("zero_filled", "firenet")}
     at.button(key=f"preset_{name}").click().run()
     ok(at)
     assert not [e for e in at.error], texts(at.error)

@@ -14,6 +14,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from explorer import sources, work
+from explorer.state import memory
 from solver import methods
 from solver.attacks import run_network
 from solver.phantoms import shepp_logan
@@ -266,7 +267,7 @@ SMALL = {"size": "128", "schedule": "fixed", "n": "2", "p": "5", "perturbation":
 def test_work_over_the_budget_waits_for_the_go_ahead():
     at = AppTest.from_file(APP, default_timeout=240)
     at.query_params.update({**SMALL, "mask_seed": "9191"})
-    at.session_state["run_budget_seconds"] = 0.0
+    memory(at.session_state).run_budget_seconds = 0.0
     at.run()
     assert not at.exception
     assert any("more than the" in w.value for w in at.warning)

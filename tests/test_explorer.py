@@ -13,6 +13,7 @@ from PIL import Image
 
 from explorer import figures
 from explorer import specs as K
+from explorer.spec import parse_query, to_query, widget_value
 from explorer.downloads import arrays_npz, png_zip, slug
 from explorer.presets import PRESETS
 from explorer.settings import Settings
@@ -36,15 +37,15 @@ def test_every_pattern_parameter_has_a_setting():
 
 
 def test_url_round_trip_restores_every_changed_setting():
-    state = {key: K.widget_value(spec.default) for key, spec in SPECS.items()}
+    state = {key: widget_value(spec.default) for key, spec in SPECS.items()}
     changed = {"size": 512, "rate": 0.3, "pattern": "spiral", "show": ["unet", "cp"],
                "live": False, "lam": 1e-3, "nu": 0.4, "pp_spiral_arms": 4}
     state.update(changed)
-    query = K.to_query(state, SPECS)
+    query = to_query(state, SPECS)
     assert set(query) == set(changed)
-    values, errors = K.parse_query(query, SPECS)
+    values, errors = parse_query(query, SPECS)
     assert not errors
-    assert {k: K.widget_value(v) for k, v in values.items()} == changed
+    assert {k: widget_value(v) for k, v in values.items()} == changed
 
 
 @pytest.mark.parametrize(("name", "text", "message", "used"), [
@@ -61,13 +62,13 @@ def test_url_round_trip_restores_every_changed_setting():
     ("live", "maybe", "live must be on or off", True),
 ])
 def test_url_values_the_widget_cannot_show_are_clamped_or_replaced_with_a_note(name, text, message, used):
-    values, notes = K.parse_query({name: text}, SPECS)
+    values, notes = parse_query({name: text}, SPECS)
     assert values[name] == used
     assert len(notes) == 1 and message in notes[0], notes
 
 
 def test_unknown_url_parameter_is_reported():
-    values, notes = K.parse_query({"colour": "red"}, SPECS)
+    values, notes = parse_query({"colour": "red"}, SPECS)
     assert not values and "colour" in notes[0]
 
 
@@ -99,14 +100,14 @@ def _literal(spec, text):
 def test_every_url_value_becomes_one_the_widget_accepts_with_a_note_when_changed(key):
     spec = SPECS[key]
     for text in _extremes(spec) + [["1", "2"]]:
-        values, notes = K.parse_query({key: text}, SPECS)
+        values, notes = parse_query({key: text}, SPECS)
         value = values[key]
         spec.check(key, value)  # the widget's range and options hold it
         if not notes:  # taken as it is: exactly what the text says
             assert _literal(spec, text[-1] if isinstance(text, list) else text) == value, (key, text)
         for note in notes:
             assert len(note) < 400, note  # a 100 kB value is not echoed in full
-    assert K.parse_query({key: ["1", "2"]}, SPECS)[1][0].startswith(f"{key} was given 2 times")
+    assert parse_query({key: ["1", "2"]}, SPECS)[1][0].startswith(f"{key} was given 2 times")
 def test_presets_only_set_known_valid_settings():
     for name, preset in PRESETS.items():
         for key, value in preset.values.items():

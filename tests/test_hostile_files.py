@@ -208,8 +208,8 @@ state.init(st.session_state, specs)
 own_data.mask_controls()
 own_data.kspace_controls(specs)
 accepted = uploads.accept(st.file_uploader("image", key="upload_file"))
-if st.session_state["upload_error"]:
-    own_data.show_error(st.session_state["upload_error"])
+if state.memory().upload_error:
+    own_data.show_error(state.memory().upload_error)
 """
 
 
@@ -220,6 +220,7 @@ def _upload(at, key: str, name: str, data: bytes) -> None:
 def test_every_uploader_gives_a_message_and_keeps_the_previous_file(corpus):
     from streamlit.testing.v1 import AppTest
 
+    from explorer.state import memory
     from explorer.text import WORD_JOINER
 
     _, files = corpus
@@ -235,21 +236,21 @@ def test_every_uploader_gives_a_message_and_keeps_the_previous_file(corpus):
     good_mask = io.BytesIO()
     np.save(good_mask, mask)
     _upload(at, "mask_file", "good_mask.npy", good_mask.getvalue())
-    assert not at.exception and at.session_state["user_kspace"][0][0] == "good.npy"
-    assert at.session_state["user_mask"][0] == "good_mask.npy"
+    assert not at.exception and memory(at.session_state).user_kspace[0][0] == "good.npy"
+    assert memory(at.session_state).user_mask[0] == "good_mask.npy"
     image = io.BytesIO()
     np.save(image, np.outer(np.arange(64.0), np.ones(64)))
     _upload(at, "upload_file", "good_image.npy", image.getvalue())
-    assert at.session_state["user_upload"][0] == "good_image.npy"
+    assert memory(at.session_state).user_upload[0] == "good_image.npy"
     keys = {"kspace": "kspace_file", "mask": "mask_file", "image": "upload_file"}
     for item in files.values():
         _upload(at, keys[item.kind], item.name, item.data)
         assert not at.exception, (item.name, [e.value for e in at.exception])
         errors = "\n".join(str(e.value) for e in at.error).replace("\\", "").replace(WORD_JOINER, "")
         assert "rejected" in errors and item.name in errors, (item.name, errors)
-        assert at.session_state["user_kspace"][0][0] == "good.npy"
-        assert at.session_state["user_mask"][0] == "good_mask.npy"
-        assert at.session_state["user_upload"][0] == "good_image.npy"
+        assert memory(at.session_state).user_kspace[0][0] == "good.npy"
+        assert memory(at.session_state).user_mask[0] == "good_mask.npy"
+        assert memory(at.session_state).user_upload[0] == "good_image.npy"
 
 
 # ------------------------------------------------------------------ the model card's text

@@ -89,16 +89,16 @@ def test_the_literal_default_of_lam_is_written_once():
 # --------------------------------------------------------------------------------------
 # Imports
 # --------------------------------------------------------------------------------------
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
+def _module_name(path: Path, root: Path = ROOT) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def import_graph() -> dict[str, set[str]]:
+def import_graph(code: list[Path] = CODE, root: Path = ROOT) -> dict[str, set[str]]:
     """Module -> the project modules it imports, at module level or inside functions
-    (``explorer`` and ``solver``; a name imported from a package counts as its module
-    when it is one)."""
-    modules = {_module_name(p): p for p in CODE if p.name != "app.py"}
+    (``explorer`` and ``solver``, or the modules ``code`` under ``root``; a name imported
+    from a package counts as its module when it is one)."""
+    modules = {_module_name(p, root): p for p in code if p.name != "app.py"}
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
@@ -151,9 +151,20 @@ def test_the_explorer_and_solver_modules_import_each_other_without_a_cycle():
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
 
 
-def test_the_cycle_search_finds_a_cycle_hidden_in_a_function():
+def test_the_cycle_search_finds_a_cycle_hidden_in_a_function(tmp_path):
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+    # The graph holds the imports made inside functions (and under ``if``), in both forms.
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from pkg import b\n")
+    (package / "b.py").write_text("def f():\n    if True:\n        from pkg.c import g\n")
+    (package / "c.py").write_text("def g():\n    import pkg.a\n")
+    code = sorted(package.glob("*.py"))
+    graph = import_graph(code, tmp_path)
+    assert graph["pkg.b"] == {"pkg.c"} and graph["pkg.c"] == {"pkg.a"}
+    assert find_cycle(graph) == ["pkg.a", "pkg.b", "pkg.c", "pkg.a"]
 
 
 def test_no_solver_module_imports_the_explorer_or_streamlit():

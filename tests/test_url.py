@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import specs as K
+from explorer.spec import parse_query
 from explorer.text import WORD_JOINER
 from solver.sampling import PATTERNS
 
@@ -32,7 +33,7 @@ controls.sidebar(specs, patterns)
 controls.view_controls(specs)
 settings = controls.settings_from_state(specs, None)
 controls.depth_slider(settings.firenet.stops, settings.firenet.layers)
-for note in st.session_state["_url_notes"]:
+for note in S.memory().url_notes:
     st.text(note)
 """
 
@@ -52,7 +53,7 @@ def test_every_key_at_an_extreme_keeps_the_settings_page_running(text):
     assert not at.exception, [e.value for e in at.exception]
     notes = "\n".join(t.value for t in at.text)
     assert "Unknown URL parameter 'no_such_key' ignored." in notes
-    values, expected = K.parse_query({key: text for key in keys}, SPECS)
+    values, expected = parse_query({key: text for key in keys}, SPECS)
     for note in expected:  # every change the URL parsing made is on the page
         assert note in notes
     for key in keys:

@@ -12,6 +12,7 @@ from explorer import compute, talk, variants, warm
 from explorer.charts import STABILITY_BUDGETS, stability_networks
 from explorer.presets import PRESETS
 from explorer.specs import METHOD_LABELS
+from explorer.state import memory
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 #: A searched preset at a size that runs in seconds: the worst case, every method shown
@@ -32,7 +33,7 @@ def test_a_warmed_preset_opens_from_the_caches(monkeypatch):
     at = AppTest.from_file(APP, default_timeout=240)
     at.query_params.update({"size": "128", "schedule": "fixed", "n": "2", "p": "4", "perturbation": "none"})
     at.run()
-    at.session_state["preset_overrides"] = SMALL
+    memory(at.session_state).preset_overrides = SMALL
     calls = _counting(monkeypatch)
     at.button(key="preset_worst_case").click().run()
     assert not at.exception, [e.value for e in at.exception]
