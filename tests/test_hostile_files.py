@@ -90,6 +90,7 @@ def _probe(folder: Path, name: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_the_corpus_has_every_kind_of_attack(corpus):
     _, files = corpus
     attacks = " ".join(item.attack for item in files.values())
@@ -100,6 +101,7 @@ def test_the_corpus_has_every_kind_of_attack(corpus):
     assert {item.kind for item in files.values()} == {"kspace", "mask", "image"}
 
 
+@pytest.mark.slow
 def test_every_hostile_file_is_refused_by_every_loader_with_a_message(corpus):
     folder, files = corpus
     problems = []
@@ -116,6 +118,7 @@ def test_every_hostile_file_is_refused_by_every_loader_with_a_message(corpus):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_no_byte_of_a_server_file_reaches_a_result(corpus):
     folder, files = corpus
     for name in ("virtual_server_source.h5", "external_storage_secret.h5", "external_link.h5"):
@@ -226,6 +229,7 @@ def _upload(at, key: str, name: str, data: bytes) -> None:
     at.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
 
 
+@pytest.mark.slow
 def test_every_uploader_gives_a_message_and_keeps_the_previous_file(corpus):
     from streamlit.testing.v1 import AppTest
 
