@@ -139,7 +139,7 @@ def _phantom_kspace(n: int = 64) -> np.ndarray:
     return image_to_kspace(shepp_logan(n))
 
 
-@pytest.mark.parametrize("compression", [None, "gzip", "lzf", "shuffle+gzip"])
+@pytest.mark.parametrize("compression", [None, *(pytest.param(c, marks=pytest.mark.slow) for c in ("gzip", "lzf", "shuffle+gzip"))])
 def test_a_valid_hdf5_reads_the_same_with_every_allowed_filter(compression):
     h5py = pytest.importorskip("h5py")
     k = _phantom_kspace()
@@ -157,6 +157,7 @@ def test_a_valid_hdf5_reads_the_same_with_every_allowed_filter(compression):
     np.testing.assert_allclose(data.kspace, 2 * k.astype(np.complex64), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_slice_index_out_of_range_is_named_from_the_child():
     h5py = pytest.importorskip("h5py")
     buffer = io.BytesIO()
