@@ -604,6 +604,7 @@ def test_only_workers_on_the_clients_code_version_add_rows(loopback_cluster, tmp
 # --------------------------------------------------------------------------------------
 # figures of an existing results file
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_figures_again_keep_the_runs_command_and_wall_time(convergence, tmp_path):
     from click.testing import CliRunner
 
