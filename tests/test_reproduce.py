@@ -644,6 +644,7 @@ def test_figures_refuse_a_file_that_is_not_a_results_table(content, name, messag
 # --------------------------------------------------------------------------------------
 # the figures carry the paper's claims
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_page_firenet_gap_to_a_certified_optimum_falls_three_decades(client, tmp_path):
     from solver.reproduce.results import certified_gaps, convergence_claim, optimum_gaps
 
