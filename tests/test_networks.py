@@ -66,6 +66,7 @@ def paper_recipe():
     return model, card, make_operator(card["operator"], mask)
 
 
+@pytest.mark.slow
 def test_paper_recipe_network_is_the_papers_plain_unet(paper_recipe):
     model, card, _ = paper_recipe
     assert card["weights_sha256"] == file_sha256(PAPER_RECIPE_WEIGHTS)

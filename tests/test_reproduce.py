@@ -665,6 +665,7 @@ def test_the_page_firenet_gap_to_a_certified_optimum_falls_three_decades(client,
     assert "**The paper's claim.** Reproduced" in output.summary_path.read_text()
 
 
+@pytest.mark.slow
 def test_each_summary_says_from_its_numbers_whether_the_claim_reproduced():
     from solver.reproduce.results import robustness_claim, sampling_claim, stability_claim
 
