@@ -244,6 +244,7 @@ def test_record_gap_is_the_records_own_certificate(runs, problems):
         assert record.eps is None
 
 
+@pytest.mark.slow
 def test_fixed_schedule_records_carry_no_gap(problems):
     A, y, w = problems["vd32-levels"]
     records = []
@@ -252,6 +253,7 @@ def test_fixed_schedule_records_carry_no_gap(problems):
     assert len(records) == 6 and all(r.gap is None for r in records)
 
 
+@pytest.mark.slow
 def test_parameter_free_cp_certifies_1e6_within_1000(problems):
     A, y, w = problems["multilevel64-unit"]
     net = AdaptiveChambollePock(A, weights=w, iterations=BUDGET, target_gap=1e-6)
@@ -278,6 +280,7 @@ def test_target_gap_stops_early_with_a_certified_output(problems, references):
     assert (f - f_ref) / f_ref <= 1e-4
 
 
+@pytest.mark.slow
 def test_batched_equals_one_by_one(problems):
     A, y, w = problems["complex32-levels"]
     g = torch.Generator().manual_seed(0)
@@ -292,6 +295,7 @@ def test_batched_equals_one_by_one(problems):
         assert float((batch - single).abs().max()) <= 1e-12 * float(single.abs().max())
 
 
+@pytest.mark.slow
 def test_autograd_and_inplace_paths_agree_and_scale(problems):
     """Same numbers with and without gradient; positively homogeneous: f(s y) = s f(y)."""
     A, y, w = problems["vd32-levels"]
@@ -305,6 +309,7 @@ def test_autograd_and_inplace_paths_agree_and_scale(problems):
     assert float((scaled - 7.0 * fast).abs().max()) <= 1e-11 * 7.0 * scale
 
 
+@pytest.mark.slow
 def test_gradient_matches_finite_differences():
     """Restarts and step-balance decisions are piecewise constant; between them the network
     is smooth in y, so its gradient is the finite-difference one (30 layers: 3 checks)."""
@@ -329,6 +334,7 @@ def test_gradient_matches_finite_differences():
     assert torch.autograd.gradcheck(f, (re, im), eps=1e-7, atol=1e-6, rtol=1e-4, fast_mode=True)
 
 
+@pytest.mark.slow
 def test_worst_case_search_runs_through_the_adaptive_network(problems):
     A, y, w = problems["vd32-levels"]
     net = FIRENET(A, weights=w, schedule="adaptive", max_layers=60)
@@ -445,6 +451,7 @@ def test_polished_dual_certifies_radial_lines_tighter_and_stays_a_lower_bound(pr
     assert d_polished <= f_ref * (1 + 1e-12)
 
 
+@pytest.mark.slow
 def test_polish_never_lowers_the_dual_value_batched_as_one_by_one(problems):
     """Per batch element the polished value is at least the input's (the better of the
     two is kept), on an easy problem too, and a batch gives its elements' numbers."""

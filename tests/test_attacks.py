@@ -129,6 +129,7 @@ def test_result_holds_consistent_data_and_outputs(small):
     assert res.perturbation.dtype == y.dtype and not res.perturbation.requires_grad
 
 
+@pytest.mark.slow
 def test_same_seed_same_perturbation(small):
     _, _, y, net, _ = small
     a = worst_case_perturbation(net, y, steps=4, seed=5)
@@ -148,6 +149,7 @@ def test_search_is_scale_invariant_for_a_homogeneous_network(small):
 
 
 @pytest.mark.parametrize("variant", ["paper", "weighted-last"])
+@pytest.mark.slow
 def test_checkpointed_firenet_search_is_identical(small, variant):
     """Per-restart checkpointing changes memory, not the gradient."""
     x, _, y, _, fire = small
@@ -221,6 +223,7 @@ def test_attack_rejects_real_data_and_bad_images(small):
 
 
 # ------------------------------------------------------------------ transfer, stability
+@pytest.mark.slow
 def test_transfer_evaluates_another_network_on_the_same_data(small):
     x, A, y, net, fire = small
     res = worst_case_perturbation(net, y, steps=4)
@@ -239,6 +242,7 @@ def test_transfer_evaluates_another_network_on_the_same_data(small):
         transfer(res, fire, operator=B)
 
 
+@pytest.mark.slow
 def test_stability_curve_worst_case_dominates_random_and_lipschitz_bounds_it(small):
     _, A, y, net, _ = small
     zf = ZeroFilled(WaveletMeasurement(A, Wavelet2D("haar", None, N)))
@@ -266,6 +270,7 @@ def test_stability_curve_worst_case_dominates_random_and_lipschitz_bounds_it(sma
         stability_curve({}, y, [0.1])
 
 
+@pytest.mark.slow
 def test_lipschitz_estimate_of_a_linear_network_is_its_largest_singular_value():
     m, n = 30, 6
     net = LinearNetwork(m, n, seed=4)
@@ -380,6 +385,7 @@ def test_paper_attack_ascends_and_stops_at_the_norm():
     assert not weak.reached and weak.norms[-1] < weak.norms[0]
 
 
+@pytest.mark.slow
 def test_paper_attack_on_fourier_data_is_complex_and_holds_the_norm(small):
     x, A, _, net, _ = small
     res = paper_image_attack(net, A, x, relative_norm=0.02, max_steps=60, seed=0)
@@ -391,6 +397,7 @@ def test_paper_attack_on_fourier_data_is_complex_and_holds_the_norm(small):
     assert image_ref.reference_norm == pytest.approx(float(np.linalg.norm(x)), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_paper_stability_curve_takes_each_size_from_one_search(small):
     """The zero-filled map f(y) = Re A* y (gain 1 > sqrt(penalty)): the search reaches every
     size, and each point's error is ||Re A*A(x + r) - x|| for the r it returns."""

@@ -85,6 +85,7 @@ def test_references_are_certified_to_1e12(references):
         assert 0 < d_ref <= f_ref and (f_ref - d_ref) / d_ref <= 1e-12, seed
 
 
+@pytest.mark.slow
 def test_objective_in_single_precision_matches_a_dense_double_evaluation(references):
     """objective() of complex64 coefficients equals F computed by numpy from the dense
     complex128 matrix of A (to 1e-12 of F), where the single-precision evaluation
@@ -108,6 +109,7 @@ def test_objective_in_single_precision_matches_a_dense_double_evaluation(referen
     assert max(errors32) > 1e3 * 1e-12  # what the double-precision evaluation removes
 
 
+@pytest.mark.slow
 def test_certificate_bounds_the_true_gap_at_every_layer(runs, references):
     """At every layer of every run, in complex64 and complex128, the certificate of the
     output is at least its true gap: F(x_k) - D(z_k) >= F(x_k) - F_ref >= ... and D(z_k)
@@ -124,6 +126,7 @@ def test_certificate_bounds_the_true_gap_at_every_layer(runs, references):
     assert checked >= COUNT * LAYERS
 
 
+@pytest.mark.slow
 def test_single_precision_runs_certify_the_floor_and_stall_near_it(runs, references):
     """On the multilevel and uniform problems every complex64 run certifies
     SINGLE_PRECISION_FLOOR within its 400 layers (and, previous test, never less than
@@ -141,6 +144,7 @@ def test_single_precision_runs_certify_the_floor_and_stall_near_it(runs, referen
     assert statistics.median(single) >= 1e3 * max(statistics.median(double), 1e-12)
 
 
+@pytest.mark.slow
 def test_output_never_gets_worse_along_a_run(runs):
     """The output at layer k (what stopping there returns) has a non-increasing objective
     (so true gap) in k, whatever restarts do to the iterate."""
@@ -150,6 +154,7 @@ def test_output_never_gets_worse_along_a_run(runs):
 
 
 @pytest.mark.parametrize("seed", SEEDS[1::5])
+@pytest.mark.slow
 def test_output_never_gets_worse_with_max_layers(references, runs, seed):
     """Separate runs with max_layers = 100, 200, 300 (no callback, as inside an attack)
     return outputs whose true gaps never increase, each the output the long run held at
@@ -166,6 +171,7 @@ def test_output_never_gets_worse_with_max_layers(references, runs, seed):
         previous = (f - f_ref) / f_ref
 
 
+@pytest.mark.slow
 def test_shared_certificate_of_fixed_schedule_and_cp_in_single_precision(references):
     """solver.certify over FIRENET's fixed schedule and plain Chambolle-Pock, run in
     complex64 through solver.run: every certified relative gap is at least the true one."""
@@ -183,6 +189,7 @@ def test_shared_certificate_of_fixed_schedule_and_cp_in_single_precision(referen
                 assert gap >= (f - f_ref) / f_ref - 1e-13, (seed, name)
 
 
+@pytest.mark.slow
 def test_radial_output_never_gets_worse_over_4000_layers():
     """A radial problem (Shepp-Logan, radial 25 %, N = 32, unit weights, complex128) run to
     4,000 layers: the output's objective never rises although the iterate's does after

@@ -64,6 +64,7 @@ def test_complex_test_image_keeps_the_magnitude_and_is_seeded():
         complex_test_image(image)
 
 
+@pytest.mark.slow
 def test_firenet_keeps_the_phase_when_the_page_uses_the_coefficients():
     """FIRENET's forward returns the real part; W^-1 solve(y) is the complex reconstruction."""
     n = 64

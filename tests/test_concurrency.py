@@ -39,6 +39,7 @@ def problem():
 # --------------------------------------------------------------------------------------
 # The pool and single flights
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_long_task_gives_its_turn_to_a_waiting_visitor_after_a_quantum():
     pool = work.FairPool(1, quantum=0.2)
     started, times = threading.Event(), {}
@@ -156,6 +157,7 @@ def test_when_the_first_visitor_leaves_a_waiting_one_computes():
 # --------------------------------------------------------------------------------------
 # Heartbeats and memory-bounded gradients
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_heartbeat_is_timed_and_can_stop_a_run(problem):
     A = problem.measurement("haar")
     net = methods.build("firenet", A, firenet={"restarts": 40, "layers": 50})
@@ -178,7 +180,7 @@ def test_heartbeat_is_timed_and_can_stop_a_run(problem):
     assert (run(short, problem.y, heartbeat=lambda layer: None).image == direct).all()
 
 
-@pytest.mark.parametrize("output", ["last", "ergodic"])
+@pytest.mark.parametrize("output", [pytest.param("last", marks=pytest.mark.slow), "ergodic"])
 def test_segments_give_the_network_and_its_gradient(problem, output):
     A = problem.measurement("haar")
     net = methods.build("firenet", A, firenet={"restarts": 3, "layers": 7, "output": output})

@@ -77,7 +77,9 @@ def test_das_counts_match_the_mask_block_by_block():
             assert result.mask[block].size == result.sizes[k1, k2]
 
 
-@pytest.mark.parametrize("size, rate", [(64, 0.1), (64, 0.25), (256, 0.1), (256, 0.4), (512, 0.05)])
+@pytest.mark.parametrize("size, rate", [(64, 0.1), (64, 0.25), (256, 0.1),
+                                        pytest.param(256, 0.4, marks=pytest.mark.slow),
+                                        pytest.param(512, 0.05, marks=pytest.mark.slow)])
 def test_more_decay_moves_samples_towards_dc(size, rate):
     decays = np.arange(0.0, 2.01, 0.25)
     inner = []

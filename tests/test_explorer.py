@@ -129,6 +129,7 @@ def _picture_of(trace, kind: str = "png") -> Image.Image:
     return Image.open(io.BytesIO(base64.b64decode(data)))
 
 
+@pytest.mark.slow
 def test_image_panels_are_pngs_on_shared_axes_and_colour_scales():
     truth = np.random.default_rng(0).random((32, 32))
     images = {"A": truth * 0.9, "B": truth + 0.01}
@@ -287,6 +288,7 @@ def test_the_first_screen_sentence_names_each_perturbation_with_its_size():
         assert _PHRASES[kind].format(budget=0.02).endswith(" of 2.0% of ||y||")
 
 
+@pytest.mark.slow
 def test_live_convergence_redraws_are_bounded_on_a_slow_server(monkeypatch):
     """Each live redraw sends the whole chart, so their number sets the page's payload.
     With a clock that advances a second per reading (a busy server), the time throttle

@@ -171,8 +171,8 @@ def literal_firenet(A, y, n, p, lam=LAM, nu=math.exp(-1), C=1.0, delta=1e-9, out
     return psi
 
 
-@pytest.mark.parametrize("output", ["ergodic", "last"])
-@pytest.mark.parametrize("nu,C", [(math.exp(-1), 1.0), (0.6, 30.0)])
+@pytest.mark.parametrize("output", [pytest.param("ergodic", marks=pytest.mark.slow), "last"])
+@pytest.mark.parametrize("nu,C", [(math.exp(-1), 1.0), pytest.param(0.6, 30.0, marks=pytest.mark.slow)])
 def test_firenet_equals_the_literal_rescaled_algorithm(subsampled, output, nu, C):
     A, y = subsampled.A, subsampled.y
     expected = literal_firenet(A, y, n=6, p=7, nu=nu, C=C, output=output)
@@ -401,6 +401,7 @@ def test_output_change_is_bounded_by_perturbation(subsampled, params, bound):
     assert min(ratios) > 0.1 * bound  # the output does respond
 
 
+@pytest.mark.slow
 def test_gradcheck_through_restarts():
     size = 8
     mask = np.zeros((size, size), dtype=bool)

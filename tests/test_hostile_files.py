@@ -81,6 +81,7 @@ def _probe(folder: Path, name: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_the_corpus_has_every_kind_of_attack(corpus):
     _, files = corpus
     attacks = " ".join(item.attack for item in files.values())
@@ -91,6 +92,7 @@ def test_the_corpus_has_every_kind_of_attack(corpus):
     assert {item.kind for item in files.values()} == {"kspace", "mask", "image"}
 
 
+@pytest.mark.slow
 def test_every_hostile_file_is_refused_by_every_loader_with_a_message(corpus):
     folder, files = corpus
     problems = []
@@ -107,6 +109,7 @@ def test_every_hostile_file_is_refused_by_every_loader_with_a_message(corpus):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_no_byte_of_a_server_file_reaches_a_result(corpus):
     folder, files = corpus
     for name in ("virtual_server_source.h5", "external_storage_secret.h5", "external_link.h5"):
@@ -127,7 +130,7 @@ def _phantom_kspace(n: int = 64) -> np.ndarray:
     return image_to_kspace(shepp_logan(n))
 
 
-@pytest.mark.parametrize("compression", [None, "gzip", "lzf", "shuffle+gzip"])
+@pytest.mark.parametrize("compression", [None, *(pytest.param(c, marks=pytest.mark.slow) for c in ("gzip", "lzf", "shuffle+gzip"))])
 def test_a_valid_hdf5_reads_the_same_with_every_allowed_filter(compression):
     h5py = pytest.importorskip("h5py")
     k = _phantom_kspace()
@@ -145,6 +148,7 @@ def test_a_valid_hdf5_reads_the_same_with_every_allowed_filter(compression):
     np.testing.assert_allclose(data.kspace, 2 * k.astype(np.complex64), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_slice_index_out_of_range_is_named_from_the_child():
     h5py = pytest.importorskip("h5py")
     buffer = io.BytesIO()
@@ -217,6 +221,7 @@ def _upload(at, key: str, name: str, data: bytes) -> None:
     at.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
 
 
+@pytest.mark.slow
 def test_every_uploader_gives_a_message_and_keeps_the_previous_file(corpus):
     from streamlit.testing.v1 import AppTest
 

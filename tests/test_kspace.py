@@ -132,6 +132,7 @@ def test_bart_cfl_errors(tmp_path, phantom):
         load_kspace(np.zeros(N * N * 2, "<c8").tobytes(), "k.cfl", hdr=f"# Dimensions\n{N} {N} 1 2\n")
 
 
+@pytest.mark.slow
 def test_fastmri_hdf5_slice_mask_and_crop(phantom):
     h5py = pytest.importorskip("h5py")
     rows, cols = 80, 72
@@ -248,6 +249,7 @@ def test_firenet_on_files_matches_the_project_operator(tmp_path, phantom, mask):
     assert error(wrong.y) > 0.9
 
 
+@pytest.mark.slow
 def test_kspace_made_by_bart_reconstructs_like_the_project_operator(phantom, mask):
     """tests/data/bart_shepp_logan_64 was made by BART v0.8.00 itself (fft -u 3, fmac; see
     tests/data/make_bart_kspace.py) from the same phantom and mask."""

@@ -31,6 +31,7 @@ def without(modules: list[str], code: str) -> subprocess.CompletedProcess:
     return run_python(f"import sys; {block}\n{code}")
 
 
+@pytest.mark.slow
 def test_every_module_of_the_package_is_an_attribute_after_import_solver():
     result = run_python("import solver, types; "
                         "print(type(solver.problem).__name__, solver.problem.problem_from_kspace.__name__, "

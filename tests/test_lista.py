@@ -32,6 +32,7 @@ def test_layer_is_the_authors_formula():
         np.testing.assert_allclose(model(torch.from_numpy(ys)).numpy(), x, rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.slow
 def test_training_lowers_the_validation_error():
     instance = P.inexact_instance(1, 10, j=2)
     errors = []
@@ -52,6 +53,7 @@ def test_bad_training_arguments_are_named():
 
 
 @shipped
+@pytest.mark.slow
 def test_shipped_lista_misses_k_digits_in_every_row():
     """The paper's Table 1 for LISTA (L = 8,000): never K digits; measured K - 1 (the
     distance is the jump, 3 x 10^-K: the network returns the minimiser of the problem it was
@@ -97,6 +99,7 @@ def test_missing_weights_are_a_value_error(tmp_path):
 
 
 @shipped
+@pytest.mark.slow
 def test_command_line_prints_table1_from_the_shipped_networks():
     from click.testing import CliRunner
 

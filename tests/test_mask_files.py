@@ -133,6 +133,7 @@ def test_file_errors():
         prepare_mask(np.ones((N, N), bool), size=50)
 
 
+@pytest.mark.slow
 def test_uploaded_mask_reconstructs_like_the_generated_one(mask):
     image = shepp_logan(N)
     loaded = load_mask(_png((np.fft.ifftshift(mask) * 255).astype(np.uint8)), "mask.png", size=N)

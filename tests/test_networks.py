@@ -66,6 +66,7 @@ def paper_recipe():
     return model, card, make_operator(card["operator"], mask)
 
 
+@pytest.mark.slow
 def test_paper_recipe_network_is_the_papers_plain_unet(paper_recipe):
     model, card, _ = paper_recipe
     assert card["weights_sha256"] == file_sha256(PAPER_RECIPE_WEIGHTS)
@@ -77,6 +78,7 @@ def test_paper_recipe_network_is_the_papers_plain_unet(paper_recipe):
     assert card["image_size"] == 64 and not model.training
 
 
+@pytest.mark.slow
 def test_paper_recipe_card_states_the_accuracy_it_has(paper_recipe):
     """The card's validation PSNR, recomputed on the same 32 validation images."""
     model, card, operator = paper_recipe
@@ -89,6 +91,7 @@ def test_paper_recipe_card_states_the_accuracy_it_has(paper_recipe):
     assert _mean_psnr(zero, truth.numpy()) == pytest.approx(card["validation"]["zero_filled_psnr_db"], abs=0.01)
 
 
+@pytest.mark.slow
 def test_paper_recipe_card_states_the_worst_case_k_it_has(paper_recipe):
     """Worst case on test image 800000 at 5 % of ||y|| (20 steps, lr 0.005, seed 0, as
     benchmarks/plain_unet_stability.py): K = 2.81 measured there; the card's mean over
@@ -105,6 +108,7 @@ def test_paper_recipe_card_states_the_worst_case_k_it_has(paper_recipe):
     assert measured["this_network"]["kernel_bound"] < 0
 
 
+@pytest.mark.slow
 def test_learned_reconstruction_is_deterministic_at_256(shipped):
     model, _, _, operator = shipped
     net = LearnedReconstruction(operator, model)
@@ -117,6 +121,7 @@ def test_learned_reconstruction_is_deterministic_at_256(shipped):
     assert torch.equal(first, second)
 
 
+@pytest.mark.slow
 def test_learned_reconstruction_is_differentiable_in_y(shipped):
     model, _, _, operator = shipped
     net = LearnedReconstruction(operator, model)
@@ -184,6 +189,7 @@ def test_unet_beats_firenet_on_held_out_ellipses(shipped, held_out):
     assert psnr_unet >= psnr_fire + 1.5
 
 
+@pytest.mark.slow
 def test_training_command_runs_end_to_end_and_the_loss_decreases(tmp_path):
     from solver.train import train
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, QUERY, playwright, server  # noqa: F401
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: Address -> a text the page must show once it has finished.
 PAGES = {

@@ -73,6 +73,7 @@ def test_table1_distances_and_digits_as_measured():
         assert row.digits()["firenet"] == row.K - 1
 
 
+@pytest.mark.slow
 def test_swapping_the_raised_entries_leaves_the_table_unchanged():
     """The authors' K = 3 row swaps which entry is raised; by symmetry the distance is the same."""
     plain = P.table1((3,), (20,))[0]
@@ -80,7 +81,7 @@ def test_swapping_the_raised_entries_leaves_the_table_unchanged():
     assert swapped.firenet == pytest.approx(plain.firenet, rel=1e-9)
 
 
-@pytest.mark.parametrize("K,n,j", [(1, 10, 1), (1, 10, 2), (2, 8, 1)])
+@pytest.mark.parametrize("K,n,j", [(1, 10, 1), *(pytest.param(*case, marks=pytest.mark.slow) for case in ((1, 10, 2), (2, 8, 1)))])
 def test_closed_form_minimiser_matches_cvxpy(K, n, j):
     cp = pytest.importorskip("cvxpy")
     instance = P.inexact_instance(K, n, j=j)

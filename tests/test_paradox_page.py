@@ -8,6 +8,9 @@ from streamlit.testing.v1 import AppTest
 
 from solver.lista import DEFAULT_WEIGHTS
 
+#: Page runs through AppTest take seconds each (the first one imports and renders the page).
+pytestmark = pytest.mark.slow
+
 PAGE = "from explorer import paradox_page\nparadox_page.render()\n"
 
 

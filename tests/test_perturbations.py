@@ -230,6 +230,7 @@ def shipped():
     return x, unet, card, firenet
 
 
+@pytest.mark.slow
 def test_more_samples_make_the_shipped_unet_worse_and_firenet_better(shipped):
     x, unet, card, firenet = shipped
     s = card["sampling"]

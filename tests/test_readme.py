@@ -32,11 +32,13 @@ def printed() -> list[str]:
     return outputs
 
 
+@pytest.mark.slow
 def test_every_python_block_runs_and_prints_its_result(printed):
     assert PYTHON_BLOCKS
     assert all(output.strip() for output in printed), printed
 
 
+@pytest.mark.slow
 def test_the_library_example_prints_the_psnrs_the_readme_states(printed):
     shown = dict(re.findall(r"^(\w+)\s+PSNR\s+([\d.]+) dB$", printed[0], flags=re.M))
     assert shown == {"zero_filled": "31.2", "firenet": "48.8", "unet": "47.5"}

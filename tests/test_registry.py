@@ -229,6 +229,7 @@ def test_a_registered_method_is_built_estimated_and_keyed_by_what_it_depends_on(
         assert np.allclose(trace.image, 0.5 * zero(problem.y).numpy())
 
 
+@pytest.mark.slow
 def test_a_registered_method_runs_in_a_sweep_and_is_drawn_in_its_figure(toy):
     from solver.reproduce import build_figures
     from solver.reproduce.experiments import execute, plan

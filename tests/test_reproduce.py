@@ -169,6 +169,7 @@ def test_help_lists_the_settings_the_methods_and_each_presets_contents():
     assert "contrast" not in text  # a detail setting: not the stability sweep's
 
 
+@pytest.mark.slow
 def test_dry_run_prints_the_task_count_and_the_estimated_cpu_hours(tmp_path):
     from click.testing import CliRunner
 
@@ -398,6 +399,7 @@ def test_a_results_file_is_checked_against_its_schema_before_use(tmp_path, suffi
         load(tmp_path / f"good.{suffix}", max_bytes=100)
 
 
+@pytest.mark.slow
 def test_the_page_shows_a_bad_results_file_as_a_message(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
@@ -470,6 +472,7 @@ def threads_cluster():
         yield cluster, dask
 
 
+@pytest.mark.slow
 def test_a_run_with_one_failing_task_exits_non_zero_with_the_count(threads_cluster, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
@@ -497,6 +500,7 @@ def test_a_run_with_one_failing_task_exits_non_zero_with_the_count(threads_clust
     assert "2 tasks: 1 computed, 1 reused, 0 failed" in again.output
 
 
+@pytest.mark.slow
 def test_a_row_from_a_worker_whose_code_changed_after_the_check_is_refused(threads_cluster, tmp_path, monkeypatch):
     from solver.reproduce import runner
 
@@ -512,6 +516,7 @@ def test_a_row_from_a_worker_whose_code_changed_after_the_check_is_refused(threa
     assert (tmp_path / "quarantine" / f"{record['key']}.json").is_file()
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_fails_within_five_seconds_with_one_line(tmp_path):
     from click.testing import CliRunner
 
@@ -575,6 +580,7 @@ def loopback_cluster(tmp_path):
                 process.kill()
 
 
+@pytest.mark.slow
 def test_only_workers_on_the_clients_code_version_add_rows(loopback_cluster, tmp_path):
     from solver.reproduce.runner import _write_json
 
@@ -620,6 +626,7 @@ def test_only_workers_on_the_clients_code_version_add_rows(loopback_cluster, tmp
 # --------------------------------------------------------------------------------------
 # figures of an existing results file
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_figures_again_keep_the_runs_command_and_wall_time(convergence, tmp_path):
     from click.testing import CliRunner
 
@@ -659,6 +666,7 @@ def test_figures_refuse_a_file_that_is_not_a_results_table(content, name, messag
 # --------------------------------------------------------------------------------------
 # the figures carry the paper's claims
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_page_firenet_gap_to_a_certified_optimum_falls_three_decades(client, tmp_path):
     from solver.reproduce.results import certified_gaps, convergence_claim, optimum_gaps
 
@@ -679,6 +687,7 @@ def test_the_page_firenet_gap_to_a_certified_optimum_falls_three_decades(client,
     assert "**The paper's claim.** Reproduced" in output.summary_path.read_text()
 
 
+@pytest.mark.slow
 def test_each_summary_says_from_its_numbers_whether_the_claim_reproduced():
     from solver.reproduce.results import robustness_claim, sampling_claim, stability_claim
 

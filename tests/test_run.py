@@ -104,6 +104,7 @@ def test_the_adaptive_methods_need_no_table_and_get_the_page_options(problem):
     assert (paper.restarts, paper.layers, paper.output) == (5, 5, "ergodic")
 
 
+@pytest.mark.slow
 def test_run_records_the_network_exactly(problem):
     A = problem.measurement("haar")
     weights = level_weights(torch.as_tensor(problem.truth), A.wavelet, domain="image")
@@ -137,6 +138,7 @@ def test_one_shot_methods_give_just_the_image(problem):
     assert trace.layer == [] and trace.image.shape == (N, N)
 
 
+@pytest.mark.slow
 def test_certified_gaps_share_the_best_dual_of_all_runs(problem):
     A = problem.measurement("haar")
     cp = run(methods.build("cp_adaptive", A, iterations=400), problem.y)
@@ -149,6 +151,7 @@ def test_certified_gaps_share_the_best_dual_of_all_runs(problem):
     assert math.isnan(nan) and math.isnan(none["x"][0])
 
 
+@pytest.mark.slow
 def test_own_certificate_uses_only_the_runs_past_duals(problem):
     curve = {"objective": [3.0, 2.0, 1.5, 1.2], "dual": [-1.0, 1.0, 0.5, 1.1]}
     gaps = own_certificate(curve)
@@ -168,6 +171,7 @@ def test_own_certificate_uses_only_the_runs_past_duals(problem):
     assert own[-1] <= 2 * max(shared["firenet"][-1], GAP_FLOOR)  # tight at the end
 
 
+@pytest.mark.slow
 def test_trace_times_exclude_the_recording(problem):
     A = problem.measurement("haar")
     net = methods.build("firenet", A, firenet={"schedule": "adaptive", "max_layers": 100})
@@ -195,6 +199,7 @@ def test_the_package_exports_its_public_api_lazily():
         solver.nothing  # noqa: B018
 
 
+@pytest.mark.slow
 def test_the_documented_example_runs():
     import doctest
 

@@ -102,17 +102,20 @@ def test_no_gpu_chooses_the_cpu_build_from_the_cpu_index(checkout):
                          "would install requirements.txt"]
 
 
+@pytest.mark.slow
 def test_a_gpu_listed_by_nvidia_smi_chooses_the_cuda_build(checkout):
     lines = setup_dry_run(checkout, "--test", gpu=GPU_LISTING)
     assert lines == [f"torch build: cuda (NVIDIA GPU found: {GPU_LISTING})",
                      "would install requirements-test.txt"]
 
 
+@pytest.mark.slow
 def test_a_gpu_in_the_driver_directory_counts_without_nvidia_smi_listing_it(checkout):
     lines = setup_dry_run(checkout, gpu=None, driver_gpus=1)
     assert lines[0].startswith("torch build: cuda (NVIDIA GPU found: a GPU in ")
 
 
+@pytest.mark.slow
 def test_flags_override_the_detection_either_way(checkout):
     forced_cpu = setup_dry_run(checkout, "--cpu", gpu=GPU_LISTING)
     assert forced_cpu[0] == "torch build: cpu (asked for with --cpu)"
@@ -121,6 +124,7 @@ def test_flags_override_the_detection_either_way(checkout):
     assert forced_cuda == ["torch build: cuda (asked for with --cuda)", "would install requirements.txt"]
 
 
+@pytest.mark.slow
 def test_an_unreachable_cpu_index_falls_back_to_the_configured_source(checkout):
     lines = setup_dry_run(checkout, gpu=None, cpu_index=closed_port_url())
     assert lines[0].startswith("torch build: cpu")
@@ -128,6 +132,7 @@ def test_an_unreachable_cpu_index_falls_back_to_the_configured_source(checkout):
     assert lines[1].endswith(" cannot be reached")
 
 
+@pytest.mark.slow
 def test_an_existing_venv_keeps_its_build_unless_a_flag_changes_it(checkout):
     (checkout / ".venv").mkdir()
     (checkout / ".venv" / ".setup-done").write_text("torch-build cuda\n")

@@ -127,6 +127,7 @@ def test_an_object_whose_str_fails_is_shown_by_its_type():
     assert commonmark_text(plain(Broken())) == "<Broken>"
 
 
+@pytest.mark.slow
 def test_a_huge_value_costs_no_more_than_a_short_one():
     import time
 

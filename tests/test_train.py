@@ -60,6 +60,7 @@ def _recipe(operator) -> UNet:
     return model
 
 
+@pytest.mark.slow
 def test_training_gives_the_documented_recipe_bit_for_bit(tmp_path):
     result = train(_argv(tmp_path))
     trained, card = load_network(result["weights"])

@@ -245,7 +245,7 @@ def test_fit_to_size_validates_its_image():
         fit_to_size(np.eye(8), 4)
 
 
-@pytest.mark.parametrize("kind", ["rgba-png", "float64-npy"])
+@pytest.mark.parametrize("kind", [pytest.param("rgba-png", marks=pytest.mark.slow), "float64-npy"])
 def test_decoding_holds_about_one_float64_copy_of_the_image(kind):
     # numpy's allocations are traced by tracemalloc: the peak while decoding a 1024 x 1024
     # image to 256 x 256 stays under 1.6 float64 copies of the image (8 MiB each); decoding

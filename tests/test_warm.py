@@ -20,6 +20,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SMALL = {"size": 128, "n": 2, "p": 4, "max_layers": 20, "attack_steps": 2, "stability_steps": 1}
 
 
+@pytest.mark.slow
 def test_a_warmed_preset_opens_from_the_caches(monkeypatch):
     lines: list[str] = []
     outcome = warm.warm_presets(["worst_case"], overrides=SMALL, report=lines.append)
