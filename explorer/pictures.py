@@ -50,7 +50,7 @@ def _row(settings: Settings, results: Results, base: Problem,
         if method in results.errors:
             st.warning(plain(results.errors[method], limit=400))
     if not shown:
-        st.info("Choose at least one reconstruction to show (sidebar: Reconstructions shown).")
+        st.info("Choose at least one reconstruction to show (above).")
         return {}
     if not base.has_truth:  # measured data: residual and certified gap instead of PSNR
         from explorer import own_data

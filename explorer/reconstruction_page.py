@@ -44,7 +44,8 @@ def render() -> None:
     process.configure()
     timing.start_run()
 
-    # Settings: defaults, then the URL (once per session), then the sidebar's widgets.
+    # Settings: defaults, then the URL (once per session), then the widgets (the sidebar's
+    # and, drawn further down, each panel's own: their values are in the session state).
     patterns = sources.pattern_registry()
     specs = K.all_specs(patterns)
     S.init(st.session_state, specs)
@@ -59,6 +60,7 @@ def render() -> None:
     st.title("FIRENET Explorer")
     st.caption("A trained U-Net against FIRENET, whose weights are computed, not trained "
                "(Colbrook, Antun & Hansen, PNAS 2022).")
+    controls.presets(specs)
     # Messages go into containers of their own: however many there are, everything below
     # keeps its place, so Streamlit keeps the last run's pictures there until replaced.
     with st.container():
@@ -72,7 +74,7 @@ def render() -> None:
         settings = inputs.checked_firenet(settings)
         variant = inputs.perturbed(settings, base)
 
-    page = _layout(specs, settings, variant)
+    page = _layout(specs, settings)
     with timing.section("methods"):
         results, variant = _compute(settings, base, variant, page)
     with page.pictures, timing.section("reconstructions"):
@@ -109,20 +111,24 @@ class _Page:
     convergence: Slot  # FIRENET's curve streams into it while it runs
 
 
-def _layout(specs: Mapping[str, K.Spec], settings: Settings, variant: variants.Variant | None) -> _Page:
-    """Draw the page's fixed parts and the slots for what is computed."""
+def _layout(specs: Mapping[str, K.Spec], settings: Settings) -> _Page:
+    """Draw the page's fixed parts, each panel's own controls beside it, and the slots for
+    what is computed."""
     story_slot, progress_slot = Slot(), Slot()
     st.subheader("Reconstructions")
+    controls.method_controls(specs)
     pictures = st.container()
     perturbation = st.container()
-    if variant is not None:
-        perturbation.subheader("Perturbation")
+    with perturbation:
+        st.subheader("Noise and perturbation")
+        controls.perturbation_controls(specs)
     search = Slot(perturbation)
     # Convergence: FIRENET's curve streams into this slot while it runs.
     with panels.section("Convergence against depth", presenting=settings.view.present):
         convergence = Slot()
         fs = settings.firenet
         controls.depth_slider(fs.stops, None if fs.adaptive else fs.layers)
+        controls.firenet_controls(specs)
     return _Page(story_slot, progress_slot, pictures, perturbation, search, convergence)
 
 
