@@ -124,8 +124,8 @@ def sidebar(specs: Mapping[str, K.Spec], patterns: Mapping[str, Any]) -> Any:
 def presets(specs: Mapping[str, K.Spec]) -> None:
     """The paper's experiments, one button each, in a popover at the top of the page,
     and the presentation-mode toggle beside it."""
-    c1, c2 = st.columns([3, 1], vertical_alignment="center")
-    with c1.popover("Presets: the paper's experiments"):
+    c1, c2 = st.columns([1, 2], vertical_alignment="center")
+    with c1.popover("Presets", help="The paper's experiments, each set up in one click."):
         for name, preset in PRESETS.items():
             st.button(preset.label, key=f"preset_{name}", help=preset.description,
                       on_click=apply_preset, args=(name, specs), width="stretch")

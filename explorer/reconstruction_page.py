@@ -57,10 +57,13 @@ def render() -> None:
     sharing.write_url(specs)
     panels.page_style(presenting=settings.view.present)
 
-    st.title("FIRENET Explorer")
+    # The presets beside the title: the first screen (two rows of pictures) fits 1280 x 720.
+    title, tools = st.columns([3, 2], vertical_alignment="center")
+    title.title("FIRENET Explorer")
+    with tools:
+        controls.presets(specs)
     st.caption("A trained U-Net against FIRENET, whose weights are computed, not trained "
                "(Colbrook, Antun & Hansen, PNAS 2022).")
-    controls.presets(specs)
     # Messages go into containers of their own: however many there are, everything below
     # keeps its place, so Streamlit keeps the last run's pictures there until replaced.
     with st.container():
