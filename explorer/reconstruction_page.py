@@ -1,11 +1,15 @@
 """The reconstruction and stability page: FIRENET, the trained U-Net and the baselines on one
 image, with the perturbation, convergence, stability and sampling panels.
 
-The body of the single-page app before it had several pages, moved into :func:`render`
-unchanged: the settings are specified in ``explorer.specs`` and drawn by
-``explorer.controls``, the cached solver calls are ``explorer.compute`` and
-``explorer.variants``, the first screen ``explorer.story``, the figures ``explorer.figures``
-and the other panels ``explorer.panels``. All numerics are in the ``solver`` package.
+The settings are specified in ``explorer.specs`` and drawn by ``explorer.controls`` (the
+problem in the sidebar, each panel's own settings beside it), the cached solver calls are
+``explorer.compute`` and ``explorer.variants``, the first screen ``explorer.story``, the
+reconstructions row ``explorer.pictures``, the figures ``explorer.figures`` and the other
+panels ``explorer.panels``. All numerics are in the ``solver`` package.
+
+The places of computed results are made before anything is computed and keep the last
+run's content until the new one is drawn (``explorer.slots``), so the page stays in place
+while it computes; each method runs once on each problem per run.
 """
 
 from collections.abc import Mapping
