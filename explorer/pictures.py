@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, controls, sources, variants
+from explorer import compute, controls, sharing, sources, variants
 from explorer import specs as K
 from explorer.charts import CHART
 from explorer.outside import read_outside
@@ -36,6 +36,7 @@ def reconstructions(specs: Mapping[str, K.Spec], settings: Settings, results: Re
     shown (on a rerun of this fragment alone, the arguments are those of the last run of
     the page, and the display options are read again from the widgets)."""
     controls.view_controls(specs)
+    sharing.write_url(specs)  # a rerun of this fragment alone is the only run that sees the change
     ss = st.session_state
     view = replace(settings.view, cmap=ss["cmap"], error_max=float(ss["error_max"]))
     return _row(replace(settings, view=view), results, base, variant)

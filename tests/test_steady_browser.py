@@ -85,3 +85,23 @@ def test_previous_pictures_stay_on_screen_while_a_new_run_computes(server):  # n
             assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             browser.close()
+
+
+def test_a_colour_map_change_redraws_the_pictures_and_keeps_the_address(server):  # noqa: F811
+    """The colour map redraws the reconstructions row alone (a fragment): the address
+    still records it, so a link reproduces the page."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(f"{server}/?{QUERY}")
+            _settled(page)
+            box = page.locator('[data-testid="stSelectbox"]', has_text="Colour map")
+            box.scroll_into_view_if_needed()
+            box.locator("input").click()
+            page.get_by_role("option", name="viridis", exact=True).click()
+            page.wait_for_function("() => location.search.includes('cmap=viridis')", timeout=60_000)
+            _settled(page)
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()
