@@ -88,3 +88,16 @@ def _page(name: str) -> None:
 
     pages.keep_settings(st.session_state)
     st.navigation([p for p in pages.all_pages() if p.url_path == name]).run()
+
+
+@pytest.mark.slow
+def test_presentation_mode_draws_firenets_settings_in_its_folded_section():
+    """In presentation mode the convergence section is itself an expander: FIRENET's
+    settings, in expanders of their own, are still on the page, and the page runs."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params.update({"size": "128", "schedule": "fixed", "n": "2", "p": "4", "perturbation": "none",
+                            "show": "zero_filled,firenet", "present": "1"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {"schedule", "lam", "tau"} <= set(widgets(at.main))
+    assert len(widgets(at.sidebar)) <= MOST
