@@ -1,4 +1,9 @@
-"""The sidebar: widgets drawn from their specs, a frozen :class:`~explorer.settings.Settings` out.
+"""The page's controls, drawn from their specs; a frozen :class:`~explorer.settings.Settings` out.
+
+The sidebar holds the problem (image and measurement), which every panel depends on; each
+panel's own settings are drawn beside it (presets at the top, the reconstructions shown
+above them, noise and perturbation in their section, FIRENET's settings and the depth at
+the convergence chart).
 
 Every widget is drawn by :func:`widget` from its :class:`~explorer.spec.Spec` (range,
 step, labels, help): one source for the widget, the URL and the defaults. Its value lives
@@ -34,6 +39,10 @@ from solver.methods import FIRENET
 
 __all__ = [
     "sidebar",
+    "presets",
+    "method_controls",
+    "perturbation_controls",
+    "firenet_controls",
     "depth_slider",
     "view_controls",
     "settings_from_state",
@@ -85,14 +94,13 @@ def apply_values(values: Mapping[str, Any]) -> None:
 
 
 def sidebar(specs: Mapping[str, Spec], patterns: Mapping[str, Any]) -> Any:
-    """Draw the sidebar and return the uploaded file (or ``None``)."""
+    """Draw the sidebar (the problem: image and measurement, what every part of the page
+    depends on) and return the uploaded file (or ``None``). Each panel's own settings are
+    drawn beside it: :func:`presets`, :func:`method_controls`, :func:`perturbation_controls`,
+    :func:`firenet_controls`."""
     ss = st.session_state
     sb = st.sidebar
     sb.title("FIRENET Explorer")
-    with sb.expander("Presets: the paper's experiments", expanded=False):
-        for name, preset in PRESETS.items():
-            st.button(preset.label, key=f"preset_{name}", help=preset.description,
-                      on_click=apply_preset, args=(name, specs), width="stretch")
     with sb.expander("Image", expanded=True):
         uploaded = _image_controls(specs)
     with sb.expander("Measurement", expanded=True):
@@ -112,16 +120,27 @@ def sidebar(specs: Mapping[str, Spec], patterns: Mapping[str, Any]) -> Any:
                 widget("rate", specs)
             if pattern is not None and pattern.random:
                 widget("mask_seed", specs)
-    with sb.expander("Noise and perturbation", expanded=True):
-        _perturbation_controls(specs)
-    with sb.expander(K.METHOD_LABELS[FIRENET], expanded=False):
-        _firenet_controls(specs)
-    with sb.expander("Advanced FIRENET", expanded=False):
-        own_data.advanced_controls(specs)
-    with sb.expander("Reconstructions shown", expanded=True):
-        for key in ("show", "live", "compare", "present"):
-            widget(key, specs)
     return uploaded
+
+
+def presets(specs: Mapping[str, Spec]) -> None:
+    """The paper's experiments, one button each, in a popover at the top of the page,
+    and the presentation-mode toggle beside it."""
+    c1, c2 = st.columns([1, 2], vertical_alignment="center")
+    with c1.popover("Presets", help="The paper's experiments, each set up in one click."):
+        for name, preset in PRESETS.items():
+            st.button(preset.label, key=f"preset_{name}", help=preset.description,
+                      on_click=apply_preset, args=(name, specs), width="stretch")
+    widget("present", specs, container=c2)
+
+
+def method_controls(specs: Mapping[str, Spec]) -> None:
+    """Which reconstructions run and are shown, FIRENET's live curve and the
+    Chambolle-Pock baselines of the convergence chart (above the reconstructions)."""
+    widget("show", specs)
+    c1, c2 = st.columns(2)
+    widget("live", specs, container=c1)
+    widget("compare", specs, container=c2)
 
 
 def _image_controls(specs: Mapping[str, Spec]) -> Any:
@@ -146,11 +165,20 @@ def _image_controls(specs: Mapping[str, Spec]) -> Any:
              "resized to N x N; you are told when that happens.")
 
 
-def _perturbation_controls(specs: Mapping[str, Spec]) -> None:
+def perturbation_controls(specs: Mapping[str, Spec]) -> None:
+    """Measurement noise and the perturbation (drawn in the perturbation section)."""
     ss = st.session_state
-    widget("noise", specs)
-    if ss["noise"] > 0:
-        widget("noise_seed", specs)
+    c1, c2 = st.columns(2)
+    with c1:
+        widget("noise", specs)
+        if ss["noise"] > 0:
+            widget("noise_seed", specs)
+    with c2:
+        _perturbation_choice(specs)
+
+
+def _perturbation_choice(specs: Mapping[str, Spec]) -> None:
+    ss = st.session_state
     widget("perturbation", specs)
     kind = ss["perturbation"]
     if kind == "detail":
@@ -164,7 +192,15 @@ def _perturbation_controls(specs: Mapping[str, Spec]) -> None:
         widget("attack_steps", specs)
 
 
-def _firenet_controls(specs: Mapping[str, Spec]) -> None:
+def firenet_controls(specs: Mapping[str, Spec]) -> None:
+    """FIRENET's settings and the advanced ones, folded (drawn at the convergence chart)."""
+    with st.expander(f"{K.METHOD_LABELS[FIRENET]}: settings", expanded=False):
+        _firenet_settings(specs)
+    with st.expander("Advanced FIRENET", expanded=False):
+        own_data.advanced_controls(specs)
+
+
+def _firenet_settings(specs: Mapping[str, Spec]) -> None:
     ss = st.session_state
     c1, c2 = st.columns(2)
     c1.button("Paper's values", key="btn_paper", on_click=apply_values, args=(firenet_values("paper"),),

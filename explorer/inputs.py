@@ -139,20 +139,28 @@ def search_estimate(settings: Settings, results: Any) -> float:
 
 
 def searched(settings: Settings, base: Problem, variant: variants.Variant | None, results: Any,
-             slot: Any) -> variants.Variant | None:
+             slot: Any, notice: Any = None) -> variants.Variant | None:
     """The variant with its pending worst-case search run now, when that is cheap (within
     the visitor's work budget) or was asked for; else ``variant`` unchanged (the
     perturbation panel then offers the search).
 
     Running it here, before the panels are drawn, shows the perturbed page in one pass
-    instead of drawing the page twice.
+    instead of drawing the page twice. Its progress and Cancel button go into ``slot``
+    (where the search's Run button is); ``notice``, if given (the top of the page), says
+    where to look meanwhile.
     """
     memory = state.memory()
     if variant is None or variant.pending is None or runs.attack_cancelled():
         return variant
     if search_estimate(settings, results) > memory.work_budget_seconds and not memory.attack_request:
         return variant
-    if not runs.search(settings, base, slot):
+    if notice is not None:
+        notice.caption(f"The {variant.pending} is running: its progress and Cancel button are in the "
+                       "Perturbation section below.")
+    done = runs.search(settings, base, slot)
+    if notice is not None:
+        notice.empty()
+    if not done:
         return variant
     slot.empty()
     return perturbed(settings, base)

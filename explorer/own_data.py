@@ -1,7 +1,7 @@
 """Bring your own data: a mask file, a measured k-space, FIRENET's advanced settings.
 
-The sidebar parts (:func:`mask_controls`, :func:`kspace_controls`,
-:func:`weight_controls`, :func:`advanced_controls`) draw their widgets from the specs and
+The controls (:func:`mask_controls` and :func:`kspace_controls` in the sidebar,
+:func:`weight_controls` and :func:`advanced_controls` with FIRENET's settings) draw their widgets from the specs and
 validate uploads as they arrive: a file that cannot be used is reported (its message shown
 as plain text, never as markdown) and the last valid one stays in use. The page parts
 (:func:`first_screen`, :func:`reconstructions`) replace the ground-truth panels when the

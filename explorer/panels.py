@@ -26,14 +26,12 @@ from explorer.charts import (
 )
 from explorer.specs import STABILITY_PROTOCOLS
 from explorer.downloads import arrays_npz, curves_csv, png_zip, result_arrays
-from explorer.outside import read_outside
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
-from solver.methods import FIRENET_PAPER, FIRENET_PAPER_10, METHODS, UNET, ZERO_FILLED
+from solver.methods import FIRENET_PAPER, FIRENET_PAPER_10, ZERO_FILLED
 from solver.problem import Problem
-from solver.trace import Trace
 
 __all__ = [
     "about",
@@ -41,10 +39,8 @@ __all__ = [
     "notices",
     "page_style",
     "perturbation",
-    "reconstructions",
     "sampling",
     "section",
-    "unet_card_warnings",
     "share",
     "stability",
     "stability_caption",
@@ -89,85 +85,6 @@ def sampling(used: Problem, base: Problem) -> None:
         st.metric("Image", f"{used.size} x {used.size}")
 
 
-def _depth_image(result: Trace, depth: int) -> np.ndarray:
-    return result.at_depth(depth)
-
-
-# --------------------------------------------------------------------------------------
-# Reconstructions row
-# --------------------------------------------------------------------------------------
-def reconstructions(settings: Settings, results: Results, base: Problem,
-                    variant: variants.Variant | None) -> dict[str, np.ndarray]:
-    """The row of reconstructions with error maps and metrics; returns the images shown."""
-    view = settings.view
-    shown = [m for m in view.show if m in results.main]
-    for method in view.show:
-        if method in results.errors:
-            st.warning(plain(results.errors[method], limit=400))
-    if not shown:
-        st.info("Choose at least one reconstruction to show (sidebar: Reconstructions shown).")
-        return {}
-    if not base.has_truth:  # measured data: residual and certified gap instead of PSNR
-        from explorer import own_data
-
-        return own_data.reconstructions(settings, results, base, shown)
-    perturbed = variant is not None and variant.pending is None
-    truth = results.problems[shown[0]].truth
-    depth = view.depth
-    images = {METHOD_LABELS[m]: _depth_image(results.main[m], depth) for m in shown}
-    fig = compute.figure("reconstruction_figure", images, truth, cmap=view.cmap,
-                         error_max=view.error_max)
-    st.plotly_chart(fig, key="recon_fig", config=CHART)
-
-    # One column per image panel, plus a narrow spacer where the colour bars are, so
-    # each method's numbers sit under its images.
-    columns = st.columns([1] * (len(shown) + 1) + [0.3])
-    columns[0].caption("Ground truth" + (" (with the inserted detail)"
-                                         if perturbed and settings.perturbation.kind == "detail" else ""))
-    for column, method in zip(columns[1:], shown):
-        values = compute.metrics(images[METHOD_LABELS[method]], truth)
-        delta = None
-        if perturbed:
-            clean = compute.metrics(_depth_image(results.clean[method], depth), base.truth)
-            delta = {k: values[k] - clean[k] for k in values}
-        with column:
-            st.markdown(f"**{METHOD_LABELS[method]}**")
-            st.metric("PSNR", f"{values['psnr']:.2f} dB",
-                      delta=None if delta is None else f"{delta['psnr']:+.2f} dB",
-                      help="Peak signal-to-noise ratio against the ground truth (data range 1)."
-                           + (" Delta: change caused by the perturbation." if delta else ""))
-            st.metric("SSIM", f"{values['ssim']:.3f}",
-                      delta=None if delta is None else f"{delta['ssim']:+.3f}")
-            st.metric("Relative error", f"{values['relative_error']:.4f}",
-                      delta=None if delta is None else f"{delta['relative_error']:+.4f}",
-                      delta_color="inverse",
-                      help="||x - x_true|| / ||x_true||")
-    card, _ = compute.unet_status()
-    if card is not None and any(METHODS[m].learned for m in shown):
-        given = results.problems.get(UNET, base)
-        ms = settings.measurement
-        for warning in unet_card_warnings(card, ms.pattern, given.rate, given.size, ms.transform, given.mask):
-            st.warning(warning)
-    return {"Ground truth": truth, **images}
-
-
-def unet_card_warnings(card: Any, pattern: str, rate: float, size: int, transform: str, mask: Any) -> list[str]:
-    """The U-Net's warnings for this setting, as markdown that shows literally.
-
-    The model card's text fields (its training pattern, operator, seed) are quoted in
-    them: a card is a file from outside, so a field holding ``[text](address)`` or
-    ``![x](address)`` must show as those characters, never as a link or an image the
-    browser fetches. A card that trips the check gives one warning naming it.
-    """
-    from explorer.specs import all_specs
-    from solver.networks import check_compatibility
-
-    labels = {**all_specs(sources.pattern_registry())["pattern"].labels, "user": "an uploaded mask"}
-    messages, refusal = read_outside("U-Net model card", None, lambda: check_compatibility(
-        card, pattern, rate, size, transform, mask, labels=labels))
-    return [plain(f"U-Net: {message}", limit=600) for message in (messages if refusal is None else [refusal])]
-
-
 # --------------------------------------------------------------------------------------
 # Perturbation
 # --------------------------------------------------------------------------------------
@@ -177,7 +94,6 @@ def perturbation(settings: Settings, results: Results, base: Problem,
     if variant is None:
         return
     with slot:
-        st.subheader("Perturbation")
         if variant.pending is not None:
             from explorer.inputs import search_estimate
 

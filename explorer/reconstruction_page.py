@@ -1,12 +1,20 @@
 """The reconstruction and stability page: FIRENET, the trained U-Net and the baselines on one
 image, with the perturbation, convergence, stability and sampling panels.
 
-The body of the single-page app before it had several pages, moved into :func:`render`
-unchanged: the settings are specified in ``explorer.specs`` and drawn by
-``explorer.controls``, the cached solver calls are ``explorer.compute`` and
-``explorer.variants``, the first screen ``explorer.story``, the figures ``explorer.figures``
-and the other panels ``explorer.panels``. All numerics are in the ``solver`` package.
+The settings are specified in ``explorer.specs`` and drawn by ``explorer.controls`` (the
+problem in the sidebar, each panel's own settings beside it), the cached solver calls are
+``explorer.compute`` and ``explorer.variants``, the first screen ``explorer.story``, the
+reconstructions row ``explorer.pictures``, the figures ``explorer.figures`` and the other
+panels ``explorer.panels``. All numerics are in the ``solver`` package.
+
+The places of computed results are made before anything is computed and keep the last
+run's content until the new one is drawn (``explorer.slots``), so the page stays in place
+while it computes; each method runs once on each problem per run.
 """
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -14,6 +22,7 @@ from explorer import (
     controls,
     inputs,
     panels,
+    pictures,
     process,
     runs,
     sharing,
@@ -21,10 +30,16 @@ from explorer import (
     story,
     timing,
     uploads,
+    variants,
 )
 from explorer import specs as K
+from explorer.spec import Spec
 from explorer import state as S
+from explorer.results import Results
+from explorer.settings import Settings
+from explorer.slots import Slot
 from solver.methods import FIRENET
+from solver.problem import Problem
 
 __all__ = ["render"]
 
@@ -34,7 +49,8 @@ def render() -> None:
     process.configure()
     timing.start_run()
 
-    # Settings: defaults, then the URL (once per session), then the sidebar's widgets.
+    # Settings: defaults, then the URL (once per session), then the widgets (the sidebar's
+    # and, drawn further down, each panel's own: their values are in the session state).
     patterns = sources.pattern_registry()
     specs = K.all_specs(patterns)
     S.init(st.session_state, specs)
@@ -46,53 +62,35 @@ def render() -> None:
     sharing.write_url(specs)
     panels.page_style(presenting=settings.view.present)
 
-    st.title("FIRENET Explorer")
+    # The presets beside the title: the first screen (two rows of pictures) fits 1280 x 720.
+    title, tools = st.columns([3, 2], vertical_alignment="center")
+    title.title("FIRENET Explorer")
+    with tools:
+        controls.presets(specs)
     st.caption("A trained U-Net against FIRENET, whose weights are computed, not trained "
                "(Colbrook, Antun & Hansen, PNAS 2022).")
-    panels.notices()
+    # Messages go into containers of their own: however many there are, everything below
+    # keeps its place, so Streamlit keeps the last run's pictures there until replaced.
+    with st.container():
+        panels.notices()
 
     # The problem: ground truth, sampling, data.
     timing.mark("settings")
-    with timing.section("problem"):
+    with st.container(), timing.section("problem"):
         truth, image = inputs.ground_truth(settings, upload)
         base = inputs.problem(settings, truth, image)
         settings = inputs.checked_firenet(settings)
         variant = inputs.perturbed(settings, base)
 
-    # First screen: one perturbation and each network's error, filled in once the methods have run.
-    story_slot = st.empty()
-    progress_slot = st.empty()
-
-    st.subheader("Reconstructions")
-    controls.view_controls(specs)
-    recon_slot = st.container()
-    pert_slot = st.container()
-
-    # Convergence: FIRENET's curve streams into this slot while it runs.
-    with panels.section("Convergence against depth", presenting=settings.view.present):
-        conv_slot = st.empty()
-        fs = settings.firenet
-        controls.depth_slider(fs.stops, None if fs.adaptive else fs.layers)
-
+    page = _layout(specs, settings)
     with timing.section("methods"):
-        results = runs.run_methods(settings, base, variant, conv_slot, progress_slot)
-    with story_slot.container(), timing.section("first screen"):
-        story.first_screen(settings, results, base, variant)
-        timing.mark("first_screen")
-    if variant is not None and variant.pending is not None:
-        # A worst-case search within the work budget runs now; the clean row is on screen.
-        variant = inputs.searched(settings, base, variant, results, progress_slot)
-        if variant is not None and variant.pending is None:
-            results = runs.run_methods(settings, base, variant, conv_slot, progress_slot)
-            with story_slot.container():
-                story.first_screen(settings, results, base, variant)
-            timing.mark("first_screen_perturbed")
-    with recon_slot, timing.section("reconstructions"):
-        shown = panels.reconstructions(settings, results, base, variant)
+        results, variant = _compute(settings, base, variant, page)
+    with page.pictures, timing.section("reconstructions"):
+        shown = pictures.reconstructions(specs, settings, results, base, variant)
     with timing.section("perturbation"):
-        panels.perturbation(settings, results, base, variant, pert_slot)
+        panels.perturbation(settings, results, base, variant, page.perturbation)
     with timing.section("convergence"):
-        panels.convergence(settings, results, conv_slot)
+        panels.convergence(settings, results, page.convergence)
     timing.mark("page")
 
     with panels.section("Stability against perturbation size", presenting=settings.view.present):
@@ -105,5 +103,63 @@ def render() -> None:
         panels.share(settings, shown, base, variant, results)
 
     # Long work last, so that the page above is on screen (and usable) while it runs.
-    runs.finish_long_tasks(settings, base, results, conv_slot, stab_slot)
+    runs.finish_long_tasks(settings, base, results, page.convergence, stab_slot)
     timing.mark("done")
+
+
+@dataclass(frozen=True)
+class _Page:
+    """The places the computed results go, made before anything is computed."""
+
+    story: Slot  # the first screen
+    progress: Slot  # the methods' progress bar and Cancel button
+    pictures: Any  # the reconstructions, with their display options
+    perturbation: Any  # the perturbation section
+    search: Slot  # the worst-case search's progress, where its Run button is
+    convergence: Slot  # FIRENET's curve streams into it while it runs
+
+
+def _layout(specs: Mapping[str, Spec], settings: Settings) -> _Page:
+    """Draw the page's fixed parts, each panel's own controls beside it, and the slots for
+    what is computed."""
+    story_slot, progress_slot = Slot(), Slot()
+    st.subheader("Reconstructions")
+    controls.method_controls(specs)
+    pictures = st.container()
+    perturbation = st.container()
+    with perturbation:
+        st.subheader("Noise and perturbation")
+        controls.perturbation_controls(specs)
+    search = Slot(perturbation)
+    # Convergence: FIRENET's curve streams into this slot while it runs.
+    with panels.section("Convergence against depth", presenting=settings.view.present):
+        convergence = Slot()
+        fs = settings.firenet
+        controls.depth_slider(fs.stops, None if fs.adaptive else fs.layers)
+        controls.firenet_controls(specs)
+    return _Page(story_slot, progress_slot, pictures, perturbation, search, convergence)
+
+
+def _compute(settings: Settings, base: Problem, variant: variants.Variant | None,
+             page: _Page) -> tuple[Results, variants.Variant | None]:
+    """Run every method once on each problem it is given, drawing the first screen as soon
+    as it can be: a worst-case search still to run (within the work budget, or asked for)
+    runs after the clean row is on screen, and only the perturbed reconstructions follow."""
+    results = runs.run_methods(settings, base, variant, page.convergence, page.progress)
+    _first_screen(page, settings, results, base, variant)
+    timing.mark("first_screen")
+    if variant is None or variant.pending is None:
+        return results, variant
+    searched = inputs.searched(settings, base, variant, results, page.search, page.progress)
+    if searched is None or searched.pending is not None:
+        return results, searched
+    results = runs.run_methods(settings, base, searched, page.convergence, page.progress, clean=results)
+    _first_screen(page, settings, results, base, searched)
+    timing.mark("first_screen_perturbed")
+    return results, searched
+
+
+def _first_screen(page: _Page, settings: Settings, results: Results, base: Problem,
+                  variant: variants.Variant | None) -> None:
+    with page.story.container(), timing.section("first screen"):
+        story.first_screen(settings, results, base, variant)

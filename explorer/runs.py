@@ -174,7 +174,7 @@ def _live_drawer(slot: Any, settings: Settings, tag: str) -> Any:
 
 
 def run_methods(settings: Settings, base: Problem, variant: variants.Variant | None, conv_slot: Any,
-                progress_slot: Any) -> Results:
+                progress_slot: Any, clean: Results | None = None) -> Results:
     """Reconstruct with every method shown (FIRENET always: the convergence panel needs
     it), streaming FIRENET's convergence curve into ``conv_slot`` while it runs.
 
@@ -198,7 +198,9 @@ def run_methods(settings: Settings, base: Problem, variant: variants.Variant | N
             continue
         given = variant.problems[method] if perturbed else base
         out.problems[method] = given
-        wanted += [(method, given)] + ([(method, base)] if given is not base else [])
+        if clean is not None and method in clean.clean:
+            out.clean[method] = clean.clean[method]
+        wanted += [(method, given)] + ([(method, base)] if given is not base and method not in out.clean else [])
     pending = [(m, p) for m, p in wanted if compute.cached_reconstruction(m, p, fs) is None]
     tick = None
     if pending:
@@ -225,8 +227,10 @@ def run_methods(settings: Settings, base: Problem, variant: variants.Variant | N
             drawer = _live_drawer(conv_slot, settings, compute.digest(given)[:12])
         try:
             out.main[method] = compute.reconstruct(method, given, fs, drawer, tick=tick)
-            out.clean[method] = (compute.reconstruct(method, base, fs, tick=tick) if given is not base
-                                 else out.main[method])
+            if given is base:
+                out.clean[method] = out.main[method]
+            elif method not in out.clean:
+                out.clean[method] = compute.reconstruct(method, base, fs, tick=tick)
         except (RuntimeError, ValueError) as error:
             out.errors[method] = f"{METHOD_LABELS[method]} could not run: {error}"
             continue

@@ -130,7 +130,7 @@ def first_screen(settings: Settings, results: Results, base: Problem,
         return
     networks = [m for m in NETWORKS if m in results.main]
     if UNET not in networks or len(networks) < 2:
-        reason = results.errors.get(UNET) or "show the U-Net and FIRENET (sidebar: Reconstructions shown)."
+        reason = results.errors.get(UNET) or "show the U-Net and FIRENET (Reconstructions, above the pictures)."
         st.info(plain("The first screen compares the U-Net with FIRENET: " + reason, limit=400))
         return
     depth = settings.view.depth
@@ -153,7 +153,7 @@ def first_screen(settings: Settings, results: Results, base: Problem,
         _picture(column, results.clean[method].at_depth(depth),
                  f"{_short(method)}, {row}: {clean[method]['psnr']:.1f} dB")
     if variant is None:
-        st.caption("Choose a perturbation in the sidebar (Noise and perturbation) to see how "
+        st.caption("Choose a perturbation (Noise and perturbation, below) to see how "
                    "each network reacts.")
         return
     if not active:

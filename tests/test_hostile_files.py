@@ -260,7 +260,7 @@ def test_every_uploader_gives_a_message_and_keeps_the_previous_file(corpus):
 
 # ------------------------------------------------------------------ the model card's text
 def test_card_text_fields_with_markdown_show_as_literal_text():
-    from explorer.panels import unet_card_warnings
+    from explorer.pictures import unet_card_warnings
     from tests.test_text import commonmark_text
 
     link = "[Session expired: log in again](https://evil.example/login)"

@@ -1,5 +1,5 @@
 """Every page of the app in Chromium, opened by its own address: each renders its title and
-no exception, and the paradox page draws its chart and table from its URL's settings.
+no exception, with at most 12 widgets in its sidebar, and the paradox page draws its chart and table from its URL's settings.
 
 Uses the real server of ``tests/test_browser.py`` (``streamlit run`` on a free port).
 """
@@ -23,6 +23,18 @@ PAGES = {
 }
 
 
+#: The widgets' test ids in Streamlit's page (a toggle is an stCheckbox, a select slider an
+#: stSlider, segmented controls and pills an stButtonGroup).
+WIDGETS = ("stSelectbox", "stSlider", "stNumberInput", "stButtonGroup", "stCheckbox", "stFileUploader",
+           "stButton", "stRadio", "stTextInput", "stTextArea", "stMultiSelect", "stDownloadButton", "stPopover")
+
+
+def sidebar_widgets(page) -> int:
+    """How many widgets the sidebar's own content holds (the page links are not widgets)."""
+    selector = ", ".join(f'[data-testid="stSidebarUserContent"] [data-testid="{w}"]' for w in WIDGETS)
+    return page.locator(selector).count()
+
+
 def _settle(page, text: str, timeout_ms: int = 300_000) -> None:
     page.get_by_text(text).first.wait_for(timeout=timeout_ms)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
@@ -43,6 +55,9 @@ def test_every_page_opens_by_its_address_without_an_exception(server):  # noqa: 
                     page.wait_for_selector(".js-plotly-plot .scatterlayer", timeout=120_000)
                     page.screenshot(path=str(ARTIFACTS / f"page_paradox_{len(address)}.png"), timeout=120_000)
                 assert page.locator('[data-testid="stException"]').count() == 0, address
+                assert sidebar_widgets(page) <= 12, address
+                if "size=128" in address:  # the reconstruction page: the problem is in its sidebar
+                    assert sidebar_widgets(page) >= 8, address
                 # The navigation lists every page on every page.
                 for title in ("Reconstruction and stability", "The paradox, computed", "Sweep results", "About"):
                     assert page.locator('[data-testid="stSidebarNav"]').get_by_text(title).count() == 1

@@ -1,7 +1,7 @@
 """Hostile and careless links: no URL value stops the page, every change is noted.
 
-The sidebar is drawn from the same specs as the URL parsing, so these tests run the
-settings part of the page (widgets, URL, depth slider) for URLs that set *every* key at
+The widgets are drawn from the same specs as the URL parsing, so these tests run the
+settings part of the page (every widget: the sidebar's and each panel's own) for URLs that set *every* key at
 once to one extreme value, then the whole page for a few of them.
 """
 
@@ -30,7 +30,11 @@ specs = K.all_specs(patterns)
 S.init(st.session_state, specs)
 sharing.load_url_once(specs)
 controls.sidebar(specs, patterns)
+controls.presets(specs)
+controls.method_controls(specs)
 controls.view_controls(specs)
+controls.perturbation_controls(specs)
+controls.firenet_controls(specs)
 settings = controls.settings_from_state(specs, None)
 controls.depth_slider(settings.firenet.stops, settings.firenet.layers)
 for note in S.memory().url_notes:

@@ -1,0 +1,107 @@
+"""The page stays steady while it computes, in a real server and headless Chromium.
+
+After a setting that recomputes changes (the sampling rate, through its slider), the
+pictures of the last run stay on screen, visible (greyed by Streamlit, never emptied or
+hidden), during the whole new run, until their replacements are drawn: sampled every
+50 ms in the browser for as long as Streamlit reports the script running.
+
+Uses the real server of ``tests/test_browser.py`` (``streamlit run`` on a free port).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, playwright, server  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+#: Small and quick, with the U-Net and two FIRENETs so that the first screen has pictures.
+QUERY = "size=128&schedule=fixed&n=3&p=10&show=unet,firenet_paper,firenet&perturbation=none&compare=0"
+
+#: JavaScript: samples, while the script runs, how many first-screen pictures, charts of
+#: the reconstructions (their error maps) and charts in all are visible (in the layout, not
+#: display:none or visibility:hidden, not transparent).
+SAMPLER = """() => {
+    const visible = el => {
+        const box = el.getBoundingClientRect(), style = getComputedStyle(el);
+        return box.width > 0 && box.height > 0 && style.display !== 'none'
+            && style.visibility !== 'hidden' && el.checkVisibility({opacityProperty: true});
+    };
+    window.__samples = [];
+    window.__sampler = setInterval(() => {
+        if (!document.querySelector('[data-testid="stStatusWidget"]')) return;
+        const pictures = [...document.querySelectorAll('[data-testid="stImage"] img')].filter(visible).length;
+        const charts = [...document.querySelectorAll('.js-plotly-plot')].filter(visible);
+        const errors = charts.filter(chart => chart.textContent.includes('|error|')).length;
+        window.__samples.push([pictures, errors, charts.length]);
+    }, 50);
+}"""
+
+
+def _settled(page, timeout_ms: int = 300_000) -> None:
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+               && document.querySelectorAll('[data-testid="stImage"] img').length >= 4
+               && document.querySelectorAll('.js-plotly-plot').length >= 2""",
+        timeout=timeout_ms, polling=250)
+    page.wait_for_timeout(800)
+
+
+def test_previous_pictures_stay_on_screen_while_a_new_run_computes(server):  # noqa: F811
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(f"{server}/?{QUERY}")
+            _settled(page)
+            captions = page.locator('[data-testid="stImage"]').all_inner_texts()
+            assert len(captions) >= 4, captions
+            page.evaluate(SAMPLER)
+            # A new sampling rate: every method runs again (press by press; the rate reached
+            # is read back from the URL).
+            slider = page.get_by_role("slider", name=re.compile("Sampling rate"))
+            slider.focus()
+            for _ in range(4):
+                page.keyboard.press("ArrowRight")
+            page.wait_for_function("() => location.search.includes('rate=')", timeout=120_000)
+            page.wait_for_function("() => window.__samples.length > 0", timeout=120_000)
+            page.screenshot(path=str(ARTIFACTS / "steady_while_computing.png"))
+            page.wait_for_timeout(1500)  # presses still in flight start more runs
+            _settled(page)
+            samples = page.evaluate("() => { clearInterval(window.__sampler); return window.__samples; }")
+            page.screenshot(path=str(ARTIFACTS / "steady_after.png"))
+            assert samples, "no sample was taken while the script ran"
+            # The clean row (truth and three networks) and the reconstructions' chart in every
+            # sample. (A chart redrawn with a new figure is a new plot for a moment: FIRENET's
+            # convergence curve streams while it runs.)
+            lost = [sample for sample in samples if sample[0] < 4 or sample[1] < 1]
+            assert not lost, f"{len(lost)} of {len(samples)} samples lost pictures: {lost[:20]}"
+            # The new pictures replaced the old ones (other PSNRs in their captions).
+            assert page.locator('[data-testid="stImage"]').all_inner_texts() != captions
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()
+
+
+def test_a_colour_map_change_redraws_the_pictures_and_keeps_the_address(server):  # noqa: F811
+    """The colour map redraws the reconstructions row alone (a fragment): the address
+    still records it, so a link reproduces the page."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(f"{server}/?{QUERY}")
+            _settled(page)
+            box = page.locator('[data-testid="stSelectbox"]', has_text="Colour map")
+            box.scroll_into_view_if_needed()
+            box.locator("input").click()
+            page.get_by_role("option", name="viridis", exact=True).click()
+            page.wait_for_function("() => location.search.includes('cmap=viridis')", timeout=60_000)
+            _settled(page)
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()
