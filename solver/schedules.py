@@ -57,6 +57,18 @@ decisions), a batch gives the same numbers as its elements one by one, and ``A x
 ``A^* z`` of every layer are kept (the relaxation is linear, so they follow without
 applying ``A``), so a check costs no extra application of ``A``.
 
+Mixed precision (``rule.mixed_precision``): single-precision data asked for a target gap
+below :data:`solver.objective.SINGLE_PRECISION_FLOOR` is iterated in single precision
+until the certified gap reaches that floor, or stops halving over ``stall_checks`` checks,
+and in double precision from then on (the state cast up exactly, the steps and restart
+state kept). The output and the best dual point stay in the data's dtype: each candidate
+is rounded to it and certified as rounded (the rounding costs about 1e-7 of ``F*``).
+Single precision alone stalls above 1e-6 on such problems (the residual's rounding
+noise, 1e-7 ``||y||``, is hundreds of times ``F*``); on BART's N = 256 problem the mixed
+run certified 1e-6 in 250-280 layers where complex128 took 230 and complex64 did not
+get there in 1,500 (docs/performance.md). Targets at or above the floor, and double-precision
+data, never switch: those runs are the single-precision ones bit for bit.
+
 The run is written as named steps, as sigpy's ``Alg`` and deepinv's iterators: the
 constants of a run (:class:`_Problem`) and its changing state (:class:`_State`); a layer
 (:func:`_advance`); a check (:func:`_check`: the candidate, the output, the best dual, its
@@ -65,13 +77,14 @@ polish, the target and restart tests, the restart); and the record (:func:`_reco
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import torch
 
-from solver.objective import _dual_from_adjoint, _dual_wide, _polish, _primal_wide, wide
+from solver.objective import SINGLE_PRECISION_FLOOR, _dual_from_adjoint, _dual_wide, _polish, _primal_wide, wide
 from solver.primal_dual import Callback, LayerRecord, step_
 from solver.prox import extrapolate, lerp, lerp_, norm_last, project_ball, soft_threshold, squared_magnitude
 from solver.validation import check_fraction, check_int
@@ -135,6 +148,13 @@ class AdaptiveRule:
     polish_share : float
         Work of the polishing before the last layer, as a fraction of the layers so far
         (one step = one ``A`` and one ``A^*``, as a layer).
+    mixed_precision : bool
+        With single-precision data and a target gap below
+        :data:`solver.objective.SINGLE_PRECISION_FLOOR`, iterate in single precision until
+        the certified gap reaches that floor or stalls, then continue in double precision
+        (the output keeps the data's dtype); ``False`` keeps the data's precision throughout.
+    stall_checks : int
+        The certificate has stalled when it has not halved over this many checks (>= 1).
     """
 
     check_every: int = 10
@@ -147,6 +167,8 @@ class AdaptiveRule:
     polish_iterations: int = 30
     polish_rounds: int = 2
     polish_share: float = 0.1
+    mixed_precision: bool = True
+    stall_checks: int = 10
 
     def __post_init__(self) -> None:
         check_int("check_every", self.check_every, low=1)
@@ -162,6 +184,9 @@ class AdaptiveRule:
         check_int("polish_iterations", self.polish_iterations, low=0)
         check_int("polish_rounds", self.polish_rounds, low=1)
         check_fraction("polish_share", self.polish_share, low_open=False)
+        if not isinstance(self.mixed_precision, bool):
+            raise ValueError(f"mixed_precision must be True or False, got {self.mixed_precision!r}")
+        check_int("stall_checks", self.stall_checks, low=1)
         if self.sufficient > self.necessary:
             raise ValueError(f"sufficient must be <= necessary, got {self.sufficient} > {self.necessary}")
 
@@ -275,8 +300,8 @@ def adaptive_primal_dual(
     target_gap : float, optional
         Stop once every batch element's certified relative gap ``(F - D)/D`` of its
         output is at most this (an element that reached it keeps its output from then
-        on). In single precision gaps below :data:`solver.objective.SINGLE_PRECISION_FLOOR`
-        are out of reach.
+        on). Below :data:`solver.objective.SINGLE_PRECISION_FLOOR`, single-precision data
+        is iterated in double precision from the floor on (``rule.mixed_precision``).
     callback : callable, optional
         Called with a :class:`solver.primal_dual.LayerRecord` after every layer (the
         output so far as ``coeffs``, the best dual point as ``dual``, their ``gap`` and
@@ -298,9 +323,9 @@ def adaptive_primal_dual(
     for layer in range(1, max_layers + 1):
         new = _advance(pb, st)
         if layer % rule.check_every == 0 or layer == max_layers:
-            _check(pb, st, new, layer, last=layer == max_layers)
+            pb = _check(pb, st, new, layer, last=layer == max_layers)
         stop = st.any_done and bool(st.done.all())
-        if callback is not None and callback(_record(st, new, layer)) is True:
+        if callback is not None and callback(_record(pb, st, new, layer)) is True:
             stop = True
         if stop:
             break
@@ -330,6 +355,9 @@ class _Problem:
     # attack's forward passes
     certificate_read: bool
     inplace: bool
+    out_dtype: torch.dtype  # of the data: the output and the best dual point keep it
+    # certified relative gap at which single precision hands over to double (None: never)
+    widen_at: float | None = None
 
     @property
     def real(self) -> torch.dtype:
@@ -344,8 +372,11 @@ def _problem(A, y, thr_unit, **options) -> _Problem:
     thr_wide = wide(torch.as_tensor(thr_unit, device=device))
     thr_unit = torch.as_tensor(thr_unit, dtype=real, device=device)
     aty = A.adjoint(y) if options["rule"].data_consistent else None
+    target = options["target_gap"]
+    mixed = options["rule"].mixed_precision and target is not None and target < SINGLE_PRECISION_FLOOR
     return _Problem(A, y, thr_unit, thr_unit.reciprocal().square(), torch.ones((), dtype=real, device=device), aty,
-                    wide(y), thr_wide, thr_wide.reciprocal().square(), **options)
+                    wide(y), thr_wide, thr_wide.reciprocal().square(), **options, out_dtype=y.dtype,
+                    widen_at=SINGLE_PRECISION_FLOOR if mixed and wide(y) is not y else None)
 
 
 @dataclass
@@ -378,6 +409,7 @@ class _State:
     any_done: bool = False
     polish_work: int = 0  # layers' worth of A and A^* spent polishing the dual
     owned: bool = False  # whether x, ax, z, atz are buffers no caller or record can see
+    gaps: list[float] = dataclasses.field(default_factory=list)  # certified, at checks (mixed precision)
 
 
 class _Step(NamedTuple):
@@ -511,6 +543,7 @@ def _candidate(pb: _Problem, st: _State, new: _Step) -> _Candidate:
 def _hold(pb: _Problem, st: _State, out: torch.Tensor) -> None:
     """The output becomes ``out`` where its objective, in double precision, is lower: a
     longer run, or one past a restart, never returns a worse point."""
+    out = out.to(pb.out_dtype)  # in double precision: rounded to the data's dtype, certified as returned
     with torch.no_grad():
         f_wide = _primal_wide(pb.A, out, pb.y_wide, pb.thr_wide)
         better = (f_wide < st.held_f) & ~st.done
@@ -524,7 +557,7 @@ def _certify_dual(pb: _Problem, st: _State, cand: _Candidate, new: _Step) -> Non
     # evaluated in double precision at every check: in single precision D is itself
     # uncertain by ~1e-5 of F* where ||y|| / F* is in the hundreds, so a screen by it
     # would keep better points out
-    z_check = _pick(cand.d_avg > cand.d_cur, st.sums[2] * cand.inv[..., None], new.z)
+    z_check = _pick(cand.d_avg > cand.d_cur, st.sums[2] * cand.inv[..., None], new.z).to(pb.out_dtype)
     with torch.no_grad():
         d_wide = _dual_wide(pb.A, z_check, pb.y_wide, pb.inv_thr2_wide)
         improved = (d_wide > st.best_d) & ~st.done
@@ -553,9 +586,10 @@ def _polish_dual(pb: _Problem, st: _State) -> None:
     rule = pb.rule
     st.polish_work += rule.polish_rounds * (rule.polish_iterations + 1)
     with torch.no_grad():
-        z_pol, _ = _polish(pb.A, st.best_z, pb.A.adjoint(st.best_z), pb.y, pb.thr_unit,
-                           (st.held_f - st.best_d).to(pb.real), iterations=rule.polish_iterations,
-                           rounds=rule.polish_rounds, norm=pb.norm)
+        z = st.best_z.to(pb.y.dtype)
+        z_pol, _ = _polish(pb.A, z, pb.A.adjoint(z), pb.y, pb.thr_unit, (st.held_f - st.best_d).to(pb.real),
+                           iterations=rule.polish_iterations, rounds=rule.polish_rounds, norm=pb.norm)
+        z_pol = z_pol.to(pb.out_dtype)
         d_pol = _dual_wide(pb.A, z_pol, pb.y_wide, pb.inv_thr2_wide)
         polished = (d_pol > st.best_d) & ~st.done
         st.best_d = torch.where(polished, d_pol, st.best_d)
@@ -614,9 +648,10 @@ def _restart(pb: _Problem, st: _State, cand: _Candidate, new: _Step, do_restart:
     st.steps = _steps(pb, st.omega)
 
 
-def _check(pb: _Problem, st: _State, new: _Step, layer: int, *, last: bool) -> None:
+def _check(pb: _Problem, st: _State, new: _Step, layer: int, *, last: bool) -> _Problem:
     """A check: the candidate, the output and the best dual updated from it, the dual
-    polished where due, the target and restart tests, and the restart."""
+    polished where due, the target and restart tests, the restart, and the switch to double
+    precision where due; returns the run's constants (in double precision after the switch)."""
     st.count = st.count + st.pending
     st.pending = 0
     cand = _candidate(pb, st, new)
@@ -632,10 +667,46 @@ def _check(pb: _Problem, st: _State, new: _Step, layer: int, *, last: bool) -> N
         st.gap_restart = torch.where(do_restart, cand.gap, st.gap_restart)
         st.gap_prev = torch.where(do_restart, torch.full_like(cand.gap, math.inf), cand.gap)
         st.restarts = st.restarts + do_restart.long()
+    if pb.widen_at is not None and _widen_due(pb, st):
+        return _widen(pb, st)
+    return pb
 
 
-def _record(st: _State, new: _Step, layer: int) -> LayerRecord:
+def _widen_due(pb: _Problem, st: _State) -> bool:
+    """Whether single precision has done its part: the certified relative gap of every
+    element not done has reached the floor, or it has not halved over ``stall_checks``
+    checks (the iterates stopped improving, whatever the floor measured elsewhere)."""
+    active = ~st.done
+    if not bool(active.any()):
+        return False
+    with torch.no_grad():
+        relative = torch.where(st.best_d > 0, (st.held_f - st.best_d) / st.best_d, math.inf)
+        worst = float(relative[active].max())
+    st.gaps.append(worst)
+    stall = pb.rule.stall_checks
+    return worst <= pb.widen_at or (len(st.gaps) > stall and worst > 0.5 * st.gaps[-1 - stall])
+
+
+def _widen(pb: _Problem, st: _State) -> _Problem:
+    """Continue in double precision: the constants and the state cast up (exactly); the
+    output and the best dual point keep the data's dtype (rounded, certified as they are)."""
+    one = torch.ones((), dtype=pb.thr_wide.dtype, device=pb.y.device)
+    aty = None if pb.aty is None else pb.A.adjoint(pb.y_wide)
+    pb = dataclasses.replace(pb, y=pb.y_wide, thr_unit=pb.thr_wide, inv_thr2=pb.inv_thr2_wide, one=one, aty=aty,
+                             widen_at=None)
+    st.x, st.ax, st.z, st.atz = (wide(t) for t in (st.x, st.ax, st.z, st.atz))
+    st.sums = [wide(t) for t in st.sums]
+    st.anchor_x, st.anchor_z = wide(st.anchor_x), wide(st.anchor_z)
+    st.count, st.omega = wide(st.count), wide(st.omega)
+    st.gap_restart, st.gap_prev = wide(st.gap_restart), wide(st.gap_prev)
+    st.steps = _steps(pb, st.omega)
+    st.owned = False
+    return pb
+
+
+def _record(pb: _Problem, st: _State, new: _Step, layer: int) -> LayerRecord:
     """The callback's record: the output so far, the best dual point, their certified gap
-    and dual value (double precision) and the last step's primal point as the iterate."""
-    return LayerRecord(layer, int(st.restarts.max()), st.held, st.best_z, None, new.x, st.held_f - st.best_d,
-                       st.best_d)
+    and dual value (double precision) and the last step's primal point as the iterate (in
+    the data's dtype)."""
+    return LayerRecord(layer, int(st.restarts.max()), st.held, st.best_z, None, new.x.to(pb.out_dtype),
+                       st.held_f - st.best_d, st.best_d)
