@@ -91,13 +91,13 @@ def _floor() -> float:
 def target_note(target_gap: float) -> str:
     """One line under the target-gap control when the target lies below what the page's
     single precision can certify (:data:`solver.objective.SINGLE_PRECISION_FLOOR`), else
-    ""."""
+    "": FIRENET then finishes in double precision (``AdaptiveRule.mixed_precision``)."""
     floor = _floor()
     if not 0 < target_gap < floor:
         return ""
-    return (f"Below {floor:.0e}: the page computes in single precision, where FIRENET's certified "
-            f"gap stalls between 4e-6 and 8e-5 (measured), so this target may never be met and the "
-            f"run may use all its layers.")
+    return (f"Below {floor:.0e}: single precision cannot certify this gap (it stalls between 4e-6 and "
+            f"8e-5, measured), so FIRENET continues in double precision once its gap reaches {floor:.0e} "
+            f"or stops falling; those layers cost more.")
 
 
 def certificate_note(own: Sequence[float], layers: Sequence[int], *, max_layers: int, target_gap: float) -> str:
@@ -129,7 +129,7 @@ def certificate_note(own: Sequence[float], layers: Sequence[int], *, max_layers:
         return note + f", within the target {target_gap:.1e}."
     note += f", above the target {target_gap:.1e}: more layers lower it"
     if target_gap < _floor():
-        note += "; in the page's single precision the certified gap stalls between 4e-6 and 8e-5 (measured)"
+        note += f"; below {_floor():.0e} its layers run in double precision"
     return note + ". A certified 1e-6 takes thousands of layers on line, spiral and 10 % radial masks (About)."
 
 

@@ -304,7 +304,7 @@ def test_data_consistent_toggle_builds_and_runs_that_firenet(monkeypatch):
 def test_convergence_panel_says_what_firenet_certified():
     """Under the convergence chart the adaptive FIRENET's own certificate at its last layer,
     and whether it met the target gap: stopped early at a loose target, all layers and
-    "above the target" at one single precision cannot certify."""
+    "above the target" at one single precision cannot certify (its last layers in double)."""
     at = small_app(schedule="adaptive", max_layers="300", target_gap="0.01", show="firenet").run()
     assert_page_ok(at)
     notes = [c.value for c in at.caption if "certified relative gap" in c.value]
@@ -318,9 +318,9 @@ def test_convergence_panel_says_what_firenet_certified():
     assert_page_ok(at)
     notes = [c.value for c in at.caption if "certified relative gap" in c.value]
     assert len(notes) == 1 and notes[0].startswith("FIRENET's own certified relative gap after 300 layers: ")
-    assert "above the target 1.0e-09: more layers lower it; in the page's single precision" in notes[0]
+    assert "above the target 1.0e-09: more layers lower it; below 1e-04 its layers run in double precision" in notes[0]
     # ... and the control says so before the run: the target lies below what single precision certifies
-    below = [c.value for c in at.caption if c.value.startswith("Below 1e-04: the page computes in single precision")]
+    below = [c.value for c in at.caption if c.value.startswith("Below 1e-04: single precision cannot certify")]
     assert len(below) == 1
 
 

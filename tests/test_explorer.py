@@ -346,9 +346,9 @@ def test_certificate_note_says_whether_the_target_was_met():
     # ... or not at all: say so, and where a small target cannot show in single precision.
     missed = certificate_note(own, [100, 200, 2000], max_layers=2000, target_gap=1e-6)
     assert missed.startswith("FIRENET's own certified relative gap after 2,000 layers: 4.0e-04, above the "
-                             "target 1.0e-06: more layers lower it; in the page's single precision")
+                             "target 1.0e-06: more layers lower it; below 1e-04 its layers run in double precision")
     assert "10 % radial masks (About)." in missed
-    assert "single precision" not in certificate_note(own, layers, max_layers=300, target_gap=2e-4)
+    assert "double precision" not in certificate_note(own, layers, max_layers=300, target_gap=2e-4)
     # Nothing certified yet (no positive dual value): no line.
     assert certificate_note([float("nan")], [10], max_layers=300, target_gap=0.0) == ""
     assert certificate_note([], [], max_layers=300, target_gap=0.0) == ""
@@ -360,8 +360,8 @@ def test_target_note_flags_targets_below_the_single_precision_floor():
 
     assert target_note(0.0) == "" and target_note(SINGLE_PRECISION_FLOOR) == "" and target_note(1e-3) == ""
     note = target_note(SINGLE_PRECISION_FLOOR / 10)
-    assert note.startswith(f"Below {SINGLE_PRECISION_FLOOR:.0e}: the page computes in single precision")
-    assert "may never be met" in note
+    assert note.startswith(f"Below {SINGLE_PRECISION_FLOOR:.0e}: single precision cannot certify this gap")
+    assert "continues in double precision" in note
 
 
 def test_the_stability_caption_says_where_the_points_sit():
