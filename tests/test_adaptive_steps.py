@@ -39,17 +39,3 @@ def test_references_separate_the_cases():
              if outs[a].dtype == outs[b].dtype and np.array_equal(outs[a], outs[b])}
     assert equal == {(f"plain-{t}", f"record-{t}") for t in ("c128", "c64")} | {
         (f"inplace-record-{t}", f"inplace-{t}") for t in ("c128", "c64")}
-
-
-def test_every_function_of_the_schedule_reads_in_one_screen():
-    """No function of solver/schedules.py is over 80 lines (def line to last line)."""
-    import ast
-    import inspect
-
-    import solver.schedules
-
-    tree = ast.parse(inspect.getsource(solver.schedules))
-    lengths = {node.name: node.end_lineno - node.lineno + 1 for node in ast.walk(tree)
-               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    assert "adaptive_primal_dual" in lengths
-    assert {name: n for name, n in lengths.items() if n > 80} == {}
