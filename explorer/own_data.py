@@ -22,7 +22,7 @@ import streamlit as st
 
 from explorer import compute, sources
 from explorer import specs as K
-from explorer.figures import coloured_png
+from explorer.pictures import coloured_png
 from explorer.outside import read_outside, show_refusal
 from explorer.results import Results
 from explorer.settings import FirenetSettings, Settings

@@ -14,6 +14,7 @@ from explorer import (
     controls,
     inputs,
     panels,
+    presentation,
     process,
     runs,
     sharing,
@@ -44,7 +45,7 @@ def render() -> None:
     upload = uploads.accept(uploaded)
     settings = controls.settings_from_state(specs, upload)
     sharing.write_url(specs)
-    panels.page_style(presenting=settings.view.present)
+    presentation.page_style(presenting=settings.view.present)
 
     st.title("FIRENET Explorer")
     st.caption("A trained U-Net against FIRENET, whose weights are computed, not trained "
@@ -60,7 +61,7 @@ def render() -> None:
         variant = inputs.perturbed(settings, base)
 
     # First screen: one perturbation and each network's error, filled in once the methods have run.
-    story_slot = st.empty()
+    story_slot = st.container(key=presentation.FIRST_SCREEN_KEY).empty()
     progress_slot = st.empty()
 
     st.subheader("Reconstructions")
@@ -69,7 +70,7 @@ def render() -> None:
     pert_slot = st.container()
 
     # Convergence: FIRENET's curve streams into this slot while it runs.
-    with panels.section("Convergence against depth", presenting=settings.view.present):
+    with presentation.section("Convergence against depth", presenting=settings.view.present):
         conv_slot = st.empty()
         fs = settings.firenet
         controls.depth_slider(fs.stops, None if fs.adaptive else fs.layers)
@@ -95,11 +96,12 @@ def render() -> None:
         panels.convergence(settings, results, conv_slot)
     timing.mark("page")
 
-    with panels.section("Stability against perturbation size", presenting=settings.view.present):
+    with presentation.section("Stability against perturbation size", presenting=settings.view.present):
         stab_slot = panels.stability(settings, base, results)
 
     with st.expander("Sampling: mask and k-space", expanded=False), timing.section("sampling"):
-        panels.sampling(results.problems.get(FIRENET, base), base)
+        panels.sampling(results.problems.get(FIRENET, base), base,
+                        text_size=presentation.chart_text(settings.view.present))
 
     with st.expander("Share and download", expanded=False):
         panels.share(settings, shown, base, variant, results)
