@@ -67,7 +67,8 @@ class Spec:
     low, high, step : float, optional
         Inclusive range and widget step for numbers.
     format : str, optional
-        printf-style format of a number widget.
+        printf-style format of a number widget, or one of Streamlit's named formats
+        (``"percent"``: the fraction 0.25 shown as 25%).
     param : str, optional
         The solver's name for the setting when it differs (FIRENET's ``restarts`` for
         ``n``): one set of names in the solver, short ones in URLs.
@@ -355,18 +356,20 @@ def _base_specs() -> dict[str, Spec]:
         "transform": Spec(recipe.TRANSFORM, "Transform", widget="segmented", options=tuple(TRANSFORMS),
                           labels=TRANSFORMS),
         "pattern": Spec(recipe.PATTERN, "Sampling pattern", widget="select"),
+        # Fractions shown as percentages ("percent": 0.255 reads 25.5%), as the page's text
+        # says them; the URL and the settings keep the fraction.
         "rate": Spec(recipe.RATE, "Sampling rate", widget="slider", low=0.02, high=1.0, step=0.005,
-                     format="%.3f"),
+                     format="percent"),
         "mask_seed": Spec(0, "Mask seed", low=0, high=SEED_MAX, step=1),
         # Noise and perturbation (both relative to ||y||)
         "noise": Spec(0.0, "Noise level ||e|| / ||y||", widget="slider", low=0.0, high=0.2,
-                      step=0.005, format="%.3f",
+                      step=0.005, format="percent",
                       help="Complex Gaussian noise added to the data of every method."),
         "noise_seed": Spec(0, "Noise seed", low=0, high=SEED_MAX, step=1),
         "perturbation": Spec("worst_unet", "Perturbation", widget="select", options=tuple(PERTURBATIONS),
                              labels=PERTURBATIONS),
         "budget": Spec(0.05, "Budget ||r|| / ||y||", widget="slider", low=0.0, high=0.5,
-                       step=0.005, format="%.3f"),
+                       step=0.005, format="percent"),
         "attack_steps": Spec(20, "Gradient steps of the search", low=1, high=500, step=5,
                              help="Each step is one forward and one backward pass through the "
                                   "attacked network (through all of FIRENET's layers)."),
