@@ -90,9 +90,11 @@ def _title_height(titles: list[str], text_size: int) -> int:
 
 def _colour_axis(scale: str, value_range: tuple[float, float], title: str, *, y: float, length: float,
                  text_size: int) -> dict:
-    # The bar's title beside it, not above: above, it collided with the top tick label.
+    # The bar's title beside it, not above: above, it collided with the top tick label. Its
+    # sizes are explicit: Streamlit's chart theme sets a colour bar's own (15 and 17.5 px).
     return dict(colorscale=colourscale(scale), cmin=value_range[0], cmax=value_range[1],
-                colorbar=dict(title=dict(text=title, side="right"), y=y, len=length, thickness=12,
+                colorbar=dict(title=dict(text=title, side="right", font=dict(size=text_size)), y=y, len=length,
+                              thickness=12, tickfont=dict(size=text_size),
                               nticks=4 if text_size > DEFAULT_TEXT else 6))
 
 

@@ -67,12 +67,12 @@ _PRESENTING_STYLE = """
   html, body, [data-testid="stMarkdownContainer"] p { font-size: 1.25rem; }
   [data-testid="stCaptionContainer"] { font-size: 1.05rem; }
   h1 { font-size: 2.6rem !important; }
-  .st-key-first_screen [data-testid="stImage"] img {
+  .FIRST_SCREEN [data-testid="stImage"] img {
     width: 100% !important; height: auto !important;
     max-width: calc((100vh - 13.5rem) / 2) !important; margin: 0 auto; display: block;
   }
-  .st-key-first_screen [data-testid="stCaptionContainer"],
-  .st-key-first_screen [data-testid="stImageCaption"] { font-size: 1rem; }
+  .FIRST_SCREEN [data-testid="stCaptionContainer"],
+  .FIRST_SCREEN [data-testid="stImageCaption"] { font-size: 1rem; }
   [data-testid="stMetricValue"], [data-testid="stMetricValue"] > div { font-size: 2.2rem !important; }
   [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] p { font-size: 1.05rem !important; }
   [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *,
@@ -80,7 +80,7 @@ _PRESENTING_STYLE = """
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   }
 </style>
-"""
+""".replace("FIRST_SCREEN", f"st-key-{FIRST_SCREEN_KEY}")
 
 
 def page_style(*, presenting: bool) -> None:
