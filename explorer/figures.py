@@ -4,8 +4,8 @@ Pure functions from arrays to plotly figures (no Streamlit here). Images go to t
 as 8-bit pictures (``go.Image`` with a data URI, ``explorer.pictures``): reconstructions as
 lossless WebP (~13 kB for a 256 x 256 panel instead of ~1 MB of JSON floats for a heatmap,
 and the browser draws it several times faster), error and change maps as lossy WebP
-(~3 kB). Each image panel also carries its values (float32, sent as binary) so that
-hovering a pixel shows its value. Each colour scale gets its colour bar from a transparent 1 x 2
+(~3 kB). On request ("Pixel values on hover") the image panels also carry their values
+(float32, sent as binary) so that hovering a pixel shows its value. Each colour scale gets its colour bar from a transparent 1 x 2
 heatmap. Every image panel of one figure shares its x and y axes with the first panel
 (``matches``), so zooming or panning one zooms all of them: a small detail can be compared
 across methods.
@@ -42,14 +42,14 @@ ERROR_SCALE = "inferno"
 
 
 def _image(image: np.ndarray, value_range: tuple[float, float], scale: str, name: str,
-           *, lossy: bool = False) -> go.Image:
-    """A picture panel. A lossless one (an image, not an error or change map) also carries
-    its values, so that hovering a pixel shows the value and not only the position:
-    binary float32, 350 kB for 256 x 256 against 13 kB for the picture, so only where the
-    value is the point."""
+           *, lossy: bool = False, values: bool = False) -> go.Image:
+    """A picture panel; with ``values`` it also carries the image's values, so that
+    hovering a pixel shows the value and not only the position: binary float32, 350 kB
+    for 256 x 256 against 13 kB for the picture (the default page's five would be four
+    times its whole traffic), so only when asked."""
     encode = coloured_webp if lossy else coloured_webp_lossless
     source = "data:image/webp;base64," + base64.b64encode(encode(image, value_range, scale)).decode()
-    if lossy:
+    if not values:
         return go.Image(source=source, name=name, hovertemplate=f"{name}<br>x=%{{x}} y=%{{y}}<extra></extra>")
     return go.Image(source=source, name=name, customdata=shown(image).astype(np.float32),
                     hovertemplate=f"{name}<br>x=%{{x}} y=%{{y}}<br>value %{{customdata:.4g}}<extra></extra>")
@@ -139,6 +139,7 @@ def reconstruction_figure(
     value_range: tuple[float, float] = (0.0, 1.0),
     panel_height: int = 260,
     uirevision: str | None = "images",
+    values: bool = False,
     text_size: int = DEFAULT_TEXT,
 ) -> go.Figure:
     """Ground truth and reconstructions on one colour scale, error maps underneath.
@@ -156,6 +157,9 @@ def reconstruction_figure(
         Shared colour range of the images.
     panel_height : int
         Pixels of each row of panels.
+    values : bool
+        Whether the truth and reconstruction panels carry their values (hovering a pixel
+        shows its value; the error maps show the position only).
     text_size : int
         Pixels of every text of the figure.
 
@@ -173,9 +177,9 @@ def reconstruction_figure(
                         vertical_spacing=middle / (2 * panel_height + middle),
                         subplot_titles=[*top_titles, "", *error_titles])
     errors = (0.0, error_max)
-    fig.add_trace(_image(truth, value_range, cmap, "truth"), row=1, col=1)
+    fig.add_trace(_image(truth, value_range, cmap, "truth", values=values), row=1, col=1)
     for j, (title, image) in enumerate(images.items(), start=2):
-        fig.add_trace(_image(image, value_range, cmap, title), row=1, col=j)
+        fig.add_trace(_image(image, value_range, cmap, title, values=values), row=1, col=j)
         fig.add_trace(_image(np.abs(image - truth), errors, ERROR_SCALE, f"|error| {title}", lossy=True),
                       row=2, col=j)
     fig.add_trace(_colour_bar("coloraxis", value_range), row=1, col=1)

@@ -117,7 +117,7 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
     depth = view.depth
     images = {METHOD_LABELS[m]: _depth_image(results.main[m], depth) for m in shown}
     fig = compute.figure("reconstruction_figure", images, truth, cmap=view.cmap,
-                         error_max=view.error_max, text_size=chart_text(view.present))
+                         error_max=view.error_max, values=view.values, text_size=chart_text(view.present))
     st.plotly_chart(fig, key="recon_fig", config=CHART)
 
     # One column per image panel, plus a narrow spacer where the colour bars are, so
@@ -287,8 +287,8 @@ def stability(settings: Settings, base: Problem, results: Results) -> Any:
     if stored is not None:
         slot.empty()
         c_fig, c_table = st.columns([1, 1])
-        c_fig.plotly_chart(compute.figure("stability_figure", stored,
-                                                      text_size=chart_text(settings.view.present)), key="stab_fig", config=CHART)
+        figure = compute.figure("stability_figure", stored, text_size=chart_text(settings.view.present))
+        c_fig.plotly_chart(figure, key="stab_fig", config=CHART)
         with c_table:
             _slope_table(stored, float(np.linalg.norm(base.truth)) if base.has_truth else None)
         _kernel_panel(base, settings, kernel_networks(settings, tuple(results.main)))

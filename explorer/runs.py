@@ -282,7 +282,8 @@ def finish_long_tasks(settings: Settings, base: Problem, results: Results, conv_
 
         def grow(partial: dict) -> None:
             points = sum(len(c["size"]) for c in partial.values())
-            chart.plotly_chart(figures.stability_figure(partial, text_size=chart_text(settings.view.present)), key=f"stab_fig_partial_{points}", config=CHART)
+            figure = figures.stability_figure(partial, text_size=chart_text(settings.view.present))
+            chart.plotly_chart(figure, key=f"stab_fig_partial_{points}", config=CHART)
 
         try:
             report(0.0, "the kernel bound (two forward passes per network)")

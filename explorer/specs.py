@@ -387,6 +387,9 @@ def _base_specs() -> dict[str, Spec]:
         "cmap": Spec("gray", "Colour map", widget="select", options=COLOURMAPS),
         "error_max": Spec(0.25, "Error map range (|error| shown up to)", widget="slider",
                           low=0.01, high=1.0, step=0.01),
+        "values": Spec(False, "Pixel values on hover", widget="toggle",
+                       help="Send each image's values with its picture, so that hovering a pixel shows "
+                            "its value (about 350 kB more per 256 x 256 image); off: its position only."),
         "live": Spec(True, "Draw the convergence curve live", widget="toggle"),
         "compare": Spec(False, "Compare with Chambolle-Pock in the convergence plot",
                         widget="toggle",

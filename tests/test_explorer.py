@@ -259,7 +259,7 @@ def test_the_first_screen_sentence_says_what_the_numbers_show():
     # The errors themselves, not their ratio to the clean error (which favours the larger one).
     assert "the relative errors are **0.141** for the U-Net" in text
     assert "**0.109** for FIRENET 5x5 (paper)" in text and "**x" not in text
-    assert "(largest pixel change of A* e: 0.119)" in text
+    assert "(largest pixel change of $A^* e$: 0.119)" in text
     assert text.endswith("FIRENET and the U-Net end below FIRENET 5x5 (paper), which was at least 12.2 dB "
                          "behind unperturbed.")
     # No reversal, no such sentence; a clear winner is named.
@@ -421,14 +421,17 @@ def test_the_curves_download_as_csv():
 
 def test_hovering_an_image_panel_shows_the_pixel_value():
     truth = np.random.default_rng(1).random((16, 16)).astype(np.float32)
-    fig = figures.reconstruction_figure({"A": truth * 0.5}, truth)
+    fig = figures.reconstruction_figure({"A": truth * 0.5}, truth, values=True)
     panel = next(t for t in fig.data if t.name == "A")
     # The values themselves ride along (plotly indexes customdata [row][column] as the
     # hovered pixel), and the hover label prints them.
     np.testing.assert_array_equal(np.asarray(panel.customdata), truth * 0.5)
     assert "%{customdata:.4g}" in panel.hovertemplate
-    # Error maps (lossy pictures) send no values: 350 kB a panel at N = 256.
+    # Error maps send no values, nor any panel unless asked: 350 kB a panel at N = 256.
     assert next(t for t in fig.data if t.name == "|error| A").customdata is None
+    plain = figures.reconstruction_figure({"A": truth * 0.5}, truth)
+    assert all(t.customdata is None for t in plain.data)
+    assert "value" not in next(t for t in plain.data if t.name == "A").hovertemplate
 
 
 def test_presentation_text_is_projector_sized_and_titles_wrap_to_their_panels():
