@@ -45,8 +45,8 @@ def _image(image: np.ndarray, value_range: tuple[float, float], scale: str, name
            *, lossy: bool = False, values: bool = False) -> go.Image:
     """A picture panel; with ``values`` it also carries the image's values, so that
     hovering a pixel shows the value and not only the position: binary float32, 350 kB
-    for 256 x 256 against 13 kB for the picture (the default page's five would be four
-    times its whole traffic), so only when asked."""
+    for 256 x 256 against 13 kB for the picture (the default page's five: three times its
+    whole websocket budget), so only when asked."""
     encode = coloured_webp if lossy else coloured_webp_lossless
     source = "data:image/webp;base64," + base64.b64encode(encode(image, value_range, scale)).decode()
     if not values:
