@@ -75,7 +75,7 @@ _PRESENTING_STYLE = """
   .FIRST_SCREEN [data-testid="stImageCaption"] { font-size: 1rem; }
   [data-testid="stMetricValue"], [data-testid="stMetricValue"] > div { font-size: 2.2rem !important; }
   [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] p { font-size: 1.05rem !important; }
-  [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *,
+  [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *, [data-testid="stWidgetLabel"] *,
   [data-testid="stExpander"] summary * {
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   }

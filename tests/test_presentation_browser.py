@@ -161,8 +161,10 @@ def test_presentation_mode_is_legible_at_projector_sizes(server):  # noqa: F811 
                 labels = found["labels"]
                 assert sum(label["chart"] for label in labels) >= 40, size  # the charts were measured
                 assert not found["overlaps"], (size, found["overlaps"][:6])
-                assert not [label["text"] for label in labels if label["cut"]], size
-                assert not [label["text"] for label in labels if label["outside"]], size
+                cut = [label["text"] for label in labels if label["cut"]]
+                assert not cut, (size, cut)
+                outside = [label["text"] for label in labels if label["outside"]]
+                assert not outside, (size, outside)
                 small = [(label["text"], label["size"]) for label in labels
                          if label["chart"] and label["size"] < PROJECTOR_TEXT]
                 assert not small, (size, small[:10])
