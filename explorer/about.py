@@ -1,10 +1,13 @@
-"""The "About" text: the paper's claims, FIRENET, what each panel shows, the reference."""
+"""The "About" text: the paper's claims, FIRENET, what each panel shows, the reference.
+
+Markdown with its maths in LaTeX (``$...$``, ``$$...$$``: Streamlit draws it with KaTeX).
+"""
 
 from __future__ import annotations
 
 __all__ = ["ABOUT", "PANELS"]
 
-ABOUT = """
+ABOUT = r"""
 **What the paper claims.** Colbrook, Antun and Hansen make three claims. (1) *The
 paradox* (their main theorem): for a constructed class of sparse-regression problems
 whose inputs are known only approximately, stable and accurate networks exist, yet no
@@ -15,13 +18,13 @@ K-2 digits need at most L. It is about computability on that class, not about MR
 (rNSPL; subsampled Fourier or Walsh data with multilevel sampling and wavelets have it
 with high probability), stable and accurate networks *can* be computed: FIRENET. Its
 theorem (SI, Theorem 3) bounds the *error to the truth*,
-||Phi(y + e) - x|| <= C1 sigma_{s,M}(x) / sqrt(s) + C2 ||e|| + a term that falls
-exponentially in the number of restarts, with C1 and C2 set by the rNSPL constants
-(rho, gamma) and the weights (for 7 wavelet levels C2 is at least about 17 gamma). It
+$\|\Phi(y + e) - x\| \le C_1\, \sigma_{s,M}(x) / \sqrt{s} + C_2 \|e\|$ + a term that falls
+exponentially in the number of restarts, with $C_1$ and $C_2$ set by the rNSPL constants
+($\rho$, $\gamma$) and the weights (for 7 wavelet levels $C_2$ is at least about $17\gamma$). It
 does not promise that the output moves less than the data. (3) Trained networks can be
 very accurate on their training images and unstable; the paper's explanation is the
-kernel of A: a map that recovers two images x, x' well while ||A(x - x')|| is small has
-a local Lipschitz constant of at least (||x - x'|| - the two errors) / ||A(x - x')||.
+kernel of $A$: a map that recovers two images $x, x'$ well while $\|A(x - x')\|$ is small has
+a local Lipschitz constant of at least $(\|x - x'\| - \text{the two errors}) / \|A(x - x')\|$.
 This page measures claims (2) and (3) on MRI-like problems; the paradox is computed on
 its own instance (docs/claims.md says which command measures what).
 
@@ -42,11 +45,11 @@ its errors are far larger than the faint detail (docs/claims.md).
 **FIRENET** (Fast Iterative REstarted NETwork) is their construction. Each layer is one
 primal-dual (Chambolle-Pock) step for the weighted square-root LASSO
 
-    minimise  lam ||x||_{1,w} + ||A x - y||_2   over wavelet coefficients x,
+$$\min_{x} \; \lambda \|x\|_{1,w} + \|A x - y\|_2 \quad \text{over wavelet coefficients } x,$$
 
-with A = sampling . Fourier (or Walsh) . inverse wavelet. Its weights are *computed*
-from A, not learned. The paper restarts it every p layers with a rescaled problem whose
-accuracy target eps_k shrinks by a factor nu (the fixed schedule: "FIRENET 5x5 (paper)";
+with $A$ = sampling $\circ$ Fourier (or Walsh) $\circ$ inverse wavelet. Its weights are *computed*
+from $A$, not learned. The paper restarts it every $p$ layers with a rescaled problem whose
+accuracy target $\varepsilon_k$ shrinks by a factor $\nu$ (the fixed schedule: "FIRENET 5x5 (paper)";
 the paper uses 5 x 5 on its ellipse images and 5 x 10 on its brain image). The stability
 theorem covers these fixed schedules, under the rNSPL assumptions. The page's FIRENET
 restarts when its own certified duality gap says so and balances its two step sizes from
@@ -66,20 +69,20 @@ through FIRENET's depth and lam; the sentence at the top of the page states what
 numbers on screen show.
 """
 
-PANELS = """
+PANELS = r"""
 - **Sampling**: the mask (white = sampled) and the log-magnitude of the image's full
   k-space (Fourier) or sequency (Walsh) coefficients; the achieved sampling rate.
 - **Reconstructions**: ground truth and each method on one colour scale, the absolute
   error underneath; PSNR, SSIM and relative error under each. All panels zoom together.
 - **Perturbation** (when one is chosen): the perturbation as an image, how much it
-  changed each network's output (|f(y + e) - f(y)|), each network's error to the truth
+  changed each network's output ($|f(y + e) - f(y)|$), each network's error to the truth
   under it (and how many times its clean error) and its output change per unit of data
   perturbation.
 - **Convergence**: relative error to the truth and the *certified* relative gap against
   layer, for FIRENET and (when asked) plain and adaptive Chambolle-Pock. Every
-  dual-feasible point z gives D(z) <= F*, whichever method produced it, so the best dual
-  value L of all the runs on these data certifies each iterate: (F(x_k) - L) / L bounds
-  (F - F*)/F* with no minimiser needed. Objective and dual values are evaluated in double
+  dual-feasible point $z$ gives $D(z) \le F^*$, whichever method produced it, so the best dual
+  value $L$ of all the runs on these data certifies each iterate: $(F(x_k) - L) / L$ bounds
+  $(F - F^*)/F^*$ with no minimiser needed. Objective and dual values are evaluated in double
   precision, so the bound holds although the page computes in single precision. The
   adaptive FIRENET never resets its dual, so its own certificate is tight (measured at
   N = 32 from layer 50 on: median 1.00-1.05x the true gap, at most 1.4x; with the
@@ -94,23 +97,23 @@ PANELS = """
   it ran: its objective against the best of its own dual values so far, nothing
   borrowed; where it meets the solid curve, its certificate is as good as the best bound
   of all runs. At the last layer FIRENET polishes its best dual where small violations
-  of |A* z| <= lam w are what limit the certificate (docs/schedules.md),
+  of $|A^* z| \le \lambda w$ are what limit the certificate (docs/schedules.md),
   so both curves can drop there. On line, spiral and 10 % radial masks the certificate
   falls far more slowly than on 2-D random ones: in double precision 3,500-7,300 layers
   to 1e-6 where 2-D random masks need 230-1,870, and on some not within 8,000
   (docs/schedules.md). Values
   below about 1e-4 are at the limit of the app's single precision: its runs stall at
   certified gaps of 4e-6 to 8e-5 (measured); the tables in docs/schedules.md are in double precision.
-- **Stability**: the error to the truth ||f(y + e) - x|| against the perturbation's size
-  ||e||, the quantity FIRENET's theorem bounds (C1 sigma + C2 ||e|| + depth term), for
+- **Stability**: the error to the truth $\|f(y + e) - x\|$ against the perturbation's size
+  $\|e\|$, the quantity FIRENET's theorem bounds ($C_1 \sigma + C_2 \|e\|$ + depth term), for
   the worst case found against each network (solid) and random noise of the same size
   (dashed), for the page's networks and the paper's fixed FIRENET schedules (5 x 5 and
   5 x 10). Beside it, each worst-case line's least-squares intercept and slope: the slope
-  is the measured counterpart of C2 for the perturbations found (a lower estimate of the
-  worst case, not a bound). The perturbation is on the data (e, ||e|| <= eta ||y||) or, as
-  in the paper, on the image (r, Nesterov ascent on the raw gradient, stopped at a norm).
+  is the measured counterpart of $C_2$ for the perturbations found (a lower estimate of the
+  worst case, not a bound). The perturbation is on the data ($e$, $\|e\| \le \eta \|y\|$) or, as
+  in the paper, on the image ($r$, Nesterov ascent on the raw gradient, stopped at a norm).
   Under it, the kernel lower bound: for an image with and without a faint detail that the
-  mask hardly measures, (||x - x'|| - both errors) / ||A(x - x')|| for each network.
+  mask hardly measures, $(\|x - x'\| - \text{both errors}) / \|A(x - x')\|$ for each network.
 
 Reference: M. J. Colbrook, V. Antun, A. C. Hansen, *The difficulty of computing stable and
 accurate neural networks: On the barriers of deep learning and Smale's 18th problem*,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from explorer import compute
+from explorer.presentation import chart_text
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
 from solver.methods import FIRENET, METHODS, STABILITY_NETWORKS
@@ -23,8 +24,9 @@ __all__ = ["CHART", "FIRENET_LABEL", "STABILITY_BUDGETS", "stability_networks", 
 #: FIRENET's curve in the convergence chart (curves are named by their labels).
 FIRENET_LABEL = METHODS[FIRENET].label
 
-#: Plotly chart options of every chart on the page.
-CHART = {"displaylogo": False, "scrollZoom": True}
+#: Plotly chart options of every chart on the page. The mouse wheel scrolls the page, not
+#: the chart under the pointer (zoom: drag a box, or the mode bar).
+CHART = {"displaylogo": False, "scrollZoom": False}
 
 #: Relative budgets ||e|| / ||y|| of the stability curves: the sweep's range (K barely
 #: changes between them), three points so the curves come in well under a minute.
@@ -142,7 +144,8 @@ def draw_convergence(settings: Settings, results: Results, slot: Any, *, key: st
         slot.info("FIRENET did not run.")
         return
     fig = compute.figure("convergence_figure", curves, restart_layers=tuple(restart_layers),
-                         eps=tuple(eps), depth=settings.view.depth, last_layer=depth)
+                         eps=tuple(eps), depth=settings.view.depth, last_layer=depth,
+                         text_size=chart_text(settings.view.present))
     fs = settings.firenet
     firenet = curves.get(FIRENET_LABEL)
     note = (certificate_note(firenet["own"], firenet["layer"], max_layers=fs.max_layers,

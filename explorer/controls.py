@@ -231,10 +231,11 @@ def _firenet_settings(specs: Mapping[str, Spec]) -> None:
 
 
 def view_controls(specs: Mapping[str, Spec]) -> None:
-    """Colour scale of the reconstructions (drawn in the main area)."""
-    c1, c2, _ = st.columns([1, 1, 2])
+    """Colour scale of the reconstructions and their hover (drawn in the main area)."""
+    c1, c2, c3, _ = st.columns([1, 1, 1, 1])
     widget("cmap", specs, container=c1)
     widget("error_max", specs, container=c2)
+    widget("values", specs, container=c3)
 
 
 def depth_slider(stops: list[int], layers_per_restart: int | None = None) -> int:
@@ -286,6 +287,6 @@ def settings_from_state(specs: Mapping[str, Spec], upload: tuple[str, str, Any, 
         firenet=firenet,
         view=ViewSettings(show=tuple(m for m in K.METHOD_LABELS if m in (ss["show"] or ())),
                           depth=settled_depth(ss.get("depth"), firenet.stops), cmap=ss["cmap"],
-                          error_max=float(ss["error_max"]), live=bool(ss["live"]),
+                          error_max=float(ss["error_max"]), values=bool(ss["values"]), live=bool(ss["live"]),
                           compare=bool(ss["compare"]), present=bool(ss["present"])),
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.figures import image_png
+from explorer.image_bytes import image_png
 
 __all__ = ["CURVE_COLUMNS", "arrays_npz", "curves_csv", "png_zip", "result_arrays", "slug"]
 

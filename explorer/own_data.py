@@ -21,7 +21,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import compute, sources, state
-from explorer.figures import coloured_png
+from explorer.image_bytes import coloured_png
 from explorer.outside import read_outside, show_refusal
 from explorer.results import Results
 from explorer.settings import FirenetSettings, Settings

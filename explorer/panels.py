@@ -26,6 +26,8 @@ from explorer.charts import (
 )
 from explorer.specs import STABILITY_PROTOCOLS
 from explorer.downloads import arrays_npz, curves_csv, png_zip, result_arrays
+from explorer.chart_style import DEFAULT_TEXT
+from explorer.presentation import chart_text
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
@@ -37,10 +39,8 @@ __all__ = [
     "about",
     "convergence",
     "notices",
-    "page_style",
     "perturbation",
     "sampling",
-    "section",
     "share",
     "stability",
     "stability_caption",
@@ -68,15 +68,16 @@ def notices() -> None:
 # --------------------------------------------------------------------------------------
 # Sampling
 # --------------------------------------------------------------------------------------
-def sampling(used: Problem, base: Problem) -> None:
+def sampling(used: Problem, base: Problem, *, text_size: int = DEFAULT_TEXT) -> None:
     """The mask the methods were given (``used``: a superset of ``base``'s after "more
-    samples"), the log k-space magnitude and the achieved rate."""
+    samples"), the log k-space magnitude and the achieved rate (chart text of
+    ``text_size`` pixels)."""
     c1, c2 = st.columns([4, 1])
     with c1:
         kspace = sources.kspace_log(used.truth if used.has_truth else compute.zero_filled_image(used),
                                     used.transform)
         st.plotly_chart(compute.figure("mask_figure", used.mask, kspace, used.rate,
-                                       used.transform), key="mask_fig", config=CHART)
+                                       used.transform, text_size=text_size), key="mask_fig", config=CHART)
     with c2:
         st.metric("Achieved sampling rate", f"{used.rate:.1%}",
                   delta=None if used.rate == base.rate else f"{used.rate - base.rate:+.1%} added",
@@ -119,7 +120,8 @@ def perturbation(settings: Settings, results: Results, base: Problem,
             rows.append((METHOD_LABELS[method], _stability_numbers(main.image, clean.image, given, base)))
         if not changes or variant.display is None:
             return
-        fig = compute.figure("perturbation_figure", variant.display, changes, title=variant.title)
+        fig = compute.figure("perturbation_figure", variant.display, changes, title=variant.title,
+                             text_size=chart_text(settings.view.present))
         st.plotly_chart(fig, key="pert_fig", config=CHART)
         columns = st.columns([1] * (len(rows) + 1) + [0.3])[1:]
         for column, (name, numbers) in zip(columns, rows):
@@ -201,7 +203,8 @@ def stability(settings: Settings, base: Problem, results: Results) -> Any:
     if stored is not None:
         slot.empty()
         c_fig, c_table = st.columns([1, 1])
-        c_fig.plotly_chart(compute.figure("stability_figure", stored), key="stab_fig", config=CHART)
+        figure = compute.figure("stability_figure", stored, text_size=chart_text(settings.view.present))
+        c_fig.plotly_chart(figure, key="stab_fig", config=CHART)
         with c_table:
             _slope_table(stored, float(np.linalg.norm(base.truth)) if base.has_truth else None)
         _kernel_panel(base, settings, kernel_networks(settings, tuple(results.main)))
@@ -340,39 +343,6 @@ def share(settings: Settings, shown: Mapping[str, np.ndarray], base: Problem,
     c3.download_button("Settings (JSON)", settings.to_json(perturbation=applied),
                        file_name="firenet_settings.json", mime="application/json", key="dl_json",
                        on_click="ignore")
-
-
-def section(title: str, *, presenting: bool = False) -> Any:
-    """A panel's container: a heading and its content, or, in presentation mode, a folded
-    expander (fewer panels on a projector)."""
-    if presenting:
-        return st.expander(title, expanded=False)
-    st.subheader(title)
-    return st.container()
-
-
-#: The page's own style (no user content): less empty space above the title, so the first
-#: screen (title, sentence, two rows of pictures) fits a 1280 x 720 projector.
-_PAGE_STYLE = """
-<style>
-  .block-container, [data-testid="stMainBlockContainer"] { padding-top: 3.6rem; }
-  h1 { font-size: 2.1rem !important; padding-top: 0 !important; }
-</style>
-"""
-
-#: Presentation mode: larger type for a projector.
-_PRESENTING_STYLE = """
-<style>
-  html, body, [data-testid="stMarkdownContainer"] p { font-size: 1.25rem; }
-  [data-testid="stCaptionContainer"] { font-size: 1.05rem; }
-  h1 { font-size: 2.6rem !important; }
-</style>
-"""
-
-
-def page_style(*, presenting: bool) -> None:
-    """Apply the page's style, and presentation mode's when asked."""
-    st.html(_PAGE_STYLE + (_PRESENTING_STYLE if presenting else ""))
 
 
 def about() -> None:

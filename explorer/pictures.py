@@ -20,6 +20,7 @@ from explorer import specs as K
 from explorer.spec import Spec
 from explorer.charts import CHART
 from explorer.outside import read_outside
+from explorer.presentation import chart_text
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
@@ -39,7 +40,7 @@ def reconstructions(specs: Mapping[str, Spec], settings: Settings, results: Resu
     controls.view_controls(specs)
     sharing.write_url(specs)  # a rerun of this fragment alone is the only run that sees the change
     ss = st.session_state
-    view = replace(settings.view, cmap=ss["cmap"], error_max=float(ss["error_max"]))
+    view = replace(settings.view, cmap=ss["cmap"], error_max=float(ss["error_max"]), values=bool(ss["values"]))
     return _row(replace(settings, view=view), results, base, variant)
 
 
@@ -63,7 +64,7 @@ def _row(settings: Settings, results: Results, base: Problem,
     depth = view.depth
     images = {METHOD_LABELS[m]: results.main[m].at_depth(depth) for m in shown}
     fig = compute.figure("reconstruction_figure", images, truth, cmap=view.cmap,
-                         error_max=view.error_max)
+                         error_max=view.error_max, values=view.values, text_size=chart_text(view.present))
     st.plotly_chart(fig, key="recon_fig", config=CHART)
 
     # One column per image panel, plus a narrow spacer where the colour bars are, so

@@ -23,6 +23,7 @@ from explorer import (
     inputs,
     panels,
     pictures,
+    presentation,
     process,
     runs,
     sharing,
@@ -60,7 +61,7 @@ def render() -> None:
     upload = uploads.accept(uploaded)
     settings = controls.settings_from_state(specs, upload)
     sharing.write_url(specs)
-    panels.page_style(presenting=settings.view.present)
+    presentation.page_style(presenting=settings.view.present)
 
     # The presets beside the title: the first screen (two rows of pictures) fits 1280 x 720.
     title, tools = st.columns([3, 2], vertical_alignment="center")
@@ -93,11 +94,12 @@ def render() -> None:
         panels.convergence(settings, results, page.convergence)
     timing.mark("page")
 
-    with panels.section("Stability against perturbation size", presenting=settings.view.present):
+    with presentation.section("Stability against perturbation size", presenting=settings.view.present):
         stab_slot = panels.stability(settings, base, results)
 
     with st.expander("Sampling: mask and k-space", expanded=False), timing.section("sampling"):
-        panels.sampling(results.problems.get(FIRENET, base), base)
+        panels.sampling(results.problems.get(FIRENET, base), base,
+                        text_size=presentation.chart_text(settings.view.present))
 
     with st.expander("Share and download", expanded=False):
         panels.share(settings, shown, base, variant, results)
@@ -122,7 +124,8 @@ class _Page:
 def _layout(specs: Mapping[str, Spec], settings: Settings) -> _Page:
     """Draw the page's fixed parts, each panel's own controls beside it, and the slots for
     what is computed."""
-    story_slot, progress_slot = Slot(), Slot()
+    # The first screen's container carries the key presentation mode's style sizes it by.
+    story_slot, progress_slot = Slot(st.container(key=presentation.FIRST_SCREEN_KEY)), Slot()
     st.subheader("Reconstructions")
     controls.method_controls(specs)
     pictures = st.container()
@@ -132,7 +135,7 @@ def _layout(specs: Mapping[str, Spec], settings: Settings) -> _Page:
         controls.perturbation_controls(specs)
     search = Slot(perturbation)
     # Convergence: FIRENET's curve streams into this slot while it runs.
-    with panels.section("Convergence against depth", presenting=settings.view.present):
+    with presentation.section("Convergence against depth", presenting=settings.view.present):
         convergence = Slot()
         fs = settings.firenet
         controls.depth_slider(fs.stops, None if fs.adaptive else fs.layers)

@@ -23,6 +23,7 @@ from explorer.charts import (
     stability_networks,
 )
 from explorer.estimates import duration
+from explorer.presentation import chart_text
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
@@ -166,7 +167,7 @@ def _live_drawer(slot: Any, settings: Settings, tag: str) -> Any:
                                   "seconds": partial.time, "own": own_certificate(partial)}}
         eps = [e / bound for e in partial.eps] if bound > 0 else None
         fig = figures.convergence_figure(curves, restart_layers=partial.restart_layers, eps=eps,
-                                         last_layer=layer)
+                                         last_layer=layer, text_size=chart_text(settings.view.present))
         fig.update_xaxes(range=[0, fs.depth])
         slot.plotly_chart(fig, key=f"conv_live_{tag}_{layer}", config=CHART)
 
@@ -285,7 +286,8 @@ def finish_long_tasks(settings: Settings, base: Problem, results: Results, conv_
 
         def grow(partial: dict) -> None:
             points = sum(len(c["size"]) for c in partial.values())
-            chart.plotly_chart(figures.stability_figure(partial), key=f"stab_fig_partial_{points}", config=CHART)
+            figure = figures.stability_figure(partial, text_size=chart_text(settings.view.present))
+            chart.plotly_chart(figure, key=f"stab_fig_partial_{points}", config=CHART)
 
         try:
             report(0.0, "the kernel bound (two forward passes per network)")

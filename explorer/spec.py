@@ -42,7 +42,8 @@ class Spec:
     low, high, step : float, optional
         Inclusive range and widget step for numbers.
     format : str, optional
-        printf-style format of a number widget.
+        printf-style format of a number widget, or one of Streamlit's named formats
+        (``"percent"``: the fraction 0.25 shown as 25%).
     param : str, optional
         The solver's name for the setting when it differs (FIRENET's ``restarts`` for
         ``n``): one set of names in the solver, short ones in URLs.

@@ -185,18 +185,20 @@ def _base_specs() -> dict[str, Spec]:
         "transform": Spec(recipe.TRANSFORM, "Transform", widget="segmented", options=tuple(TRANSFORMS),
                           labels=TRANSFORMS),
         "pattern": Spec(recipe.PATTERN, "Sampling pattern", widget="select"),
+        # Fractions shown as percentages ("percent": 0.255 reads 25.5%), as the page's text
+        # says them; the URL and the settings keep the fraction.
         "rate": Spec(recipe.RATE, "Sampling rate", widget="slider", low=0.02, high=1.0, step=0.005,
-                     format="%.3f"),
+                     format="percent"),
         "mask_seed": Spec(0, "Mask seed", low=0, high=SEED_MAX, step=1),
         # Noise and perturbation (both relative to ||y||)
         "noise": Spec(0.0, "Noise level ||e|| / ||y||", widget="slider", low=0.0, high=0.2,
-                      step=0.005, format="%.3f",
+                      step=0.005, format="percent",
                       help="Complex Gaussian noise added to the data of every method."),
         "noise_seed": Spec(0, "Noise seed", low=0, high=SEED_MAX, step=1),
         "perturbation": Spec("worst_unet", "Perturbation", widget="select", options=tuple(PERTURBATIONS),
                              labels=PERTURBATIONS),
         "budget": Spec(0.05, "Budget ||r|| / ||y||", widget="slider", low=0.0, high=0.5,
-                       step=0.005, format="%.3f"),
+                       step=0.005, format="percent"),
         "attack_steps": Spec(20, "Gradient steps of the search", low=1, high=500, step=5,
                              help="Each step is one forward and one backward pass through the "
                                   "attacked network (through all of FIRENET's layers)."),
@@ -214,6 +216,9 @@ def _base_specs() -> dict[str, Spec]:
         "cmap": Spec("gray", "Colour map", widget="select", options=COLOURMAPS),
         "error_max": Spec(0.25, "Error map range (|error| shown up to)", widget="slider",
                           low=0.01, high=1.0, step=0.01),
+        "values": Spec(False, "Pixel values on hover", widget="toggle",
+                       help="Send each image's values with its picture, so that hovering a pixel shows "
+                            "its value (about 350 kB more per 256 x 256 image); off: its position only."),
         "live": Spec(True, "Draw the convergence curve live", widget="toggle"),
         "compare": Spec(False, "Compare with Chambolle-Pock in the convergence plot",
                         widget="toggle",

@@ -17,7 +17,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import compute, variants
-from explorer.figures import coloured_png, coloured_webp
+from explorer.image_bytes import coloured_png, coloured_webp
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
@@ -55,7 +55,7 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
     ratio favours the network whose clean error is larger). ``clean`` and ``perturbed``
     map a method to its metrics (``psnr``, ``relative_error``); ``phrase`` names the
     perturbation with ``{budget}`` where its size ``budget`` goes (e.g. ``"a random
-    perturbation of {budget:.1%} of ||y||"``)."""
+    perturbation of {budget:.1%} of $\\|y\\|$"``)."""
     label = {m: _NAMES.get(m, METHOD_LABELS[m]) for m in clean}
     ranked = sorted(clean, key=lambda m: -clean[m]["psnr"])
     # Within half a dB two networks are "about as accurate": no winner is named.
@@ -72,7 +72,7 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
         return first
     size = phrase.format(budget=budget)
     if visible is not None:
-        size += f" (largest pixel change of A* e: {visible:.3f})"
+        size += f" (largest pixel change of $A^* e$: {visible:.3f})"
     # The errors themselves (the clean ones are in the pictures' captions, as PSNR).
     parts = [f"**{perturbed[m]['relative_error']:.3f}** for {label[m]}" for m in clean]
     second = f" With {size}, the relative errors are " + ", ".join(parts[:-1]) + \
@@ -98,31 +98,37 @@ def _short(method: str) -> str:
     return _NAMES.get(method, METHOD_LABELS[method]).removeprefix("the ")
 
 
-#: The perturbation kinds as the headline says them, ``{budget}`` its size ("With a ...").
+#: The perturbation kinds as the headline says them, ``{budget}`` its size ("With a ..."),
+#: maths in LaTeX (markdown: KaTeX draws it).
 _PHRASES = {
-    "random": "a random perturbation of {budget:.1%} of ||y||",
-    "worst_unet": "a perturbation chosen against the U-Net of {budget:.1%} of ||y||",
-    "worst_firenet": "a perturbation chosen against FIRENET of {budget:.1%} of ||y||",
-    "transfer": "a perturbation chosen against the other network of {budget:.1%} of ||y||",
+    "random": "a random perturbation of {budget:.1%} of $\\|y\\|$",
+    "worst_unet": "a perturbation chosen against the U-Net of {budget:.1%} of $\\|y\\|$",
+    "worst_firenet": "a perturbation chosen against FIRENET of {budget:.1%} of $\\|y\\|$",
+    "transfer": "a perturbation chosen against the other network of {budget:.1%} of $\\|y\\|$",
     "detail": "a text detail of contrast {budget:.3f} inserted",
     "more_samples": "{budget:.1%} more of k-space sampled",
 }
 
 
-def _picture(column: Any, image: np.ndarray, caption: str, value_range: tuple[float, float] = (0.0, 1.0)) -> None:
-    column.image(coloured_png(image, value_range), caption=caption, width=IMAGE_WIDTH)
+def _picture(column: Any, image: np.ndarray, caption: str, value_range: tuple[float, float] = (0.0, 1.0),
+             *, width: int | str = IMAGE_WIDTH) -> None:
+    column.image(coloured_png(image, value_range), caption=caption, width=width)
 
 
-def _error_map(column: Any, error: np.ndarray, caption: str) -> None:
+def _error_map(column: Any, error: np.ndarray, caption: str, *, width: int | str = IMAGE_WIDTH) -> None:
     # Lossy WebP: an error map is noise-like, its PNG 3-5 times larger, and no single
     # pixel value matters to the eye.
-    column.image(coloured_webp(np.abs(error), (0.0, ERROR_SCALE)), caption=caption, width=IMAGE_WIDTH)
+    column.image(coloured_webp(np.abs(error), (0.0, ERROR_SCALE)), caption=caption, width=width)
 
 
 def first_screen(settings: Settings, results: Results, base: Problem,
                  variant: variants.Variant | None) -> None:
     """Draw the first screen: the truth and each of :data:`NETWORKS` shown, on the clean
-    data, then the perturbation and the same networks on the perturbed data."""
+    data, then the perturbation and the same networks on the perturbed data.
+
+    In presentation mode the pictures fill their columns (``explorer.presentation`` sizes
+    them to the window when they are drawn in its first-screen container)."""
+    width = "stretch" if settings.view.present else IMAGE_WIDTH
     if not base.has_truth:  # measured data: no PSNR, the data residual instead
         from explorer import own_data
 
@@ -140,18 +146,18 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     if active:
         perturbed = {m: compute.metrics(results.main[m].at_depth(depth), results.problems[m].truth)
                      for m in networks}
-    phrase = _PHRASES.get(settings.perturbation.kind, "a perturbation of {budget:.1%} of ||y||")
+    phrase = _PHRASES.get(settings.perturbation.kind, "a perturbation of {budget:.1%} of $\\|y\\|$")
     # The perturbation's largest pixel is in its picture's caption, not in the sentence:
     # the sentence and two rows of pictures must fit a 1280 x 720 projector.
     lead = claim_line() + " " if perturbed is not None else ""
     st.markdown(lead + headline(clean, perturbed, phrase, settings.perturbation.budget, None))
     top = st.columns(len(networks) + 1)
-    _picture(top[0], base.truth, "Ground truth")
     # With measurement noise the first row's data are noisy, only not perturbed.
     row = "clean" if settings.perturbation.noise == 0 else "unperturbed"
+    _picture(top[0], base.truth, "Ground truth", width=width)
     for column, method in zip(top[1:], networks):
         _picture(column, results.clean[method].at_depth(depth),
-                 f"{_short(method)}, {row}: {clean[method]['psnr']:.1f} dB")
+                 f"{_short(method)}, {row}: {clean[method]['psnr']:.1f} dB", width=width)
     if variant is None:
         st.caption("Choose a perturbation (Noise and perturbation, below) to see how "
                    "each network reacts.")
@@ -166,9 +172,9 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     # and the error maps' (two lines at this width).
     what = variant.title.split(" (")[0]
     _picture(bottom[0], display, f"{what}, max {top_value:.3g}; error maps white at {ERROR_SCALE:g}",
-             (0.0, top_value))
+             (0.0, top_value), width=width)
     for column, method in zip(bottom[1:], networks):
         psnr = perturbed[method]["psnr"]
         error = results.main[method].at_depth(depth) - results.problems[method].truth
         _error_map(column, error, f"{_short(method)}, perturbed: {psnr:.1f} dB" if math.isfinite(psnr)
-                   else f"{_short(method)}, perturbed")
+                   else f"{_short(method)}, perturbed", width=width)

@@ -182,7 +182,7 @@ def test_a_cheap_worst_case_search_runs_by_itself_and_fills_the_first_screen():
     assert {m.label for m in at.metric if m.label.startswith("Output change")} == {
         "Output change, FIRENET", "Output change, U-Net"}
     story = texts(at.markdown)
-    assert "With a perturbation chosen against the U-Net of 2.0% of ||y||" in story
+    assert "With a perturbation chosen against the U-Net of 2.0% of $|y|$" in story  # LaTeX, unescaped
     captions = [caption for element in at.get("image") for caption in element.captions]
     assert len(captions) == 6 and captions[0] == "Ground truth"
     assert captions[1].startswith("U-Net, clean: ") and captions[1].endswith(" dB")

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer import figures
+from explorer import curve_figures, figures, image_bytes
 from explorer import specs as K
 from explorer.spec import parse_query, to_query, widget_value
 from explorer.downloads import arrays_npz, png_zip, slug
@@ -150,12 +150,12 @@ def test_image_panels_are_pngs_on_shared_axes_and_colour_scales():
     err = _picture_of(next(t for t in fig.data if t.name == "|error| B"), "webp")
     assert err.size == (32, 32)
     expected = plotly.colors.unlabel_rgb(plotly.colors.sample_colorscale(
-        figures.colourscale("inferno"), [32 / 255])[0])
+        image_bytes.colourscale("inferno"), [32 / 255])[0])
     assert np.abs(np.asarray(err.convert("RGB"), float) - expected).max() <= 8
     # The truth travels exactly (lossless WebP): pixel values map back through viridis.
     truth_picture = np.asarray(_picture_of(next(t for t in fig.data if t.name == "truth"), "webp").convert("RGB"))
     viridis = np.array([plotly.colors.unlabel_rgb(c) for c in plotly.colors.sample_colorscale(
-        figures.colourscale("viridis"), list(np.linspace(0, 1, 256)))]).round()
+        image_bytes.colourscale("viridis"), list(np.linspace(0, 1, 256)))]).round()
     np.testing.assert_array_equal(truth_picture, viridis[np.round(truth * 255).astype(int)])
     # The colour bars come from transparent heatmaps, nothing else is a heatmap.
     bars = [t for t in fig.data if t.type == "heatmap"]
@@ -185,7 +185,7 @@ def test_convergence_figure_is_log_scale_with_restarts_and_schedule():
 def test_a_method_has_one_colour_in_every_convergence_panel():
     from solver.methods import METHODS
 
-    assert all(figures.method_colour(m.label) == m.colour for m in METHODS.values())
+    assert all(curve_figures.method_colour(m.label) == m.colour for m in METHODS.values())
     assert len({m.colour for m in METHODS.values()}) == len(METHODS)
     curves = {name: {"layer": [1, 2], "error": [0.5, 0.4], "gap": [1.0, 0.1], "seconds": [0.1, 0.2]}
               for name in ("Chambolle-Pock, adaptive steps", "FIRENET", "Chambolle-Pock", "Some new run")}
@@ -198,14 +198,14 @@ def test_a_method_has_one_colour_in_every_convergence_panel():
 
 def test_log_axes_label_whole_values_not_lone_digits():
     # Within a decade: 1-2-5 values labelled in full (plotly alone labels "2 ... 9").
-    assert figures.log_axis([0.012, 0.021, 0.035]) == {
+    assert curve_figures.log_axis([0.012, 0.021, 0.035]) == {
         "type": "log", "exponentformat": "power", "tickvals": [0.02, 0.03], "ticktext": ["0.02", "0.03"]}
-    assert figures.log_axis([0.011, 0.05])["ticktext"] == ["0.02", "0.05"]
-    assert figures.log_axis([0.03, 0.09])["ticktext"] == ["0.03", "0.04", "0.05", "0.06", "0.07", "0.08", "0.09"]
+    assert curve_figures.log_axis([0.011, 0.05])["ticktext"] == ["0.02", "0.05"]
+    assert curve_figures.log_axis([0.03, 0.09])["ticktext"] == ["0.03", "0.04", "0.05", "0.06", "0.07", "0.08", "0.09"]
     # Over decades: powers of ten only, minor ticks unlabelled.
-    wide = figures.log_axis([1e-6, 0.3])
+    wide = curve_figures.log_axis([1e-6, 0.3])
     assert wide["dtick"] == 1 and wide["minor"]["dtick"] == "D1" and "tickvals" not in wide
-    assert figures.log_axis([0.0, float("nan")]) == {"type": "log", "exponentformat": "power"}
+    assert curve_figures.log_axis([0.0, float("nan")]) == {"type": "log", "exponentformat": "power"}
     fig = figures.convergence_figure({"FIRENET": {"layer": [1, 2, 3], "error": [0.09, 0.05, 0.04],
                                                   "gap": [1.0, 1e-2, 1e-4]}})
     assert list(fig.layout.yaxis.ticktext) == ["0.04", "0.05", "0.06", "0.07", "0.08", "0.09"]
@@ -261,7 +261,7 @@ def test_the_first_screen_sentence_says_what_the_numbers_show():
     # The errors themselves, not their ratio to the clean error (which favours the larger one).
     assert "the relative errors are **0.141** for the U-Net" in text
     assert "**0.109** for FIRENET 5x5 (paper)" in text and "**x" not in text
-    assert "(largest pixel change of A* e: 0.119)" in text
+    assert "(largest pixel change of $A^* e$: 0.119)" in text
     assert text.endswith("FIRENET and the U-Net end below FIRENET 5x5 (paper), which was at least 12.2 dB "
                          "behind unperturbed.")
     # No reversal, no such sentence; a clear winner is named.
@@ -285,7 +285,7 @@ def test_the_first_screen_sentence_names_each_perturbation_with_its_size():
     text = headline(clean, mixed, _PHRASES["detail"], 0.1, None)
     assert " With a text detail of contrast 0.100 inserted, the relative errors are **0.070** for the U-Net" in text
     for kind in ("random", "worst_unet", "worst_firenet", "transfer"):
-        assert _PHRASES[kind].format(budget=0.02).endswith(" of 2.0% of ||y||")
+        assert _PHRASES[kind].format(budget=0.02).endswith(" of 2.0% of $\\|y\\|$")
 
 
 @pytest.mark.slow
@@ -420,3 +420,36 @@ def test_the_curves_download_as_csv():
     assert rows[2]["curve"] == "Chambolle-Pock" and rows[2]["seconds"] == "" and rows[2]["certified_gap"] == "2.0"
     assert [(r["perturbation_size"], r["output_change"]) for r in rows[3:]] == [("0.01", "0.3"), ("0.021", "0.5")]
     assert curves_csv({}, None)().decode() == ",".join(CURVE_COLUMNS) + "\n"
+
+
+def test_hovering_an_image_panel_shows_the_pixel_value():
+    truth = np.random.default_rng(1).random((16, 16)).astype(np.float32)
+    fig = figures.reconstruction_figure({"A": truth * 0.5}, truth, values=True)
+    panel = next(t for t in fig.data if t.name == "A")
+    # The values themselves ride along (plotly indexes customdata [row][column] as the
+    # hovered pixel), and the hover label prints them.
+    np.testing.assert_array_equal(np.asarray(panel.customdata), truth * 0.5)
+    assert "%{customdata:.4g}" in panel.hovertemplate
+    # Error maps send no values, nor any panel unless asked: 350 kB a panel at N = 256.
+    assert next(t for t in fig.data if t.name == "|error| A").customdata is None
+    plain = figures.reconstruction_figure({"A": truth * 0.5}, truth)
+    assert all(t.customdata is None for t in plain.data)
+    assert "value" not in next(t for t in plain.data if t.name == "A").hovertemplate
+
+
+def test_presentation_text_is_projector_sized_and_titles_wrap_to_their_panels():
+    from explorer.chart_style import NARROWEST_CHART
+    from explorer.presentation import PROJECTOR_TEXT
+
+    truth = np.zeros((8, 8))
+    names = ["Zero-filled", "FIRENET", "FIRENET, paper's 5 x 5", "U-Net", "U-Net then FIRENET"]
+    fig = figures.reconstruction_figure({n: truth for n in names}, truth, text_size=PROJECTOR_TEXT)
+    assert fig.layout.font.size == PROJECTOR_TEXT
+    assert {a.font.size for a in fig.layout.annotations} == {PROJECTOR_TEXT}
+    # Each line of a subplot title fits its panel at the narrowest chart (0.56 em a character).
+    panel = NARROWEST_CHART * 0.88 / (len(names) + 1)
+    lines = [line for a in fig.layout.annotations for line in a.text.split("<br>")]
+    assert "|error| FIRENET, paper's 5 x 5" not in lines
+    assert all(len(line) * 0.56 * PROJECTOR_TEXT <= panel or " " not in line for line in lines), lines
+    # The top margin holds the tallest title.
+    assert fig.layout.margin.t >= max(a.text.count("<br>") + 1 for a in fig.layout.annotations) * PROJECTOR_TEXT
