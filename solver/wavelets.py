@@ -17,9 +17,13 @@ along the last axis), ``[m:2m, :m]`` (detail along the second-to-last axis) and
 
 Haar, the default and the transform used in every FIRENET layer, has a fast path:
 butterflies writing straight into the packed output on the large levels (four
-arithmetic calls and one scaling per level, no copies), and one dense matrix for the
-last few small levels (which would otherwise cost only Python/dispatch overhead, a few
-microseconds per torch call), applied in the transposed form that BLAS runs fast. Without
+arithmetic calls per level, no copies), and one dense matrix for the last few small
+levels (which would otherwise cost only Python/dispatch overhead, a few microseconds per
+torch call), applied in the transposed form that BLAS runs fast. The 1/2 of every 2-D
+Haar step is applied once for all levels, as one product with a map of powers of two
+(at the end of the analysis; in place of the synthesis's copy of its input): scaling by a
+power of two is exact, so this gives the bits of scaling each level, with one full-size
+pass and ``levels - 1`` calls fewer. Without
 autograd it is called directly; with it, through an ``autograd.Function`` whose backward
 is the inverse transform (the transform is real orthogonal, so its adjoint is its
 inverse, also for complex input).
@@ -41,6 +45,9 @@ SUPPORTED_FAMILIES = ("haar", "db", "sym", "coif")
 
 # Blocks of at most this side length are finished by one dense matrix on the Haar path.
 _HAAR_DENSE_SIDE = 16
+
+# The dtypes the transforms accept (see Wavelet2D._check).
+_HAAR_DTYPES = (torch.float32, torch.float64, torch.complex64, torch.complex128)
 
 
 def _check_size(size) -> int:
@@ -93,16 +100,19 @@ def _dense_tail(src: torch.Tensor, dst: torch.Tensor, side: int, matrix: torch.T
     target.copy_(res.view(b, -1, side, side).permute(0, 2, 3, 1))
 
 
-def _haar_analysis(x: torch.Tensor, fast_levels: int, dense: torch.Tensor | None) -> torch.Tensor:
-    """Butterflies on ``fast_levels`` levels, then the dense matrix of the rest.
+def _haar_analysis(x: torch.Tensor, fast_levels: int, dense: torch.Tensor | None,
+                   scale: torch.Tensor) -> torch.Tensor:
+    """Butterflies on ``fast_levels`` levels, then the dense matrix of the rest, then ``scale``.
 
     One level on the (n, n) block at the top left, n = 2h: the column butterfly of
     every row pair goes into one (B, h, 2, 2, h) buffer ``t[i, row parity, low/high,
-    j]`` (two calls), the 1/2 of the 2-D Haar step is applied to it (one call), and the
-    row butterfly writes the four bands straight into the packed output (two calls, each
-    filling a half: ``[approximation | detail]`` rows and the rows below). Four
-    arithmetic calls and one scaling per level, no copies; the views are built with
-    ``as_strided`` (one call each), since at the small levels the time is per call.
+    j]`` (two calls), and the row butterfly writes the four bands straight into the
+    packed output (two calls, each filling a half: ``[approximation | detail]`` rows and
+    the rows below). The levels' factors 1/2 are left out and applied at the end by one
+    product with ``scale`` (2^-k on the bands of level k, 2^-fast_levels on the dense
+    tail's block), exactly: a power of two scales the rounded sums by itself. The views
+    are built with ``as_strided`` (one call each), since at the small levels the time is
+    per call.
     """
     shape = x.shape
     n = shape[-1]
@@ -118,7 +128,6 @@ def _haar_analysis(x: torch.Tensor, fast_levels: int, dense: torch.Tensor | None
         t = torch.empty((b, h, 2, 2, h), dtype=x.dtype, device=x.device)
         torch.add(even, odd, out=t.select(3, 0))
         torch.sub(even, odd, out=t.select(3, 1))
-        t.mul_(0.5)
         top, bottom = t.unbind(2)  # (B, h, low/high, h): even and odd rows
         # out rows [:h] hold [approximation | detail], rows [h:n] the two other bands
         stride = (full, shape[-1], h, 1)
@@ -128,19 +137,25 @@ def _haar_analysis(x: torch.Tensor, fast_levels: int, dense: torch.Tensor | None
         n = h
     if dense is not None:
         _dense_tail(src, out, n, dense)
+    _real_view(out).mul_(scale)
     return out.view(shape)
 
 
-def _haar_synthesis(c: torch.Tensor, fast_levels: int, dense: torch.Tensor | None) -> torch.Tensor:
-    """Exact transpose (= inverse) of :func:`_haar_analysis`, in place on a copy of ``c``.
+def _haar_synthesis(c: torch.Tensor, fast_levels: int, dense: torch.Tensor | None,
+                    scale: torch.Tensor) -> torch.Tensor:
+    """Exact transpose (= inverse) of :func:`_haar_analysis`, in place on ``c * scale``.
 
-    Per level: the row butterfly of ``[approximation | detail]`` and the two bands
-    below into a (B, h, 2, 2, h) buffer (two calls), the 1/2 (one call), the column
-    butterfly back into the (n, n) block of the copy (two calls).
+    The product with ``scale`` (the analysis's map) makes the working copy and applies
+    every level's factor 1/2 at once, exactly (see :func:`_haar_analysis`). Per level:
+    the row butterfly of ``[approximation | detail]`` and the two bands below into a
+    (B, h, 2, 2, h) buffer (two calls), the column butterfly back into the (n, n) block
+    of the copy (two calls).
     """
     shape = c.shape
     size = shape[-1]
-    s = c.reshape(-1, size, size).clone()
+    c = c.reshape(-1, size, size)
+    s = torch.empty_like(c)
+    torch.mul(_real_view(c), scale, out=_real_view(s))
     b, full = s.shape[0], size * size
     n = size >> fast_levels
     if dense is not None:
@@ -154,7 +169,6 @@ def _haar_synthesis(c: torch.Tensor, fast_levels: int, dense: torch.Tensor | Non
         t = torch.empty((b, h, 2, 2, h), dtype=s.dtype, device=s.device)  # i, row parity, low/high, j
         torch.add(upper, lower, out=t.select(2, 0))
         torch.sub(upper, lower, out=t.select(2, 1))
-        t.mul_(0.5)
         low, high = t.unbind(3)
         columns = (full, 2 * size, size, 2)
         torch.add(low, high, out=s.as_strided((b, h, 2, h), columns, 0))
@@ -175,6 +189,7 @@ class _HaarFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         # real orthogonal map: adjoint = transpose = inverse (also for complex tensors)
+        # (the gradient has the input's dtype, so the plan's scale map fits it)
         return _HaarFunction.apply(grad.contiguous(), ctx.plan, not ctx.inverse), None, None
 
 
@@ -363,6 +378,16 @@ class Wavelet2D(torch.nn.Module):
             self.register_buffer("_haar_dense64", dense, persistent=False)
             self.register_buffer("_haar_dense32", dense.to(torch.float32), persistent=False)
         self._haar_fast = fast
+        # the factors 1/2 left out of the butterflies (see _haar_analysis): 2^-k on the
+        # bands of level k (finest k = 1), 2^-fast on the dense tail's block
+        finest_first = self.levels + 1 - torch.from_numpy(self.level_map)
+        scale = torch.pow(2.0, -finest_first.clamp(max=fast).to(torch.float64))
+        # one copy per input dtype, shaped as its real view (a trailing 2 for complex):
+        # a same-shape product, no broadcasting and no per-call conversion
+        for dtype in _HAAR_DTYPES:
+            parts = 2 if dtype.is_complex else 1
+            scale_view = scale.unsqueeze(-1).expand(-1, -1, parts).to(_real_dtype(dtype)).contiguous()
+            self.register_buffer(f"_haar_scale_{str(dtype).split('.')[-1]}", scale_view, persistent=False)
 
     # -- transforms ----------------------------------------------------------------
 
@@ -373,7 +398,8 @@ class Wavelet2D(torch.nn.Module):
         return self._haar_dense32 if _real_dtype(dtype) == torch.float32 else self._haar_dense64
 
     def _haar_transform(self, x: torch.Tensor, inverse: bool) -> torch.Tensor:
-        plan = (self._haar_fast, self._haar_dense(x.dtype))
+        scale = getattr(self, f"_haar_scale_{str(x.dtype).split('.')[-1]}")
+        plan = (self._haar_fast, self._haar_dense(x.dtype), scale)
         x = x.contiguous()
         if torch.is_grad_enabled() and x.requires_grad:
             return _HaarFunction.apply(x, plan, inverse)
