@@ -47,8 +47,9 @@ worth of dual ascent, then the smallest linearised correction of the violations,
 of 30 steps of one ``A`` and one ``A^*``) at the last layer, and with a target gap also at
 checks while that work stays within 10 % of the layers so far; only where the rescaling
 costs more than half the certificate, and only when a record or a target reads the
-certificate (never inside an attack's forward passes). It changes the certificate and
-the early stop, never the iterates.
+certificate (never inside an attack's forward passes, nor where the records only report
+progress: ``certificate=False``). It changes the certificate and the early stop, never
+the iterates.
 
 Every decision is a per-batch-element comparison of gaps evaluated without gradient, so
 the network is a deterministic, piecewise smooth function of ``y``: gradients flow
@@ -270,6 +271,7 @@ def adaptive_primal_dual(
     target_gap: float | None = None,
     callback: Callback | None = None,
     inplace: bool = False,
+    certificate: bool | None = None,
 ) -> torch.Tensor:
     """Primal-dual iteration with restarts and step balance chosen by the duality gap.
 
@@ -308,6 +310,13 @@ def adaptive_primal_dual(
         ``dual_value`` in double precision); returning ``True`` stops after that layer.
     inplace : bool
         Reuse buffers in place (only when no gradient is needed).
+    certificate : bool, optional
+        Whether the records carry the certificate: the best dual point evaluated at every
+        check (one ``A^*`` in double precision) and polished at the last layer. Default:
+        when a callback is attached. ``False`` skips that work where the records serve
+        progress alone (their ``dual`` stays 0 and ``gap`` is then the objective ``F``, a
+        valid but loose bound); a target gap always reads the certificate. The output is
+        the same either way.
 
     Returns
     -------
@@ -318,7 +327,7 @@ def adaptive_primal_dual(
         the smallest certified gap; a later check replaces it only by a lower one.
     """
     pb = _problem(A, y, thr_unit, norm=norm, rule=rule, restart=restart, target_gap=target_gap,
-                  certificate_read=callback is not None or target_gap is not None, inplace=inplace)
+                  certificate_read=_reads_certificate(certificate, callback, target_gap), inplace=inplace)
     st = _start(pb, x, omega)
     for layer in range(1, max_layers + 1):
         new = _advance(pb, st)
@@ -330,6 +339,16 @@ def adaptive_primal_dual(
         if stop:
             break
     return st.held
+
+
+def _reads_certificate(certificate: bool | None, callback: Callback | None, target_gap: float | None) -> bool:
+    """Whether the run evaluates (and polishes) its dual side: for a target, and for the
+    records unless ``certificate`` is False."""
+    if certificate is not None and not isinstance(certificate, bool):
+        raise ValueError(f"certificate must be True, False or None, got {certificate!r}")
+    if target_gap is not None:
+        return True
+    return callback is not None if certificate is None else certificate
 
 
 @dataclass(frozen=True)
