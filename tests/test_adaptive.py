@@ -32,6 +32,7 @@ from solver.operators import SubsampledFourier, WaveletMeasurement
 from solver.phantoms import shepp_logan
 from solver.sampling import make_mask
 from solver.schedules import AdaptiveRule, restart_targets
+from solver.segments import Segmented
 from solver.wavelets import Wavelet2D, level_weights
 
 LAM = 2.5e-4
@@ -522,6 +523,13 @@ def test_certificate_false_skips_the_dual_side_and_keeps_the_output(problems):
     assert torch.equal(outs["progress"], outs["none"]) and torch.equal(outs["read"], outs["none"])
     assert len(records) == 200 and float(records[-1].dual_value) == 0.0
     assert float(records[-1].gap) == pytest.approx(float(objective(records[-1].coeffs, y, A, LAM, w)), rel=1e-12)
+    # the heartbeat of a segmented network (an attack's forward pass) reads no certificate
+    counting = _CountingA(A)
+    net = FIRENET(counting, weights=w, schedule="adaptive", max_layers=200, rule=rule)
+    with torch.no_grad():
+        image = Segmented(net, chunk=3, heartbeat=lambda: None)(y)
+    assert counting.calls == calls["none"]
+    assert torch.equal(image, A.wavelet.inverse(outs["none"]).real)
     with pytest.raises(ValueError, match="certificate"):
         FIRENET(A, weights=w, schedule="adaptive", max_layers=10).solve(y, certificate="yes")
 
