@@ -311,12 +311,10 @@ def adaptive_primal_dual(
     inplace : bool
         Reuse buffers in place (only when no gradient is needed).
     certificate : bool, optional
-        Whether the records carry the certificate: the best dual point evaluated at every
-        check (one ``A^*`` in double precision) and polished at the last layer. Default:
-        when a callback is attached. ``False`` skips that work where the records serve
-        progress alone (their ``dual`` stays 0 and ``gap`` is then the objective ``F``, a
-        valid but loose bound); a target gap always reads the certificate. The output is
-        the same either way.
+        Whether the records carry the certificate (the best dual point, one ``A^*`` in
+        double precision per check, polished at the last layer); default: with a callback.
+        ``False`` where records report progress alone (``dual`` stays 0, ``gap`` = ``F``);
+        a target always reads it. The output is the same either way.
 
     Returns
     -------
