@@ -330,7 +330,8 @@ class FIRENET(nn.Module):
         targets = self._targets(y)
         return [start] + [restart(k, eps) for k, eps in enumerate(targets)] + [lambda psi: to_image(self.A, psi)]
 
-    def solve(self, y: torch.Tensor, x0: Any = None, callback: Callback | None = None) -> torch.Tensor:
+    def solve(self, y: torch.Tensor, x0: Any = None, callback: Callback | None = None, *,
+              certificate: bool | None = None) -> torch.Tensor:
         """Run the network; return complex wavelet coefficients.
 
         Parameters
@@ -342,6 +343,11 @@ class FIRENET(nn.Module):
         callback : callable, optional
             Called with a :class:`LayerRecord` after each layer; returning ``True``
             stops early and returns that record's ``coeffs``.
+        certificate : bool, optional
+            Adaptive schedule: whether the records carry the certified gap (default: with
+            a callback); ``False`` where the callback only reports progress saves the
+            dual side's work (see :func:`solver.schedules.adaptive_primal_dual`). The
+            fixed schedule ignores it.
 
         Returns
         -------
@@ -356,6 +362,7 @@ class FIRENET(nn.Module):
             return adaptive_primal_dual(
                 self.A, y, psi, self.threshold_unit(wide(y)), max_layers=self.max_layers, norm=self.norm,
                 rule=self.rule, target_gap=self.target_gap, callback=callback, inplace=inplace,
+                certificate=certificate,
             )
         a_psi = torch.zeros_like(y) if (inplace and x0 is None) else None  # A psi, reused
         for k, eps in enumerate(self._targets(y)):
@@ -365,11 +372,12 @@ class FIRENET(nn.Module):
                 break
         return psi
 
-    def forward(self, y: torch.Tensor, x0: Any = None, callback: Callback | None = None) -> torch.Tensor:
-        """Reconstruct the image: real part of ``W^-1 solve(y, x0, callback)``.
+    def forward(self, y: torch.Tensor, x0: Any = None, callback: Callback | None = None, *,
+                certificate: bool | None = None) -> torch.Tensor:
+        """Reconstruct the image: real part of ``W^-1 solve(y, x0, callback, certificate=...)``.
 
         Returns
         -------
         torch.Tensor, shape (..., N, N), real dtype matching ``y``
         """
-        return to_image(self.A, self.solve(y, x0, callback))
+        return to_image(self.A, self.solve(y, x0, callback, certificate=certificate))

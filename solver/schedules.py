@@ -47,8 +47,9 @@ worth of dual ascent, then the smallest linearised correction of the violations,
 of 30 steps of one ``A`` and one ``A^*``) at the last layer, and with a target gap also at
 checks while that work stays within 10 % of the layers so far; only where the rescaling
 costs more than half the certificate, and only when a record or a target reads the
-certificate (never inside an attack's forward passes). It changes the certificate and
-the early stop, never the iterates.
+certificate (never inside an attack's forward passes, nor where the records only report
+progress: ``certificate=False``). It changes the certificate and the early stop, never
+the iterates.
 
 Every decision is a per-batch-element comparison of gaps evaluated without gradient, so
 the network is a deterministic, piecewise smooth function of ``y``: gradients flow
@@ -270,6 +271,7 @@ def adaptive_primal_dual(
     target_gap: float | None = None,
     callback: Callback | None = None,
     inplace: bool = False,
+    certificate: bool | None = None,
 ) -> torch.Tensor:
     """Primal-dual iteration with restarts and step balance chosen by the duality gap.
 
@@ -308,6 +310,11 @@ def adaptive_primal_dual(
         ``dual_value`` in double precision); returning ``True`` stops after that layer.
     inplace : bool
         Reuse buffers in place (only when no gradient is needed).
+    certificate : bool, optional
+        Whether the records carry the certificate (the best dual point, one ``A^*`` in
+        double precision per check, polished at the last layer); default: with a callback.
+        ``False`` where records report progress alone (``dual`` stays 0, ``gap`` = ``F``);
+        a target always reads it. The output is the same either way.
 
     Returns
     -------
@@ -318,7 +325,7 @@ def adaptive_primal_dual(
         the smallest certified gap; a later check replaces it only by a lower one.
     """
     pb = _problem(A, y, thr_unit, norm=norm, rule=rule, restart=restart, target_gap=target_gap,
-                  certificate_read=callback is not None or target_gap is not None, inplace=inplace)
+                  certificate_read=_reads_certificate(certificate, callback, target_gap), inplace=inplace)
     st = _start(pb, x, omega)
     for layer in range(1, max_layers + 1):
         new = _advance(pb, st)
@@ -330,6 +337,16 @@ def adaptive_primal_dual(
         if stop:
             break
     return st.held
+
+
+def _reads_certificate(certificate: bool | None, callback: Callback | None, target_gap: float | None) -> bool:
+    """Whether the run evaluates (and polishes) its dual side: for a target, and for the
+    records unless ``certificate`` is False."""
+    if certificate is not None and not isinstance(certificate, bool):
+        raise ValueError(f"certificate must be True, False or None, got {certificate!r}")
+    if target_gap is not None:
+        return True
+    return callback is not None if certificate is None else certificate
 
 
 @dataclass(frozen=True)
@@ -449,12 +466,21 @@ def _start(pb: _Problem, x: torch.Tensor, omega: float | None) -> _State:
     batch = y.shape[:-1]
     x = x.expand(batch + x.shape[-2:]).clone() if x.shape[:-2] != batch else x
     omega_t = _initial_omega(pb, x, omega)
-    ax = A.forward(x)
     z = torch.zeros_like(y)
     atz = torch.zeros_like(x)
-    with torch.no_grad():
-        gap_restart = _primal_value(x, ax, y, pb.thr_unit)  # D(0) = 0
-        held_f = _primal_wide(A, x, pb.y_wide, pb.thr_wide)
+    if x.requires_grad or bool(x.any()):
+        ax = A.forward(x)
+        with torch.no_grad():
+            gap_restart = _primal_value(x, ax, y, pb.thr_unit)  # D(0) = 0
+            held_f = _primal_wide(A, x, pb.y_wide, pb.thr_wide)
+    else:
+        # the usual start at 0 (FIRENET without x0): A 0 = 0 and F(0) = ||y||, the same
+        # numbers as applying A (up to the sign of zeros), without two applications of A
+        # (one of them in double precision): a tenth of a 20-layer run
+        ax = torch.zeros_like(y)
+        with torch.no_grad():
+            gap_restart = norm_last(y)
+            held_f = norm_last(pb.y_wide)
     device = y.device
     return _State(
         x, ax, z, atz, sums=[torch.zeros_like(t) for t in (x, ax, z, atz)],

@@ -32,6 +32,7 @@ from solver.operators import SubsampledFourier, WaveletMeasurement
 from solver.phantoms import shepp_logan
 from solver.sampling import make_mask
 from solver.schedules import AdaptiveRule, restart_targets
+from solver.segments import Segmented
 from solver.wavelets import Wavelet2D, level_weights
 
 LAM = 2.5e-4
@@ -501,6 +502,36 @@ def test_schedule_polishes_its_dual_only_where_it_is_read(problems):
     assert calls[30, True] == calls[0, True] + 2 * (2 * 30 + 2) + 2 + 1
     for key in outs:
         assert torch.equal(outs[key], outs[0, False])
+
+
+def test_certificate_false_skips_the_dual_side_and_keeps_the_output(problems):
+    """A callback that only reports progress (``certificate=False``, a heartbeat) costs no
+    application of A beyond the run without a callback, its records carry the zero dual
+    point (gap = F), and the output is that of the run without a callback and of the run
+    whose records read the certificate."""
+    A, y, w = problems["radial32-unit"]
+    rule = AdaptiveRule(data_consistent=True)
+    outs, calls, records = {}, {}, []
+    for key, callback, certificate in (("none", None, None), ("progress", records.append, False),
+                                       ("read", lambda r: None, None)):
+        counting = _CountingA(A)
+        net = FIRENET(counting, weights=w, schedule="adaptive", max_layers=200, rule=rule)
+        with torch.no_grad():
+            outs[key] = net.solve(y, callback=callback, certificate=certificate)
+        calls[key] = counting.calls
+    assert calls["progress"] == calls["none"] < calls["read"]
+    assert torch.equal(outs["progress"], outs["none"]) and torch.equal(outs["read"], outs["none"])
+    assert len(records) == 200 and float(records[-1].dual_value) == 0.0
+    assert float(records[-1].gap) == pytest.approx(float(objective(records[-1].coeffs, y, A, LAM, w)), rel=1e-12)
+    # the heartbeat of a segmented network (an attack's forward pass) reads no certificate
+    counting = _CountingA(A)
+    net = FIRENET(counting, weights=w, schedule="adaptive", max_layers=200, rule=rule)
+    with torch.no_grad():
+        image = Segmented(net, chunk=3, heartbeat=lambda: None)(y)
+    assert counting.calls == calls["none"]
+    assert torch.equal(image, A.wavelet.inverse(outs["none"]).real)
+    with pytest.raises(ValueError, match="certificate"):
+        FIRENET(A, weights=w, schedule="adaptive", max_layers=10).solve(y, certificate="yes")
 
 
 def test_polish_dual_bad_arguments_raise_naming_the_parameter(problems):

@@ -264,3 +264,36 @@ def test_haar_batch_views_and_offsets():
     shifted = torch.randn(64 * 64 + 7, dtype=torch.complex128, generator=g)[7:].view(64, 64)
     assert torch.equal(W.forward(shifted), W.forward(shifted.clone()))
     assert torch.equal(W.inverse(shifted), W.inverse(shifted.clone()))
+
+
+def test_haar_work_buffers_never_leak_into_outputs_or_across_threads():
+    """The fast path keeps work buffers per thread: an output is never overwritten by a
+    later call (of either transform, other shapes and dtypes in between, more of them than
+    a thread keeps), and threads transforming at once get their own results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = torch.Generator().manual_seed(11)
+    inputs = [(Wavelet2D("haar", levels, size), torch.randn(batch, size, size, dtype=dtype, generator=g))
+              for size, levels, batch, dtype in ((64, 6, 1, torch.complex64), (64, 3, 2, torch.complex64),
+                                                 (32, 5, 1, torch.float64), (128, 7, 3, torch.complex128),
+                                                 (64, 6, 1, torch.float32), (16, 4, 1, torch.complex64))]
+    expected = [(_previous_haar_analysis(x, W._haar_fast, W._haar_dense(x.dtype)),
+                 _previous_haar_synthesis(x, W._haar_fast, W._haar_dense(x.dtype))) for W, x in inputs]
+    kept, negated = [], []
+    for W, x in inputs:  # each transform twice in a row (the same work buffers), then the next ones
+        kept.append((W.forward(x), W.inverse(x)))
+        negated.append((W.forward(-x), W.inverse(-x)))
+    for (c, r), (c_neg, r_neg), (old_c, old_r) in zip(kept, negated, expected):
+        tol = 1e-5 if c.dtype in (torch.float32, torch.complex64) else 1e-12
+        assert float((c - old_c).abs().max()) <= tol and float((r - old_r).abs().max()) <= tol
+        assert torch.equal(c_neg, -c) and torch.equal(r_neg, -r)
+
+    def transform_many(index):
+        W, x = inputs[index % len(inputs)]
+        return [(W.forward(x), W.inverse(x)) for _ in range(20)][-1]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(transform_many, range(12)))
+    for index, (c, r) in enumerate(results):
+        c0, r0 = kept[index % len(inputs)]
+        assert torch.equal(c, c0) and torch.equal(r, r0)
