@@ -223,19 +223,30 @@ def estimates_part() -> None:
     )
 
     torch.set_num_threads(1)
-    print(f"\n| task | estimate (s) | actual (s) | estimate / actual | {load()}")
-    print("|---|---|---|---|")
+    # The page states one number within 1.5x on a quiet server and a range up to the busy
+    # factor (explorer.estimates.approximately) when other work shares the cores.
+    print(f"\n| task | estimate (s) | busy factor | actual (s) | estimate / actual | as the page states it | "
+          f"held | {load()}")
+    print("|---|---|---|---|---|---|---|")
+
+    def row(task: str, estimate: float, factor: float, actual: float) -> None:
+        held = estimate / 1.5 <= actual <= estimate * max(1.5, factor)
+        print(f"| {task} | {estimate:.2f} | {factor:.2f} | {actual:.2f} | {estimate / actual:.2f} | "
+              f"{estimates.approximately(estimate, factor)} | {'yes' if held else 'no'} |")
+
     cases = [("firenet", 128, 10, 30), ("firenet", 256, 15, 20), ("cp", 256, 15, 20),
-             ("firenet", 512, 5, 20), ("unet_firenet", 256, 15, 20)]
+             ("firenet", 512, 5, 20), ("unet_firenet", 256, 15, 20), ("firenet", 256, None, None)]
     for k, (method, size, n, p) in enumerate(cases):
         truth, _ = sources.test_image("shepp_logan", size, 0)
         base = compute.base_problem(ImageSettings(size=size), truth, MeasurementSettings(seed=900 + k), 0.0, 0)
-        fs = replace(FirenetSettings(), schedule="fixed", restarts=n, layers=p)
+        # None: the page's default, the adaptive schedule (estimated for its most layers).
+        fs = FirenetSettings() if n is None else replace(FirenetSettings(), schedule="fixed", restarts=n, layers=p)
         estimate = estimates.reconstruction_seconds(method, base, fs)
+        factor = estimates.busy_factor()
         start = time.perf_counter()
         compute.reconstruct(method, base, fs)
-        actual = time.perf_counter() - start
-        print(f"| {method} N = {size}, {n} x {p} | {estimate:.2f} | {actual:.2f} | {estimate / actual:.2f} |")
+        shape = f"adaptive, at most {fs.max_layers} layers" if n is None else f"{n} x {p}"
+        row(f"{method} N = {size}, {shape}", estimate, factor, time.perf_counter() - start)
     memory = 256 * 2**20
     for k, (target, size, n, p, steps) in enumerate([("firenet", 128, 10, 30, 3), ("firenet", 256, 15, 20, 2),
                                                     ("unet", 256, 15, 20, 3), ("firenet", 512, 5, 20, 1)]):
@@ -244,14 +255,14 @@ def estimates_part() -> None:
         fs = replace(FirenetSettings(), schedule="fixed", restarts=n, layers=p)
         ps = PerturbationSettings(kind="worst_firenet", steps=steps, budget=0.05)
         estimate = estimates.attack_seconds(target, base, fs, ps, memory)
+        factor = estimates.busy_factor()
         chunk = estimates.attack_chunk(base, fs, memory) if target == "firenet" else 0
         mb = estimates.attack_memory_bytes(target, base, fs, memory) / 2**20
         start = time.perf_counter()
         variants.attack(target, base, fs, ps, memory_bytes=memory)
         actual = time.perf_counter() - start
         graph = (f"segments of {chunk} layers" if chunk else "whole graph") + (f", ~{mb:.0f} MB" if mb else "")
-        print(f"| search vs {target} N = {size}, {n} x {p}, {steps} steps ({graph}) | {estimate:.2f} | "
-              f"{actual:.2f} | {estimate / actual:.2f} |")
+        row(f"search vs {target} N = {size}, {n} x {p}, {steps} steps ({graph})", estimate, factor, actual)
 
 
 def main() -> None:

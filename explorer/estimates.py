@@ -12,6 +12,7 @@ against actual).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import replace
@@ -31,7 +32,9 @@ from solver.trace import recorded_layers
 __all__ = [
     "attack_chunk",
     "attack_memory_bytes",
+    "approximately",
     "attack_seconds",
+    "busy_factor",
     "duration",
     "forget",
     "reconstruction_seconds",
@@ -204,6 +207,42 @@ def attack_seconds(target: str, problem: Problem, fs: FirenetSettings, ps: Pertu
         chunk = attack_chunk(problem, fs, memory_bytes)
         return fs.depth * (2 * per_layer + ps.steps * _gradient_seconds(target, problem, fs, chunk))
     return 2 * _one_shot(target, problem, fs) + ps.steps * _gradient_seconds(target, problem, fs, 0)
+
+
+#: A busy factor from which the page states a range instead of one number: below it the
+#: single estimate stays within the 1.5x that estimates are held to on a quiet machine.
+RANGE_FROM = 1.5
+
+
+def busy_factor(load: float | None = None, cores: int | None = None) -> float:
+    """How many times longer than estimated a one-thread run may take now.
+
+    The estimates are calibrated as the faster of two runs, i.e. for a core of its own.
+    With ``load`` runnable processes (the 1-minute load average, read from the system
+    when not given) besides this one on ``cores`` cores, each gets about
+    ``cores / (load + 1)`` of a core: 1 on a quiet machine.
+    """
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # no load average on this system
+            return 1.0
+    if cores is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:
+            cores = os.cpu_count() or 1
+    return max(1.0, (float(load) + 1.0) / max(int(cores), 1))
+
+
+def approximately(seconds: float, factor: float | None = None) -> str:
+    """An estimate in words for the page: "about 4 s" on a quiet server, a range such as
+    "4 s to 9 s, the server being busy" when other work may slow the run down by
+    ``factor`` (:func:`busy_factor` now, when not given) of :data:`RANGE_FROM` or more."""
+    factor = busy_factor() if factor is None else factor
+    if factor < RANGE_FROM:
+        return f"about {duration(seconds)}"
+    return f"{duration(seconds)} to {duration(seconds * factor)}, the server being busy"
 
 
 def duration(seconds: float) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import compute, runs, sources, state, variants
+from explorer.estimates import approximately, duration
 from explorer.about import ABOUT, PANELS
 from explorer.charts import (
     CHART,
@@ -100,10 +101,10 @@ def perturbation(settings: Settings, results: Results, base: Problem,
 
             budget = state.memory().work_budget_seconds
             why = ("it was cancelled" if runs.attack_cancelled() else
-                   f"that is more than the {_duration(budget)} the page starts by itself")
+                   f"that is more than the {duration(budget)} the page starts by itself")
             st.info(f"This perturbation needs a {variant.pending} (gradient ascent, "
-                    f"{settings.perturbation.steps} steps, about "
-                    f"{_duration(search_estimate(settings, results))}); {why}. The page above shows "
+                    f"{settings.perturbation.steps} steps, "
+                    f"{approximately(search_estimate(settings, results))}); {why}. The page above shows "
                     "the unperturbed data until it has run.")
             st.button("Run the worst-case search", key="run_attack", type="primary",
                       on_click=_request, args=("attack_request",))
@@ -210,8 +211,8 @@ def stability(settings: Settings, base: Problem, results: Results) -> Any:
         _kernel_panel(base, settings, kernel_networks(settings, tuple(results.main)))
         return st.container()
     if not state.memory().stability_request:
-        slot.button(f"Compute the stability curves and the kernel bound ({'up to ' if protocol == 'image' else ''}"
-                    f"about {_duration(estimate)})",
+        slot.button(f"Compute the stability curves and the kernel bound ({approximately(estimate)}"
+                    f"{', at most' if protocol == 'image' else ''})",
                     key="run_stability", on_click=_request, args=("stability_request",),
                     help="Runs worst-case searches against each network at every size; "
                          "the rest of the page stays usable and the progress is shown.")
@@ -292,12 +293,6 @@ def _kernel_panel(base: Problem, settings: Settings, names: tuple[str, ...]) -> 
             "measures the detail. A map that recovers both images has local Lipschitz constant at least "
             "(||x - x'|| - err(x) - err(x')) / ||A(x - x')||; a bound of 0 or below means the network does not "
             "recover both (it misses the detail), so the argument forces nothing on it.")
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{max(seconds, 1):.0f} s"
-    return f"{seconds / 60:.0f} min"
 
 
 # --------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from explorer.charts import (
     kernel_networks,
     stability_networks,
 )
-from explorer.estimates import duration
+from explorer.estimates import approximately, duration
 from explorer.presentation import chart_text
 from explorer.results import Results
 from explorer.settings import Settings
@@ -74,14 +74,14 @@ def admitted(job: Any, estimate: float, what: str, slot: Any) -> bool:
     if memory.cancelled == job:
         with slot.container():
             st.info(f"{what} was cancelled.")
-            st.button(f"Run it (about {duration(estimate)})", key=f"confirm_{_tag(job)}", on_click=confirm,
+            st.button(f"Run it ({approximately(estimate)})", key=f"confirm_{_tag(job)}", on_click=confirm,
                       args=(job,))
         return False
     if estimate > budget and memory.confirmed != job:
         with slot.container():
-            st.warning(f"{what} would take about {duration(estimate)} on this server, more than the "
+            st.warning(f"{what} would take {approximately(estimate)} on this server, more than the "
                        f"{duration(budget)} the page starts by itself. Nothing runs until you ask.")
-            st.button(f"Run it (about {duration(estimate)})", key=f"confirm_{_tag(job)}", type="primary",
+            st.button(f"Run it ({approximately(estimate)})", key=f"confirm_{_tag(job)}", type="primary",
                       on_click=confirm, args=(job,))
         return False
     return True
@@ -100,7 +100,7 @@ def running(job: Any, what: str, estimate: float, slot: Any) -> Callable[[float 
     stops the script when the visitor leaves, cancels or changes a setting)."""
     start = time.perf_counter()
     with slot.container():
-        bar = st.progress(0.0, text=f"{what}: starting (about {duration(estimate)})")
+        bar = st.progress(0.0, text=f"{what}: starting ({approximately(estimate)})")
         st.button("Cancel", key=f"cancel_{_tag(job)}", on_click=cancel, args=(job,),
                   help="Stops the computation; the settings stay, and it can be started again.")
     last = [0.0]
@@ -109,7 +109,7 @@ def running(job: Any, what: str, estimate: float, slot: Any) -> Callable[[float 
         if fraction is not None:
             last[0] = min(max(float(fraction), 0.0), 1.0)
         elapsed = time.perf_counter() - start
-        text = f"{what}: {elapsed:.0f} s of about {duration(estimate)}"
+        text = f"{what}: {elapsed:.0f} s of {approximately(estimate)}"
         bar.progress(last[0], text=text + (f" ({note})" if note else ""))
 
     return tick
