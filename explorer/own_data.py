@@ -1,6 +1,6 @@
 """Bring your own data: a mask file, a measured k-space, FIRENET's advanced settings.
 
-The controls (:func:`mask_controls` and :func:`kspace_controls` in the sidebar,
+The controls (:func:`mask_controls` and :func:`kspace_controls` on the own-data page,
 :func:`weight_controls` and :func:`advanced_controls` with FIRENET's settings) draw their widgets from the specs and
 validate uploads as they arrive: a file that cannot be used is reported (its message shown
 as plain text, never as markdown) and the last valid one stays in use. The page parts
@@ -37,6 +37,9 @@ __all__ = [
     "advanced_controls",
     "checked_advanced",
     "first_screen",
+    "image_in_use",
+    "kspace_in_use",
+    "mask_in_use",
     "kspace_controls",
     "mask_controls",
     "measured",
@@ -61,6 +64,32 @@ def show_error(text: str, container: Any = st) -> None:
 
 def _file_id(uploaded: Any) -> Any:
     return getattr(uploaded, "file_id", None) or (uploaded.name, uploaded.size)
+
+
+# --------------------------------------------------------------------------------------
+# What is in use (one line each, for the sidebar and the reconstruction page)
+# --------------------------------------------------------------------------------------
+def image_in_use() -> str:
+    """Which uploaded image the pages use, in one sentence."""
+    upload = state.memory().user_upload
+    if upload is None:
+        return "No image uploaded yet."
+    name, _, image, _ = upload
+    return plain(f"Image in use: {name} ({image.shape[0]} x {image.shape[1]}).", limit=120)
+
+
+def mask_in_use() -> str:
+    """Which mask file the pages use, in one sentence."""
+    mask = state.memory().user_mask
+    return "No mask uploaded yet." if mask is None else plain(f"Mask in use: {mask[0]}.", limit=120)
+
+
+def kspace_in_use() -> str:
+    """Which measured k-space the pages use, in one sentence."""
+    files = state.memory().user_kspace
+    if not files:
+        return "No k-space uploaded yet."
+    return plain(f"k-space in use: {' + '.join(name for name, _ in files)}.", limit=120)
 
 
 # --------------------------------------------------------------------------------------
@@ -140,7 +169,7 @@ def measured(size: int, convention: str) -> Problem | None:
     files = memory.user_kspace
     if not files:
         if not memory.kspace_error:
-            st.info("Upload a measured k-space in the sidebar (Image). Until then the "
+            st.info("Upload a measured k-space on the Own data page. Until then the "
                     "previous image is shown.")
         return None
     names = " + ".join(name for name, _ in files)

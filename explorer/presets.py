@@ -31,12 +31,16 @@ class Preset:
         Settings to apply on top of the defaults.
     request : tuple of str
         Long computations to start right away (``"attack"``, ``"stability"``).
+    page : str
+        The page it opens (``explorer.pages.PAGE_PATHS``): a preset about convergence
+        opens the convergence page.
     """
 
     label: str
     description: str
     values: dict[str, Any] = field(default_factory=dict)
     request: tuple[str, ...] = ()
+    page: str = "reconstruction"
 
 
 PRESETS: dict[str, Preset] = {
@@ -44,11 +48,14 @@ PRESETS: dict[str, Preset] = {
         "Convergence: FIRENET vs Chambolle-Pock",
         "The paper's convergence experiment (supplement) at N = 256: Shepp-Logan, "
         "multilevel Fourier sampling at 15%, noise ||e|| = 0.02 ||y||, the paper's 16 "
-        "restarts of 5 layers. Watch the certified gap against the eps_k schedule: with "
-        "these values FIRENET stalls here; press 'Adaptive' (FIRENET settings) to compare.",
+        "restarts of 5 layers. The Convergence page opens: FIRENET's error and certified gap "
+        "against the layers, beside both Chambolle-Pock runs and the eps_k schedule. With "
+        "these values FIRENET stalls here; press 'Adaptive' (FIRENET settings, beside the "
+        "chart) to compare.",
         {"image": "shepp_logan", "size": 256, "pattern": "multilevel", "rate": 0.15,
          "noise": 0.02, "perturbation": "none", "schedule": "fixed", "n": 16, "p": 5, "nu": math.exp(-1.0), "C": 1.0, "output": "ergodic",
          "show": (M.ZERO_FILLED, M.FIRENET, M.CP, M.CP_ADAPTIVE)},
+        page="convergence",
     ),
     "detail": Preset(
         "\"Can u see it?\": a small detail",
@@ -105,12 +112,14 @@ PRESETS: dict[str, Preset] = {
         "||e|| = 0.02 ||y||, 16 restarts of 5 layers, tau = sigma = 1, weights from the "
         "published scheme (threshold 0.1), one wavelet level fewer than the maximum. "
         "Differs: N = 256 instead of 1024 (7 Haar levels instead of 9); our seeded DAS "
-        "draw, not the published mask file.",
+        "draw, not the published mask file. The Convergence page opens: FIRENET's error and "
+        "certified gap against the layers, beside both Chambolle-Pock runs.",
         {"image": "shepp_logan", "size": 256, "pattern": "das", "pp_das_reference": "shepp_logan",
          "rate": 0.15, "noise": 0.02, "schedule": "fixed", "n": 16, "p": 5, "nu": math.exp(-1.0), "C": 1.0,
          "lam": LAM, "output": "ergodic", "levels": 7, "weights": "authors", "threshold": 0.1,
          "perturbation": "none",
          "show": (M.ZERO_FILLED, M.FIRENET, M.CP, M.CP_ADAPTIVE)},
+        page="convergence",
     ),
     "published_ellipses": Preset(
         "Ellipse experiment (published script): tau = sigma = 0.6",
