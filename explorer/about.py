@@ -63,9 +63,9 @@ accurate than the U-Net, and under its own worst case its output moves about twi
 much as the data, relatively (the U-Net's three times). Run to the minimiser, FIRENET is
 as accurate as the U-Net on these images, and its own worst case moves its output 5-7
 times as much as the data. The theorem's measure is the error to the truth against
-||e||: the stability panel plots it and fits its slope for each network, the paper's
+$\|e\|$: the stability panel plots it and fits its slope for each network, the paper's
 fixed schedules included. In this setting accuracy and the size of that slope trade off
-through FIRENET's depth and lam; the sentence at the top of the page states what the
+through FIRENET's depth and $\lambda$; the sentence at the top of the page states what the
 numbers on screen show.
 """
 

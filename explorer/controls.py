@@ -202,7 +202,7 @@ def _perturbation_choice(specs: Mapping[str, Spec]) -> None:
         widget("budget", specs, label="Extra samples (rate)",
                help="Extra fraction of k-space sampled on top of the mask.")
     elif kind != "none":
-        widget("budget", specs, help="Size of the perturbation relative to ||y||.")
+        widget("budget", specs, help="Size of the perturbation relative to ‖y‖.")
     if kind in K.SEARCHED_PERTURBATIONS:
         widget("attack_steps", specs)
 
@@ -219,7 +219,7 @@ def _firenet_settings(specs: Mapping[str, Spec]) -> None:
     ss = st.session_state
     c1, c2 = st.columns(2)
     c1.button("Paper's values", key="btn_paper", on_click=apply_values, args=(firenet_values("paper"),),
-              width="stretch", help="Fixed schedule, 5 restarts of 5 layers, nu = e^-1, C = 1, "
+              width="stretch", help="Fixed schedule, 5 restarts of 5 layers, ν = e⁻¹, C = 1, "
                                     "ergodic output (Colbrook, Antun, Hansen 2022).")
     c2.button("Adaptive", key="btn_adaptive", on_click=apply_values, args=(firenet_values("adaptive"),),
               width="stretch", help="The default: 300 layers whose restarts and step balance "

@@ -241,8 +241,8 @@ def checked_advanced(fs: FirenetSettings, size: int, *, quiet: bool = False) -> 
     memory = state.memory()
     if fs.tau * fs.sigma > 1.0 + 1e-9:
         if not quiet:
-            show_error(f"FIRENET: tau sigma = {fs.tau * fs.sigma:.4g} > 1 does not converge "
-                       f"(||A|| = 1); sigma = 1/tau = {1 / fs.tau:.4g} is used.")
+            show_error(f"FIRENET: τσ = {fs.tau * fs.sigma:.4g} > 1 does not converge "
+                       f"(‖A‖ = 1); σ = 1/τ = {1 / fs.tau:.4g} is used.")
         fs = replace(fs, sigma=1.0 / fs.tau)
     if fs.weights != "typed":
         return fs
@@ -267,7 +267,7 @@ def checked_advanced(fs: FirenetSettings, size: int, *, quiet: bool = False) -> 
 # Panels without a ground truth
 # --------------------------------------------------------------------------------------
 _NO_TRUTH = ("Measured data: there is no ground truth, so no PSNR or error map. Shown "
-             "instead: the data residual ||A x - y|| / ||y|| (how well each image explains "
+             "instead: the data residual $\\|Ax - y\\| / \\|y\\|$ (how well each image explains "
              "the measurements) and, for FIRENET, its certified relative gap to the "
              "sqrt-LASSO optimum. Images are the real part of the reconstruction: data with "
              "a phase (most scanner data) lose it.")
@@ -318,7 +318,7 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
             st.markdown(f"**{label}**")
             st.image(coloured_png(images[label], value_range, view.cmap), width="stretch")
             st.metric("Data residual", f"{given.residual(images[label]):.4g}",
-                      help="||A x - y|| / ||y||: how far the image's measurements are from "
+                      help="‖Ax − y‖ / ‖y‖: how far the image's measurements are from "
                            "the data (no ground truth here).")
             gap = _gap(trace)
             if gap is not None:

@@ -21,6 +21,7 @@ from explorer import (
     panels,
     paradox_page,
     reconstruction_page,
+    sharing,
     sources,
     sweeps,
 )
@@ -46,6 +47,10 @@ def _arrive(name: str) -> None:
     memory = S.memory()
     wanted, memory.go_to = memory.go_to, None
     if wanted is not None and wanted != name and wanted in PAGE_PATHS:
+        # Switching pages empties the address: a first visit reads it before it goes.
+        specs = K.all_specs(sources.pattern_registry())
+        S.init(st.session_state, specs)
+        sharing.load_url_once(specs)
         st.switch_page(page(wanted))
     if memory.page != name and name in _SETTINGS_PAGES:
         memory.last_query = None  # explorer.sharing.write_url writes only changes

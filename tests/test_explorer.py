@@ -368,13 +368,14 @@ def test_the_stability_caption_says_where_the_points_sit():
     from explorer.panels import stability_caption
 
     before = stability_caption(("unet", "firenet"), 3, "measurements", None)
-    assert "Error to the truth ||f(y + e) - x|| against ||e|| for U-Net, FIRENET" in before
-    assert "||e|| / ||y|| up to {0.01, 0.02, 0.05} (gradient ascent, 3 steps per size" in before
-    assert "sizes ||e|| / ||y|| reached" not in before and "stable" not in before.replace("stability", "")
+    assert "Error to the truth $\\|f(y + e) - x\\|$ against $\\|e\\|$ for U-Net, FIRENET" in before
+    assert "$\\|e\\| / \\|y\\|$ up to the budgets 0.01, 0.02, 0.05 (gradient ascent, 3 steps per size" in before
+    assert "reached" not in before and "stable" not in before.replace("stability", "")
+    assert "||" not in before and "C1 sigma" not in before  # the maths is LaTeX, drawn by the caption
     curves = {"U-Net, worst case": {"size": [0.01, 0.02, 0.035], "change": [0.1, 0.2, 0.3]},
               "FIRENET, worst case": {"size": [0.0098, 0.021, 0.021], "change": [0.01, 0.02, 0.02]}}
     after = stability_caption(("unet", "firenet"), 3, "measurements", curves)
-    assert "the sizes ||e|| / ||y|| reached here run from 0.010 to 0.035." in after
+    assert "the sizes $\\|e\\| / \\|y\\|$ reached here run from 0.010 to 0.035." in after
 
 
 def test_the_npz_carries_the_data_the_perturbation_and_the_clean_reconstructions():
