@@ -130,8 +130,8 @@ def own_data_link(in_use: str) -> None:
     own-data page (where files are uploaded and checked)."""
     from explorer import pages  # the pages module draws this module's controls
 
-    st.page_link(pages.page("own_data"), label=f"{in_use} Upload or check on the Own data page",
-                 icon=":material/upload_file:")
+    st.caption(in_use)
+    st.page_link(pages.page("own_data"), label="Upload or check: Own data page", icon=":material/upload_file:")
 
 
 def presets(specs: Mapping[str, Spec]) -> None:
@@ -153,13 +153,13 @@ def method_controls(specs: Mapping[str, Spec]) -> None:
 def convergence_controls(specs: Mapping[str, Spec]) -> None:
     """Beside the convergence chart: the data's noise (the paper's convergence experiment
     sets it), FIRENET's live curve and the Chambolle-Pock baselines."""
-    c1, c2 = st.columns(2)
+    c1, c2 = st.columns(2, vertical_alignment="bottom")
     widget("noise", specs, container=c1)
-    if st.session_state["noise"] > 0:
-        widget("noise_seed", specs, container=c2)
-    c1, c2 = st.columns(2)
-    widget("live", specs, container=c1)
-    widget("compare", specs, container=c2)
+    with c2:
+        if st.session_state["noise"] > 0:
+            widget("noise_seed", specs)
+        widget("live", specs)
+        widget("compare", specs)
 
 
 def _image_controls(specs: Mapping[str, Spec]) -> None:
@@ -208,10 +208,12 @@ def _perturbation_choice(specs: Mapping[str, Spec]) -> None:
 
 
 def firenet_controls(specs: Mapping[str, Spec]) -> None:
-    """FIRENET's settings and the advanced ones, folded (drawn at the convergence chart)."""
-    with st.expander(f"{K.METHOD_LABELS[FIRENET]}: settings", expanded=False):
+    """FIRENET's settings and the advanced ones, folded, side by side (drawn at the
+    convergence chart)."""
+    c1, c2 = st.columns(2)
+    with c1.expander(f"{K.METHOD_LABELS[FIRENET]}: settings", expanded=False):
         _firenet_settings(specs)
-    with st.expander("Advanced FIRENET", expanded=False):
+    with c2.expander("Advanced FIRENET", expanded=False):
         own_data.advanced_controls(specs)
 
 

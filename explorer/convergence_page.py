@@ -33,13 +33,15 @@ def render() -> None:
         panels.notices()
     with st.container():
         base, settings, _ = page_setup.problem(settings, upload)
-    chart_column, controls_column = st.columns([3, 2], gap="medium")
-    with controls_column:
+    # The controls in two rows above the chart: its three panels need the page's width.
+    depth, toggles = st.columns([3, 4], vertical_alignment="bottom")
+    with depth:
         fs = settings.firenet
         controls.depth_slider(fs.stops, None if fs.adaptive else fs.layers)
+    with toggles:
         controls.convergence_controls(specs)
-        controls.firenet_controls(specs)
-    progress, chart = Slot(chart_column), Slot(chart_column)
+    controls.firenet_controls(specs)
+    progress, chart = Slot(), Slot()
     with timing.section("methods"):
         results = runs.run_methods(_convergence_methods(settings), base, None, chart, progress)
     with timing.section("convergence"):

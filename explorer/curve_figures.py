@@ -106,7 +106,7 @@ def convergence_figure(
     with_error = any(v is not None and math.isfinite(v) for curve in curves.values() for v in curve["error"])
     first = 1 if with_error else 0  # the gap panels' columns are first + 1 and first + 2
     titles = [*(["Relative error to the truth"] if with_error else []),
-              "Certified gap (>= (F - F*) / F*) against layers", "Certified gap against seconds"]
+              "Certified gap (≥ (F − F*) / F*) against layers", "Certified gap against seconds"]
     titles = [wrap(t, width=NARROWEST_CHART / len(titles) - 40, text_size=text_size) for t in titles]
     fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles,
                         horizontal_spacing=0.09 if text_size <= DEFAULT_TEXT else 0.12)
@@ -149,7 +149,7 @@ def _eps_steps(eps: Sequence[float], restart_layers: Sequence[int], last_layer: 
     for start, end, e in zip(starts, ends, eps):
         xs += [start, end]
         ys += [e, e]
-    return go.Scatter(x=xs, y=ys, name="FIRENET eps_k (schedule)", mode="lines",
+    return go.Scatter(x=xs, y=ys, name="FIRENET εₖ (schedule)", mode="lines",
                       line=dict(color="#d62728", dash="dash", width=1))
 
 

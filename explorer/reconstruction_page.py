@@ -109,8 +109,8 @@ def _convergence_link(settings: Settings) -> None:
     schedule = (f"adaptive, up to {fs.max_layers:,} layers" if fs.adaptive
                 else f"{fs.restarts} restarts of {fs.layers} layers")
     st.page_link(pages.page("convergence"), icon=":material/show_chart:",
-                 label=f"FIRENET ({schedule}) is shown after {settings.view.depth:,} layers. Its convergence "
-                       "against depth, the depth and its settings: the Convergence page")
+                 label=f"FIRENET: {schedule}, shown after {settings.view.depth:,} layers. "
+                       "Convergence, depth and settings: Convergence page")
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,7 @@ def test_an_old_link_with_firenets_settings_and_an_upload_survive_page_switches(
             page.goto(f"{server}/?{old}")
             _settle(page, "FIRENET Explorer")
             main = page.locator('[data-testid="stMain"]')
-            main.get_by_text("is shown after 5 layers").first.wait_for(timeout=120_000)
+            main.get_by_text("shown after 5 layers").first.wait_for(timeout=120_000)
             assert "3 restarts of 5 layers" in main.inner_text()
             nav = page.locator('[data-testid="stSidebarNav"]')
             nav.get_by_text("Convergence").click()

@@ -33,16 +33,21 @@ def widgets(node) -> list[str]:
 
 
 def _sidebar_only() -> None:
+    """The sidebar alone, as a page beside the app's others (its links name them)."""
     import streamlit as st
 
-    from explorer import controls, sources
+    from explorer import controls, pages, sources
     from explorer import specs as K
     from explorer import state as S
 
-    patterns = sources.pattern_registry()
-    specs = K.all_specs(patterns)
-    S.init(st.session_state, specs)
-    controls.sidebar(specs, patterns)
+    def draw() -> None:
+        patterns = sources.pattern_registry()
+        specs = K.all_specs(patterns)
+        S.init(st.session_state, specs)
+        controls.sidebar(specs, patterns)
+
+    others = pages.all_pages()[1:]  # every page but the default one
+    st.navigation([st.Page(draw, title="Sidebar", url_path="sidebar", default=True), *others]).run()
 
 
 @pytest.mark.slow  # about 4 s per image (a run per pattern)
