@@ -158,8 +158,9 @@ def convergence_controls(specs: Mapping[str, Spec]) -> None:
     with c2:
         if st.session_state["noise"] > 0:
             widget("noise_seed", specs)
-        widget("live", specs)
-        widget("compare", specs)
+        # Short labels: the column is narrow; the help says the rest.
+        widget("live", specs, label="Live curve", help="Draw FIRENET's curve while it runs.")
+        widget("compare", specs, label="Chambolle-Pock runs")
 
 
 def _image_controls(specs: Mapping[str, Spec]) -> None:
