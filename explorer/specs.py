@@ -102,7 +102,7 @@ def _firenet_specs() -> dict[str, Spec]:
                          labels={"adaptive": "adaptive (certified gap)", "fixed": "fixed (paper)"},
                          help="Adaptive: restarts and step balance chosen by FIRENET's own "
                               "certified duality gap, no per-problem table. Fixed: the paper's "
-                              "schedule eps_k = nu (delta + eps_(k-1)), n restarts of p layers."),
+                              "schedule εₖ = ν (δ + εₖ₋₁), n restarts of p layers."),
         "max_layers": Spec(recipe.ITERATIONS, "Layers (adaptive: at most)", low=10, high=20_000, step=10),
         "target_gap": Spec(0.0, "Stop at certified gap (0 = run all layers)", low=0.0, high=0.1,
                            format="%.1e", help="Adaptive schedule only: stop early once the "
