@@ -32,7 +32,7 @@ def render() -> None:
     with st.container():
         panels.notices()
     with st.container():
-        base, settings, _ = page_setup.problem(settings, upload)
+        base, settings = page_setup.problem(settings, upload)
     # The controls in two rows above the chart: its three panels need the page's width.
     depth, toggles = st.columns([3, 4], vertical_alignment="bottom")
     with depth:

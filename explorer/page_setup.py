@@ -9,8 +9,6 @@ give the same problem, and the same cached results, on every page.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import streamlit as st
 
@@ -44,10 +42,10 @@ def settings() -> tuple[dict[str, Spec], Settings, Upload | None]:
     return specs, found, upload
 
 
-def problem(found: Settings, upload: Upload | None) -> tuple[Problem, Settings, Any]:
-    """The unperturbed problem of ``found`` (ground truth, sampling, data with its noise),
-    the settings with FIRENET's made valid for it, and the image settings actually used
-    (a missing upload keeps the previous test image)."""
+def problem(found: Settings, upload: Upload | None) -> tuple[Problem, Settings]:
+    """The unperturbed problem of ``found`` (ground truth, sampling, data with its noise;
+    a missing upload keeps the previous test image) and the settings with FIRENET's made
+    valid for it."""
     truth, image = inputs.ground_truth(found, upload)
     base = inputs.problem(found, truth, image)
-    return base, inputs.checked_firenet(found), image
+    return base, inputs.checked_firenet(found)

@@ -14,6 +14,7 @@ run's content until the new one is drawn (``explorer.slots``), so the page stays
 while it computes; each method runs once on each problem per run.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ from explorer import (
 )
 from explorer.results import Results
 from explorer.settings import Settings
+from explorer.spec import Spec
 from explorer.slots import Slot
 from solver.methods import FIRENET
 from solver.problem import Problem
@@ -63,7 +65,7 @@ def render() -> None:
     # The problem: ground truth, sampling, data.
     timing.mark("settings")
     with st.container(), timing.section("problem"):
-        base, settings, _ = page_setup.problem(settings, upload)
+        base, settings = page_setup.problem(settings, upload)
         variant = inputs.perturbed(settings, base)
 
     page = _layout(specs, settings)
@@ -124,7 +126,7 @@ class _Page:
     search: Slot  # the worst-case search's progress, where its Run button is
 
 
-def _layout(specs: Any, settings: Settings) -> _Page:
+def _layout(specs: Mapping[str, Spec], settings: Settings) -> _Page:
     """Draw the page's fixed parts, each panel's own controls beside it, and the slots for
     what is computed."""
     # The first screen's container carries the key presentation mode's style sizes it by.
