@@ -203,14 +203,20 @@ def test_every_preset_runs(name):
     memory(at.session_state).preset_overrides = {"size": 128, "n": 2, "p": 5, "max_layers": 20, "attack_steps": 2,
                                                    "compare": False}
     at.button(key=f"preset_{name}").click().run()
-    assert_page_ok(at)
     preset = PRESETS[name]
+    assert memory(at.session_state).page == preset.page
+    if preset.page == "convergence":  # its chart, then the reconstructions of the same settings
+        assert not at.exception, texts(at.exception)
+        assert any("Certified gap against seconds" in e.proto.spec for e in at.get("plotly_chart"))
+        assert preset.label in texts(at.info)
+        open_page(at, "reconstruction")
+    assert_page_ok(at)
     for key, value in preset.values.items():
         if key in ("size", "n", "p"):
             continue
         expected = list(value) if isinstance(value, tuple) else value
         assert at.session_state[key] == expected, key
-    assert preset.label in texts(at.info)
+    assert preset.page == "convergence" or preset.label in texts(at.info)
     if "attack" in preset.request:
         assert any(label.startswith("Output change") for label in metric_labels(at))
 
