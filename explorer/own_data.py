@@ -75,13 +75,13 @@ def image_in_use() -> str:
     if upload is None:
         return "No image uploaded yet."
     name, _, image, _ = upload
-    return plain(f"Image in use: {name} ({image.shape[0]} x {image.shape[1]}).", limit=120)
+    return f"Image in use: {plain(name, limit=80)} ({image.shape[0]} x {image.shape[1]})."
 
 
 def mask_in_use() -> str:
     """Which mask file the pages use, in one sentence."""
     mask = state.memory().user_mask
-    return "No mask uploaded yet." if mask is None else plain(f"Mask in use: {mask[0]}.", limit=120)
+    return "No mask uploaded yet." if mask is None else f"Mask in use: {plain(mask[0], limit=80)}."
 
 
 def kspace_in_use() -> str:
@@ -89,7 +89,7 @@ def kspace_in_use() -> str:
     files = state.memory().user_kspace
     if not files:
         return "No k-space uploaded yet."
-    return plain(f"k-space in use: {' + '.join(name for name, _ in files)}.", limit=120)
+    return f"k-space in use: {plain(' + '.join(name for name, _ in files), limit=80)}."
 
 
 # --------------------------------------------------------------------------------------

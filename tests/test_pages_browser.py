@@ -137,7 +137,7 @@ def test_an_old_link_with_firenets_settings_and_an_upload_survive_page_switches(
             page.wait_for_selector(".js-plotly-plot .scatterlayer", timeout=120_000)
             slider = page.locator('[data-testid="stSlider"]').filter(has_text="Depth").first
             assert "5 (1 restarts)" in slider.inner_text()
-            assert "depth=5" in page.url and "p=5" in page.url
+            assert "depth=5" in page.url and "n=3" in page.url  # (p = 5 is the default: not written)
             # The own-data page: upload, check, use.
             nav.get_by_text("Own data").click()
             _settle(page, "Own data")
