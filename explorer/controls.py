@@ -21,7 +21,7 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import own_data
+from explorer import links, own_data
 from explorer.charts import target_note
 from explorer import specs as K
 from explorer.spec import Spec, widget_value
@@ -128,10 +128,8 @@ def sidebar(specs: Mapping[str, Spec], patterns: Mapping[str, Any]) -> None:
 def own_data_link(in_use: str) -> None:
     """One line saying which of the visitor's files is in use, with the link to the
     own-data page (where files are uploaded and checked)."""
-    from explorer import pages  # the pages module draws this module's controls
-
     st.caption(in_use)
-    st.page_link(pages.page("own_data"), label="Upload or check: Own data page", icon=":material/upload_file:")
+    st.page_link(links.page("own_data"), label="Upload or check: Own data page", icon=":material/upload_file:")
 
 
 def presets(specs: Mapping[str, Spec]) -> None:

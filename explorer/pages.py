@@ -17,6 +17,7 @@ import streamlit as st
 
 from explorer import (
     convergence_page,
+    links,
     own_data_page,
     panels,
     paradox_page,
@@ -28,11 +29,7 @@ from explorer import (
 from explorer import specs as K
 from explorer import state as S
 
-__all__ = ["PAGE_PATHS", "all_pages", "keep_settings", "page"]
-
-#: Each page's name (``PageMemory.page``, ``PageMemory.go_to``) and its address.
-PAGE_PATHS = {"reconstruction": "reconstruction", "convergence": "convergence", "own_data": "own-data",
-              "paradox": "paradox", "sweeps": "sweeps", "about": "about"}
+__all__ = ["all_pages", "keep_settings"]
 
 #: The pages whose settings are in the address (written again on arrival).
 _SETTINGS_PAGES = ("reconstruction", "convergence", "own_data")
@@ -46,12 +43,12 @@ def _arrive(name: str) -> None:
     """
     memory = S.memory()
     wanted, memory.go_to = memory.go_to, None
-    if wanted is not None and wanted != name and wanted in PAGE_PATHS:
+    if wanted is not None and wanted != name and wanted in links.PAGE_PATHS:
         # Switching pages empties the address: a first visit reads it before it goes.
         specs = K.all_specs(sources.pattern_registry())
         S.init(st.session_state, specs)
         sharing.load_url_once(specs)
-        st.switch_page(page(wanted))
+        st.switch_page(links.page(wanted))
     if memory.page != name and name in _SETTINGS_PAGES:
         memory.last_query = None  # explorer.sharing.write_url writes only changes
     memory.page = name
@@ -93,24 +90,19 @@ def _about() -> None:
 
 
 def all_pages() -> list:
-    """The pages, the reconstruction page first (the default, at the root address)."""
-    return [
+    """The pages, the reconstruction page first (the default, at the root address),
+    registered for the links between them (``explorer.links``)."""
+    made = [
         st.Page(_reconstruction, title="Reconstruction and stability", icon=":material/image:",
-                url_path=PAGE_PATHS["reconstruction"], default=True),
-        st.Page(_convergence, title="Convergence", icon=":material/show_chart:", url_path=PAGE_PATHS["convergence"]),
-        st.Page(_own_data, title="Own data", icon=":material/upload_file:", url_path=PAGE_PATHS["own_data"]),
-        st.Page(_paradox, title="The paradox, computed", icon=":material/calculate:", url_path=PAGE_PATHS["paradox"]),
-        st.Page(_sweeps, title="Sweep results", icon=":material/table:", url_path=PAGE_PATHS["sweeps"]),
-        st.Page(_about, title="About", icon=":material/info:", url_path=PAGE_PATHS["about"]),
+                url_path=links.PAGE_PATHS["reconstruction"], default=True),
+        st.Page(_convergence, title="Convergence", icon=":material/show_chart:", url_path=links.PAGE_PATHS["convergence"]),
+        st.Page(_own_data, title="Own data", icon=":material/upload_file:", url_path=links.PAGE_PATHS["own_data"]),
+        st.Page(_paradox, title="The paradox, computed", icon=":material/calculate:", url_path=links.PAGE_PATHS["paradox"]),
+        st.Page(_sweeps, title="Sweep results", icon=":material/table:", url_path=links.PAGE_PATHS["sweeps"]),
+        st.Page(_about, title="About", icon=":material/info:", url_path=links.PAGE_PATHS["about"]),
     ]
-
-
-def page(name: str) -> Any:
-    """The ``st.Page`` of page ``name`` (a key of :data:`PAGE_PATHS`), for
-    ``st.page_link`` and ``st.switch_page``."""
-    if name not in PAGE_PATHS:
-        raise ValueError(f"name: no page {name!r} (one of {', '.join(PAGE_PATHS)})")
-    return dict(zip(PAGE_PATHS, all_pages()))[name]  # all_pages lists them in this order
+    links.register(dict(zip(links.PAGE_PATHS, made)))  # listed in the order of PAGE_PATHS
+    return made
 
 
 def keep_settings(state: MutableMapping[str, Any]) -> None:

@@ -32,7 +32,7 @@ class Preset:
     request : tuple of str
         Long computations to start right away (``"attack"``, ``"stability"``).
     page : str
-        The page it opens (``explorer.pages.PAGE_PATHS``): a preset about convergence
+        The page it opens (``explorer.links.PAGE_PATHS``): a preset about convergence
         opens the convergence page.
     """
 

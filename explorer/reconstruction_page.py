@@ -23,6 +23,7 @@ import streamlit as st
 from explorer import (
     controls,
     inputs,
+    links,
     own_data,
     page_setup,
     panels,
@@ -105,12 +106,10 @@ def _own_data_note(settings: Settings) -> None:
 def _convergence_link(settings: Settings) -> None:
     """Where the convergence chart was: one line with FIRENET's schedule and depth shown,
     linking to the convergence page (its chart, depth slider and settings)."""
-    from explorer import pages  # the pages module imports this one
-
     fs = settings.firenet
     schedule = (f"adaptive, up to {fs.max_layers:,} layers" if fs.adaptive
                 else f"{fs.restarts} restarts of {fs.layers} layers")
-    st.page_link(pages.page("convergence"), icon=":material/show_chart:",
+    st.page_link(links.page("convergence"), icon=":material/show_chart:",
                  label=f"FIRENET: {schedule}, shown after {settings.view.depth:,} layers. "
                        "Convergence, depth and settings: Convergence page")
 

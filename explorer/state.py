@@ -44,7 +44,7 @@ class PageMemory:
     page: str | None = None  #: the page the last run drew (arriving anew rewrites the URL)
     go_to: str | None = None
     """A page to open at the start of the next run (a preset about convergence leads to
-    the convergence page; ``explorer.pages.PAGE_PATHS`` names them)."""
+    the convergence page; ``explorer.links.PAGE_PATHS`` names them)."""
     paradox_url_loaded: bool = False  #: the paradox page has read K, n, L from the URL
     paradox_url_notes: tuple[str, ...] = ()  #: values of K, n, L it could not offer
 

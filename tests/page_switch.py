@@ -9,7 +9,7 @@ from explorer.state import memory
 
 
 def open_page(at: AppTest, name: str) -> AppTest:
-    """Run ``at`` on page ``name`` (a key of ``explorer.pages.PAGE_PATHS``): the next run
+    """Run ``at`` on page ``name`` (a key of ``explorer.links.PAGE_PATHS``): the next run
     starts on the page shown last and opens ``name`` at once, as a preset does."""
     memory(at.session_state).go_to = name
     at.run()
