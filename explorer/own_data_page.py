@@ -62,7 +62,7 @@ def _image_section() -> None:
     if memory.upload_error:
         own_data.show_error(memory.upload_error)
     if upload is None:
-        st.caption("No image uploaded yet.")
+        st.caption(own_data.image_in_use())
         return
     name, digest, image, notes = upload
     size = int(st.session_state["size"])
@@ -80,6 +80,7 @@ def _mask_section() -> None:
     own_data.mask_controls()
     found = state.memory().user_mask
     if found is None:
+        st.caption(own_data.mask_in_use())
         return
     ss = st.session_state
     name, data = found
@@ -99,6 +100,7 @@ def _kspace_section(specs: Any) -> None:
     own_data.kspace_controls(specs)
     files = state.memory().user_kspace
     if not files:
+        st.caption(own_data.kspace_in_use())
         return
     ss = st.session_state
     size = int(ss["size"])
