@@ -63,9 +63,9 @@ accurate than the U-Net, and under its own worst case its output moves about twi
 much as the data, relatively (the U-Net's three times). Run to the minimiser, FIRENET is
 as accurate as the U-Net on these images, and its own worst case moves its output 5-7
 times as much as the data. The theorem's measure is the error to the truth against
-||e||: the stability panel plots it and fits its slope for each network, the paper's
+$\|e\|$: the stability panel plots it and fits its slope for each network, the paper's
 fixed schedules included. In this setting accuracy and the size of that slope trade off
-through FIRENET's depth and lam; the sentence at the top of the page states what the
+through FIRENET's depth and $\lambda$; the sentence at the top of the page states what the
 numbers on screen show.
 """
 
@@ -89,9 +89,10 @@ PANELS = r"""
   data-consistent output up to 6-71x mid-run); its output is the best point it has
   certified so far, so more layers never give a worse one. The paper's
   fixed schedule resets it at every restart and certifies poorly on its own. Dotted lines
-  mark restarts; with the fixed schedule the dashed step line is FIRENET's target eps_k on
-  the same scale (divided by L): where the gap stays flat while eps_k keeps falling,
-  FIRENET has stalled. The depth slider shows the reconstructions after that many layers.
+  mark restarts; with the fixed schedule the dashed step line is FIRENET's target $\varepsilon_k$ on
+  the same scale (divided by L): where the gap stays flat while $\varepsilon_k$ keeps falling,
+  FIRENET has stalled. The depth slider (on the Convergence page, beside the chart) shows
+  the reconstructions after that many layers.
   The third panel draws the same gaps against the seconds each run computed (its
   recording left out). The dotted curve beside FIRENET's gap is its *own* certificate as
   it ran: its objective against the best of its own dual values so far, nothing

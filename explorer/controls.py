@@ -1,9 +1,10 @@
 """The page's controls, drawn from their specs; a frozen :class:`~explorer.settings.Settings` out.
 
-The sidebar holds the problem (image and measurement), which every panel depends on; each
-panel's own settings are drawn beside it (presets at the top, the reconstructions shown
-above them, noise and perturbation in their section, FIRENET's settings and the depth at
-the convergence chart).
+The sidebar holds the problem (image and measurement), which every page depends on; each
+page's own settings are drawn beside what they change (presets at the top of the
+reconstruction page, the reconstructions shown above them, noise and perturbation in
+their section; FIRENET's settings, the depth and the baselines beside the convergence
+chart on its page; the uploads on the own-data page, which the sidebar links to).
 
 Every widget is drawn by :func:`widget` from its :class:`~explorer.spec.Spec` (range,
 step, labels, help): one source for the widget, the URL and the defaults. Its value lives
@@ -20,7 +21,7 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import own_data
+from explorer import links, own_data
 from explorer.charts import target_note
 from explorer import specs as K
 from explorer.spec import Spec, widget_value
@@ -41,6 +42,8 @@ __all__ = [
     "sidebar",
     "presets",
     "method_controls",
+    "convergence_controls",
+    "own_data_link",
     "perturbation_controls",
     "firenet_controls",
     "depth_slider",
@@ -85,6 +88,7 @@ def apply_preset(name: str, specs: Mapping[str, Spec]) -> None:
     memory.attack_request = "attack" in preset.request
     memory.stability_request = "stability" in preset.request
     memory.preset_note = f"**{preset.label}.** {preset.description}"
+    memory.go_to = preset.page
 
 
 def apply_values(values: Mapping[str, Any]) -> None:
@@ -93,16 +97,15 @@ def apply_values(values: Mapping[str, Any]) -> None:
         st.session_state[key] = widget_value(value)
 
 
-def sidebar(specs: Mapping[str, Spec], patterns: Mapping[str, Any]) -> Any:
-    """Draw the sidebar (the problem: image and measurement, what every part of the page
-    depends on) and return the uploaded file (or ``None``). Each panel's own settings are
-    drawn beside it: :func:`presets`, :func:`method_controls`, :func:`perturbation_controls`,
-    :func:`firenet_controls`."""
+def sidebar(specs: Mapping[str, Spec], patterns: Mapping[str, Any]) -> None:
+    """Draw the sidebar: the problem (image and measurement), what every page depends on.
+    The visitor's own files are chosen here and uploaded on the own-data page, which the
+    sidebar links to; each page's own settings are drawn on it."""
     ss = st.session_state
     sb = st.sidebar
     sb.title("FIRENET Explorer")
     with sb.expander("Image", expanded=True):
-        uploaded = _image_controls(specs)
+        _image_controls(specs)
     with sb.expander("Measurement", expanded=True):
         widget("transform", specs)
         pattern = patterns.get(ss["pattern"])
@@ -115,12 +118,18 @@ def sidebar(specs: Mapping[str, Spec], patterns: Mapping[str, Any]) -> Any:
             for param in (pattern.params if pattern else ()):
                 widget(K.pattern_key(ss["pattern"], param.name), specs)
             if ss["pattern"] == "user":
-                own_data.mask_controls()
+                own_data_link(own_data.mask_in_use())
             else:
                 widget("rate", specs)
             if pattern is not None and pattern.random:
                 widget("mask_seed", specs)
-    return uploaded
+
+
+def own_data_link(in_use: str) -> None:
+    """One line saying which of the visitor's files is in use, with the link to the
+    own-data page (where files are uploaded and checked)."""
+    st.caption(in_use)
+    st.page_link(links.page("own_data"), label="Upload or check: Own data page", icon=":material/upload_file:")
 
 
 def presets(specs: Mapping[str, Spec]) -> None:
@@ -135,15 +144,24 @@ def presets(specs: Mapping[str, Spec]) -> None:
 
 
 def method_controls(specs: Mapping[str, Spec]) -> None:
-    """Which reconstructions run and are shown, FIRENET's live curve and the
-    Chambolle-Pock baselines of the convergence chart (above the reconstructions)."""
+    """Which reconstructions run and are shown (above the reconstructions)."""
     widget("show", specs)
-    c1, c2 = st.columns(2)
-    widget("live", specs, container=c1)
-    widget("compare", specs, container=c2)
 
 
-def _image_controls(specs: Mapping[str, Spec]) -> Any:
+def convergence_controls(specs: Mapping[str, Spec]) -> None:
+    """Beside the convergence chart: the data's noise (the paper's convergence experiment
+    sets it), FIRENET's live curve and the Chambolle-Pock baselines."""
+    c1, c2 = st.columns(2, vertical_alignment="bottom")
+    widget("noise", specs, container=c1)
+    with c2:
+        if st.session_state["noise"] > 0:
+            widget("noise_seed", specs)
+        # Short labels: the column is narrow; the help says the rest.
+        widget("live", specs, label="Live curve", help="Draw FIRENET's curve while it runs.")
+        widget("compare", specs, label="Chambolle-Pock runs")
+
+
+def _image_controls(specs: Mapping[str, Spec]) -> None:
     ss = st.session_state
     widget("image", specs)
     widget("size", specs)
@@ -154,15 +172,11 @@ def _image_controls(specs: Mapping[str, Spec]) -> Any:
                    "Collins, McConnell Brain Imaging Centre, Montreal Neurological Institute, "
                    "McGill University (licence: `solver/data/mni_t1_axial.LICENSE.txt`).")
     if ss["image"] == "kspace":
-        own_data.kspace_controls(specs)
-        return None
+        own_data_link(own_data.kspace_in_use())
+        return
     widget("phase", specs)
-    if ss["image"] != "upload":
-        return None
-    return st.file_uploader(
-        "PNG, JPEG or NPY (2-D array)", type=["png", "jpg", "jpeg", "npy"], key="upload_file",
-        help="Colour images are converted to gray, values scaled to [0, 1] and the image "
-             "resized to N x N; you are told when that happens.")
+    if ss["image"] == "upload":
+        own_data_link(own_data.image_in_use())
 
 
 def perturbation_controls(specs: Mapping[str, Spec]) -> None:
@@ -187,16 +201,18 @@ def _perturbation_choice(specs: Mapping[str, Spec]) -> None:
         widget("budget", specs, label="Extra samples (rate)",
                help="Extra fraction of k-space sampled on top of the mask.")
     elif kind != "none":
-        widget("budget", specs, help="Size of the perturbation relative to ||y||.")
+        widget("budget", specs, help="Size of the perturbation relative to ‖y‖.")
     if kind in K.SEARCHED_PERTURBATIONS:
         widget("attack_steps", specs)
 
 
 def firenet_controls(specs: Mapping[str, Spec]) -> None:
-    """FIRENET's settings and the advanced ones, folded (drawn at the convergence chart)."""
-    with st.expander(f"{K.METHOD_LABELS[FIRENET]}: settings", expanded=False):
+    """FIRENET's settings and the advanced ones, folded, side by side (drawn at the
+    convergence chart)."""
+    c1, c2 = st.columns(2)
+    with c1.expander(f"{K.METHOD_LABELS[FIRENET]}: settings", expanded=False):
         _firenet_settings(specs)
-    with st.expander("Advanced FIRENET", expanded=False):
+    with c2.expander("Advanced FIRENET", expanded=False):
         own_data.advanced_controls(specs)
 
 
@@ -204,7 +220,7 @@ def _firenet_settings(specs: Mapping[str, Spec]) -> None:
     ss = st.session_state
     c1, c2 = st.columns(2)
     c1.button("Paper's values", key="btn_paper", on_click=apply_values, args=(firenet_values("paper"),),
-              width="stretch", help="Fixed schedule, 5 restarts of 5 layers, nu = e^-1, C = 1, "
+              width="stretch", help="Fixed schedule, 5 restarts of 5 layers, ν = e⁻¹, C = 1, "
                                     "ergodic output (Colbrook, Antun, Hansen 2022).")
     c2.button("Adaptive", key="btn_adaptive", on_click=apply_values, args=(firenet_values("adaptive"),),
               width="stretch", help="The default: 300 layers whose restarts and step balance "

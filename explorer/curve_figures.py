@@ -106,7 +106,7 @@ def convergence_figure(
     with_error = any(v is not None and math.isfinite(v) for curve in curves.values() for v in curve["error"])
     first = 1 if with_error else 0  # the gap panels' columns are first + 1 and first + 2
     titles = [*(["Relative error to the truth"] if with_error else []),
-              "Certified gap (>= (F - F*) / F*) against layers", "Certified gap against seconds"]
+              "Certified gap (≥ (F − F*) / F*) against layers", "Certified gap against seconds"]
     titles = [wrap(t, width=NARROWEST_CHART / len(titles) - 40, text_size=text_size) for t in titles]
     fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles,
                         horizontal_spacing=0.09 if text_size <= DEFAULT_TEXT else 0.12)
@@ -149,7 +149,7 @@ def _eps_steps(eps: Sequence[float], restart_layers: Sequence[int], last_layer: 
     for start, end, e in zip(starts, ends, eps):
         xs += [start, end]
         ys += [e, e]
-    return go.Scatter(x=xs, y=ys, name="FIRENET eps_k (schedule)", mode="lines",
+    return go.Scatter(x=xs, y=ys, name="FIRENET εₖ (schedule)", mode="lines",
                       line=dict(color="#d62728", dash="dash", width=1))
 
 
@@ -173,7 +173,7 @@ def _convergence_axes(fig: go.Figure, curves: Mapping[str, Mapping[str, Sequence
     gaps = [v for curve in curves.values() for key in ("gap", "own") for v in curve.get(key) or ()]
     if with_error:
         fig.update_yaxes(**log_axis([v for curve in curves.values() for v in curve["error"]]),
-                         title_text="||x - x_true|| / ||x_true||", row=1, col=1)
+                         title_text="‖x − x_true‖ / ‖x_true‖", row=1, col=1)
         fig.update_xaxes(title_text="layer (iterations)", row=1, col=1)
     fig.update_yaxes(**log_axis([*gaps, *(eps or ())]), title_text="(F(x) - L) / L", row=1, col=first + 1)
     fig.update_yaxes(**log_axis(gaps), row=1, col=first + 2)
@@ -209,12 +209,12 @@ def stability_figure(curves: Mapping[str, Mapping[str, Any]], *, text_size: int 
         fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines+markers",
                                  line=dict(dash=dash, color=method_colour(method))))
     if with_errors:
-        fig.update_xaxes(title_text="data perturbation ||e||", rangemode="tozero")
+        fig.update_xaxes(title_text="data perturbation ‖e‖", rangemode="tozero")
         fig.update_yaxes(title_text="error to the truth", rangemode="tozero")
     else:
         sizes = [s for c in curves.values() for s in c["size"] if s > 0]
         changes = [v for c in curves.values() for v in c["change"]]
-        fig.update_xaxes(**log_axis(sizes), title_text="||e|| / ||y|| (where each search ended)")
+        fig.update_xaxes(**log_axis(sizes), title_text="‖e‖ / ‖y‖ (where each search ended)")
         fig.update_yaxes(**log_axis([*changes, *sizes]), title_text="output change (relative)")
     # Ticks outside keep the two axes' "0" labels apart at the origin; the chart sits in
     # half the page's width.

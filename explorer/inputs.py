@@ -47,7 +47,7 @@ def ground_truth(settings: Settings, upload: tuple[str, str, np.ndarray, tuple[s
                 st.warning(plain(f"Upload {name} converted: {note}.", limit=300))
             return own_data.with_phase(truth, image), image
         if not memory.upload_error:
-            st.info("Upload a PNG, JPEG or NPY image in the sidebar (Image). Until then the "
+            st.info("Upload a PNG, JPEG or NPY image on the Own data page. Until then the "
                     "previous image is shown.")
         name, seed = memory.last_image
         image = replace(image, name=name, seed=seed, upload=None)

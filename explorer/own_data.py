@@ -1,6 +1,6 @@
 """Bring your own data: a mask file, a measured k-space, FIRENET's advanced settings.
 
-The controls (:func:`mask_controls` and :func:`kspace_controls` in the sidebar,
+The controls (:func:`mask_controls` and :func:`kspace_controls` on the own-data page,
 :func:`weight_controls` and :func:`advanced_controls` with FIRENET's settings) draw their widgets from the specs and
 validate uploads as they arrive: a file that cannot be used is reported (its message shown
 as plain text, never as markdown) and the last valid one stays in use. The page parts
@@ -37,6 +37,9 @@ __all__ = [
     "advanced_controls",
     "checked_advanced",
     "first_screen",
+    "image_in_use",
+    "kspace_in_use",
+    "mask_in_use",
     "kspace_controls",
     "mask_controls",
     "measured",
@@ -61,6 +64,32 @@ def show_error(text: str, container: Any = st) -> None:
 
 def _file_id(uploaded: Any) -> Any:
     return getattr(uploaded, "file_id", None) or (uploaded.name, uploaded.size)
+
+
+# --------------------------------------------------------------------------------------
+# What is in use (one line each, for the sidebar and the reconstruction page)
+# --------------------------------------------------------------------------------------
+def image_in_use() -> str:
+    """Which uploaded image the pages use, in one sentence."""
+    upload = state.memory().user_upload
+    if upload is None:
+        return "No image uploaded yet."
+    name, _, image, _ = upload
+    return f"Image in use: {plain(name, limit=80)} ({image.shape[0]} x {image.shape[1]})."
+
+
+def mask_in_use() -> str:
+    """Which mask file the pages use, in one sentence."""
+    mask = state.memory().user_mask
+    return "No mask uploaded yet." if mask is None else f"Mask in use: {plain(mask[0], limit=80)}."
+
+
+def kspace_in_use() -> str:
+    """Which measured k-space the pages use, in one sentence."""
+    files = state.memory().user_kspace
+    if not files:
+        return "No k-space uploaded yet."
+    return f"k-space in use: {plain(' + '.join(name for name, _ in files), limit=80)}."
 
 
 # --------------------------------------------------------------------------------------
@@ -140,7 +169,7 @@ def measured(size: int, convention: str) -> Problem | None:
     files = memory.user_kspace
     if not files:
         if not memory.kspace_error:
-            st.info("Upload a measured k-space in the sidebar (Image). Until then the "
+            st.info("Upload a measured k-space on the Own data page. Until then the "
                     "previous image is shown.")
         return None
     names = " + ".join(name for name, _ in files)
@@ -212,8 +241,8 @@ def checked_advanced(fs: FirenetSettings, size: int, *, quiet: bool = False) -> 
     memory = state.memory()
     if fs.tau * fs.sigma > 1.0 + 1e-9:
         if not quiet:
-            show_error(f"FIRENET: tau sigma = {fs.tau * fs.sigma:.4g} > 1 does not converge "
-                       f"(||A|| = 1); sigma = 1/tau = {1 / fs.tau:.4g} is used.")
+            show_error(f"FIRENET: τσ = {fs.tau * fs.sigma:.4g} > 1 does not converge "
+                       f"(‖A‖ = 1); σ = 1/τ = {1 / fs.tau:.4g} is used.")
         fs = replace(fs, sigma=1.0 / fs.tau)
     if fs.weights != "typed":
         return fs
@@ -238,7 +267,7 @@ def checked_advanced(fs: FirenetSettings, size: int, *, quiet: bool = False) -> 
 # Panels without a ground truth
 # --------------------------------------------------------------------------------------
 _NO_TRUTH = ("Measured data: there is no ground truth, so no PSNR or error map. Shown "
-             "instead: the data residual ||A x - y|| / ||y|| (how well each image explains "
+             "instead: the data residual $\\|Ax - y\\| / \\|y\\|$ (how well each image explains "
              "the measurements) and, for FIRENET, its certified relative gap to the "
              "sqrt-LASSO optimum. Images are the real part of the reconstruction: data with "
              "a phase (most scanner data) lose it.")
@@ -289,7 +318,7 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
             st.markdown(f"**{label}**")
             st.image(coloured_png(images[label], value_range, view.cmap), width="stretch")
             st.metric("Data residual", f"{given.residual(images[label]):.4g}",
-                      help="||A x - y|| / ||y||: how far the image's measurements are from "
+                      help="‖Ax − y‖ / ‖y‖: how far the image's measurements are from "
                            "the data (no ground truth here).")
             gap = _gap(trace)
             if gap is not None:

@@ -82,7 +82,7 @@ def sampling(used: Problem, base: Problem, *, text_size: int = DEFAULT_TEXT) -> 
     with c2:
         st.metric("Achieved sampling rate", f"{used.rate:.1%}",
                   delta=None if used.rate == base.rate else f"{used.rate - base.rate:+.1%} added",
-                  help="Fraction of the N x N coefficients measured.")
+                  help="Fraction of the N × N coefficients measured.")
         st.metric("Measurements M", f"{int(used.mask.sum()):,}")
         st.metric("Image", f"{used.size} x {used.size}")
 
@@ -127,16 +127,16 @@ def perturbation(settings: Settings, results: Results, base: Problem,
         columns = st.columns([1] * (len(rows) + 1) + [0.3])[1:]
         for column, (name, numbers) in zip(columns, rows):
             column.metric(f"Output change, {name}", f"{numbers['change']:.4f}",
-                          help="||f(perturbed) - f(clean)|| / ||f(clean)||")
+                          help="‖f(perturbed) − f(clean)‖ / ‖f(clean)‖")
             column.metric(f"Error to the truth, {name}", f"{numbers['error']:.4f}",
                           delta=f"{numbers['error'] - numbers['error_clean']:+.4f} from {numbers['error_clean']:.4f}",
                           delta_color="off",
-                          help="||f(perturbed) - x|| / ||x||, and its change from the clean error (a difference, "
+                          help="‖f(perturbed) − x‖ / ‖x‖, and its change from the clean error (a difference, "
                                "not a ratio: a ratio favours the network whose clean error is larger). FIRENET's "
-                               "stability theorem bounds this error: C1 sigma + C2 ||e|| + depth term.")
+                               "stability theorem bounds this error: C₁ σ + C₂ ‖e‖ + depth term.")
             if numbers["ratio"] is not None:
                 column.metric(f"Change / perturbation, {name}", f"{numbers['ratio']:.2f}",
-                              help="Output change divided by ||e|| / ||y||: 1 means the output "
+                              help="Output change divided by ‖e‖ / ‖y‖: 1 means the output "
                                    "moved (relatively) as much as the data.")
 
 
@@ -225,20 +225,21 @@ def stability_caption(names: Sequence[str], steps: int, protocol: str,
     perturbations were found, what the theorem says about it, and, once computed, the
     sizes the searches ended at (a search may stop inside its budget)."""
     sizes = ", ".join(map(str, STABILITY_BUDGETS))
-    where = (f"data perturbations e with ||e|| / ||y|| up to {{{sizes}}} (gradient ascent, {steps} steps per size, "
-             "each size starting from the last one's perturbation)" if protocol == "measurements" else
-             f"the paper's image perturbations r with ||r|| / ||A x|| up to {{{sizes}}} (Nesterov ascent on "
-             "1/2 ||f(A(x + r)) - f(A x)||^2 - 0.005 ||r||^2, lr 0.01, one search per network stopped at the "
-             "largest size or after 300 steps; the data perturbation is e = A r)")
-    text = (f"Error to the truth ||f(y + e) - x|| against ||e|| for {', '.join(METHOD_LABELS[n] for n in names)}: "
-            f"worst case (solid) and random noise of the same size (dashed), {where}. FIRENET's stability theorem "
-            "bounds this error by C1 sigma + C2 ||e|| + a term falling in the depth, for the paper's fixed schedules "
+    where = (f"data perturbations $e$ with $\\|e\\| / \\|y\\|$ up to the budgets {sizes} (gradient ascent, {steps} steps per "
+             "size, each size starting from the last one's perturbation)" if protocol == "measurements" else
+             f"the paper's image perturbations $r$ with $\\|r\\| / \\|Ax\\|$ up to the budgets {sizes} (Nesterov ascent on "
+             "$\\tfrac12\\|f(A(x + r)) - f(Ax)\\|^2 - 0.005\\|r\\|^2$, learning rate 0.01, one search per network "
+             "stopped at the largest size or after 300 steps; the data perturbation is $e = Ar$)")
+    text = (f"Error to the truth $\\|f(y + e) - x\\|$ against $\\|e\\|$ for "
+            f"{', '.join(METHOD_LABELS[n] for n in names)}: worst case (solid) and random noise of the same size "
+            f"(dashed), {where}. FIRENET's stability theorem bounds this error by "
+            "$C_1\\sigma + C_2\\|e\\|$ + a term falling in the depth, for the paper's fixed schedules "
             "under its assumptions; the page's adaptive FIRENET is measured, not covered (About). The table fits "
-            "each worst-case line: its slope is the measured counterpart of C2 (an estimate from below, not a "
+            "each worst-case line: its slope is the measured counterpart of $C_2$ (an estimate from below, not a "
             "bound).")
     reached = [v for curve in (curves or {}).values() for v in curve["size"]]
     if reached:
-        text += (f" Each point sits where its search ended, at most at its budget: the sizes ||e|| / ||y|| reached "
+        text += (" Each point sits where its search ended, at most at its budget: the sizes $\\|e\\| / \\|y\\|$ reached "
                  f"here run from {min(reached):.3f} to {max(reached):.3f}.")
     return text
 
@@ -264,8 +265,8 @@ def _slope_table(curves: Mapping[str, Mapping[str, Any]], truth_norm: float | No
         return
     st.dataframe(rows, hide_index=True, column_config={
         k: st.column_config.NumberColumn(format="%.3g") for k in rows[0] if k != "network"})
-    st.caption("Fit: error = a + b ||e|| (least squares over the clean point and the worst cases). Errors and "
-               f"||e|| are Euclidean norms over all pixels and measurements (||x|| = {truth_norm:.3g}).")
+    st.caption("Fit: error $= a + b\\|e\\|$ (least squares over the clean point and the worst cases). Errors and "
+               f"$\\|e\\|$ are Euclidean norms over all pixels and measurements ($\\|x\\| = {truth_norm:.3g}$).")
 
 
 def _kernel_panel(base: Problem, settings: Settings, names: tuple[str, ...]) -> None:
@@ -282,16 +283,17 @@ def _kernel_panel(base: Problem, settings: Settings, names: tuple[str, ...]) -> 
     c_pic.image(compute.figure("image_png", np.abs(difference), (0.0, top)),
                 caption=f"|x' - x|: a faint text (contrast {variants.KERNEL_DETAIL_CONTRAST:g}) less what the "
                         f"mask measures, scaled to {top:.3g}", width=180)
-    rows = [{"network": label, "bound": b["bound"], "||f(Ax) - f(Ax')|| / ||A(x - x')||": b["quotient"],
+    rows = [{"network": label, "bound": b["bound"], "‖f(Ax) − f(Ax′)‖ / ‖A(x − x′)‖": b["quotient"],
              "err(x)": b["error"], "err(x')": b["error_other"]} for label, b in bounds.items()]
     first = next(iter(bounds.values()))
     with c_table:
         st.dataframe(rows, hide_index=True, column_config={
             k: st.column_config.NumberColumn(format="%.3g") for k in rows[0] if k != "network"})
         st.caption(
-            f"||x - x'|| = {first['distance']:.3g} while ||A(x - x')|| = {first['data_distance']:.3g}: the mask hardly "
-            "measures the detail. A map that recovers both images has local Lipschitz constant at least "
-            "(||x - x'|| - err(x) - err(x')) / ||A(x - x')||; a bound of 0 or below means the network does not "
+            f"$\\|x - x'\\| = {first['distance']:.3g}$ while $\\|A(x - x')\\| = {first['data_distance']:.3g}$: the mask "
+            "hardly measures the detail. A map that recovers both images has local Lipschitz constant at least "
+            "$(\\|x - x'\\| - \\mathrm{err}(x) - \\mathrm{err}(x')) / \\|A(x - x')\\|$; a bound of 0 or below means "
+            "the network does not "
             "recover both (it misses the detail), so the argument forces nothing on it.")
 
 

@@ -285,11 +285,11 @@ def _explain(view, distances: dict, K: int, n: int, L: int) -> None:
     st.markdown(
         "**Why FIRENET's stability theorem does not apply** (SI, the theorem under the weighted robust "
         "null space property in levels): the kernel of A holds the 2-sparse vector "
-        f"v = (a_2, -a_1, 0, ..., 0) with a_1 = {a1:.10g}, a_2 = {a2:.10g}. For S the coordinate of the "
-        f"larger entry, ||v_S||_1 / ||v_(S^c)||_1 = {view.null_space_ratio:.12f} > 1, while every null "
-        "space property of order s >= 1 needs this ratio below some rho < 1. So the theorem's "
-        "constants C1, C2 do not exist for this A, and nothing bounds FIRENET's error here. The Table 1 "
-        f"run also uses the authors' steps tau = sigma = {tau:.4f}, for which tau sigma ||A||^2 = "
-        f"{tau * sigma * norm**2:.3g} (Chambolle-Pock's convergence proof asks for < 1).")
+        f"$v = (a_2, -a_1, 0, \\dots, 0)$ with $a_1 = {a1:.10g}$, $a_2 = {a2:.10g}$. For $S$ the coordinate of "
+        f"the larger entry, $\\|v_S\\|_1 / \\|v_{{S^c}}\\|_1 = {view.null_space_ratio:.12f} > 1$, while every null "
+        "space property of order $s \\ge 1$ needs this ratio below some $\\rho < 1$. So the theorem's "
+        "constants $C_1, C_2$ do not exist for this $A$, and nothing bounds FIRENET's error here. The Table 1 "
+        f"run also uses the authors' steps $\\tau = \\sigma = {tau:.4f}$, for which $\\tau\\sigma\\|A\\|^2 = "
+        f"{tau * sigma * norm**2:.3g}$ (Chambolle-Pock's convergence proof asks for $< 1$).")
     st.caption("Table 1 in full: `python -m solver.reproduce paradox --shipped` (or without --shipped to "
                "train the networks again). Correct digits: the largest k with distance <= 10^-k.")

@@ -89,7 +89,7 @@ def _row(settings: Settings, results: Results, base: Problem,
             st.metric("Relative error", f"{values['relative_error']:.4f}",
                       delta=None if delta is None else f"{delta['relative_error']:+.4f}",
                       delta_color="inverse",
-                      help="||x - x_true|| / ||x_true||")
+                      help="‖x − x_true‖ / ‖x_true‖")
     card, _ = compute.unet_status()
     if card is not None and any(METHODS[m].learned for m in shown):
         given = results.problems.get(UNET, base)

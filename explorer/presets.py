@@ -31,24 +31,31 @@ class Preset:
         Settings to apply on top of the defaults.
     request : tuple of str
         Long computations to start right away (``"attack"``, ``"stability"``).
+    page : str
+        The page it opens (``explorer.links.PAGE_PATHS``): a preset about convergence
+        opens the convergence page.
     """
 
     label: str
     description: str
     values: dict[str, Any] = field(default_factory=dict)
     request: tuple[str, ...] = ()
+    page: str = "reconstruction"
 
 
 PRESETS: dict[str, Preset] = {
     "convergence": Preset(
         "Convergence: FIRENET vs Chambolle-Pock",
         "The paper's convergence experiment (supplement) at N = 256: Shepp-Logan, "
-        "multilevel Fourier sampling at 15%, noise ||e|| = 0.02 ||y||, the paper's 16 "
-        "restarts of 5 layers. Watch the certified gap against the eps_k schedule: with "
-        "these values FIRENET stalls here; press 'Adaptive' (FIRENET settings) to compare.",
+        "multilevel Fourier sampling at 15%, noise ‖e‖ = 0.02 ‖y‖, the paper's 16 "
+        "restarts of 5 layers. The Convergence page opens: FIRENET's error and certified gap "
+        "against the layers, beside both Chambolle-Pock runs and the εₖ schedule. With "
+        "these values FIRENET stalls here; press 'Adaptive' (FIRENET settings, beside the "
+        "chart) to compare.",
         {"image": "shepp_logan", "size": 256, "pattern": "multilevel", "rate": 0.15,
          "noise": 0.02, "perturbation": "none", "schedule": "fixed", "n": 16, "p": 5, "nu": math.exp(-1.0), "C": 1.0, "output": "ergodic",
          "show": (M.ZERO_FILLED, M.FIRENET, M.CP, M.CP_ADAPTIVE)},
+        page="convergence",
     ),
     "detail": Preset(
         "\"Can u see it?\": a small detail",
@@ -60,7 +67,7 @@ PRESETS: dict[str, Preset] = {
     ),
     "worst_case": Preset(
         "Worst case at 2%: U-Net vs FIRENET",
-        "The default page with a smaller perturbation: 2% of ||y|| (largest pixel change of "
+        "The default page with a smaller perturbation: 2% of ‖y‖ (largest pixel change of "
         "the zero-filled image about 0.04 instead of 0.1), found by gradient ascent against "
         "the U-Net (20 steps) and given to every method. The sentence at the top states what "
         "it did to each network.",
@@ -72,7 +79,7 @@ PRESETS: dict[str, Preset] = {
     "own_worst_case": Preset(
         "FIRENET's own worst case at 2%",
         "The default page with the perturbation searched against FIRENET itself (run to "
-        "convergence) instead of the U-Net: 2% of ||y||, 20 gradient steps through all of "
+        "convergence) instead of the U-Net: 2% of ‖y‖, 20 gradient steps through all of "
         "its layers (a minute or more). The measured table in docs/sweep.md has the outcome "
         "for both FIRENETs and the U-Net.",
         {"image": "random_ellipses", "size": 256, "image_seed": 800_000, "pattern": "multilevel",
@@ -102,20 +109,22 @@ PRESETS: dict[str, Preset] = {
         "Convergence figure (supplement), published weights and DAS",
         "The supplement's convergence experiment with the published code's choices: "
         "Shepp-Logan, DAS blocks sampled at 15% from the phantom's own sparsities, noise "
-        "||e|| = 0.02 ||y||, 16 restarts of 5 layers, tau = sigma = 1, weights from the "
+        "‖e‖ = 0.02 ‖y‖, 16 restarts of 5 layers, τ = σ = 1, weights from the "
         "published scheme (threshold 0.1), one wavelet level fewer than the maximum. "
         "Differs: N = 256 instead of 1024 (7 Haar levels instead of 9); our seeded DAS "
-        "draw, not the published mask file.",
+        "draw, not the published mask file. The Convergence page opens: FIRENET's error and "
+        "certified gap against the layers, beside both Chambolle-Pock runs.",
         {"image": "shepp_logan", "size": 256, "pattern": "das", "pp_das_reference": "shepp_logan",
          "rate": 0.15, "noise": 0.02, "schedule": "fixed", "n": 16, "p": 5, "nu": math.exp(-1.0), "C": 1.0,
          "lam": LAM, "output": "ergodic", "levels": 7, "weights": "authors", "threshold": 0.1,
          "perturbation": "none",
          "show": (M.ZERO_FILLED, M.FIRENET, M.CP, M.CP_ADAPTIVE)},
+        page="convergence",
     ),
     "published_ellipses": Preset(
-        "Ellipse experiment (published script): tau = sigma = 0.6",
-        "The published ellipse experiment's parameters: tau = sigma = 0.6, lam = 1e-3, "
-        "delta = 1e-6, unit weights, ergodic output, one wavelet level fewer than the "
+        "Ellipse experiment (published script): τ = σ = 0.6",
+        "The published ellipse experiment's parameters: τ = σ = 0.6, λ = 1e-3, "
+        "δ = 1e-6, unit weights, ergodic output, one wavelet level fewer than the "
         "maximum, DAS sampling at 25%. Differs: our seeded random-ellipse generator and "
         "N = 256; 5 restarts of 5 layers (the paper's table).",
         {"image": "random_ellipses", "size": 256, "image_seed": 3, "pattern": "das",
@@ -138,7 +147,7 @@ PRESETS: dict[str, Preset] = {
         "The stability experiment: N = 256, DAS at 25%, Haar with 6 levels, 5 restarts of "
         "5 layers, level weights from the typed sparsities 4, 12, 48, 50, 100, 100, and a "
         "worst-case perturbation searched against FIRENET. Differs: the perturbation size "
-        "is relative (5% of ||y||) instead of the published absolute ||r|| up to 8, and "
+        "is relative (5% of ‖y‖) instead of the published absolute ‖r‖ up to 8, and "
         "the image is our ellipse image.",
         {"image": "random_ellipses", "size": 256, "image_seed": 3, "pattern": "das",
          "rate": 0.25, "levels": 6, "weights": "typed", "sparsities": "4, 12, 48, 50, 100, 100",

@@ -1,11 +1,13 @@
 """The reconstruction and stability page: FIRENET, the trained U-Net and the baselines on one
-image, with the perturbation, convergence, stability and sampling panels.
+image, with the perturbation, stability and sampling panels.
 
 The settings are specified in ``explorer.specs`` and drawn by ``explorer.controls`` (the
-problem in the sidebar, each panel's own settings beside it), the cached solver calls are
-``explorer.compute`` and ``explorer.variants``, the first screen ``explorer.story``, the
-reconstructions row ``explorer.pictures``, the figures ``explorer.figures`` and the other
-panels ``explorer.panels``. All numerics are in the ``solver`` package.
+problem in the sidebar, each panel's own settings beside it; FIRENET's settings and its
+convergence against depth are on the convergence page, ``explorer.convergence_page``,
+which this page links to and whose cached FIRENET run it shares). The cached solver calls
+are ``explorer.compute`` and ``explorer.variants``, the first screen ``explorer.story``,
+the reconstructions row ``explorer.pictures``, the figures ``explorer.figures`` and the
+other panels ``explorer.panels``. All numerics are in the ``solver`` package.
 
 The places of computed results are made before anything is computed and keep the last
 run's content until the new one is drawn (``explorer.slots``), so the page stays in place
@@ -21,23 +23,20 @@ import streamlit as st
 from explorer import (
     controls,
     inputs,
+    links,
+    own_data,
+    page_setup,
     panels,
     pictures,
     presentation,
-    process,
     runs,
-    sharing,
-    sources,
     story,
     timing,
-    uploads,
     variants,
 )
-from explorer import specs as K
-from explorer.spec import Spec
-from explorer import state as S
 from explorer.results import Results
 from explorer.settings import Settings
+from explorer.spec import Spec
 from explorer.slots import Slot
 from solver.methods import FIRENET
 from solver.problem import Problem
@@ -47,21 +46,9 @@ __all__ = ["render"]
 
 def render() -> None:
     """Draw the page (Streamlit runs it as one page of ``st.navigation``)."""
-    process.configure()
-    timing.start_run()
-
     # Settings: defaults, then the URL (once per session), then the widgets (the sidebar's
     # and, drawn further down, each panel's own: their values are in the session state).
-    patterns = sources.pattern_registry()
-    specs = K.all_specs(patterns)
-    S.init(st.session_state, specs)
-    sharing.load_url_once(specs)
-
-    uploaded = controls.sidebar(specs, patterns)
-    upload = uploads.accept(uploaded)
-    settings = controls.settings_from_state(specs, upload)
-    sharing.write_url(specs)
-    presentation.page_style(presenting=settings.view.present)
+    specs, settings, upload = page_setup.settings()
 
     # The presets beside the title: the first screen (two rows of pictures) fits 1280 x 720.
     title, tools = st.columns([3, 2], vertical_alignment="center")
@@ -74,13 +61,12 @@ def render() -> None:
     # keeps its place, so Streamlit keeps the last run's pictures there until replaced.
     with st.container():
         panels.notices()
+        _own_data_note(settings)
 
     # The problem: ground truth, sampling, data.
     timing.mark("settings")
     with st.container(), timing.section("problem"):
-        truth, image = inputs.ground_truth(settings, upload)
-        base = inputs.problem(settings, truth, image)
-        settings = inputs.checked_firenet(settings)
+        base, settings = page_setup.problem(settings, upload)
         variant = inputs.perturbed(settings, base)
 
     page = _layout(specs, settings)
@@ -90,8 +76,6 @@ def render() -> None:
         shown = pictures.reconstructions(specs, settings, results, base, variant)
     with timing.section("perturbation"):
         panels.perturbation(settings, results, base, variant, page.perturbation)
-    with timing.section("convergence"):
-        panels.convergence(settings, results, page.convergence)
     timing.mark("page")
 
     with presentation.section("Stability against perturbation size", presenting=settings.view.present):
@@ -105,8 +89,29 @@ def render() -> None:
         panels.share(settings, shown, base, variant, results)
 
     # Long work last, so that the page above is on screen (and usable) while it runs.
-    runs.finish_long_tasks(settings, base, results, page.convergence, stab_slot)
+    runs.finish_long_tasks(settings, base, results, stab_slot)
     timing.mark("done")
+
+
+def _own_data_note(settings: Settings) -> None:
+    """One line naming the visitor's files in use, with the link to the own-data page."""
+    if settings.image.name == "upload":
+        controls.own_data_link(own_data.image_in_use())
+    elif settings.image.name == "kspace":
+        controls.own_data_link(own_data.kspace_in_use())
+    if settings.measurement.pattern == "user" and settings.image.name != "kspace":
+        controls.own_data_link(own_data.mask_in_use())
+
+
+def _convergence_link(settings: Settings) -> None:
+    """Where the convergence chart was: one line with FIRENET's schedule and depth shown,
+    linking to the convergence page (its chart, depth slider and settings)."""
+    fs = settings.firenet
+    schedule = (f"adaptive, up to {fs.max_layers:,} layers" if fs.adaptive
+                else f"{fs.restarts} restarts of {fs.layers} layers")
+    st.page_link(links.page("convergence"), icon=":material/show_chart:",
+                 label=f"FIRENET: {schedule}, shown after {settings.view.depth:,} layers. "
+                       "Convergence, depth and settings: Convergence page")
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,6 @@ class _Page:
     pictures: Any  # the reconstructions, with their display options
     perturbation: Any  # the perturbation section
     search: Slot  # the worst-case search's progress, where its Run button is
-    convergence: Slot  # FIRENET's curve streams into it while it runs
 
 
 def _layout(specs: Mapping[str, Spec], settings: Settings) -> _Page:
@@ -128,19 +132,14 @@ def _layout(specs: Mapping[str, Spec], settings: Settings) -> _Page:
     story_slot, progress_slot = Slot(st.container(key=presentation.FIRST_SCREEN_KEY)), Slot()
     st.subheader("Reconstructions")
     controls.method_controls(specs)
+    _convergence_link(settings)
     pictures = st.container()
     perturbation = st.container()
     with perturbation:
         st.subheader("Noise and perturbation")
         controls.perturbation_controls(specs)
     search = Slot(perturbation)
-    # Convergence: FIRENET's curve streams into this slot while it runs.
-    with presentation.section("Convergence against depth", presenting=settings.view.present):
-        convergence = Slot()
-        fs = settings.firenet
-        controls.depth_slider(fs.stops, None if fs.adaptive else fs.layers)
-        controls.firenet_controls(specs)
-    return _Page(story_slot, progress_slot, pictures, perturbation, search, convergence)
+    return _Page(story_slot, progress_slot, pictures, perturbation, search)
 
 
 def _compute(settings: Settings, base: Problem, variant: variants.Variant | None,
@@ -148,7 +147,7 @@ def _compute(settings: Settings, base: Problem, variant: variants.Variant | None
     """Run every method once on each problem it is given, drawing the first screen as soon
     as it can be: a worst-case search still to run (within the work budget, or asked for)
     runs after the clean row is on screen, and only the perturbed reconstructions follow."""
-    results = runs.run_methods(settings, base, variant, page.convergence, page.progress)
+    results = runs.run_methods(settings, base, variant, None, page.progress)
     _first_screen(page, settings, results, base, variant)
     timing.mark("first_screen")
     if variant is None or variant.pending is None:
@@ -156,7 +155,7 @@ def _compute(settings: Settings, base: Problem, variant: variants.Variant | None
     searched = inputs.searched(settings, base, variant, results, page.search, page.progress)
     if searched is None or searched.pending is not None:
         return results, searched
-    results = runs.run_methods(settings, base, searched, page.convergence, page.progress, clean=results)
+    results = runs.run_methods(settings, base, searched, None, page.progress, clean=results)
     _first_screen(page, settings, results, base, searched)
     timing.mark("first_screen_perturbed")
     return results, searched

@@ -1,8 +1,8 @@
 """Running the reconstruction methods and the long computations, with live progress.
 
-FIRENET's convergence curve is redrawn after every restart while it runs; the long
+FIRENET's convergence curve is redrawn while it runs (on the convergence page); the long
 computations (Chambolle-Pock baselines of the convergence plot, worst-case searches,
-stability curves) run after the rest of the page is on screen, with progress bars.
+stability curves) run after the rest of their page is on screen, with progress bars.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from solver.methods import FIRENET, METHODS
 from solver.problem import Problem
 from solver.trace import Trace
 
-__all__ = ["admitted", "attack_cancelled", "cancel", "confirm", "finish_long_tasks", "run_methods", "running",
-           "search"]
+__all__ = ["admitted", "attack_cancelled", "baselines", "cancel", "confirm", "finish_long_tasks", "run_methods",
+           "running", "search"]
 
 #: Shortest time between two live redraws of FIRENET's curve (seconds): a plotly figure
 #: costs tens of milliseconds, and a deep run has hundreds of restarts.
@@ -176,8 +176,9 @@ def _live_drawer(slot: Any, settings: Settings, tag: str) -> Any:
 
 def run_methods(settings: Settings, base: Problem, variant: variants.Variant | None, conv_slot: Any,
                 progress_slot: Any, clean: Results | None = None) -> Results:
-    """Reconstruct with every method shown (FIRENET always: the convergence panel needs
-    it), streaming FIRENET's convergence curve into ``conv_slot`` while it runs.
+    """Reconstruct with every method shown (FIRENET always: the first screen and the
+    convergence page need it), streaming FIRENET's convergence curve into ``conv_slot``
+    while it runs (``None``: no live curve, the page has no convergence chart).
 
     What is not stored yet runs with a progress bar, its estimate and a Cancel button in
     ``progress_slot``; over the session's budget it waits for the visitor's go-ahead.
@@ -224,7 +225,8 @@ def run_methods(settings: Settings, base: Problem, variant: variants.Variant | N
             continue
         given = out.problems[method]
         drawer = None
-        if method == FIRENET and live and compute.cached_reconstruction(method, given, fs) is None:
+        if (method == FIRENET and live and conv_slot is not None
+                and compute.cached_reconstruction(method, given, fs) is None):
             drawer = _live_drawer(conv_slot, settings, compute.digest(given)[:12])
         try:
             out.main[method] = compute.reconstruct(method, given, fs, drawer, tick=tick)
@@ -259,23 +261,28 @@ def _baseline_drawer(settings: Settings, results: Results, method: str, slot: An
     return draw
 
 
-def finish_long_tasks(settings: Settings, base: Problem, results: Results, conv_slot: Any,
-                      stab_slot: Any) -> None:
-    """Work that may take seconds to minutes, done after everything else is on screen.
+def baselines(settings: Settings, results: Results, conv_slot: Any, progress_slot: Any) -> None:
+    """The Chambolle-Pock baselines of the convergence chart, when compared with
+    (``settings.view.compare``) and not stored yet, run on FIRENET's data with their
+    progress in ``progress_slot`` and their curves growing in ``conv_slot``."""
+    fs = settings.firenet
+    given = results.problems.get(FIRENET)
+    if given is None or not settings.view.compare or FIRENET not in results.main:
+        return
+    missing = [m for m, entry in METHODS.items()
+               if entry.baseline and compute.cached_reconstruction(m, given, fs) is None]
+    if missing:
+        _run_baselines(settings, results, given, missing, conv_slot, progress_slot)
 
-    The Chambolle-Pock baselines of the convergence plot and requested stability curves
-    (worst-case searches run before the panels: :func:`search`). Each shows progress; interacting with the page
-    meanwhile interrupts it (and it resumes on the next run while still requested).
+
+def finish_long_tasks(settings: Settings, base: Problem, results: Results, stab_slot: Any) -> None:
+    """Work that may take seconds to minutes, done after everything else is on screen:
+    the requested stability curves (worst-case searches run before the panels:
+    :func:`search`). They show progress; interacting with the page meanwhile interrupts
+    them (and they resume on the next run while still requested).
     """
     memory = state.memory()
     fs = settings.firenet
-    given = results.problems.get(FIRENET)
-    if given is not None and settings.view.compare and FIRENET in results.main:
-        missing = [m for m, entry in METHODS.items()
-                   if entry.baseline and compute.cached_reconstruction(m, given, fs) is None]
-        if missing:
-            _run_baselines(settings, results, given, missing, conv_slot)
-
     if memory.stability_request:
         names = stability_networks(settings)
         bar = stab_slot.progress(0.0, text="Stability curves")
@@ -306,9 +313,8 @@ def finish_long_tasks(settings: Settings, base: Problem, results: Results, conv_
 
 
 def _run_baselines(settings: Settings, results: Results, given: Problem, missing: list[str],
-                   conv_slot: Any) -> None:
+                   conv_slot: Any, slot: Any) -> None:
     fs = settings.firenet
-    slot = st.empty()
     job = ("baselines", *(compute.reconstruction_key(m, given, fs) for m in missing))
     try:
         estimate = sum(estimates.reconstruction_seconds(m, given, fs) for m in missing)

@@ -64,8 +64,8 @@ PERTURBATIONS = {
 }
 #: Where the stability curves perturb: the data, or (the paper's protocol) the image.
 STABILITY_PROTOCOLS = {
-    "measurements": "Data: e with ||e|| <= eta ||y|| (normalised ascent)",
-    "image": "Image, the paper's search: r with ||r|| = eta ||A x|| (up to 300 steps)",
+    "measurements": "Data: e with ‖e‖ ≤ η‖y‖ (normalised ascent)",
+    "image": "Image, the paper's search: r with ‖r‖ = η‖Ax‖ (up to 300 steps)",
 }
 #: Perturbations that need a gradient-ascent search (run on demand, with progress).
 SEARCHED_PERTURBATIONS = ("worst_unet", "worst_firenet", "transfer")
@@ -102,7 +102,7 @@ def _firenet_specs() -> dict[str, Spec]:
                          labels={"adaptive": "adaptive (certified gap)", "fixed": "fixed (paper)"},
                          help="Adaptive: restarts and step balance chosen by FIRENET's own "
                               "certified duality gap, no per-problem table. Fixed: the paper's "
-                              "schedule eps_k = nu (delta + eps_(k-1)), n restarts of p layers."),
+                              "schedule εₖ = ν (δ + εₖ₋₁), n restarts of p layers."),
         "max_layers": Spec(recipe.ITERATIONS, "Layers (adaptive: at most)", low=10, high=20_000, step=10),
         "target_gap": Spec(0.0, "Stop at certified gap (0 = run all layers)", low=0.0, high=0.1,
                            format="%.1e", help="Adaptive schedule only: stop early once the "
@@ -117,18 +117,18 @@ def _firenet_specs() -> dict[str, Spec]:
                                 "most 1.4x), because the output outruns the dual."),
         "n": Spec(5, "Restarts n", low=1, high=200, step=1, param="restarts"),
         "p": Spec(int(r["layers"]), "Layers per restart p", low=1, high=500, step=1, param="layers"),
-        "nu": Spec(float(r["nu"]), "Restart factor nu", low=0.01, high=0.99, step=0.05,
+        "nu": Spec(float(r["nu"]), "Restart factor ν", low=0.01, high=0.99, step=0.05,
                    format="%.4f", param="nu",
-                   help="eps_k = nu (delta + eps_(k-1)); the paper uses e^-1 = 0.3679."),
+                   help="εₖ = ν (δ + εₖ₋₁); the paper uses e⁻¹ = 0.3679."),
         "C": Spec(float(r["sharpness"]), "Sharpness scale C", low=1e-3, high=1e6, format="%.3g",
-                  param="sharpness", help="Rescaling alpha = 2 ||A|| / (C eps p); 1 = the paper."),
-        "lam": Spec(recipe.LAM, "lam", low=1e-7, high=1.0, step=1e-4, format="%.2e",
-                    help="Weight of the l1 term of the sqrt-LASSO."),
+                  param="sharpness", help="Rescaling α = 2‖A‖ / (C ε p); 1 = the paper."),
+        "lam": Spec(recipe.LAM, "λ", low=1e-7, high=1.0, step=1e-4, format="%.2e",
+                    help="Weight λ of the ℓ¹ term of the sqrt-LASSO, λ‖x‖₁,w + ‖Ax − y‖₂."),
         "wavelet": Spec(recipe.WAVELET, "Wavelet", widget="select", options=WAVELETS),
         "levels": Spec(recipe.LEVELS, "Levels (0 = max)", low=0, high=9, step=1),
-        "weights": Spec(recipe.WEIGHTS, "l1 weights", widget="radio", options=tuple(WEIGHTINGS),
+        "weights": Spec(recipe.WEIGHTS, "ℓ¹ weights", widget="radio", options=tuple(WEIGHTINGS),
                         labels=WEIGHTINGS,
-                        help="Per level: w_j = sqrt(s / s_j) from the significant wavelet "
+                        help="Per level: wⱼ = √(s / sⱼ) from the significant wavelet "
                              "coefficients of the ground truth on each level."),
         "output": Spec(str(r["output"]), "Block output", widget="radio", options=("last", "ergodic"),
                        labels={"last": "last iterate", "ergodic": "ergodic average (paper)"},
@@ -141,14 +141,14 @@ def _advanced_firenet_specs() -> dict[str, Spec]:
     """FIRENET's less common parameters (the "Advanced FIRENET" group)."""
     r = PAPER_DEFAULTS
     return {
-        "tau": Spec(float(r["tau"]), "tau (primal step)", low=1e-3, high=1.0, step=0.05, format="%.3g",
-                    help="Primal step of the rescaled problem; tau sigma ||A||^2 <= 1 (||A|| = 1)."),
-        "sigma": Spec(float(r["sigma"]), "sigma (dual step)", low=1e-3, high=1000.0, step=0.05, format="%.3g",
-                      help="Dual step of the rescaled problem; tau sigma <= 1."),
-        "delta": Spec(float(r["delta"]), "delta (accuracy floor)", low=0.0, high=1.0, format="%.2e",
-                      help="eps_k = nu (delta + eps_(k-1))."),
-        "eps0": Spec(0.0, "eps0 (0 = ||y||)", low=0.0, high=1e6, format="%.4g",
-                     help="The first accuracy target; 0 uses ||y|| (= F(0))."),
+        "tau": Spec(float(r["tau"]), "τ (primal step)", low=1e-3, high=1.0, step=0.05, format="%.3g",
+                    help="Primal step of the rescaled problem; τσ‖A‖² ≤ 1 (‖A‖ = 1)."),
+        "sigma": Spec(float(r["sigma"]), "σ (dual step)", low=1e-3, high=1000.0, step=0.05, format="%.3g",
+                      help="Dual step of the rescaled problem; τσ ≤ 1."),
+        "delta": Spec(float(r["delta"]), "δ (accuracy floor)", low=0.0, high=1.0, format="%.2e",
+                      help="εₖ = ν (δ + εₖ₋₁)."),
+        "eps0": Spec(0.0, "ε₀ (0 = ‖y‖)", low=0.0, high=1e6, format="%.4g",
+                     help="The first accuracy target; 0 uses ‖y‖ (= F(0))."),
         "threshold": Spec(float(DEFAULT_THRESHOLD), "Threshold of the published scheme",
                           low=1e-6, high=10.0, step=0.05, format="%.3g",
                           help="A coefficient of the [0, 1]-scaled image counts when its "
@@ -191,13 +191,13 @@ def _base_specs() -> dict[str, Spec]:
                      format="percent"),
         "mask_seed": Spec(0, "Mask seed", low=0, high=SEED_MAX, step=1),
         # Noise and perturbation (both relative to ||y||)
-        "noise": Spec(0.0, "Noise level ||e|| / ||y||", widget="slider", low=0.0, high=0.2,
+        "noise": Spec(0.0, "Noise level ‖e‖ / ‖y‖", widget="slider", low=0.0, high=0.2,
                       step=0.005, format="percent",
                       help="Complex Gaussian noise added to the data of every method."),
         "noise_seed": Spec(0, "Noise seed", low=0, high=SEED_MAX, step=1),
         "perturbation": Spec("worst_unet", "Perturbation", widget="select", options=tuple(PERTURBATIONS),
                              labels=PERTURBATIONS),
-        "budget": Spec(0.05, "Budget ||r|| / ||y||", widget="slider", low=0.0, high=0.5,
+        "budget": Spec(0.05, "Budget ‖r‖ / ‖y‖", widget="slider", low=0.0, high=0.5,
                        step=0.005, format="percent"),
         "attack_steps": Spec(20, "Gradient steps of the search", low=1, high=500, step=5,
                              help="Each step is one forward and one backward pass through the "

@@ -42,6 +42,9 @@ class PageMemory:
     url_notes: tuple[str, ...] = ()  #: what had to change in the URL's values (shown once)
     last_query: dict[str, str] | None = None  #: what was last written to the URL
     page: str | None = None  #: the page the last run drew (arriving anew rewrites the URL)
+    go_to: str | None = None
+    """A page to open at the start of the next run (a preset about convergence leads to
+    the convergence page; ``explorer.links.PAGE_PATHS`` names them)."""
     paradox_url_loaded: bool = False  #: the paradox page has read K, n, L from the URL
     paradox_url_notes: tuple[str, ...] = ()  #: values of K, n, L it could not offer
 

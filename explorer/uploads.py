@@ -19,7 +19,7 @@ from explorer.outside import read_outside
 from explorer.specs import SIZES
 from solver.uploads import decode_upload
 
-__all__ = ["accept", "KEPT_SIDE"]
+__all__ = ["accept", "current", "KEPT_SIDE"]
 
 #: Side of the largest image kept per visitor: the largest size the page offers.
 KEPT_SIDE = max(SIZES)
@@ -56,3 +56,10 @@ def accept(uploaded: Any) -> tuple[str, str, np.ndarray, tuple[str, ...]] | None
         memory.user_upload = (uploaded.name, digest, image, tuple(notes))
         memory.upload_error = None
     return memory.user_upload
+
+
+def current() -> tuple[str, str, np.ndarray, tuple[str, ...]] | None:
+    """``(name, sha256, image, notes)`` of the last accepted upload, or None: what every
+    page uses (the uploader itself is on the own-data page only, and Streamlit forgets a
+    file uploader's file when another page is shown)."""
+    return state.memory().user_upload

@@ -120,7 +120,7 @@ def attack(target: str, problem: Problem, fs: FirenetSettings, ps: PerturbationS
             done[0] = min(1.0, step.step / max(step.steps, 1))
             report(done[0])
             if progress is not None:
-                progress(done[0], f"step {step.step}/{step.steps}: ||e||/||y|| = {step.relative_norm:.3f}, "
+                progress(done[0], f"step {step.step}/{step.steps}: ‖e‖/‖y‖ = {step.relative_norm:.3f}, "
                                   f"output change {step.relative_output_change:.3f}")
 
         net = network(target, problem, fs)
@@ -160,7 +160,7 @@ def variant(base: Problem, ps: PerturbationSettings, fs: FirenetSettings,
     if kind == "random":
         perturbed, e = P.with_random_perturbation(base, ps.budget, seed=ps.noise_seed + 1)
         return Variant(dict.fromkeys(METHODS, perturbed), _adjoint_image(base, e), "|A* e| (random)",
-                       f"Random complex Gaussian perturbation, ||e|| = {ps.budget:.3f} ||y||.")
+                       f"Random complex Gaussian perturbation, ‖e‖ = {ps.budget:.3f} ‖y‖.")
     if kind in ("worst_unet", "worst_firenet"):
         (target,) = SEARCH_TARGETS[kind]
         name = METHODS[target].name_in_text
@@ -171,7 +171,7 @@ def variant(base: Problem, ps: PerturbationSettings, fs: FirenetSettings,
         return Variant(dict.fromkeys(METHODS, P.with_perturbation(base, e)), _adjoint_image(base, e),
                        f"|A* e| (worst case vs {name})",
                        f"Worst-case perturbation against {name} ({ps.steps} gradient steps), "
-                       f"||e|| = {rel:.3f} ||y||, given to every method.")
+                       f"‖e‖ = {rel:.3f} ‖y‖, given to every method.")
     if kind == "transfer":
         found = {t: attack(t, base, fs, ps, run=False) for t in SEARCH_TARGETS[kind]}
         missing = [METHODS[t].name_in_text for t, e in found.items() if e is None]

@@ -23,6 +23,7 @@ from explorer import specs as K
 from explorer.state import memory
 from explorer.presets import PRESETS
 from explorer.text import WORD_JOINER
+from tests.page_switch import open_page
 from solver.sampling import PATTERNS
 
 #: Every test here drives the whole page (seconds to a minute each): the slow tier.
@@ -98,14 +99,20 @@ def test_default_page_shows_each_networks_error_under_the_unets_worst_case():
 
 
 def test_firenet_streams_its_curve_while_running():
+    """On the convergence page, FIRENET's curve is drawn after its first restart, before it
+    finishes; the reconstruction page has no chart to stream into."""
     # Settings no other test uses, so FIRENET really runs here.
-    at = small_app(mask_seed="12345", n="4", p="5").run()
-    assert_page_ok(at)
+    at = open_page(small_app(mask_seed="12345", n="4", p="5"), "convergence")
+    assert not at.exception, texts(at.exception)
     timings = memory(at.session_state).timings
     # The first restart was drawn before FIRENET (and the page) finished.
     assert 0 < timings["first_restart"] < timings["page"]
     # Live drawing off: no streaming.
-    at = small_app(mask_seed="12346", n="4", p="5", live="0").run()
+    at = open_page(small_app(mask_seed="12346", n="4", p="5", live="0"), "convergence")
+    assert not at.exception, texts(at.exception)
+    assert "first_restart" not in memory(at.session_state).timings
+    # The reconstruction page runs FIRENET without a chart.
+    at = small_app(mask_seed="12347", n="4", p="5").run()
     assert_page_ok(at)
     assert "first_restart" not in memory(at.session_state).timings
 
@@ -197,14 +204,20 @@ def test_every_preset_runs(name):
     memory(at.session_state).preset_overrides = {"size": 128, "n": 2, "p": 5, "max_layers": 20, "attack_steps": 2,
                                                    "compare": False}
     at.button(key=f"preset_{name}").click().run()
-    assert_page_ok(at)
     preset = PRESETS[name]
+    assert memory(at.session_state).page == preset.page
+    if preset.page == "convergence":  # its chart, then the reconstructions of the same settings
+        assert not at.exception, texts(at.exception)
+        assert any("Certified gap against seconds" in e.proto.spec for e in at.get("plotly_chart"))
+        assert preset.label in texts(at.info)
+        open_page(at, "reconstruction")
+    assert_page_ok(at)
     for key, value in preset.values.items():
         if key in ("size", "n", "p"):
             continue
         expected = list(value) if isinstance(value, tuple) else value
         assert at.session_state[key] == expected, key
-    assert preset.label in texts(at.info)
+    assert preset.page == "convergence" or preset.label in texts(at.info)
     if "attack" in preset.request:
         assert any(label.startswith("Output change") for label in metric_labels(at))
 
@@ -227,7 +240,7 @@ def test_stability_curves_on_demand(monkeypatch):
     bounds = next(t for t in tables if "bound" in t.columns)
     assert set(bounds["network"]) == {"U-Net", "FIRENET, paper's 5 x 5", "FIRENET, paper's 5 x 10", "FIRENET"}
     # The bound is a lower bound of the difference quotient (triangle inequality).
-    assert (bounds["bound"] <= bounds["||f(Ax) - f(Ax')|| / ||A(x - x')||"] + 1e-6).all()
+    assert (bounds["bound"] <= bounds["‖f(Ax) − f(Ax′)‖ / ‖A(x − x′)‖"] + 1e-6).all()
     at.run()
     assert not at.exception
     assert not [b for b in at.button if b.key == "run_stability"]
@@ -247,7 +260,10 @@ def test_depth_slider_shows_earlier_layers(runs):
     at = small_app(n="3", p="4", show="firenet").run()
     full = [m.value for m in at.metric if m.label == "PSNR"][0]
     runs.clear()
+    open_page(at, "convergence")  # the depth slider is beside the convergence chart
+    assert runs == []  # the same FIRENET run as the reconstruction page's
     at.select_slider(key="depth").set_value(4).run()
+    open_page(at, "reconstruction")
     assert_page_ok(at)
     assert runs == []  # the earlier layers were kept from the one run
     assert [m.value for m in at.metric if m.label == "PSNR"][0] != full
@@ -261,14 +277,16 @@ def test_no_reconstruction_shown_keeps_the_page():
 
 
 def test_paper_and_adaptive_buttons_set_firenet_values(runs):
-    at = small_app(schedule="adaptive", max_layers="40").run()
+    at = open_page(small_app(schedule="adaptive", max_layers="40"), "convergence")
     at.button(key="btn_paper").click().run()
-    assert_page_ok(at)
+    assert not at.exception, texts(at.exception)
     ss = at.session_state
     assert (ss["schedule"], ss["n"], ss["p"], ss["C"], ss["output"]) == ("fixed", 5, 5, 1.0, "ergodic")
     at.button(key="btn_adaptive").click().run()
-    assert_page_ok(at)
+    assert not at.exception, texts(at.exception)
     assert (ss["schedule"], ss["max_layers"]) == ("adaptive", 300)
+    open_page(at, "reconstruction")
+    assert_page_ok(at)
     # The adaptive run's convergence curve: its own certified gap, no borrowed bound needed.
     assert "FIRENET" in runs
 
@@ -291,11 +309,12 @@ def test_data_consistent_toggle_builds_and_runs_that_firenet(monkeypatch):
     monkeypatch.setattr(solver.trace, "run", capture)
     at = small_app(schedule="adaptive", max_layers="60", pattern="radial", show="firenet").run()
     assert_page_ok(at)
-    assert at.toggle(key="consistent").value is False
     assert seen and seen[-1][0] == ADAPTIVE_RULE
+    open_page(at, "convergence")  # FIRENET's settings are beside its convergence chart
+    assert at.toggle(key="consistent").value is False
     seen.clear()
     at.toggle(key="consistent").set_value(True).run()
-    assert_page_ok(at)
+    assert not at.exception, texts(at.exception)
     rule, net, y = seen[-1]
     assert rule.data_consistent is True
     with torch.no_grad():
@@ -308,8 +327,9 @@ def test_convergence_panel_says_what_firenet_certified():
     """Under the convergence chart the adaptive FIRENET's own certificate at its last layer,
     and whether it met the target gap: stopped early at a loose target, all layers and
     "above the target" at one single precision cannot certify (its last layers in double)."""
-    at = small_app(schedule="adaptive", max_layers="300", target_gap="0.01", show="firenet").run()
-    assert_page_ok(at)
+    at = open_page(small_app(schedule="adaptive", max_layers="300", target_gap="0.01", show="firenet"),
+                   "convergence")
+    assert not at.exception, texts(at.exception)
     notes = [c.value for c in at.caption if "certified relative gap" in c.value]
     assert len(notes) == 1 and notes[0].startswith("FIRENET reached the target gap 1.0e-02 at layer ")
     stopped = int(notes[0].split("at layer ")[1].split(" ")[0].replace(",", ""))
@@ -318,7 +338,7 @@ def test_convergence_panel_says_what_firenet_certified():
     assert 0 < gap <= 0.01
     assert not [c.value for c in at.caption if c.value.startswith("Below ")]
     at.number_input(key="target_gap").set_value(1e-9).run()
-    assert_page_ok(at)
+    assert not at.exception, texts(at.exception)
     notes = [c.value for c in at.caption if "certified relative gap" in c.value]
     assert len(notes) == 1 and notes[0].startswith("FIRENET's own certified relative gap after 300 layers: ")
     assert "above the target 1.0e-09: more layers lower it; below 1e-04 its layers run in double precision" in notes[0]
@@ -410,7 +430,10 @@ def upload_page():
     assert "Upload a PNG" in texts(at.info)
     rng = np.random.default_rng(0)
     good = (rng.random((100, 100)) * 255).astype(np.uint8)
+    open_page(at, "own_data")  # the uploaders are on the own-data page
     at.file_uploader(key="upload_file").upload("good.png", png_bytes(good), "image/png").run()
+    assert "decoded 100 x 100, used at 128 x 128" in texts(at.caption)
+    open_page(at, "reconstruction")  # the page uses what was accepted
     assert_page_ok(at)
     assert memory(at.session_state).user_upload[0] == "good.png"
     assert "resized from 100 x 100 to 128 x 128" in texts(at.warning)
@@ -439,12 +462,16 @@ def test_bad_upload_is_refused_and_previous_image_kept(upload_page, case):
     elif case == "3d":
         data = npy_bytes(np.ones((4, 8, 8)))
     kept = memory(at.session_state).user_upload[0]
+    open_page(at, "own_data")
     at.file_uploader(key="upload_file").clear()
     at.file_uploader(key="upload_file").upload(name, data, "application/octet-stream").run()
-    assert_page_ok(at)
+    assert not at.exception, texts(at.exception)
     errors = texts(at.error)
     assert "Upload rejected" in errors and message in errors
     assert memory(at.session_state).user_upload[0] == kept  # the previous image stays
+    assert kept in texts(at.caption)  # and is shown as the one in use
+    open_page(at, "reconstruction")
+    assert_page_ok(at)
 
 
 @pytest.mark.parametrize("case", ["rgba", "sixteen_bit"])
@@ -458,8 +485,11 @@ def test_converted_upload_warns(upload_page, case):
     else:
         deep = (np.arange(128 * 128).reshape(128, 128) * 3).astype(np.uint16)
         data, expected = png_bytes(deep), "16-bit"
+    open_page(at, "own_data")
     at.file_uploader(key="upload_file").clear()
     at.file_uploader(key="upload_file").upload(f"{case}.png", data, "image/png").run()
+    assert expected in texts(at.caption)  # what was converted, where the file was checked
+    open_page(at, "reconstruction")
     assert_page_ok(at)
     assert expected in texts(at.warning)
     assert memory(at.session_state).user_upload[0] == f"{case}.png"
@@ -474,13 +504,13 @@ PROMISES = [
     (r"N = (\d+)", "size", int),
     (r"(\d+) restarts of (\d+) layers", ("n", "p"), int),
     (r"(?:sampling|sampled|DAS) at (\d+)%|trained at (\d+)%", "rate", lambda v: int(v) / 100),
-    (r"noise \|\|e\|\| = ([\d.]+) \|\|y\|\|", "noise", float),
-    (r"(?<![\d.])(\d+)% of \|\|y\|\|", "budget", lambda v: int(v) / 100),
+    (r"noise ‖e‖ = ([\d.]+) ‖y‖", "noise", float),
+    (r"(?<![\d.])(\d+)% of ‖y‖", "budget", lambda v: int(v) / 100),
     (r"gets (\d+)% more k-space", "budget", lambda v: int(v) / 100),
     (r"\((\d+) steps\)|(\d+) gradient steps", "attack_steps", int),
-    (r"tau = sigma = ([\d.]+)", ("tau", "sigma"), float),
-    (r"lam = ([\d.e-]+)", "lam", float),
-    (r"delta = ([\d.e-]+)", "delta", float),
+    (r"τ = σ = ([\d.]+)", ("tau", "sigma"), float),
+    (r"λ = ([\d.e-]+)", "lam", float),
+    (r"δ = ([\d.e-]+)", "delta", float),
     (r"threshold ([\d.]+)", "threshold", float),
     (r"Haar with (\d+) levels", "levels", int),
     (r"typed sparsities ([\d, ]+\d)", "sparsities", str),
@@ -501,7 +531,7 @@ def promises(text: str) -> list[tuple[str, object]]:
 
 
 def shown_value(at: AppTest, key: str):
-    """The value the page's widget of ``key`` shows."""
+    """The value the page's widget of ``key`` shows (``KeyError`` if the page has none)."""
     for kind in ("slider", "number_input", "selectbox", "text_input", "select_slider"):
         widgets = [w for w in at.get(kind) if getattr(w, "key", None) == key]
         if widgets:
@@ -509,15 +539,17 @@ def shown_value(at: AppTest, key: str):
     segmented = [w for w in at.get("button_group") if getattr(w, "key", None) == key]
     if segmented:
         return segmented[0].value
-    raise AssertionError(f"no widget of {key} on the page")
+    raise KeyError(key)
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_each_preset_note_promises_what_the_page_shows(name, monkeypatch):
     """Buttons the note names exist; every size, rate, noise, budget and parameter it
-    states is the value of that setting's widget. Nothing is computed: the run budget is
-    zero, so every run waits for its button, and a search the preset asks for fails at
-    once (the page reports it and goes on)."""
+    states is the value of that setting's widget, on the page the preset opens or, for
+    FIRENET's settings, on the convergence page; a note that names the Convergence page
+    opens it. Nothing is computed: the run budget is zero, so every run waits for its
+    button, and a search the preset asks for fails at once (the page reports it and goes
+    on)."""
     import solver.attacks
 
     def no_search(*args, **kwargs):
@@ -536,17 +568,27 @@ def test_each_preset_note_promises_what_the_page_shows(name, monkeypatch):
     named = re.findall(r"press '([^']+)'", note)
     stability = "compute the stability curves" in note
     assert stated or named or stability, "the note states nothing checkable"
-    for key, value in stated:
-        shown = shown_value(at, key)
-        if isinstance(value, float):
-            assert shown == pytest.approx(value, rel=1e-6), key
-        else:
-            assert shown == value, key
+    opened = memory(at.session_state).page
+    assert (opened == "convergence") == ("The Convergence page opens" in note)
     labels = [b.label for b in at.button]
     for button in named:
         assert button in labels, f"the note names a button {button!r} the page does not have"
     if stability:
         assert any(label.startswith("Compute the stability curves") for label in labels)
+    elsewhere = []
+    for key, value in stated:
+        try:
+            shown = shown_value(at, key)
+        except KeyError:
+            assert key in K.FIRENET_KEYS and opened != "convergence", f"no widget of {key} on the page"
+            elsewhere.append((key, value))
+            continue
+        assert shown == (pytest.approx(value, rel=1e-6) if isinstance(value, float) else value), key
+    if elsewhere:  # FIRENET's settings, beside its convergence chart
+        open_page(at, "convergence")
+        for key, value in elsewhere:
+            shown = shown_value(at, key)
+            assert shown == (pytest.approx(value, rel=1e-6) if isinstance(value, float) else value), key
 
 
 def test_a_perturbed_page_offers_its_arrays_and_curves():

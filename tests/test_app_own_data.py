@@ -35,6 +35,7 @@ from solver.sampling import make_mask
 from solver.sparsity_weights import sparsity_level_weights
 from solver.trace import run
 from solver.wavelets import Wavelet2D
+from tests.page_switch import open_page
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 N = 128
@@ -108,13 +109,16 @@ def test_uploaded_mask_is_used_by_every_method_and_a_bad_one_changes_nothing(pha
     assert "no mask file has been uploaded yet" in texts(at.error)
     # The fastMRI/numpy habit: an uncentred (plain fft2 order) 0/255 PNG, radial lines.
     centred = make_mask("radial", N, 0.2, seed=0)
+    open_page(at, "own_data")  # the uploaders are on the own-data page
     at.file_uploader(key="mask_file").upload("radial.png", png(np.fft.ifftshift(centred).astype(np.uint8) * 255),
                                               "image/png").run()
     ok(at)
     assert memory(at.session_state).user_mask[0] == "radial.png"
+    assert f"achieved rate {centred.mean():.1%}" in texts(at.caption)
+    open_page(at, "reconstruction")
+    ok(at)
     rate = [m.value for m in at.metric if m.label == "Achieved sampling rate"]
     assert rate == [f"{centred.mean():.1%}"]
-    assert f"achieved rate {centred.mean():.1%}" in texts(at.caption)
     expected = make_problem(phantom, centred)  # the layout was detected and undone
     fs = page_firenet(at)
     for method in ("zero_filled", "firenet", "unet"):
@@ -123,6 +127,7 @@ def test_uploaded_mask_is_used_by_every_method_and_a_bad_one_changes_nothing(pha
     # A file that is not binary, with markdown in its name: refused, shown literally,
     # the radial mask stays.
     values = np.arange(N * N).reshape(N, N) % 3
+    open_page(at, "own_data")
     at.file_uploader(key="mask_file").clear()
     at.file_uploader(key="mask_file").upload("[x](y)_*m*.npy", npy(values)).run()
     ok(at)
@@ -131,6 +136,8 @@ def test_uploaded_mask_is_used_by_every_method_and_a_bad_one_changes_nothing(pha
     errors = [commonmark_text(str(e.value)).replace(WORD_JOINER, "") for e in at.error]  # all escaped
     assert any("Mask file [x](y)_*m*.npy rejected" in e and "binary" in e for e in errors), errors
     assert memory(at.session_state).user_mask[0] == "radial.png"
+    open_page(at, "reconstruction")
+    ok(at)
     page_image(expected, fs)
 
 
@@ -151,17 +158,21 @@ def test_bart_and_unshifted_kspace_reconstruct_to_the_same_image(phantom, mask):
     assert "Upload a measured k-space" in texts(at.info)
     # BART's convention (fft -u 3): the project's.
     bart = image_to_kspace(phantom) * mask
+    open_page(at, "own_data")
     at.file_uploader(key="kspace_file").set_value(cfl_pair(bart)).run()
     ok(at)
+    open_page(at, "reconstruction")
     labels = [m.label for m in at.metric]
     assert "PSNR" not in labels and "Data residual" in labels and "Certified gap" in labels
     assert "no ground truth" in texts(at.info)
     # Measured data bring their own samples: no sampling controls, and no error panel.
     assert not [w for w in (*at.slider, *at.selectbox, *at.number_input)
                 if w.key in ("rate", "pattern", "mask_seed")]
+    open_page(at, "convergence")  # the convergence chart: no error panel without a truth
     charts = [e.proto.spec for e in at.get("plotly_chart")]
     assert any("Certified gap against seconds" in c for c in charts)
     assert not any("Relative error to the truth" in c for c in charts)
+    open_page(at, "reconstruction")
     fs = page_firenet(at)
     expected = problem_from_kspace(load_kspace(cfl_pair(bart)[0][1], "scan.cfl", hdr=cfl_pair(bart)[1][1]))
     from_bart = page_image(expected, fs)
@@ -169,9 +180,12 @@ def test_bart_and_unshifted_kspace_reconstruct_to_the_same_image(phantom, mask):
     np.testing.assert_allclose(from_bart, direct_firenet(expected, fs, keep_imaginary=True), atol=1e-5)
     # Unshifted: plain fft2(x), image origin at pixel 0 and DC at (0, 0).
     unshifted = np.fft.fft2(phantom, norm="ortho") * np.fft.ifftshift(mask)
+    open_page(at, "own_data")
     at.file_uploader(key="kspace_file").set_value(("plain.npy", npy(unshifted.astype(np.complex64)),
                                                    "application/octet-stream")).run()
     ok(at)
+    assert "convention: corner, layout: uncentred" in texts(at.caption)
+    open_page(at, "reconstruction")
     assert "convention: corner, layout: uncentred" in texts(at.caption)
     shown = [m.value for m in at.metric if m.label == "Data residual"]
     plain = page_image(problem_from_kspace(load_kspace(npy(unshifted.astype(np.complex64)), "plain.npy")), fs)
@@ -179,7 +193,9 @@ def test_bart_and_unshifted_kspace_reconstruct_to_the_same_image(phantom, mask):
     # Both are the phantom that made the data (25 % sampling, 10 layers: a rough image).
     assert relative_error(from_bart, phantom) < 0.35
     # Declaring the wrong convention gives the image split into the four corners.
+    open_page(at, "own_data")
     at.selectbox(key="kspace_convention").set_value("centred").run()
+    open_page(at, "reconstruction")
     ok(at)
     wrong = [m.value for m in at.metric if m.label == "Data residual"]
     assert wrong  # the page still runs, data-consistent in its own convention
@@ -205,10 +221,11 @@ def test_fastmri_hdf5_and_a_bad_kspace_file(phantom):
         f.create_dataset("kspace", data=np.stack([0 * k, k, 2 * k]).astype(np.complex64))
         f.create_dataset("mask", data=stored.astype(np.float32))
     data = buffer.getvalue()
-    at = small_app(image="kspace", weights="uniform", show="zero_filled,firenet").run()
+    at = open_page(small_app(image="kspace", weights="uniform", show="zero_filled,firenet"), "own_data")
     at.file_uploader(key="kspace_file").set_value(("file1000001.h5", data, "application/x-hdf5")).run()
     ok(at)
     assert "stored 160 x 144, used 128 x 128" in texts(at.caption)
+    open_page(at, "reconstruction")
     expected = problem_from_kspace(load_kspace(data, "file1000001.h5", size=N))
     np.testing.assert_array_equal(expected.mask, np.broadcast_to(lines[None, :], (N, N)))
     image = page_image(expected, page_firenet(at))
@@ -216,10 +233,12 @@ def test_fastmri_hdf5_and_a_bad_kspace_file(phantom):
     rate = [m.value for m in at.metric if m.label == "Achieved sampling rate"]
     assert rate == [f"{lines.mean():.1%}"]
     # A .hdr without its .cfl: refused, the HDF5 stays.
+    open_page(at, "own_data")
     at.file_uploader(key="kspace_file").set_value(("only.hdr", b"# Dimensions\n128 128 1\n", "text/plain")).run()
     ok(at)
     assert "k-space file only.hdr rejected" in texts(at.error) and "needs both" in texts(at.error)
     assert memory(at.session_state).user_kspace[0][0] == "file1000001.h5"
+    open_page(at, "reconstruction")
     # Measured data have no truth to insert a detail into: refused with a message.
     at.selectbox(key="perturbation").set_value("detail").run()
     ok(at)
@@ -241,6 +260,7 @@ def test_advanced_firenet_settings_reach_the_solver(phantom):
     weights = sparsity_level_weights(phantom, Wavelet2D("haar", levels=4, size=N), threshold=0.2)
     np.testing.assert_allclose(page_image(problem, fs), direct_firenet(problem, fs, weights), atol=1e-5)
     # A typed list: valid, then a bad entry (reported, the previous list kept).
+    open_page(at, "convergence")  # FIRENET's settings are beside its convergence chart
     at.radio(key="weights").set_value("typed").run()
     at.text_input(key="sparsities").input("4, 12, 48, 50").run()
     ok(at)
@@ -252,7 +272,7 @@ def test_advanced_firenet_settings_reach_the_solver(phantom):
     # Steps that would not converge: reported and sigma lowered to 1 / tau.
     at.number_input(key="sigma").set_value(3.0).run()
     ok(at)
-    assert "tau sigma = 1.5 > 1" in texts(at.error)
+    assert "τσ = 1.5 > 1" in texts(at.error)
 
 
 @pytest.mark.slow
@@ -270,8 +290,10 @@ def test_walsh_in_the_published_order(phantom):
     # A mask file in the published order (sequency s at index s) is converted.
     at.selectbox(key="pattern").set_value("user").run()
     published = walsh_mask_to_uncentred(make_mask("das", N, 0.2))
+    open_page(at, "own_data")
     at.file_uploader(key="mask_file").upload("das_walsh.npy", npy(published)).run()
     ok(at)
+    open_page(at, "reconstruction")
     page_image(make_problem(phantom, make_mask("das", N, 0.2), transform="walsh_uncentred"), fs)
 
 

@@ -172,7 +172,7 @@ def test_convergence_figure_is_log_scale_with_restarts_and_schedule():
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log" and fig.layout.yaxis3.type == "log"
     assert fig.layout.yaxis.title.text and fig.layout.yaxis2.title.text.startswith("(F(x) - L) / L")
     assert fig.layout.xaxis3.title.text == "seconds of computation"
-    assert any(t.name == "FIRENET eps_k (schedule)" for t in fig.data)
+    assert any(t.name == "FIRENET εₖ (schedule)" for t in fig.data)
     own = [t for t in fig.data if t.name == "FIRENET, its own certificate"]
     assert len(own) == 1 and own[0].line.dash == "dot" and list(own[0].y) == [20, 2, 0.2, 0.02]
     # Against seconds: the runs that carry their times, with their gaps.
@@ -218,7 +218,7 @@ def test_measured_data_draw_no_empty_error_panel():
                           "seconds": [0.1, 0.2, 0.3]}}
     fig = figures.convergence_figure(curves, restart_layers=[2], eps=[0.5, 0.05], depth=2)
     titles = [a.text for a in fig.layout.annotations]
-    assert titles == ["Certified gap (>= (F - F*) / F*) against layers", "Certified gap against seconds"]
+    assert titles == ["Certified gap (≥ (F − F*) / F*) against layers", "Certified gap against seconds"]
     assert fig.layout.yaxis.title.text == "(F(x) - L) / L" and fig.layout.xaxis2.title.text == "seconds of computation"
     assert {t.xaxis for t in fig.data} == {"x", "x2"}
     assert len(fig.layout.shapes) == 2  # one restart line and the depth line, on the layer panel
@@ -368,13 +368,14 @@ def test_the_stability_caption_says_where_the_points_sit():
     from explorer.panels import stability_caption
 
     before = stability_caption(("unet", "firenet"), 3, "measurements", None)
-    assert "Error to the truth ||f(y + e) - x|| against ||e|| for U-Net, FIRENET" in before
-    assert "||e|| / ||y|| up to {0.01, 0.02, 0.05} (gradient ascent, 3 steps per size" in before
-    assert "sizes ||e|| / ||y|| reached" not in before and "stable" not in before.replace("stability", "")
+    assert "Error to the truth $\\|f(y + e) - x\\|$ against $\\|e\\|$ for U-Net, FIRENET" in before
+    assert "$\\|e\\| / \\|y\\|$ up to the budgets 0.01, 0.02, 0.05 (gradient ascent, 3 steps per size" in before
+    assert "reached" not in before and "stable" not in before.replace("stability", "")
+    assert "||" not in before and "C1 sigma" not in before  # the maths is LaTeX, drawn by the caption
     curves = {"U-Net, worst case": {"size": [0.01, 0.02, 0.035], "change": [0.1, 0.2, 0.3]},
               "FIRENET, worst case": {"size": [0.0098, 0.021, 0.021], "change": [0.01, 0.02, 0.02]}}
     after = stability_caption(("unet", "firenet"), 3, "measurements", curves)
-    assert "the sizes ||e|| / ||y|| reached here run from 0.010 to 0.035." in after
+    assert "the sizes $\\|e\\| / \\|y\\|$ reached here run from 0.010 to 0.035." in after
 
 
 def test_the_npz_carries_the_data_the_perturbation_and_the_clean_reconstructions():

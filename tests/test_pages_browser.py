@@ -1,5 +1,7 @@
 """Every page of the app in Chromium, opened by its own address: each renders its title and
 no exception, with at most 12 widgets in its sidebar, and the paradox page draws its chart and table from its URL's settings.
+An old link with FIRENET's settings on the root address still sets them (they are shown on
+the convergence page), and an uploaded image survives page switches.
 
 Uses the real server of ``tests/test_browser.py`` (``streamlit run`` on a free port).
 """
@@ -18,6 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PAGES = {
     f"/?{QUERY}": "FIRENET Explorer",
     f"/reconstruction?{QUERY}": "FIRENET Explorer",
+    f"/convergence?{QUERY}": "Convergence against depth",
+    f"/own-data?{QUERY}": "Own data",
     "/paradox": "The paradox, computed",
     "/paradox?K=6&n=30&L=100": "The paradox, computed",
     "/sweeps": "Results of a sweep",
@@ -67,8 +71,12 @@ def test_every_page_opens_by_its_address_without_an_exception(server):  # noqa: 
                                            ".length >= 8", timeout=120_000)
                 assert sidebar_widgets(page) <= 12, address
                 # The navigation lists every page on every page.
-                for title in ("Reconstruction and stability", "The paradox, computed", "Sweep results", "About"):
+                for title in ("Reconstruction and stability", "Convergence", "Own data", "The paradox, computed",
+                              "Sweep results", "About"):
                     assert page.locator('[data-testid="stSidebarNav"]').get_by_text(title).count() == 1
+                if address.startswith("/convergence"):  # its chart, and the settings in the address
+                    page.wait_for_selector(".js-plotly-plot .scatterlayer", timeout=120_000)
+                    assert "size=128" in page.url
                 if address.startswith("/paradox"):
                     assert page.locator(".js-plotly-plot").count() == 1
                     body = page.locator('[data-testid="stMain"]').inner_text()
@@ -98,6 +106,52 @@ def test_reconstruction_settings_survive_a_visit_to_another_page(server):  # noq
             nav.get_by_text("Reconstruction and stability").click()
             _settle(page, "FIRENET Explorer")
             page.wait_for_function("() => window.location.search.includes('size=128')", timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()
+
+
+def test_an_old_link_with_firenets_settings_and_an_upload_survive_page_switches(server, tmp_path):  # noqa: F811
+    """``/?...&p=5&depth=5`` (a link from before the convergence page) sets FIRENET's
+    schedule and depth: the reconstruction page names them and the convergence page's
+    slider shows them. An image uploaded on the own-data page is used by the
+    reconstruction page and is still in use, and shown, when the visitor comes back."""
+    import numpy as np
+    from PIL import Image
+
+    picture = tmp_path / "my picture.png"
+    Image.fromarray((np.indices((90, 90)).sum(0) % 255).astype(np.uint8)).save(picture)
+    old = QUERY.replace("p=10", "p=5") + "&depth=5"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{server}/?{old}")
+            _settle(page, "FIRENET Explorer")
+            main = page.locator('[data-testid="stMain"]')
+            main.get_by_text("shown after 5 layers").first.wait_for(timeout=120_000)
+            assert "3 restarts of 5 layers" in main.inner_text()
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            nav.get_by_text("Convergence").click()
+            _settle(page, "Convergence against depth")
+            page.wait_for_selector(".js-plotly-plot .scatterlayer", timeout=120_000)
+            slider = page.locator('[data-testid="stSlider"]').filter(has_text="Depth").first
+            assert "5 (1 restarts)" in slider.inner_text()
+            assert "depth=5" in page.url and "n=3" in page.url  # (p = 5 is the default: not written)
+            # The own-data page: upload, check, use.
+            nav.get_by_text("Own data").click()
+            _settle(page, "Own data")
+            page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(picture))
+            main.get_by_text("decoded 90 x 90").first.wait_for(timeout=120_000)
+            main.get_by_role("button", name="Use this image").click()
+            main.get_by_text("In use on the other pages").first.wait_for(timeout=120_000)
+            nav.get_by_text("Reconstruction and stability").click()
+            _settle(page, "FIRENET Explorer")
+            main.get_by_text("Image in use: my picture.png").first.wait_for(timeout=120_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            nav.get_by_text("Own data").click()
+            _settle(page, "Own data")
+            main.get_by_text("decoded 90 x 90").first.wait_for(timeout=60_000)  # still there
             assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             browser.close()

@@ -1,8 +1,9 @@
 """The sidebar holds at most 12 widgets on every page and for every choice that adds
 widgets to it (each image source, each sampling pattern with its own parameters).
 
-The sidebar holds what the whole page depends on (the image and the measurement); each
-panel's own settings are drawn beside the panel (``explorer.controls``).
+The sidebar holds what every page depends on (the image and the measurement); each
+page's own settings are drawn on it, beside what they change (``explorer.controls``): the
+uploads on the own-data page, FIRENET's settings and the depth beside the convergence chart.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from streamlit.testing.v1.element_tree import Widget
 
 from explorer import sources
 from explorer import specs as K
+from explorer.state import memory
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The most widgets the sidebar may hold (three screens of them before this limit).
@@ -31,16 +33,21 @@ def widgets(node) -> list[str]:
 
 
 def _sidebar_only() -> None:
+    """The sidebar alone, as a page beside the app's others (its links name them)."""
     import streamlit as st
 
-    from explorer import controls, sources
+    from explorer import controls, pages, sources
     from explorer import specs as K
     from explorer import state as S
 
-    patterns = sources.pattern_registry()
-    specs = K.all_specs(patterns)
-    S.init(st.session_state, specs)
-    controls.sidebar(specs, patterns)
+    def draw() -> None:
+        patterns = sources.pattern_registry()
+        specs = K.all_specs(patterns)
+        S.init(st.session_state, specs)
+        controls.sidebar(specs, patterns)
+
+    others = pages.all_pages()[1:]  # every page but the default one
+    st.navigation([st.Page(draw, title="Sidebar", url_path="sidebar", default=True), *others]).run()
 
 
 @pytest.mark.slow  # about 4 s per image (a run per pattern)
@@ -61,23 +68,31 @@ def test_sidebar_holds_at_most_12_widgets_for_every_image_and_pattern(image):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", ["reconstruction", "paradox", "sweeps", "about"])
+@pytest.mark.parametrize("page", ["reconstruction", "convergence", "own-data", "paradox", "sweeps", "about"])
 def test_every_page_has_at_most_12_sidebar_widgets(page):
-    if page == "reconstruction":  # the whole app, small
+    if page in ("reconstruction", "convergence"):  # the whole app, small
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
         at.query_params.update({"size": "128", "schedule": "fixed", "n": "2", "p": "4", "perturbation": "none",
                                 "pattern": "das", "show": "zero_filled,firenet"})
+        memory(at.session_state).go_to = page
     else:  # the page alone, as st.navigation runs it
         at = AppTest.from_function(_page, args=(page,), default_timeout=300)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     found = widgets(at.sidebar)
     assert len(found) <= MOST, found
+    main = widgets(at.main)
     if page == "reconstruction":
         assert "rate" in found and "pp_das_decay" in found
-        # The panels' own settings are on the page, beside their panels.
-        main = widgets(at.main)
-        assert {"noise", "perturbation", "show", "cmap", "depth", "schedule", "lam", "preset_convergence"} <= set(main)
+        # The panels' own settings are on the page, beside their panels; no uploader, and
+        # FIRENET's settings are on the convergence page.
+        assert {"noise", "perturbation", "show", "cmap", "preset_convergence"} <= set(main)
+        assert not {"depth", "schedule", "lam", "upload_file", "mask_file", "kspace_file"} & {*main, *found}
+    elif page == "convergence":
+        assert {"depth", "schedule", "lam", "tau", "noise", "live", "compare"} <= set(main)
+    elif page == "own-data":
+        assert {"upload_file", "mask_file", "kspace_file", "kspace_convention"} <= set(main)
+        assert not {"upload_file", "mask_file", "kspace_file"} & set(found)
 
 
 def _page(name: str) -> None:
@@ -91,12 +106,13 @@ def _page(name: str) -> None:
 
 
 @pytest.mark.slow
-def test_presentation_mode_draws_firenets_settings_in_its_folded_section():
-    """In presentation mode the convergence section is itself an expander: FIRENET's
-    settings, in expanders of their own, are still on the page, and the page runs."""
+def test_presentation_mode_draws_firenets_settings_beside_the_convergence_chart():
+    """In presentation mode the convergence page draws FIRENET's settings, in expanders of
+    their own, beside its chart, and runs."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.query_params.update({"size": "128", "schedule": "fixed", "n": "2", "p": "4", "perturbation": "none",
                             "show": "zero_filled,firenet", "present": "1"})
+    memory(at.session_state).go_to = "convergence"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert {"schedule", "lam", "tau"} <= set(widgets(at.main))
