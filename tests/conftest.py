@@ -2,8 +2,8 @@
 
 ``pyproject.toml`` asks pytest-xdist for ``-n auto --dist loadfile``: each test module runs
 whole in one worker process, so a module's fixtures (a server, a reference run) are built
-once. The two hooks below decide how many workers ``auto`` means and which modules start
-first (docs/testing.md).
+once. The hooks below decide how many workers ``auto`` means, keep the browser modules in
+one worker and start the longest modules first (docs/testing.md).
 """
 
 import os
@@ -12,27 +12,35 @@ import pytest
 import torch
 
 # Most workers ``-n auto`` starts. Measured under ``-n 2`` (per-test times summed per module,
-# docs/testing.md), the longest module, ``test_app``, is about a sixth of the suite: past
-# about 6 workers it alone sets the run's length, and each worker holds its own torch,
-# servers and Chromium in memory (up to 1.7 GB each measured).
-MOST_WORKERS = 4
+# docs/testing.md), the browser modules, which run one after another in one worker (below),
+# are about a third of the suite: past 3 workers they alone set the run's length, and each
+# worker holds its own torch, servers and Chromium in memory (up to 1.7 GB measured).
+MOST_WORKERS = 3
 
-# The longest modules, longest first, as measured under ``-n 2``, the browser modules
-# interleaved with modules that start no browser (a Streamlit server and Chromium beside
-# another browser module on two cores slows both). Under xdist they start first, so that
-# no worker is left with a long module while the other has finished; the rest follow in
-# file order. A module missing here only runs later; the list never changes what runs.
-LONGEST_MODULES = (
-    "test_app.py",
+# The modules that drive Chromium against a Streamlit server of their own. xdist gives them
+# to one worker, one after another: a server and Chromium beside another browser module on
+# two cores slowed both until the default page's websocket traffic passed its budget
+# (608 kB of 600 kB) and the steady page lost its pictures in a 50 ms sample.
+BROWSER_MODULES = (
     "test_browser.py",
-    "test_certificates.py",
     "test_presentation_browser.py",
-    "test_reproduce.py",
     "test_pages_browser.py",
-    "test_adaptive.py",
     "test_steady_browser.py",
-    "test_networks.py",
     "test_first_screen.py",
+)
+
+# The longest modules, longest first, as measured under ``-n 2`` (docs/testing.md); the
+# browser modules together (about a third of the suite) are the longest unit. Under xdist
+# they start first, so that no worker is left with a long module while the other has
+# finished; the rest follow in file order. A module missing here only runs later; the list
+# never changes what runs.
+LONGEST_MODULES = (
+    *BROWSER_MODULES,
+    "test_app.py",
+    "test_certificates.py",
+    "test_reproduce.py",
+    "test_adaptive.py",
+    "test_networks.py",
     "test_hostile_files.py",
     "test_attacks.py",
     "test_firenet.py",
@@ -57,6 +65,21 @@ def pytest_xdist_auto_num_workers(config):
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     workers = min(cores, MOST_WORKERS)
     return workers if workers > 1 else 0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` with the :data:`BROWSER_MODULES` as one unit of work."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserModulesInOneWorker(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            module = super()._split_scope(nodeid)
+            return "browser modules" if module.rpartition("/")[2] in BROWSER_MODULES else module
+
+    return BrowserModulesInOneWorker(config, log)
 
 
 def pytest_collection_modifyitems(config, items):

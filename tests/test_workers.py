@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -40,6 +41,23 @@ def test_every_module_named_longest_exists_and_is_named_once():
     assert conftest.LONGEST_MODULES
     assert len(set(conftest.LONGEST_MODULES)) == len(conftest.LONGEST_MODULES)
     assert set(conftest.LONGEST_MODULES) <= here
+
+
+def test_the_browser_modules_are_the_modules_marked_browser():
+    marked = {path.name for path in Path(__file__).parent.glob("test_*.py")
+              if re.search(r"^pytestmark = .*pytest\.mark\.browser", path.read_text(), flags=re.M)}
+    assert set(conftest.BROWSER_MODULES) == marked
+
+
+def test_loadfile_gives_the_browser_modules_to_one_worker_and_every_other_module_its_own():
+    settings = {"dist": "loadfile", "tx": ["popen", "popen"]}
+    scheduler = conftest.pytest_xdist_make_scheduler(SimpleNamespace(getvalue=settings.get), None)
+    scope = scheduler._split_scope
+    assert scope("tests/test_browser.py::test_cancel_stops_a_run") == scope("tests/test_first_screen.py::test_x")
+    assert scope("tests/test_app.py::test_x") == scope("tests/test_app.py::test_y[1]") == "tests/test_app.py"
+    assert len({scope(f"tests/{name}::test_x") for name in ("test_app.py", "test_url.py", "test_browser.py")}) == 3
+    settings["dist"] = "load"
+    assert conftest.pytest_xdist_make_scheduler(SimpleNamespace(getvalue=settings.get), None) is None
 
 
 def test_under_xdist_the_longest_modules_start_first_and_the_rest_keep_their_order(monkeypatch):
