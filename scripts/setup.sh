@@ -98,7 +98,7 @@ say "torch build: $build ($build_reason)"
 requirements=requirements.txt
 [ "$test_set" -eq 1 ] && requirements=requirements-test.txt
 runtime_modules="torch numpy scipy pywt skimage PIL safetensors tqdm streamlit plotly h5py pandas dask"
-test_modules="pytest cvxpy playwright"
+test_modules="pytest xdist cvxpy playwright"
 torch_pin=$(grep -E '^torch==' requirements.txt | head -n 1 | cut -d= -f3)
 
 # A file's line: its name and the hash of its requirements (comments and blank lines left

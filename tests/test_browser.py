@@ -49,11 +49,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
-    """``streamlit run app.py`` on a free port; yields the base URL, then kills it."""
+def server(request):
+    """``streamlit run app.py`` on a free port; yields the base URL, then kills it. Its log
+    is named after the module, as the browser modules may run at once in xdist's workers."""
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit.log", "w")
+    log = open(ARTIFACTS / f"streamlit_{request.module.__name__.rpartition('.')[2]}.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.headless", "true", "--server.port", str(port),
