@@ -21,6 +21,18 @@ recommended parameters, zero-filled + FIRENET + U-Net shown):
    first reconstruction drawn (to the widget, for the trivial page) and to the page idle
    (no "Running" status widget for 1 s), cold (first visitor of a new server) and warm
    (a second visitor, new browser context), and the bytes received over the websocket.
+   Then, on an open page, changes made with the keyboard, each repeated (``--repeats``):
+   the floor page's slider moved one step, and the explorer's display-only changes (the
+   error-range slider one step, the next colour map, the pixel-values toggle: the
+   reconstructions row is a fragment), each timed from the key press to the page settled
+   (the later of its last change of the document and the last "Running" status widget,
+   then 1 s with neither). With ``--presets``, ``python -m explorer.talk`` (``make
+   talk``) is started, and once its warm-up printed "warming done" every preset is opened
+   by its button on a settled page (a new visitor each) and timed the same way. The
+   tables give each time's ratio to the floor (a visit or a preset against the floor's
+   warm visit, a change against its slider step) and the load average beside it, and are
+   appended to ``benchmarks/results/app_browser.md``. ``--empty-cache`` gives the servers
+   an empty disk cache, so the cold page computes everything.
 
 The times of 1-3 come from ``explorer.timing`` marks in the page's memory, so they are the
 script's own clock. The machine is shared: the load average is printed with the results;
@@ -29,6 +41,7 @@ numbers on a busy machine are upper bounds.
 Run::
 
     python benchmarks/bench_app.py [--size 256] [--repeats 3] [--browser | --browser-only]
+                                   [--presets] [--empty-cache]
 """
 
 from __future__ import annotations
@@ -432,8 +445,16 @@ def main() -> None:
     parser.add_argument("--browser-only", action="store_true", help="only the Chromium measurement (4.)")
     parser.add_argument("--presets", action="store_true",
                         help="with 4.: also every preset after make talk's warm-up (minutes)")
+    parser.add_argument("--empty-cache", action="store_true",
+                        help="with 4.: the servers get an empty disk cache (FIRENET_CACHE_DIR), so the cold "
+                             "page computes everything; without it they use the usual one, where an earlier "
+                             "run may have left the page's results")
     args = parser.parse_args()
     query = {} if args.size == 256 else {"size": str(args.size)}
+    if args.empty_cache:
+        import tempfile
+
+        os.environ["FIRENET_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-app-cache-")
     if args.browser_only:
         run_browser(query, args.repeats, args.presets)
         return
@@ -512,7 +533,9 @@ def main() -> None:
 
 
 def run_browser(query: dict[str, str], repeats: int, presets: bool) -> None:
-    print(f"4. real server + headless Chromium, 1280 x 720 (load average {os.getloadavg()})", flush=True)
+    cache = os.environ.get("FIRENET_CACHE_DIR", "the usual disk cache")
+    print(f"4. real server + headless Chromium, 1280 x 720 (load average {os.getloadavg()}; "
+          f"results cache: {cache})", flush=True)
     result = browser_times(query, repeats=repeats, presets=presets)
     if result is None:
         print("   skipped: Playwright or /usr/bin/chromium missing")
@@ -525,7 +548,7 @@ def run_browser(query: dict[str, str], repeats: int, presets: bool) -> None:
     with open(RESULTS / "app_browser.md", "a") as out:
         out.write(f"\n## {stamp}, {os.cpu_count()} cores, load average after {os.getloadavg()}\n\n"
                   f"`python benchmarks/bench_app.py --browser-only --repeats {repeats}"
-                  f"{' --presets' if presets else ''}`\n\n{table}\n")
+                  f"{' --presets' if presets else ''}` (results cache: {cache})\n\n{table}\n")
     print(f"   appended to {RESULTS / 'app_browser.md'}")
 
 
