@@ -33,7 +33,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import figures, persist, sources, work
+from explorer import figures, persist, saved_traces, sources, work
 from explorer.outside import read_outside
 from explorer.settings import FirenetSettings, ImageSettings, MeasurementSettings
 from explorer.sources import DTYPE
@@ -51,13 +51,11 @@ __all__ = [
     "base_problem",
     "cached_reconstruction",
     "digest",
-    "load_trace",
     "figure",
     "metrics",
     "network",
     "reconstruct",
     "reconstruction_key",
-    "save_trace",
     "store",
     "unet_status",
     "unet_version",
@@ -267,77 +265,16 @@ def cached_reconstruction(method: str, problem: Problem, fs: FirenetSettings) ->
     key = reconstruction_key(method, problem, fs)
     found = store().get(key)
     if found is None:
-        found = load_trace(key, problem)
+        found = saved_traces.load(_disk_key(key), problem.size)
         if found is not None:
             store().put(key, found)
     return found
-
-
-# --------------------------------------------------------------------------------------
-# Reconstructions on disk
-# --------------------------------------------------------------------------------------
-#: The fields of a :class:`~solver.trace.Trace` that are lists of numbers.
-_CURVES = ("layer", "error", "objective", "dual", "time", "eps", "restart_layers")
-#: The pictures' dtypes a trace is stored in, and its tensor's dtype on disk.
-_DTYPES = {"<f4": torch.float32, "<f8": torch.float64, "<c8": torch.complex64, "<c16": torch.complex128}
 
 
 def _disk_key(key: tuple) -> tuple:
     """A reconstruction's disk key: its memory key and the code version (the solver's
     source and the weights in use), so changed code never reads an old result."""
     return ("trace", key, persist.code_version(unet_version()))
-
-
-def save_trace(key: tuple, trace: Trace) -> None:
-    """Write ``trace`` to the disk cache (``explorer.persist``): its image and snapshots as
-    one tensor, its curves as JSON, each with its digest. A stopped run or one with a
-    non-finite number is not written (the result stays in memory)."""
-    if trace.stopped:
-        return
-    layers = sorted(trace.snapshots)
-    pictures = [np.asarray(trace.image), *(np.asarray(trace.snapshots[k]) for k in layers)]
-    # Stored exactly or not at all: one dtype and one square shape for every picture.
-    if len({(a.dtype.str, a.shape) for a in pictures}) != 1 or pictures[0].ndim != 2 \
-            or pictures[0].dtype.str not in _DTYPES:
-        return
-    images = np.stack(pictures)
-    tensor = torch.from_numpy(np.ascontiguousarray(images))
-    meta = {name: [float(v) for v in getattr(trace, name)] for name in _CURVES}
-    if not all(np.isfinite(values).all() for values in meta.values()) or not np.isfinite(trace.seconds):
-        return  # e.g. no error curve without a truth: JSON holds no NaN
-    meta.update(snapshots=layers, seconds=float(trace.seconds), dtype=images.dtype.str,
-                shape=list(tensor.shape))
-    persist.save_tensor(_disk_key(key) + ("images",), tensor)
-    persist.save_json(_disk_key(key) + ("curves",), meta)
-
-
-def _is_trace_meta(value: Any) -> bool:
-    if not isinstance(value, dict) or set(value) != {*_CURVES, "snapshots", "seconds", "dtype", "shape"}:
-        return False
-    numbers = all(isinstance(value[n], list) and all(isinstance(v, (int, float)) for v in value[n])
-                  for n in (*_CURVES, "snapshots", "shape"))
-    return (numbers and isinstance(value["seconds"], (int, float)) and value["dtype"] in _DTYPES
-            and all(v == int(v) for v in value["snapshots"]))
-
-
-def load_trace(key: tuple, problem: Problem) -> Trace | None:
-    """The trace stored on disk under ``key`` for ``problem``, or None: missing, or
-    anything that does not check (digest, structure, a shape other than the problem's
-    images)."""
-    meta = persist.load_json(_disk_key(key) + ("curves",), check=_is_trace_meta)
-    if meta is None:
-        return None
-    shape = (1 + len(meta["snapshots"]), problem.size, problem.size)
-    tensor = persist.load_tensor(_disk_key(key) + ("images",), shape=shape, dtype=_DTYPES[meta["dtype"]])
-    if tensor is None or list(meta["shape"]) != list(shape):
-        return None
-    images = tensor.numpy()
-    layers = [int(v) for v in meta["snapshots"]]
-    curves = {name: list(meta[name]) for name in _CURVES}
-    for name in ("layer", "restart_layers"):
-        curves[name] = [int(v) for v in curves[name]]
-    return Trace(image=images[0], snapshots={k: images[i + 1] for i, k in enumerate(layers)},
-                 seconds=float(meta["seconds"]), **curves)
 
 
 def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
@@ -385,7 +322,7 @@ def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
                                       on_progress=on_progress, heartbeat=heartbeat, keep_imaginary=complex_images)
         if not result.stopped:
             store().put(key, result)
-            save_trace(key, result)
+            saved_traces.save(_disk_key(key), result)
         return result
 
     def follow(fraction: float) -> None:

@@ -218,13 +218,13 @@ def _problem(size=32):
 def test_a_reconstruction_round_trips_exactly(tmp_path, monkeypatch, dtype):
     import numpy as np
 
-    from explorer import compute
+    from explorer import saved_traces
 
     monkeypatch.setenv("FIRENET_CACHE_DIR", str(tmp_path))
-    trace, problem, key = _trace(dtype), _problem(), ("recon", "firenet", "abc", None, None)
-    assert compute.load_trace(key, problem) is None
-    compute.save_trace(key, trace)
-    back = compute.load_trace(key, problem)
+    trace, key = _trace(dtype), ("trace", ("recon", "firenet", "abc", None, None), "code version")
+    assert saved_traces.load(key, 32) is None
+    saved_traces.save(key, trace)
+    back = saved_traces.load(key, 32)
     assert back.image.dtype == np.dtype(dtype) and np.array_equal(back.image, trace.image)
     assert sorted(back.snapshots) == [2, 4]
     for layer in (2, 4):
@@ -232,29 +232,26 @@ def test_a_reconstruction_round_trips_exactly(tmp_path, monkeypatch, dtype):
     for name in ("layer", "error", "objective", "dual", "time", "eps", "restart_layers", "seconds"):
         assert getattr(back, name) == getattr(trace, name), name
     assert not back.stopped and np.array_equal(back.at_depth(3), trace.at_depth(3))
-    # Another key, another code version or a problem of another size: a miss.
-    assert compute.load_trace(key[:-1] + ("weights",), problem) is None
-    assert compute.load_trace(key, _problem(64)) is None
-    monkeypatch.setattr(persist, "code_version", lambda weights=None: "other code")
-    assert compute.load_trace(key, problem) is None
+    # Another key (another code version) or pictures of another size: a miss.
+    assert saved_traces.load(key[:-1] + ("other code version",), 32) is None
+    assert saved_traces.load(key, 64) is None
 
 
 def test_an_edited_or_unfinished_reconstruction_is_never_read(tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from explorer import compute
+    from explorer import saved_traces
 
     monkeypatch.setenv("FIRENET_CACHE_DIR", str(tmp_path))
-    problem = _problem()
-    compute.save_trace(("stopped",), replace(_trace("float32"), stopped=True))
-    compute.save_trace(("no truth",), replace(_trace("float32"), error=[float("nan")] * 4))
+    saved_traces.save(("stopped",), replace(_trace("float32"), stopped=True))
+    saved_traces.save(("no truth",), replace(_trace("float32"), error=[float("nan")] * 4))
     assert list(tmp_path.glob("*.json")) == [] and list(tmp_path.glob("*.safetensors")) == []
-    compute.save_trace(("ok",), _trace("float32"))
+    saved_traces.save(("ok",), _trace("float32"))
     (entry,) = tmp_path.glob("*.json")
     stored = json.loads(entry.read_text())
     stored["value"]["error"][0] = 0.01  # a better first error, digest kept
     entry.write_text(json.dumps(stored))
-    assert compute.load_trace(("ok",), problem) is None
+    assert saved_traces.load(("ok",), 32) is None
 
 
 def test_the_page_reads_a_reconstruction_from_disk_instead_of_running_it(tmp_path, monkeypatch):
@@ -278,3 +275,7 @@ def test_the_page_reads_a_reconstruction_from_disk_instead_of_running_it(tmp_pat
     assert again is not None and np.array_equal(again.image, first.image) and again.error == first.error
     assert np.array_equal(compute.reconstruct("firenet", problem, fs).image, first.image)
     assert fresh.get(compute.reconstruction_key("firenet", problem, fs)) is again  # kept in memory
+    # Another solver code (or weights): the stored one is never read.
+    monkeypatch.setattr(compute, "store", lambda: compute._Store(8))
+    monkeypatch.setattr(persist, "code_version", lambda weights=None: "changed code")
+    assert compute.cached_reconstruction("firenet", problem, fs) is None
