@@ -59,6 +59,8 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 TIMEOUT = 600
 RESULTS = ROOT / "benchmarks" / "results"
+#: The name of the empty disk cache ``--empty-cache`` makes for the servers.
+EMPTY_CACHE_PREFIX = "bench-app-cache-"
 
 _COLD = r"""
 import json, sys, time
@@ -456,7 +458,7 @@ def main() -> None:
     if args.empty_cache:
         import tempfile
 
-        os.environ["FIRENET_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-app-cache-")
+        os.environ["FIRENET_CACHE_DIR"] = tempfile.mkdtemp(prefix=EMPTY_CACHE_PREFIX)
     if args.browser_only:
         run_browser(query, args.repeats, args.presets)
         return
@@ -536,6 +538,7 @@ def main() -> None:
 
 def run_browser(query: dict[str, str], repeats: int, presets: bool) -> None:
     cache = os.environ.get("FIRENET_CACHE_DIR", "the usual disk cache")
+    empty = os.path.basename(cache).startswith(EMPTY_CACHE_PREFIX)
     print(f"4. real server + headless Chromium, 1280 x 720 (load average {os.getloadavg()}; "
           f"results cache: {cache})", flush=True)
     # Warm visits vary most (the browser's drawing on a shared machine): up to three of each.
@@ -551,7 +554,8 @@ def run_browser(query: dict[str, str], repeats: int, presets: bool) -> None:
     with open(RESULTS / "app_browser.md", "a") as out:
         out.write(f"\n## {stamp}, {os.cpu_count()} cores, load average after {os.getloadavg()}\n\n"
                   f"`python benchmarks/bench_app.py --browser-only --repeats {repeats}"
-                  f"{' --presets' if presets else ''}` (results cache: {cache})\n\n{table}\n")
+                  f"{' --presets' if presets else ''}{' --empty-cache' if empty else ''}` (results cache: {cache})"
+                  f"\n\n{table}\n")
     print(f"   appended to {RESULTS / 'app_browser.md'}")
 
 
