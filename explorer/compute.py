@@ -20,6 +20,7 @@ stability curves (``solver.attacks``, ``solver.stability``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -27,6 +28,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -273,8 +275,19 @@ def cached_reconstruction(method: str, problem: Problem, fs: FirenetSettings) ->
 
 def _disk_key(key: tuple) -> tuple:
     """A reconstruction's disk key: its memory key and the code version (the solver's
-    source and the weights in use), so changed code never reads an old result."""
-    return ("trace", key, persist.code_version(unet_version()))
+    source, the weights in use, and this package's source, which turns the settings into
+    the network run), so changed code never reads an old result."""
+    return ("trace", key, persist.code_version(unet_version()), _explorer_digest())
+
+
+@functools.cache
+def _explorer_digest() -> str:
+    h = hashlib.blake2b(digest_size=12)
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
