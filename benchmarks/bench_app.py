@@ -22,6 +22,18 @@ recommended parameters, zero-filled + FIRENET + U-Net shown):
    first reconstruction drawn (to the widget, for the trivial page) and to the page idle
    (no "Running" status widget for 1 s), cold (first visitor of a new server) and warm
    (a second visitor, new browser context), and the bytes received over the websocket.
+   Then, on an open page, changes made with the keyboard, each repeated (``--repeats``):
+   the floor page's slider moved one step, and the explorer's display-only changes (the
+   error-range slider one step, the next colour map, the pixel-values toggle: the
+   reconstructions row is a fragment), each timed from the key press to the page settled
+   (the later of its last change of the document and the last "Running" status widget,
+   then 1 s with neither). With ``--presets``, ``python -m explorer.talk`` (``make
+   talk``) is started, and once its warm-up printed "warming done" every preset is opened
+   by its button on a settled page (a new visitor each) and timed the same way. The
+   tables give each time's ratio to the floor (a visit or a preset against the floor's
+   warm visit, a change against its slider step) and the load average beside it, and are
+   appended to ``benchmarks/results/app_browser.md``. ``--empty-cache`` gives the servers
+   an empty disk cache, so the cold page computes everything.
 
 The times of 1-3 come from ``explorer.timing`` marks in the page's memory, so they are the
 script's own clock. The machine is shared: the load average is printed with the results;
@@ -30,6 +42,7 @@ numbers on a busy machine are upper bounds.
 Run::
 
     python benchmarks/bench_app.py [--size 256] [--repeats 3] [--browser | --browser-only]
+                                   [--presets] [--empty-cache]
 """
 
 from __future__ import annotations
@@ -46,6 +59,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 TIMEOUT = 600
+RESULTS = ROOT / "benchmarks" / "results"
+#: The name of the empty disk cache ``--empty-cache`` makes for the servers.
+EMPTY_CACHE_PREFIX = "bench-app-cache-"
 
 _COLD = r"""
 import json, sys, time
@@ -209,12 +225,136 @@ def visit(browser, url: str, first_selector: str, quiet: float = 1.0) -> dict:
         context.close()
 
 
-def browser_times(query: dict[str, str], visitors: int = 2) -> list[dict] | None:
-    """Cold and warm visits of the trivial page and the explorer, in one run.
+#: Installed in every page before its own scripts: the page clock of the last change of
+#: the document (an element drawn, replaced, restyled or its text changed), read by
+#: :func:`settle` to tell when a change has been drawn completely.
+MUTATION_CLOCK = """
+window.__lastMutation = performance.now();
+new MutationObserver(() => { window.__lastMutation = performance.now(); })
+  .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+"""
 
-    Returns rows ``{"page", "visit", "healthy", "first", "idle", "bytes"}`` (seconds,
-    bytes), or None without Playwright or Chromium. The browser is started once, before
-    the servers, so its own start-up is not counted; each page gets a fresh server.
+
+def settle(page, pressed: float, quiet: float = 1.0) -> float:
+    """Seconds from ``pressed`` (the page's ``performance.now()`` in ms when a key was
+    pressed) until the page settled: the later of its last change of the document and the
+    last time the status widget was seen, once ``quiet`` seconds passed with neither."""
+    last_status = pressed
+    while True:
+        now, mutation, running = page.evaluate(
+            f"() => [performance.now(), window.__lastMutation, !!document.querySelector('{STATUS}')]")
+        if running:
+            last_status = now
+        if (now - pressed) / 1000 > TIMEOUT:
+            raise TimeoutError(f"the page still changes {TIMEOUT} s after the key press")
+        if now - max(mutation, last_status) >= quiet * 1000:
+            return (max(mutation, last_status) - pressed) / 1000
+        page.wait_for_timeout(50)
+
+
+def press(page, selector: str, key: str, before: str | None = None) -> float:
+    """Focus ``selector``, press ``before`` (unmeasured: e.g. opening a menu), then ``key``;
+    returns the seconds until the page settled (:func:`settle`)."""
+    element = page.locator(selector).first
+    element.focus()
+    if before:
+        element.press(before)
+        page.wait_for_timeout(300)
+    pressed = page.evaluate("() => performance.now()")
+    page.keyboard.press(key)
+    return settle(page, pressed)
+
+
+#: The floor's change: its slider moved by one step with the keyboard.
+FLOOR_CHANGE = ("slider step", '[data-testid="stSlider"] input[type="range"]', ("ArrowRight", "ArrowLeft"))
+#: The explorer's display-only changes (the reconstructions row is a fragment): each a
+#: key press on a widget, alternating between two values; (name, selector, keys, opener).
+DISPLAY_CHANGES = (
+    ("error-range slider step", '.st-key-error_max input[type="range"]', ("ArrowLeft", "ArrowRight"), None),
+    ("colour map (next entry)", '.st-key-cmap input', ("Enter", "Enter"), "ArrowDown"),
+    ("pixel values on hover (toggle)", '.st-key-values input', ("Space", "Space"), None),
+)
+
+
+def changes(browser, url: str, first_selector: str, plan: tuple, repeats: int) -> list[dict]:
+    """Open ``url`` (a warm page) and time each change of ``plan`` ``repeats`` times:
+    rows ``{"change", "times"}`` (seconds from the key press to the page settled)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.add_init_script(MUTATION_CLOCK)
+    page = context.new_page()
+    try:
+        page.goto(url)
+        page.wait_for_selector(first_selector, state="visible", timeout=TIMEOUT * 1000)
+        settle(page, page.evaluate("() => performance.now()"))
+        rows = []
+        for name, selector, keys, *opener in plan:
+            before = opener[0] if opener else None
+            times = [press(page, selector, keys[k % len(keys)], before) for k in range(repeats)]
+            rows.append({"change": name, "times": times})
+        return rows
+    finally:
+        context.close()
+
+
+def preset_times(browser, url: str, first_selector: str) -> list[dict]:
+    """Each preset opened by its button on a settled page (a new visitor each): rows
+    ``{"change", "times"}``, seconds from the click to the page settled."""
+    sys.path.insert(0, str(ROOT))
+    from explorer.presets import PRESETS
+
+    rows = []
+    for name, preset in PRESETS.items():
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        context.add_init_script(MUTATION_CLOCK)
+        page = context.new_page()
+        try:
+            page.goto(url)
+            page.wait_for_selector(first_selector, state="visible", timeout=TIMEOUT * 1000)
+            settle(page, page.evaluate("() => performance.now()"))
+            page.get_by_role("button", name="Presets").first.click()
+            # The popover's buttons (the page may draw a hidden copy as well).
+            button = page.locator(f'.st-key-preset_{name} button:visible').first
+            button.wait_for(state="visible")
+            pressed = page.evaluate("() => performance.now()")
+            button.click()
+            rows.append({"change": f"preset: {preset.label}", "times": [settle(page, pressed)]})
+        finally:
+            context.close()
+    return rows
+
+
+def talk_server(port: int, log: Path) -> tuple[subprocess.Popen, float]:
+    """``python -m explorer.talk`` on ``port``, its output in ``log``; returns the process
+    and the seconds until its warm-up printed "warming done" (every preset warmed)."""
+    start = time.time()
+    with open(log, "w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "explorer.talk", "--port", str(port)], cwd=ROOT,
+                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    while time.time() - start < WARM_TIMEOUT:
+        if server.poll() is not None:
+            raise RuntimeError(f"explorer.talk exited with {server.returncode}: see {log}")
+        if "warming done" in log.read_text():
+            return server, time.time() - start
+        time.sleep(1.0)
+    _stop_server(server)
+    raise TimeoutError(f"explorer.talk still warming after {WARM_TIMEOUT} s: see {log}")
+
+
+#: Longest wait for ``make talk``'s warm-up of every preset (seconds).
+WARM_TIMEOUT = 3600
+
+
+def browser_times(query: dict[str, str], visitors: int = 2, repeats: int = 5,
+                  presets: bool = False) -> dict | None:
+    """Cold and warm visits, and changes on an open page, of the trivial page and the
+    explorer, in one run; with ``presets``, every preset opened by its button on a server
+    started by ``make talk`` (``python -m explorer.talk``) once its warm-up is done.
+
+    Returns ``{"visits": rows, "changes": rows}`` (visits: ``{"page", "visit", "healthy",
+    "first", "idle", "bytes", "load"}``; changes: ``{"page", "change", "times", "load"}``;
+    seconds, bytes, the 1-minute load average after it), or None without Playwright or
+    Chromium. The browser is started once, before the servers, so its own start-up is not
+    counted; each page gets a fresh server.
     """
     import tempfile
 
@@ -225,37 +365,70 @@ def browser_times(query: dict[str, str], visitors: int = 2) -> list[dict] | None
         return None
     if not Path(chromium).exists():
         return None
-    rows = []
+    visits, changed = [], []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         trivial = Path(tmp) / "trivial_page.py"
         trivial.write_text(TRIVIAL_PAGE)
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
-            pages = (("trivial page", str(trivial), '[data-testid="stSlider"]', {}),
-                     ("explorer", APP, FIRST_RECONSTRUCTION, query))
-            for name, script, selector, params in pages:
+            pages = (("trivial page", str(trivial), '[data-testid="stSlider"]', {}, (FLOOR_CHANGE,)),
+                     ("explorer", APP, FIRST_RECONSTRUCTION, query, DISPLAY_CHANGES))
+            for name, script, selector, params, plan in pages:
                 port = _free_port()
                 server, healthy = _start_server(script, port)
                 url = f"http://127.0.0.1:{port}/?" + "&".join(f"{k}={v}" for k, v in params.items())
                 try:
                     for k in range(visitors):
                         row = visit(browser, url, selector)
-                        rows.append({"page": name, "visit": "cold" if k == 0 else f"warm {k}",
-                                     "healthy": healthy, **row})
+                        visits.append({"page": name, "visit": "cold" if k == 0 else f"warm {k}",
+                                       "healthy": healthy, "load": os.getloadavg()[0], **row})
+                    for row in changes(browser, url, selector, plan, repeats):
+                        changed.append({"page": name, "load": os.getloadavg()[0], **row})
+                finally:
+                    _stop_server(server)
+            if presets:
+                port = _free_port()
+                server, warmed = talk_server(port, Path(tmp) / "talk.log")
+                print(f"   make talk: every preset warmed {warmed:.0f} s after its start "
+                      f"(load average {os.getloadavg()})", flush=True)
+                try:
+                    url = f"http://127.0.0.1:{port}/"
+                    visits.append({"page": "explorer after make talk", "visit": "warm",
+                                   "healthy": float("nan"), "load": os.getloadavg()[0],
+                                   **visit(browser, url, FIRST_RECONSTRUCTION)})
+                    for row in preset_times(browser, url, FIRST_RECONSTRUCTION):
+                        changed.append({"page": "explorer after make talk", "load": os.getloadavg()[0], **row})
                 finally:
                     _stop_server(server)
         finally:
             browser.close()
-    return rows
+    return {"visits": visits, "changes": changed}
 
 
-def print_browser_table(rows: list[dict]) -> None:
-    print("| page | visit | server healthy (s) | first drawn (s) | idle (s) | websocket bytes |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
+def browser_table(result: dict) -> str:
+    """The visits and the changes as two markdown tables, each explorer time beside its
+    ratio to the floor: the median of the trivial page's warm visits for a visit or a
+    preset (a new page state), the median of its slider steps for a change on an open
+    page."""
+    visits, changed = result["visits"], result["changes"]
+    floor_visit = statistics.median([r["idle"] for r in visits if r["page"] == "trivial page"
+                                     and r["visit"] != "cold"] or [float("nan")])
+    floor_change = statistics.median(next((r["times"] for r in changed if r["page"] == "trivial page"),
+                                          [float("nan")]))
+    lines = ["| page | visit | server healthy (s) | first drawn (s) | idle (s) | x floor warm | "
+             "websocket bytes | load (1 min) |", "|---|---|---|---|---|---|---|---|"]
+    for r in visits:
         healthy = f"{r['healthy']:.2f}" if r["visit"] == "cold" else ""
-        print(f"| {r['page']} | {r['visit']} | {healthy} | {r['first']:.2f} | {r['idle']:.2f} | "
-              f"{r['bytes']:,} |")
+        lines.append(f"| {r['page']} | {r['visit']} | {healthy} | {r['first']:.2f} | {r['idle']:.2f} | "
+                     f"{r['idle'] / floor_visit:.1f} | {r['bytes']:,} | {r['load']:.1f} |")
+    lines += ["", "| page | change (key press or click to settled) | n | median (s) | max (s) | "
+              "x floor | load (1 min) |", "|---|---|---|---|---|---|---|"]
+    for r in changed:
+        floor = floor_visit if r["change"].startswith("preset") else floor_change
+        median = statistics.median(r["times"])
+        lines.append(f"| {r['page']} | {r['change']} | {len(r['times'])} | {median:.2f} | "
+                     f"{max(r['times']):.2f} | {median / floor:.1f} | {r['load']:.1f} |")
+    return "\n".join(lines)
 
 
 def timed_run(at) -> tuple[float, dict]:
@@ -275,10 +448,20 @@ def main() -> None:
     parser.add_argument("--browser", action="store_true",
                         help="also measure a real server in Chromium against a trivial page (4.)")
     parser.add_argument("--browser-only", action="store_true", help="only the Chromium measurement (4.)")
+    parser.add_argument("--presets", action="store_true",
+                        help="with 4.: also every preset after make talk's warm-up (minutes)")
+    parser.add_argument("--empty-cache", action="store_true",
+                        help="with 4.: the servers get an empty disk cache (FIRENET_CACHE_DIR), so the cold "
+                             "page computes everything; without it they use the usual one, where an earlier "
+                             "run may have left the page's results")
     args = parser.parse_args()
     query = {} if args.size == 256 else {"size": str(args.size)}
+    if args.empty_cache:
+        import tempfile
+
+        os.environ["FIRENET_CACHE_DIR"] = tempfile.mkdtemp(prefix=EMPTY_CACHE_PREFIX)
     if args.browser_only:
-        run_browser(query)
+        run_browser(query, args.repeats, args.presets)
         return
 
     from streamlit.testing.v1 import AppTest
@@ -352,18 +535,31 @@ def main() -> None:
               f"(FIRENET + U-Net: {timings['methods']:.2f} s)")
     if args.browser:
         print()
-        run_browser(query)
+        run_browser(query, args.repeats, args.presets)
     print(f"\nload average after: {os.getloadavg()}")
 
 
-def run_browser(query: dict[str, str]) -> None:
-    print(f"4. real server + headless Chromium, 1280 x 720 (load average {os.getloadavg()})")
-    rows = browser_times(query)
-    if rows is None:
+def run_browser(query: dict[str, str], repeats: int, presets: bool) -> None:
+    cache = os.environ.get("FIRENET_CACHE_DIR", "the usual disk cache")
+    empty = os.path.basename(cache).startswith(EMPTY_CACHE_PREFIX)
+    print(f"4. real server + headless Chromium, 1280 x 720 (load average {os.getloadavg()}; "
+          f"results cache: {cache})", flush=True)
+    # Warm visits vary most (the browser's drawing on a shared machine): up to three of each.
+    result = browser_times(query, visitors=1 + min(repeats, 3), repeats=repeats, presets=presets)
+    if result is None:
         print("   skipped: Playwright or /usr/bin/chromium missing")
         return
-    print_browser_table(rows)
+    table = browser_table(result)
+    print(table)
     print(f"   load average after: {os.getloadavg()}")
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    with open(RESULTS / "app_browser.md", "a") as out:
+        out.write(f"\n## {stamp}, {os.cpu_count()} cores, load average after {os.getloadavg()}\n\n"
+                  f"`python benchmarks/bench_app.py --browser-only --repeats {repeats}"
+                  f"{' --presets' if presets else ''}{' --empty-cache' if empty else ''}` (results cache: {cache})"
+                  f"\n\n{table}\n")
+    print(f"   appended to {RESULTS / 'app_browser.md'}")
 
 
 def _depth_option(at, index: int) -> int:

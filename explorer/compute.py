@@ -20,19 +20,22 @@ stability curves (``solver.attacks``, ``solver.stability``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
 import torch
 
-from explorer import figures, sources, work
+from explorer import figures, persist, saved_traces, sources, work
 from explorer.outside import read_outside
 from explorer.settings import FirenetSettings, ImageSettings, MeasurementSettings
 from explorer.sources import DTYPE
@@ -128,13 +131,29 @@ def _problem(truth: np.ndarray, mask: np.ndarray, transform: str, noise: float, 
     return replace(problem, notes=notes)
 
 
+#: Each problem's digest, computed once: a page run asks for it about 45 times (every
+#: result key), and hashing the data, truth and mask of a 256 x 256 problem each time took
+#: a quarter of a cached page's script time. Problems are never changed in place (a
+#: variant is a new ``Problem``), so the digest of an object stays its digest; the entry
+#: goes with the problem.
+_DIGESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_DIGESTS_LOCK = threading.Lock()
+
+
 def digest(problem: Problem) -> str:
     """The identity of a problem's content (data, truth, mask, transform), for keys."""
+    with _DIGESTS_LOCK:
+        known = _DIGESTS.get(problem)
+    if known is not None:
+        return known
     h = hashlib.blake2b(digest_size=16)
     for array in (problem.y.numpy(), problem.truth, problem.mask):
         h.update(np.ascontiguousarray(array).view(np.uint8).ravel())
     h.update(problem.transform.encode())
-    return h.hexdigest()
+    value = h.hexdigest()
+    with _DIGESTS_LOCK:
+        _DIGESTS[problem] = value
+    return value
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -243,8 +262,32 @@ def reconstruction_key(method: str, problem: Problem, fs: FirenetSettings) -> tu
 
 
 def cached_reconstruction(method: str, problem: Problem, fs: FirenetSettings) -> Trace | None:
-    """The stored reconstruction, or None if it has not been computed yet."""
-    return store().get(reconstruction_key(method, problem, fs))
+    """The stored reconstruction (from memory, else from the disk cache, then kept in
+    memory), or None if it has not been computed yet."""
+    key = reconstruction_key(method, problem, fs)
+    found = store().get(key)
+    if found is None:
+        found = saved_traces.load(_disk_key(key), problem.size)
+        if found is not None:
+            store().put(key, found)
+    return found
+
+
+def _disk_key(key: tuple) -> tuple:
+    """A reconstruction's disk key: its memory key and the code version (the solver's
+    source, the weights in use, and this package's source, which turns the settings into
+    the network run), so changed code never reads an old result."""
+    return ("trace", key, persist.code_version(unet_version()), _explorer_digest())
+
+
+@functools.cache
+def _explorer_digest() -> str:
+    h = hashlib.blake2b(digest_size=12)
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
@@ -292,13 +335,14 @@ def reconstruct(method: str, problem: Problem, fs: FirenetSettings,
                                       on_progress=on_progress, heartbeat=heartbeat, keep_imaginary=complex_images)
         if not result.stopped:
             store().put(key, result)
+            saved_traces.save(_disk_key(key), result)
         return result
 
     def follow(fraction: float) -> None:
         if tick is not None:
             tick(fraction, "the same run for another visitor")
 
-    return work.once(key, lambda: store().get(key), compute, follow)
+    return work.once(key, lambda: cached_reconstruction(method, problem, fs), compute, follow)
 
 
 # --------------------------------------------------------------------------------------

@@ -69,15 +69,15 @@ def notices() -> None:
 # --------------------------------------------------------------------------------------
 # Sampling
 # --------------------------------------------------------------------------------------
-def sampling(used: Problem, base: Problem, *, text_size: int = DEFAULT_TEXT) -> None:
+def sampling(used: Problem, base: Problem, *, text_size: int = DEFAULT_TEXT, chart: bool = True) -> None:
     """The mask the methods were given (``used``: a superset of ``base``'s after "more
-    samples"), the log k-space magnitude and the achieved rate (chart text of
-    ``text_size`` pixels)."""
+    samples"), the log k-space magnitude (unless not ``chart``) and the achieved rate
+    (chart text of ``text_size`` pixels)."""
     c1, c2 = st.columns([4, 1])
-    with c1:
+    if chart:
         kspace = sources.kspace_log(used.truth if used.has_truth else compute.zero_filled_image(used),
                                     used.transform)
-        st.plotly_chart(compute.figure("mask_figure", used.mask, kspace, used.rate,
+        c1.plotly_chart(compute.figure("mask_figure", used.mask, kspace, used.rate,
                                        used.transform, text_size=text_size), key="mask_fig", config=CHART)
     with c2:
         st.metric("Achieved sampling rate", f"{used.rate:.1%}",
@@ -309,9 +309,13 @@ def share(settings: Settings, shown: Mapping[str, np.ndarray], base: Problem,
     query = "&".join(f"{k}={v}" for k, v in (state.memory().last_query or {}).items())
     st.markdown("Every setting is in the page's address (URL query parameters): copy the "
                 "address bar to share exactly this page.")
-    st.code("?" + query if query else "(default page: no parameters)", language=None)
+    # Plain monospace text: a code block would load the browser's syntax highlighter, seconds
+    # of script on a busy two-core machine, for one line.
+    st.text("?" + query if query else "(default page: no parameters)")
     c1, c2, c3, c4 = st.columns(4)
-    c1.download_button("Images (PNG, zipped)", png_zip(shown), file_name="firenet_images.zip",
+    # Each file is made when its button is clicked (a callable), not on every run of the page:
+    # zipping the PNGs and writing the NPZ took a tenth of a cached page's script time.
+    c1.download_button("Images (PNG, zipped)", lambda: png_zip(shown), file_name="firenet_images.zip",
                        mime="application/zip", key="dl_png", on_click="ignore",
                        disabled=not shown)
     applied_variant = variant is not None and variant.pending is None and results is not None
@@ -319,14 +323,14 @@ def share(settings: Settings, shown: Mapping[str, np.ndarray], base: Problem,
               for m in settings.view.show if m in results.clean} if applied_variant else None)
     arrays = result_arrays(shown, base, variant.problems.get(ZERO_FILLED) if applied_variant else None,
                            variant.display if applied_variant else None, clean)
-    c2.download_button("Arrays (NPZ)", arrays_npz(arrays), file_name="firenet_arrays.npz",
+    c2.download_button("Arrays (NPZ)", lambda: arrays_npz(arrays), file_name="firenet_arrays.npz",
                        mime="application/octet-stream", key="dl_npz", on_click="ignore",
                        help="The images shown, the mask, the data y and, with a perturbation, the "
                             "perturbed data, the perturbation e and the clean reconstructions.")
     convergence = convergence_curves(settings, results)[0] if results is not None else {}
     stability = variants.stability(base, settings.firenet, stability_networks(settings), STABILITY_BUDGETS,
                                    settings.perturbation.stability_steps, run=False)
-    c4.download_button("Curves (CSV)", curves_csv(convergence, stability), file_name="firenet_curves.csv",
+    c4.download_button("Curves (CSV)", lambda: curves_csv(convergence, stability), file_name="firenet_curves.csv",
                        mime="text/csv", key="dl_csv", on_click="ignore",
                        disabled=not (convergence or stability),
                        help="The convergence curves and, once computed, the stability curves: one row "

@@ -81,9 +81,12 @@ def render() -> None:
     with presentation.section("Stability against perturbation size", presenting=settings.view.present):
         stab_slot = panels.stability(settings, base, results)
 
-    with st.expander("Sampling: mask and k-space", expanded=False), timing.section("sampling"):
+    # Its chart is drawn only while the panel is open (opening it reruns the page from the
+    # caches): folded, it cost every visitor 35 kB and a plotly chart's drawing unseen.
+    folded = st.expander("Sampling: mask and k-space", expanded=False, key="sampling_open", on_change="rerun")
+    with folded, timing.section("sampling"):
         panels.sampling(results.problems.get(FIRENET, base), base,
-                        text_size=presentation.chart_text(settings.view.present))
+                        text_size=presentation.chart_text(settings.view.present), chart=bool(folded.open))
 
     with st.expander("Share and download", expanded=False):
         panels.share(settings, shown, base, variant, results)

@@ -8,10 +8,10 @@ line per step::
 
     warming preset 3/10: Worst case at 2%: U-Net vs FIRENET: reconstructions (...) (41 s so far)
 
-The server's own process holds the warmed reconstructions in memory, so a preset opened
-after its "done" line comes from the caches; the worst cases and stability curves are on
-disk as well (``explorer.persist``), for the next start. ``--warm-only`` warms the disk
-cache without a server and exits. File watching is off: an edit during a talk never
+The server's own process holds the warmed results in memory, so a preset opened after its
+"done" line comes from the caches; the worst cases, reconstructions and stability curves
+are on disk as well (``explorer.persist``), for the next start. ``--warm-only`` warms the
+disk cache without a server and exits. File watching is off: an edit during a talk never
 reloads the page.
 """
 
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="serve on every network interface instead of 127.0.0.1 only")
     parser.add_argument("--port", type=int, default=8501, help="port of the page (default 8501)")
     parser.add_argument("--warm-only", action="store_true",
-                        help="warm the disk cache (worst cases, stability curves) and exit")
+                        help="warm the disk cache (worst cases, reconstructions, stability curves) and exit")
     args = parser.parse_args(argv)
     if args.warm_only:
         _quiet_streamlit()

@@ -10,7 +10,7 @@ on them, so every result lands under the key the page looks up:
   memory and disk);
 * the reconstructions of every method shown, clean and perturbed, and the
   Chambolle-Pock baselines when the preset compares with them
-  (:func:`explorer.compute.reconstruct`; memory: the server's process only);
+  (:func:`explorer.compute.reconstruct`; memory and disk);
 * the stability curves of the stability panel (:func:`explorer.variants.stability`;
   memory and disk).
 

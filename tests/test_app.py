@@ -269,6 +269,19 @@ def test_depth_slider_shows_earlier_layers(runs):
     assert [m.value for m in at.metric if m.label == "PSNR"][0] != full
 
 
+def test_the_sampling_chart_is_drawn_only_while_its_panel_is_open():
+    # Folded, the mask chart would cost every visitor its bytes and its drawing unseen; the
+    # panel's numbers are always there.
+    at = small_app(show="zero_filled,firenet").run()
+    assert_page_ok(at)
+    assert "Achieved sampling rate" in metric_labels(at)
+    assert "mask_fig" not in [chart.key for chart in at.get("plotly_chart")]
+    at.session_state["sampling_open"] = True  # what opening the panel sets
+    at.run()
+    assert_page_ok(at)
+    assert "mask_fig" in [chart.key for chart in at.get("plotly_chart")]
+
+
 def test_no_reconstruction_shown_keeps_the_page():
     at = small_app(show="").run()
     assert not at.exception, texts(at.exception)

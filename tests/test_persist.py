@@ -184,3 +184,98 @@ def test_a_read_creates_nothing_and_the_folder_is_private(tmp_path, monkeypatch)
     persist.save_json(("x",), 1)
     assert folder.stat().st_mode & 0o077 == 0
     assert (folder / ".secret").stat().st_mode & 0o777 == 0o600
+
+
+# --------------------------------------------------------------------------------------
+# Reconstructions (explorer.compute)
+# --------------------------------------------------------------------------------------
+def _trace(dtype, size=32, seed=0):
+    import numpy as np
+
+    from solver.trace import Trace
+
+    rng = np.random.default_rng(seed)
+
+    def picture():
+        values = rng.standard_normal((size, size))
+        return (values + 1j * rng.standard_normal((size, size)) if np.dtype(dtype).kind == "c" else values).astype(dtype)
+
+    return Trace(image=picture(), layer=[1, 2, 3, 4], error=[0.5, 0.3, 0.2, 0.1], objective=[4.0, 3.0, 2.5, 2.4],
+                 dual=[1.0, 2.0, 2.2, 2.3], time=[0.01, 0.02, 0.03, 0.04], snapshots={2: picture(), 4: picture()},
+                 eps=[0.1, 0.01], restart_layers=[2], seconds=0.05)
+
+
+def _problem(size=32):
+    import numpy as np
+
+    from solver.problem import make_problem
+    from solver.sampling import make_mask
+
+    return make_problem(np.random.default_rng(1).random((size, size)), make_mask("uniform", size, 0.4, seed=1))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "complex64", "float64"])
+def test_a_reconstruction_round_trips_exactly(tmp_path, monkeypatch, dtype):
+    import numpy as np
+
+    from explorer import saved_traces
+
+    monkeypatch.setenv("FIRENET_CACHE_DIR", str(tmp_path))
+    trace, key = _trace(dtype), ("trace", ("recon", "firenet", "abc", None, None), "code version")
+    assert saved_traces.load(key, 32) is None
+    saved_traces.save(key, trace)
+    back = saved_traces.load(key, 32)
+    assert back.image.dtype == np.dtype(dtype) and np.array_equal(back.image, trace.image)
+    assert sorted(back.snapshots) == [2, 4]
+    for layer in (2, 4):
+        assert np.array_equal(back.snapshots[layer], trace.snapshots[layer])
+    for name in ("layer", "error", "objective", "dual", "time", "eps", "restart_layers", "seconds"):
+        assert getattr(back, name) == getattr(trace, name), name
+    assert not back.stopped and np.array_equal(back.at_depth(3), trace.at_depth(3))
+    # Another key (another code version) or pictures of another size: a miss.
+    assert saved_traces.load(key[:-1] + ("other code version",), 32) is None
+    assert saved_traces.load(key, 64) is None
+
+
+def test_an_edited_or_unfinished_reconstruction_is_never_read(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from explorer import saved_traces
+
+    monkeypatch.setenv("FIRENET_CACHE_DIR", str(tmp_path))
+    saved_traces.save(("stopped",), replace(_trace("float32"), stopped=True))
+    saved_traces.save(("no truth",), replace(_trace("float32"), error=[float("nan")] * 4))
+    assert list(tmp_path.glob("*.json")) == [] and list(tmp_path.glob("*.safetensors")) == []
+    saved_traces.save(("ok",), _trace("float32"))
+    (entry,) = tmp_path.glob("*.json")
+    stored = json.loads(entry.read_text())
+    stored["value"]["error"][0] = 0.01  # a better first error, digest kept
+    entry.write_text(json.dumps(stored))
+    assert saved_traces.load(("ok",), 32) is None
+
+
+def test_the_page_reads_a_reconstruction_from_disk_instead_of_running_it(tmp_path, monkeypatch):
+    import numpy as np
+
+    import solver.trace
+    from explorer import compute
+    from explorer.settings import FirenetSettings
+
+    monkeypatch.setenv("FIRENET_CACHE_DIR", str(tmp_path))
+    problem, fs = _problem(), FirenetSettings(schedule="fixed", restarts=2, layers=2)
+    first = compute.reconstruct("firenet", problem, fs)
+    fresh = compute._Store(8)  # a new server's memory
+    monkeypatch.setattr(compute, "store", lambda: fresh)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the reconstruction was computed again")
+
+    monkeypatch.setattr(solver.trace, "run", refused)
+    again = compute.cached_reconstruction("firenet", problem, fs)
+    assert again is not None and np.array_equal(again.image, first.image) and again.error == first.error
+    assert np.array_equal(compute.reconstruct("firenet", problem, fs).image, first.image)
+    assert fresh.get(compute.reconstruction_key("firenet", problem, fs)) is again  # kept in memory
+    # Another solver code (or weights): the stored one is never read.
+    monkeypatch.setattr(compute, "store", lambda: compute._Store(8))
+    monkeypatch.setattr(persist, "code_version", lambda weights=None: "changed code")
+    assert compute.cached_reconstruction("firenet", problem, fs) is None

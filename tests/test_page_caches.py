@@ -1,0 +1,88 @@
+"""The caches that make a revisited page fast give what the uncached computation gives:
+encoded pictures (``explorer.image_bytes``) and problem digests (``explorer.compute``)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import numpy as np
+import plotly.colors
+from PIL import Image
+
+from explorer import compute, image_bytes
+from solver.problem import make_problem
+from solver.sampling import make_mask
+
+
+def _uncached_png(image: np.ndarray, value_range: tuple[float, float], scale: str) -> np.ndarray:
+    """The RGB picture a palette PNG must show, computed independently of the module: the
+    value's index among 256 colours of the plotly scale."""
+    lo, hi = value_range
+    index = np.round(np.clip((np.abs(image) - lo) / (hi - lo), 0, 1) * 255).astype(int)
+    colours = np.array([plotly.colors.unlabel_rgb(c) for c in plotly.colors.sample_colorscale(
+        image_bytes.colourscale(scale), list(np.linspace(0, 1, 256)))]).round()
+    return colours[index]
+
+
+def test_a_remembered_picture_is_the_picture_of_the_arrays_content_now():
+    rng = np.random.default_rng(3)
+    image = rng.random((24, 24))
+    first = image_bytes.coloured_png(image, (0.1, 0.9), "viridis")
+    assert image_bytes.coloured_png(image.copy(), (0.1, 0.9), "viridis") is first  # same content: kept
+    decoded = np.asarray(Image.open(io.BytesIO(first)).convert("RGB"), float)
+    np.testing.assert_array_equal(decoded, _uncached_png(image, (0.1, 0.9), "viridis"))
+    # The key is the content, not the object: an array changed in place gets its new picture.
+    image[:12] = 1.0 - image[:12]
+    changed = np.asarray(Image.open(io.BytesIO(image_bytes.coloured_png(image, (0.1, 0.9), "viridis")))
+                         .convert("RGB"), float)
+    np.testing.assert_array_equal(changed, _uncached_png(image, (0.1, 0.9), "viridis"))
+    # Another range, scale, format or dtype is another picture.
+    assert image_bytes.coloured_png(image, (0.0, 1.0), "viridis") != image_bytes.coloured_png(image, (0.1, 0.9),
+                                                                                             "viridis")
+    assert image_bytes.coloured_png(image, (0.1, 0.9), "gray") != image_bytes.coloured_png(image, (0.1, 0.9),
+                                                                                          "viridis")
+    lossless = image_bytes.coloured_webp_lossless(image, (0.1, 0.9), "viridis")
+    assert lossless[8:12] == b"WEBP"
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(lossless)).convert("RGB"), float),
+                                  _uncached_png(image, (0.1, 0.9), "viridis"))
+
+
+def test_the_memory_of_pictures_is_bounded():
+    memo = image_bytes._Memo(3)
+    for k in range(5):
+        memo.get_or_make(("k", k), lambda k=k: bytes([k]))
+    assert list(memo._items) == [("k", 2), ("k", 3), ("k", 4)]
+    assert memo.get_or_make(("k", 2), lambda: b"new") == bytes([2])  # a hit is not made again
+    memo.get_or_make(("k", 5), lambda: b"5")
+    assert ("k", 3) not in memo._items and ("k", 2) in memo._items  # least recently used goes first
+
+
+def _content_digest(problem) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for array in (problem.y.numpy(), problem.truth, problem.mask):
+        h.update(np.ascontiguousarray(array).view(np.uint8).ravel())
+    h.update(problem.transform.encode())
+    return h.hexdigest()
+
+
+def test_a_problems_digest_is_its_content_and_is_computed_once(monkeypatch):
+    rng = np.random.default_rng(0)
+    truth = rng.random((32, 32))
+    mask = make_mask("uniform", 32, 0.4, seed=1)
+    problem = make_problem(truth, mask)
+    twin = make_problem(truth.copy(), mask.copy())
+    other = make_problem(truth, mask, noise=0.05, noise_seed=2)
+    assert compute.digest(problem) == _content_digest(problem) == compute.digest(twin)
+    assert compute.digest(other) == _content_digest(other) != compute.digest(problem)
+    # Asked again, the digest is not computed again (no hashing).
+    expected = _content_digest(problem)
+    calls = []
+    blake2b = hashlib.blake2b
+    monkeypatch.setattr(compute.hashlib, "blake2b", lambda *a, **k: calls.append(1) or blake2b(*a, **k))
+    assert compute.digest(problem) == expected
+    assert calls == []
+    fresh = make_problem(truth, mask, noise=0.01, noise_seed=3)
+    assert compute.digest(fresh) != expected and calls == [1]
+    monkeypatch.undo()
+    assert compute.digest(fresh) == _content_digest(fresh)
