@@ -45,7 +45,7 @@ def _settled(page, timeout_ms: int = 300_000) -> None:
     page.wait_for_function(
         """() => !document.querySelector('[data-testid="stStatusWidget"]')
                && document.querySelectorAll('[data-testid="stImage"] img').length >= 4
-               && document.querySelectorAll('.js-plotly-plot').length >= 2""",
+               && document.querySelectorAll('.js-plotly-plot').length >= 1""",
         timeout=timeout_ms, polling=250)
     page.wait_for_timeout(800)
 
@@ -75,9 +75,8 @@ def test_previous_pictures_stay_on_screen_while_a_new_run_computes(server):  # n
             samples = page.evaluate("() => { clearInterval(window.__sampler); return window.__samples; }")
             page.screenshot(path=str(ARTIFACTS / "steady_after.png"))
             assert samples, "no sample was taken while the script ran"
-            # The clean row (truth and three networks) and the reconstructions' chart in every
-            # sample. (A chart redrawn with a new figure is a new plot for a moment: FIRENET's
-            # convergence curve streams while it runs.)
+            # The clean row (truth and three networks) and the reconstructions' chart (the
+            # page's one chart: convergence has a page of its own) in every sample.
             lost = [sample for sample in samples if sample[0] < 4 or sample[1] < 1]
             assert not lost, f"{len(lost)} of {len(samples)} samples lost pictures: {lost[:20]}"
             # The new pictures replaced the old ones (other PSNRs in their captions).
