@@ -211,8 +211,8 @@ def stability(settings: Settings, base: Problem, results: Results) -> Any:
         _kernel_panel(base, settings, kernel_networks(settings, tuple(results.main)))
         return st.container()
     if not state.memory().stability_request:
-        slot.button(f"Compute the stability curves and the kernel bound ({approximately(estimate)}"
-                    f"{', at most' if protocol == 'image' else ''})",
+        slot.button(f"Compute the stability curves and the kernel bound ({'up to ' if protocol == 'image' else ''}"
+                    f"{approximately(estimate)})",
                     key="run_stability", on_click=_request, args=("stability_request",),
                     help="Runs worst-case searches against each network at every size; "
                          "the rest of the page stays usable and the progress is shown.")
