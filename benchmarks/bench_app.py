@@ -276,9 +276,9 @@ DISPLAY_CHANGES = (
 )
 
 
-def changes(browser, url: str, first_selector: str, plan: tuple, repeats: int) -> list[dict]:
-    """Open ``url`` (a warm page) and time each change of ``plan`` ``repeats`` times:
-    rows ``{"change", "times"}`` (seconds from the key press to the page settled)."""
+def settled_visitor(browser, url: str, first_selector: str) -> tuple:
+    """A new visitor (a browser context with the page's mutation clock) on ``url``, once
+    the page has settled: ``(context, page)``; the caller closes the context."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     context.add_init_script(MUTATION_CLOCK)
     page = context.new_page()
@@ -286,6 +286,17 @@ def changes(browser, url: str, first_selector: str, plan: tuple, repeats: int) -
         page.goto(url)
         page.wait_for_selector(first_selector, state="visible", timeout=TIMEOUT * 1000)
         settle(page, page.evaluate("() => performance.now()"))
+    except BaseException:
+        context.close()
+        raise
+    return context, page
+
+
+def changes(browser, url: str, first_selector: str, plan: tuple, repeats: int) -> list[dict]:
+    """Open ``url`` (a warm page) and time each change of ``plan`` ``repeats`` times:
+    rows ``{"change", "times"}`` (seconds from the key press to the page settled)."""
+    context, page = settled_visitor(browser, url, first_selector)
+    try:
         rows = []
         for name, selector, keys, *opener in plan:
             before = opener[0] if opener else None
@@ -304,13 +315,8 @@ def preset_times(browser, url: str, first_selector: str) -> list[dict]:
 
     rows = []
     for name, preset in PRESETS.items():
-        context = browser.new_context(viewport={"width": 1280, "height": 720})
-        context.add_init_script(MUTATION_CLOCK)
-        page = context.new_page()
+        context, page = settled_visitor(browser, url, first_selector)
         try:
-            page.goto(url)
-            page.wait_for_selector(first_selector, state="visible", timeout=TIMEOUT * 1000)
-            settle(page, page.evaluate("() => performance.now()"))
             page.get_by_role("button", name="Presets").first.click()
             # The popover's buttons (the page may draw a hidden copy as well).
             button = page.locator(f'.st-key-preset_{name} button:visible').first

@@ -134,6 +134,19 @@ def open_presentation(browser, url: str, width: int, height: int):
     return page
 
 
+def assert_legible(found: dict, size: str) -> None:
+    """No label of ``found`` (what :data:`MEASURE` found) overlaps another, is cut or lies
+    outside its chart, and every chart text is at least ``PROJECTOR_TEXT`` pixels."""
+    labels = found["labels"]
+    assert not found["overlaps"], (size, found["overlaps"][:6])
+    cut = [label["text"] for label in labels if label["cut"]]
+    assert not cut, (size, cut)
+    outside = [label["text"] for label in labels if label["outside"]]
+    assert not outside, (size, outside)
+    small = [(label["text"], label["size"]) for label in labels if label["chart"] and label["size"] < PROJECTOR_TEXT]
+    assert not small, (size, small[:10])
+
+
 def rows(pictures: list[dict]) -> list[list[dict]]:
     """The pictures grouped by the row they sit in (tops within 4 px)."""
     grouped: list[list[dict]] = []
@@ -162,14 +175,7 @@ def test_presentation_mode_is_legible_at_projector_sizes(server):  # noqa: F811 
                 # The charts were measured: the reconstructions', the perturbation's and the
                 # sampling panel's (35 labels at 1024 x 768); convergence has its own page, below.
                 assert sum(label["chart"] for label in labels) >= 30, size
-                assert not found["overlaps"], (size, found["overlaps"][:6])
-                cut = [label["text"] for label in labels if label["cut"]]
-                assert not cut, (size, cut)
-                outside = [label["text"] for label in labels if label["outside"]]
-                assert not outside, (size, outside)
-                small = [(label["text"], label["size"]) for label in labels
-                         if label["chart"] and label["size"] < PROJECTOR_TEXT]
-                assert not small, (size, small[:10])
+                assert_legible(found, size)
                 assert len(found["metrics"]) >= 12, size
                 shrunk = [m for m in found["metrics"] if m["value_size"] < m["label_size"]]
                 assert not shrunk, (size, shrunk[:5])
@@ -212,13 +218,6 @@ def test_the_convergence_page_is_legible_at_projector_sizes(server):  # noqa: F8
                 size = f"{width} x {height}"
                 labels = found["labels"]
                 assert sum(label["chart"] for label in labels) >= 10, size  # the chart was measured
-                assert not found["overlaps"], (size, found["overlaps"][:6])
-                cut = [label["text"] for label in labels if label["cut"]]
-                assert not cut, (size, cut)
-                outside = [label["text"] for label in labels if label["outside"]]
-                assert not outside, (size, outside)
-                small = [(label["text"], label["size"]) for label in labels
-                         if label["chart"] and label["size"] < PROJECTOR_TEXT]
-                assert not small, (size, small[:10])
+                assert_legible(found, size)
         finally:
             browser.close()
