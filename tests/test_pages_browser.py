@@ -8,6 +8,7 @@ Uses the real server of ``tests/test_browser.py`` (``streamlit run`` on a free p
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -51,6 +52,20 @@ def _settle(page, text: str, timeout_ms: int = 300_000) -> None:
     page.wait_for_timeout(800)
 
 
+@contextlib.contextmanager
+def _visitor(url: str):
+    """A new browser on ``url`` (1400 x 1000), once the reconstruction page has settled."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            _settle(page, "FIRENET Explorer")
+            yield page
+        finally:
+            browser.close()
+
+
 def test_every_page_opens_by_its_address_without_an_exception(server):  # noqa: F811
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright.sync_playwright() as p:
@@ -92,23 +107,16 @@ def test_every_page_opens_by_its_address_without_an_exception(server):  # noqa: 
 def test_reconstruction_settings_survive_a_visit_to_another_page(server):  # noqa: F811
     """Through the sidebar's links: the reconstruction page's settings (here N = 128 from
     the URL) are still there, and in the address, after a visit to the paradox page."""
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{server}/?{QUERY}")
-            _settle(page, "FIRENET Explorer")
-            assert "size=128" in page.url
-            nav = page.locator('[data-testid="stSidebarNav"]')
-            nav.get_by_text("The paradox, computed").click()
-            _settle(page, "The paradox, computed")
-            assert "size=128" not in page.url
-            nav.get_by_text("Reconstruction and stability").click()
-            _settle(page, "FIRENET Explorer")
-            page.wait_for_function("() => window.location.search.includes('size=128')", timeout=60_000)
-            assert page.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
+    with _visitor(f"{server}/?{QUERY}") as page:
+        assert "size=128" in page.url
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_text("The paradox, computed").click()
+        _settle(page, "The paradox, computed")
+        assert "size=128" not in page.url
+        nav.get_by_text("Reconstruction and stability").click()
+        _settle(page, "FIRENET Explorer")
+        page.wait_for_function("() => window.location.search.includes('size=128')", timeout=60_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_an_old_link_with_firenets_settings_and_an_upload_survive_page_switches(server, tmp_path):  # noqa: F811
@@ -122,36 +130,30 @@ def test_an_old_link_with_firenets_settings_and_an_upload_survive_page_switches(
     picture = tmp_path / "my picture.png"
     Image.fromarray((np.indices((90, 90)).sum(0) % 255).astype(np.uint8)).save(picture)
     old = QUERY.replace("p=10", "p=5") + "&depth=5"
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{server}/?{old}")
-            _settle(page, "FIRENET Explorer")
-            main = page.locator('[data-testid="stMain"]')
-            main.get_by_text("shown after 5 layers").first.wait_for(timeout=120_000)
-            assert "3 restarts of 5 layers" in main.inner_text()
-            nav = page.locator('[data-testid="stSidebarNav"]')
-            nav.get_by_text("Convergence").click()
-            _settle(page, "Convergence against depth")
-            page.wait_for_selector(".js-plotly-plot .scatterlayer", timeout=120_000)
-            slider = page.locator('[data-testid="stSlider"]').filter(has_text="Depth").first
-            assert "5 (1 restarts)" in slider.inner_text()
-            assert "depth=5" in page.url and "n=3" in page.url  # (p = 5 is the default: not written)
-            # The own-data page: upload, check, use.
-            nav.get_by_text("Own data").click()
-            _settle(page, "Own data")
-            page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(picture))
-            main.get_by_text("decoded 90 x 90").first.wait_for(timeout=120_000)
-            main.get_by_role("button", name="Use this image").click()
-            main.get_by_text("In use on the other pages").first.wait_for(timeout=120_000)
-            nav.get_by_text("Reconstruction and stability").click()
-            _settle(page, "FIRENET Explorer")
-            main.get_by_text("Image in use: my picture.png").first.wait_for(timeout=120_000)
-            assert page.locator('[data-testid="stException"]').count() == 0
-            nav.get_by_text("Own data").click()
-            _settle(page, "Own data")
-            main.get_by_text("decoded 90 x 90").first.wait_for(timeout=60_000)  # still there
-            assert page.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
+    with _visitor(f"{server}/?{old}") as page:
+        main = page.locator('[data-testid="stMain"]')
+        main.get_by_text("shown after 5 layers").first.wait_for(timeout=120_000)
+        assert "3 restarts of 5 layers" in main.inner_text()
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_text("Convergence").click()
+        _settle(page, "Convergence against depth")
+        page.wait_for_selector(".js-plotly-plot .scatterlayer", timeout=120_000)
+        slider = page.locator('[data-testid="stSlider"]').filter(has_text="Depth").first
+        assert "5 (1 restarts)" in slider.inner_text()
+        assert "depth=5" in page.url and "n=3" in page.url  # (p = 5 is the default: not written)
+        # The own-data page: upload, check, use.
+        nav.get_by_text("Own data").click()
+        _settle(page, "Own data")
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(picture))
+        main.get_by_text("decoded 90 x 90").first.wait_for(timeout=120_000)
+        main.get_by_role("button", name="Use this image").click()
+        main.get_by_text("In use on the other pages").first.wait_for(timeout=120_000)
+        nav.get_by_text("Reconstruction and stability").click()
+        _settle(page, "FIRENET Explorer")
+        main.get_by_text("Image in use: my picture.png").first.wait_for(timeout=120_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        nav.get_by_text("Own data").click()
+        _settle(page, "Own data")
+        main.get_by_text("decoded 90 x 90").first.wait_for(timeout=60_000)  # still there
+        assert page.locator('[data-testid="stException"]').count() == 0
+
