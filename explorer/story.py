@@ -17,7 +17,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import compute, variants
-from explorer.image_bytes import coloured_png, coloured_webp
+from explorer.image_bytes import coloured_jpeg, coloured_png
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
@@ -116,9 +116,9 @@ def _picture(column: Any, image: np.ndarray, caption: str, value_range: tuple[fl
 
 
 def _error_map(column: Any, error: np.ndarray, caption: str, *, width: int | str = IMAGE_WIDTH) -> None:
-    # Lossy WebP: an error map is noise-like, its PNG 3-5 times larger, and no single
-    # pixel value matters to the eye.
-    column.image(coloured_webp(np.abs(error), (0.0, ERROR_SCALE)), caption=caption, width=width)
+    # Lossy JPEG: an error map is noise-like, its PNG 3-5 times larger, and no single
+    # pixel value matters to the eye (st.image would turn a WebP into this JPEG itself).
+    column.image(coloured_jpeg(np.abs(error), (0.0, ERROR_SCALE)), caption=caption, width=width)
 
 
 def first_screen(settings: Settings, results: Results, base: Problem,
