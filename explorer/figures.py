@@ -4,7 +4,7 @@ Pure functions from arrays to plotly figures (no Streamlit here). Images go to t
 as 8-bit pictures (``go.Image`` with a data URI, ``explorer.image_bytes``): reconstructions as
 lossless WebP (~13 kB for a 256 x 256 panel instead of ~1 MB of JSON floats for a heatmap,
 and the browser draws it several times faster), error and change maps as lossy WebP
-(~3 kB). On request ("Pixel values on hover") the image panels also carry their values
+(~3 kB). On request ("Zoom and pixel values"; otherwise ``explorer.picture_grid`` draws plain pictures) the image panels also carry their values
 (float32, sent as binary) so that hovering a pixel shows its value. Each colour scale gets its colour bar from a transparent 1 x 2
 heatmap. Every image panel of one figure shares its x and y axes with the first panel
 (``matches``), so zooming or panning one zooms all of them: a small detail can be compared

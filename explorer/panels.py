@@ -28,6 +28,9 @@ from explorer.charts import (
 from explorer.specs import STABILITY_PROTOCOLS
 from explorer.downloads import arrays_npz, curves_csv, png_zip, result_arrays
 from explorer.chart_style import DEFAULT_TEXT
+from explorer.figures import ERROR_SCALE
+from explorer.image_bytes import coloured_jpeg
+from explorer.picture_grid import BAR_COLUMN, ColourBar, Picture, picture_row
 from explorer.presentation import chart_text
 from explorer.results import Results
 from explorer.settings import Settings
@@ -121,10 +124,13 @@ def perturbation(settings: Settings, results: Results, base: Problem,
             rows.append((METHOD_LABELS[method], _stability_numbers(main.image, clean.image, given, base)))
         if not changes or variant.display is None:
             return
-        fig = compute.figure("perturbation_figure", variant.display, changes, title=variant.title,
-                             text_size=chart_text(settings.view.present))
-        st.plotly_chart(fig, key="pert_fig", config=CHART)
-        columns = st.columns([1] * (len(rows) + 1) + [0.3])[1:]
+        if settings.view.values:
+            fig = compute.figure("perturbation_figure", variant.display, changes, title=variant.title,
+                                 text_size=chart_text(settings.view.present))
+            st.plotly_chart(fig, key="pert_fig", config=CHART)
+        else:
+            _perturbation_pictures(variant.display, changes, variant.title, chart_text(settings.view.present))
+        columns = st.columns([1] * (len(rows) + 1) + [BAR_COLUMN])[1:]
         for column, (name, numbers) in zip(columns, rows):
             column.metric(f"Output change, {name}", f"{numbers['change']:.4f}",
                           help="‖f(perturbed) − f(clean)‖ / ‖f(clean)‖")
@@ -138,6 +144,21 @@ def perturbation(settings: Settings, results: Results, base: Problem,
                 column.metric(f"Change / perturbation, {name}", f"{numbers['ratio']:.2f}",
                               help="Output change divided by ‖e‖ / ‖y‖: 1 means the output "
                                    "moved (relatively) as much as the data.")
+
+
+def _perturbation_pictures(perturbation: np.ndarray, changes: Mapping[str, np.ndarray], title: str,
+                           text_size: int) -> None:
+    """The perturbation and what it changed in each output, as plain pictures: the
+    perturbation on its own range (black to white, named in its title), the changes on
+    one scale up to the largest of them (the colour bar; two bars stacked beside one row
+    of pictures left their labels on top of each other at 1024 x 768)."""
+    low, high = float(np.min(perturbation)), float(np.max(perturbation))
+    shown_range = (low, max(high, low + 1e-12))
+    top = (0.0, max([float(np.max(np.abs(c))) for c in changes.values()] + [1e-12]))
+    picture_row([Picture(coloured_jpeg(perturbation, shown_range, "gray"), f"{title}, {low:.3g} to {high:.3g}"),
+                 *(Picture(coloured_jpeg(np.abs(change), top, ERROR_SCALE), f"change in {name}")
+                   for name, change in changes.items())],
+                [ColourBar(ERROR_SCALE, top, "|change|")], text_size)
 
 
 def _stability_numbers(perturbed: np.ndarray, clean: np.ndarray, given: Problem, base: Problem) -> dict:

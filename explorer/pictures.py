@@ -1,9 +1,10 @@
-"""The reconstructions row: each method's picture, error map and metrics, under the
-display options that change only how they are drawn.
+"""The reconstructions row: each method's picture and error map under the display
+options that change only how they are drawn, then each method's numbers.
 
-The display options (colour map, error range) and the row are one ``st.fragment``: a
-change of them redraws the row alone from the results of the last run, without rerunning
-the page (and its cached solver calls) above and below.
+The display options (colour map, error range, zoom and pixel values) and the pictures are
+one ``st.fragment``: a change of them redraws the pictures alone from the results of the
+last run, without rerunning the page (and its cached solver calls) above and below, nor
+the numbers under the pictures, which no display option changes.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, controls, sharing, sources, variants
+from explorer import compute, controls, sharing, sources, timing, variants
 from explorer import specs as K
 from explorer.spec import Spec
 from explorer.charts import CHART
+from explorer.figures import ERROR_SCALE
+from explorer.image_bytes import coloured_jpeg, coloured_png
+from explorer.picture_grid import BAR_COLUMN, ColourBar, Picture, picture_row
 from explorer.outside import read_outside
 from explorer.presentation import chart_text
 from explorer.results import Results
@@ -31,22 +35,10 @@ from solver.problem import Problem
 __all__ = ["reconstructions", "unet_card_warnings"]
 
 
-@st.fragment
 def reconstructions(specs: Mapping[str, Spec], settings: Settings, results: Results, base: Problem,
                     variant: variants.Variant | None) -> dict[str, np.ndarray]:
-    """The display options and, under them, the row of reconstructions; returns the images
-    shown (on a rerun of this fragment alone, the arguments are those of the last run of
-    the page, and the display options are read again from the widgets)."""
-    controls.view_controls(specs)
-    sharing.write_url(specs)  # a rerun of this fragment alone is the only run that sees the change
-    ss = st.session_state
-    view = replace(settings.view, cmap=ss["cmap"], error_max=float(ss["error_max"]), values=bool(ss["values"]))
-    return _row(replace(settings, view=view), results, base, variant)
-
-
-def _row(settings: Settings, results: Results, base: Problem,
-         variant: variants.Variant | None) -> dict[str, np.ndarray]:
-    """The row of reconstructions with error maps and metrics; returns the images shown."""
+    """The display options, the row of reconstructions under them, then each method's
+    numbers; returns the images shown."""
     view = settings.view
     shown = [m for m in view.show if m in results.main]
     for method in view.show:
@@ -55,21 +47,51 @@ def _row(settings: Settings, results: Results, base: Problem,
     if not shown:
         st.info("Choose at least one reconstruction to show (above).")
         return {}
-    if not base.has_truth:  # measured data: residual and certified gap instead of PSNR
-        from explorer import own_data
+    _display(specs, settings, results, base, shown)
+    if not base.has_truth:  # measured data: the row carries its own numbers
+        return {METHOD_LABELS[m]: results.main[m].at_depth(view.depth) for m in shown}
+    return _numbers(settings, results, base, variant, shown)
 
-        return own_data.reconstructions(settings, results, base, shown)
+
+@st.fragment
+def _display(specs: Mapping[str, Spec], settings: Settings, results: Results, base: Problem,
+             shown: list[str]) -> None:
+    """The display options and the pictures they change: a change of them reruns this
+    alone (the arguments are those of the last run of the page; the options are read
+    again from the widgets), so the page above and below, its cached solver calls and
+    the numbers under the pictures, which no display option changes, are not redrawn."""
+    with timing.section("reconstructions row"):
+        controls.view_controls(specs)
+        sharing.write_url(specs)  # a rerun of this fragment alone is the only run that sees the change
+        ss = st.session_state
+        view = replace(settings.view, cmap=ss["cmap"], error_max=float(ss["error_max"]), values=bool(ss["values"]))
+        if not base.has_truth:  # measured data: residual and certified gap instead of PSNR
+            from explorer import own_data
+
+            own_data.reconstructions(replace(settings, view=view), results, base, shown)
+            return
+        truth = results.problems[shown[0]].truth
+        images = {METHOD_LABELS[m]: results.main[m].at_depth(view.depth) for m in shown}
+        if view.values:
+            fig = compute.figure("reconstruction_figure", images, truth, cmap=view.cmap,
+                                 error_max=view.error_max, values=True, text_size=chart_text(view.present))
+            st.plotly_chart(fig, key="recon_fig", config=CHART)
+        else:
+            _pictures(images, truth, view)
+
+
+def _numbers(settings: Settings, results: Results, base: Problem, variant: variants.Variant | None,
+             shown: list[str]) -> dict[str, np.ndarray]:
+    """Each method's PSNR, SSIM and relative error under its pictures (with their change
+    from the clean data when perturbed) and the U-Net's warnings; returns the images."""
+    view = settings.view
     perturbed = variant is not None and variant.pending is None
     truth = results.problems[shown[0]].truth
     depth = view.depth
     images = {METHOD_LABELS[m]: results.main[m].at_depth(depth) for m in shown}
-    fig = compute.figure("reconstruction_figure", images, truth, cmap=view.cmap,
-                         error_max=view.error_max, values=view.values, text_size=chart_text(view.present))
-    st.plotly_chart(fig, key="recon_fig", config=CHART)
-
-    # One column per image panel, plus a narrow spacer where the colour bars are, so
-    # each method's numbers sit under its images.
-    columns = st.columns([1] * (len(shown) + 1) + [0.3])
+    # One column per image panel, plus a narrow one where the colour bars are, so each
+    # method's numbers sit under its images.
+    columns = st.columns([1] * (len(shown) + 1) + [BAR_COLUMN])
     columns[0].caption("Ground truth" + (" (with the inserted detail)"
                                          if perturbed and settings.perturbation.kind == "detail" else ""))
     for column, method in zip(columns[1:], shown):
@@ -97,6 +119,19 @@ def _row(settings: Settings, results: Results, base: Problem,
         for warning in unet_card_warnings(card, ms.pattern, given.rate, given.size, ms.transform, given.mask):
             st.warning(warning)
     return {"Ground truth": truth, **images}
+
+
+def _pictures(images: Mapping[str, np.ndarray], truth: np.ndarray, view: Any) -> None:
+    """The truth and the reconstructions on one colour scale, their error maps under them,
+    as plain pictures (``explorer.picture_grid``)."""
+    text_size = chart_text(view.present)
+    scale, errors = (0.0, 1.0), (0.0, view.error_max)
+    picture_row([Picture(coloured_png(truth, scale, view.cmap), "Ground truth"),
+                 *(Picture(coloured_png(image, scale, view.cmap), title) for title, image in images.items())],
+                [ColourBar(view.cmap, scale, "image")], text_size)
+    picture_row([None, *(Picture(coloured_jpeg(np.abs(image - truth), errors, ERROR_SCALE), f"|error| {title}")
+                         for title, image in images.items())],
+                [ColourBar(ERROR_SCALE, errors, "|error|")], text_size)
 
 
 def unet_card_warnings(card: Any, pattern: str, rate: float, size: int, transform: str, mask: Any) -> list[str]:

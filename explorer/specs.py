@@ -216,9 +216,12 @@ def _base_specs() -> dict[str, Spec]:
         "cmap": Spec("gray", "Colour map", widget="select", options=COLOURMAPS),
         "error_max": Spec(0.25, "Error map range (|error| shown up to)", widget="slider",
                           low=0.01, high=1.0, step=0.01),
-        "values": Spec(False, "Pixel values on hover", widget="toggle",
-                       help="Send each image's values with its picture, so that hovering a pixel shows "
-                            "its value (about 350 kB more per 256 x 256 image); off: its position only."),
+        "values": Spec(False, "Zoom and pixel values", widget="toggle",
+                       help="Draw the reconstructions and the perturbation as interactive charts: a "
+                            "zoom box drawn on one picture zooms all of them, and hovering a pixel "
+                            "shows its value (each image's values travel with it, about 350 kB per "
+                            "256 x 256 image, and the browser loads the chart library, about 4.7 MB, "
+                            "the first time). Off: plain pictures, quicker to load and to redraw."),
         "live": Spec(True, "Draw the convergence curve live", widget="toggle"),
         "compare": Spec(False, "Compare with Chambolle-Pock in the convergence plot",
                         widget="toggle",

@@ -173,7 +173,7 @@ def assert_zoom_is_linked(page) -> None:
 
 
 def test_page_renders_and_reacts_to_a_control(server, page):
-    page.goto(f"{server}/?{QUERY}")
+    page.goto(f"{server}/?{QUERY}&values=1")  # the reconstructions as charts: zoom and pixel values
     wait_rendered(page)
     page.screenshot(path=str(ARTIFACTS / "browser_initial.png"), full_page=True)
 
@@ -233,14 +233,15 @@ def server_cpu_seconds(server_url: str) -> float:
 
 def wait_complete(page, methods: int = 3, timeout_ms: int = 180_000) -> None:
     """Until the script has finished and the PSNR of every one of ``methods`` methods and
-    the reconstructions' plot are on the page. (With three visitors at once, a page was once read with
-    no status widget showing and only the first method's PSNR on it: one metric does not
-    mean the page is complete.)"""
+    the reconstructions' pictures (the truth, each method and its error map) are on the page.
+    (With three visitors at once, a page was once read with no status widget showing and only
+    the first method's PSNR on it: one metric does not mean the page is complete.)"""
     page.wait_for_function(
         """(methods) => !document.querySelector('[data-testid="stStatusWidget"]')
                && [...document.querySelectorAll('[data-testid="stMetricLabel"]')]
                   .filter(n => n.innerText.trim() === 'PSNR').length >= methods
-               && document.querySelectorAll('.js-plotly-plot').length >= 1""",
+               && [...document.querySelectorAll('[data-testid="stImage"]')]
+                  .filter(n => n.innerText.includes('|error|')).length >= methods""",
         arg=methods, timeout=timeout_ms, polling=250)
 
 
