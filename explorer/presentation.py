@@ -1,10 +1,9 @@
-"""How the page looks: its style sheet, its panels' wrappers, and presentation mode.
+"""How the page looks: its style sheet and presentation mode.
 
 Presentation mode (``?present=1``) is for a projector seen from the back of a room: the
 first screen's pictures fill their columns and grow with the window (as tall as two rows of
 them beside the sentence allow), metric values are larger than their labels, no label is
-cut to "..." (long ones wrap), every chart's text is at least :data:`PROJECTOR_TEXT` pixels,
-and the panels below the first screen start folded.
+cut to "..." (long ones wrap) and every chart's text is at least :data:`PROJECTOR_TEXT` pixels.
 
 The sizes were measured in Chromium at 1024 x 768, 1280 x 720 and 1920 x 1080
 (``tests/test_presentation_browser.py``; docs/talk.md has the numbers).
@@ -16,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-__all__ = ["PROJECTOR_TEXT", "SCREEN_TEXT", "FIRST_SCREEN_KEY", "chart_text", "page_style", "section"]
+__all__ = ["PROJECTOR_TEXT", "SCREEN_TEXT", "FIRST_SCREEN_KEY", "chart_text", "page_style"]
 
 #: Chart text (titles, axis titles, tick labels, legends) in presentation mode, in pixels:
 #: about the height of the page's body text on a projector.
@@ -33,15 +32,6 @@ FIRST_SCREEN_KEY = "first_screen"
 def chart_text(presenting: bool) -> int:
     """The chart text size (pixels) for the page's mode."""
     return PROJECTOR_TEXT if presenting else SCREEN_TEXT
-
-
-def section(title: str, *, presenting: bool = False) -> Any:
-    """A panel's container: a heading and its content, or, in presentation mode, a folded
-    expander (fewer panels on a projector)."""
-    if presenting:
-        return st.expander(title, expanded=False)
-    st.subheader(title)
-    return st.container()
 
 
 #: The page's own style (no user content): less empty space above the title, so the first

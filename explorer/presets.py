@@ -34,6 +34,9 @@ class Preset:
     page : str
         The page it opens (``explorer.links.PAGE_PATHS``): a preset about convergence
         opens the convergence page.
+    opens : tuple of str
+        Folded panels of its page it opens (``"stability"``), because its note points
+        the visitor there.
     """
 
     label: str
@@ -41,6 +44,7 @@ class Preset:
     values: dict[str, Any] = field(default_factory=dict)
     request: tuple[str, ...] = ()
     page: str = "reconstruction"
+    opens: tuple[str, ...] = ()
 
 
 PRESETS: dict[str, Preset] = {
@@ -95,6 +99,7 @@ PRESETS: dict[str, Preset] = {
         {"image": "random_ellipses", "size": 256, "image_seed": 5, "pattern": "multilevel",
          "rate": 0.25, "noise": 0.05, "perturbation": "random", "budget": 0.1,
          "show": (M.ZERO_FILLED, M.FIRENET, M.UNET)},
+        opens=("stability",),
     ),
     "more_samples": Preset(
         "More samples than trained",

@@ -30,6 +30,7 @@ from explorer import (
     pictures,
     presentation,
     runs,
+    state,
     story,
     timing,
     variants,
@@ -78,8 +79,16 @@ def render() -> None:
         panels.perturbation(settings, results, base, variant, page.perturbation)
     timing.mark("page")
 
-    with presentation.section("Stability against perturbation size", presenting=settings.view.present):
-        stab_slot = panels.stability(settings, base, results)
+    # Folded, and drawn only while open (opening it reruns the page from the caches): its
+    # chart and tables load the browser's chart and table libraries (about 5 MB of
+    # script), which cost every visitor 2-3 s of a new page's loading, unseen 1,500 px
+    # down. A requested computation opens it, so that its progress is seen.
+    if state.memory().stability_request:
+        st.session_state["stability_open"] = True
+    stability = st.expander("Stability against perturbation size: worst cases, random noise and the kernel "
+                            "bound", expanded=False, key="stability_open", on_change="rerun")
+    with stability:
+        stab_slot = panels.stability(settings, base, results) if stability.open else st.container()
 
     # Its chart is drawn only while the panel is open (opening it reruns the page from the
     # caches): folded, it cost every visitor 35 kB and a plotly chart's drawing unseen.

@@ -227,6 +227,11 @@ def test_stability_curves_on_demand(monkeypatch):
     monkeypatch.setattr(estimates, "busy_factor", lambda: 1.0)
     at = small_app(stability_steps="1", show="firenet").run()
     assert_page_ok(at)
+    # Folded, the panel draws nothing (its chart and tables would load the browser's chart
+    # and table libraries for every visitor); opening it reruns the page.
+    assert not [b for b in at.button if b.key == "run_stability"]
+    at.session_state["stability_open"] = True  # what opening the panel sets
+    at.run()
     assert "Compute the stability curves and the kernel bound (about" in at.button(key="run_stability").label
     at.button(key="run_stability").click().run()
     assert_page_ok(at)
@@ -248,7 +253,9 @@ def test_stability_curves_on_demand(monkeypatch):
 
 def test_stability_curves_with_the_papers_image_search(monkeypatch):
     monkeypatch.setattr(estimates, "busy_factor", lambda: 1.0)  # a quiet server: one number
-    at = small_app(show="firenet", stability_protocol="image").run()
+    at = small_app(show="firenet", stability_protocol="image")
+    at.session_state["stability_open"] = True  # the panel opened
+    at.run()
     assert_page_ok(at)
     assert "up to about" in at.button(key="run_stability").label
     at.button(key="run_stability").click().run()

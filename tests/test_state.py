@@ -63,6 +63,7 @@ def test_the_memory_is_the_only_key_a_page_run_sets_beside_the_settings():
     # The default page (a worst-case search against the U-Net on the first screen), small.
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
     at.query_params.update({"size": "128", "schedule": "fixed", "n": "2", "p": "4", "attack_steps": "2"})
+    at.session_state["stability_open"] = True  # the folded panel opened: its widgets are drawn
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     at.run()

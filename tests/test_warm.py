@@ -36,6 +36,7 @@ def test_a_warmed_preset_opens_from_the_caches(monkeypatch):
     at.run()
     memory(at.session_state).preset_overrides = SMALL
     calls = _counting(monkeypatch)
+    at.session_state["stability_open"] = True  # its folded panel opened: the curves are drawn
     at.button(key="preset_worst_case").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert calls == []  # nothing computed: every result came from the warm-up
