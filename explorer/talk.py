@@ -1,7 +1,7 @@
 """``make talk``: the page served for a talk, every preset warmed in the background.
 
-``python -m explorer.talk [--network] [--port 8501] [--warm-only]`` starts the Streamlit
-server in this process, bound to 127.0.0.1 (``--network``: to every interface, for a
+``python -m explorer.talk [--network] [--port 8501] [--warm-only | --first-page-only]``
+starts the Streamlit server in this process, bound to 127.0.0.1 (``--network``: to every interface, for a
 room whose audience opens the page on their own devices), and as soon as it answers
 warms every preset (``explorer.warm``) in a background thread, printing one progress
 line per step::
@@ -11,8 +11,9 @@ line per step::
 The server's own process holds the warmed results in memory, so a preset opened after its
 "done" line comes from the caches; the worst cases, reconstructions and stability curves
 are on disk as well (``explorer.persist``), for the next start. ``--warm-only`` warms the
-disk cache without a server and exits. File watching is off: an edit during a talk never
-reloads the page.
+disk cache without a server and exits; ``--first-page-only`` warms only the page a visitor
+first sees (``make app`` runs it before starting the server). File watching is off: an
+edit during a talk never reloads the page.
 """
 
 from __future__ import annotations
@@ -88,7 +89,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8501, help="port of the page (default 8501)")
     parser.add_argument("--warm-only", action="store_true",
                         help="warm the disk cache (worst cases, reconstructions, stability curves) and exit")
+    parser.add_argument("--first-page-only", action="store_true",
+                        help="warm the disk cache with the first page's results (no preset, no stability "
+                             "curves) and exit")
     args = parser.parse_args(argv)
+    if args.first_page_only:
+        _quiet_streamlit()
+        process.configure()
+        try:
+            warm.warm_first_page(report=_say)
+        except (RuntimeError, ValueError) as error:  # the page computes what is missing
+            _say(f"the first page: not warmed: {error}")
+        return 0
     if args.warm_only:
         _quiet_streamlit()
         process.configure()

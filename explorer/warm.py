@@ -37,7 +37,8 @@ from explorer.specs import METHOD_LABELS
 
 from solver.methods import FIRENET, METHODS
 
-__all__ = ["DEFAULT_PAGE", "PROGRESS_SECONDS", "STORE_ROOM", "Step", "preset_settings", "preset_steps", "warm_preset", "warm_presets"]
+__all__ = ["DEFAULT_PAGE", "PROGRESS_SECONDS", "STORE_ROOM", "Step", "preset_settings", "preset_steps", "warm_first_page",
+           "warm_preset", "warm_presets"]
 
 
 #: Entries the in-memory result store is given for a warm-up: what the page without a
@@ -97,9 +98,10 @@ PROGRESS_SECONDS = 30.0
 
 
 def preset_steps(name: str, overrides: Mapping[str, Any] | None = None,
-                 progress: Callable[[float, str], None] | None = None) -> list[Step]:
-    """The steps that warm preset ``name``, in the order the page needs their results;
-    the searches and the stability curves call ``progress(fraction, text)`` as they go."""
+                 progress: Callable[[float, str], None] | None = None, *, stability: bool = True) -> list[Step]:
+    """The steps that warm preset ``name``, in the order the page needs their results
+    (the stability curves last, and only with ``stability``); the searches and the
+    stability curves call ``progress(fraction, text)`` as they go."""
     settings = preset_settings(name, overrides)
     image, ms, ps, fs = settings.image, settings.measurement, settings.perturbation, settings.firenet
     truth, _ = sources.test_image(image.name, image.size, image.seed)
@@ -134,6 +136,8 @@ def preset_steps(name: str, overrides: Mapping[str, Any] | None = None,
 
     shown = ", ".join(label for m, label in METHOD_LABELS.items() if m == FIRENET or m in settings.view.show)
     steps.append(Step(f"reconstructions ({shown})", reconstruct_all))
+    if not stability:
+        return steps
     steps.append(Step("stability curves",
                       lambda: variants.stability(base, fs, stability_networks(settings), STABILITY_BUDGETS,
                                                  ps.stability_steps, progress=progress,
@@ -142,8 +146,9 @@ def preset_steps(name: str, overrides: Mapping[str, Any] | None = None,
 
 
 def warm_preset(name: str, overrides: Mapping[str, Any] | None = None,
-                report: Callable[[str], None] | None = None) -> float:
-    """Compute (or find stored) everything preset ``name`` shows; the seconds it took.
+                report: Callable[[str], None] | None = None, *, stability: bool = True) -> float:
+    """Compute (or find stored) everything preset ``name`` shows (its stability curves
+    only with ``stability``); the seconds it took.
 
     ``report(line)`` is called before each step and, inside a long search or stability
     computation, at most every :data:`PROGRESS_SECONDS` with its fraction done.
@@ -158,7 +163,7 @@ def warm_preset(name: str, overrides: Mapping[str, Any] | None = None,
             last[0] = now
             report(f"{current[0]}: {fraction:.0%}, {text} ({now - start:.0f} s so far)")
 
-    for step in preset_steps(name, overrides, progress):
+    for step in preset_steps(name, overrides, progress, stability=stability):
         current[0] = step.what
         last[0] = time.perf_counter()
         if report is not None:
@@ -191,3 +196,13 @@ def warm_presets(names: list[str] | None = None, overrides: Mapping[str, Any] | 
         report(f"{prefix}: done in {seconds:.0f} s")
     report(f"warming done: {len(chosen)} presets in {time.perf_counter() - total:.0f} s")
     return outcome
+
+
+def warm_first_page(report: Callable[[str], None] = print) -> float:
+    """The page a visitor first sees (no preset) computed, or found on disk: its
+    worst-case search and reconstructions, not its stability curves (a visitor asks for
+    those); the seconds it took. ``make app`` runs it before it starts the server, so a
+    new install's first visit opens from disk instead of computing for half a minute."""
+    seconds = warm_preset(DEFAULT_PAGE, report=lambda line: report(f"the first page: {line}"), stability=False)
+    report(f"the first page: ready in {seconds:.0f} s")
+    return seconds
