@@ -24,8 +24,9 @@ recommended parameters, zero-filled + FIRENET + U-Net shown):
    (a second visitor, new browser context), and the bytes received over the websocket.
    Then, on an open page, changes made with the keyboard, each repeated (``--repeats``):
    the floor page's slider moved one step, and the explorer's display-only changes (the
-   error-range slider one step, the next colour map, the pixel-values toggle: the
-   reconstructions row is a fragment), each timed from the key press to the page settled
+   error-range slider one step, the next colour map; and the "Zoom and pixel values"
+   toggle, which switches the pictures to charts and back: the reconstructions' pictures
+   are a fragment), each timed from the key press to the page settled
    (the later of its last change of the document and the last "Running" status widget,
    then 1 s with neither). With ``--presets``, ``python -m explorer.talk`` (``make
    talk``) is started, and once its warm-up printed "warming done" every preset is opened
@@ -272,7 +273,7 @@ FLOOR_CHANGE = ("slider step", '[data-testid="stSlider"] input[type="range"]', (
 DISPLAY_CHANGES = (
     ("error-range slider step", '.st-key-error_max input[type="range"]', ("ArrowLeft", "ArrowRight"), None),
     ("colour map (next entry)", '.st-key-cmap input', ("Enter", "Enter"), "ArrowDown"),
-    ("pixel values on hover (toggle)", '.st-key-values input', ("Space", "Space"), None),
+    ("zoom and pixel values (toggle: charts)", '.st-key-values input', ("Space", "Space"), None),
 )
 
 

@@ -66,7 +66,7 @@ _PRESENTING_STYLE = """
   [data-testid="stMetricValue"], [data-testid="stMetricValue"] > div { font-size: 2.2rem !important; }
   [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] p { font-size: 1.05rem !important; }
   [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *, [data-testid="stWidgetLabel"] *,
-  [data-testid="stExpander"] summary * {
+  [data-testid="stExpander"] summary *, [data-testid="stPageLink"] * {
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   }
 </style>

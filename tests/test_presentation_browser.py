@@ -4,7 +4,7 @@ as plain pictures (the default) and as charts ("Zoom and pixel values").
 
 At each size, with the folded sampling panel opened, every visible label is measured in
 the browser: metric labels, values and deltas, headings, captions, widget and expander
-labels, the pictures' colour bars, and the charts' titles, axis titles, tick labels, legend
+labels, page links, the pictures' colour bars, and the charts' titles, axis titles, tick labels, legend
 entries, colour-bar texts and subplot titles. No two overlap, none is cut (wider than its
 box, or ending in an ellipsis), none lies outside its chart, every chart text is at least
 ``PROJECTOR_TEXT`` pixels, every metric value is at least as large as its label, and each
@@ -37,7 +37,8 @@ MEASURE = r"""
 () => {
   const HTML = ['[data-testid="stMetricLabel"]', '[data-testid="stMetricValue"]', '[data-testid="stMetricDelta"]',
                 'h1', 'h2', 'h3', '[data-testid="stCaptionContainer"]', '[data-testid="stImageCaption"]',
-                '[data-testid="stWidgetLabel"]', '[data-testid="stExpander"] summary', '.colour-bars span'];
+                '[data-testid="stWidgetLabel"]', '[data-testid="stExpander"] summary', '.colour-bars span',
+                '[data-testid="stPageLink"] p'];
   const CHART = ['.gtitle', '.xtitle', '.ytitle', '.xtick text', '.ytick text', '.legendtext',
                  '.annotation-text', '.cbtitle text', '.cbaxis text', '.colorbar text'];
   // Drawn and not clipped away (a folded expander keeps its content laid out, clipped to
