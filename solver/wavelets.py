@@ -269,21 +269,48 @@ def _haar_synthesis(c: torch.Tensor, fast_levels: int, dense: torch.Tensor | Non
     return result.view(shape)
 
 
+# The compiled kernels (solver.compiled_haar), imported on the first Haar transform of a
+# CPU tensor (importing numba takes about half a second): the module, or None where numba
+# cannot be imported, and then every Haar transform takes the torch path.
+_UNSET = object()
+_COMPILED = _UNSET
+
+
+def _compiled_haar():
+    """:mod:`solver.compiled_haar`, or None where numba is not installed."""
+    global _COMPILED
+    if _COMPILED is _UNSET:
+        try:
+            from solver import compiled_haar
+        except ImportError:
+            compiled_haar = None
+        _COMPILED = compiled_haar
+    return _COMPILED
+
+
+def _haar_compiled(kernels, x: torch.Tensor, levels: int, inverse: bool) -> torch.Tensor:
+    """The compiled transform of a contiguous CPU tensor, on zero-copy numpy views, into a
+    fresh tensor."""
+    shape, n = x.shape, x.shape[-1]
+    source = x.detach().resolve_conj().resolve_neg().reshape(-1, n, n)
+    out = torch.empty(source.shape, dtype=x.dtype)
+    (kernels.haar_synthesis if inverse else kernels.haar_analysis)(source.numpy(), out.numpy(), levels)
+    return out.view(shape)
+
+
 class _HaarFunction(torch.autograd.Function):
     """Haar analysis (``inverse=False``) or synthesis; backward is the other one."""
 
     @staticmethod
-    def forward(ctx, x, plan, inverse):
-        ctx.plan = plan
+    def forward(ctx, x, wavelet, inverse):
+        ctx.wavelet = wavelet
         ctx.inverse = inverse
-        fn = _haar_synthesis if inverse else _haar_analysis
-        return fn(x, *plan)
+        return wavelet._haar_apply(x, inverse)
 
     @staticmethod
     def backward(ctx, grad):
         # real orthogonal map: adjoint = transpose = inverse (also for complex tensors)
-        # (the gradient has the input's dtype, so the plan's scale map fits it)
-        return _HaarFunction.apply(grad.contiguous(), ctx.plan, not ctx.inverse), None, None
+        return _HaarFunction.apply(grad.contiguous(), ctx.wavelet, not ctx.inverse), None, None
 
 
 # ----------------------------------------------------------------------------------
@@ -491,12 +518,19 @@ class Wavelet2D(torch.nn.Module):
         return self._haar_dense32 if _real_dtype(dtype) == torch.float32 else self._haar_dense64
 
     def _haar_transform(self, x: torch.Tensor, inverse: bool) -> torch.Tensor:
-        scale = getattr(self, f"_haar_scale_{str(x.dtype).split('.')[-1]}")
-        plan = (self._haar_fast, self._haar_dense(x.dtype), scale)
         x = x.contiguous()
         if torch.is_grad_enabled() and x.requires_grad:
-            return _HaarFunction.apply(x, plan, inverse)
+            return _HaarFunction.apply(x, self, inverse)
         # no graph to record: skip the autograd.Function's own cost (tens of us a call)
+        return self._haar_apply(x, inverse)
+
+    def _haar_apply(self, x: torch.Tensor, inverse: bool) -> torch.Tensor:
+        """The compiled transform of a CPU tensor where numba is installed, else the torch one."""
+        kernels = _compiled_haar() if x.device.type == "cpu" else None
+        if kernels is not None:
+            return _haar_compiled(kernels, x, self.levels, inverse)
+        scale = getattr(self, f"_haar_scale_{str(x.dtype).split('.')[-1]}")
+        plan = (self._haar_fast, self._haar_dense(x.dtype), scale)
         return (_haar_synthesis if inverse else _haar_analysis)(x, *plan)
 
     def _check(self, x, what: str) -> torch.Tensor:
