@@ -19,8 +19,9 @@ are added as such (part by part, as torch adds them), which let the compiler vec
 loops (on the real view with a trailing axis of 2 a pair of transforms took 2.5x as long at
 N = 256). The kernels run without the GIL (a page's runs in
 threads transform at once) and keep their machine code in numba's cache (``cache=True``:
-next to this file, or in the user-wide cache directory where this package is read-only),
-so only the first process on a machine compiles them.
+next to this file, or in the user-wide cache directory, ``~/.cache/numba``, where this
+package is read-only), so only the first process on a machine compiles them: a few
+seconds per dtype (docs/performance.md).
 
 This module imports numba: :mod:`solver.wavelets` imports it only on the first Haar
 transform of a CPU tensor, and uses its torch path where numba is not installed.
@@ -34,6 +35,16 @@ from numba.core import types
 from numba.extending import overload
 
 __all__ = ["haar_analysis", "haar_synthesis"]
+
+
+def _jit(function):
+    """``function`` compiled without the GIL, its machine code cached on disk where numba
+    finds a writable directory (next to this file, else the user-wide cache); where it
+    finds none, numba refuses ``cache=True`` and every process compiles anew."""
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError:
+        return numba.njit(nogil=True)(function)
 
 
 def _scaled(z, s):
@@ -52,7 +63,7 @@ def _scaled_overload(z, s):
     return lambda z, s: z * s
 
 
-@numba.njit(cache=True, nogil=True)
+@_jit
 def _analysis_level(src, dst, approx, detail_scale, approx_scale):
     """One level on every batch entry: ``src`` (B, 2h, 2h) -> the three detail bands into
     ``dst[:, :2h, :2h]`` (times ``detail_scale``) and the approximation into ``approx``
@@ -75,7 +86,7 @@ def _analysis_level(src, dst, approx, detail_scale, approx_scale):
                 dst[b, h + i, h + j] = _scaled(d0 - d1, detail_scale)
 
 
-@numba.njit(cache=True, nogil=True)
+@_jit
 def _synthesis_level(approx, coeffs, dst, approx_scale, detail_scale):
     """One level on every batch entry: ``approx`` (B, h, h) times ``approx_scale`` and the
     detail bands of ``coeffs[:, :2h, :2h]`` times ``detail_scale`` -> ``dst`` (B, 2h, 2h)."""
@@ -97,7 +108,7 @@ def _synthesis_level(approx, coeffs, dst, approx_scale, detail_scale):
                 dst[b, 2 * i + 1, 2 * j + 1] = tc - td
 
 
-@numba.njit(cache=True, nogil=True)
+@_jit
 def _block(flat, batch, h):
     """The first ``batch * h * h`` entries of a flat scratch buffer as a C-contiguous
     (batch, h, h) block (two such buffers take the approximations in turn: a level
@@ -105,7 +116,7 @@ def _block(flat, batch, h):
     return flat[:batch * h * h].reshape((batch, h, h))
 
 
-@numba.njit(cache=True, nogil=True)
+@_jit
 def _analysis(x, out, levels, scales):
     batch, n = x.shape[0], x.shape[1]
     # unscaled approximations, so that every level sums what the torch butterflies sum
@@ -122,7 +133,7 @@ def _analysis(x, out, levels, scales):
     out[:, :h, :h] = src
 
 
-@numba.njit(cache=True, nogil=True)
+@_jit
 def _synthesis(c, out, levels, scales):
     batch, n = c.shape[0], c.shape[1]
     first = np.empty(batch * (n // 2) ** 2, c.dtype)
