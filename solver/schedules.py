@@ -497,9 +497,6 @@ def _advance(pb: _Problem, st: _State) -> _Step:
     relaxation = pb.rule.relaxation
     new = _Step(*_step(pb.A, st.x, st.ax, st.z, st.atz, *st.steps, pb.one, inplace=pb.inplace,
                        reuse_atz=relaxation == 1.0))
-    st.pending += 1
-    if pb.inplace and relaxation != 1.0 and st.owned and _relax_and_sum_compiled(st, new, relaxation):
-        return new
     if pb.inplace:
         for total, t in zip(st.sums, new):
             total.add_(t)
@@ -514,46 +511,8 @@ def _advance(pb: _Problem, st: _State) -> _Step:
         st.x, st.ax = lerp(st.x, new.x, relaxation), lerp(st.ax, new.ax, relaxation)
         st.z, st.atz = lerp(st.z, new.z, relaxation), lerp(st.atz, new.atz, relaxation)
         st.owned = True  # fresh buffers of this loop alone: the next layers update them in place
+    st.pending += 1
     return new
-
-
-# solver.compiled_relaxation, imported on first use (importing numba takes about half a
-# second), or None where numba cannot be imported: the torch calls then do the same.
-_UNSET = object()
-_COMPILED = _UNSET
-
-
-def _compiled_relaxation():
-    """:mod:`solver.compiled_relaxation`, or None where numba is not installed."""
-    global _COMPILED
-    if _COMPILED is _UNSET:
-        try:
-            from solver import compiled_relaxation
-        except ImportError:
-            compiled_relaxation = None
-        _COMPILED = compiled_relaxation
-    return _COMPILED
-
-
-def _flat_real(t: torch.Tensor):
-    """The zero-copy flat numpy view of a contiguous CPU tensor's real view."""
-    return (torch.view_as_real(t) if t.is_complex() else t).numpy().reshape(-1)
-
-
-def _relax_and_sum_compiled(st: _State, new: _Step, relaxation: float) -> bool:
-    """The running sums plus the step and the owned state moved ``relaxation`` towards it, one
-    compiled pass per array (the torch calls' bits: :mod:`solver.compiled_relaxation`);
-    False, with nothing changed, where numba is missing or a tensor is off the CPU, not
-    contiguous or of another dtype than its state."""
-    kernels = _compiled_relaxation()
-    states = (st.x, st.ax, st.z, st.atz)
-    if kernels is None or not all(
-            t.device.type == "cpu" and t.is_contiguous() and t.dtype == state.dtype and t.shape == state.shape
-            for state, total, step in zip(states, st.sums, new) for t in (state, total, step)):
-        return False
-    for state, total, step in zip(states, st.sums, new):
-        kernels.relax_and_sum(_flat_real(state), _flat_real(total), _flat_real(step), relaxation)
-    return True
 
 
 class _Candidate(NamedTuple):
