@@ -16,12 +16,12 @@ factor 1/2 per level.
 
 Arrays are C-contiguous, shaped ``(B, N, N)``, of any of the four dtypes: complex numbers
 are added as such (part by part, as torch adds them), which let the compiler vectorise the
-loops (on the real view with a trailing axis of 2 a pair of transforms took 2.5x as long at
-N = 256). The kernels run without the GIL (a page's runs in
+loops (on the real view with a trailing axis of 2 a pair of transforms took about 3x as
+long: 619 against 187 us at N = 256). The kernels run without the GIL (a page's runs in
 threads transform at once) and keep their machine code in numba's cache (``cache=True``:
 next to this file, or in the user-wide cache directory, ``~/.cache/numba``, where this
-package is read-only), so only the first process on a machine compiles them: a few
-seconds per dtype (docs/performance.md).
+package is read-only), so only the first process on a machine compiles them, in about 20 s
+per dtype; later processes load them in about 1 s (docs/performance.md).
 
 This module imports numba: :mod:`solver.wavelets` imports it only on the first Haar
 transform of a CPU tensor, and uses its torch path where numba is not installed.

@@ -17,8 +17,9 @@ along the last axis), ``[m:2m, :m]`` (detail along the second-to-last axis) and
 
 Haar, the default and the transform used in every FIRENET layer, has two fast paths. On
 the CPU, where numba is installed, compiled loops, one per level
-(:mod:`solver.compiled_haar`; a pair of transforms took 0.43x the torch path's time at
-N = 128, 0.59x at 256, 0.29x at 1024, median of interleaved rounds): the same sums as
+(:mod:`solver.compiled_haar`; a pair of transforms took 0.15x the torch path's time at
+N = 128, 0.24x at 256, 0.19x at 1024, medians of 7 interleaved rounds,
+``benchmarks/haar_pair.py``): the same sums as
 the torch butterflies on every level, so no dense matrix. Elsewhere (a GPU, or no numba):
 butterflies writing straight into the packed output on the large levels (four
 arithmetic calls per level, no copies), and one dense matrix for the last few small
