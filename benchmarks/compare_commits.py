@@ -36,8 +36,9 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 LAM = 0.0093
 
 
-def load_solver(root: str) -> dict:
-    """Import ``solver`` from ``root`` and return its modules, leaving no ``solver`` in sys.modules."""
+def load_solver(root: str, keep: bool = False) -> dict:
+    """Import ``solver`` from ``root`` and return its modules, leaving them in sys.modules
+    only with ``keep`` (numba's cache imports the compiled kernels' module by name)."""
     for name in [k for k in sys.modules if k == "solver" or k.startswith("solver.")]:
         del sys.modules[name]
     sys.path.insert(0, root)
@@ -47,11 +48,18 @@ def load_solver(root: str) -> dict:
         import solver.phantoms  # noqa: F401
         import solver.sampling  # noqa: F401
         import solver.wavelets  # noqa: F401
+
+        # the compiled Haar kernels are imported on first use: import them while ``root``
+        # is on the path (commits before them have no such function)
+        load_kernels = getattr(solver.wavelets, "_compiled_haar", None)
+        if load_kernels is not None:
+            load_kernels()
     finally:
         sys.path.remove(root)
     modules = {k: v for k, v in sys.modules.items() if k == "solver" or k.startswith("solver.")}
-    for name in modules:
-        del sys.modules[name]
+    if not keep:
+        for name in modules:
+            del sys.modules[name]
     return modules
 
 
@@ -95,7 +103,9 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory(prefix="compare-commits-") as other:
         with tarfile.open(fileobj=BytesIO(archive)) as tar:
             tar.extractall(other, filter="data")
-        old, new = load_solver(other), load_solver(ROOT)
+        old, new = load_solver(other), load_solver(ROOT, keep=True)
+        kernels = getattr(new["solver.wavelets"], "_compiled_haar", lambda: None)()
+        print(f"new Haar transform: {'compiled (numba ' + kernels.numba.__version__ + ')' if kernels else 'torch'}")
         print(f"old = {args.commit}, new = working tree; {args.layers} calls or layers per timed call, "
               f"{args.rounds} interleaved rounds, CPU time, one thread, complex64")
         print("| N | new / old: Haar pair | A + A* | fixed layer | adaptive layer "

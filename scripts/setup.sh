@@ -97,7 +97,7 @@ say "torch build: $build ($build_reason)"
 # ---- 3. What a completed setup records: one line per requirement file, and the build -----
 requirements=requirements.txt
 [ "$test_set" -eq 1 ] && requirements=requirements-test.txt
-runtime_modules="torch numpy scipy pywt skimage PIL safetensors tqdm streamlit plotly h5py pandas dask"
+runtime_modules="torch numpy scipy pywt numba skimage PIL safetensors tqdm streamlit plotly h5py pandas dask"
 test_modules="pytest xdist cvxpy playwright"
 torch_pin=$(grep -E '^torch==' requirements.txt | head -n 1 | cut -d= -f3)
 

@@ -15,7 +15,12 @@ detail bands of the level whose bands have size ``m`` occupy ``[:m, m:2m]`` (det
 along the last axis), ``[m:2m, :m]`` (detail along the second-to-last axis) and
 ``[m:2m, m:2m]`` (detail along both).
 
-Haar, the default and the transform used in every FIRENET layer, has a fast path:
+Haar, the default and the transform used in every FIRENET layer, has two fast paths. On
+the CPU, where numba is installed, compiled loops, one per level
+(:mod:`solver.compiled_haar`; a pair of transforms took 0.15x the torch path's time at
+N = 128, 0.24x at 256, 0.19x at 1024, medians of 7 interleaved rounds,
+``benchmarks/haar_pair.py``): the same sums as
+the torch butterflies on every level, so no dense matrix. Elsewhere (a GPU, or no numba):
 butterflies writing straight into the packed output on the large levels (four
 arithmetic calls per level, no copies), and one dense matrix for the last few small
 levels (which would otherwise cost only Python/dispatch overhead, a few microseconds per
@@ -30,7 +35,8 @@ one CPU thread the pair of transforms took 0.52x the time at N = 128, 0.70x at 2
 at 1024, median of 9 interleaved rounds). The output is always a fresh tensor. Without
 autograd it is called directly; with it, through an ``autograd.Function`` whose backward
 is the inverse transform (the transform is real orthogonal, so its adjoint is its
-inverse, also for complex input).
+inverse, also for complex input). The two paths agree bit for bit where the torch path
+has no dense tail, and within that tail's one rounding elsewhere.
 """
 
 from __future__ import annotations
@@ -269,21 +275,54 @@ def _haar_synthesis(c: torch.Tensor, fast_levels: int, dense: torch.Tensor | Non
     return result.view(shape)
 
 
+# The compiled kernels (solver.compiled_haar), imported on the first Haar transform of a
+# CPU tensor (importing numba takes about half a second): the module, or None where numba
+# cannot be imported, and then every Haar transform takes the torch path.
+_UNSET = object()
+_COMPILED = _UNSET
+
+
+def _compiled_haar():
+    """:mod:`solver.compiled_haar`, or None where numba is not installed."""
+    global _COMPILED
+    if _COMPILED is _UNSET:
+        try:
+            from solver import compiled_haar
+        except ImportError:
+            compiled_haar = None
+        _COMPILED = compiled_haar
+    return _COMPILED
+
+
+def _haar_compiled(kernels, x: torch.Tensor, levels: int, inverse: bool) -> torch.Tensor:
+    """The compiled transform of a contiguous CPU tensor, on a zero-copy numpy view, into a
+    fresh tensor (allocated by numpy and shared with torch: at N = 128 this and the numpy
+    reshapes took 10 us less per call than torch's allocation and reshapes)."""
+    if x.requires_grad:
+        x = x.detach()
+    if x.is_conj() or x.is_neg():
+        x = x.resolve_conj().resolve_neg()
+    source = x.numpy()
+    n = source.shape[-1]
+    out = np.empty(source.shape, source.dtype)
+    (kernels.haar_synthesis if inverse else kernels.haar_analysis)(
+        source.reshape(-1, n, n), out.reshape(-1, n, n), levels)
+    return torch.from_numpy(out)
+
+
 class _HaarFunction(torch.autograd.Function):
     """Haar analysis (``inverse=False``) or synthesis; backward is the other one."""
 
     @staticmethod
-    def forward(ctx, x, plan, inverse):
-        ctx.plan = plan
+    def forward(ctx, x, wavelet, inverse):
+        ctx.wavelet = wavelet
         ctx.inverse = inverse
-        fn = _haar_synthesis if inverse else _haar_analysis
-        return fn(x, *plan)
+        return wavelet._haar_apply(x, inverse)
 
     @staticmethod
     def backward(ctx, grad):
         # real orthogonal map: adjoint = transpose = inverse (also for complex tensors)
-        # (the gradient has the input's dtype, so the plan's scale map fits it)
-        return _HaarFunction.apply(grad.contiguous(), ctx.plan, not ctx.inverse), None, None
+        return _HaarFunction.apply(grad.contiguous(), ctx.wavelet, not ctx.inverse), None, None
 
 
 # ----------------------------------------------------------------------------------
@@ -491,12 +530,19 @@ class Wavelet2D(torch.nn.Module):
         return self._haar_dense32 if _real_dtype(dtype) == torch.float32 else self._haar_dense64
 
     def _haar_transform(self, x: torch.Tensor, inverse: bool) -> torch.Tensor:
-        scale = getattr(self, f"_haar_scale_{str(x.dtype).split('.')[-1]}")
-        plan = (self._haar_fast, self._haar_dense(x.dtype), scale)
         x = x.contiguous()
         if torch.is_grad_enabled() and x.requires_grad:
-            return _HaarFunction.apply(x, plan, inverse)
+            return _HaarFunction.apply(x, self, inverse)
         # no graph to record: skip the autograd.Function's own cost (tens of us a call)
+        return self._haar_apply(x, inverse)
+
+    def _haar_apply(self, x: torch.Tensor, inverse: bool) -> torch.Tensor:
+        """The compiled transform of a CPU tensor where numba is installed, else the torch one."""
+        kernels = _compiled_haar() if x.device.type == "cpu" else None
+        if kernels is not None:
+            return _haar_compiled(kernels, x, self.levels, inverse)
+        scale = getattr(self, f"_haar_scale_{str(x.dtype).split('.')[-1]}")
+        plan = (self._haar_fast, self._haar_dense(x.dtype), scale)
         return (_haar_synthesis if inverse else _haar_analysis)(x, *plan)
 
     def _check(self, x, what: str) -> torch.Tensor:

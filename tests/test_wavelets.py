@@ -297,3 +297,120 @@ def test_haar_work_buffers_never_leak_into_outputs_or_across_threads():
     for index, (c, r) in enumerate(results):
         c0, r0 = kept[index % len(inputs)]
         assert torch.equal(c, c0) and torch.equal(r, r0)
+
+
+# ----------------------------------------------------------------------------------
+# The compiled Haar kernels (numba) and the torch path they replace on the CPU
+# ----------------------------------------------------------------------------------
+
+COMPILED_LAYOUTS = [(2, 1), (4, 2), (8, 3), (16, 4), (32, 1), (32, 2), (32, 5), (64, 6), (128, 4), (128, 7),
+                    (256, 8), (512, 9)]
+DTYPES = [torch.float32, torch.float64, torch.complex64, torch.complex128]
+
+
+@pytest.fixture
+def torch_path(monkeypatch):
+    """Every Haar transform on the torch path, as where numba is not installed."""
+    import solver.wavelets as wavelets
+
+    monkeypatch.setattr(wavelets, "_COMPILED", None)
+
+
+def test_the_compiled_kernels_are_in_use_here():
+    import solver.wavelets as wavelets
+
+    assert wavelets._compiled_haar() is not None, "numba is a requirement: the compiled path must load"
+
+
+@pytest.mark.parametrize("size,levels", COMPILED_LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_compiled_haar_is_the_butterflies_bit_for_bit_and_the_torch_path_within_one_rounding(
+        size, levels, dtype, monkeypatch):
+    import solver.wavelets as wavelets
+
+    W = Wavelet2D("haar", levels, size)
+    g = torch.Generator().manual_seed(7 * size + levels)
+    x = torch.randn(2, 3, size, size, dtype=dtype, generator=g)
+    compiled_c, compiled_x = W.forward(x), W.inverse(x)
+    assert compiled_c.dtype == dtype and compiled_c.shape == x.shape and compiled_x.shape == x.shape
+    # every level a butterfly with its factor 1/2: the same additions in the same order
+    assert torch.equal(compiled_c, _previous_haar_analysis(x, levels, None))
+    assert torch.equal(compiled_x, _previous_haar_synthesis(x, levels, None))
+    monkeypatch.setattr(wavelets, "_COMPILED", None)
+    torch_c, torch_x = W.forward(x), W.inverse(x)
+    if W._haar_fast == levels:
+        assert torch.equal(compiled_c, torch_c) and torch.equal(compiled_x, torch_x)
+    else:
+        # the torch path's dense tail sums the small levels in another order: one rounding
+        # of the real dtype (relative to the largest entry), the bound of the tail itself
+        tol = 1e-6 if dtype in (torch.float32, torch.complex64) else 1e-12
+        scale = float(x.abs().max())
+        assert float((compiled_c - torch_c).abs().max()) <= tol * scale
+        assert float((compiled_x - torch_x).abs().max()) <= tol * scale
+    xd = x.to(torch.complex128).numpy()
+    ref = pywt_packed(xd.real, "haar", levels) + 1j * pywt_packed(xd.imag, "haar", levels)
+    tol = 1e-5 if dtype in (torch.float32, torch.complex64) else 1e-12
+    np.testing.assert_allclose(compiled_c.to(torch.complex128).numpy(), ref, rtol=0, atol=tol * float(x.abs().max()))
+
+
+def test_compiled_haar_takes_conjugate_negative_and_offset_views():
+    W = Wavelet2D("haar", None, 32)
+    g = torch.Generator().manual_seed(8)
+    base = torch.randn(3, 32, 32, dtype=torch.complex64, generator=g)
+    for view in (base.conj(), -base.conj(), base[1], base.transpose(-1, -2)):
+        assert torch.equal(W.forward(view), W.forward(view.resolve_conj().resolve_neg().contiguous()))
+        assert torch.equal(W.inverse(view), W.inverse(view.resolve_conj().resolve_neg().contiguous()))
+    assert torch.equal(W.forward(base[:0]), base[:0])  # an empty batch
+
+
+@pytest.mark.parametrize("size,levels", [(8, None), (32, 3), (32, None)])
+def test_gradcheck_on_the_torch_path(size, levels, torch_path):
+    W = Wavelet2D("haar", levels, size)
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(2, size, size, dtype=torch.complex128, generator=g, requires_grad=True)
+    torch.autograd.gradcheck(W.forward, (x,), fast_mode=True)
+    torch.autograd.gradcheck(W.inverse, (x,), fast_mode=True)
+
+
+def test_compiled_haar_gradient_is_the_inverse_transform():
+    # the gradient of <W x, g> (real part) with respect to x is W^-1 g: orthogonal W
+    W = Wavelet2D("haar", None, 64)
+    gen = torch.Generator().manual_seed(9)
+    x = torch.randn(2, 64, 64, dtype=torch.complex64, generator=gen, requires_grad=True)
+    g = torch.randn(2, 64, 64, dtype=torch.complex64, generator=gen)
+    (torch.view_as_real(W.forward(x)) * torch.view_as_real(g)).sum().backward()
+    assert torch.equal(x.grad, W.inverse(g))
+    assert torch.equal(torch.autograd.grad(W.inverse(x).abs().sum(), x)[0],
+                       W.forward(torch.sgn(W.inverse(x.detach()))))
+
+
+def test_tensors_off_the_cpu_take_the_torch_path(monkeypatch):
+    import solver.wavelets as wavelets
+
+    def refuse(*args):
+        raise AssertionError("the compiled kernels ran on a tensor off the CPU")
+
+    monkeypatch.setattr(wavelets, "_haar_compiled", refuse)
+    W = Wavelet2D("haar", None, 32).to("meta")
+    x = torch.empty(2, 32, 32, dtype=torch.complex64, device="meta")
+    assert W.forward(x).device.type == "meta" and W.inverse(x).shape == x.shape
+
+
+def test_without_numba_the_transform_is_the_torch_path():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['numba'] = None\n"
+            "import numpy as np, pywt, torch\n"
+            "import solver.wavelets as wavelets\n"
+            "W = wavelets.Wavelet2D('haar', None, 64)\n"
+            "x = torch.randn(2, 64, 64, dtype=torch.float64, generator=torch.Generator().manual_seed(1))\n"
+            "c = W.forward(x)\n"
+            "ref = np.stack([pywt.coeffs_to_array(pywt.wavedec2(a, 'haar', mode='periodization'))[0] "
+            "for a in x.numpy()])\n"
+            "print(wavelets._compiled_haar() is None, float(abs(c.numpy() - ref).max()) < 1e-12, "
+            "float((W.inverse(c) - x).abs().max()) < 1e-12, 'solver.compiled_haar' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True", "False"]
