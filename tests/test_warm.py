@@ -126,7 +126,7 @@ def test_preset_settings_refuse_unknown_names():
 def test_long_steps_report_their_progress(monkeypatch):
     lines: list[str] = []
 
-    def steps(name, overrides=None, progress=None):
+    def steps(name, overrides=None, progress=None, *, stability=True):
         def search():
             for fraction in (0.25, 0.5, 1.0):
                 progress(fraction, f"step {int(fraction * 4)}/4")
@@ -145,7 +145,7 @@ def test_long_steps_report_their_progress(monkeypatch):
 def test_a_failing_preset_is_reported_and_the_others_go_on(monkeypatch):
     lines: list[str] = []
 
-    def broken(name, overrides=None, progress=None):
+    def broken(name, overrides=None, progress=None, *, stability=True):
         raise ValueError("no mask for this size")
 
     monkeypatch.setattr(warm, "preset_steps", broken)
@@ -165,3 +165,31 @@ def test_the_talk_server_binds_to_this_computer_unless_asked():
     assert shared[shared.index("--server.address") + 1] == "0.0.0.0"
     with pytest.raises(ValueError, match="port must be in 1..65535"):
         talk.server_arguments(70000, network=False)
+
+
+def test_the_first_page_warms_its_search_and_reconstructions_not_its_stability_curves(monkeypatch):
+    """What ``make app`` computes before the server starts: the default page's own steps,
+    without the stability curves a visitor asks for (the real step list, not run)."""
+    steps = warm.preset_steps(warm.DEFAULT_PAGE, stability=False)
+    assert [s.what.split(" (")[0] for s in steps] == ["worst-case search against the U-Net", "reconstructions"]
+    assert [s.what for s in warm.preset_steps(warm.DEFAULT_PAGE)][-1] == "stability curves"
+
+    ran, lines = [], []
+    monkeypatch.setattr(warm, "preset_steps", lambda name, overrides=None, progress=None, *, stability=True:
+                        [warm.Step("reconstructions", lambda: ran.append((name, stability)))])
+    warm.warm_first_page(report=lines.append)
+    assert ran == [(warm.DEFAULT_PAGE, False)]
+    assert lines[0].startswith("the first page: reconstructions (")
+    assert lines[-1].startswith("the first page: ready in ")
+
+
+def test_first_page_only_reports_a_failure_and_exits_cleanly(monkeypatch, capsys):
+    """``make app`` goes on to start the server when the warm-up fails: the page computes
+    what is missing."""
+    def broken(report):
+        raise RuntimeError("no weights")
+
+    monkeypatch.setattr(warm, "warm_first_page", broken)
+    monkeypatch.setattr(talk.process, "configure", lambda: None)  # the server's settings, not this process's
+    assert talk.main(["--first-page-only"]) == 0
+    assert "the first page: not warmed: no weights" in capsys.readouterr().out
