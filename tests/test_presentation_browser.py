@@ -176,8 +176,15 @@ def test_presentation_mode_is_legible_at_projector_sizes(server, charts):  # noq
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / f"presentation_{mode}_{width}x{height}.png"))
                 found = page.evaluate(MEASURE)
+                # Each colour bar's box beside its row's pictures: [its height, a picture's].
+                bars = page.evaluate("""() => [...document.querySelectorAll('.colour-bars')].map(bar => {
+                    const row = bar.closest('[data-testid="stHorizontalBlock"]');
+                    return [bar.getBoundingClientRect().height, row.querySelector('img').getBoundingClientRect().height];
+                })""")
                 page.close()
                 size = f"{width} x {height}, {mode}"
+                assert len(bars) == (0 if charts else 3), (size, bars)  # reconstructions (2 rows), perturbation
+                assert all(abs(bar - picture) <= 2 for bar, picture in bars), (size, bars)
                 assert found["width"] == width
                 labels = found["labels"]
                 # The charts were measured: the sampling panel's and, as charts, the
