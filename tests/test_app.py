@@ -192,10 +192,15 @@ def test_a_cheap_worst_case_search_runs_by_itself_and_fills_the_first_screen():
     story = texts(at.markdown)
     assert "With a perturbation chosen against the U-Net of 2.0% of $|y|$" in story  # LaTeX, unescaped
     captions = [caption for element in at.get("image") for caption in element.captions]
-    assert len(captions) == 6 and captions[0] == "Ground truth"
+    # The first screen's six pictures, then the reconstructions' (truth, two networks,
+    # two error maps) and the perturbation's (itself and two changes).
+    assert len(captions) == 6 + 5 + 3 and captions[0] == "Ground truth"
     assert captions[1].startswith("U-Net, clean: ") and captions[1].endswith(" dB")
     assert captions[4].startswith("U-Net, perturbed: ")
     assert captions[5].startswith("FIRENET, perturbed: ")
+    assert captions[6:11] == ["Ground truth", "FIRENET", "U-Net", "|error| FIRENET", "|error| U-Net"]
+    assert re.fullmatch(r"\|A\* e\| \(worst case vs the U-Net\), \S+ to \S+", captions[11]), captions[11]
+    assert captions[12:] == ["change in FIRENET", "change in U-Net"]
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
