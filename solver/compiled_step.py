@@ -3,14 +3,15 @@
 In torch the step ``u = x - tau A^* z`` and the complex soft threshold
 ``u max(1 - thr / |u|, 0)`` are seven calls, each a pass over the coefficients with
 temporaries (the squared magnitude, its root, the factor): at N = 128 they took 80-85 us
-on one CPU thread (about 106 us inside a 0.9 ms adaptive layer), this loop 20-25 us. It makes the same roundings
-in the same order as those calls (``tau A^* z`` rounded, then subtracted; ``re^2 + im^2``;
-``1 / sqrt``; ``1 - thr inv`` rounded once, as torch's ``addcmul``; the factor clamped at 0, NaN kept; each part times the
-factor), so the two agree bit for bit up to the sign of zeros (tested).
+on one CPU thread (about 106 us inside a 0.9 ms adaptive layer), this loop 20-25 us. It
+makes the same roundings in the same order as those calls (``tau A^* z`` rounded, then
+subtracted; ``re^2 + im^2``; ``1 / sqrt``; ``1 - thr inv`` rounded once, as torch's
+``addcmul``; the factor clamped at 0, NaN kept; each part times the factor), so the two
+agree bit for bit up to the sign of zeros (tested).
 
-It runs on the real view of complex (or real) data, flat per batch entry, without the GIL,
-with numpy's error model (a division by zero gives inf as in torch, and lets LLVM
-vectorise the loop: with Python's it took 3x as long). Only :mod:`solver.primal_dual`
+It runs on the real view of complex data, flat per batch entry, without the GIL, with
+numpy's error model (a division by zero gives inf as in torch, and lets LLVM vectorise the
+loop: with Python's it took 3x as long). Only :mod:`solver.primal_dual`
 imports this module, and only where the compiled Haar transform is in use.
 """
 
