@@ -5,7 +5,8 @@ the paper's schedule and the page's FIRENET on the clean data; the perturbation 
 network's error map |f(y + e) - x| under it, on one colour scale where the damage shows;
 PSNR under each, and a sentence that states what these numbers show (whichever way they
 come out). Small images, so the screen is drawn within a second of the results being
-there.
+there, and its norms in Unicode (‖y‖), not LaTeX: on this page's first screen a formula
+made every new visitor's browser load the maths renderer and its fonts.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
     ratio favours the network whose clean error is larger). ``clean`` and ``perturbed``
     map a method to its metrics (``psnr``, ``relative_error``); ``phrase`` names the
     perturbation with ``{budget}`` where its size ``budget`` goes (e.g. ``"a random
-    perturbation of {budget:.1%} of $\\|y\\|$"``)."""
+    perturbation of {budget:.1%} of ‖y‖"``)."""
     label = {m: _NAMES.get(m, METHOD_LABELS[m]) for m in clean}
     ranked = sorted(clean, key=lambda m: -clean[m]["psnr"])
     # Within half a dB two networks are "about as accurate": no winner is named.
@@ -72,7 +73,7 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
         return first
     size = phrase.format(budget=budget)
     if visible is not None:
-        size += f" (largest pixel change of $A^* e$: {visible:.3f})"
+        size += f" (largest pixel change of A*e: {visible:.3f})"
     # The errors themselves (the clean ones are in the pictures' captions, as PSNR).
     parts = [f"**{perturbed[m]['relative_error']:.3f}** for {label[m]}" for m in clean]
     second = f" With {size}, the relative errors are " + ", ".join(parts[:-1]) + \
@@ -101,10 +102,10 @@ def _short(method: str) -> str:
 #: The perturbation kinds as the headline says them, ``{budget}`` its size ("With a ..."),
 #: maths in LaTeX (markdown: KaTeX draws it).
 _PHRASES = {
-    "random": "a random perturbation of {budget:.1%} of $\\|y\\|$",
-    "worst_unet": "a perturbation chosen against the U-Net of {budget:.1%} of $\\|y\\|$",
-    "worst_firenet": "a perturbation chosen against FIRENET of {budget:.1%} of $\\|y\\|$",
-    "transfer": "a perturbation chosen against the other network of {budget:.1%} of $\\|y\\|$",
+    "random": "a random perturbation of {budget:.1%} of ‖y‖",
+    "worst_unet": "a perturbation chosen against the U-Net of {budget:.1%} of ‖y‖",
+    "worst_firenet": "a perturbation chosen against FIRENET of {budget:.1%} of ‖y‖",
+    "transfer": "a perturbation chosen against the other network of {budget:.1%} of ‖y‖",
     "detail": "a text detail of contrast {budget:.3f} inserted",
     "more_samples": "{budget:.1%} more of k-space sampled",
 }
@@ -146,7 +147,7 @@ def first_screen(settings: Settings, results: Results, base: Problem,
     if active:
         perturbed = {m: compute.metrics(results.main[m].at_depth(depth), results.problems[m].truth)
                      for m in networks}
-    phrase = _PHRASES.get(settings.perturbation.kind, "a perturbation of {budget:.1%} of $\\|y\\|$")
+    phrase = _PHRASES.get(settings.perturbation.kind, "a perturbation of {budget:.1%} of ‖y‖")
     # The perturbation's largest pixel is in its picture's caption, not in the sentence:
     # the sentence and two rows of pictures must fit a 1280 x 720 projector.
     lead = claim_line() + " " if perturbed is not None else ""

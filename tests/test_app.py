@@ -190,7 +190,7 @@ def test_a_cheap_worst_case_search_runs_by_itself_and_fills_the_first_screen():
     assert {m.label for m in at.metric if m.label.startswith("Output change")} == {
         "Output change, FIRENET", "Output change, U-Net"}
     story = texts(at.markdown)
-    assert "With a perturbation chosen against the U-Net of 2.0% of $|y|$" in story  # LaTeX, unescaped
+    assert "With a perturbation chosen against the U-Net of 2.0% of ‖y‖" in story
     captions = [caption for element in at.get("image") for caption in element.captions]
     # The first screen's six pictures, then the reconstructions' (truth, two networks,
     # two error maps) and the perturbation's (itself and two changes).

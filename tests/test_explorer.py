@@ -261,7 +261,7 @@ def test_the_first_screen_sentence_says_what_the_numbers_show():
     # The errors themselves, not their ratio to the clean error (which favours the larger one).
     assert "the relative errors are **0.141** for the U-Net" in text
     assert "**0.109** for FIRENET 5x5 (paper)" in text and "**x" not in text
-    assert "(largest pixel change of $A^* e$: 0.119)" in text
+    assert "(largest pixel change of A*e: 0.119)" in text
     assert text.endswith("FIRENET and the U-Net end below FIRENET 5x5 (paper), which was at least 12.2 dB "
                          "behind unperturbed.")
     # No reversal, no such sentence; a clear winner is named.
@@ -285,7 +285,7 @@ def test_the_first_screen_sentence_names_each_perturbation_with_its_size():
     text = headline(clean, mixed, _PHRASES["detail"], 0.1, None)
     assert " With a text detail of contrast 0.100 inserted, the relative errors are **0.070** for the U-Net" in text
     for kind in ("random", "worst_unet", "worst_firenet", "transfer"):
-        assert _PHRASES[kind].format(budget=0.02).endswith(" of 2.0% of $\\|y\\|$")
+        assert _PHRASES[kind].format(budget=0.02).endswith(" of 2.0% of ‖y‖")
 
 
 @pytest.mark.slow
