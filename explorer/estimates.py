@@ -2,8 +2,9 @@
 search's gradient needs, calibrated on this machine.
 
 The cost of one layer (forward, recorded, forward + backward) is measured once per
-process and problem shape by running a short copy of the same network on the same data,
-then multiplied by the depth and the number of steps. Calibration costs a few dozen
+process, problem shape and schedule by running short copies of the same network on the
+same data (two lengths: what a run costs besides its layers, and per layer), then
+multiplied by the depth and the number of steps. Calibration costs a few dozen
 layers (about 0.1 s at N = 256, one-off); a one-shot network (the U-Net) is timed once
 per size. Numbers are wall-clock on this machine *now*: a machine that gets busier after
 the calibration makes them low (``benchmarks/bench_visitors.py`` reports estimate
@@ -54,8 +55,11 @@ def forget() -> None:
 
 
 def _shape(problem: Problem, fs: FirenetSettings) -> tuple:
-    return (problem.truth.shape[0], int(problem.mask.sum()),
-            problem.transform, fs.wavelet, fs.levels, fs.weights, str(problem.y.dtype))
+    """What a layer's cost depends on: the problem's size, the transform, the weights and
+    the schedule (an adaptive layer checks and restarts by itself; one calibration for
+    both had the adaptive run of 300 layers estimated at twice its time)."""
+    return (problem.truth.shape[0], int(problem.mask.sum()), problem.transform, fs.wavelet, fs.levels,
+            fs.weights, fs.schedule, str(problem.y.dtype))
 
 
 def _cached(key: Any, measure: Any) -> Any:
@@ -77,26 +81,36 @@ def _short(fs: FirenetSettings, layers: int) -> FirenetSettings:
     return replace(fs, restarts=2, layers=half)
 
 
-def _layer_costs(method: str, problem: Problem, fs: FirenetSettings) -> tuple[float, float]:
-    """(seconds per layer, extra seconds per recorded layer) of ``method`` in ``run``."""
+def _layer_costs(method: str, problem: Problem, fs: FirenetSettings) -> tuple[float, float, float]:
+    """(seconds of a run besides its layers, seconds per layer, extra seconds per recorded
+    layer) of ``method`` in ``run``.
 
-    def measure() -> tuple[float, float]:
-        short = _short(fs, CALIBRATION_LAYERS)
-        net = network(method, problem, short)
-        depth = short.depth
+    Two lengths are timed (:data:`CALIBRATION_LAYERS` and three times as many): the
+    difference is the layers' own cost, the rest the run's set-up and its end (the
+    adaptive schedule's final certificate and dual polish, about 60 operator pairs),
+    which a single short run spreads over its few layers: at N = 256 a 12-layer adaptive
+    run came to 5.1 ms a layer, where a layer of a 300-layer run costs 2.3-2.6 ms."""
+
+    def measure() -> tuple[float, float, float]:
+        short, long = _short(fs, CALIBRATION_LAYERS), _short(fs, 3 * CALIBRATION_LAYERS)
+        nets = network(method, problem, short), network(method, problem, long)
         reference = problem.truth if problem.has_truth else None
-        solver.trace.run(net, problem.y, every=depth)  # warm-up (first calls allocate)
-        plain = recorded = float("inf")
+        solver.trace.run(nets[0], problem.y, every=short.depth)  # warm-up (first calls allocate)
+        plain = [float("inf"), float("inf")]
+        recorded = float("inf")
         for _ in range(2):  # the faster of two: a busy moment is not the machine's speed
+            for k, (net, depth) in enumerate(((nets[0], short.depth), (nets[1], long.depth))):
+                start = time.perf_counter()
+                solver.trace.run(net, problem.y, reference=reference, every=depth)
+                plain[k] = min(plain[k], time.perf_counter() - start)
             start = time.perf_counter()
-            solver.trace.run(net, problem.y, reference=reference, every=depth)
-            plain = min(plain, time.perf_counter() - start)
-            start = time.perf_counter()
-            solver.trace.run(net, problem.y, reference=reference, every=1)
+            solver.trace.run(nets[0], problem.y, reference=reference, every=1)
             recorded = min(recorded, time.perf_counter() - start)
         # every=depth records the restarts and the last layer (2 here); every=1 all of them.
-        extra = max(recorded - plain, 0.0) / max(depth - 2, 1)
-        return max(plain - 2 * extra, 1e-6) / depth, extra
+        extra = max(recorded - plain[0], 0.0) / max(short.depth - 2, 1)
+        per_layer = max(plain[1] - plain[0], 1e-6 * (long.depth - short.depth)) / (long.depth - short.depth)
+        fixed = max(plain[0] - short.depth * per_layer - 2 * extra, 0.0)
+        return fixed, per_layer, extra
 
     return _cached(("layers", method, _shape(problem, fs), fs.output), measure)
 
@@ -123,8 +137,8 @@ def reconstruction_seconds(method: str, problem: Problem, fs: FirenetSettings) -
     if not entry.iterative:
         return _one_shot(method, problem, fs)
     depth = fs.depth
-    per_layer, per_record = _layer_costs(method, problem, fs)
-    return depth * per_layer + recorded_layers(depth, fs.restarts, fs.restarts) * per_record
+    fixed, per_layer, per_record = _layer_costs(method, problem, fs)
+    return fixed + depth * per_layer + recorded_layers(depth, fs.restarts, fs.restarts) * per_record
 
 
 # --------------------------------------------------------------------------------------
@@ -203,9 +217,9 @@ def attack_seconds(target: str, problem: Problem, fs: FirenetSettings, ps: Pertu
     ``memory_bytes`` per step: two plain forward passes and one forward + backward per
     step (checkpointed when the graph does not fit)."""
     if METHODS[target].iterative:
-        per_layer, _ = _layer_costs(target, problem, fs)
+        fixed, per_layer, _ = _layer_costs(target, problem, fs)
         chunk = attack_chunk(problem, fs, memory_bytes)
-        return fs.depth * (2 * per_layer + ps.steps * _gradient_seconds(target, problem, fs, chunk))
+        return 2 * (fixed + fs.depth * per_layer) + fs.depth * ps.steps * _gradient_seconds(target, problem, fs, chunk)
     return 2 * _one_shot(target, problem, fs) + ps.steps * _gradient_seconds(target, problem, fs, 0)
 
 

@@ -49,3 +49,34 @@ def test_approximately_takes_the_servers_load_when_no_factor_is_given(monkeypatc
     assert approximately(10.0) == "10 s to 30 s, the server being busy"
     monkeypatch.setattr(estimates, "busy_factor", lambda: 1.0)
     assert approximately(10.0) == "about 10 s"
+
+
+def test_a_runs_cost_besides_its_layers_is_told_apart_from_the_layers(monkeypatch):
+    """A fake clock: a run costs 0.05 s + 2 ms a layer + 1 ms a recorded layer, 4 ms a
+    layer for an adaptive schedule. The two calibration lengths give back exactly those
+    costs (one short run had put the 0.05 s into its 12 layers), and the adaptive and
+    the fixed schedule are calibrated apart."""
+    import types
+    from dataclasses import replace
+
+    from explorer.settings import FirenetSettings
+
+    clock = [0.0]
+
+    def run(net, y, *, reference=None, every=None, **kwargs):
+        records = net.depth if every == 1 else 2
+        clock[0] += 0.05 + net.depth * (0.004 if net.adaptive else 0.002) + records * 0.001
+
+    monkeypatch.setattr(estimates, "network", lambda method, problem, fs: types.SimpleNamespace(
+        depth=fs.depth, adaptive=fs.adaptive))
+    monkeypatch.setattr(estimates.solver.trace, "run", run)
+    monkeypatch.setattr(estimates.time, "perf_counter", lambda: clock[0])
+    problem = types.SimpleNamespace(truth=types.SimpleNamespace(shape=(64, 64)), has_truth=False,
+                                    y=types.SimpleNamespace(dtype="complex64"),
+                                    mask=types.SimpleNamespace(sum=lambda: 1000), transform="fourier")
+    estimates.forget()
+    fixed = replace(FirenetSettings(), schedule="fixed", restarts=5, layers=20)
+    adaptive = replace(FirenetSettings(), schedule="adaptive", max_layers=100)
+    assert estimates._layer_costs("firenet", problem, fixed) == pytest.approx((0.05, 0.002, 0.001))
+    assert estimates._layer_costs("firenet", problem, adaptive) == pytest.approx((0.05, 0.004, 0.001))
+    estimates.forget()
