@@ -87,8 +87,6 @@ def apply_preset(name: str, specs: Mapping[str, Spec]) -> None:
         ss[key] = value
     memory.attack_request = "attack" in preset.request
     memory.stability_request = "stability" in preset.request
-    for panel in preset.opens:
-        ss[f"{panel}_open"] = True  # the folded panel's key (``explorer.reconstruction_page``)
     memory.preset_note = f"**{preset.label}.** {preset.description}"
     memory.go_to = preset.page
 

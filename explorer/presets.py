@@ -34,9 +34,6 @@ class Preset:
     page : str
         The page it opens (``explorer.links.PAGE_PATHS``): a preset about convergence
         opens the convergence page.
-    opens : tuple of str
-        Folded panels of its page it opens (``"stability"``), because its note points
-        the visitor there.
     """
 
     label: str
@@ -44,7 +41,6 @@ class Preset:
     values: dict[str, Any] = field(default_factory=dict)
     request: tuple[str, ...] = ()
     page: str = "reconstruction"
-    opens: tuple[str, ...] = ()
 
 
 PRESETS: dict[str, Preset] = {
@@ -95,11 +91,10 @@ PRESETS: dict[str, Preset] = {
         "U-Net under growing noise",
         "Random complex Gaussian noise on the data of an image like the U-Net's training "
         "images; raise the noise slider (or the budget) and compare how the errors grow, "
-        "or compute the stability curves below (random and worst case, every size).",
+        "or open the stability panel below for the curves (random and worst case, every size).",
         {"image": "random_ellipses", "size": 256, "image_seed": 5, "pattern": "multilevel",
          "rate": 0.25, "noise": 0.05, "perturbation": "random", "budget": 0.1,
          "show": (M.ZERO_FILLED, M.FIRENET, M.UNET)},
-        opens=("stability",),
     ),
     "more_samples": Preset(
         "More samples than trained",

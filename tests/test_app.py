@@ -593,7 +593,8 @@ def test_each_preset_note_promises_what_the_page_shows(name, monkeypatch):
     stated = promises(note)
     named = re.findall(r"press '([^']+)'", note)
     stability = "compute the stability curves" in note
-    assert stated or named or stability, "the note states nothing checkable"
+    panel = "open the stability panel" in note
+    assert stated or named or stability or panel, "the note states nothing checkable"
     opened = memory(at.session_state).page
     assert (opened == "convergence") == ("The Convergence page opens" in note)
     labels = [b.label for b in at.button]
@@ -601,6 +602,8 @@ def test_each_preset_note_promises_what_the_page_shows(name, monkeypatch):
         assert button in labels, f"the note names a button {button!r} the page does not have"
     if stability:
         assert any(label.startswith("Compute the stability curves") for label in labels)
+    if panel:
+        assert any(e.label.startswith("Stability against perturbation size") for e in at.expander)
     elsewhere = []
     for key, value in stated:
         try:
