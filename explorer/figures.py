@@ -36,6 +36,7 @@ __all__ = [
     "convergence_figure",
     "stability_figure",
     "image_png",
+    "perturbation_ranges",
 ]
 
 ERROR_SCALE = "inferno"
@@ -198,6 +199,15 @@ def reconstruction_figure(
     return fig
 
 
+def perturbation_ranges(perturbation: np.ndarray, changes: Mapping[str, np.ndarray]
+                        ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The perturbation's own value range, and the changes' shared one, from 0 to the
+    largest ``|change|`` (both wider than zero), for its picture and theirs."""
+    low = float(np.min(perturbation))
+    top = max([float(np.max(np.abs(c))) for c in changes.values()] + [1e-12])
+    return (low, max(float(np.max(perturbation)), low + 1e-12)), (0.0, top)
+
+
 def perturbation_figure(
     perturbation: np.ndarray, changes: Mapping[str, np.ndarray], *, title: str,
     uirevision: str | None = "images", text_size: int = DEFAULT_TEXT,
@@ -218,9 +228,7 @@ def perturbation_figure(
     cols = len(changes) + 1
     titles = _titles([title, *[f"change in {k}" for k in changes]], cols, text_size, 0.88)
     fig = make_subplots(rows=1, cols=cols, horizontal_spacing=0.01, subplot_titles=titles)
-    shown_range = (float(np.min(perturbation)),
-                   max(float(np.max(perturbation)), float(np.min(perturbation)) + 1e-12))
-    top = (0.0, max([float(np.max(np.abs(c))) for c in changes.values()] + [1e-12]))
+    shown_range, top = perturbation_ranges(perturbation, changes)
     fig.add_trace(_image(perturbation, shown_range, "gray", title, lossy=True), row=1, col=1)
     for j, (name, change) in enumerate(changes.items(), start=2):
         fig.add_trace(_image(np.abs(change), top, ERROR_SCALE, f"change in {name}", lossy=True), row=1, col=j)

@@ -28,7 +28,7 @@ from explorer.charts import (
 from explorer.specs import STABILITY_PROTOCOLS
 from explorer.downloads import arrays_npz, curves_csv, png_zip, result_arrays
 from explorer.chart_style import DEFAULT_TEXT
-from explorer.figures import ERROR_SCALE
+from explorer.figures import ERROR_SCALE, perturbation_ranges
 from explorer.image_bytes import coloured_jpeg
 from explorer.picture_grid import BAR_COLUMN, ColourBar, Picture, picture_row
 from explorer.presentation import chart_text
@@ -152,9 +152,8 @@ def _perturbation_pictures(perturbation: np.ndarray, changes: Mapping[str, np.nd
     perturbation on its own range (black to white, named in its title), the changes on
     one scale up to the largest of them (the colour bar; two bars stacked beside one row
     of pictures left their labels on top of each other at 1024 x 768)."""
+    shown_range, top = perturbation_ranges(perturbation, changes)
     low, high = float(np.min(perturbation)), float(np.max(perturbation))
-    shown_range = (low, max(high, low + 1e-12))
-    top = (0.0, max([float(np.max(np.abs(c))) for c in changes.values()] + [1e-12]))
     picture_row([Picture(coloured_jpeg(perturbation, shown_range, "gray"), f"{title}, {low:.3g} to {high:.3g}"),
                  *(Picture(coloured_jpeg(np.abs(change), top, ERROR_SCALE), f"change in {name}")
                    for name, change in changes.items())],

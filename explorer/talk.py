@@ -93,17 +93,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="warm the disk cache with the first page's results (no preset, no stability "
                              "curves) and exit")
     args = parser.parse_args(argv)
-    if args.first_page_only:
+    if args.first_page_only or args.warm_only:  # no server: this process does the work
         _quiet_streamlit()
         process.configure()
+    if args.first_page_only:
         try:
             warm.warm_first_page(report=_say)
         except (RuntimeError, ValueError) as error:  # the page computes what is missing
             _say(f"the first page: not warmed: {error}")
         return 0
     if args.warm_only:
-        _quiet_streamlit()
-        process.configure()
         outcome = warm.warm_presets(report=_say)
         return 0 if all(isinstance(v, float) for v in outcome.values()) else 1
     try:

@@ -39,14 +39,18 @@ from numba.extending import overload
 __all__ = ["haar_analysis", "haar_synthesis"]
 
 
-def _jit(function):
-    """``function`` compiled without the GIL, its machine code cached on disk where numba
-    finds a writable directory (next to this file, else the user-wide cache); where it
-    finds none, numba refuses ``cache=True`` and every process compiles anew."""
+def _jit(function=None, **options):
+    """``function`` compiled without the GIL (with numba's ``options``), its machine code
+    cached on disk where numba finds a writable directory (next to this file, else the
+    user-wide cache); where it finds none, numba refuses ``cache=True`` and every process
+    compiles anew. Without ``function``, the decorator with these options (the compiled
+    primal step, :mod:`solver.compiled_step`, uses it too)."""
+    if function is None:
+        return lambda f: _jit(f, **options)
     try:
-        return numba.njit(cache=True, nogil=True)(function)
+        return numba.njit(cache=True, nogil=True, **options)(function)
     except RuntimeError:
-        return numba.njit(nogil=True)(function)
+        return numba.njit(nogil=True, **options)(function)
 
 
 def _scaled(z, s):

@@ -22,16 +22,13 @@ import numpy as np
 from numba.core import types
 from numba.extending import intrinsic, overload
 
+from solver.compiled_haar import _jit as _haar_jit
+
 __all__ = ["soft_step"]
 
 
-def _jit(function):
-    """``function`` compiled without the GIL, cached on disk where numba can (see
-    :mod:`solver.compiled_haar`)."""
-    try:
-        return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
-    except RuntimeError:
-        return numba.njit(nogil=True, error_model="numpy")(function)
+#: Compiled without the GIL, cached where numba can, with numpy's error model.
+_jit = _haar_jit(error_model="numpy")
 
 
 def _at(thr, i):
@@ -73,7 +70,9 @@ def _soft_step_complex(x, atz, out, tau, thr):
 @_jit
 def _soft_step_complex_inplace(x, atz, tau, thr):
     """:func:`_soft_step_complex` into ``atz`` itself (a separate loop: LLVM vectorises a
-    loop only where its output provably does not overlap its inputs, or is one of them)."""
+    loop only where its output provably does not overlap its inputs, or is one of them).
+    Its body is written out again on purpose: as one inlined function shared by both
+    loops it took 19 against 14 us with a threshold map at N = 128."""
     one, zero = x.dtype.type(1), x.dtype.type(0)
     for b in range(x.shape[0]):
         for i in range(x.shape[1] // 2):
