@@ -5,7 +5,8 @@ Values are mapped linearly from the range onto 256 colours of the scale (clipped
 ends); a complex image is shown by its magnitude.
 
 Encoding was the larger part of drawing a cached page (a 256 x 256 PNG with ``optimize``
-took about 30 ms, the palette another 15 ms; PNGs are now written at :data:`PNG_LEVEL`),
+took about 30 ms, plotly's sampling of the colour scale another 15-30 ms; PNGs are now written at
+:data:`PNG_LEVEL` and the palette interpolated here),
 and a page shows the same pictures on every rerun and to every visitor: the encoded bytes are kept, keyed on a digest of the array's
 content, its range, scale and format (:data:`MEMO_ENTRIES` pictures, least recently used
 dropped first).
@@ -28,14 +29,20 @@ __all__ = ["colourscale", "shown", "coloured_png", "coloured_webp", "coloured_we
 
 
 def colourscale(name: str) -> list:
-    """A named plotly colour scale as an explicit list (so no theme can replace it)."""
+    """A named plotly colour scale as an explicit list of ``[position, "rgb(r, g, b)"]``
+    (so no theme can replace it)."""
+    return [list(stop) for stop in _colour_stops(name)]
+
+
+@functools.lru_cache(maxsize=64)
+def _colour_stops(name: str) -> tuple[tuple[float, str], ...]:
+    # plotly looks a name up through its validators (about 3 ms a call): once per scale
     import plotly.colors
 
     # As "rgb(r, g, b)" strings: the browser's plotly parsed inferno's first stop
     # "#000004" as a short hex with alpha and drew zero as pink.
     scale = plotly.colors.get_colorscale(name)
-    return [[float(pos), plotly.colors.convert_colors_to_same_type(colour, "rgb")[0][0]]
-            for pos, colour in scale]
+    return tuple((float(pos), plotly.colors.convert_colors_to_same_type(colour, "rgb")[0][0]) for pos, colour in scale)
 
 
 def shown(image: np.ndarray) -> np.ndarray:
@@ -89,11 +96,19 @@ def _encoded(kind: str, image: np.ndarray, value_range: tuple[float, float], sca
 
 @functools.lru_cache(maxsize=64)
 def _palette(scale: str) -> tuple[int, ...]:
-    """The 256 colours of ``scale`` as a flat (r, g, b, ...) palette."""
-    import plotly.colors
-
-    colours = plotly.colors.sample_colorscale(colourscale(scale), list(np.linspace(0.0, 1.0, 256)))
-    return tuple(int(v) for colour in colours for v in plotly.colors.unlabel_rgb(colour))
+    """The 256 colours of ``scale`` as a flat (r, g, b, ...) palette: the scale sampled at
+    ``k / 255`` by linear interpolation between its stops, rounded, as plotly's
+    ``sample_colorscale`` does (the same integers for every named scale), without its
+    per-colour parsing (30 ms a scale, which a visitor waited for at each new colour map)."""
+    stops = _colour_stops(scale)
+    positions = np.array([position for position, _ in stops])
+    colours = np.array([[float(v) for v in colour[colour.index("(") + 1:-1].split(",")] for _, colour in stops])
+    samples = np.linspace(0.0, 1.0, 256)
+    above = np.clip(np.searchsorted(positions, samples, side="left"), 1, len(stops) - 1)
+    below = above - 1
+    share = (samples - positions[below]) / (positions[above] - positions[below])
+    rgb = colours[below] + share[:, None] * (colours[above] - colours[below])
+    return tuple(int(v) for v in np.round(rgb).astype(int).ravel())
 
 
 def _palette_image(image: np.ndarray, value_range: tuple[float, float], scale: str) -> Any:

@@ -8,6 +8,7 @@ import io
 
 import numpy as np
 import plotly.colors
+import pytest
 from PIL import Image
 
 from explorer import compute, image_bytes
@@ -46,6 +47,14 @@ def test_a_remembered_picture_is_the_picture_of_the_arrays_content_now():
     assert lossless[8:12] == b"WEBP"
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(lossless)).convert("RGB"), float),
                                   _uncached_png(image, (0.1, 0.9), "viridis"))
+
+
+@pytest.mark.parametrize("scale", plotly.colors.named_colorscales())
+def test_every_named_colour_scale_draws_plotlys_colours(scale):
+    # a ramp through all 256 levels: each pixel is the plotly scale sampled at its level
+    ramp = (np.arange(256, dtype=float) / 255).reshape(16, 16)
+    decoded = np.asarray(Image.open(io.BytesIO(image_bytes.coloured_png(ramp, (0.0, 1.0), scale))).convert("RGB"))
+    np.testing.assert_array_equal(decoded, _uncached_png(ramp, (0.0, 1.0), scale))
 
 
 def test_the_memory_of_pictures_is_bounded():
