@@ -18,6 +18,7 @@ import functools
 import hashlib
 import io
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -85,12 +86,23 @@ class _Memo:
 _MEMO = _Memo(MEMO_ENTRIES)
 
 
+def _content(image: np.ndarray) -> tuple[np.ndarray, str]:
+    """The array (contiguous) and a digest of its content."""
+    array = np.ascontiguousarray(image)
+    # sha256 runs on the processor's hash instructions: 0.37 ms for a 256 x 256 image where
+    # blake2b took 1.06 ms, paid for every picture of every rerun
+    return array, hashlib.sha256(array.view(np.uint8).ravel()).hexdigest()[:32]
+
+
+def _memo_key(kind: str, array: np.ndarray, content: str, value_range: tuple[float, float], scale: str) -> tuple:
+    return kind, content, array.dtype.str, array.shape, float(value_range[0]), float(value_range[1]), scale
+
+
 def _encoded(kind: str, image: np.ndarray, value_range: tuple[float, float], scale: str,
              encode: Callable[[Any], bytes]) -> bytes:
     """``encode(palette image)``, memoised on the array's content and the drawing options."""
-    array = np.ascontiguousarray(image)
-    content = hashlib.blake2b(array.view(np.uint8).ravel(), digest_size=16).hexdigest()
-    key = (kind, content, array.dtype.str, array.shape, float(value_range[0]), float(value_range[1]), scale)
+    array, content = _content(image)
+    key = _memo_key(kind, array, content, value_range, scale)
     return _MEMO.get_or_make(key, lambda: encode(_palette_image(array, value_range, scale)))
 
 
@@ -130,8 +142,39 @@ def _save(picture: Any, image_format: str, **options: Any) -> bytes:
 
 def coloured_png(image: np.ndarray, value_range: tuple[float, float], scale: str = "gray") -> bytes:
     """``image`` as an 8-bit palette PNG: values mapped linearly from ``value_range`` onto
-    256 colours of the plotly colour scale ``scale`` (clipped at both ends). Exact."""
-    return _encoded("png", image, value_range, scale, lambda p: _save(p, "PNG", compress_level=PNG_LEVEL))
+    256 colours of the plotly colour scale ``scale`` (clipped at both ends). Exact.
+
+    A picture's PNG in another scale is its PNG in :data:`PNG_BASE_SCALE` with the palette
+    replaced: the same file as encoding it again, without the mapping and compression
+    (about 4 ms a picture at 256 x 256) while a visitor waits for a new colour map.
+    """
+    array, content = _content(image)
+
+    def encode() -> bytes:
+        base = _MEMO.get_or_make(
+            _memo_key("png", array, content, value_range, PNG_BASE_SCALE),
+            lambda: _save(_palette_image(array, value_range, PNG_BASE_SCALE), "PNG", compress_level=PNG_LEVEL))
+        return base if scale == PNG_BASE_SCALE else _with_palette(base, _palette(scale))
+
+    return _MEMO.get_or_make(_memo_key("png", array, content, value_range, scale), encode)
+
+
+#: The scale in which a picture's PNG is encoded; its other scales swap the palette.
+PNG_BASE_SCALE = "gray"
+
+
+def _with_palette(png: bytes, palette: tuple[int, ...]) -> bytes:
+    """The palette PNG ``png`` (one this module wrote) with the colours of its ``PLTE``
+    chunk replaced by the first as many of ``palette`` (its checksum recomputed)."""
+    start = 8  # after the signature: chunks of length, type, data, CRC
+    while start + 8 <= len(png):
+        length = int.from_bytes(png[start:start + 4], "big")
+        if png[start + 4:start + 8] == b"PLTE":
+            chunk = b"PLTE" + bytes(palette[:length])
+            return b"".join((png[:start], png[start:start + 4], chunk, zlib.crc32(chunk).to_bytes(4, "big"),
+                             png[start + 12 + length:]))
+        start += 12 + length
+    raise ValueError("png has no palette chunk")
 
 
 def coloured_webp_lossless(image: np.ndarray, value_range: tuple[float, float], scale: str = "gray") -> bytes:

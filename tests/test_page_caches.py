@@ -57,6 +57,23 @@ def test_every_named_colour_scale_draws_plotlys_colours(scale):
     np.testing.assert_array_equal(decoded, _uncached_png(ramp, (0.0, 1.0), scale))
 
 
+@pytest.mark.parametrize("scale", ["viridis", "magma", "cividis", "inferno", "gray", "rdbu"])
+def test_a_png_in_another_colour_scale_is_the_file_encoded_in_it(scale):
+    # every scale but the base one is the base PNG with its palette swapped: byte for byte
+    # the file Pillow writes for those indices and that scale's colours
+    image = np.random.default_rng(5).random((40, 40)) * 1.4 - 0.2
+    index = np.round(np.clip((image - 0.1) / 0.8, 0, 1) * 255).astype(np.uint8)
+    palette = [int(v) for c in plotly.colors.sample_colorscale(
+        image_bytes.colourscale(scale), list(np.linspace(0, 1, 256))) for v in plotly.colors.unlabel_rgb(c)]
+    direct = Image.fromarray(index, mode="P")
+    direct.putpalette(palette)
+    buffer = io.BytesIO()
+    direct.save(buffer, "PNG", compress_level=image_bytes.PNG_LEVEL)
+    image_bytes.coloured_png(image, (0.1, 0.9), "gray")  # the base file first, as a page draws it
+    assert image_bytes.coloured_png(image, (0.1, 0.9), scale) == buffer.getvalue()
+    assert image_bytes.coloured_png(image.copy(), (0.1, 0.9), scale) == buffer.getvalue()  # from the memory
+
+
 def test_the_memory_of_pictures_is_bounded():
     memo = image_bytes._Memo(3)
     for k in range(5):
