@@ -37,6 +37,7 @@ from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
 from solver.methods import FIRENET_PAPER, FIRENET_PAPER_10, ZERO_FILLED
+from solver.metrics import l2_norm
 from solver.problem import Problem
 
 __all__ = [
@@ -164,10 +165,10 @@ def _stability_numbers(perturbed: np.ndarray, clean: np.ndarray, given: Problem,
     """Output change, error to the truth (perturbed and clean) and the
     change per unit of data perturbation (None when the data were not perturbed in place:
     a new detail or more samples)."""
-    truth_norm = max(float(np.linalg.norm(given.truth)), 1e-12)
-    change = float(np.linalg.norm(perturbed - clean)) / max(float(np.linalg.norm(clean)), 1e-12)
-    error = float(np.linalg.norm(perturbed - given.truth)) / truth_norm
-    error_clean = float(np.linalg.norm(clean - base.truth)) / max(float(np.linalg.norm(base.truth)), 1e-12)
+    truth_norm = max(l2_norm(given.truth), 1e-12)
+    change = l2_norm(perturbed - clean) / max(l2_norm(clean), 1e-12)
+    error = l2_norm(perturbed - given.truth) / truth_norm
+    error_clean = l2_norm(clean - base.truth) / max(l2_norm(base.truth), 1e-12)
     ratio = None
     if given.y.shape == base.y.shape and np.array_equal(given.truth, base.truth):
         size = float((given.y - base.y).norm() / base.y.norm())
@@ -227,7 +228,7 @@ def stability(settings: Settings, base: Problem, results: Results) -> Any:
         figure = compute.figure("stability_figure", stored, text_size=chart_text(settings.view.present))
         c_fig.plotly_chart(figure, key="stab_fig", config=CHART)
         with c_table:
-            _slope_table(stored, float(np.linalg.norm(base.truth)) if base.has_truth else None)
+            _slope_table(stored, l2_norm(base.truth) if base.has_truth else None)
         _kernel_panel(base, settings, kernel_networks(settings, tuple(results.main)))
         return st.container()
     if not state.memory().stability_request:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from solver.metrics import psnr, relative_error, ssim, stability_ratio
+from solver.metrics import l2_norm, psnr, relative_error, ssim, stability_ratio
 
 
 @pytest.fixture
@@ -127,3 +127,15 @@ def test_stability_ratio_refuses_degenerate_inputs():
         stability_ratio(clean, clean, np.ones(2), y)
     with pytest.raises(ValueError, match="out_perturbed and out_clean"):
         stability_ratio(clean[:1], clean, y, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+def test_l2_norm_is_the_frobenius_norm(dtype):
+    rng = np.random.default_rng(7)
+    array = rng.standard_normal((33, 17)).astype(dtype)
+    if np.iscomplexobj(array):
+        array = array + 1j * rng.standard_normal((33, 17)).astype(array.real.dtype)
+    exact = math.sqrt(sum(abs(complex(v)) ** 2 for v in array.ravel().tolist()))
+    tolerance = 1e-6 if array.real.dtype == np.float32 else 1e-13
+    assert l2_norm(array) == pytest.approx(exact, rel=tolerance)
+    assert l2_norm(np.array([[3.0, 4.0]])) == 5.0
