@@ -94,16 +94,17 @@ def _content(image: np.ndarray) -> tuple[np.ndarray, str]:
     return array, hashlib.sha256(array.view(np.uint8).ravel()).hexdigest()[:32]
 
 
-def _memo_key(kind: str, array: np.ndarray, content: str, value_range: tuple[float, float], scale: str) -> tuple:
-    return kind, content, array.dtype.str, array.shape, float(value_range[0]), float(value_range[1]), scale
+def _memo_key(kind: str, array: np.ndarray, content: str, value_range: tuple[float, float], scale: str,
+              width: int | None) -> tuple:
+    return kind, content, array.dtype.str, array.shape, float(value_range[0]), float(value_range[1]), scale, width
 
 
 def _encoded(kind: str, image: np.ndarray, value_range: tuple[float, float], scale: str,
-             encode: Callable[[Any], bytes]) -> bytes:
+             encode: Callable[[Any], bytes], width: int | None = None) -> bytes:
     """``encode(palette image)``, memoised on the array's content and the drawing options."""
     array, content = _content(image)
-    key = _memo_key(kind, array, content, value_range, scale)
-    return _MEMO.get_or_make(key, lambda: encode(_palette_image(array, value_range, scale)))
+    key = _memo_key(kind, array, content, value_range, scale, width)
+    return _MEMO.get_or_make(key, lambda: encode(_palette_image(array, value_range, scale, width)))
 
 
 @functools.lru_cache(maxsize=64)
@@ -123,12 +124,18 @@ def _palette(scale: str) -> tuple[int, ...]:
     return tuple(int(v) for v in np.round(rgb).astype(int).ravel())
 
 
-def _palette_image(image: np.ndarray, value_range: tuple[float, float], scale: str) -> Any:
+def _palette_image(image: np.ndarray, value_range: tuple[float, float], scale: str, width: int | None) -> Any:
     from PIL import Image
 
     lo, hi = value_range
-    scaled = np.clip((shown(image) - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
-    indices = np.round(np.nan_to_num(scaled) * 255).astype(np.uint8)
+    scaled = np.nan_to_num(np.clip((shown(image) - lo) / max(hi - lo, 1e-12), 0.0, 1.0))
+    if width is not None and width < scaled.shape[-1]:
+        # each pixel the mean of the area it covers (the height as the browser keeps the
+        # aspect ratio: rounded down)
+        height = int(scaled.shape[0] * width / scaled.shape[1])
+        scaled = np.asarray(Image.fromarray(scaled.astype(np.float32), mode="F").resize(
+            (width, max(height, 1)), Image.Resampling.BOX))
+    indices = np.round(scaled * 255).astype(np.uint8)
     picture = Image.fromarray(indices, mode="P")
     picture.putpalette(list(_palette(scale)))
     return picture
@@ -140,9 +147,13 @@ def _save(picture: Any, image_format: str, **options: Any) -> bytes:
     return buffer.getvalue()
 
 
-def coloured_png(image: np.ndarray, value_range: tuple[float, float], scale: str = "gray") -> bytes:
+def coloured_png(image: np.ndarray, value_range: tuple[float, float], scale: str = "gray", *,
+                 width: int | None = None) -> bytes:
     """``image`` as an 8-bit palette PNG: values mapped linearly from ``value_range`` onto
-    256 colours of the plotly colour scale ``scale`` (clipped at both ends). Exact.
+    256 colours of the plotly colour scale ``scale`` (clipped at both ends). Exact; with
+    ``width``, an image wider than that is drawn ``width`` pixels wide, each pixel the mean
+    of the clipped values it covers (for ``st.image(width=...)``, which would otherwise
+    decode, shrink and encode the picture again on every run).
 
     A picture's PNG in another scale is its PNG in :data:`PNG_BASE_SCALE` with the palette
     replaced: the same file as encoding it again, without the mapping and compression
@@ -152,11 +163,11 @@ def coloured_png(image: np.ndarray, value_range: tuple[float, float], scale: str
 
     def encode() -> bytes:
         base = _MEMO.get_or_make(
-            _memo_key("png", array, content, value_range, PNG_BASE_SCALE),
-            lambda: _save(_palette_image(array, value_range, PNG_BASE_SCALE), "PNG", compress_level=PNG_LEVEL))
+            _memo_key("png", array, content, value_range, PNG_BASE_SCALE, width),
+            lambda: _save(_palette_image(array, value_range, PNG_BASE_SCALE, width), "PNG", compress_level=PNG_LEVEL))
         return base if scale == PNG_BASE_SCALE else _with_palette(base, _palette(scale))
 
-    return _MEMO.get_or_make(_memo_key("png", array, content, value_range, scale), encode)
+    return _MEMO.get_or_make(_memo_key("png", array, content, value_range, scale, width), encode)
 
 
 #: The scale in which a picture's PNG is encoded; its other scales swap the palette.
@@ -192,12 +203,13 @@ def coloured_webp(image: np.ndarray, value_range: tuple[float, float], scale: st
                     lambda p: _save(p.convert("RGB"), "WEBP", quality=85, method=4))
 
 
-def coloured_jpeg(image: np.ndarray, value_range: tuple[float, float], scale: str = "inferno") -> bytes:
-    """The same as :func:`coloured_png`, as a JPEG (quality 90): error and change maps for
-    ``st.image``, which turns any picture that is not a PNG, JPEG or GIF into this JPEG
-    itself (decoding and encoding it again on every run)."""
+def coloured_jpeg(image: np.ndarray, value_range: tuple[float, float], scale: str = "inferno", *,
+                  width: int | None = None) -> bytes:
+    """The same as :func:`coloured_png` (``width`` included), as a JPEG (quality 90): error
+    and change maps for ``st.image``, which turns any picture that is not a PNG, JPEG or GIF
+    into this JPEG itself (decoding and encoding it again on every run)."""
     return _encoded("jpeg", image, value_range, scale,
-                    lambda p: _save(p.convert("RGB"), "JPEG", quality=90))
+                    lambda p: _save(p.convert("RGB"), "JPEG", quality=90), width)
 
 
 def image_png(image: np.ndarray, value_range: tuple[float, float] = (0.0, 1.0)) -> bytes:

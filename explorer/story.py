@@ -113,13 +113,19 @@ _PHRASES = {
 
 def _picture(column: Any, image: np.ndarray, caption: str, value_range: tuple[float, float] = (0.0, 1.0),
              *, width: int | str = IMAGE_WIDTH) -> None:
-    column.image(coloured_png(image, value_range), caption=caption, width=width)
+    column.image(coloured_png(image, value_range, width=_pixels(width)), caption=caption, width=width)
 
 
 def _error_map(column: Any, error: np.ndarray, caption: str, *, width: int | str = IMAGE_WIDTH) -> None:
     # Lossy JPEG: an error map is noise-like, its PNG 3-5 times larger, and no single
     # pixel value matters to the eye (st.image would turn a WebP into this JPEG itself).
-    column.image(coloured_jpeg(np.abs(error), (0.0, ERROR_SCALE)), caption=caption, width=width)
+    column.image(coloured_jpeg(np.abs(error), (0.0, ERROR_SCALE), width=_pixels(width)), caption=caption, width=width)
+
+
+def _pixels(width: int | str) -> int | None:
+    """The picture's width in pixels for a fixed display width (drawn at that size here,
+    once, rather than shrunk by ``st.image`` on every run), None for a stretched one."""
+    return width if isinstance(width, int) else None
 
 
 def first_screen(settings: Settings, results: Results, base: Problem,

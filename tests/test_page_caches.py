@@ -74,6 +74,36 @@ def test_a_png_in_another_colour_scale_is_the_file_encoded_in_it(scale):
     assert image_bytes.coloured_png(image.copy(), (0.1, 0.9), scale) == buffer.getvalue()  # from the memory
 
 
+@pytest.mark.parametrize("encode", [image_bytes.coloured_png, image_bytes.coloured_jpeg])
+def test_a_picture_drawn_narrower_is_the_mean_of_the_pixels_it_covers(encode):
+    # 40 x 60 drawn 30 wide: 20 x 30 pixels, each the mean of a 2 x 2 block
+    image = np.random.default_rng(6).random((40, 60))
+    picture = Image.open(io.BytesIO(encode(image, (0.0, 1.0), "gray", width=30)))
+    assert picture.size == (30, 20)
+    blocks = image.reshape(20, 2, 30, 2).mean(axis=(1, 3))
+    shown = np.asarray(picture.convert("RGB"), float)
+    difference = np.abs(shown - _uncached_png(blocks, (0.0, 1.0), "gray"))
+    if encode is image_bytes.coloured_png:
+        assert difference.max() == 0
+    else:  # lossy: JPEG's error on noise at quality 90
+        assert difference.mean() < 8  # (a pixel of each block instead of the mean: about 50)
+    # as wide as asked or narrower: drawn at its own size
+    assert Image.open(io.BytesIO(encode(image, (0.0, 1.0), "gray", width=60))).size == (60, 40)
+
+
+def test_a_picture_drawn_at_its_display_width_is_sent_as_it_is():
+    # st.image(width=w) shrinks (decodes and encodes again) only pictures wider than w
+    from streamlit.elements.lib.image_utils import _ensure_image_size_and_format
+    from streamlit.elements.lib.layout_utils import LayoutConfig
+
+    image = np.random.default_rng(8).random((256, 256))
+    for encode, kind in ((image_bytes.coloured_png, "PNG"), (image_bytes.coloured_jpeg, "JPEG")):
+        data = encode(image, (0.0, 1.0), "gray", width=150)
+        assert _ensure_image_size_and_format(data, LayoutConfig(width=150), kind) is data
+        full = encode(image, (0.0, 1.0), "gray")
+        assert _ensure_image_size_and_format(full, LayoutConfig(width=150), kind) is not full
+
+
 def test_the_memory_of_pictures_is_bounded():
     memo = image_bytes._Memo(3)
     for k in range(5):
