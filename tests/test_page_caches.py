@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from explorer import compute, image_bytes
+from explorer.memo import Memo, array_digest
 from solver.problem import make_problem
 from solver.sampling import make_mask
 
@@ -104,14 +105,26 @@ def test_a_picture_drawn_at_its_display_width_is_sent_as_it_is():
         assert _ensure_image_size_and_format(full, LayoutConfig(width=150), kind) is not full
 
 
-def test_the_memory_of_pictures_is_bounded():
-    memo = image_bytes._Memo(3)
+def test_a_memory_keeps_the_most_recently_used_values():
+    memo = Memo(3)
     for k in range(5):
-        memo.get_or_make(("k", k), lambda k=k: bytes([k]))
-    assert list(memo._items) == [("k", 2), ("k", 3), ("k", 4)]
-    assert memo.get_or_make(("k", 2), lambda: b"new") == bytes([2])  # a hit is not made again
-    memo.get_or_make(("k", 5), lambda: b"5")
-    assert ("k", 3) not in memo._items and ("k", 2) in memo._items  # least recently used goes first
+        memo.get_or_make(("k", k), lambda k=k: k)
+    assert len(memo) == 3
+    assert memo.get_or_make(("k", 2), lambda: "made again") == 2  # kept: not made again
+    memo.get_or_make(("k", 5), lambda: 5)  # full: the least recently used (3) goes
+    assert memo.get_or_make(("k", 3), lambda: "made again") == "made again"
+    assert memo.get_or_make(("k", 2), lambda: "made again") == 2
+
+
+def test_an_arrays_digest_is_its_values_dtype_and_shape():
+    values = np.arange(12, dtype=np.float64)
+    assert array_digest(values) == array_digest(values.copy())
+    assert array_digest(values[::2]) == array_digest(values[::2].copy())  # strided views: the values
+    assert array_digest(values) != array_digest(values.reshape(3, 4))
+    assert array_digest(values) != array_digest(values.view(np.int64))
+    changed = values.copy()
+    changed[7] += 1e-12
+    assert array_digest(values) != array_digest(changed)
 
 
 def _content_digest(problem) -> str:
