@@ -53,9 +53,13 @@ certifies nothing, found by doubling and three bisections); and the ratios of ou
 to the peers' (ours: a whole run timed, the peers': the count times that round's
 per-iteration time), min / median over ``R`` interleaved rounds, with the load average.
 
+With ``--check-intervals K ...`` the adaptive layer is also timed with ``K`` layers between
+its checks (``AdaptiveRule.check_every``; 10 by default), to show what the checks cost.
+
 Run::
 
     python benchmarks/bench_peers.py --sizes 128 256 1024 --rounds 7 --psnr-size 256
+    python benchmarks/bench_peers.py --no-peers --sizes 256 1024 --layers 120 --check-intervals 10 20 40 80
     python benchmarks/bench_peers.py --rounds 0 --certified-rounds 3
 """
 
@@ -220,7 +224,8 @@ def ratios(times: dict, num: str, den: str) -> str:
     return f"{r[0]:.2f} / {statistics.median(r):.2f}"
 
 
-def run_size(size: int, layers: int, rounds: int, peer_iterations: int, peer_lam: float, peers: dict) -> dict:
+def run_size(size: int, layers: int, rounds: int, peer_iterations: int, peer_lam: float, peers: dict,
+             check_intervals: tuple[int, ...] = ()) -> dict:
     A, mask, truth, y = build(size)
     coeffs = A.adjoint(y)
     fixed = FIRENET(A, lam=LAM, restarts=math.ceil(layers / 5), layers=5)
@@ -230,6 +235,9 @@ def run_size(size: int, layers: int, rounds: int, peer_iterations: int, peer_lam
         "fixed": lambda: fixed.solve(y),
         "adaptive": lambda: adaptive.solve(y),
     }
+    for interval in check_intervals:  # the same schedule, checked less or more often
+        net = FIRENET(A, lam=LAM, schedule="adaptive", max_layers=layers, rule=AdaptiveRule(check_every=interval))
+        ours[f"checks every {interval}"] = lambda net=net: net.solve(y)
     instances = {name: make(A, mask, y, peer_lam) for name, make in peers.items()}
     times = {name: [] for name in [*ours, *instances]}
     loads = [os.getloadavg()[0]]
@@ -475,6 +483,21 @@ def print_layer_table(results: dict) -> None:
               f"| {ratios(t, 'adaptive', 'BART')} | {ratios(t, 'adaptive', 'sigpy')} "
               f"| {min(res['loads']):.1f}-{max(res['loads']):.1f} |")
 
+
+def print_interval_table(results: dict, intervals: tuple[int, ...]) -> None:
+    """The adaptive layer against the bare pair by the layers between checks (the default
+    is ``AdaptiveRule.check_every``); the fixed layer, which has no checks, beside it."""
+    print()
+    print("| N | fixed layer / (A + A*) | " + " | ".join(f"adaptive, checks every {k} / (A + A*)" for k in intervals)
+          + " | load average |")
+    print("|---|---|" + "---|" * len(intervals) + "---|")
+    for size, res in results.items():
+        t = res["times"]
+        print(f"| {size} | {ratios(t, 'fixed', 'pair')} | "
+              + " | ".join(ratios(t, f"checks every {k}", "pair") for k in intervals)
+              + f" | {min(res['loads']):.1f}-{max(res['loads']):.1f} |")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 1024])
@@ -484,6 +507,9 @@ def main(argv=None) -> None:
                         help="iterations of the longer of a peer's two timed runs")
     parser.add_argument("--peer-lam", type=float, default=PEER_LAM)
     parser.add_argument("--no-peers", action="store_true", help="time the project only")
+    parser.add_argument("--check-intervals", type=int, nargs="*", default=[],
+                        help="also the adaptive layer with these layers between checks (default rule: "
+                             f"{AdaptiveRule().check_every})")
     parser.add_argument("--psnr-size", type=int, default=None,
                         help="also the iterations to a PSNR within 0.1 dB of the final one at this N "
                              "(one of --sizes)")
@@ -498,6 +524,8 @@ def main(argv=None) -> None:
         raise SystemExit(f"--psnr-size must be one of --sizes {args.sizes}, got {args.psnr_size}")
     if args.layers < 1 or args.rounds < 0 or args.peer_iterations < 2 or args.certified_rounds < 0:
         raise SystemExit("--layers must be >= 1, --rounds and --certified-rounds >= 0, --peer-iterations >= 2")
+    if any(k < 1 for k in args.check_intervals):
+        raise SystemExit(f"--check-intervals must be >= 1, got {args.check_intervals}")
     torch.set_num_threads(1)
     peers, missing = ({}, {"BART": "--no-peers", "sigpy": "--no-peers"}) if args.no_peers else find_peers()
     print(f"torch {torch.__version__}, one thread, complex64; per layer: lam = {LAM} (ours), {args.peer_lam} (peers); "
@@ -507,7 +535,8 @@ def main(argv=None) -> None:
         print(f"{name}: skipped, {why}")
     results = {}
     for size in args.sizes if args.rounds else ():
-        results[size] = run_size(size, args.layers, args.rounds, args.peer_iterations, args.peer_lam, peers)
+        results[size] = run_size(size, args.layers, args.rounds, args.peer_iterations, args.peer_lam, peers,
+                                 tuple(args.check_intervals))
         t = results[size]["times"]
         loads = results[size]["loads"]
         ms = {name: statistics.median(v) * 1e3 for name, v in t.items()}
@@ -517,6 +546,8 @@ def main(argv=None) -> None:
               + f" (CPU, medians); load average {min(loads):.1f}-{max(loads):.1f}", flush=True)
     if results:
         print_layer_table(results)
+    if results and args.check_intervals:
+        print_interval_table(results, tuple(args.check_intervals))
     if args.psnr_size is not None and results:
         t = results[args.psnr_size]["times"]
         per_iteration_ms = {"adaptive": statistics.median(t["adaptive"]) * 1e3,
