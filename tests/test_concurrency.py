@@ -160,7 +160,9 @@ def test_when_the_first_visitor_leaves_a_waiting_one_computes():
 @pytest.mark.slow
 def test_heartbeat_is_timed_and_can_stop_a_run(problem):
     A = problem.measurement("haar")
-    net = methods.build("firenet", A, firenet={"restarts": 40, "layers": 50})
+    # deep enough to outlast three heartbeats on a fast machine (2,000 layers took 0.75 s
+    # once); the third beat stops it, so the depth costs nothing
+    net = methods.build("firenet", A, firenet={"restarts": 400, "layers": 50})
     beats = []
 
     def heartbeat(layer):
