@@ -56,6 +56,9 @@ def shown(image: np.ndarray) -> np.ndarray:
 #: ``optimize`` (and 7.8 ms at the default 6), for pictures 3 % larger (32.3 against 31.2 kB).
 PNG_LEVEL = 3
 
+#: The scale in which a picture's PNG is encoded; its other scales swap the palette.
+PNG_BASE_SCALE = "gray"
+
 #: Encoded pictures kept (about 10-40 kB each at N = 256): a page's twenty pictures for
 #: a few dozen page states.
 MEMO_ENTRIES = 512
@@ -64,8 +67,10 @@ MEMO_ENTRIES = 512
 _MEMO = Memo(MEMO_ENTRIES)
 
 
-def _content(image: np.ndarray) -> tuple[np.ndarray, str]:
-    """The array (contiguous) and a digest of its content."""
+def _content(image: np.ndarray, width: int | None = None) -> tuple[np.ndarray, str]:
+    """The array (contiguous) and a digest of its content; ``width`` checked."""
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
+        raise ValueError(f"width must be a positive number of pixels or None, got {width!r}")
     array = np.ascontiguousarray(image)
     return array, array_digest(array)
 
@@ -78,7 +83,7 @@ def _memo_key(kind: str, array: np.ndarray, content: str, value_range: tuple[flo
 def _encoded(kind: str, image: np.ndarray, value_range: tuple[float, float], scale: str,
              encode: Callable[[Any], bytes], width: int | None = None) -> bytes:
     """``encode(palette image)``, memoised on the array's content and the drawing options."""
-    array, content = _content(image)
+    array, content = _content(image, width)
     key = _memo_key(kind, array, content, value_range, scale, width)
     return _MEMO.get_or_make(key, lambda: encode(_palette_image(array, value_range, scale, width)))
 
@@ -135,7 +140,7 @@ def coloured_png(image: np.ndarray, value_range: tuple[float, float], scale: str
     replaced: the same file as encoding it again, without the mapping and compression
     (about 4 ms a picture at 256 x 256) while a visitor waits for a new colour map.
     """
-    array, content = _content(image)
+    array, content = _content(image, width)
 
     def encode() -> bytes:
         base = _MEMO.get_or_make(
@@ -144,10 +149,6 @@ def coloured_png(image: np.ndarray, value_range: tuple[float, float], scale: str
         return base if scale == PNG_BASE_SCALE else _with_palette(base, _palette(scale))
 
     return _MEMO.get_or_make(_memo_key("png", array, content, value_range, scale, width), encode)
-
-
-#: The scale in which a picture's PNG is encoded; its other scales swap the palette.
-PNG_BASE_SCALE = "gray"
 
 
 def _with_palette(png: bytes, palette: tuple[int, ...]) -> bytes:

@@ -92,6 +92,13 @@ def test_a_picture_drawn_narrower_is_the_mean_of_the_pixels_it_covers(encode):
     assert Image.open(io.BytesIO(encode(image, (0.0, 1.0), "gray", width=60))).size == (60, 40)
 
 
+@pytest.mark.parametrize("width", [0, -3, 2.5, True, "150"])
+def test_a_width_that_is_not_a_number_of_pixels_is_refused(width):
+    for encode in (image_bytes.coloured_png, image_bytes.coloured_jpeg):
+        with pytest.raises(ValueError, match="width must be a positive number of pixels"):
+            encode(np.zeros((4, 4)), (0.0, 1.0), "gray", width=width)
+
+
 def test_a_picture_drawn_at_its_display_width_is_sent_as_it_is():
     # st.image(width=w) shrinks (decodes and encodes again) only pictures wider than w
     from streamlit.elements.lib.image_utils import _ensure_image_size_and_format
