@@ -48,6 +48,8 @@ __all__ = [
     "firenet_controls",
     "depth_slider",
     "view_controls",
+    "zoom_switch",
+    "colour_controls",
     "settings_from_state",
     "settled_depth",
     "firenet_values",
@@ -247,11 +249,23 @@ def _firenet_settings(specs: Mapping[str, Spec]) -> None:
 
 
 def view_controls(specs: Mapping[str, Spec]) -> None:
-    """Colour scale of the reconstructions and their hover (drawn in the main area)."""
-    c1, c2, c3, _ = st.columns([1, 1, 1, 1])
+    """The reconstructions' display options in one place: the switch to charts above, then
+    the colour map and the error maps' range in one line (drawn in the main area; as plain
+    pictures, ``explorer.pictures`` puts each beside the row it changes instead)."""
+    zoom_switch(specs)
+    colour_controls(specs)
+
+
+def zoom_switch(specs: Mapping[str, Spec]) -> None:
+    """The switch between plain pictures and interactive charts (zoom and pixel values)."""
+    widget("values", specs)
+
+
+def colour_controls(specs: Mapping[str, Spec]) -> None:
+    """The colour map and the error maps' range, side by side."""
+    c1, c2, _, _ = st.columns([1, 1, 1, 1])
     widget("cmap", specs, container=c1)
     widget("error_max", specs, container=c2)
-    widget("values", specs, container=c3)
 
 
 def depth_slider(stops: list[int], layers_per_restart: int | None = None) -> int:

@@ -30,7 +30,7 @@ from explorer.downloads import arrays_npz, curves_csv, png_zip, result_arrays
 from explorer.chart_style import DEFAULT_TEXT
 from explorer.figures import ERROR_SCALE, perturbation_ranges
 from explorer.image_bytes import coloured_jpeg
-from explorer.picture_grid import BAR_COLUMN, ColourBar, Picture, picture_row
+from explorer.picture_grid import ColourBar, Picture, picture_columns, picture_row
 from explorer.presentation import chart_text
 from explorer.results import Results
 from explorer.settings import Settings
@@ -131,7 +131,7 @@ def perturbation(settings: Settings, results: Results, base: Problem,
             st.plotly_chart(fig, key="pert_fig", config=CHART)
         else:
             _perturbation_pictures(variant.display, changes, variant.title, chart_text(settings.view.present))
-        columns = st.columns([1] * (len(rows) + 1) + [BAR_COLUMN])[1:]
+        columns = st.columns(picture_columns(len(rows) + 1))[1:]
         for column, (name, numbers) in zip(columns, rows):
             column.metric(f"Output change, {name}", f"{numbers['change']:.4f}",
                           help="‖f(perturbed) − f(clean)‖ / ‖f(clean)‖")

@@ -14,12 +14,13 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
 from explorer.image_bytes import colourscale
 
-__all__ = ["ColourBar", "Picture", "colour_bars_html", "picture_row", "BAR_COLUMN"]
+__all__ = ["ColourBar", "Picture", "colour_bars_html", "picture_columns", "picture_row", "BAR_COLUMN"]
 
 #: Width of the colour bars' column, as a share of a picture's column (the metrics under
 #: the pictures use the same columns, so that each method's numbers sit under its pictures).
@@ -74,10 +75,22 @@ def colour_bars_html(bars: Sequence[ColourBar], text_size: int, columns: int) ->
             f'flex-direction: column; font-size: {text_size}px; line-height: 1.1;">{"".join(parts)}</div></div>')
 
 
-def picture_row(pictures: Sequence[Picture | None], bars: Sequence[ColourBar], text_size: int) -> None:
+def picture_columns(pictures: int) -> list[float]:
+    """The column weights of a row of ``pictures`` and its colour bars."""
+    return [1] * pictures + [BAR_COLUMN]
+
+
+def picture_row(pictures: Sequence[Picture | None], bars: Sequence[ColourBar], text_size: int,
+                columns: Sequence[Any] | None = None) -> None:
     """One row: each picture filling its column (None: an empty cell), its title under
-    it, and the colour bars in the narrow last column."""
-    columns = st.columns([1] * len(pictures) + [BAR_COLUMN])
+    it, and the colour bars in the narrow last column; ``columns``: the row's columns,
+    made by the caller (``st.columns(picture_columns(len(pictures)))``) to draw into an
+    empty cell."""
+    if columns is None:
+        columns = st.columns(picture_columns(len(pictures)))
+    elif len(columns) != len(pictures) + 1:
+        raise ValueError(f"columns must be {len(pictures) + 1} (the pictures' and the colour bars'), "
+                         f"got {len(columns)}")
     for column, picture in zip(columns, pictures):
         if picture is not None:
             column.image(picture.data, caption=picture.title, width="stretch")

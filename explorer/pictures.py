@@ -22,17 +22,23 @@ from explorer.spec import Spec
 from explorer.charts import CHART
 from explorer.figures import ERROR_SCALE
 from explorer.image_bytes import coloured_jpeg, coloured_png
-from explorer.picture_grid import BAR_COLUMN, ColourBar, Picture, picture_row
+from explorer.picture_grid import ColourBar, Picture, picture_columns, picture_row
 from explorer.outside import read_outside
 from explorer.presentation import chart_text
 from explorer.results import Results
 from explorer.settings import Settings
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
+from explorer.widgets import widget
 from solver.methods import METHODS, UNET
 from solver.problem import Problem
 
 __all__ = ["reconstructions", "unet_card_warnings"]
+
+#: Pixels of the colour map's select box above the pictures (the longest name fits).
+COLOUR_MAP_WIDTH = 220
+#: The error maps' range slider, in a picture's cell: a label that fits one.
+ERROR_RANGE_LABEL = "|error| shown up to"
 
 
 def reconstructions(specs: Mapping[str, Spec], settings: Settings, results: Results, base: Problem,
@@ -59,25 +65,76 @@ def _display(specs: Mapping[str, Spec], settings: Settings, results: Results, ba
     """The display options and the pictures they change: a change of them reruns this
     alone (the arguments are those of the last run of the page; the options are read
     again from the widgets), so the page above and below, its cached solver calls and
-    the numbers under the pictures, which no display option changes, are not redrawn."""
+    the numbers under the pictures, which no display option changes, are not redrawn.
+
+    As plain pictures each row is a fragment of its own with its option beside it (the
+    colour map above the reconstructions, the error maps' range in the empty cell under
+    the truth): a colour map or range change redraws that row alone, about 15 elements
+    instead of the 39 of the options and both rows, whose reception and drawing took most
+    of the browser's time for such a change (docs/performance.md)."""
     with timing.section("reconstructions row"):
-        controls.view_controls(specs)
-        sharing.write_url(specs)  # a rerun of this fragment alone is the only run that sees the change
+        controls.zoom_switch(specs)
         ss = st.session_state
-        view = replace(settings.view, cmap=ss["cmap"], error_max=float(ss["error_max"]), values=bool(ss["values"]))
+        if base.has_truth and not ss["values"]:
+            sharing.write_url(specs)  # a rerun of a fragment alone is the only run that sees the change
+            truth = results.problems[shown[0]].truth
+            _image_row(specs, settings, results, shown, truth)
+            _error_row(specs, settings, results, shown, truth)
+            return
+        controls.colour_controls(specs)
+        sharing.write_url(specs)
+        view = _view(settings)
         if not base.has_truth:  # measured data: residual and certified gap instead of PSNR
             from explorer import own_data
 
             own_data.reconstructions(replace(settings, view=view), results, base, shown)
             return
         truth = results.problems[shown[0]].truth
-        images = {METHOD_LABELS[m]: results.main[m].at_depth(view.depth) for m in shown}
-        if view.values:
-            fig = compute.figure("reconstruction_figure", images, truth, cmap=view.cmap,
-                                 error_max=view.error_max, values=True, text_size=chart_text(view.present))
-            st.plotly_chart(fig, key="recon_fig", config=CHART)
-        else:
-            _pictures(images, truth, view)
+        fig = compute.figure("reconstruction_figure", _images(results, shown, view.depth), truth, cmap=view.cmap,
+                             error_max=view.error_max, values=True, text_size=chart_text(view.present))
+        st.plotly_chart(fig, key="recon_fig", config=CHART)
+
+
+@st.fragment
+def _image_row(specs: Mapping[str, Spec], settings: Settings, results: Results, shown: list[str],
+               truth: np.ndarray) -> None:
+    """The colour map, then the truth and the reconstructions on one colour scale."""
+    with timing.section("reconstructions row: pictures"):
+        widget("cmap", specs, width=COLOUR_MAP_WIDTH)
+        sharing.write_url(specs)
+        view = _view(settings)
+        scale = (0.0, 1.0)
+        picture_row([Picture(coloured_png(truth, scale, view.cmap), "Ground truth"),
+                     *(Picture(coloured_png(image, scale, view.cmap), title)
+                       for title, image in _images(results, shown, view.depth).items())],
+                    [ColourBar(view.cmap, scale, "image")], chart_text(view.present))
+
+
+@st.fragment
+def _error_row(specs: Mapping[str, Spec], settings: Settings, results: Results, shown: list[str],
+               truth: np.ndarray) -> None:
+    """The error maps under the reconstructions, their range's slider in the empty cell
+    under the truth."""
+    with timing.section("reconstructions row: error maps"):
+        images = _images(results, shown, settings.view.depth)
+        cells = st.columns(picture_columns(len(images) + 1))
+        widget("error_max", specs, container=cells[0], label=ERROR_RANGE_LABEL)
+        sharing.write_url(specs)
+        view = _view(settings)
+        errors = (0.0, view.error_max)
+        picture_row([None, *(Picture(coloured_jpeg(np.abs(image - truth), errors, ERROR_SCALE), f"|error| {title}")
+                             for title, image in images.items())],
+                    [ColourBar(ERROR_SCALE, errors, "|error|")], chart_text(view.present), columns=cells)
+
+
+def _view(settings: Settings) -> Any:
+    """The page's view settings with the display options as the widgets hold them now."""
+    ss = st.session_state
+    return replace(settings.view, cmap=ss["cmap"], error_max=float(ss["error_max"]), values=bool(ss["values"]))
+
+
+def _images(results: Results, shown: list[str], depth: int) -> dict[str, np.ndarray]:
+    return {METHOD_LABELS[m]: results.main[m].at_depth(depth) for m in shown}
 
 
 def _numbers(settings: Settings, results: Results, base: Problem, variant: variants.Variant | None,
@@ -91,7 +148,7 @@ def _numbers(settings: Settings, results: Results, base: Problem, variant: varia
     images = {METHOD_LABELS[m]: results.main[m].at_depth(depth) for m in shown}
     # One column per image panel, plus a narrow one where the colour bars are, so each
     # method's numbers sit under its images.
-    columns = st.columns([1] * (len(shown) + 1) + [BAR_COLUMN])
+    columns = st.columns(picture_columns(len(shown) + 1))
     columns[0].caption("Ground truth" + (" (with the inserted detail)"
                                          if perturbed and settings.perturbation.kind == "detail" else ""))
     for column, method in zip(columns[1:], shown):
@@ -119,19 +176,6 @@ def _numbers(settings: Settings, results: Results, base: Problem, variant: varia
         for warning in unet_card_warnings(card, ms.pattern, given.rate, given.size, ms.transform, given.mask):
             st.warning(warning)
     return {"Ground truth": truth, **images}
-
-
-def _pictures(images: Mapping[str, np.ndarray], truth: np.ndarray, view: Any) -> None:
-    """The truth and the reconstructions on one colour scale, their error maps under them,
-    as plain pictures (``explorer.picture_grid``)."""
-    text_size = chart_text(view.present)
-    scale, errors = (0.0, 1.0), (0.0, view.error_max)
-    picture_row([Picture(coloured_png(truth, scale, view.cmap), "Ground truth"),
-                 *(Picture(coloured_png(image, scale, view.cmap), title) for title, image in images.items())],
-                [ColourBar(view.cmap, scale, "image")], text_size)
-    picture_row([None, *(Picture(coloured_jpeg(np.abs(image - truth), errors, ERROR_SCALE), f"|error| {title}")
-                         for title, image in images.items())],
-                [ColourBar(ERROR_SCALE, errors, "|error|")], text_size)
 
 
 def unet_card_warnings(card: Any, pattern: str, rate: float, size: int, transform: str, mask: Any) -> list[str]:

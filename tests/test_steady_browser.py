@@ -86,21 +86,54 @@ def test_previous_pictures_stay_on_screen_while_a_new_run_computes(server):  # n
             browser.close()
 
 
-def test_a_colour_map_change_redraws_the_pictures_and_keeps_the_address(server):  # noqa: F811
-    """The colour map redraws the reconstructions row alone (a fragment): the address
-    still records it, so a link reproduces the page."""
+#: Messages from the server for a display option's change that redraws its own row of
+#: pictures (its widget, the row's columns, pictures and colour bars, the address and the
+#: run's status); redrawing the options and both rows took 35 with three reconstructions.
+ROW_MESSAGES = 24
+
+
+def _picture_sources(page, bar_label: str) -> list[str]:
+    """The addresses of the pictures in the row whose colour bar is labelled ``bar_label``."""
+    return page.evaluate("""(label) => [...document.querySelectorAll('.colour-bars')]
+        .filter(bar => [...bar.querySelectorAll('span')].some(span => span.innerText === label))
+        .flatMap(bar => [...bar.closest('[data-testid="stHorizontalBlock"]').querySelectorAll('[data-testid="stImage"] img')])
+        .map(img => img.getAttribute('src'))""", bar_label)
+
+
+def test_a_display_option_redraws_its_own_row_and_keeps_the_address(server):  # noqa: F811
+    """The colour map redraws the row of reconstructions alone and the error range the row
+    of error maps alone (each a fragment): few messages, the other row's pictures
+    untouched, and the address still records the change, so a link reproduces the page."""
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
+            received = []
+            page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
             page.goto(f"{server}/?{QUERY}")
             _settled(page)
+            pictures, error_maps = _picture_sources(page, "image"), _picture_sources(page, "|error|")
+            assert len(pictures) == 4 and len(error_maps) == 3, (pictures, error_maps)
+
+            received.clear()
             box = page.locator('[data-testid="stSelectbox"]', has_text="Colour map")
             box.scroll_into_view_if_needed()
             box.locator("input").click()
             page.get_by_role("option", name="viridis", exact=True).click()
             page.wait_for_function("() => location.search.includes('cmap=viridis')", timeout=60_000)
             _settled(page)
+            assert 0 < len(received) <= ROW_MESSAGES, len(received)
+            assert _picture_sources(page, "|error|") == error_maps
+            assert set(_picture_sources(page, "image")).isdisjoint(pictures)
+
+            received.clear()
+            slider = page.get_by_role("slider", name=re.compile("error"))
+            slider.focus()
+            page.keyboard.press("ArrowLeft")
+            page.wait_for_function("() => location.search.includes('error_max=0.24')", timeout=60_000)
+            _settled(page)
+            assert 0 < len(received) <= ROW_MESSAGES, len(received)
+            assert set(_picture_sources(page, "|error|")).isdisjoint(error_maps)
             assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             browser.close()
