@@ -24,9 +24,10 @@ recommended parameters, zero-filled + FIRENET + U-Net shown):
    (a second visitor, new browser context), and the bytes received over the websocket.
    Then, on an open page, changes made with the keyboard, each repeated (``--repeats``):
    the floor page's slider moved one step, and the explorer's display-only changes (the
-   error-range slider one step, the next colour map; and the "Zoom and pixel values"
-   toggle, which switches the pictures to charts and back: the reconstructions' pictures
-   are a fragment), each timed from the key press to the page settled
+   error-range slider one step, the next colour map, each row of pictures a fragment; the
+   "Zoom and pixel values" toggle, which switches the pictures to charts and back, each
+   direction reported apart; and on the charts, a zoom box dragged with the mouse), each
+   timed from the key press (or the mouse's release) to the page settled
    (the later of its last change of the document and the last "Running" status widget,
    then 1 s with neither). With ``--presets``, ``python -m explorer.talk`` (``make
    talk``) is started, and once its warm-up printed "warming done" every preset is opened
@@ -283,15 +284,22 @@ def press(page, selector: str, key: str, before: str | None = None) -> float:
 
 #: The floor's change: its slider moved by one step with the keyboard.
 FLOOR_CHANGE = ("slider step", '[data-testid="stSlider"] input[type="range"]', ("ArrowRight", "ArrowLeft"))
-#: The explorer's display-only changes (the reconstructions row is a fragment): each a
-#: key press on a widget; (name, selector, keys, openers), the k-th press with the k-th
-#: key and opener (cycled). The colour map goes down its five entries and back up, so that
-#: every press picks another map (going on down from the last entry changed nothing).
+#: The explorer's display-only changes (each row of pictures is a fragment with its
+#: option): each a key press on a widget; (name, selector, keys, openers, names), the
+#: k-th press with the k-th key and opener (cycled) and reported under the k-th name
+#: (cycled: the toggle's presses alternate between its two directions). The colour map
+#: goes down its five entries and back up, so that every press picks another map (going
+#: on down from the last entry changed nothing).
 DISPLAY_CHANGES = (
     ("error-range slider step", '.st-key-error_max input[type="range"]', ("ArrowLeft", "ArrowRight"), (None,)),
     ("colour map (next entry)", '.st-key-cmap input', ("Enter",), ("ArrowDown",) * 4 + ("ArrowUp",) * 4),
-    ("zoom and pixel values (toggle: charts)", '.st-key-values input', ("Space", "Space"), (None,)),
+    ("zoom and pixel values toggle", '.st-key-values input', ("Space",), (None,),
+     ("toggle: pictures -> charts", "toggle: charts -> pictures")),
 )
+#: The zoom itself, on the charts (``values=1``): the first panel's drag area, and the
+#: range of its x axis (in the image's pixels), which a zoom narrows.
+ZOOM_TARGET = '[data-testid="stMain"] .st-key-recon_fig .nsewdrag'
+ZOOMED_RANGE = "() => document.querySelector('.st-key-recon_fig .js-plotly-plot').layout.xaxis.range"
 
 
 def settled_visitor(browser, url: str, first_selector: str) -> tuple:
@@ -316,11 +324,42 @@ def changes(browser, url: str, first_selector: str, plan: tuple, repeats: int) -
     context, page = settled_visitor(browser, url, first_selector)
     try:
         rows = []
-        for name, selector, keys, *openers in plan:
-            openers = openers[0] if openers else (None,)
+        for name, selector, keys, *rest in plan:
+            openers = rest[0] if rest else (None,)
+            names = rest[1] if len(rest) > 1 else (name,)
             times = [press(page, selector, keys[k % len(keys)], openers[k % len(openers)]) for k in range(repeats)]
-            rows.append({"change": name, "times": times})
+            rows += [{"change": label, "times": times[j::len(names)]} for j, label in enumerate(names)]
         return rows
+    finally:
+        context.close()
+
+
+def zoom_times(browser, url: str, repeats: int) -> list[dict]:
+    """Zooms on the explorer's charts (``url`` with ``values=1``): a box dragged over a
+    third of the first panel, each timed from the mouse's release to the page settled
+    (the zoom is reset by a double click between them, untimed). Plotly zooms in the
+    browser, every linked panel with it; the server is not asked."""
+    context, page = settled_visitor(browser, url, ZOOM_TARGET)
+    try:
+        times = []
+        target = page.locator(ZOOM_TARGET).first
+        target.scroll_into_view_if_needed()
+        full = page.evaluate(ZOOMED_RANGE)
+        for _ in range(repeats):
+            box = target.bounding_box()
+            left, top = box["x"] + box["width"] / 3, box["y"] + box["height"] / 3
+            page.mouse.move(left, top)
+            page.mouse.down()
+            page.mouse.move(left + box["width"] / 3, top + box["height"] / 3, steps=5)
+            pressed = page.evaluate("() => performance.now()")
+            page.mouse.up()
+            times.append(settle(page, pressed))
+            shown = page.evaluate(ZOOMED_RANGE)
+            if not shown or shown[1] - shown[0] > 0.5 * (full[1] - full[0]):
+                raise RuntimeError(f"the drag did not zoom the first panel: its x range is {shown}")
+            page.mouse.dblclick(left, top)
+            settle(page, page.evaluate("() => performance.now()"))
+        return [{"change": "zoom: a box dragged on the charts", "times": times}]
     finally:
         context.close()
 
@@ -408,6 +447,9 @@ def browser_times(query: dict[str, str], visitors: int = 2, repeats: int = 5,
                                        "healthy": healthy, "load": os.getloadavg()[0], **row})
                     for row in changes(browser, url, selector, plan, repeats):
                         changed.append({"page": name, "load": os.getloadavg()[0], **row})
+                    if name == "explorer":
+                        for row in zoom_times(browser, url + "&values=1", repeats):
+                            changed.append({"page": name, "load": os.getloadavg()[0], **row})
                 finally:
                     _stop_server(server)
             if presets:
