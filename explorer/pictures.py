@@ -26,7 +26,7 @@ from explorer.picture_grid import ColourBar, Picture, picture_columns, picture_r
 from explorer.outside import read_outside
 from explorer.presentation import chart_text
 from explorer.results import Results
-from explorer.settings import Settings
+from explorer.settings import Settings, ViewSettings
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
 from explorer.widgets import widget
@@ -69,9 +69,10 @@ def _display(specs: Mapping[str, Spec], settings: Settings, results: Results, ba
 
     As plain pictures each row is a fragment of its own with its option beside it (the
     colour map above the reconstructions, the error maps' range in the empty cell under
-    the truth): a colour map or range change redraws that row alone, about 15 elements
-    instead of the 39 of the options and both rows, whose reception and drawing took most
-    of the browser's time for such a change (docs/performance.md)."""
+    the truth): a colour map or range change redraws that row alone, 17-18 messages to the
+    browser instead of the 35 of the options and both rows (three reconstructions), whose
+    reception and drawing took most of the browser's time for such a change
+    (docs/performance.md)."""
     with timing.section("reconstructions row"):
         controls.zoom_switch(specs)
         ss = st.session_state
@@ -127,7 +128,7 @@ def _error_row(specs: Mapping[str, Spec], settings: Settings, results: Results, 
                     [ColourBar(ERROR_SCALE, errors, "|error|")], chart_text(view.present), columns=cells)
 
 
-def _view(settings: Settings) -> Any:
+def _view(settings: Settings) -> ViewSettings:
     """The page's view settings with the display options as the widgets hold them now."""
     ss = st.session_state
     return replace(settings.view, cmap=ss["cmap"], error_max=float(ss["error_max"]), values=bool(ss["values"]))

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from explorer.image_bytes import colourscale
-from explorer.picture_grid import BAR_COLUMN, ColourBar, colour_bars_html
+from explorer.picture_grid import BAR_COLUMN, ColourBar, colour_bars_html, picture_columns, picture_row
 
 
 def test_a_bar_is_its_scale_from_bottom_to_top_with_its_range():
@@ -44,3 +44,12 @@ def test_the_box_is_as_tall_as_a_picture_of_its_row(columns):
     gap = rem * (columns - 1) / columns
     picture, bar = p * total - gap, p * BAR_COLUMN * total - gap
     assert bar / BAR_COLUMN + float(extra_rem) * rem == pytest.approx(picture, abs=0.01)
+
+
+def test_a_row_has_a_column_per_picture_and_a_narrow_one_for_its_bars():
+    assert picture_columns(3) == [1, 1, 1, BAR_COLUMN]
+
+
+def test_a_row_drawn_into_columns_of_another_count_is_refused():
+    with pytest.raises(ValueError, match="columns must be 3"):
+        picture_row([None, None], [], 13, columns=[object()] * 2)
