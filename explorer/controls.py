@@ -47,7 +47,6 @@ __all__ = [
     "perturbation_controls",
     "firenet_controls",
     "depth_slider",
-    "view_controls",
     "zoom_switch",
     "colour_controls",
     "settings_from_state",
@@ -248,21 +247,14 @@ def _firenet_settings(specs: Mapping[str, Spec]) -> None:
         widget("output", specs)
 
 
-def view_controls(specs: Mapping[str, Spec]) -> None:
-    """The reconstructions' display options in one place: the switch to charts above, then
-    the colour map and the error maps' range in one line (drawn in the main area; as plain
-    pictures, ``explorer.pictures`` puts each beside the row it changes instead)."""
-    zoom_switch(specs)
-    colour_controls(specs)
-
-
 def zoom_switch(specs: Mapping[str, Spec]) -> None:
     """The switch between plain pictures and interactive charts (zoom and pixel values)."""
     widget("values", specs)
 
 
 def colour_controls(specs: Mapping[str, Spec]) -> None:
-    """The colour map and the error maps' range, side by side."""
+    """The colour map and the error maps' range, side by side (above the charts; as plain
+    pictures, ``explorer.pictures`` puts each beside the row it changes)."""
     c1, c2, _, _ = st.columns([1, 1, 1, 1])
     widget("cmap", specs, container=c1)
     widget("error_max", specs, container=c2)
