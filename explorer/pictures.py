@@ -53,6 +53,9 @@ def reconstructions(specs: Mapping[str, Spec], settings: Settings, results: Resu
     if not shown:
         st.info("Choose at least one reconstruction to show (above).")
         return {}
+    # Outside the fragments: the switch also turns the perturbation's row (further down the
+    # page) into charts, so it reruns the page (from the caches), not this row alone.
+    controls.zoom_switch(specs)
     _display(specs, settings, results, base, shown)
     if not base.has_truth:  # measured data: the row carries its own numbers
         return {METHOD_LABELS[m]: results.main[m].at_depth(view.depth) for m in shown}
@@ -62,10 +65,10 @@ def reconstructions(specs: Mapping[str, Spec], settings: Settings, results: Resu
 @st.fragment
 def _display(specs: Mapping[str, Spec], settings: Settings, results: Results, base: Problem,
              shown: list[str]) -> None:
-    """The display options and the pictures they change: a change of them reruns this
-    alone (the arguments are those of the last run of the page; the options are read
-    again from the widgets), so the page above and below, its cached solver calls and
-    the numbers under the pictures, which no display option changes, are not redrawn.
+    """The colour map and error range and the pictures they change: a change of them
+    reruns this alone (the arguments are those of the last run of the page; the options
+    are read again from the widgets), so the page above and below, its cached solver calls
+    and the numbers under the pictures, which no display option changes, are not redrawn.
 
     As plain pictures each row is a fragment of its own with its option beside it (the
     colour map above the reconstructions, the error maps' range in the empty cell under
@@ -74,10 +77,7 @@ def _display(specs: Mapping[str, Spec], settings: Settings, results: Results, ba
     reception and drawing took most of the browser's time for such a change
     (docs/performance.md)."""
     with timing.section("reconstructions row"):
-        controls.zoom_switch(specs)
-        ss = st.session_state
-        if base.has_truth and not ss["values"]:
-            sharing.write_url(specs)  # a rerun of a fragment alone is the only run that sees the change
+        if base.has_truth and not st.session_state["values"]:
             truth = results.problems[shown[0]].truth
             _image_row(specs, settings, results, shown, truth)
             _error_row(specs, settings, results, shown, truth)

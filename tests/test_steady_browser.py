@@ -137,3 +137,48 @@ def test_a_display_option_redraws_its_own_row_and_keeps_the_address(server):  # 
             assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             browser.close()
+
+
+#: JavaScript: [reconstructions as a chart, perturbation as a chart, rows of pictures with
+#: colour bars] on the page.
+CHARTS_AND_ROWS = """() => [document.querySelectorAll('.st-key-recon_fig .main-svg').length > 0,
+                            document.querySelectorAll('.st-key-pert_fig .main-svg').length > 0,
+                            document.querySelectorAll('.colour-bars').length]"""
+
+
+def test_the_zoom_switch_draws_the_page_its_address_opens(server):  # noqa: F811
+    """"Zoom and pixel values" turns the reconstructions and the perturbation's row into
+    charts and back: after each switch the page is the one its address opens (the switch
+    once redrew the reconstructions alone, and the perturbation stayed pictures until the
+    next full run)."""
+    query = QUERY.replace("perturbation=none", "perturbation=random&budget=0.05")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(f"{server}/?{query}")
+            _settled(page)
+            assert page.evaluate(CHARTS_AND_ROWS) == [False, False, 3]  # two rows and the perturbation's
+            switch = page.locator(".st-key-values input")
+            for charts in (True, False):
+                switch.focus()
+                page.keyboard.press("Space")
+                page.wait_for_function(f"() => location.search.includes('values=1') === {str(charts).lower()}",
+                                       timeout=60_000)
+                # The reconstructions switched and the run ended; then what else the run drew.
+                page.wait_for_function(f"""() => !document.querySelector('[data-testid="stStatusWidget"]')
+                                           && ({CHARTS_AND_ROWS})()[0] === {str(charts).lower()}""",
+                                       timeout=120_000, polling=250)
+                page.wait_for_timeout(1500)
+                switched = page.evaluate(CHARTS_AND_ROWS)
+                assert switched == ([True, True, 0] if charts else [False, False, 3]), switched
+                page.reload()
+                page.wait_for_function("""() => !document.querySelector('[data-testid="stStatusWidget"]')
+                                           && document.querySelectorAll('[data-testid="stImage"], .main-svg').length > 4""",
+                                       timeout=120_000, polling=250)
+                page.wait_for_timeout(1500)
+                assert page.evaluate(CHARTS_AND_ROWS) == switched
+                switch = page.locator(".st-key-values input")
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()
