@@ -283,17 +283,18 @@ def press(page, selector: str, key: str, before: str | None = None) -> float:
 
 
 #: The floor's change: its slider moved by one step with the keyboard.
-FLOOR_CHANGE = ("slider step", '[data-testid="stSlider"] input[type="range"]', ("ArrowRight", "ArrowLeft"))
+FLOOR_CHANGE = ("slider step", ('[data-testid="stSlider"] input[type="range"]',), ("ArrowRight", "ArrowLeft"))
 #: The explorer's display-only changes (each row of pictures is a fragment with its
-#: option): each a key press on a widget; (name, selector, keys, openers, names), the
-#: k-th press with the k-th key and opener (cycled) and reported under the k-th name
-#: (cycled: the toggle's presses alternate between its two directions). The colour map
-#: goes down its five entries and back up, so that every press picks another map (going
-#: on down from the last entry changed nothing).
+#: option): each a key press on a widget; (name, selectors, keys, openers, names), the
+#: k-th press on the k-th selector with the k-th key and opener (each cycled) and
+#: reported under the k-th name (cycled: the toggle's presses alternate between its two
+#: directions). The colour map's buttons are pressed along the five maps and back, so that
+#: every press picks another map.
 DISPLAY_CHANGES = (
-    ("error-range slider step", '.st-key-error_max input[type="range"]', ("ArrowLeft", "ArrowRight"), (None,)),
-    ("colour map (next entry)", '.st-key-cmap input', ("Enter",), ("ArrowDown",) * 4 + ("ArrowUp",) * 4),
-    ("zoom and pixel values toggle", '.st-key-values input', ("Space",), (None,),
+    ("error-range slider step", ('.st-key-error_max input[type="range"]',), ("ArrowLeft", "ArrowRight"), (None,)),
+    ("colour map (next button)", tuple(f".st-key-cmap button >> nth={i}" for i in (1, 2, 3, 4, 3, 2, 1, 0)),
+     ("Enter",), (None,)),
+    ("zoom and pixel values toggle", (".st-key-values input",), ("Space",), (None,),
      ("toggle: pictures -> charts", "toggle: charts -> pictures")),
 )
 #: The zoom itself, on the charts (``values=1``): the first panel's drag area, and the
@@ -324,10 +325,11 @@ def changes(browser, url: str, first_selector: str, plan: tuple, repeats: int) -
     context, page = settled_visitor(browser, url, first_selector)
     try:
         rows = []
-        for name, selector, keys, *rest in plan:
+        for name, selectors, keys, *rest in plan:
             openers = rest[0] if rest else (None,)
             names = rest[1] if len(rest) > 1 else (name,)
-            times = [press(page, selector, keys[k % len(keys)], openers[k % len(openers)]) for k in range(repeats)]
+            times = [press(page, selectors[k % len(selectors)], keys[k % len(keys)], openers[k % len(openers)])
+                     for k in range(repeats)]
             rows += [{"change": label, "times": times[j::len(names)]} for j, label in enumerate(names)]
         return rows
     finally:
@@ -569,7 +571,7 @@ def main() -> None:
         # The depth slider is on the convergence page: the reconstruction page reruns with
         # the shared setting changed.
         "depth (set on the convergence page)": lambda: at.session_state.__setitem__("depth", _depth_option(at, 2)),
-        "colour map": lambda: at.selectbox(key="cmap").set_value("viridis"),
+        "colour map": lambda: next(w for w in at.get("button_group") if w.key == "cmap").set_value("viridis"),
         "error-map range": lambda: at.slider(key="error_max").set_value(0.1),
         "nothing (plain rerun)": lambda: None,
     }

@@ -255,7 +255,7 @@ def zoom_switch(specs: Mapping[str, Spec]) -> None:
 def colour_controls(specs: Mapping[str, Spec]) -> None:
     """The colour map and the error maps' range, side by side (above the charts; as plain
     pictures, ``explorer.pictures`` puts each beside the row it changes)."""
-    c1, c2, _, _ = st.columns([1, 1, 1, 1])
+    c1, c2, _ = st.columns([2, 1, 1])  # the colour maps' five buttons in one line
     widget("cmap", specs, container=c1)
     widget("error_max", specs, container=c2)
 

@@ -35,8 +35,6 @@ from solver.problem import Problem
 
 __all__ = ["reconstructions", "unet_card_warnings"]
 
-#: Pixels of the colour map's select box above the pictures (the longest name fits).
-COLOUR_MAP_WIDTH = 220
 #: The error maps' range slider, in a picture's cell: a label that fits one.
 ERROR_RANGE_LABEL = "|error| shown up to"
 
@@ -101,7 +99,7 @@ def _image_row(specs: Mapping[str, Spec], settings: Settings, results: Results, 
                truth: np.ndarray) -> None:
     """The colour map, then the truth and the reconstructions on one colour scale."""
     with timing.section("reconstructions row: pictures"):
-        widget("cmap", specs, width=COLOUR_MAP_WIDTH)
+        widget("cmap", specs)
         sharing.write_url(specs)
         view = _view(settings)
         scale = (0.0, 1.0)

@@ -15,18 +15,17 @@ __all__ = ["widget"]
 
 def widget(key: str, specs: Mapping[str, Spec], *, container: Any = st, **overrides: Any) -> Any:
     """Draw the widget of setting ``key`` as its spec says (``overrides`` replace the
-    label or help for this drawing; a select box or slider also takes a ``width``)."""
-    unknown = set(overrides) - {"label", "help", "width"}
+    label or help for this drawing)."""
+    unknown = set(overrides) - {"label", "help"}
     if unknown:
-        raise ValueError(f"overrides may be label, help or width, got {sorted(unknown)}")
+        raise ValueError(f"overrides may be label or help, got {sorted(unknown)}")
     spec = specs[key]
     label = overrides.get("label", spec.label)
     help_text = overrides.get("help", spec.help)
-    width = overrides.get("width", "stretch")
     kind = spec.widget
     if kind == "select":
         return container.selectbox(label, spec.options, key=key, help=help_text,
-                                   format_func=spec.label_of, width=width)
+                                   format_func=spec.label_of)
     if kind == "segmented":
         return container.segmented_control(label, spec.options, key=key, help=help_text,
                                            format_func=spec.label_of, required=True)
@@ -46,5 +45,5 @@ def widget(key: str, specs: Mapping[str, Spec], *, container: Any = st, **overri
                    for k, v in numbers.items()}
         numbers["step"] = numbers["step"] or 1
     if kind == "slider":
-        return container.slider(label, key=key, help=help_text, width=width, **numbers)
+        return container.slider(label, key=key, help=help_text, **numbers)
     return container.number_input(label, key=key, help=help_text, **numbers)

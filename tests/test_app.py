@@ -139,7 +139,7 @@ def test_view_change_needs_no_recomputation(runs):
     assert "FIRENET" in runs  # these settings were new: the methods ran
     before = [m.value for m in at.metric if m.label == "PSNR"]
     runs.clear()
-    at.selectbox(key="cmap").set_value("viridis").run()
+    next(w for w in at.get("button_group") if w.key == "cmap").set_value("viridis").run()
     assert_page_ok(at)
     assert runs == []
     assert [m.value for m in at.metric if m.label == "PSNR"] == before

@@ -116,10 +116,9 @@ def test_a_display_option_redraws_its_own_row_and_keeps_the_address(server):  # 
             assert len(pictures) == 4 and len(error_maps) == 3, (pictures, error_maps)
 
             received.clear()
-            box = page.locator('[data-testid="stSelectbox"]', has_text="Colour map")
-            box.scroll_into_view_if_needed()
-            box.locator("input").click()
-            page.get_by_role("option", name="viridis", exact=True).click()
+            button = page.locator(".st-key-cmap button", has_text="viridis")
+            button.scroll_into_view_if_needed()
+            button.click()
             page.wait_for_function("() => location.search.includes('cmap=viridis')", timeout=60_000)
             _settled(page)
             assert 0 < len(received) <= ROW_MESSAGES, len(received)

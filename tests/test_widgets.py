@@ -12,6 +12,6 @@ from explorer.widgets import widget
 SPECS = K.all_specs(sources.pattern_registry())
 
 
-def test_an_override_other_than_label_help_or_width_is_refused():
-    with pytest.raises(ValueError, match=r"overrides may be label, help or width, got \['colour'\]"):
+def test_an_override_other_than_label_or_help_is_refused():
+    with pytest.raises(ValueError, match=r"overrides may be label or help, got \['colour'\]"):
         widget("cmap", SPECS, colour="red")
