@@ -11,6 +11,8 @@ Uses the real server of ``tests/test_browser.py`` (``streamlit run`` on a free p
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -41,6 +43,17 @@ SAMPLER = """() => {
 }"""
 
 
+@contextmanager
+def _new_page() -> Iterator:
+    """A new page in a new headless Chromium at 1280 x 720 (the browser closed after)."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1280, "height": 720})
+        finally:
+            browser.close()
+
+
 def _settled(page, timeout_ms: int = 300_000) -> None:
     page.wait_for_function(
         """() => !document.querySelector('[data-testid="stStatusWidget"]')
@@ -52,38 +65,33 @@ def _settled(page, timeout_ms: int = 300_000) -> None:
 
 def test_previous_pictures_stay_on_screen_while_a_new_run_computes(server):  # noqa: F811
     ARTIFACTS.mkdir(exist_ok=True)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.goto(f"{server}/?{QUERY}")
-            _settled(page)
-            captions = page.locator('[data-testid="stImage"]').all_inner_texts()
-            assert len(captions) >= 4, captions
-            page.evaluate(SAMPLER)
-            # A new sampling rate: every method runs again (press by press; the rate reached
-            # is read back from the URL).
-            slider = page.get_by_role("slider", name=re.compile("Sampling rate"))
-            slider.focus()
-            for _ in range(4):
-                page.keyboard.press("ArrowRight")
-            page.wait_for_function("() => location.search.includes('rate=')", timeout=120_000)
-            page.wait_for_function("() => window.__samples.length > 0", timeout=120_000)
-            page.screenshot(path=str(ARTIFACTS / "steady_while_computing.png"))
-            page.wait_for_timeout(1500)  # presses still in flight start more runs
-            _settled(page)
-            samples = page.evaluate("() => { clearInterval(window.__sampler); return window.__samples; }")
-            page.screenshot(path=str(ARTIFACTS / "steady_after.png"))
-            assert samples, "no sample was taken while the script ran"
-            # The clean row (truth and three networks) and the reconstructions row's three
-            # error maps in every sample.
-            lost = [sample for sample in samples if sample[0] < 4 or sample[1] < 3]
-            assert not lost, f"{len(lost)} of {len(samples)} samples lost pictures: {lost[:20]}"
-            # The new pictures replaced the old ones (other PSNRs in their captions).
-            assert page.locator('[data-testid="stImage"]').all_inner_texts() != captions
-            assert page.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
+    with _new_page() as page:
+        page.goto(f"{server}/?{QUERY}")
+        _settled(page)
+        captions = page.locator('[data-testid="stImage"]').all_inner_texts()
+        assert len(captions) >= 4, captions
+        page.evaluate(SAMPLER)
+        # A new sampling rate: every method runs again (press by press; the rate reached
+        # is read back from the URL).
+        slider = page.get_by_role("slider", name=re.compile("Sampling rate"))
+        slider.focus()
+        for _ in range(4):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("() => location.search.includes('rate=')", timeout=120_000)
+        page.wait_for_function("() => window.__samples.length > 0", timeout=120_000)
+        page.screenshot(path=str(ARTIFACTS / "steady_while_computing.png"))
+        page.wait_for_timeout(1500)  # presses still in flight start more runs
+        _settled(page)
+        samples = page.evaluate("() => { clearInterval(window.__sampler); return window.__samples; }")
+        page.screenshot(path=str(ARTIFACTS / "steady_after.png"))
+        assert samples, "no sample was taken while the script ran"
+        # The clean row (truth and three networks) and the reconstructions row's three
+        # error maps in every sample.
+        lost = [sample for sample in samples if sample[0] < 4 or sample[1] < 3]
+        assert not lost, f"{len(lost)} of {len(samples)} samples lost pictures: {lost[:20]}"
+        # The new pictures replaced the old ones (other PSNRs in their captions).
+        assert page.locator('[data-testid="stImage"]').all_inner_texts() != captions
+        assert page.locator('[data-testid="stException"]').count() == 0
 
 
 #: Messages from the server for a display option's change that redraws its own row of
@@ -104,38 +112,33 @@ def test_a_display_option_redraws_its_own_row_and_keeps_the_address(server):  # 
     """The colour map redraws the row of reconstructions alone and the error range the row
     of error maps alone (each a fragment): few messages, the other row's pictures
     untouched, and the address still records the change, so a link reproduces the page."""
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            received = []
-            page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
-            page.goto(f"{server}/?{QUERY}")
-            _settled(page)
-            pictures, error_maps = _picture_sources(page, "image"), _picture_sources(page, "|error|")
-            assert len(pictures) == 4 and len(error_maps) == 3, (pictures, error_maps)
+    with _new_page() as page:
+        received = []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
+        page.goto(f"{server}/?{QUERY}")
+        _settled(page)
+        pictures, error_maps = _picture_sources(page, "image"), _picture_sources(page, "|error|")
+        assert len(pictures) == 4 and len(error_maps) == 3, (pictures, error_maps)
 
-            received.clear()
-            button = page.locator(".st-key-cmap button", has_text="viridis")
-            button.scroll_into_view_if_needed()
-            button.click()
-            page.wait_for_function("() => location.search.includes('cmap=viridis')", timeout=60_000)
-            _settled(page)
-            assert 0 < len(received) <= ROW_MESSAGES, len(received)
-            assert _picture_sources(page, "|error|") == error_maps
-            assert set(_picture_sources(page, "image")).isdisjoint(pictures)
+        received.clear()
+        button = page.locator(".st-key-cmap button", has_text="viridis")
+        button.scroll_into_view_if_needed()
+        button.click()
+        page.wait_for_function("() => location.search.includes('cmap=viridis')", timeout=60_000)
+        _settled(page)
+        assert 0 < len(received) <= ROW_MESSAGES, len(received)
+        assert _picture_sources(page, "|error|") == error_maps
+        assert set(_picture_sources(page, "image")).isdisjoint(pictures)
 
-            received.clear()
-            slider = page.get_by_role("slider", name=re.compile("error"))
-            slider.focus()
-            page.keyboard.press("ArrowLeft")
-            page.wait_for_function("() => location.search.includes('error_max=0.24')", timeout=60_000)
-            _settled(page)
-            assert 0 < len(received) <= ROW_MESSAGES, len(received)
-            assert set(_picture_sources(page, "|error|")).isdisjoint(error_maps)
-            assert page.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
+        received.clear()
+        slider = page.get_by_role("slider", name=re.compile("error"))
+        slider.focus()
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_function("() => location.search.includes('error_max=0.24')", timeout=60_000)
+        _settled(page)
+        assert 0 < len(received) <= ROW_MESSAGES, len(received)
+        assert set(_picture_sources(page, "|error|")).isdisjoint(error_maps)
+        assert page.locator('[data-testid="stException"]').count() == 0
 
 
 #: JavaScript: [reconstructions as a chart, perturbation as a chart, rows of pictures with
@@ -151,33 +154,28 @@ def test_the_zoom_switch_draws_the_page_its_address_opens(server):  # noqa: F811
     once redrew the reconstructions alone, and the perturbation stayed pictures until the
     next full run)."""
     query = QUERY.replace("perturbation=none", "perturbation=random&budget=0.05")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.goto(f"{server}/?{query}")
-            _settled(page)
-            assert page.evaluate(CHARTS_AND_ROWS) == [False, False, 3]  # two rows and the perturbation's
+    with _new_page() as page:
+        page.goto(f"{server}/?{query}")
+        _settled(page)
+        assert page.evaluate(CHARTS_AND_ROWS) == [False, False, 3]  # two rows and the perturbation's
+        switch = page.locator(".st-key-values input")
+        for charts in (True, False):
+            switch.focus()
+            page.keyboard.press("Space")
+            page.wait_for_function(f"() => location.search.includes('values=1') === {str(charts).lower()}",
+                                   timeout=60_000)
+            # The reconstructions switched and the run ended; then what else the run drew.
+            page.wait_for_function(f"""() => !document.querySelector('[data-testid="stStatusWidget"]')
+                                       && ({CHARTS_AND_ROWS})()[0] === {str(charts).lower()}""",
+                                   timeout=120_000, polling=250)
+            page.wait_for_timeout(1500)
+            switched = page.evaluate(CHARTS_AND_ROWS)
+            assert switched == ([True, True, 0] if charts else [False, False, 3]), switched
+            page.reload()
+            page.wait_for_function("""() => !document.querySelector('[data-testid="stStatusWidget"]')
+                                       && document.querySelectorAll('[data-testid="stImage"], .main-svg').length > 4""",
+                                   timeout=120_000, polling=250)
+            page.wait_for_timeout(1500)
+            assert page.evaluate(CHARTS_AND_ROWS) == switched
             switch = page.locator(".st-key-values input")
-            for charts in (True, False):
-                switch.focus()
-                page.keyboard.press("Space")
-                page.wait_for_function(f"() => location.search.includes('values=1') === {str(charts).lower()}",
-                                       timeout=60_000)
-                # The reconstructions switched and the run ended; then what else the run drew.
-                page.wait_for_function(f"""() => !document.querySelector('[data-testid="stStatusWidget"]')
-                                           && ({CHARTS_AND_ROWS})()[0] === {str(charts).lower()}""",
-                                       timeout=120_000, polling=250)
-                page.wait_for_timeout(1500)
-                switched = page.evaluate(CHARTS_AND_ROWS)
-                assert switched == ([True, True, 0] if charts else [False, False, 3]), switched
-                page.reload()
-                page.wait_for_function("""() => !document.querySelector('[data-testid="stStatusWidget"]')
-                                           && document.querySelectorAll('[data-testid="stImage"], .main-svg').length > 4""",
-                                       timeout=120_000, polling=250)
-                page.wait_for_timeout(1500)
-                assert page.evaluate(CHARTS_AND_ROWS) == switched
-                switch = page.locator(".st-key-values input")
-            assert page.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
+        assert page.locator('[data-testid="stException"]').count() == 0
