@@ -75,16 +75,16 @@ def _content(image: np.ndarray, width: int | None = None) -> tuple[np.ndarray, s
     return array, array_digest(array)
 
 
-def _memo_key(kind: str, array: np.ndarray, content: str, value_range: tuple[float, float], scale: str,
-              width: int | None) -> tuple:
-    return kind, content, array.dtype.str, array.shape, float(value_range[0]), float(value_range[1]), scale, width
+def _memo_key(kind: str, content: str, value_range: tuple[float, float], scale: str, width: int | None) -> tuple:
+    # the content's digest covers the array's dtype and shape
+    return kind, content, float(value_range[0]), float(value_range[1]), scale, width
 
 
 def _encoded(kind: str, image: np.ndarray, value_range: tuple[float, float], scale: str,
              encode: Callable[[Any], bytes], width: int | None = None) -> bytes:
     """``encode(palette image)``, memoised on the array's content and the drawing options."""
     array, content = _content(image, width)
-    key = _memo_key(kind, array, content, value_range, scale, width)
+    key = _memo_key(kind, content, value_range, scale, width)
     return _MEMO.get_or_make(key, lambda: encode(_palette_image(array, value_range, scale, width)))
 
 
@@ -144,11 +144,11 @@ def coloured_png(image: np.ndarray, value_range: tuple[float, float], scale: str
 
     def encode() -> bytes:
         base = _MEMO.get_or_make(
-            _memo_key("png", array, content, value_range, PNG_BASE_SCALE, width),
+            _memo_key("png", content, value_range, PNG_BASE_SCALE, width),
             lambda: _save(_palette_image(array, value_range, PNG_BASE_SCALE, width), "PNG", compress_level=PNG_LEVEL))
         return base if scale == PNG_BASE_SCALE else _with_palette(base, _palette(scale))
 
-    return _MEMO.get_or_make(_memo_key("png", array, content, value_range, scale, width), encode)
+    return _MEMO.get_or_make(_memo_key("png", content, value_range, scale, width), encode)
 
 
 def _with_palette(png: bytes, palette: tuple[int, ...]) -> bytes:

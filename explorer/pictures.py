@@ -35,9 +35,6 @@ from solver.problem import Problem
 
 __all__ = ["reconstructions", "unet_card_warnings"]
 
-#: The error maps' range slider, in a picture's cell: a label that fits one.
-ERROR_RANGE_LABEL = "|error| shown up to"
-
 
 def reconstructions(specs: Mapping[str, Spec], settings: Settings, results: Results, base: Problem,
                     variant: variants.Variant | None) -> dict[str, np.ndarray]:
@@ -117,7 +114,7 @@ def _error_row(specs: Mapping[str, Spec], settings: Settings, results: Results, 
     with timing.section("reconstructions row: error maps"):
         images = _images(results, shown, settings.view.depth)
         cells = st.columns(picture_columns(len(images) + 1))
-        widget("error_max", specs, container=cells[0], label=ERROR_RANGE_LABEL)
+        widget("error_max", specs, container=cells[0])
         sharing.write_url(specs)
         view = _view(settings)
         errors = (0.0, view.error_max)

@@ -214,7 +214,7 @@ def _base_specs() -> dict[str, Spec]:
                      labels=METHOD_LABELS),
         "depth": Spec(0, "Depth", widget="", low=0, high=100_000, step=1),
         "cmap": Spec("gray", "Colour map", widget="segmented", options=COLOURMAPS),
-        "error_max": Spec(0.25, "Error map range (|error| shown up to)", widget="slider",
+        "error_max": Spec(0.25, "|error| shown up to", widget="slider",
                           low=0.01, high=1.0, step=0.01),
         "values": Spec(False, "Zoom and pixel values", widget="toggle",
                        help="Draw the reconstructions and the perturbation as interactive charts: a "
