@@ -47,8 +47,6 @@ __all__ = [
     "perturbation_controls",
     "firenet_controls",
     "depth_slider",
-    "zoom_switch",
-    "colour_controls",
     "settings_from_state",
     "settled_depth",
     "firenet_values",
@@ -247,19 +245,6 @@ def _firenet_settings(specs: Mapping[str, Spec]) -> None:
         widget("output", specs)
 
 
-def zoom_switch(specs: Mapping[str, Spec]) -> None:
-    """The switch between plain pictures and interactive charts (zoom and pixel values)."""
-    widget("values", specs)
-
-
-def colour_controls(specs: Mapping[str, Spec]) -> None:
-    """The colour map and the error maps' range, side by side (above the charts; as plain
-    pictures, ``explorer.pictures`` puts each beside the row it changes)."""
-    c1, c2, _ = st.columns([2, 1, 1])  # the colour maps' five buttons in one line
-    widget("cmap", specs, container=c1)
-    widget("error_max", specs, container=c2)
-
-
 def depth_slider(stops: list[int], layers_per_restart: int | None = None) -> int:
     """The "show the reconstruction after L layers" slider over the kept depths
     (``FirenetSettings.stops``); with the fixed schedule each stop is a restart."""
@@ -309,6 +294,6 @@ def settings_from_state(specs: Mapping[str, Spec], upload: tuple[str, str, Any, 
         firenet=firenet,
         view=ViewSettings(show=tuple(m for m in K.METHOD_LABELS if m in (ss["show"] or ())),
                           depth=settled_depth(ss.get("depth"), firenet.stops), cmap=ss["cmap"],
-                          error_max=float(ss["error_max"]), values=bool(ss["values"]), live=bool(ss["live"]),
+                          error_max=float(ss["error_max"]), live=bool(ss["live"]),
                           compare=bool(ss["compare"]), present=bool(ss["present"])),
     )

@@ -20,15 +20,17 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, sources, state
+from explorer import compute, image_bytes, sources, state
 from explorer.image_bytes import coloured_png
 from explorer.outside import read_outside, show_refusal
+from explorer.presentation import chart_text
 from explorer.results import Results
 from explorer.settings import FirenetSettings, Settings
 from explorer.spec import Spec
 from explorer.specs import METHOD_LABELS
 from explorer.text import plain
 from explorer.widgets import widget
+from explorer.zoomable_picture import zoomable_picture
 from solver.methods import FIRENET, METHODS, UNET, ZERO_FILLED
 from solver.problem import Problem
 from solver.trace import certify
@@ -315,8 +317,8 @@ def reconstructions(settings: Settings, results: Results, base: Problem,
         trace = results.main[method]
         given = results.problems[method]
         with column:
-            st.markdown(f"**{label}**")
-            st.image(coloured_png(images[label], value_range, view.cmap), width="stretch")
+            zoomable_picture(coloured_png(images[label], value_range, view.cmap), image_bytes.shown(images[label]), label,
+                             key=f"measured_picture_{method}", link="image", text_size=chart_text(view.present))
             st.metric("Data residual", f"{given.residual(images[label]):.4g}",
                       help="‖Ax − y‖ / ‖y‖: how far the image's measurements are from "
                            "the data (no ground truth here).")

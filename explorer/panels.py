@@ -29,7 +29,7 @@ from explorer.specs import STABILITY_PROTOCOLS
 from explorer.downloads import arrays_npz, curves_csv, png_zip, result_arrays
 from explorer.chart_style import DEFAULT_TEXT
 from explorer.figures import ERROR_SCALE, perturbation_ranges
-from explorer.image_bytes import coloured_jpeg
+from explorer.image_bytes import coloured_png
 from explorer.picture_grid import ColourBar, Picture, picture_columns, picture_row
 from explorer.presentation import chart_text
 from explorer.results import Results
@@ -125,12 +125,7 @@ def perturbation(settings: Settings, results: Results, base: Problem,
             rows.append((METHOD_LABELS[method], _stability_numbers(main.image, clean.image, given, base)))
         if not changes or variant.display is None:
             return
-        if settings.view.values:
-            fig = compute.figure("perturbation_figure", variant.display, changes, title=variant.title,
-                                 text_size=chart_text(settings.view.present))
-            st.plotly_chart(fig, key="pert_fig", config=CHART)
-        else:
-            _perturbation_pictures(variant.display, changes, variant.title, chart_text(settings.view.present))
+        _perturbation_pictures(variant.display, changes, variant.title, chart_text(settings.view.present))
         columns = st.columns(picture_columns(len(rows) + 1))[1:]
         for column, (name, numbers) in zip(columns, rows):
             column.metric(f"Output change, {name}", f"{numbers['change']:.4f}",
@@ -155,10 +150,12 @@ def _perturbation_pictures(perturbation: np.ndarray, changes: Mapping[str, np.nd
     of pictures left their labels on top of each other at 1024 x 768)."""
     shown_range, top = perturbation_ranges(perturbation, changes)
     low, high = float(np.min(perturbation)), float(np.max(perturbation))
-    picture_row([Picture(coloured_jpeg(perturbation, shown_range, "gray"), f"{title}, {low:.3g} to {high:.3g}"),
-                 *(Picture(coloured_jpeg(np.abs(change), top, ERROR_SCALE), f"change in {name}")
-                   for name, change in changes.items())],
-                [ColourBar(ERROR_SCALE, top, "|change|")], text_size)
+    magnitudes = {name: np.abs(change) for name, change in changes.items()}
+    picture_row([Picture(coloured_png(perturbation, shown_range, "gray"), f"{title}, {low:.3g} to {high:.3g}",
+                         perturbation),
+                 *(Picture(coloured_png(change, top, ERROR_SCALE), f"change in {name}", change)
+                   for name, change in magnitudes.items())],
+                [ColourBar(ERROR_SCALE, top, "|change|")], text_size, key="perturbation_pictures")
 
 
 def _stability_numbers(perturbed: np.ndarray, clean: np.ndarray, given: Problem, base: Problem) -> dict:

@@ -1,12 +1,11 @@
-"""Rows of pictures drawn as plain images, each over its title, with the colour bars of
-their scales in a narrow column on the right.
+"""Rows of pictures, each over its title, with the colour bars of their scales in a narrow
+column on the right: the reconstructions, their error maps and the perturbation's row.
 
-The reconstructions row and the perturbation's row are drawn this way unless the visitor
-asks for zoom and pixel values (``explorer.figures`` draws those as interactive charts).
-Plain pictures need no chart library in the browser: the chart library is about 4.7 MB of
-script that a new visitor's browser downloads and compiles (1.5 s of its main thread on a
-2-core machine) before the first chart is drawn, and a colour map or error range change
-then replaces a few pictures instead of redrawing a chart.
+Each picture zooms and shows its pixel values (``explorer.zoomable_picture``), linked with
+the pictures of its link. They need no chart library in the browser: the chart library is
+about 4.7 MB of script that a new visitor's browser downloads and compiles (1.5 s of its
+main thread on a 2-core machine) before the first chart is drawn, and a colour map or error
+range change then replaces a few pictures instead of redrawing a chart.
 """
 
 from __future__ import annotations
@@ -16,9 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
-from explorer.image_bytes import colourscale
+from explorer.image_bytes import colourscale, shown
+from explorer.zoomable_picture import zoomable_picture
 
 __all__ = ["ColourBar", "Picture", "colour_bars_html", "picture_columns", "picture_row", "BAR_COLUMN"]
 
@@ -27,12 +28,14 @@ __all__ = ["ColourBar", "Picture", "colour_bars_html", "picture_columns", "pictu
 BAR_COLUMN = 0.3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Picture:
-    """One encoded picture (PNG or WebP bytes) and its title."""
+    """One encoded picture (PNG or JPEG bytes), its title and the image it shows (the
+    readout when the visitor hovers a pixel: its values, or their magnitude when complex)."""
 
     data: bytes
     title: str
+    values: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -80,20 +83,23 @@ def picture_columns(pictures: int) -> list[float]:
     return [1] * pictures + [BAR_COLUMN]
 
 
-def picture_row(pictures: Sequence[Picture | None], bars: Sequence[ColourBar], text_size: int,
-                columns: Sequence[Any] | None = None) -> None:
+def picture_row(pictures: Sequence[Picture | None], bars: Sequence[ColourBar], text_size: int, *, key: str,
+                link: str = "image", columns: Sequence[Any] | None = None) -> None:
     """One row: each picture filling its column (None: an empty cell), its title under
-    it, and the colour bars in the narrow last column; ``columns``: the row's columns,
-    made by the caller (``st.columns(picture_columns(len(pictures)))``) to draw into an
-    empty cell."""
+    it, and the colour bars in the narrow last column. ``key``: the row's, unique on the
+    page (each picture's element key is ``{key}_{i}``); ``link``: the pictures zoom with
+    every picture of this link and size; ``columns``: the row's columns, made by the caller
+    (``st.columns(picture_columns(len(pictures)))``) to draw into an empty cell."""
     if columns is None:
         columns = st.columns(picture_columns(len(pictures)))
     elif len(columns) != len(pictures) + 1:
         raise ValueError(f"columns must be {len(pictures) + 1} (the pictures' and the colour bars'), "
                          f"got {len(columns)}")
-    for column, picture in zip(columns, pictures):
+    for i, (column, picture) in enumerate(zip(columns, pictures)):
         if picture is not None:
-            column.image(picture.data, caption=picture.title, width="stretch")
+            with column:
+                zoomable_picture(picture.data, shown(picture.values), picture.title, key=f"{key}_{i}", link=link,
+                                 text_size=text_size)
     if bars:
         with columns[-1]:
             st.html(colour_bars_html(bars, text_size, len(columns)))

@@ -1,10 +1,12 @@
 """The reconstructions row: each method's picture and error map under the display
 options that change only how they are drawn, then each method's numbers.
 
-The display options (colour map, error range, zoom and pixel values) and the pictures are
-one ``st.fragment``: a change of them redraws the pictures alone from the results of the
-last run, without rerunning the page (and its cached solver calls) above and below, nor
-the numbers under the pictures, which no display option changes.
+Each row of pictures is an ``st.fragment`` with its option beside it (the colour map above
+the reconstructions, the error maps' range in the empty cell under the truth): a change of
+one redraws that row alone from the results of the last run, without rerunning the page
+(and its cached solver calls) above and below, the other row, or the numbers under the
+pictures, which no display option changes. Zooming and reading pixel values happen in the
+browser (``explorer.zoomable_picture``) and rerun nothing.
 """
 
 from __future__ import annotations
@@ -16,12 +18,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer import compute, controls, sharing, sources, timing, variants
-from explorer import specs as K
+from explorer import compute, sharing, sources, timing, variants
 from explorer.spec import Spec
-from explorer.charts import CHART
 from explorer.figures import ERROR_SCALE
-from explorer.image_bytes import coloured_jpeg, coloured_png
+from explorer.image_bytes import coloured_png
 from explorer.picture_grid import ColourBar, Picture, picture_columns, picture_row
 from explorer.outside import read_outside
 from explorer.presentation import chart_text
@@ -33,13 +33,17 @@ from explorer.widgets import widget
 from solver.methods import METHODS, UNET
 from solver.problem import Problem
 
-__all__ = ["reconstructions", "unet_card_warnings"]
+__all__ = ["ZOOM_HINT", "reconstructions", "unet_card_warnings"]
+
+#: How to zoom and read values, above the pictures that do.
+ZOOM_HINT = ("Drag a box on a picture to zoom all of them; double-click to zoom out; "
+             "hover a pixel for its value in each picture.")
 
 
 def reconstructions(specs: Mapping[str, Spec], settings: Settings, results: Results, base: Problem,
                     variant: variants.Variant | None) -> dict[str, np.ndarray]:
-    """The display options, the row of reconstructions under them, then each method's
-    numbers; returns the images shown."""
+    """The rows of pictures with their display options, then each method's numbers;
+    returns the images shown."""
     view = settings.view
     shown = [m for m in view.show if m in results.main]
     for method in view.show:
@@ -48,47 +52,31 @@ def reconstructions(specs: Mapping[str, Spec], settings: Settings, results: Resu
     if not shown:
         st.info("Choose at least one reconstruction to show (above).")
         return {}
-    # Outside the fragments: the switch also turns the perturbation's row (further down the
-    # page) into charts, so it reruns the page (from the caches), not this row alone.
-    controls.zoom_switch(specs)
-    _display(specs, settings, results, base, shown)
     if not base.has_truth:  # measured data: the row carries its own numbers
+        _measured_row(specs, settings, results, base, shown)
         return {METHOD_LABELS[m]: results.main[m].at_depth(view.depth) for m in shown}
+    # A change of a row's option (a widget inside its fragment) reruns that row alone: the
+    # arguments are those of the page's last run, the option is read again from its widget.
+    st.caption(ZOOM_HINT)
+    truth = results.problems[shown[0]].truth
+    with timing.section("reconstructions row"):
+        _image_row(specs, settings, results, shown, truth)
+        _error_row(specs, settings, results, shown, truth)
     return _numbers(settings, results, base, variant, shown)
 
 
 @st.fragment
-def _display(specs: Mapping[str, Spec], settings: Settings, results: Results, base: Problem,
-             shown: list[str]) -> None:
-    """The colour map and error range and the pictures they change: a change of them
-    reruns this alone (the arguments are those of the last run of the page; the options
-    are read again from the widgets), so the page above and below, its cached solver calls
-    and the numbers under the pictures, which no display option changes, are not redrawn.
+def _measured_row(specs: Mapping[str, Spec], settings: Settings, results: Results, base: Problem,
+                  shown: list[str]) -> None:
+    """Measured data (no truth): the colour map, then each reconstruction with its data
+    residual and certified gap."""
+    from explorer import own_data
 
-    As plain pictures each row is a fragment of its own with its option beside it (the
-    colour map above the reconstructions, the error maps' range in the empty cell under
-    the truth): a colour map or range change redraws that row alone, 17-18 messages to the
-    browser instead of the 35 of the options and both rows (three reconstructions), whose
-    reception and drawing took most of the browser's time for such a change
-    (docs/performance.md)."""
-    with timing.section("reconstructions row"):
-        if base.has_truth and not st.session_state["values"]:
-            truth = results.problems[shown[0]].truth
-            _image_row(specs, settings, results, shown, truth)
-            _error_row(specs, settings, results, shown, truth)
-            return
-        controls.colour_controls(specs)
+    with timing.section("reconstructions row: measured data"):
+        widget("cmap", specs)
         sharing.write_url(specs)
-        view = _view(settings)
-        if not base.has_truth:  # measured data: residual and certified gap instead of PSNR
-            from explorer import own_data
-
-            own_data.reconstructions(replace(settings, view=view), results, base, shown)
-            return
-        truth = results.problems[shown[0]].truth
-        fig = compute.figure("reconstruction_figure", _images(results, shown, view.depth), truth, cmap=view.cmap,
-                             error_max=view.error_max, values=True, text_size=chart_text(view.present))
-        st.plotly_chart(fig, key="recon_fig", config=CHART)
+        st.caption(ZOOM_HINT)
+        own_data.reconstructions(replace(settings, view=_view(settings)), results, base, shown)
 
 
 @st.fragment
@@ -100,10 +88,10 @@ def _image_row(specs: Mapping[str, Spec], settings: Settings, results: Results, 
         sharing.write_url(specs)
         view = _view(settings)
         scale = (0.0, 1.0)
-        picture_row([Picture(coloured_png(truth, scale, view.cmap), "Ground truth"),
-                     *(Picture(coloured_png(image, scale, view.cmap), title)
+        picture_row([Picture(coloured_png(truth, scale, view.cmap), "Ground truth", truth),
+                     *(Picture(coloured_png(image, scale, view.cmap), title, image)
                        for title, image in _images(results, shown, view.depth).items())],
-                    [ColourBar(view.cmap, scale, "image")], chart_text(view.present))
+                    [ColourBar(view.cmap, scale, "image")], chart_text(view.present), key="reconstruction_pictures")
 
 
 @st.fragment
@@ -118,15 +106,17 @@ def _error_row(specs: Mapping[str, Spec], settings: Settings, results: Results, 
         sharing.write_url(specs)
         view = _view(settings)
         errors = (0.0, view.error_max)
-        picture_row([None, *(Picture(coloured_jpeg(np.abs(image - truth), errors, ERROR_SCALE), f"|error| {title}")
-                             for title, image in images.items())],
-                    [ColourBar(ERROR_SCALE, errors, "|error|")], chart_text(view.present), columns=cells)
+        maps = {title: np.abs(image - truth) for title, image in images.items()}
+        picture_row([None, *(Picture(coloured_png(error, errors, ERROR_SCALE), f"|error| {title}", error)
+                             for title, error in maps.items())],
+                    [ColourBar(ERROR_SCALE, errors, "|error|")], chart_text(view.present), key="error_pictures",
+                    columns=cells)
 
 
 def _view(settings: Settings) -> ViewSettings:
     """The page's view settings with the display options as the widgets hold them now."""
     ss = st.session_state
-    return replace(settings.view, cmap=ss["cmap"], error_max=float(ss["error_max"]), values=bool(ss["values"]))
+    return replace(settings.view, cmap=ss["cmap"], error_max=float(ss["error_max"]))
 
 
 def _images(results: Results, shown: list[str], depth: int) -> dict[str, np.ndarray]:

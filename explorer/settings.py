@@ -163,7 +163,6 @@ class ViewSettings:
     depth: int = _default("depth")
     cmap: str = _default("cmap")
     error_max: float = _default("error_max")
-    values: bool = _default("values")
     live: bool = _default("live")
     compare: bool = _default("compare")
     present: bool = _default("present")

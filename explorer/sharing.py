@@ -13,6 +13,7 @@ import streamlit as st
 
 from explorer.spec import Spec, parse_query, to_query, widget_value
 from explorer import state
+from explorer.specs import RETIRED_KEYS
 
 __all__ = ["load_url_once", "write_url"]
 
@@ -25,7 +26,7 @@ def load_url_once(specs: Mapping[str, Spec]) -> None:
         return
     memory.url_loaded = True
     query = {key: st.query_params.get_all(key) for key in st.query_params}
-    values, notes = parse_query(query, specs)
+    values, notes = parse_query(query, specs, RETIRED_KEYS)
     for key, value in values.items():
         ss[key] = widget_value(value)
     memory.url_notes = tuple(notes)

@@ -182,8 +182,10 @@ def widget_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def parse_query(query: Mapping[str, Any], specs: Mapping[str, Spec]) -> tuple[dict[str, Any], list[str]]:
-    """Settings from URL query parameters.
+def parse_query(query: Mapping[str, Any], specs: Mapping[str, Spec],
+                retired: Mapping[str, str] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Settings from URL query parameters; ``retired``: keys that earlier pages wrote and
+    this one no longer needs, each with why (an old link still opens, with that note).
 
     Returns
     -------
@@ -191,12 +193,16 @@ def parse_query(query: Mapping[str, Any], specs: Mapping[str, Spec]) -> tuple[di
         A valid value for every known key in the URL (clamped or the default where the
         URL's value could not be used).
     notes : list of str
-        One message per value that was changed, and per unknown key (ignored).
+        One message per value that was changed, per retired key and per unknown key
+        (both ignored).
     """
     values: dict[str, Any] = {}
     notes: list[str] = []
     for name, text in query.items():
         spec = specs.get(name)
+        if spec is None and retired and name in retired:
+            notes.append(f"URL parameter {_quote(name)} is no longer needed: {retired[name]}")
+            continue
         if spec is None:
             notes.append(f"Unknown URL parameter {_quote(name)} ignored.")
             continue

@@ -34,6 +34,7 @@ __all__ = [
     "WAVELETS",
     "COLOURMAPS",
     "SPECS",
+    "RETIRED_KEYS",
     "FIRENET_KEYS",
     "pattern_key",
     "pattern_specs",
@@ -216,12 +217,6 @@ def _base_specs() -> dict[str, Spec]:
         "cmap": Spec("gray", "Colour map", widget="segmented", options=COLOURMAPS),
         "error_max": Spec(0.25, "|error| shown up to", widget="slider",
                           low=0.01, high=1.0, step=0.01),
-        "values": Spec(False, "Zoom and pixel values", widget="toggle",
-                       help="Draw the reconstructions and the perturbation as interactive charts: a "
-                            "zoom box drawn on one picture zooms all of them, and hovering a pixel "
-                            "shows its value (each image's values travel with it, about 350 kB per "
-                            "256 x 256 image, and the browser loads the chart library, about 4.7 MB, "
-                            "the first time). Off: plain pictures, quicker to load and to redraw."),
         "live": Spec(True, "Draw the convergence curve live", widget="toggle"),
         "compare": Spec(False, "Compare with Chambolle-Pock in the convergence plot",
                         widget="toggle",
@@ -236,6 +231,9 @@ def _base_specs() -> dict[str, Spec]:
 
 #: Every setting but the sampling patterns' own parameters (see :func:`all_specs`).
 SPECS: dict[str, Spec] = _base_specs()
+
+#: URL keys of earlier versions of the page, and why a link that carries one opens without it.
+RETIRED_KEYS = {"values": "every picture now zooms (drag a box) and shows its pixel values (hover)."}
 
 #: The FIRENET settings that the "Paper's values" and "Adaptive" buttons set.
 FIRENET_KEYS = tuple(_firenet_specs())

@@ -24,6 +24,7 @@ from explorer.state import memory
 from explorer.presets import PRESETS
 from explorer.text import WORD_JOINER
 from tests.page_switch import open_page
+from tests.test_zoomable_picture import zoomable_data
 from solver.sampling import PATTERNS
 
 #: Every test here drives the whole page (seconds to a minute each): the slow tier.
@@ -44,6 +45,11 @@ def small_app(**query: str) -> AppTest:
 
 def metric_labels(at: AppTest) -> list[str]:
     return [m.label for m in at.metric]
+
+
+def zoomable_titles(at: AppTest) -> list[str]:
+    """The titles of the page's zoomable pictures, in order (read from their payloads)."""
+    return [data["title"] for data in zoomable_data(at)]
 
 
 def texts(elements) -> str:
@@ -192,15 +198,16 @@ def test_a_cheap_worst_case_search_runs_by_itself_and_fills_the_first_screen():
     story = texts(at.markdown)
     assert "With a perturbation chosen against the U-Net of 2.0% of ‖y‖" in story
     captions = [caption for element in at.get("image") for caption in element.captions]
-    # The first screen's six pictures, then the reconstructions' (truth, two networks,
-    # two error maps) and the perturbation's (itself and two changes).
-    assert len(captions) == 6 + 5 + 3 and captions[0] == "Ground truth"
+    # The first screen's six pictures, then the zoomable ones: the reconstructions' (truth,
+    # two networks, two error maps) and the perturbation's (itself and two changes).
+    assert len(captions) == 6 and captions[0] == "Ground truth"
     assert captions[1].startswith("U-Net, clean: ") and captions[1].endswith(" dB")
     assert captions[4].startswith("U-Net, perturbed: ")
     assert captions[5].startswith("FIRENET, perturbed: ")
-    assert captions[6:11] == ["Ground truth", "FIRENET", "U-Net", "|error| FIRENET", "|error| U-Net"]
-    assert re.fullmatch(r"\|A\* e\| \(worst case vs the U-Net\), \S+ to \S+", captions[11]), captions[11]
-    assert captions[12:] == ["change in FIRENET", "change in U-Net"]
+    titles = zoomable_titles(at)
+    assert titles[:5] == ["Ground truth", "FIRENET", "U-Net", "|error| FIRENET", "|error| U-Net"]
+    assert re.fullmatch(r"\|A\* e\| \(worst case vs the U-Net\), \S+ to \S+", titles[5]), titles[5]
+    assert titles[6:] == ["change in FIRENET", "change in U-Net"]
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

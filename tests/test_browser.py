@@ -117,63 +117,70 @@ def metric_values(page, label: str) -> list[str]:
     )
 
 
-def wait_rendered(page, charts: int = 1, timeout_ms: int = 180_000) -> None:
-    """Until the script has finished and ``charts`` plots have drawn their images (the
-    reconstructions; the sampling chart once its panel is opened; convergence has a page of
-    its own)."""
+def wait_rendered(page, charts: int = 0, timeout_ms: int = 180_000) -> None:
+    """Until the script has finished, the reconstructions' pictures are drawn (the truth
+    and each method) and ``charts`` plots have drawn their images (the sampling chart once
+    its panel is opened)."""
     page.wait_for_selector('[data-testid="stMetricLabel"]:has-text("PSNR")', timeout=timeout_ms)
     page.wait_for_function(
         """(charts) => !document.querySelector('[data-testid="stStatusWidget"]')
-               && document.querySelectorAll('.js-plotly-plot').length >= charts
-               && document.querySelectorAll('.js-plotly-plot image').length >= 4""",
+               && document.querySelectorAll('.js-plotly-plot image').length >= 2 * charts
+               && [...document.querySelectorAll('.zoomable-picture img')]
+                  .filter(img => img.complete && img.naturalWidth > 0).length >= 4""",
         arg=charts, timeout=timeout_ms,
     )
     page.wait_for_timeout(500)
 
 
+#: Each zoomable picture's caption, the transform of its image and its readout's text.
+PICTURES = """() => [...document.querySelectorAll('.zoomable-picture')].map(f => ({
+    title: f.querySelector('figcaption').textContent, transform: f.querySelector('.zp-image').style.transform,
+    value: f.querySelector('.zp-value').style.display === 'none' ? null : f.querySelector('.zp-value').textContent}))"""
+
+
 def assert_zoom_is_linked(page) -> None:
-    """Drag a zoom box on the ground truth: every image panel must show the same region."""
-    plot = page.locator(".js-plotly-plot", has_text="|error| FIRENET").first
-    plot.scroll_into_view_if_needed()
-    box = plot.bounding_box()
-    axis = plot.evaluate("""gd => {
-        const L = gd._fullLayout;
-        return {x0: L.xaxis._offset, w: L.xaxis._length, y0: L.yaxis._offset, h: L.yaxis._length};
-    }""")
-    left, top = box["x"] + axis["x0"], box["y"] + axis["y0"]
-    page.mouse.move(left + 0.3 * axis["w"], top + 0.3 * axis["h"])
+    """Drag a zoom box on the first reconstruction: every picture must show the same
+    region, magnified; hovering a pixel then shows each picture's value there, each error
+    map's the difference of its reconstruction's and the truth's; a double click shows the
+    whole pictures again."""
+    frame = page.locator(".zoomable-picture .zp-frame").nth(1)
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+
+    def at(u: float, v: float) -> tuple[float, float]:
+        return box["x"] + u * box["width"], box["y"] + v * box["height"]
+
+    page.mouse.move(*at(0.3, 0.3))
     page.mouse.down()
-    page.mouse.move(left + 0.5 * axis["w"], top + 0.45 * axis["h"], steps=8)
-    page.mouse.move(left + 0.6 * axis["w"], top + 0.6 * axis["h"], steps=8)
+    page.mouse.move(*at(0.45, 0.4), steps=8)
+    page.mouse.move(*at(0.55, 0.5), steps=8)
     page.mouse.up()
-    axis_ranges = r"""gd => {
-        const L = gd._fullLayout, out = {};
-        for (const k of Object.keys(L)) if (/^[xy]axis\d*$/.test(k) && L[k].visible !== false)
-            out[k] = L[k].range;
-        return out;
-    }"""
-    # Until every panel shows the dragged region (at the machine's pace, not after a fixed
-    # wait); if that never happens, the assertions below say what the panels show.
-    try:
-        page.wait_for_function(
-            f"""gd => {{
-                const ranges = Object.entries(({axis_ranges})(gd)).filter(([k]) => k.startsWith('x'));
-                const first = JSON.stringify(ranges[0][1].map(v => v.toFixed(3)));
-                return Math.abs(ranges[0][1][1] - ranges[0][1][0]) < 64
-                    && ranges.every(([, r]) => JSON.stringify(r.map(v => v.toFixed(3))) === first);
-            }}""", arg=plot.element_handle(), timeout=30_000, polling=100)
-    except playwright.TimeoutError:
-        pass
-    ranges = plot.evaluate(axis_ranges)
+    page.mouse.move(*at(0.5, 0.5))
+    # Each picture's values are fetched when a pixel is first hovered ("\u2026" until then).
+    page.wait_for_function(f"() => ({PICTURES})().every(p => p.value && !p.value.includes('\u2026'))",
+                           timeout=30_000)
+    pictures = page.evaluate(PICTURES)
     page.screenshot(path=str(ARTIFACTS / "browser_zoomed.png"), full_page=True)
-    x_ranges = {k: tuple(round(v, 3) for v in r) for k, r in ranges.items() if k.startswith("x")}
-    assert len(set(x_ranges.values())) == 1, x_ranges
-    low, high = sorted(x_ranges["xaxis"])
-    assert high - low < 0.5 * 128, x_ranges  # zoomed in, not the full image
+    transforms = {p["transform"] for p in pictures}
+    assert len(pictures) >= 5 and len(transforms) == 1, pictures
+    scale = float(re.match(r"scale\(([0-9.]+)\)", transforms.pop()).group(1))
+    assert scale == pytest.approx(4.0, rel=0.02), pictures  # a box of 0.25 x 0.2 of the picture: all of it, 1 / 0.25
+    values = {p["title"]: p["value"] for p in pictures}
+    assert all(v is not None for v in values.values()), values
+    hovered = re.fullmatch(r"\((\d+), (\d+)\) (\S+)", values["Zero-filled"])
+    assert hovered, values  # the hovered picture names the pixel
+    number = {title: float(hovered.group(3) if title == "Zero-filled" else v) for title, v in values.items()}
+    errors = [t for t in values if t.startswith("|error| ")]
+    assert len(errors) >= 2, values
+    for title in errors:
+        method = title.removeprefix("|error| ")
+        assert number[title] == pytest.approx(abs(number[method] - number["Ground truth"]), abs=2e-3), values
+    frame.dblclick()
+    assert {p["transform"] for p in page.evaluate(PICTURES)} == {""}
 
 
 def test_page_renders_and_reacts_to_a_control(server, page):
-    page.goto(f"{server}/?{QUERY}&values=1")  # the reconstructions as charts: zoom and pixel values
+    page.goto(f"{server}/?{QUERY}")
     wait_rendered(page)
     page.screenshot(path=str(ARTIFACTS / "browser_initial.png"), full_page=True)
 
@@ -182,7 +189,7 @@ def test_page_renders_and_reacts_to_a_control(server, page):
 
     page.get_by_text("Sampling: mask and k-space").click()  # the folded panel: its chart is drawn now
     page.wait_for_selector('.st-key-mask_fig .js-plotly-plot', timeout=180_000)
-    wait_rendered(page, charts=2)
+    wait_rendered(page, charts=1)
     rates = metric_values(page, "Achieved sampling rate")
     assert rates and rates[0].startswith("25.")
     before = metric_values(page, "PSNR")
@@ -240,7 +247,7 @@ def wait_complete(page, methods: int = 3, timeout_ms: int = 180_000) -> None:
         """(methods) => !document.querySelector('[data-testid="stStatusWidget"]')
                && [...document.querySelectorAll('[data-testid="stMetricLabel"]')]
                   .filter(n => n.innerText.trim() === 'PSNR').length >= methods
-               && [...document.querySelectorAll('[data-testid="stImage"]')]
+               && [...document.querySelectorAll('.zoomable-picture figcaption')]
                   .filter(n => n.innerText.includes('|error|')).length >= methods""",
         arg=methods, timeout=timeout_ms, polling=250)
 

@@ -72,6 +72,13 @@ def test_unknown_url_parameter_is_reported():
     assert not values and "colour" in notes[0]
 
 
+def test_a_retired_url_parameter_is_ignored_with_its_reason():
+    values, notes = parse_query({"values": "1", "cmap": "viridis"}, SPECS, {"values": "pictures zoom now."})
+    assert values == {"cmap": "viridis"}
+    assert notes == ["URL parameter 'values' is no longer needed: pictures zoom now."]
+    assert "values" not in SPECS and set(K.RETIRED_KEYS).isdisjoint(SPECS)  # never both a setting and retired
+
+
 #: Texts that no setting can take as they are (the widget could not show them).
 HOSTILE = ["nan", "inf", "-inf", "1e308", "-1e308", "-1", "", "abc", "x" * 100_000,
            "\u00fc\U0001f642", "[link](https://example.org)", "0x10", "1,2,3"]
@@ -129,38 +136,22 @@ def _picture_of(trace, kind: str = "png") -> Image.Image:
     return Image.open(io.BytesIO(base64.b64decode(data)))
 
 
-@pytest.mark.slow
-def test_image_panels_are_pngs_on_shared_axes_and_colour_scales():
-    truth = np.random.default_rng(0).random((32, 32))
-    images = {"A": truth * 0.9, "B": truth + 0.01}
-    fig = figures.reconstruction_figure(images, truth, cmap="viridis", error_max=0.08)
+def test_mask_figure_sends_the_mask_exactly_on_linked_axes():
+    mask = np.random.default_rng(0).random((32, 32)) < 0.3
+    kspace = np.random.default_rng(1).normal(size=(32, 32))
+    fig = figures.mask_figure(mask, kspace, 0.3)
     layout = fig.layout
-    # 2 rows x 3 columns; every panel's axes match the first one (linked zoom).
-    for i in range(2, 7):
-        assert layout[f"xaxis{i}"].matches == "x"
-        assert layout[f"yaxis{i}"].matches == "y"
-    assert layout.yaxis.autorange == "reversed"
-    assert layout.coloraxis2.cmax == 0.08
-    # Colour stops are explicit rgb() strings, the first one black for inferno.
-    assert layout.coloraxis2.colorscale[0][1] == "rgb(0, 0, 4)"
-    # Images travel as exact palette PNGs, error maps as lossy WebP: |error| of B is 0.01
-    # everywhere, 0.01/0.08 of the way up inferno (index 32 of 256).
-    import plotly.colors
-
-    err = _picture_of(next(t for t in fig.data if t.name == "|error| B"), "webp")
-    assert err.size == (32, 32)
-    expected = plotly.colors.unlabel_rgb(plotly.colors.sample_colorscale(
-        image_bytes.colourscale("inferno"), [32 / 255])[0])
-    assert np.abs(np.asarray(err.convert("RGB"), float) - expected).max() <= 8
-    # The truth travels exactly (lossless WebP): pixel values map back through viridis.
-    truth_picture = np.asarray(_picture_of(next(t for t in fig.data if t.name == "truth"), "webp").convert("RGB"))
-    viridis = np.array([plotly.colors.unlabel_rgb(c) for c in plotly.colors.sample_colorscale(
-        image_bytes.colourscale("viridis"), list(np.linspace(0, 1, 256)))]).round()
-    np.testing.assert_array_equal(truth_picture, viridis[np.round(truth * 255).astype(int)])
-    # The colour bars come from transparent heatmaps, nothing else is a heatmap.
+    assert layout.xaxis2.matches == "x" and layout.yaxis2.matches == "y"  # zoom one, zoom both
+    assert layout.yaxis.autorange == "reversed" and layout.yaxis.scaleanchor == "x"
+    # The mask travels exactly (lossless WebP, black and white); the k-space as lossy WebP.
+    sampled = np.asarray(_picture_of(next(t for t in fig.data if t.name == "sampled"), "webp").convert("L"))
+    assert len(np.unique(sampled)) == 2 and sampled.min() == 0  # black, and gray's top (254)
+    np.testing.assert_array_equal(sampled == sampled.max(), mask)
+    assert _picture_of(next(t for t in fig.data if t.name == "log10 |k|"), "webp").size == (32, 32)
+    # The colour bar comes from a transparent heatmap on the k-space's range.
     bars = [t for t in fig.data if t.type == "heatmap"]
-    assert sorted(t.coloraxis for t in bars) == ["coloraxis", "coloraxis2"]
-    assert all(t.opacity == 0 for t in bars)
+    assert len(bars) == 1 and bars[0].opacity == 0
+    assert (layout.coloraxis.cmin, layout.coloraxis.cmax) == (kspace.min(), kspace.max())
 
 
 def test_convergence_figure_is_log_scale_with_restarts_and_schedule():
@@ -423,34 +414,17 @@ def test_the_curves_download_as_csv():
     assert curves_csv({}, None)().decode() == ",".join(CURVE_COLUMNS) + "\n"
 
 
-def test_hovering_an_image_panel_shows_the_pixel_value():
-    truth = np.random.default_rng(1).random((16, 16)).astype(np.float32)
-    fig = figures.reconstruction_figure({"A": truth * 0.5}, truth, values=True)
-    panel = next(t for t in fig.data if t.name == "A")
-    # The values themselves ride along (plotly indexes customdata [row][column] as the
-    # hovered pixel), and the hover label prints them.
-    np.testing.assert_array_equal(np.asarray(panel.customdata), truth * 0.5)
-    assert "%{customdata:.4g}" in panel.hovertemplate
-    # Error maps send no values, nor any panel unless asked: 350 kB a panel at N = 256.
-    assert next(t for t in fig.data if t.name == "|error| A").customdata is None
-    plain = figures.reconstruction_figure({"A": truth * 0.5}, truth)
-    assert all(t.customdata is None for t in plain.data)
-    assert "value" not in next(t for t in plain.data if t.name == "A").hovertemplate
-
-
 def test_presentation_text_is_projector_sized_and_titles_wrap_to_their_panels():
     from explorer.chart_style import NARROWEST_CHART
     from explorer.presentation import PROJECTOR_TEXT
 
-    truth = np.zeros((8, 8))
-    names = ["Zero-filled", "FIRENET", "FIRENET, paper's 5 x 5", "U-Net", "U-Net then FIRENET"]
-    fig = figures.reconstruction_figure({n: truth for n in names}, truth, text_size=PROJECTOR_TEXT)
+    fig = figures.mask_figure(np.ones((8, 8), bool), np.zeros((8, 8)), 0.25, "walsh", text_size=PROJECTOR_TEXT)
     assert fig.layout.font.size == PROJECTOR_TEXT
     assert {a.font.size for a in fig.layout.annotations} == {PROJECTOR_TEXT}
     # Each line of a subplot title fits its panel at the narrowest chart (0.56 em a character).
-    panel = NARROWEST_CHART * 0.88 / (len(names) + 1)
+    panel = NARROWEST_CHART * 0.7 / 2
     lines = [line for a in fig.layout.annotations for line in a.text.split("<br>")]
-    assert "|error| FIRENET, paper's 5 x 5" not in lines
+    assert len(lines) > 2  # the Walsh title is wrapped
     assert all(len(line) * 0.56 * PROJECTOR_TEXT <= panel or " " not in line for line in lines), lines
     # The top margin holds the tallest title.
     assert fig.layout.margin.t >= max(a.text.count("<br>") + 1 for a in fig.layout.annotations) * PROJECTOR_TEXT

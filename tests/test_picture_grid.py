@@ -52,4 +52,4 @@ def test_a_row_has_a_column_per_picture_and_a_narrow_one_for_its_bars():
 
 def test_a_row_drawn_into_columns_of_another_count_is_refused():
     with pytest.raises(ValueError, match="columns must be 3"):
-        picture_row([None, None], [], 13, columns=[object()] * 2)
+        picture_row([None, None], [], 13, key="row", columns=[object()] * 2)

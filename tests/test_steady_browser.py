@@ -35,7 +35,7 @@ SAMPLER = """() => {
     window.__samples = [];
     window.__sampler = setInterval(() => {
         if (!document.querySelector('[data-testid="stStatusWidget"]')) return;
-        const pictures = [...document.querySelectorAll('[data-testid="stImage"]')]
+        const pictures = [...document.querySelectorAll('[data-testid="stImage"], figure.zoomable-picture')]
             .filter(picture => picture.querySelector('img') && visible(picture.querySelector('img')));
         const errors = pictures.filter(picture => picture.innerText.includes('|error|')).length;
         window.__samples.push([pictures.length, errors]);
@@ -57,7 +57,7 @@ def _new_page() -> Iterator:
 def _settled(page, timeout_ms: int = 300_000) -> None:
     page.wait_for_function(
         """() => !document.querySelector('[data-testid="stStatusWidget"]')
-               && [...document.querySelectorAll('[data-testid="stImage"]')]
+               && [...document.querySelectorAll('figure.zoomable-picture')]
                   .filter(picture => picture.innerText.includes('|error|')).length >= 3""",
         timeout=timeout_ms, polling=250)
     page.wait_for_timeout(800)
@@ -104,7 +104,7 @@ def _picture_sources(page, bar_label: str) -> list[str]:
     """The addresses of the pictures in the row whose colour bar is labelled ``bar_label``."""
     return page.evaluate("""(label) => [...document.querySelectorAll('.colour-bars')]
         .filter(bar => [...bar.querySelectorAll('span')].some(span => span.innerText === label))
-        .flatMap(bar => [...bar.closest('[data-testid="stHorizontalBlock"]').querySelectorAll('[data-testid="stImage"] img')])
+        .flatMap(bar => [...bar.closest('[data-testid="stHorizontalBlock"]').querySelectorAll('.zoomable-picture img')])
         .map(img => img.getAttribute('src'))""", bar_label)
 
 
@@ -141,41 +141,47 @@ def test_a_display_option_redraws_its_own_row_and_keeps_the_address(server):  # 
         assert page.locator('[data-testid="stException"]').count() == 0
 
 
-#: JavaScript: [reconstructions as a chart, perturbation as a chart, rows of pictures with
-#: colour bars] on the page.
-CHARTS_AND_ROWS = """() => [document.querySelectorAll('.st-key-recon_fig .main-svg').length > 0,
-                            document.querySelectorAll('.st-key-pert_fig .main-svg').length > 0,
-                            document.querySelectorAll('.colour-bars').length]"""
+#: JavaScript: each zoomable picture's caption and its image's transform (its zoom).
+ZOOMS = """() => [...document.querySelectorAll('.zoomable-picture')].map(
+    f => [f.querySelector('figcaption').textContent, f.querySelector('.zp-image').style.transform])"""
 
 
-def test_the_zoom_switch_draws_the_page_its_address_opens(server):  # noqa: F811
-    """"Zoom and pixel values" turns the reconstructions and the perturbation's row into
-    charts and back: after each switch the page is the one its address opens (the switch
-    once redrew the reconstructions alone, and the perturbation stayed pictures until the
-    next full run)."""
+def test_a_zoom_is_linked_across_the_rows_sends_nothing_and_stays_through_a_colour_map(server):  # noqa: F811
+    """A box dragged on one reconstruction zooms every picture of the page's rows (the
+    reconstructions, the error maps and the perturbation's row) in the browser alone: no
+    message to the server. A new colour map redraws the pictures and keeps the zoom. A link
+    of an earlier page that asked for charts ("values=1") opens, with a note."""
     query = QUERY.replace("perturbation=none", "perturbation=random&budget=0.05")
     with _new_page() as page:
-        page.goto(f"{server}/?{query}")
+        sent = []
+        page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(len(payload))))
+        page.goto(f"{server}/?{query}&values=1")
         _settled(page)
-        assert page.evaluate(CHARTS_AND_ROWS) == [False, False, 3]  # two rows and the perturbation's
-        switch = page.locator(".st-key-values input")
-        for charts in (True, False):
-            switch.focus()
-            page.keyboard.press("Space")
-            page.wait_for_function(f"() => location.search.includes('values=1') === {str(charts).lower()}",
-                                   timeout=60_000)
-            # The reconstructions switched and the run ended; then what else the run drew.
-            page.wait_for_function(f"""() => !document.querySelector('[data-testid="stStatusWidget"]')
-                                       && ({CHARTS_AND_ROWS})()[0] === {str(charts).lower()}""",
-                                   timeout=120_000, polling=250)
-            page.wait_for_timeout(1500)
-            switched = page.evaluate(CHARTS_AND_ROWS)
-            assert switched == ([True, True, 0] if charts else [False, False, 3]), switched
-            page.reload()
-            page.wait_for_function("""() => !document.querySelector('[data-testid="stStatusWidget"]')
-                                       && document.querySelectorAll('[data-testid="stImage"], .main-svg').length > 4""",
-                                   timeout=120_000, polling=250)
-            page.wait_for_timeout(1500)
-            assert page.evaluate(CHARTS_AND_ROWS) == switched
-            switch = page.locator(".st-key-values input")
+        assert page.get_by_text("URL parameter 'values' is no longer needed").count() == 1
+        zooms = page.evaluate(ZOOMS)
+        assert len(zooms) == 4 + 3 + 4 and {zoom for _, zoom in zooms} == {""}, zooms  # three rows
+        frame = page.locator(".zoomable-picture .zp-frame").nth(2)
+        frame.scroll_into_view_if_needed()
+        box = frame.bounding_box()
+        sent.clear()
+        page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.5 * box["height"])
+        page.mouse.down()
+        page.mouse.move(box["x"] + 0.75 * box["width"], box["y"] + 0.7 * box["height"], steps=8)
+        page.mouse.up()
+        zoomed = page.evaluate(ZOOMS)
+        assert len({zoom for _, zoom in zoomed}) == 1 and zoomed[0][1].startswith("scale(4)"), zoomed
+        page.wait_for_timeout(500)
+        assert sent == [], sent  # zooming and hovering are the browser's alone
+
+        sources = page.evaluate("() => [...document.querySelectorAll('.zoomable-picture img')].map(i => i.src)")
+        button = page.locator(".st-key-cmap button", has_text="viridis")
+        button.scroll_into_view_if_needed()
+        button.click()
+        page.wait_for_function("() => location.search.includes('cmap=viridis')", timeout=60_000)
+        _settled(page)
+        page.wait_for_function("(before) => document.querySelector('.zoomable-picture img').src !== before[0]",
+                               arg=sources, timeout=60_000)
+        assert page.evaluate(ZOOMS) == zoomed  # redrawn in the new colours, still zoomed
+        frame.dblclick()
+        assert {zoom for _, zoom in page.evaluate(ZOOMS)} == {""}
         assert page.locator('[data-testid="stException"]').count() == 0
