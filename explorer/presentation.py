@@ -11,8 +11,6 @@ The sizes were measured in Chromium at 1024 x 768, 1280 x 720 and 1920 x 1080
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 __all__ = ["PROJECTOR_TEXT", "SCREEN_TEXT", "FIRST_SCREEN_KEY", "chart_text", "page_style"]

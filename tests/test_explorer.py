@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer import curve_figures, figures, image_bytes
+from explorer import curve_figures, figures
 from explorer import specs as K
 from explorer.spec import parse_query, to_query, widget_value
 from explorer.downloads import arrays_npz, png_zip, slug
