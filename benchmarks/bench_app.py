@@ -24,10 +24,9 @@ recommended parameters, zero-filled + FIRENET + U-Net shown):
    (a second visitor, new browser context), and the bytes received over the websocket.
    Then, on an open page, changes made with the keyboard, each repeated (``--repeats``):
    the floor page's slider moved one step, and the explorer's display-only changes (the
-   error-range slider one step, the next colour map, each row of pictures a fragment; the
-   "Zoom and pixel values" toggle, which switches the pictures to charts and back, each
-   direction reported apart; and on the charts, a zoom box dragged with the mouse), each
-   timed from the key press (or the mouse's release) to the page settled
+   error-range slider one step, the next colour map, each row of pictures a fragment; and
+   a zoom box dragged with the mouse on a reconstruction, which zooms every picture in the
+   browser), each timed from the key press (or the mouse's release) to the page settled
    (the later of its last change of the document and the last "Running" status widget,
    then 1 s with neither). With ``--presets``, ``python -m explorer.talk`` (``make
    talk``) is started, and once its warm-up printed "warming done" every preset is opened
@@ -148,10 +147,10 @@ def server_cold_start(query: dict[str, str], *options: str) -> dict | None:
     return {"healthy": healthy, "metrics_shown": shown}
 
 
-#: What "the first reconstruction drawn" means on the explorer's page: the reconstruction
-#: figure (a keyed plotly chart) or a reconstruction image in the main area.
-FIRST_RECONSTRUCTION = ('[data-testid="stMain"] .st-key-recon_fig .main-svg, '
-                        '[data-testid="stMain"] [data-testid="stImage"] img')
+#: What "the first reconstruction drawn" means on the explorer's page: a picture of the
+#: first screen or of the reconstructions' rows in the main area.
+FIRST_RECONSTRUCTION = ('[data-testid="stMain"] [data-testid="stImage"] img, '
+                        '[data-testid="stMain"] .zoomable-picture img')
 STATUS = '[data-testid="stStatusWidget"]'
 TRIVIAL_PAGE = 'import streamlit as st\n\nst.slider("A number", 0, 10, 5)\n'
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -287,20 +286,22 @@ FLOOR_CHANGE = ("slider step", ('[data-testid="stSlider"] input[type="range"]',)
 #: The explorer's display-only changes (each row of pictures is a fragment with its
 #: option): each a key press on a widget; (name, selectors, keys, openers, names), the
 #: k-th press on the k-th selector with the k-th key and opener (each cycled) and
-#: reported under the k-th name (cycled: the toggle's presses alternate between its two
-#: directions). The colour map's buttons are pressed along the five maps and back, so that
-#: every press picks another map.
+#: reported under the k-th name (cycled: a change whose presses alternate between two
+#: directions reports them apart). The colour map's buttons are pressed along the five
+#: maps and back, so that every press picks another map.
 DISPLAY_CHANGES = (
     ("error-range slider step", ('.st-key-error_max input[type="range"]',), ("ArrowLeft", "ArrowRight"), (None,)),
     ("colour map (next button)", tuple(f".st-key-cmap button >> nth={i}" for i in (1, 2, 3, 4, 3, 2, 1, 0)),
      ("Enter",), (None,)),
-    ("zoom and pixel values toggle", (".st-key-values input",), ("Space",), (None,),
-     ("toggle: pictures -> charts", "toggle: charts -> pictures")),
 )
-#: The zoom itself, on the charts (``values=1``): the first panel's drag area, and the
-#: range of its x axis (in the image's pixels), which a zoom narrows.
-ZOOM_TARGET = '[data-testid="stMain"] .st-key-recon_fig .nsewdrag'
-ZOOMED_RANGE = "() => document.querySelector('.st-key-recon_fig .js-plotly-plot').layout.xaxis.range"
+#: The zoom: the first reconstruction's picture, and the magnification every picture of
+#: the rows shows (1 for the whole picture; None when they differ).
+ZOOM_TARGET = '[data-testid="stMain"] .st-key-reconstruction_pictures_1 .zp-frame'
+MAGNIFICATION = """() => {
+    const scales = [...document.querySelectorAll('.zoomable-picture .zp-image')]
+        .map(image => parseFloat((image.style.transform.match(/scale\\(([0-9.]+)\\)/) || [null, '1'])[1]));
+    return scales.every(scale => scale === scales[0]) ? scales[0] : null;
+}"""
 
 
 def settled_visitor(browser, url: str, first_selector: str) -> tuple:
@@ -337,16 +338,15 @@ def changes(browser, url: str, first_selector: str, plan: tuple, repeats: int) -
 
 
 def zoom_times(browser, url: str, repeats: int) -> list[dict]:
-    """Zooms on the explorer's charts (``url`` with ``values=1``): a box dragged over a
-    third of the first panel, each timed from the mouse's release to the page settled
-    (the zoom is reset by a double click between them, untimed). Plotly zooms in the
-    browser, every linked panel with it; the server is not asked."""
+    """Zooms on the explorer's pictures: a box dragged over a third of the first
+    reconstruction, each timed from the mouse's release to the page settled (the zoom is
+    reset by a double click between them, untimed). The pictures zoom in the browser,
+    every linked one with it; the server is not asked."""
     context, page = settled_visitor(browser, url, ZOOM_TARGET)
     try:
         times = []
         target = page.locator(ZOOM_TARGET).first
         target.scroll_into_view_if_needed()
-        full = page.evaluate(ZOOMED_RANGE)
         for _ in range(repeats):
             box = target.bounding_box()
             left, top = box["x"] + box["width"] / 3, box["y"] + box["height"] / 3
@@ -356,12 +356,12 @@ def zoom_times(browser, url: str, repeats: int) -> list[dict]:
             pressed = page.evaluate("() => performance.now()")
             page.mouse.up()
             times.append(settle(page, pressed))
-            shown = page.evaluate(ZOOMED_RANGE)
-            if not shown or shown[1] - shown[0] > 0.5 * (full[1] - full[0]):
-                raise RuntimeError(f"the drag did not zoom the first panel: its x range is {shown}")
+            magnification = page.evaluate(MAGNIFICATION)
+            if not magnification or magnification < 2:
+                raise RuntimeError(f"the drag did not zoom every picture: magnification {magnification}")
             page.mouse.dblclick(left, top)
             settle(page, page.evaluate("() => performance.now()"))
-        return [{"change": "zoom: a box dragged on the charts", "times": times}]
+        return [{"change": "zoom: a box dragged on a picture", "times": times}]
     finally:
         context.close()
 
@@ -450,7 +450,7 @@ def browser_times(query: dict[str, str], visitors: int = 2, repeats: int = 5,
                     for row in changes(browser, url, selector, plan, repeats):
                         changed.append({"page": name, "load": os.getloadavg()[0], **row})
                     if name == "explorer":
-                        for row in zoom_times(browser, url + "&values=1", repeats):
+                        for row in zoom_times(browser, url, repeats):
                             changed.append({"page": name, "load": os.getloadavg()[0], **row})
                 finally:
                     _stop_server(server)
