@@ -73,7 +73,9 @@ PANELS = r"""
 - **Sampling**: the mask (white = sampled) and the log-magnitude of the image's full
   k-space (Fourier) or sequency (Walsh) coefficients; the achieved sampling rate.
 - **Reconstructions**: ground truth and each method on one colour scale, the absolute
-  error underneath; PSNR, SSIM and relative error under each. All panels zoom together.
+  error underneath; PSNR, SSIM and relative error under each. A box dragged on any
+  picture zooms all of them (double-click: the whole pictures); hovering a pixel shows
+  each picture's value there.
 - **Perturbation** (when one is chosen): the perturbation as an image, how much it
   changed each network's output ($|f(y + e) - f(y)|$), each network's error to the truth
   under it (and how many times its clean error) and its output change per unit of data

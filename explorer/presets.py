@@ -60,7 +60,7 @@ PRESETS: dict[str, Preset] = {
     "detail": Preset(
         "\"Can u see it?\": a small detail",
         "Random ellipses with a faint text detail, multilevel Fourier sampling at 25% "
-        "(the U-Net's training setting). Zoom into the text: all panels zoom together.",
+        "(the U-Net's training setting). Drag a box around the text: every picture zooms to it.",
         {"image": "ellipses_text", "size": 256, "image_seed": 7, "pattern": "multilevel",
          "rate": 0.25, "perturbation": "none",
          "show": (M.ZERO_FILLED, M.FIRENET, M.UNET, M.UNET_FIRENET)},
