@@ -59,8 +59,8 @@ def payload(picture: str, values: str, shape: tuple[int, int], title: str, link:
     if not isinstance(text_size, int) or not 6 <= text_size <= 96:
         raise ValueError(f"text_size: pixels from 6 to 96, got {text_size!r}")
     for name, address in (("picture", picture), ("values", values)):
-        if not address.startswith("/"):
-            raise ValueError(f"{name}: an address on the server (starting with /), got {address!r}")
+        if not address.startswith("/") or address.startswith("//"):  # "//host/..." is another server
+            raise ValueError(f"{name}: an address on the server (a path starting with one /), got {address!r}")
     return {"picture": picture, "values": values, "height": int(shape[0]), "width": int(shape[1]),
             "title": str(title), "link": str(link), "text_size": text_size, "base": base}
 

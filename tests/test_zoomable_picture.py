@@ -81,6 +81,7 @@ def test_a_title_with_markup_travels_as_text():
     (lambda: payload("https://example.org/a.png", "/b.bin", (2, 2), "t", "image", 13),
      "picture: an address on the server"),
     (lambda: payload("/a.png", "javascript:x", (2, 2), "t", "image", 13), "values: an address on the server"),
+    (lambda: payload("//example.org/a.png", "/b.bin", (2, 2), "t", "image", 13), "picture: an address on the server"),
 ])
 def test_what_the_script_cannot_draw_is_refused(call, message):
     with pytest.raises(ValueError, match=message):
