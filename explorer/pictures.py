@@ -55,10 +55,10 @@ def reconstructions(specs: Mapping[str, Spec], settings: Settings, results: Resu
     if not base.has_truth:  # measured data: the row carries its own numbers
         _measured_row(specs, settings, results, base, shown)
         return {METHOD_LABELS[m]: results.main[m].at_depth(view.depth) for m in shown}
-    # A change of a row's option (a widget inside its fragment) reruns that row alone: the
-    # arguments are those of the page's last run, the option is read again from its widget.
     st.caption(ZOOM_HINT)
     truth = results.problems[shown[0]].truth
+    # A change of a row's option (a widget inside its fragment) reruns that row alone: the
+    # arguments are those of the page's last run, the option is read again from its widget.
     with timing.section("reconstructions row"):
         _image_row(specs, settings, results, shown, truth)
         _error_row(specs, settings, results, shown, truth)
