@@ -185,7 +185,10 @@ def test_presentation_mode_is_legible_at_projector_sizes(server):  # noqa: F811 
                 # below), and the rows of pictures' titles and colour bars.
                 assert sum(label["chart"] for label in labels) >= 4, size
                 assert sum(label["text"] in ("image", "|error|", "|change|") for label in labels) >= 3, size
-                assert sum(label["text"].startswith(("|error| ", "change in ")) for label in labels) >= 6, size
+                titles = [label for label in labels if label["text"].startswith(("|error| ", "change in "))
+                          and label["text"] != "|error| shown up to"]  # not the range slider's label
+                assert len(titles) >= 6, size  # the rows' pictures' titles, projector-sized
+                assert all(label["size"] >= PROJECTOR_TEXT for label in titles), (size, titles[:3])
                 assert_legible(found, size)
                 assert len(found["metrics"]) >= 12, size
                 shrunk = [m for m in found["metrics"] if m["value_size"] < m["label_size"]]
