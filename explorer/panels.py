@@ -153,8 +153,8 @@ def _perturbation_pictures(perturbation: np.ndarray, changes: Mapping[str, np.nd
     magnitudes = {name: np.abs(change) for name, change in changes.items()}
     picture_row([Picture(coloured_png(perturbation, shown_range, "gray"), f"{title}, {low:.3g} to {high:.3g}",
                          perturbation),
-                 *(Picture(coloured_png(change, top, ERROR_SCALE), f"change in {name}", change)
-                   for name, change in magnitudes.items())],
+                 *(Picture(coloured_png(magnitude, top, ERROR_SCALE), f"change in {name}", magnitude)
+                   for name, magnitude in magnitudes.items())],
                 [ColourBar(ERROR_SCALE, top, "|change|")], text_size, key="perturbation_pictures")
 
 

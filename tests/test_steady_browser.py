@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, playwright, server  # noqa: F401
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PICTURES, playwright, server  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -142,8 +142,7 @@ def test_a_display_option_redraws_its_own_row_and_keeps_the_address(server):  # 
 
 
 #: JavaScript: each zoomable picture's caption and its image's transform (its zoom).
-ZOOMS = """() => [...document.querySelectorAll('.zoomable-picture')].map(
-    f => [f.querySelector('figcaption').textContent, f.querySelector('.zp-image').style.transform])"""
+ZOOMS = f"() => ({PICTURES})().map(p => [p.title, p.transform])"
 
 
 def test_a_zoom_is_linked_across_the_rows_sends_nothing_and_stays_through_a_colour_map(server):  # noqa: F811
