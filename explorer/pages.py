@@ -24,7 +24,6 @@ from explorer import (
     reconstruction_page,
     sharing,
     sources,
-    sweeps,
 )
 from explorer import specs as K
 from explorer import state as S
@@ -75,6 +74,10 @@ def _paradox() -> None:
 
 
 def _sweeps() -> None:
+    # Imported on this page only: its tables need pandas, whose import (about 0.7 s)
+    # would otherwise fall on every server's first run of any page.
+    from explorer import sweeps
+
     _arrive("sweeps")
 
     st.title("Results of a sweep")

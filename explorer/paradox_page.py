@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 import torch
@@ -231,6 +230,10 @@ def render() -> None:
                      "correct digits": digits,
                      f"K = {K} digits?": "yes" if digits >= K else "no",
                      "x_1": f"{outputs[name][0]:.4e}", "x_2": f"{outputs[name][1]:.4e}"})
+    # pandas is imported here, not with the module, which every page's first run in a
+    # server imports: its import (about 0.7 s) would fall on whichever page opens first.
+    import pandas as pd
+
     # A plain HTML table: the data grid widget costs the browser far more to redraw.
     st.table(pd.DataFrame(rows).set_index("output on (A_n, y_n)"))
     _explain(view, distances, K, n, L)

@@ -1,7 +1,8 @@
 """The server process's settings (``explorer.process.configure``), in a fresh interpreter:
 nothing is changed by importing the module, and configuring it sets one torch thread, the
 short GIL switch interval and freezes the imports' objects out of the garbage collector
-(Streamlit collects every generation after every run)."""
+(Streamlit collects every generation after every run); and the pages' modules leave
+pandas to the pages that draw tables."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,3 +49,13 @@ def test_configure_freezes_the_imports_and_importing_changes_nothing():
     # Later runs freeze what was imported since (make talk configures the process before
     # the page imports plotly), and nothing when nothing was.
     assert found["again"] and found["later"] > 1_000, found
+
+
+@pytest.mark.slow
+def test_the_pages_leave_pandas_to_the_pages_with_tables():
+    # Every page's first run in a server imports explorer.pages; pandas (and pyarrow with
+    # it) took about 0.7 s of it when the paradox and sweeps modules imported it at the top.
+    code = "import sys, explorer.pages; print(json.dumps(sorted(m for m in ('pandas', 'pyarrow') if m in sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", "import json; " + code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
