@@ -303,12 +303,19 @@ def server_and_own_cpu(server: str, seconds: float = 1.0) -> tuple[float, float]
     return server_cpu_seconds(server) - before, own
 
 
-def assert_server_runs(server: str) -> float:
-    """The server computes at least a third of what a busy thread gets; returns that thread's
-    share of a core (the machine's pace, 1 when idle)."""
-    used, own = server_and_own_cpu(server)
-    assert used > own / 3, f"the server used {used:.2f} s of CPU in a second where a busy thread got {own:.2f} s"
-    return own
+def assert_server_runs(server: str, patience: float = 20.0) -> float:
+    """Within ``patience`` seconds, the server computes for a second at least a third of
+    what a busy thread gets; returns that thread's share of a core (the machine's pace, 1
+    when idle). (Once in a full run, on a busy machine, a run showing its Cancel button
+    used 0.10 s of CPU in its first measured second: the test waits for it to compute
+    rather than judging one second.)"""
+    deadline = time.monotonic() + patience
+    while True:
+        used, own = server_and_own_cpu(server)
+        if used > own / 3:
+            return own
+        assert time.monotonic() < deadline, (f"the server used {used:.2f} s of CPU in a second where a busy "
+                                             f"thread got {own:.2f} s, {patience:.0f} s after the run started")
 
 
 def assert_server_goes_idle(server: str, pace: float, within: float = 2.0) -> None:
