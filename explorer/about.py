@@ -78,8 +78,8 @@ PANELS = r"""
   each picture's value there.
 - **Perturbation** (when one is chosen): the perturbation as an image, how much it
   changed each network's output ($|f(y + e) - f(y)|$), each network's error to the truth
-  under it (and how many times its clean error) and its output change per unit of data
-  perturbation.
+  under it (and its change from the unperturbed error) and its change ratio: its relative
+  output change per unit of relative data perturbation.
 - **Convergence**: relative error to the truth and the *certified* relative gap against
   layer, for FIRENET and (when asked) plain and adaptive Chambolle-Pock. Every
   dual-feasible point $z$ gives $D(z) \le F^*$, whichever method produced it, so the best dual

@@ -126,20 +126,23 @@ def perturbation(settings: Settings, results: Results, base: Problem,
         if not changes or variant.display is None:
             return
         _perturbation_pictures(variant.display, changes, variant.title, chart_text(settings.view.present))
-        columns = st.columns(picture_columns(len(rows) + 1))[1:]
+        # Each method's numbers under its change picture, named once above them as in the
+        # reconstructions' row (labels with the method's name ended in "..." at 1280 x 720),
+        # aligned at the bottom so that a name on two lines leaves the numbers in line.
+        columns = st.columns(picture_columns(len(rows) + 1), vertical_alignment="bottom")[1:]
         for column, (name, numbers) in zip(columns, rows):
-            column.metric(f"Output change, {name}", f"{numbers['change']:.4f}",
-                          help="‖f(perturbed) − f(clean)‖ / ‖f(clean)‖")
-            column.metric(f"Error to the truth, {name}", f"{numbers['error']:.4f}",
-                          delta=f"{numbers['error'] - numbers['error_clean']:+.4f} from {numbers['error_clean']:.4f}",
-                          delta_color="off",
-                          help="‖f(perturbed) − x‖ / ‖x‖, and its change from the clean error (a difference, "
-                               "not a ratio: a ratio favours the network whose clean error is larger). FIRENET's "
-                               "stability theorem bounds this error: C₁ σ + C₂ ‖e‖ + depth term.")
+            column.markdown(f"**{name}**")
+            column.metric("Output change", f"{numbers['change']:.4f}", help="‖f(perturbed) − f(clean)‖ / ‖f(clean)‖")
+            column.metric("Error to the truth", f"{numbers['error']:.4f}",
+                          delta=f"{numbers['error'] - numbers['error_clean']:+.4f}", delta_color="off",
+                          help=f"‖f(perturbed) − x‖ / ‖x‖; unperturbed {numbers['error_clean']:.4f}. The delta is "
+                               "the change from the unperturbed error (a difference, not a ratio: a ratio favours "
+                               "the network whose unperturbed error is larger). FIRENET's stability theorem "
+                               "bounds this error: C₁ σ + C₂ ‖e‖ + depth term.")
             if numbers["ratio"] is not None:
-                column.metric(f"Change / perturbation, {name}", f"{numbers['ratio']:.2f}",
-                              help="Output change divided by ‖e‖ / ‖y‖: 1 means the output "
-                                   "moved (relatively) as much as the data.")
+                column.metric("Change ratio", f"{numbers['ratio']:.2f}",
+                              help="Output change divided by the data's, ‖e‖ / ‖y‖: how many times the data's "
+                                   "relative change the output moved; 1 means as much as the data.")
 
 
 def _perturbation_pictures(perturbation: np.ndarray, changes: Mapping[str, np.ndarray], title: str,

@@ -57,10 +57,12 @@ def reconstructions(specs: Mapping[str, Spec], settings: Settings, results: Resu
         return {METHOD_LABELS[m]: results.main[m].at_depth(view.depth) for m in shown}
     st.caption(ZOOM_HINT)
     truth = results.problems[shown[0]].truth
+    detail = variant is not None and variant.pending is None and settings.perturbation.kind == "detail"
     # A change of a row's option (a widget inside its fragment) reruns that row alone: the
     # arguments are those of the page's last run, the option is read again from its widget.
     with timing.section("reconstructions row"):
-        _image_row(specs, settings, results, shown, truth)
+        _image_row(specs, settings, results, shown, truth,
+                   "Ground truth, with the inserted detail" if detail else "Ground truth")
         _error_row(specs, settings, results, shown, truth)
     return _numbers(settings, results, base, variant, shown)
 
@@ -81,14 +83,15 @@ def _measured_row(specs: Mapping[str, Spec], settings: Settings, results: Result
 
 @st.fragment
 def _image_row(specs: Mapping[str, Spec], settings: Settings, results: Results, shown: list[str],
-               truth: np.ndarray) -> None:
-    """The colour map, then the truth and the reconstructions on one colour scale."""
+               truth: np.ndarray, truth_title: str) -> None:
+    """The colour map, then the truth (titled ``truth_title``) and the reconstructions on
+    one colour scale."""
     with timing.section("reconstructions row: pictures"):
         widget("cmap", specs)
         sharing.write_url(specs)
         view = _view(settings)
         scale = (0.0, 1.0)
-        picture_row([Picture(coloured_png(truth, scale, view.cmap), "Ground truth", truth),
+        picture_row([Picture(coloured_png(truth, scale, view.cmap), truth_title, truth),
                      *(Picture(coloured_png(image, scale, view.cmap), title, image)
                        for title, image in _images(results, shown, view.depth).items())],
                     [ColourBar(view.cmap, scale, "image")], chart_text(view.present), key="reconstruction_pictures")
@@ -133,10 +136,9 @@ def _numbers(settings: Settings, results: Results, base: Problem, variant: varia
     depth = view.depth
     images = {METHOD_LABELS[m]: results.main[m].at_depth(depth) for m in shown}
     # One column per image panel, plus a narrow one where the colour bars are, so each
-    # method's numbers sit under its images.
-    columns = st.columns(picture_columns(len(shown) + 1))
-    columns[0].caption("Ground truth" + (" (with the inserted detail)"
-                                         if perturbed and settings.perturbation.kind == "detail" else ""))
+    # method's numbers sit under its images; aligned at the bottom, so that a method's name
+    # on two lines ("FIRENET, paper's 5 x 5" at 1280 x 720) leaves the numbers in line.
+    columns = st.columns(picture_columns(len(shown) + 1), vertical_alignment="bottom")
     for column, method in zip(columns[1:], shown):
         values = compute.metrics(images[METHOD_LABELS[method]], truth)
         delta = None
