@@ -104,9 +104,10 @@ def mask_figure(mask: np.ndarray, kspace_log: np.ndarray, rate: float,
     text_size : int
         Pixels of every text of the figure.
     """
-    titles = _titles([f"Sampling mask ({rate:.1%} sampled)",
-                      "log10 |k-space| of the image" if transform == "fourier"
-                      else "log10 |Walsh coefficients| (sequency order, centred)"], 2, text_size, 0.7)
+    # Short titles: with the sidebar open in a 1024 px window each panel is about 170 px wide.
+    titles = _titles([f"Mask: {rate:.1%} sampled",
+                      "log10 |k-space|" if transform == "fourier" else "log10 |Walsh coefficients|"],
+                     2, text_size, 0.7)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.04, subplot_titles=titles)
     low, high = float(np.min(kspace_log)), max(float(np.max(kspace_log)), float(np.min(kspace_log)) + 1e-6)
     fig.add_trace(_image(mask.astype(np.float32), (0.0, 1.0), "gray", "sampled"), row=1, col=1)

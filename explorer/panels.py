@@ -83,6 +83,9 @@ def sampling(used: Problem, base: Problem, *, text_size: int = DEFAULT_TEXT, cha
                                     used.transform)
         c1.plotly_chart(compute.figure("mask_figure", used.mask, kspace, used.rate,
                                        used.transform, text_size=text_size), key="mask_fig", config=CHART)
+        if used.transform != "fourier":
+            c1.caption("Walsh coefficients in sequency order, centred: the lowest sequencies in the middle, "
+                       "as the mask's.")
     with c2:
         st.metric("Achieved sampling rate", f"{used.rate:.1%}",
                   delta=None if used.rate == base.rate else f"{used.rate - base.rate:+.1%} added",

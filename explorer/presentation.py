@@ -33,13 +33,25 @@ def chart_text(presenting: bool) -> int:
 
 
 #: The page's own style (no user content): less empty space above the title, so the first
-#: screen (title, sentence, two rows of pictures) fits a 1280 x 720 projector.
+#: screen (title, sentence, two rows of pictures) fits a 1280 x 720 projector. Labels wrap
+#: instead of ending in "..."; in a window narrower than 1180 px (1024 x 768 with the
+#: sidebar open: five columns of about 105 px) the numbers are smaller, so that "30.82 dB"
+#: fits its column, and the first screen's pictures shrink to theirs.
 _PAGE_STYLE = """
 <style>
   .block-container, [data-testid="stMainBlockContainer"] { padding-top: 3.6rem; }
   h1 { font-size: 2.1rem !important; padding-top: 0 !important; }
+  [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *, [data-testid="stWidgetLabel"] * {
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  }
+  @media (max-width: 1180px) {
+    [data-testid="stMetricValue"], [data-testid="stMetricValue"] > div { font-size: 1.4rem; }
+    .FIRST_SCREEN [data-testid="stImageContainer"], .FIRST_SCREEN [data-testid="stImageContainer"] img {
+      max-width: 100%; height: auto;
+    }
+  }
 </style>
-"""
+""".replace("FIRST_SCREEN", f"st-key-{FIRST_SCREEN_KEY}")
 
 #: Presentation mode: larger type, pictures that grow with the window, labels that wrap
 #: instead of ending in "...".

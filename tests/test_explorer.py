@@ -415,7 +415,7 @@ def test_the_curves_download_as_csv():
 
 
 def test_presentation_text_is_projector_sized_and_titles_wrap_to_their_panels():
-    from explorer.chart_style import NARROWEST_CHART
+    from explorer.chart_style import NARROWEST_CHART, wrap
     from explorer.presentation import PROJECTOR_TEXT
 
     fig = figures.mask_figure(np.ones((8, 8), bool), np.zeros((8, 8)), 0.25, "walsh", text_size=PROJECTOR_TEXT)
@@ -424,7 +424,11 @@ def test_presentation_text_is_projector_sized_and_titles_wrap_to_their_panels():
     # Each line of a subplot title fits its panel at the narrowest chart (0.56 em a character).
     panel = NARROWEST_CHART * 0.7 / 2
     lines = [line for a in fig.layout.annotations for line in a.text.split("<br>")]
-    assert len(lines) > 2  # the Walsh title is wrapped
+    assert len(lines) >= 2
     assert all(len(line) * 0.56 * PROJECTOR_TEXT <= panel or " " not in line for line in lines), lines
+    # A title longer than its panel is broken into lines that each fit it.
+    long = wrap("log10 |Walsh coefficients| in sequency order, centred", width=panel, text_size=PROJECTOR_TEXT)
+    assert long.count("<br>") >= 1
+    assert all(len(line) * 0.56 * PROJECTOR_TEXT <= panel for line in long.split("<br>")), long
     # The top margin holds the tallest title.
     assert fig.layout.margin.t >= max(a.text.count("<br>") + 1 for a in fig.layout.annotations) * PROJECTOR_TEXT

@@ -8,7 +8,8 @@ entries, colour-bar texts and subplot titles. No two overlap, none is cut (wider
 box, or ending in an ellipsis), none lies outside its chart, every chart text is at least
 ``PROJECTOR_TEXT`` pixels, every metric value is at least as large as its label, and each
 row of first-screen pictures spans at least 30 % of the window's width, wider at
-1920 x 1080 than at 1280 x 720. Screenshots and the measured sizes
+1920 x 1080 than at 1280 x 720. Out of presentation mode, with the sidebar open, the same
+sizes show no overlapping or cut label either, and the methods' numbers in line. Screenshots and the measured sizes
 (``presentation_pictures.json``) are kept in
 ``test-artifacts/`` for a human to look at.
 """
@@ -19,7 +20,7 @@ import json
 
 import pytest
 
-from explorer.presentation import PROJECTOR_TEXT
+from explorer.presentation import PROJECTOR_TEXT, SCREEN_TEXT
 from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, playwright, server  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -105,11 +106,11 @@ MEASURE = r"""
 """
 
 
-def open_presentation(browser, url: str, width: int, height: int):
-    """The default page in presentation mode at ``width`` x ``height``, computed, with the
-    folded panel that holds a chart (the sampling mask) opened."""
+def open_presentation(browser, url: str, width: int, height: int, *, present: bool = True):
+    """The default page in presentation mode (or not, with the sidebar open) at ``width`` x
+    ``height``, computed, with the folded panel that holds a chart (the sampling mask) opened."""
     page = browser.new_page(viewport={"width": width, "height": height})
-    page.goto(f"{url}/?present=1")
+    page.goto(f"{url}/?present=1" if present else url)
     state = """() => ({running: !!document.querySelector('[data-testid="stStatusWidget"]'),
                        pictures: document.querySelectorAll('.st-key-first_screen [data-testid="stImage"] img').length,
                        search: !!document.querySelector('.st-key-run_attack button')})"""
@@ -135,16 +136,16 @@ def open_presentation(browser, url: str, width: int, height: int):
     return page
 
 
-def assert_legible(found: dict, size: str) -> None:
+def assert_legible(found: dict, size: str, *, chart_text: int = PROJECTOR_TEXT) -> None:
     """No label of ``found`` (what :data:`MEASURE` found) overlaps another, is cut or lies
-    outside its chart, and every chart text is at least ``PROJECTOR_TEXT`` pixels."""
+    outside its chart, and every chart text is at least ``chart_text`` pixels."""
     labels = found["labels"]
     assert not found["overlaps"], (size, found["overlaps"][:6])
     cut = [label["text"] for label in labels if label["cut"]]
     assert not cut, (size, cut)
     outside = [label["text"] for label in labels if label["outside"]]
     assert not outside, (size, outside)
-    small = [(label["text"], label["size"]) for label in labels if label["chart"] and label["size"] < PROJECTOR_TEXT]
+    small = [(label["text"], label["size"]) for label in labels if label["chart"] and label["size"] < chart_text]
     assert not small, (size, small[:10])
 
 
@@ -210,6 +211,34 @@ def test_presentation_mode_is_legible_at_projector_sizes(server):  # noqa: F811 
             (ARTIFACTS / f"presentation_{mode}.json").write_text(json.dumps(measured, indent=1))
     # On the widest window the pictures grow with it.
     assert picture_widths[1920] > 1.3 * picture_widths[1280], picture_widths
+
+
+def test_the_page_on_a_screen_cuts_no_label(server):  # noqa: F811 (fixture)
+    """Out of presentation mode, with the sidebar open, at the same sizes: no label overlaps
+    another or is cut (the perturbation's numbers were labelled "Output change, FI..." at
+    1280 x 720 and their values cut at 1024 x 768), and the methods' numbers sit in line."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for width, height in VIEWPORTS:
+                page = open_presentation(browser, server, width, height, present=False)
+                page.screenshot(path=str(ARTIFACTS / f"screen_{width}x{height}.png"))
+                found = page.evaluate(MEASURE)
+                # The tops of the numbers' labels, row by row: one top per row of numbers.
+                tops = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stMetricLabel"]')]
+                    .filter(l => !l.closest('[data-testid="stExpander"]'))
+                    .map(l => [l.textContent.trim(), Math.round(l.getBoundingClientRect().top)])""")
+                page.close()
+                size = f"{width} x {height}, on a screen"
+                assert sum(label["chart"] for label in found["labels"]) >= 4, size
+                assert len(found["metrics"]) >= 12, size
+                assert_legible(found, size, chart_text=SCREEN_TEXT)
+                for name in ("PSNR", "SSIM", "Relative error", "Output change", "Error to the truth", "Change ratio"):
+                    in_row = {top for label, top in tops if label == name}
+                    assert len([label for label, _ in tops if label == name]) >= 3, (size, name, tops)
+                    assert max(in_row) - min(in_row) <= 2, (size, name, sorted(in_row))
+        finally:
+            browser.close()
 
 
 def test_the_convergence_page_is_legible_at_projector_sizes(server):  # noqa: F811 (fixture)
