@@ -38,19 +38,20 @@ def method_colour(name: str) -> str:
 def log_axis(values: Sequence[float]) -> dict[str, Any]:
     """Properties of a log axis over ``values`` whose labels are whole numbers.
 
-    Over a decade or more: a label at every power of ten, unlabelled minor ticks between.
-    Within less than a decade plotly would label the digits 2 ... 9 alone ("9 8 7 ... 2");
-    here the 1-2-5 values inside (or every digit's value when fewer than two fall inside)
-    are labelled in full.
+    Over three powers of ten or more: a label at every power of ten, unlabelled minor ticks
+    between. Over fewer, a power or two alone left most of a curve unlabelled (a relative
+    error from 1 down to 0.035 read "1" and "10^-1" only), and within a decade plotly would
+    label the digits 2 ... 9 alone ("9 8 7 ... 2"): there the 1-2-5 values inside (or every
+    digit's value when fewer than two fall inside) are labelled in full.
     """
     positive = [float(v) for v in values if v is not None and math.isfinite(v) and v > 0]
     axis: dict[str, Any] = {"type": "log", "exponentformat": "power"}
     if not positive:
         return axis
     low, high = min(positive), max(positive)
-    if high >= 10 * low:
-        return {**axis, "dtick": 1, "minor": dict(dtick="D1", ticks="outside", ticklen=3, showgrid=False)}
     decades = range(math.floor(math.log10(low)), math.floor(math.log10(high)) + 2)
+    if sum(low <= 10.0**k <= high for k in decades) >= 3:
+        return {**axis, "dtick": 1, "minor": dict(dtick="D1", ticks="outside", ticklen=3, showgrid=False)}
     ticks: list[float] = []
     for digits in ((1, 2, 5), range(1, 10)):
         ticks = [float(f"{m}e{k}") for k in decades for m in digits if low <= float(f"{m}e{k}") <= high]
@@ -58,7 +59,17 @@ def log_axis(values: Sequence[float]) -> dict[str, Any]:
             break
     if len(ticks) < 2:
         ticks = [float(f"{low:.2g}"), float(f"{high:.2g}")]
-    return {**axis, "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
+    return {**axis, "tickvals": ticks, "ticktext": [_tick_text(t) for t in ticks]}
+
+
+def _tick_text(value: float) -> str:
+    """``value`` in full between 0.001 and 10,000 ("0.05"), else as m x 10^k."""
+    if 1e-3 <= value < 1e4:
+        return f"{value:g}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    power = f"10<sup>{int(exponent)}</sup>"
+    return power if mantissa == "1" else f"{mantissa}×{power}"
 
 
 def _layout(fig: go.Figure, entries: list[str], titles: Sequence[str], text_size: int, *, plot_height: int) -> None:

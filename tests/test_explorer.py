@@ -188,12 +188,19 @@ def test_a_method_has_one_colour_in_every_convergence_panel():
 
 
 def test_log_axes_label_whole_values_not_lone_digits():
-    # Within a decade: 1-2-5 values labelled in full (plotly alone labels "2 ... 9").
+    # Within a decade: 1-2-5 values labelled in full (plotly alone labels "2 ... 9"), or
+    # every digit's where fewer than two 1-2-5 values lie inside.
     assert curve_figures.log_axis([0.012, 0.021, 0.035]) == {
         "type": "log", "exponentformat": "power", "tickvals": [0.02, 0.03], "ticktext": ["0.02", "0.03"]}
     assert curve_figures.log_axis([0.011, 0.05])["ticktext"] == ["0.02", "0.05"]
     assert curve_figures.log_axis([0.03, 0.09])["ticktext"] == ["0.03", "0.04", "0.05", "0.06", "0.07", "0.08", "0.09"]
-    # Over decades: powers of ten only, minor ticks unlabelled.
+    # Over one or two powers of ten: the 1-2-5 values (the curve is labelled where it ends).
+    assert curve_figures.log_axis([0.035, 1.0])["ticktext"] == ["0.05", "0.1", "0.2", "0.5", "1"]
+    assert curve_figures.log_axis([2e-5, 1e-3])["tickvals"] == [2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3]
+    assert curve_figures.log_axis([2e-5, 1e-3])["ticktext"][:3] == [
+        "2×10<sup>-5</sup>", "5×10<sup>-5</sup>", "10<sup>-4</sup>"]
+    # Over three powers of ten or more: powers of ten only, minor ticks unlabelled.
+    assert curve_figures.log_axis([0.005, 1.0])["dtick"] == 1
     wide = curve_figures.log_axis([1e-6, 0.3])
     assert wide["dtick"] == 1 and wide["minor"]["dtick"] == "D1" and "tickvals" not in wide
     assert curve_figures.log_axis([0.0, float("nan")]) == {"type": "log", "exponentformat": "power"}
