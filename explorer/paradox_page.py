@@ -16,6 +16,7 @@ import torch
 
 from explorer import state as S
 from explorer.charts import CHART
+from explorer.curve_figures import log_axis
 
 # solver.paradox and solver.lista are imported where this page uses them: they bring in
 # scipy (about a second of a cold start), which the other pages do not need.
@@ -103,16 +104,17 @@ def band_figure(view, distances: dict, K: int, n: int) -> go.Figure:
     figure.add_trace(go.Scatter(
         x=[x_low, 2.0**-n, 2.0**-n, x_low], y=[y_low, y_low, y_high, y_high], mode="lines", fill="toself",
         fillcolor="rgba(255, 193, 7, 0.18)", line={"width": 0}, hoverinfo="skip",
-        name=f"inputs within 2^-{n} of (A, y)"))
+        name=f"inputs within 2<sup>-{n}</sup> of (A, y)"))
     figure.add_trace(go.Scatter(
         x=path_x[keep], y=np.maximum(path_y[keep], floor), mode="lines", line={"color": "black", "width": 2},
-        name="minimiser of A + t (A_n - A)",
+        name="minimiser of A + t (A<sub>n</sub> − A)",
         hovertemplate="input distance %{x:.3e}<br>minimiser's distance %{y:.3e}<extra></extra>"))
     for digits, dash in ((K, "solid"), (K - 1, "dash"), (K - 2, "dot")):
         level = 10.0**-digits
         figure.add_trace(go.Scatter(
             x=[x_low, x_high], y=[level, level], mode="lines+text", line={"color": "#555", "dash": dash, "width": 1},
-            text=["", f"{digits} digit{'' if digits == 1 else 's'} (10^-{digits})" if digits > 0 else "0 digits (1)"],
+            text=["", f"{digits} digit{'' if digits == 1 else 's'} (10<sup>-{digits}</sup>)" if digits > 0
+                  else "0 digits (1)"],
             textposition="top left", hoverinfo="skip", showlegend=False))
     for name in ("lista", "input_minimiser", "firenet", "hedging"):  # the x over LISTA's square
         if name not in distances:
@@ -123,8 +125,9 @@ def band_figure(view, distances: dict, K: int, n: int) -> go.Figure:
                     "line": {"width": 2.5, "color": _COLOURS[name]}},
             hovertemplate=f"{_NAMES[name]}<br>distance %{{y:.4e}}<extra></extra>"))
     figure.update_layout(
-        xaxis={"type": "log", "title": "distance of the input from (A, y):  ||A' - A||",
-               "range": [math.log10(x_low), math.log10(x_high)], "exponentformat": "power"},
+        # Its powers of ten labelled, not the digits 2 and 5 between them alone.
+        xaxis={**log_axis([x_low, x_high]), "title": "distance of the input from (A, y):  ‖A′ − A‖",
+               "range": [math.log10(x_low), math.log10(x_high)]},
         yaxis={"type": "log", "title": "distance to the minimisers of (A, y)",
                "range": [math.log10(y_low), math.log10(y_high)], "exponentformat": "power"},
         height=470, margin={"l": 70, "r": 20, "t": 30, "b": 60},
@@ -176,6 +179,12 @@ def _digit_text(distance: float) -> str:
     return str(correct_digits(distance))
 
 
+def _tex(value: float, digits: int) -> str:
+    """``value`` in LaTeX with ``digits`` significant digits: ``3.37 \\times 10^{-7}``."""
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+
+
 def render() -> None:
     """Draw the paradox page."""
     from solver.paradox import correct_digits
@@ -184,19 +193,19 @@ def render() -> None:
     st.title("The paradox, computed")
     st.markdown(
         "**Claim (the paper's Theorem 1):** for the square-root LASSO given to n bits, no algorithm, "
-        "even randomised, computes a minimiser to K correct digits on the whole class; K - 1 digits "
-        "can be computed. Below, the authors' instance: two inputs that agree to 2^-n, with minimisers "
-        "3 x 10^-K apart.")
+        "even randomised, computes a minimiser to K correct digits on the whole class; K − 1 digits "
+        "can be computed. Below, the authors' instance: two inputs that agree to $2^{-n}$, with minimisers "
+        "$3 \\times 10^{-K}$ apart.")
     for note in S.memory().paradox_url_notes:
         st.info(note)
 
     left, middle, right = st.columns(3)
     with left:
         K = st.select_slider("K: digits asked for", options=K_OPTIONS, key=_KEYS["K"],
-                             help="The two minimisers are about 3 x 10^-K apart.")
+                             help="The two minimisers are about $3 \\times 10^{-K}$ apart.")
     with middle:
         n = st.select_slider("n: input precision (bits)", options=N_OPTIONS, key=_KEYS["n"],
-                             help="The algorithm sees A and y only to within 2^-n.")
+                             help="The algorithm sees A and y only to within $2^{-n}$.")
     with right:
         L = st.select_slider("L: LISTA's training-set size", options=L_OPTIONS, key=_KEYS["L"],
                              help="Samples of the authors' training set (the paper: 8,000).")
@@ -214,28 +223,28 @@ def render() -> None:
 
     st.plotly_chart(band_figure(view, distances, K, n), config=CHART, key="paradox_band")
     st.caption(
-        f"The black line: the minimiser of the inputs between (A, y) and (A_n, y_n). It stays on "
-        f"(A, y)'s minimiser until halfway (||A' - A|| = {view.input_gap / 2:.2e}), then jumps by "
-        f"{view.distances['input_minimiser']:.2e}, inside the shaded band of inputs within 2^-{n} = "
-        f"{2.0**-n:.2e} of (A, y). The markers: each method's output on (A_n, y_n), measured against "
-        f"(A, y)'s minimiser. Below the solid line: K = {K} correct digits.")
+        f"The black line: the minimiser of the inputs between $(A, y)$ and $(A_n, y_n)$. It stays on "
+        f"$(A, y)$'s minimiser until halfway ($\\|A' - A\\| = {_tex(view.input_gap / 2, 3)}$), then jumps by "
+        f"${_tex(view.distances['input_minimiser'], 3)}$, inside the shaded band of inputs within "
+        f"$2^{{-{n}}} = {_tex(2.0**-n, 3)}$ of $(A, y)$. The markers: each method's output on $(A_n, y_n)$, "
+        f"measured against $(A, y)$'s minimiser. Below the solid line: K = {K} correct digits.")
 
     rows = []
     for name in ("firenet", "lista", "hedging", "input_minimiser"):
         if name not in distances:
             continue
         digits = correct_digits(distances[name])
-        rows.append({"output on (A_n, y_n)": _NAMES[name] + (f", L = {L:,}" if name == "lista" else ""),
+        rows.append({"output on (Aₙ, yₙ)": _NAMES[name] + (f", L = {L:,}" if name == "lista" else ""),
                      "distance to the minimisers of (A, y)": f"{distances[name]:.4e}",
                      "correct digits": digits,
                      f"K = {K} digits?": "yes" if digits >= K else "no",
-                     "x_1": f"{outputs[name][0]:.4e}", "x_2": f"{outputs[name][1]:.4e}"})
+                     "x₁": f"{outputs[name][0]:.4e}", "x₂": f"{outputs[name][1]:.4e}"})
     # pandas is imported here, not with the module, which every page's first run in a
     # server imports: its import (about 0.7 s) would fall on whichever page opens first.
     import pandas as pd
 
     # A plain HTML table: the data grid widget costs the browser far more to redraw.
-    st.table(pd.DataFrame(rows).set_index("output on (A_n, y_n)"))
+    st.table(pd.DataFrame(rows).set_index("output on (Aₙ, yₙ)"))
     _explain(view, distances, K, n, L)
     _warm_cache()
 
@@ -260,28 +269,28 @@ def _explain(view, distances: dict, K: int, n: int, L: int) -> None:
     a1, a2 = view.exact.row
     firenet_digits = _digit_text(distances["firenet"])
     firenet_off = float(np.linalg.norm(view.outputs["firenet"] - view.outputs["hedging"]))
-    firenet_text = (f"FIRENET lands on it ({firenet_digits} digits; {firenet_off:.1e} from the halfway point: "
-                    f"it splits the mass between x_1 and x_2, its 30 restarts of 50 steps do not resolve "
-                    f"a raise of 2^-{n + 1})" if firenet_off < 0.01 * gap else
+    firenet_text = (f"FIRENET lands on it ({firenet_digits} digits; ${_tex(firenet_off, 2)}$ from the halfway "
+                    f"point: it splits the mass between $x_1$ and $x_2$, its 30 restarts of 50 steps do not "
+                    f"resolve a raise of $2^{{-{n + 1}}}$)" if firenet_off < 0.01 * gap else
                     f"FIRENET gets {firenet_digits} digits")
     lista_text = ""
     if "lista" in distances:
         learned = abs(distances["lista"] - gap) < 0.01 * gap
-        lista_text = (f" LISTA, trained on L = {L:,} samples of (A_n, y_n)'s problem, is "
-                      f"{distances['lista']:.3e} away ({_digit_text(distances['lista'])} digits)"
-                      + (": it returns the minimiser of that problem, the full jump away from (A, y)'s."
+        lista_text = (f" LISTA, trained on L = {L:,} samples of $(A_n, y_n)$'s problem, is "
+                      f"${_tex(distances['lista'], 4)}$ away ({_digit_text(distances['lista'])} digits)"
+                      + (": it returns the minimiser of that problem, the full jump away from $(A, y)$'s."
                          if learned else "."))
     st.markdown(
-        f"**Measured here.** (A, y) raises the first row's entry 1, (A_n, y_n) entry 2: "
-        f"||A_n - A|| = {view.input_gap:.3e} <= 2^-{n}, y_n = y. Their minimisers (closed form, checked "
-        f"against a convex solver in the tests) are {gap:.3e} apart, so every output is at least "
-        f"{gap / 2:.3e} > 10^-{K} from one of them: no map of the n-bit input gets K = {K} digits on both. "
-        f"The halfway point gets K - 1 = {K - 1} on both. {firenet_text}.{lista_text}")
+        f"**Measured here.** $(A, y)$ raises the first row's entry 1, $(A_n, y_n)$ entry 2: "
+        f"$\\|A_n - A\\| = {_tex(view.input_gap, 4)} \\le 2^{{-{n}}}$, $y_n = y$. Their minimisers (closed form, "
+        f"checked against a convex solver in the tests) are ${_tex(gap, 4)}$ apart, so every output is at least "
+        f"${_tex(gap / 2, 4)} > 10^{{-{K}}}$ from one of them: no map of the n-bit input gets K = {K} digits on "
+        f"both. The halfway point gets K − 1 = {K - 1} on both. {firenet_text}.{lista_text}")
     st.markdown(
         "**Stated, not computed here** (the paper's Theorem 1, proved in its SI Appendix): that this "
         "holds for every n and for randomised algorithms (none is right to K digits with probability "
-        "> 1/2); that K - 1 digits can be computed, but a network computing them needs arbitrarily many "
-        "training samples; that K - 2 digits can be computed from at most L samples. The page shows one "
+        "$> 1/2$); that K − 1 digits can be computed, but a network computing them needs arbitrarily many "
+        "training samples; that K − 2 digits can be computed from at most L samples. The page shows one "
         "pair of inputs for each (K, n) of the paper's Table 1, not the whole class.")
     tau, sigma = authors_steps(view.inexact.A)
     norm = float(np.linalg.norm(view.inexact.A, 2))
@@ -295,4 +304,4 @@ def _explain(view, distances: dict, K: int, n: int, L: int) -> None:
         f"run also uses the authors' steps $\\tau = \\sigma = {tau:.4f}$, for which $\\tau\\sigma\\|A\\|^2 = "
         f"{tau * sigma * norm**2:.3g}$ (Chambolle-Pock's convergence proof asks for $< 1$).")
     st.caption("Table 1 in full: `python -m solver.reproduce paradox --shipped` (or without --shipped to "
-               "train the networks again). Correct digits: the largest k with distance <= 10^-k.")
+               "train the networks again). Correct digits: the largest k with distance $\\le 10^{-k}$.")
