@@ -282,13 +282,15 @@ def _slope_table(curves: Mapping[str, Mapping[str, Any]], truth_norm: float | No
             intercept, slope = error_slope(sizes, errors)
         except ValueError:  # e.g. every perturbation of size 0 (a search that never moved)
             continue
-        rows.append({"network": name.removesuffix(", worst case"), "error, clean": curve["clean_error"],
-                     "error, largest e": errors[-1], "a": intercept, "slope b (cf. C2)": slope})
+        rows.append({"network": name.removesuffix(", worst case"), "error, clean": f"{curve['clean_error']:.3g}",
+                     "error, largest ‖e‖": f"{errors[-1]:.3g}", "a": f"{intercept:.3g}",
+                     "slope b (cf. C₂)": f"{slope:.3g}"})
     if not rows:
         st.caption("No error to the truth here (measured data have none): the plot shows the output change.")
         return
-    st.dataframe(rows, hide_index=True, column_config={
-        k: st.column_config.NumberColumn(format="%.3g") for k in rows[0] if k != "network"})
+    # A plain table, whose columns share its width: in the data grid the slope, the column
+    # this table is for, lay beyond the panel's edge at 1280 x 720.
+    st.table(rows, hide_index=True)
     st.caption("Fit: error $= a + b\\|e\\|$ (least squares over the clean point and the worst cases). Errors and "
                f"$\\|e\\|$ are Euclidean norms over all pixels and measurements ($\\|x\\| = {truth_norm:.3g}$).")
 
@@ -307,12 +309,12 @@ def _kernel_panel(base: Problem, settings: Settings, names: tuple[str, ...]) -> 
     c_pic.image(compute.figure("image_png", np.abs(difference), (0.0, top)),
                 caption=f"|x' - x|: a faint text (contrast {variants.KERNEL_DETAIL_CONTRAST:g}) less what the "
                         f"mask measures, scaled to {top:.3g}", width=180)
-    rows = [{"network": label, "bound": b["bound"], "‖f(Ax) − f(Ax′)‖ / ‖A(x − x′)‖": b["quotient"],
-             "err(x)": b["error"], "err(x')": b["error_other"]} for label, b in bounds.items()]
+    rows = [{"network": label, "bound": f"{b['bound']:.3g}",
+             "‖f(Ax) − f(Ax′)‖ / ‖A(x − x′)‖": f"{b['quotient']:.3g}", "err(x)": f"{b['error']:.3g}",
+             "err(x')": f"{b['error_other']:.3g}"} for label, b in bounds.items()]
     first = next(iter(bounds.values()))
     with c_table:
-        st.dataframe(rows, hide_index=True, column_config={
-            k: st.column_config.NumberColumn(format="%.3g") for k in rows[0] if k != "network"})
+        st.table(rows, hide_index=True)  # plain, as the slope table: every column within the panel
         st.caption(
             f"$\\|x - x'\\| = {first['distance']:.3g}$ while $\\|A(x - x')\\| = {first['data_distance']:.3g}$: the mask "
             "hardly measures the detail. A map that recovers both images has local Lipschitz constant at least "

@@ -80,9 +80,9 @@ def render() -> None:
     timing.mark("page")
 
     # Folded, and drawn only while open (opening it reruns the page from the caches): its
-    # chart and tables load the browser's chart and table libraries (about 5 MB of
-    # script), which cost every visitor 2-3 s of a new page's loading, unseen 1,500 px
-    # down. A requested computation opens it, so that its progress is seen.
+    # chart loads the browser's chart library (with the data grid its tables used then,
+    # about 5 MB of script, which cost every visitor 2-3 s of a new page's loading,
+    # unseen 1,500 px down). A requested computation opens it, so that its progress is seen.
     if state.memory().stability_request:
         st.session_state["stability_open"] = True
     stability = st.expander("Stability against perturbation size: worst cases, random noise and the kernel "
