@@ -31,11 +31,15 @@ from explorer.specs import METHOD_LABELS
 from explorer.text import plain
 from explorer.widgets import widget
 from explorer.zoomable_picture import zoomable_picture
+from solver.mask_files import MAX_MASK_BYTES
 from solver.methods import FIRENET, METHODS, UNET, ZERO_FILLED
 from solver.problem import Problem
 from solver.trace import certify
+from solver.uploads import MAX_UPLOAD_BYTES
 
 __all__ = [
+    "IMAGE_UPLOAD_MB",
+    "MASK_UPLOAD_MB",
     "advanced_controls",
     "checked_advanced",
     "first_screen",
@@ -52,7 +56,12 @@ __all__ = [
     "with_phase",
 ]
 
-# Characters that markdown (and Streamlit's :emoji: and :color[] syntax) would interpret.
+#: The image and mask uploaders' limits in MiB, as Streamlit states them under each: the
+#: files' own limits, so that a file too big is refused before it is sent rather than
+#: after (Streamlit's default said 200 MB). k-space keeps the default: a fastMRI HDF5 file
+#: holds a whole volume, and only its slice is limited.
+IMAGE_UPLOAD_MB = -(-MAX_UPLOAD_BYTES // 2**20)
+MASK_UPLOAD_MB = -(-MAX_MASK_BYTES // 2**20)
 
 #: Width of the pictures of the no-truth panels (as on the first screen).
 _WIDTH = 200
@@ -102,7 +111,7 @@ def mask_controls() -> None:
     ss = st.session_state
     memory = state.memory()
     uploaded = st.file_uploader(
-        "Mask file (PNG or NPY)", type=["png", "npy"], key="mask_file",
+        "Mask file (PNG or NPY)", type=["png", "npy"], key="mask_file", max_upload_size=MASK_UPLOAD_MB,
         help="Boolean, 0/1 or 0/255; centred (DC in the middle) or not (detected); a 1-D "
              "line mask samples whole columns. For the published Walsh order the file is "
              "read in plain sequency order. Used with every method.")

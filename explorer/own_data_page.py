@@ -55,6 +55,7 @@ def _image_section() -> None:
     st.subheader("Image")
     uploaded = st.file_uploader(
         "PNG, JPEG or NPY (2-D array)", type=["png", "jpg", "jpeg", "npy"], key="upload_file",
+        max_upload_size=own_data.IMAGE_UPLOAD_MB,
         help="Colour images are converted to gray, values scaled to [0, 1] and the image "
              "resized to N x N; you are told when that happens.")
     upload = uploads.accept(uploaded)

@@ -110,6 +110,10 @@ def test_uploaded_mask_is_used_by_every_method_and_a_bad_one_changes_nothing(pha
     # The fastMRI/numpy habit: an uncentred (plain fft2 order) 0/255 PNG, radial lines.
     centred = make_mask("radial", N, 0.2, seed=0)
     open_page(at, "own_data")  # the uploaders are on the own-data page
+    # The image's and the mask's uploaders state the files' own limits (MiB), not
+    # Streamlit's 200 MB; k-space keeps it (a fastMRI file holds a whole volume).
+    limits = {u.key: u.proto.max_upload_size_mb for u in at.file_uploader}
+    assert limits == {"upload_file": 129, "mask_file": 16, "kspace_file": 200}
     at.file_uploader(key="mask_file").upload("radial.png", png(np.fft.ifftshift(centred).astype(np.uint8) * 255),
                                               "image/png").run()
     ok(at)
