@@ -45,7 +45,8 @@ _PAGE_STYLE = """
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   }
   @media (max-width: 1180px) {
-    [data-testid="stMetricValue"], [data-testid="stMetricValue"] > div { font-size: 1.4rem; }
+    [data-testid="stMetricValue"], [data-testid="stMetricValue"] > div,
+    [data-testid="stMetricValue"] p { font-size: 1.4rem; }
     .FIRST_SCREEN [data-testid="stImageContainer"], .FIRST_SCREEN [data-testid="stImageContainer"] img {
       max-width: 100%; height: auto;
     }
@@ -73,7 +74,8 @@ _PRESENTING_STYLE = """
   }
   .FIRST_SCREEN [data-testid="stCaptionContainer"],
   .FIRST_SCREEN [data-testid="stImageCaption"] { font-size: 1rem; }
-  [data-testid="stMetricValue"], [data-testid="stMetricValue"] > div { font-size: 2.2rem !important; }
+  [data-testid="stMetricValue"], [data-testid="stMetricValue"] > div,
+  [data-testid="stMetricValue"] p { font-size: 2.2rem !important; }
   [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] p { font-size: 1.05rem !important; }
   [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *, [data-testid="stWidgetLabel"] *,
   [data-testid="stExpander"] summary *, [data-testid="stPageLink"] * {

@@ -6,7 +6,7 @@ the browser: metric labels, values and deltas, headings, captions, widget and ex
 labels, page links, the pictures' titles and colour bars, and the charts' titles, axis titles, tick labels, legend
 entries, colour-bar texts and subplot titles. No two overlap, none is cut (wider than its
 box, or ending in an ellipsis), none lies outside its chart, every chart text is at least
-``PROJECTOR_TEXT`` pixels, every metric value is at least as large as its label, and each
+``PROJECTOR_TEXT`` pixels, every metric value's text is at least 1.5 times its label's, and each
 row of first-screen pictures spans at least 30 % of the window's width, wider at
 1920 x 1080 than at 1280 x 720. Out of presentation mode, with the sidebar open, the same
 sizes show no overlapping or cut label either, and the methods' numbers in line. Screenshots and the measured sizes
@@ -96,7 +96,11 @@ MEASURE = r"""
   const metrics = [...main.querySelectorAll('[data-testid="stMetric"]')].filter(m => shown(m)).map(m => {
     const label = m.querySelector('[data-testid="stMetricLabel"] p') || m.querySelector('[data-testid="stMetricLabel"]');
     const value = m.querySelector('[data-testid="stMetricValue"]');
-    const size = el => Math.max(...[el, ...el.querySelectorAll('*')].map(e => parseFloat(getComputedStyle(e).fontSize)));
+    // The size of the text itself: that of the elements holding its characters (an
+    // element's own size does not reach a child that sets another).
+    const size = el => Math.max(...[el, ...el.querySelectorAll('*')]
+      .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+      .map(e => parseFloat(getComputedStyle(e).fontSize)));
     return {label: label.textContent.trim(), label_size: size(label), value_size: size(value)};
   });
   const pictures = [...document.querySelectorAll('.st-key-first_screen [data-testid="stImage"] img')].filter(img => shown(img, false))
@@ -192,7 +196,9 @@ def test_presentation_mode_is_legible_at_projector_sizes(server):  # noqa: F811 
                 assert all(label["size"] >= PROJECTOR_TEXT for label in titles), (size, titles[:3])
                 assert_legible(found, size)
                 assert len(found["metrics"]) >= 12, size
-                shrunk = [m for m in found["metrics"] if m["value_size"] < m["label_size"]]
+                # Numbers well above their labels (values at 25 px over labels at 21 px read as
+                # one size from the back of a room).
+                shrunk = [m for m in found["metrics"] if m["value_size"] < 1.5 * m["label_size"]]
                 assert not shrunk, (size, shrunk[:5])
                 picture_rows = rows(found["pictures"])
                 assert [len(row) for row in picture_rows] == [4, 4], (size, found["pictures"])
