@@ -102,7 +102,8 @@ def sidebar(specs: Mapping[str, Spec], patterns: Mapping[str, Any]) -> None:
     sidebar links to; each page's own settings are drawn on it."""
     ss = st.session_state
     sb = st.sidebar
-    sb.title("FIRENET Explorer")
+    # Not the app's name again (the page's title has it): what these settings are.
+    sb.subheader("The problem", help="The image and its measurement: every page works on them.")
     with sb.expander("Image", expanded=True):
         _image_controls(specs)
     with sb.expander("Measurement", expanded=True):

@@ -85,8 +85,9 @@ def headline(clean: dict[str, dict[str, float]], perturbed: dict[str, dict[str, 
         if passed:
             gap = min(clean[m]["psnr"] for m in passed) - clean[low]["psnr"]
             names = " and ".join(label[m] for m in passed)
-            second += (f" {names[0].upper()}{names[1:]} {'end' if len(passed) > 1 else 'ends'} below "
-                       f"{label[low]}, which was at least {gap:.1f} dB behind unperturbed.")
+            plural = len(passed) > 1
+            second += (f" {names[0].upper()}{names[1:]} {'fall' if plural else 'falls'} below {label[low]}, at "
+                       f"least {gap:.1f} dB behind {'them' if plural else 'it'} unperturbed.")
             break
     return first + second
 

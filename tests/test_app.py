@@ -95,7 +95,7 @@ def test_default_page_shows_each_networks_error_under_the_unets_worst_case():
     assert perturbed["paper"] - perturbed["U-Net"] >= 1.5
     story = texts(at.markdown)
     assert "Unperturbed, " in story and "the relative errors are" in story
-    assert "end below FIRENET 5x5 (paper)" in story or "ends below FIRENET 5x5 (paper)" in story
+    assert "fall below FIRENET 5x5 (paper)" in story or "falls below FIRENET 5x5 (paper)" in story
     # The four downloads are offered; nothing in the URL for the default page.
     assert {b.key for b in at.download_button} == {"dl_png", "dl_npz", "dl_csv", "dl_json"}
     assert not {k: v for k, v in at.query_params.items() if k in K.SPECS}

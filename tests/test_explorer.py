@@ -260,14 +260,14 @@ def test_the_first_screen_sentence_says_what_the_numbers_show():
     assert "the relative errors are **0.141** for the U-Net" in text
     assert "**0.109** for FIRENET 5x5 (paper)" in text and "**x" not in text
     assert "(largest pixel change of A*e: 0.119)" in text
-    assert text.endswith("FIRENET and the U-Net end below FIRENET 5x5 (paper), which was at least 12.2 dB "
-                         "behind unperturbed.")
+    assert text.endswith("FIRENET and the U-Net fall below FIRENET 5x5 (paper), at least 12.2 dB behind them "
+                         "unperturbed.")
     # No reversal, no such sentence; a clear winner is named.
     milder = {m: {"psnr": v["psnr"] - 2, "relative_error": v["relative_error"] * 1.3} for m, v in clean.items()}
     clean["unet"]["psnr"] = 49.0
     text = headline(clean, milder, "a random perturbation of {budget:.1%} of ||y||", 0.01, None)
     assert text.startswith("Unperturbed, **the U-Net** is the most accurate: **49.0 dB**")
-    assert "behind unperturbed" not in text and "largest pixel change" not in text
+    assert "unperturbed." not in text and "largest pixel change" not in text
     assert headline(clean, None, "", 0.0, None).endswith("35.3 dB).")
 
 
