@@ -110,7 +110,7 @@ MEASURE = r"""
 """
 
 
-def open_presentation(browser, url: str, width: int, height: int, *, present: bool = True):
+def open_default_page(browser, url: str, width: int, height: int, *, present: bool = True):
     """The default page in presentation mode (or not, with the sidebar open) at ``width`` x
     ``height``, computed, with the folded panel that holds a chart (the sampling mask) opened."""
     page = browser.new_page(viewport={"width": width, "height": height})
@@ -171,7 +171,7 @@ def test_presentation_mode_is_legible_at_projector_sizes(server):  # noqa: F811 
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for width, height in VIEWPORTS:
-                page = open_presentation(browser, server, width, height)
+                page = open_default_page(browser, server, width, height)
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / f"presentation_{mode}_{width}x{height}.png"))
                 found = page.evaluate(MEASURE)
@@ -227,7 +227,8 @@ def test_the_page_on_a_screen_cuts_no_label(server):  # noqa: F811 (fixture)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for width, height in VIEWPORTS:
-                page = open_presentation(browser, server, width, height, present=False)
+                page = open_default_page(browser, server, width, height, present=False)
+                ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / f"screen_{width}x{height}.png"))
                 found = page.evaluate(MEASURE)
                 # The tops of the numbers' labels, row by row: one top per row of numbers.
