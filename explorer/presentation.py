@@ -41,7 +41,8 @@ _PAGE_STYLE = """
 <style>
   .block-container, [data-testid="stMainBlockContainer"] { padding-top: 3.6rem; }
   h1 { font-size: 2.1rem !important; padding-top: 0 !important; }
-  [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *, [data-testid="stWidgetLabel"] * {
+  [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *, [data-testid="stWidgetLabel"] *,
+  [data-testid="stExpander"] summary *, [data-testid="stPageLink"] * {
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   }
   @media (max-width: 1180px) {
@@ -54,8 +55,8 @@ _PAGE_STYLE = """
 </style>
 """.replace("FIRST_SCREEN", f"st-key-{FIRST_SCREEN_KEY}")
 
-#: Presentation mode: larger type, pictures that grow with the window, labels that wrap
-#: instead of ending in "...".
+#: Presentation mode: larger type and pictures that grow with the window (labels wrap in
+#: both modes: the page's style above applies beneath this one).
 #:
 #: The first screen's pictures are square: each fills its column, at most as wide as half
 #: the window's height less the title, sentence and captions (13.5rem), so that both rows
@@ -77,10 +78,6 @@ _PRESENTING_STYLE = """
   [data-testid="stMetricValue"], [data-testid="stMetricValue"] > div,
   [data-testid="stMetricValue"] p { font-size: 2.2rem !important; }
   [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] p { font-size: 1.05rem !important; }
-  [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *, [data-testid="stWidgetLabel"] *,
-  [data-testid="stExpander"] summary *, [data-testid="stPageLink"] * {
-    white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
-  }
 </style>
 """.replace("FIRST_SCREEN", f"st-key-{FIRST_SCREEN_KEY}")
 
